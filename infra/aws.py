@@ -1,0 +1,35 @@
+"""AWS Lambda handlers: each serves one function's functions-framework app through serverless-wsgi.
+
+serverless.yml names these handlers (``infra/aws.<function>``); the app is built once per warm
+Lambda instance from main.py, exactly as functions-framework builds it on Cloud Run.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+MAIN = str(Path(__file__).resolve().parents[1] / "main.py")
+_apps: dict[str, Any] = {}
+
+LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
+
+
+def _handler(target: str) -> LambdaHandler:
+    def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
+        import functions_framework
+        import serverless_wsgi  # type: ignore[import-not-found]
+
+        app = _apps.get(target)
+        if app is None:
+            app = _apps[target] = functions_framework.create_app(target, MAIN, "http")
+        response: dict[str, Any] = serverless_wsgi.handle_request(app, event, context)
+        return response
+
+    handle.__name__ = target
+    return handle
+
+
+healthz = _handler("healthz")
+me = _handler("me")

@@ -1,0 +1,232 @@
+"""`fintrack`: the command line of the local stack and of the acceptance contracts."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from infra import local
+from shared.platform.migrate import SQL_DIR, MigrationError, apply_migrations
+from shared.platform.settings import use_settings
+
+Command = Callable[[argparse.Namespace], int]
+
+
+def _out(text: str) -> None:
+    sys.stdout.write(text + "\n")
+
+
+def _err(text: str) -> None:
+    sys.stderr.write(text + "\n")
+
+
+# --- database -------------------------------------------------------------------------------------
+def cmd_db(args: argparse.Namespace) -> int:
+    action = args.action
+    external = bool(local.get_settings().database_url.value)
+    if action == "url":
+        _out(local.database_url(start=False))
+    elif action == "up":
+        if external:
+            _out("DATABASE_URL is set: nothing to start")
+        else:
+            _out(local.cluster().start())
+    elif action == "down":
+        if external:
+            _out("DATABASE_URL is set: nothing to stop")
+        else:
+            local.cluster().stop()
+            _out("stopped")
+    elif action == "migrate":
+        return _migrate(local.database_url())
+    elif action == "reset":
+        if external:
+            _err("refusing to reset an external database (DATABASE_URL is set)")
+            return 2
+        _reset()
+        return _migrate(local.database_url())
+    elif action == "psql":
+        os.execvp("psql", ["psql", local.database_url()])
+    return 0
+
+
+def _migrate(url: str) -> int:
+    try:
+        applied = apply_migrations(url)
+    except MigrationError as exc:
+        _err(f"migration refused: {exc}")
+        return 1
+    _out("\n".join(f"applied {name}" for name in applied) if applied else "database is up to date")
+    return 0
+
+
+def _reset() -> None:
+    import psycopg
+
+    from infra.embedded import DATABASE
+
+    cluster = local.cluster()
+    cluster.start()
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(f'drop database if exists "{DATABASE}" with (force)')
+    cluster.start()
+
+
+# --- demo data and tokens -------------------------------------------------------------------------
+def seed_demo(url: str) -> None:
+    import psycopg
+
+    with psycopg.connect(url) as conn:
+        conn.execute((SQL_DIR / "seed" / "demo.sql").read_text(encoding="utf-8").encode())
+
+
+def cmd_seed(args: argparse.Namespace) -> int:
+    url = local.database_url()
+    if _migrate(url) != 0:
+        return 1
+    seed_demo(url)
+    _out("demo data loaded")
+    return 0
+
+
+_DEMO_USERS = """
+select u.id::text as user_id, u.email, o.name as organization, o.slug, m.role
+from auth.users u
+join public.memberships m on m.user_id = u.id
+join public.organizations o on o.id = m.organization_id
+where u.email like '%%.demo'
+order by o.slug, array_position(array['owner','admin','expert','client','partner','viewer'], m.role), u.email
+"""
+
+
+def demo_users(url: str) -> list[dict[str, str]]:
+    import psycopg
+    from psycopg.rows import dict_row
+
+    with psycopg.connect(url, row_factory=dict_row) as conn:
+        return [dict(row) for row in conn.execute(_DEMO_USERS).fetchall()]
+
+
+def cmd_demo_users(args: argparse.Namespace) -> int:
+    users = demo_users(local.database_url())
+    if args.json:
+        _out(json.dumps([{k: u[k] for k in ("email", "organization", "role")} for u in users],
+                        ensure_ascii=False, indent=2))
+    else:
+        for user in users:
+            _out(f"{user['email']:<28} {user['organization']:<20} {user['role']}")
+    return 0
+
+
+def cmd_token(args: argparse.Namespace) -> int:
+    import psycopg
+
+    with psycopg.connect(local.database_url()) as conn:
+        row = conn.execute("select id::text from auth.users where lower(email) = lower(%s)", (args.email,)).fetchone()
+    if row is None:
+        _err(f"no user with e-mail {args.email} (see `fintrack demo-users`)")
+        return 2
+    _out(local.issuer().mint(user_id=row[0], email=args.email.lower(), ttl=args.ttl))
+    return 0
+
+
+# --- local stack ----------------------------------------------------------------------------------
+def cmd_dev(args: argparse.Namespace) -> int:
+    from infra import devserver, scheduler
+
+    url = local.database_url()
+    if _migrate(url) != 0:
+        return 1
+    seed_demo(url)
+    settings = local.local_settings(port=args.port)
+    use_settings(settings)
+    base = f"http://127.0.0.1:{args.port}"
+    users = demo_users(url)
+    _out(f"\nFinancialTracker local stack on {base}  (database: {url})")
+    _out(f"  functions: {base}/<name>    OpenAPI: {base}/openapi.json")
+    _out("  demo users (get a token with `fintrack token EMAIL`):")
+    for user in users:
+        _out(f"    {user['email']:<28} {user['organization']:<20} {user['role']}")
+    _out(f"  try: curl -H \"Authorization: Bearer $(.venv/bin/fintrack token owner@profitum.demo)\" {base}/me\n")
+    jobs = scheduler.jobs_from_manifest(local.PROJECT_ROOT / "serverless.yml")
+    child = None
+    if jobs:
+        child = subprocess.Popen([sys.executable, "-m", "infra.cli", "scheduler", "--port", str(args.port)])
+    try:
+        devserver.serve(devserver.build_app(), port=args.port, workers=args.workers, threads=args.threads)
+    finally:
+        if child is not None:
+            child.terminate()
+    return 0
+
+
+def cmd_scheduler(args: argparse.Namespace) -> int:
+    from infra import scheduler
+
+    settings = local.local_settings(port=args.port, start_db=False)
+    jobs = scheduler.jobs_from_manifest(local.PROJECT_ROOT / "serverless.yml")
+    scheduler.run(jobs, base_url=f"http://127.0.0.1:{args.port}", cron_secret=settings.cron_secret.value)
+    return 0
+
+
+def cmd_openapi(args: argparse.Namespace) -> int:
+    from functions import routers
+    from shared.platform import openapi
+
+    _out(json.dumps(openapi.build(routers()), indent=2))
+    return 0
+
+
+# --- parser ---------------------------------------------------------------------------------------
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fintrack", description="FinancialTracker backend tools")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    dev = sub.add_parser("dev", help="start the local stack: database, migrations, demo data, functions")
+    dev.add_argument("--port", type=int, default=8080)
+    dev.add_argument("--workers", type=int, default=2)
+    dev.add_argument("--threads", type=int, default=8)
+    dev.set_defaults(run=cmd_dev)
+
+    db = sub.add_parser("db", help="the database: url, up, down, migrate, reset, psql")
+    db.add_argument("action", choices=["url", "up", "down", "migrate", "reset", "psql"])
+    db.set_defaults(run=cmd_db)
+
+    seed = sub.add_parser("seed", help="load data")
+    seed.add_argument("what", choices=["demo"])
+    seed.set_defaults(run=cmd_seed)
+
+    users = sub.add_parser("demo-users", help="list the demo users")
+    users.add_argument("--json", action="store_true")
+    users.set_defaults(run=cmd_demo_users)
+
+    token = sub.add_parser("token", help="mint an access token the local stack accepts")
+    token.add_argument("email")
+    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    token.set_defaults(run=cmd_token)
+
+    sched = sub.add_parser("scheduler", help="run the local scheduler against a dev server")
+    sched.add_argument("--port", type=int, default=8080)
+    sched.set_defaults(run=cmd_scheduler)
+
+    api = sub.add_parser("openapi", help="print the OpenAPI document")
+    api.set_defaults(run=cmd_openapi)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    run: Command = args.run
+    try:
+        return run(args)
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,45 @@
+"""The local stack's wiring: where its files live and the settings it runs with."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from infra.embedded import Cluster
+from infra.localauth import LOCAL_SUPABASE_URL, LocalIssuer, signing_secret
+from shared.platform.settings import Secret, Settings, get_settings
+
+__all__ = ["get_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+LOCAL_DIR = PROJECT_ROOT / ".local"
+
+
+def cluster() -> Cluster:
+    return Cluster(LOCAL_DIR / "postgres")
+
+
+def issuer() -> LocalIssuer:
+    return LocalIssuer(LOCAL_DIR / "keys")
+
+
+def database_url(*, start: bool = True) -> str:
+    """``DATABASE_URL`` when set, else the embedded cluster's (started when asked)."""
+    configured = get_settings().database_url.value
+    if configured:
+        return configured
+    return cluster().start() if start else cluster().url()
+
+
+def local_settings(*, port: int = 8080, start_db: bool = True) -> Settings:
+    """The environment's settings, completed with local defaults for whatever is not configured."""
+    base = get_settings()
+    changes: dict[str, object] = {"database_url": Secret(database_url(start=start_db))}
+    if not (base.supabase_url or base.jwks_json or base.jwks_url or base.jwt_secret):
+        changes.update(supabase_url=LOCAL_SUPABASE_URL, jwks_json=issuer().jwks_json())
+    if not base.signing_secret:
+        changes["signing_secret"] = Secret(signing_secret(LOCAL_DIR / "keys"))
+    if base.storage_dir == ".local/storage":
+        changes["storage_dir"] = str(LOCAL_DIR / "storage")
+    changes["public_base_url"] = f"http://127.0.0.1:{port}"
+    return dataclasses.replace(base, **changes)  # type: ignore[arg-type]

@@ -1,0 +1,9 @@
+"""Entry points, for `functions-framework --source main.py --target <name>`.
+
+Each function lives in functions/<name>.py; this module only re-exports them.
+"""
+
+from functions.healthz import healthz
+from functions.me import me
+
+__all__ = ["healthz", "me"]

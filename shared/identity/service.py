@@ -1,0 +1,22 @@
+"""Use cases about the caller."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from shared.identity import repository
+from shared.identity.models import CompanyOut, MembershipOut, MeOut
+from shared.platform.db import Connection
+
+
+def me(conn: Connection, *, user_id: str, email: str | None) -> MeOut:
+    """The caller's memberships and companies, as RLS lets them see."""
+    row = repository.fetch_me(conn)
+    return MeOut(
+        user_id=UUID(user_id),
+        email=email,
+        memberships=[MembershipOut.model_validate(m) for m in row["memberships"]],
+        client_companies=[CompanyOut.model_validate(c) for c in row["client_companies"]],
+        managed_companies=[CompanyOut.model_validate(c) for c in row["managed_companies"]],
+        platform_operator=bool(row["operator"]),
+    )

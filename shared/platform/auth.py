@@ -1,0 +1,111 @@
+"""Verification of Supabase access tokens (JWT), locally, on every request.
+
+Asymmetric keys (ES256/RS256) come from Supabase's JWKS endpoint, cached, or from an inline JWKS
+(the local stack); the legacy HS256 secret is a separate branch, used only when configured. The
+algorithm is taken from a fixed allow-list, never trusted from the token; ``aud``, ``iss`` and
+``exp`` are enforced.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import jwt
+
+from shared.platform.errors import Unauthorized
+from shared.platform.settings import Settings
+
+ASYMMETRIC = ("ES256", "RS256")
+LEEWAY_SECONDS = 10
+
+
+@dataclass(frozen=True)
+class Claims:
+    """The verified payload of an access token."""
+
+    sub: str
+    email: str | None
+    raw: dict[str, Any]
+
+
+class TokenVerifier:
+    """Verifies tokens for one configuration; thread-safe, keys cached."""
+
+    def __init__(self, settings: Settings) -> None:
+        self._settings = settings
+        self._lock = threading.Lock()
+        self._jwks_client: jwt.PyJWKClient | None = None
+        self._static_keys: dict[str, jwt.PyJWK] = {}
+        if settings.jwks_json:
+            for key in jwt.PyJWKSet.from_json(settings.jwks_json).keys:
+                self._static_keys[str(key.key_id or "")] = key
+
+    @property
+    def _has_asymmetric(self) -> bool:
+        return bool(self._static_keys) or bool(self._settings.jwks_endpoint)
+
+    def _asymmetric_key(self, token: str, kid: str | None) -> Any:
+        if self._static_keys:
+            key = self._static_keys.get(kid or "") or (
+                next(iter(self._static_keys.values())) if len(self._static_keys) == 1 and not kid else None
+            )
+            if key is None:
+                raise Unauthorized("Unknown signing key", code="invalid_token")
+            return key.key
+        with self._lock:
+            if self._jwks_client is None:
+                self._jwks_client = jwt.PyJWKClient(
+                    self._settings.jwks_endpoint, cache_jwk_set=True, lifespan=600, timeout=5
+                )
+        try:
+            return self._jwks_client.get_signing_key_from_jwt(token).key
+        except jwt.PyJWKClientError as exc:
+            raise Unauthorized("Unknown signing key", code="invalid_token") from exc
+
+    def verify(self, token: str) -> Claims:
+        """Return the claims of a valid token, else raise :class:`Unauthorized`."""
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Malformed token", code="invalid_token") from exc
+        alg = header.get("alg")
+        if alg in ASYMMETRIC and self._has_asymmetric:
+            key = self._asymmetric_key(token, header.get("kid"))
+            algorithms = list(ASYMMETRIC)
+        elif alg == "HS256" and self._settings.jwt_secret:
+            key, algorithms = self._settings.jwt_secret.value, ["HS256"]
+        else:
+            raise Unauthorized("Token algorithm not accepted", code="invalid_token")
+        try:
+            payload = jwt.decode(
+                token, key, algorithms=algorithms, audience=self._settings.jwt_audience,
+                issuer=self._settings.issuer or None, leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "sub", "aud", "iss"] if self._settings.issuer
+                         else ["exp", "sub", "aud"]},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise Unauthorized("Token expired", code="token_expired") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Invalid token", code="invalid_token") from exc
+        if payload.get("role", "authenticated") != "authenticated":
+            raise Unauthorized("Token is not a user token", code="invalid_token")
+        return Claims(sub=str(payload["sub"]), email=payload.get("email"), raw=payload)
+
+
+@lru_cache(maxsize=8)
+def verifier_for(settings: Settings) -> TokenVerifier:
+    """One verifier (and key cache) per settings."""
+    return TokenVerifier(settings)
+
+
+def bearer_token(header: str | None) -> str:
+    """The token of an ``Authorization: Bearer ...`` header."""
+    if not header:
+        raise Unauthorized("Missing bearer token", code="missing_token")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization must be 'Bearer <token>'", code="missing_token")
+    return token.strip()

@@ -1,0 +1,98 @@
+"""Database access: one small lazy pool per process and the two kinds of transaction.
+
+``user_transaction(claims)`` does exactly what PostgREST does for a request: inside one
+transaction it sets the local role ``authenticated`` and ``request.jwt.claims``, so the same RLS
+policies protect the front ends and the functions. ``service_transaction()`` runs as
+``service_role`` for system jobs, which must then filter by tenant explicitly.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+import psycopg
+from psycopg.rows import dict_row
+from psycopg_pool import ConnectionPool
+
+from shared.platform.settings import get_settings
+
+Connection = psycopg.Connection[dict[str, Any]]
+
+_pool: ConnectionPool[Connection] | None = None
+_pool_url: str = ""
+_lock = threading.Lock()
+
+_IMPERSONATE = (
+    "select set_config('role', %(role)s, true), set_config('request.jwt.claims', %(claims)s, true),"
+    " set_config('statement_timeout', %(timeout)s, true)"
+)
+
+
+def _configure(conn: Connection) -> None:
+    conn.autocommit = False
+
+
+def get_pool() -> ConnectionPool[Connection]:
+    """The process's pool, created on first use (a warm function instance reuses it)."""
+    global _pool, _pool_url
+    settings = get_settings()
+    url = settings.database_url.value
+    with _lock:
+        if _pool is None or _pool_url != url:
+            if _pool is not None:
+                _pool.close()
+            # prepare_threshold=None: Supavisor's transaction mode supports no prepared statements.
+            _pool = ConnectionPool(
+                url,
+                min_size=1,
+                max_size=max(1, settings.db_pool_max),
+                kwargs={"prepare_threshold": None, "row_factory": dict_row},
+                configure=_configure,
+                connection_class=psycopg.Connection,
+                max_idle=300,
+                open=True,
+                name="fintrack",
+            )
+            _pool_url = url
+        return _pool
+
+
+def close_pool() -> None:
+    global _pool
+    with _lock:
+        if _pool is not None:
+            _pool.close()
+            _pool = None
+
+
+@contextmanager
+def _transaction(role: str, claims: Mapping[str, Any]) -> Iterator[Connection]:
+    timeout = f"{get_settings().statement_timeout_ms}ms"
+    with get_pool().connection() as conn, conn.transaction():
+        conn.execute(_IMPERSONATE, {"role": role, "claims": json.dumps(claims), "timeout": timeout})
+        yield conn
+
+
+@contextmanager
+def user_transaction(claims: Mapping[str, Any]) -> Iterator[Connection]:
+    """A transaction acting as the verified user: RLS applies, ``auth.uid()`` is the caller."""
+    with _transaction("authenticated", {**claims, "role": "authenticated"}) as conn:
+        yield conn
+
+
+@contextmanager
+def anon_transaction() -> Iterator[Connection]:
+    """A transaction as the anonymous API role (no token), as PostgREST does for anon requests."""
+    with _transaction("anon", {"role": "anon"}) as conn:
+        yield conn
+
+
+@contextmanager
+def service_transaction() -> Iterator[Connection]:
+    """A transaction as ``service_role`` (bypasses RLS): system jobs only, always tenant-filtered."""
+    with _transaction("service_role", {"role": "service_role"}) as conn:
+        yield conn
