@@ -78,7 +78,8 @@ create unique index if not exists users_email_partial_key on auth.users (email) 
 alter table auth.users enable row level security;
 revoke all on auth.users from anon, authenticated, service_role;
 
--- 4. Helper functions, with Supabase's exact bodies (including uid()'s coalesce-before-nullif quirk).
+-- 4. Helper functions, with the bodies Supabase runs today (auth migration 20220224000811):
+--    each setting is nullif-ed before the coalesce, so an emptied legacy setting falls through.
 create or replace function auth.uid() returns uuid
 language sql stable
 as $$

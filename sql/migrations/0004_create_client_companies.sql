@@ -36,7 +36,7 @@ create table if not exists public.client_companies (
   id uuid primary key default gen_random_uuid(),
   organization_id uuid not null references public.organizations (id) on delete cascade,
   name text not null check (length(btrim(name)) between 1 and 200),
-  siren text check (private.is_valid_siren(siren)),
+  siren text check (siren is null or private.is_valid_siren(siren)),
   sector text check (sector in (
     'Transport et Logistique', 'Commerce et Distribution', 'Industrie et Fabrication',
     'Services aux Entreprises', 'BTP et Construction', 'Restauration et Hôtellerie',

@@ -73,8 +73,9 @@ create or replace trigger expert_profiles_create_terms after insert on public.ex
   for each row execute function private.create_expert_terms();
 
 -- Experts edit their own profile, but approval, rating and the organization are not theirs to change.
+-- Security invoker on purpose: `current_user` must be the caller's role, not the definer's.
 create or replace function private.protect_expert_fields() returns trigger
-language plpgsql security definer
+language plpgsql
 set search_path = ''
 as $$
 declare
@@ -98,11 +99,12 @@ begin
 end
 $$;
 revoke execute on function private.protect_expert_fields() from public, anon;
+grant execute on function private.protect_expert_fields() to authenticated, service_role;
 create or replace trigger expert_profiles_protect_fields before update on public.expert_profiles
   for each row execute function private.protect_expert_fields();
 
 create or replace function private.protect_expert_terms() returns trigger
-language plpgsql security definer
+language plpgsql
 set search_path = ''
 as $$
 begin
@@ -124,6 +126,7 @@ begin
 end
 $$;
 revoke execute on function private.protect_expert_terms() from public, anon;
+grant execute on function private.protect_expert_terms() to authenticated, service_role;
 create or replace trigger expert_terms_protect_fields before update on public.expert_terms
   for each row execute function private.protect_expert_terms();
 
