@@ -19,11 +19,11 @@ LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 def _handler(target: str) -> LambdaHandler:
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         import functions_framework
-        import serverless_wsgi  # type: ignore[import-not-found]
+        import serverless_wsgi
 
         app = _apps.get(target)
         if app is None:
-            app = _apps[target] = functions_framework.create_app(target, MAIN, "http")
+            app = _apps[target] = functions_framework.create_app(target, MAIN, "http")  # type: ignore[no-untyped-call]
         response: dict[str, Any] = serverless_wsgi.handle_request(app, event, context)
         return response
 

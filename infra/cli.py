@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
-from pathlib import Path
 
 from infra import local
 from shared.platform.migrate import SQL_DIR, MigrationError, apply_migrations
@@ -51,7 +50,7 @@ def cmd_db(args: argparse.Namespace) -> int:
         _reset()
         return _migrate(local.database_url())
     elif action == "psql":
-        os.execvp("psql", ["psql", local.database_url()])
+        os.execvp("psql", ["psql", local.database_url()])  # noqa: S606 (replaces this process by design)
     return 0
 
 
@@ -115,8 +114,13 @@ def demo_users(url: str) -> list[dict[str, str]]:
 def cmd_demo_users(args: argparse.Namespace) -> int:
     users = demo_users(local.database_url())
     if args.json:
-        _out(json.dumps([{k: u[k] for k in ("email", "organization", "role")} for u in users],
-                        ensure_ascii=False, indent=2))
+        _out(
+            json.dumps(
+                [{k: u[k] for k in ("email", "organization", "role")} for u in users],
+                ensure_ascii=False,
+                indent=2,
+            )
+        )
     else:
         for user in users:
             _out(f"{user['email']:<28} {user['organization']:<20} {user['role']}")
@@ -152,7 +156,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     _out("  demo users (get a token with `fintrack token EMAIL`):")
     for user in users:
         _out(f"    {user['email']:<28} {user['organization']:<20} {user['role']}")
-    _out(f"  try: curl -H \"Authorization: Bearer $(.venv/bin/fintrack token owner@profitum.demo)\" {base}/me\n")
+    _out(f'  try: curl -H "Authorization: Bearer $(.venv/bin/fintrack token owner@profitum.demo)" {base}/me\n')
     jobs = scheduler.jobs_from_manifest(local.PROJECT_ROOT / "serverless.yml")
     child = None
     if jobs:

@@ -35,9 +35,19 @@ def build_app(function_routers: dict[str, Router] | None = None) -> flask.Flask:
     def dispatch(name: str, rest: str = "") -> flask.Response:
         router = table.get(name)
         if router is None:
-            return flask.Response(json.dumps({"type": "about:blank", "title": "Not found", "status": 404,
-                                              "code": "not_found", "detail": f"No function {name}"}),
-                                  status=404, mimetype="application/problem+json")
+            return flask.Response(
+                json.dumps(
+                    {
+                        "type": "about:blank",
+                        "title": "Not found",
+                        "status": 404,
+                        "code": "not_found",
+                        "detail": f"No function {name}",
+                    }
+                ),
+                status=404,
+                mimetype="application/problem+json",
+            )
         return router.serve(flask.request)
 
     app.add_url_rule("/<name>", "function", dispatch, methods=METHODS)
@@ -45,17 +55,21 @@ def build_app(function_routers: dict[str, Router] | None = None) -> flask.Flask:
     return app
 
 
-def serve(app: flask.Flask, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 2,
-          threads: int = 8) -> None:
+def serve(app: flask.Flask, *, host: str = "127.0.0.1", port: int = 8080, workers: int = 2, threads: int = 8) -> None:
     """Serve ``app`` with gunicorn's gthread workers (what functions-framework uses in production)."""
     from gunicorn.app.base import BaseApplication
 
     class _Server(BaseApplication):  # type: ignore[misc]
         def load_config(self) -> None:
             options: dict[str, Any] = {
-                "bind": f"{host}:{port}", "workers": workers, "threads": threads,
-                "worker_class": "gthread", "timeout": 120, "keepalive": 30,
-                "accesslog": None, "loglevel": "warning",
+                "bind": f"{host}:{port}",
+                "workers": workers,
+                "threads": threads,
+                "worker_class": "gthread",
+                "timeout": 120,
+                "keepalive": 30,
+                "accesslog": None,
+                "loglevel": "warning",
             }
             for key, value in options.items():
                 self.cfg.set(key, value)

@@ -35,8 +35,8 @@ def _major(bindir: Path) -> int:
     return int(match.group(1)) if match else 0
 
 
-def find_binaries() -> Path:
-    """The folder holding ``postgres``, ``initdb`` and ``pg_ctl`` (major version >= 15)."""
+def system_binaries() -> Path | None:
+    """The machine's PostgreSQL >= 15 server binaries, if any (PATH, then /usr/lib/postgresql)."""
     candidates: list[Path] = []
     on_path = shutil.which("pg_ctl")
     if on_path:
@@ -48,8 +48,16 @@ def find_binaries() -> Path:
             with contextlib.suppress(OSError, subprocess.CalledProcessError):
                 if _major(bindir) >= MIN_MAJOR:
                     return bindir
+    return None
+
+
+def find_binaries() -> Path:
+    """The folder holding ``postgres``, ``initdb`` and ``pg_ctl``: the machine's, else pgserver's."""
+    found = system_binaries()
+    if found is not None:
+        return found
     try:
-        import pgserver  # type: ignore[import-untyped]
+        import pgserver
     except ImportError as exc:
         raise EmbeddedError(
             "no PostgreSQL >= 15 server binaries found and the pgserver wheel is not installed "
@@ -67,7 +75,8 @@ def _service_user() -> pwd.struct_passwd:
     except KeyError:
         subprocess.run(
             ["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", RUN_AS],
-            check=True, capture_output=True,
+            check=True,
+            capture_output=True,
         )
         return pwd.getpwnam(RUN_AS)
 
@@ -144,8 +153,15 @@ class Cluster:
                 os.chown(folder, self._user.pw_uid, self._user.pw_gid)
         data.chmod(0o700)
         result = self._run(
-            str(find_binaries() / "initdb"), "-D", str(data), "-U", "postgres", "--auth=trust",
-            "--encoding=UTF8", "--locale=C", "--no-sync",
+            str(find_binaries() / "initdb"),
+            "-D",
+            str(data),
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "--encoding=UTF8",
+            "--locale=C",
+            "--no-sync",
         )
         if result.returncode != 0:
             raise EmbeddedError(f"initdb failed: {result.stderr.strip()[-500:]}")
@@ -164,8 +180,17 @@ class Cluster:
             )
             log = self.data_dir / "server.log"
             result = self._run(
-                str(find_binaries() / "pg_ctl"), "start", "-D", str(self.data_dir), "-w", "-t", "60",
-                "-o", options, "-l", str(log),
+                str(find_binaries() / "pg_ctl"),
+                "start",
+                "-D",
+                str(self.data_dir),
+                "-w",
+                "-t",
+                "60",
+                "-o",
+                options,
+                "-l",
+                str(log),
             )
             if result.returncode != 0:
                 tail = log.read_text(errors="replace")[-800:] if log.exists() else result.stderr
@@ -189,5 +214,11 @@ class Cluster:
     def destroy(self) -> None:
         """Stop and delete the cluster's files."""
         self.stop()
-        shutil.rmtree(self.data_dir.parent if self.data_dir.parent != self.root else self.data_dir,
-                      ignore_errors=True)
+        shutil.rmtree(self.data_dir.parent if self.data_dir.parent != self.root else self.data_dir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    import sys
+
+    # `python -m infra.embedded needs-pgserver` exits 0 when the machine has no usable server binaries.
+    sys.exit(0 if system_binaries() is None else 1)

@@ -35,7 +35,9 @@ class LocalIssuer:
             if not path.exists():
                 self.keys_dir.mkdir(parents=True, exist_ok=True)
                 pem = ec.generate_private_key(ec.SECP256R1()).private_bytes(
-                    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+                    serialization.Encoding.PEM,
+                    serialization.PrivateFormat.PKCS8,
+                    serialization.NoEncryption(),
                 )
                 fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
                 with os.fdopen(fd, "wb") as handle:
@@ -61,10 +63,19 @@ class LocalIssuer:
         """An access token shaped like Supabase Auth's."""
         now = int(time.time())
         claims: dict[str, Any] = {
-            "iss": LOCAL_ISSUER, "aud": AUDIENCE, "sub": user_id, "email": email, "phone": "",
-            "role": "authenticated", "aal": "aal1", "session_id": str(uuid.uuid4()),
-            "is_anonymous": False, "iat": now, "exp": now + ttl,
-            "app_metadata": {"provider": "email", "providers": ["email"]}, "user_metadata": {},
+            "iss": LOCAL_ISSUER,
+            "aud": AUDIENCE,
+            "sub": user_id,
+            "email": email,
+            "phone": "",
+            "role": "authenticated",
+            "aal": "aal1",
+            "session_id": str(uuid.uuid4()),
+            "is_anonymous": False,
+            "iat": now,
+            "exp": now + ttl,
+            "app_metadata": {"provider": "email", "providers": ["email"]},
+            "user_metadata": {},
         }
         claims.update(extra or {})
         return jwt.encode(claims, self.key, algorithm="ES256", headers={"kid": self.kid})

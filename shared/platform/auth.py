@@ -81,10 +81,13 @@ class TokenVerifier:
             raise Unauthorized("Token algorithm not accepted", code="invalid_token")
         try:
             payload = jwt.decode(
-                token, key, algorithms=algorithms, audience=self._settings.jwt_audience,
-                issuer=self._settings.issuer or None, leeway=LEEWAY_SECONDS,
-                options={"require": ["exp", "sub", "aud", "iss"] if self._settings.issuer
-                         else ["exp", "sub", "aud"]},
+                token,
+                key,
+                algorithms=algorithms,
+                audience=self._settings.jwt_audience,
+                issuer=self._settings.issuer or None,
+                leeway=LEEWAY_SECONDS,
+                options={"require": ["exp", "sub", "aud", "iss"] if self._settings.issuer else ["exp", "sub", "aud"]},
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("Token expired", code="token_expired") from exc

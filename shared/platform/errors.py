@@ -17,8 +17,14 @@ class AppError(Exception):
     code: str = "internal_error"
     title: str = "Internal error"
 
-    def __init__(self, detail: str | None = None, *, code: str | None = None,
-                 errors: list[dict[str, Any]] | None = None, **extra: Any) -> None:
+    def __init__(
+        self,
+        detail: str | None = None,
+        *,
+        code: str | None = None,
+        errors: list[dict[str, Any]] | None = None,
+        **extra: Any,
+    ) -> None:
         super().__init__(detail or self.title)
         self.detail = detail or self.title
         if code is not None:

@@ -98,13 +98,29 @@ class Router:
         self.description = description
         self.routes: list[Route] = []
 
-    def route(self, method: str, path: str, *, body: type[pydantic.BaseModel] | None = None,
-              response: type[pydantic.BaseModel] | None = None, summary: str = "",
-              status: int = 200) -> Callable[[Handler], Handler]:
+    def route(
+        self,
+        method: str,
+        path: str,
+        *,
+        body: type[pydantic.BaseModel] | None = None,
+        response: type[pydantic.BaseModel] | None = None,
+        summary: str = "",
+        status: int = 200,
+    ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
-            self.routes.append(Route(method.upper(), path, handler, body, response,
-                                     summary or (handler.__doc__ or "").strip().split("\n")[0],
-                                     status, _compile(path)))
+            self.routes.append(
+                Route(
+                    method.upper(),
+                    path,
+                    handler,
+                    body,
+                    response,
+                    summary or (handler.__doc__ or "").strip().split("\n")[0],
+                    status,
+                    _compile(path),
+                )
+            )
             return handler
 
         return register
@@ -118,7 +134,7 @@ class Router:
     def _local_path(self, path: str) -> str:
         prefix = f"/{self.name}"
         if path == prefix or path.startswith(prefix + "/"):
-            path = path[len(prefix):]
+            path = path[len(prefix) :]
         return path or "/"
 
     def _match(self, method: str, path: str) -> tuple[Route | None, dict[str, str], list[str]]:
@@ -147,17 +163,31 @@ class Router:
         except Exception as exc:
             app_error = translate_database_error(exc)
             if app_error is None:
-                log_fields(logger, logging.ERROR, {"event": "unhandled_error", "function": self.name,
-                                                   "request_id": request_id}, exc_info=True)
+                log_fields(
+                    logger,
+                    logging.ERROR,
+                    {"event": "unhandled_error", "function": self.name, "request_id": request_id},
+                    exc_info=True,
+                )
                 app_error = errors.AppError()
             response = _problem(app_error, request_id)
         response.headers["X-Request-Id"] = request_id
         _add_cors(response, request, settings)
-        log_fields(logger, logging.INFO, {
-            "event": "request", "function": self.name, "method": request.method, "path": request.path,
-            "status": response.status_code, "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            "request_id": request_id, "org": ctx.log.get("org"), "user": ctx.log.get("user"),
-        })
+        log_fields(
+            logger,
+            logging.INFO,
+            {
+                "event": "request",
+                "function": self.name,
+                "method": request.method,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "request_id": request_id,
+                "org": ctx.log.get("org"),
+                "user": ctx.log.get("user"),
+            },
+        )
         return response
 
     def _dispatch(self, ctx: Context, request: flask.Request, path: str) -> flask.Response:
@@ -167,8 +197,7 @@ class Router:
             return _preflight(allowed)
         if route is None:
             if allowed:
-                raise errors.MethodNotAllowed(f"{method} is not allowed here; use {', '.join(allowed)}",
-                                              allow=allowed)
+                raise errors.MethodNotAllowed(f"{method} is not allowed here; use {', '.join(allowed)}", allow=allowed)
             raise errors.NotFound(f"No route {request.path}")
         ctx.params = params
         if route.body is not None:

@@ -12,10 +12,23 @@ _PROBLEM = {
     "type": "object",
     "required": ["type", "title", "status", "code", "request_id"],
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "code": {"type": "string"}, "detail": {"type": "string"}, "request_id": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "rule": {"type": "string"}, "message": {"type": "string"}}}},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "request_id": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "properties": {
+                    "field": {"type": "string"},
+                    "rule": {"type": "string"},
+                    "message": {"type": "string"},
+                },
+            },
+        },
     },
 }
 
@@ -39,8 +52,10 @@ def build(routers: dict[str, Router], *, version: str = "0.1.0") -> dict[str, An
                 "operationId": f"{name}.{route.handler.__name__}",
                 "summary": route.summary,
                 "tags": [name],
-                "responses": {"4XX": {"description": "Client error", "content": problem},
-                              "5XX": {"description": "Server error", "content": problem}},
+                "responses": {
+                    "4XX": {"description": "Client error", "content": problem},
+                    "5XX": {"description": "Server error", "content": problem},
+                },
             }
             if route.response is not None:
                 operation["responses"][str(route.status)] = {

@@ -13,9 +13,8 @@ from tests.support import db as tdb
 
 @pytest.fixture
 def conn(database_url: str) -> Iterator[tdb.Conn]:
-    with tdb.connect(database_url) as connection:
-        with connection.transaction(force_rollback=True):
-            yield connection
+    with tdb.connect(database_url) as connection, connection.transaction(force_rollback=True):
+        yield connection
 
 
 @dataclass
@@ -36,8 +35,16 @@ class World:
 @pytest.fixture
 def world(conn: tdb.Conn) -> World:
     w = World(org_a=tdb.make_org(conn, "Org A"), org_b=tdb.make_org(conn, "Org B"))
-    roles_a = {"owner_a": "owner", "admin_a": "admin", "expert_a": "expert", "pending_a": "expert",
-               "client_a": "client", "client_a2": "client", "partner_a": "partner", "viewer_a": "viewer"}
+    roles_a = {
+        "owner_a": "owner",
+        "admin_a": "admin",
+        "expert_a": "expert",
+        "pending_a": "expert",
+        "client_a": "client",
+        "client_a2": "client",
+        "partner_a": "partner",
+        "viewer_a": "viewer",
+    }
     roles_b = {"owner_b": "owner", "client_b": "client", "expert_b": "expert"}
     for name, role in roles_a.items():
         w.users[name] = tdb.make_user(conn)

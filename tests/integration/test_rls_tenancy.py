@@ -9,25 +9,32 @@ from psycopg import errors as pg_errors
 from tests.integration.conftest import World
 from tests.support import db as tdb
 
-TABLES_BY_ORG = ["organizations", "memberships", "client_companies", "client_company_users",
-                 "expert_profiles", "expert_terms", "audit_log"]
+TABLES_BY_ORG = [
+    "organizations",
+    "memberships",
+    "client_companies",
+    "client_company_users",
+    "expert_profiles",
+    "expert_terms",
+    "audit_log",
+]
 
 # Rows each persona sees, per table, among the world's rows (A: 8 members, 3 companies,
 # 2 company users, 2 expert profiles; B: 3 members, 1 company, 1 company user, 1 expert).
 EXPECTED_VISIBLE = {
     #             orgs memb comp cusr prof term audit
-    "owner_a":   (1,   8,   3,   2,   2,   2,   10),
-    "admin_a":   (1,   8,   3,   2,   2,   2,   10),
-    "viewer_a":  (1,   8,   3,   2,   2,   2,   10),
-    "expert_a":  (1,   1,   0,   0,   1,   1,   0),
-    "pending_a": (1,   1,   0,   0,   2,   1,   0),
-    "client_a":  (1,   1,   1,   1,   1,   0,   0),
-    "client_a2": (1,   1,   1,   1,   1,   0,   0),
-    "partner_a": (1,   1,   1,   0,   1,   0,   0),
-    "owner_b":   (1,   3,   1,   1,   1,   1,   4),
-    "client_b":  (1,   1,   1,   1,   1,   0,   0),
-    "operator":  (0,   0,   0,   0,   0,   0,   0),
-    "outsider":  (0,   0,   0,   0,   0,   0,   0),
+    "owner_a": (1, 8, 3, 2, 2, 2, 10),
+    "admin_a": (1, 8, 3, 2, 2, 2, 10),
+    "viewer_a": (1, 8, 3, 2, 2, 2, 10),
+    "expert_a": (1, 1, 0, 0, 1, 1, 0),
+    "pending_a": (1, 1, 0, 0, 2, 1, 0),
+    "client_a": (1, 1, 1, 1, 1, 0, 0),
+    "client_a2": (1, 1, 1, 1, 1, 0, 0),
+    "partner_a": (1, 1, 1, 0, 1, 0, 0),
+    "owner_b": (1, 3, 1, 1, 1, 1, 4),
+    "client_b": (1, 1, 1, 1, 1, 0, 0),
+    "operator": (0, 0, 0, 0, 0, 0, 0),
+    "outsider": (0, 0, 0, 0, 0, 0, 0),
 }
 
 
@@ -81,37 +88,47 @@ WRITES = {
     "rename organization": ("update public.organizations set name = 'Renamed' where id = %(org_a)s", {}),
     "add a client member": (
         "insert into public.memberships (organization_id, user_id, role) values (%(org_a)s, %(outsider)s, 'client')",
-        {}),
+        {},
+    ),
     "add an owner member": (
         "insert into public.memberships (organization_id, user_id, role) values (%(org_a)s, %(outsider)s, 'owner')",
-        {}),
+        {},
+    ),
     "change a member's role": (
-        "update public.memberships set role = 'viewer' where user_id = %(client_a2)s", {}),
+        "update public.memberships set role = 'viewer' where user_id = %(client_a2)s",
+        {},
+    ),
     "remove a member": ("delete from public.memberships where user_id = %(partner_a)s", {}),
     "create a company": (
-        "insert into public.client_companies (organization_id, name) values (%(org_a)s, 'New')", {}),
+        "insert into public.client_companies (organization_id, name) values (%(org_a)s, 'New')",
+        {},
+    ),
     "update a company": ("update public.client_companies set city = 'Lyon' where id = %(ca1)s", {}),
     "delete a company": ("delete from public.client_companies where id = %(ca2)s", {}),
     "approve an expert": (
-        "update public.expert_profiles set approval_status = 'approved' where id = %(pending_a)s", {}),
+        "update public.expert_profiles set approval_status = 'approved' where id = %(pending_a)s",
+        {},
+    ),
     "read the audit log by insert": (
         "insert into public.audit_log (organization_id, table_name, row_id, action)"
-        " values (%(org_a)s, 'x', %(org_a)s, 'insert')", {}),
+        " values (%(org_a)s, 'x', %(org_a)s, 'insert')",
+        {},
+    ),
 }
 
 # -1 = refused with an error; 0 = silently no row; 1 = done.
 EXPECTED_WRITES = {
     #                             owner admin viewer expert client partner owner_b
-    "rename organization":        (1,   1,    0,     0,     0,     0,      0),
-    "add a client member":        (1,   1,    -1,    -1,    -1,    -1,     -1),
-    "add an owner member":        (1,   -1,   -1,    -1,    -1,    -1,     -1),
-    "change a member's role":     (1,   1,    0,     0,     0,     0,      0),
-    "remove a member":            (1,   1,    0,     0,     0,     0,      0),
-    "create a company":           (1,   1,    -1,    -1,    -1,    -1,     -1),
-    "update a company":           (1,   1,    0,     0,     0,     0,      0),
-    "delete a company":           (1,   1,    0,     0,     0,     0,      0),
-    "approve an expert":          (1,   1,    0,     0,     0,     0,      0),
-    "read the audit log by insert": (-1, -1,  -1,    -1,    -1,    -1,     -1),
+    "rename organization": (1, 1, 0, 0, 0, 0, 0),
+    "add a client member": (1, 1, -1, -1, -1, -1, -1),
+    "add an owner member": (1, -1, -1, -1, -1, -1, -1),
+    "change a member's role": (1, 1, 0, 0, 0, 0, 0),
+    "remove a member": (1, 1, 0, 0, 0, 0, 0),
+    "create a company": (1, 1, -1, -1, -1, -1, -1),
+    "update a company": (1, 1, 0, 0, 0, 0, 0),
+    "delete a company": (1, 1, 0, 0, 0, 0, 0),
+    "approve an expert": (1, 1, 0, 0, 0, 0, 0),
+    "read the audit log by insert": (-1, -1, -1, -1, -1, -1, -1),
 }
 WRITERS = ("owner_a", "admin_a", "viewer_a", "expert_a", "client_a", "partner_a", "owner_b")
 
@@ -119,8 +136,12 @@ WRITERS = ("owner_a", "admin_a", "viewer_a", "expert_a", "client_a", "partner_a"
 @pytest.mark.parametrize("action", sorted(WRITES))
 def test_writes_per_role(conn: tdb.Conn, world: World, action: str) -> None:
     sql, _ = WRITES[action]
-    params = {**{k: str(v) for k, v in world.users.items()}, **{k: str(v) for k, v in world.companies.items()},
-              **{k: str(v) for k, v in world.experts.items()}, "org_a": str(world.org_a)}
+    params = {
+        **{k: str(v) for k, v in world.users.items()},
+        **{k: str(v) for k, v in world.companies.items()},
+        **{k: str(v) for k, v in world.experts.items()},
+        "org_a": str(world.org_a),
+    }
     outcomes = []
     for persona in WRITERS:
         tdb.as_user(conn, world.users[persona])
@@ -135,8 +156,14 @@ def test_partner_registers_and_updates_only_its_prospects(conn: tdb.Conn, world:
     assert _rows(conn, sql, (world.org_a, world.users["client_a"])) == -1
     assert _rows(conn, "update public.client_companies set city = 'Nice' where id = %s", (world.companies["ca3"],)) == 1
     assert _rows(conn, "update public.client_companies set city = 'Nice' where id = %s", (world.companies["ca1"],)) == 0
-    assert _rows(conn, "update public.client_companies set partner_user_id = %s where id = %s",
-                 (world.users["client_a"], world.companies["ca3"])) == -1
+    assert (
+        _rows(
+            conn,
+            "update public.client_companies set partner_user_id = %s where id = %s",
+            (world.users["client_a"], world.companies["ca3"]),
+        )
+        == -1
+    )
 
 
 def test_experts_edit_their_profile_but_not_approval_rating_or_counters(conn: tdb.Conn, world: World) -> None:
@@ -148,16 +175,24 @@ def test_experts_edit_their_profile_but_not_approval_rating_or_counters(conn: td
     assert _rows(conn, "update public.expert_terms set capacity = 4 where expert_id = %s", (me,)) == 1
     assert _rows(conn, "update public.expert_terms set fee_rate = 0.1 where expert_id = %s", (me,)) == -1
     assert _rows(conn, "update public.expert_terms set open_dossiers = 5 where expert_id = %s", (me,)) == -1
-    assert _rows(conn, "update public.expert_terms set capacity = 4 where expert_id = %s",
-                 (world.experts["expert_a"],)) == 0
+    assert (
+        _rows(
+            conn,
+            "update public.expert_terms set capacity = 4 where expert_id = %s",
+            (world.experts["expert_a"],),
+        )
+        == 0
+    )
 
 
 def test_expert_creates_only_its_own_pending_profile(conn: tdb.Conn, world: World) -> None:
     newcomer = tdb.make_user(conn)
     tdb.add_member(conn, world.org_a, newcomer, "expert")
     tdb.as_user(conn, newcomer)
-    sql = ("insert into public.expert_profiles (organization_id, user_id, display_name, approval_status)"
-           " values (%s, %s, 'New', %s)")
+    sql = (
+        "insert into public.expert_profiles (organization_id, user_id, display_name, approval_status)"
+        " values (%s, %s, 'New', %s)"
+    )
     assert _rows(conn, sql, (world.org_a, newcomer, "approved")) == -1
     assert _rows(conn, sql, (world.org_b, newcomer, "pending")) == -1
     assert _rows(conn, sql, (world.org_a, newcomer, "pending")) == 1
@@ -165,8 +200,10 @@ def test_expert_creates_only_its_own_pending_profile(conn: tdb.Conn, world: Worl
 
 def test_approval_and_membership_changes_are_audited_with_their_actor(conn: tdb.Conn, world: World) -> None:
     tdb.as_user(conn, world.users["admin_a"])
-    conn.execute("update public.expert_profiles set approval_status = 'approved', approval_reason = 'ok'"
-                 " where id = %s", (world.experts["pending_a"],))
+    conn.execute(
+        "update public.expert_profiles set approval_status = 'approved', approval_reason = 'ok' where id = %s",
+        (world.experts["pending_a"],),
+    )
     conn.execute("update public.memberships set role = 'viewer' where user_id = %s", (world.users["client_a2"],))
     rows = conn.execute(
         "select table_name, action, actor_id, old_values ->> 'approval_status' as old_status,"
@@ -175,7 +212,9 @@ def test_approval_and_membership_changes_are_audited_with_their_actor(conn: tdb.
         (world.org_a,),
     ).fetchall()
     assert [(r["table_name"], r["actor_id"]) for r in rows] == [
-        ("expert_profiles", world.users["admin_a"]), ("memberships", world.users["admin_a"])]
+        ("expert_profiles", world.users["admin_a"]),
+        ("memberships", world.users["admin_a"]),
+    ]
     assert (rows[0]["old_status"], rows[0]["new_status"]) == ("pending", "approved")
     assert rows[1]["new_role"] == "viewer"
 

@@ -46,10 +46,15 @@ def test_no_function_in_private_is_executable_by_anon(conn: tdb.Conn) -> None:
 
 def test_auth_helpers_follow_supabase_semantics(conn: tdb.Conn) -> None:
     tdb.as_user(conn, "5b0c3c4e-0000-4000-8000-000000000001", "a@b.test")
-    row = conn.execute("select auth.uid()::text as uid, auth.role() as role, auth.email() as email,"
-                       " auth.jwt() ->> 'aud' as aud").fetchone()
-    assert row == {"uid": "5b0c3c4e-0000-4000-8000-000000000001", "role": "authenticated",
-                   "email": "a@b.test", "aud": "authenticated"}
+    row = conn.execute(
+        "select auth.uid()::text as uid, auth.role() as role, auth.email() as email, auth.jwt() ->> 'aud' as aud"
+    ).fetchone()
+    assert row == {
+        "uid": "5b0c3c4e-0000-4000-8000-000000000001",
+        "role": "authenticated",
+        "email": "a@b.test",
+        "aud": "authenticated",
+    }
 
 
 def test_auth_uid_ignores_an_emptied_legacy_claim_setting(conn: tdb.Conn) -> None:
@@ -59,7 +64,10 @@ def test_auth_uid_ignores_an_emptied_legacy_claim_setting(conn: tdb.Conn) -> Non
     conn.execute("select set_config('request.jwt.claim.sub', '', true)")
     tdb.as_user(conn, "5b0c3c4e-0000-4000-8000-000000000002")
     row = conn.execute("select auth.uid()::text as uid, auth.jwt() ->> 'sub' as sub").fetchone()
-    assert row == {"uid": "5b0c3c4e-0000-4000-8000-000000000002", "sub": "5b0c3c4e-0000-4000-8000-000000000002"}
+    assert row == {
+        "uid": "5b0c3c4e-0000-4000-8000-000000000002",
+        "sub": "5b0c3c4e-0000-4000-8000-000000000002",
+    }
 
 
 def test_service_role_bypasses_rls_and_api_roles_do_not(conn: tdb.Conn) -> None:
@@ -68,7 +76,10 @@ def test_service_role_bypasses_rls_and_api_roles_do_not(conn: tdb.Conn) -> None:
         " order by rolname"
     ).fetchall()
     assert [(r["rolname"], r["rolbypassrls"]) for r in rows] == [
-        ("anon", False), ("authenticated", False), ("service_role", True)]
+        ("anon", False),
+        ("authenticated", False),
+        ("service_role", True),
+    ]
 
 
 def test_realtime_publication_exists(conn: tdb.Conn) -> None:

@@ -18,14 +18,24 @@ def connect(url: str) -> Conn:
 
 def as_user(conn: Conn, user_id: uuid.UUID | str, email: str = "") -> None:
     """Act as a signed-in user for the rest of the transaction (role + request.jwt.claims only)."""
-    claims = {"sub": str(user_id), "role": "authenticated", "aud": "authenticated", "email": email,
-              "aal": "aal1", "is_anonymous": False}
-    conn.execute("select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
-                 (json.dumps(claims),))
+    claims = {
+        "sub": str(user_id),
+        "role": "authenticated",
+        "aud": "authenticated",
+        "email": email,
+        "aal": "aal1",
+        "is_anonymous": False,
+    }
+    conn.execute(
+        "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)",
+        (json.dumps(claims),),
+    )
 
 
 def as_anon(conn: Conn) -> None:
-    conn.execute("""select set_config('role', 'anon', true), set_config('request.jwt.claims', '{"role":"anon"}', true)""")
+    conn.execute(
+        """select set_config('role', 'anon', true), set_config('request.jwt.claims', '{"role":"anon"}', true)"""
+    )
 
 
 def as_service(conn: Conn) -> None:
@@ -60,12 +70,20 @@ def make_org(conn: Conn, name: str = "Org") -> uuid.UUID:
 
 
 def add_member(conn: Conn, org: uuid.UUID, user: uuid.UUID, role: str) -> None:
-    conn.execute("insert into public.memberships (organization_id, user_id, role) values (%s, %s, %s)",
-                 (org, user, role))
+    conn.execute(
+        "insert into public.memberships (organization_id, user_id, role) values (%s, %s, %s)",
+        (org, user, role),
+    )
 
 
-def make_company(conn: Conn, org: uuid.UUID, *, name: str = "Company", partner: uuid.UUID | None = None,
-                 users: tuple[uuid.UUID, ...] = ()) -> uuid.UUID:
+def make_company(
+    conn: Conn,
+    org: uuid.UUID,
+    *,
+    name: str = "Company",
+    partner: uuid.UUID | None = None,
+    users: tuple[uuid.UUID, ...] = (),
+) -> uuid.UUID:
     row = conn.execute(
         "insert into public.client_companies (organization_id, name, sector, departement, partner_user_id)"
         " values (%s, %s, 'Transport et Logistique', '69', %s) returning id",

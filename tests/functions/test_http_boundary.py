@@ -1,0 +1,127 @@
+"""The shared HTTP boundary: every malformed request gets the right 4xx problem+json, never a 500."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+
+import flask
+import pytest
+from flask.testing import FlaskClient
+from pydantic import BaseModel, Field
+
+from shared.platform.http import Context, Router
+from shared.platform.settings import Settings
+
+router = Router("echo")
+
+
+class EchoIn(BaseModel):
+    name: str = Field(min_length=1, max_length=20)
+    amount: int = Field(ge=0)
+
+
+class EchoOut(BaseModel):
+    name: str
+    amount: int
+
+
+@router.post("/", body=EchoIn, response=EchoOut, status=201)
+def post_echo(ctx: Context) -> EchoOut:
+    body: EchoIn = ctx.body
+    return EchoOut(name=body.name, amount=body.amount)
+
+
+@router.get("/boom")
+def boom(ctx: Context) -> None:
+    raise RuntimeError("secret internal detail: password=hunter2")
+
+
+@router.get("/items/{item_id}")
+def item(ctx: Context) -> dict[str, str]:
+    return {"id": ctx.params["item_id"]}
+
+
+@pytest.fixture
+def client(settings: Settings) -> Iterator[FlaskClient]:
+    app = flask.Flask("echo")
+    app.add_url_rule("/", "root", lambda: router.serve(flask.request), methods=["GET", "POST", "OPTIONS", "PUT"])
+    app.add_url_rule(
+        "/<path:rest>",
+        "rest",
+        lambda rest: router.serve(flask.request),
+        methods=["GET", "POST", "OPTIONS", "PUT"],
+    )
+    yield app.test_client()
+
+
+def _problem(response: flask.Response, status: int, code: str) -> dict[str, object]:
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json()
+    assert body["status"] == status and body["code"] == code and body["request_id"]
+    return body  # type: ignore[no-any-return]
+
+
+def test_valid_body(client: FlaskClient) -> None:
+    response = client.post("/", json={"name": "Durand", "amount": 3})
+    assert response.status_code == 201 and response.get_json() == {"name": "Durand", "amount": 3}
+
+
+def test_malformed_json_is_400(client: FlaskClient) -> None:
+    _problem(client.post("/", data="{not json", content_type="application/json"), 400, "malformed_json")
+    _problem(client.post("/", data=b"\xff\xfe", content_type="application/json"), 400, "malformed_json")
+
+
+def test_wrong_media_type_is_415(client: FlaskClient) -> None:
+    _problem(
+        client.post("/", data="name=x", content_type="application/x-www-form-urlencoded"),
+        415,
+        "unsupported_media_type",
+    )
+
+
+def test_body_over_one_mebibyte_is_413(client: FlaskClient) -> None:
+    big = json.dumps({"name": "x", "amount": 1, "pad": "y" * (1024 * 1024)})
+    _problem(client.post("/", data=big, content_type="application/json"), 413, "payload_too_large")
+
+
+def test_field_errors_are_422_naming_field_and_rule(client: FlaskClient) -> None:
+    body = _problem(client.post("/", json={"name": "", "amount": -1}), 422, "validation_failed")
+    errors = {e["field"]: e["rule"] for e in body["errors"]}  # type: ignore[union-attr]
+    assert errors == {"name": "string_too_short", "amount": "greater_than_equal"}
+    body = _problem(client.post("/", json={"amount": "many"}), 422, "validation_failed")
+    assert {e["field"] for e in body["errors"]} == {"name", "amount"}  # type: ignore[union-attr]
+    _problem(client.post("/", json=[1, 2]), 422, "validation_failed")
+
+
+def test_unexpected_errors_are_500_with_only_the_request_id(client: FlaskClient) -> None:
+    response = client.get("/boom", headers={"X-Request-Id": "abc-1"})
+    body = _problem(response, 500, "internal_error")
+    assert "hunter2" not in response.get_data(as_text=True) and body["request_id"] == "abc-1"
+
+
+def test_unknown_route_and_method(client: FlaskClient) -> None:
+    _problem(client.get("/nowhere"), 404, "not_found")
+    response = client.put("/", json={})
+    _problem(response, 405, "method_not_allowed")
+    assert response.headers["Allow"] == "POST"
+
+
+def test_path_parameters_and_invalid_request_ids(client: FlaskClient) -> None:
+    item_id = str(uuid.uuid4())
+    response = client.get(f"/items/{item_id}", headers={"X-Request-Id": "bad id with spaces"})
+    assert response.get_json() == {"id": item_id}
+    assert response.headers["X-Request-Id"] != "bad id with spaces"
+    assert len(response.headers["X-Request-Id"]) == 32
+
+
+def test_each_request_logs_one_json_line(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="fintrack.request")
+    client.post("/", json={"name": "a", "amount": 1}, headers={"X-Request-Id": "log-1"})
+    records = [r for r in caplog.records if r.name == "fintrack.request"]
+    assert len(records) == 1
+    fields = records[0].fields  # type: ignore[attr-defined]
+    assert fields["function"] == "echo" and fields["status"] == 201 and fields["request_id"] == "log-1"
+    assert fields["duration_ms"] >= 0

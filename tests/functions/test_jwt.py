@@ -1,0 +1,110 @@
+"""Every way a token can be wrong is a 401, on every request."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+import uuid
+from collections.abc import Callable
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from flask.testing import FlaskClient
+
+from shared.platform.settings import Secret, Settings
+from tests.support.tokens import HS_SECRET, KeyPair, claims
+
+
+@pytest.fixture
+def me(client_for: Callable[[str], FlaskClient]) -> FlaskClient:
+    return client_for("me")
+
+
+def _status(client: FlaskClient, token: str) -> tuple[int, str]:
+    response = client.get("/", headers={"Authorization": f"Bearer {token}"})
+    body = response.get_json()
+    return response.status_code, body.get("code", "") if response.status_code != 200 else "ok"
+
+
+def _b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def test_a_valid_es256_token_passes(me: FlaskClient, keys: KeyPair) -> None:
+    assert _status(me, keys.token(uuid.uuid4())) == (200, "ok")
+
+
+def test_alg_none_is_refused(me: FlaskClient) -> None:
+    token = f"{_b64({'alg': 'none', 'typ': 'JWT'})}.{_b64(claims(uuid.uuid4()))}."
+    assert _status(me, token) == (401, "invalid_token")
+
+
+def test_expired_token_is_refused(me: FlaskClient, keys: KeyPair) -> None:
+    past = int(time.time()) - 3600
+    assert _status(me, keys.token(uuid.uuid4(), iat=past - 600, exp=past)) == (401, "token_expired")
+
+
+@pytest.mark.parametrize(
+    "override",
+    [
+        {"aud": "anon"},
+        {"aud": "other"},
+        {"iss": "https://evil.test/auth/v1"},
+        {"iss": None},
+        {"exp": None},
+        {"sub": None},
+    ],
+)
+def test_wrong_or_missing_claims_are_refused(me: FlaskClient, keys: KeyPair, override: dict[str, object]) -> None:
+    assert _status(me, keys.token(uuid.uuid4(), **override)) == (401, "invalid_token")
+
+
+def test_bad_signature_is_refused(me: FlaskClient) -> None:
+    impostor = KeyPair(kid="test-key")  # same kid, another private key
+    assert _status(me, impostor.token(uuid.uuid4())) == (401, "invalid_token")
+
+
+def test_unknown_kid_is_refused(me: FlaskClient) -> None:
+    assert _status(me, KeyPair(kid="other").token(uuid.uuid4())) == (401, "invalid_token")
+
+
+def test_hs256_is_refused_when_only_jwks_is_configured(
+    me: FlaskClient, keys: KeyPair, use: Callable[..., Settings]
+) -> None:
+    use(jwt_secret=Secret(""))
+    token = jwt.encode(claims(uuid.uuid4()), HS_SECRET, algorithm="HS256")
+    assert _status(me, token) == (401, "invalid_token")
+    # The classic confusion attack: HS256 "signed" with the public key as the secret.
+    public_pem = keys.private.public_key().public_bytes(
+        serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
+    signing_input = f"{_b64({'alg': 'HS256', 'typ': 'JWT', 'kid': 'test-key'})}.{_b64(claims(uuid.uuid4()))}"
+    mac = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    forged = f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+    assert _status(me, forged) == (401, "invalid_token")
+
+
+def test_legacy_hs256_is_accepted_when_configured(me: FlaskClient) -> None:
+    assert _status(me, jwt.encode(claims(uuid.uuid4()), HS_SECRET, algorithm="HS256")) == (200, "ok")
+    assert (
+        _status(me, jwt.encode(claims(uuid.uuid4()), "not-the-secret-but-long-enough-32b!", algorithm="HS256"))[0]
+        == 401
+    )
+
+
+def test_service_role_tokens_are_not_user_tokens(me: FlaskClient, keys: KeyPair) -> None:
+    assert _status(me, keys.token(uuid.uuid4(), role="service_role")) == (401, "invalid_token")
+
+
+@pytest.mark.parametrize(
+    "header",
+    ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer garbage", "Bearer a.b.c", "Bearer " + "x" * 5000],
+)
+def test_garbage_is_refused(me: FlaskClient, header: str) -> None:
+    response = me.get("/", headers={"Authorization": header})
+    assert response.status_code == 401
+    assert response.mimetype == "application/problem+json"
