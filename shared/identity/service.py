@@ -18,5 +18,5 @@ def me(conn: Connection, *, user_id: str, email: str | None) -> MeOut:
         memberships=[MembershipOut.model_validate(m) for m in row["memberships"]],
         client_companies=[CompanyOut.model_validate(c) for c in row["client_companies"]],
         managed_companies=[CompanyOut.model_validate(c) for c in row["managed_companies"]],
-        platform_operator=bool(row["operator"]),
+        platform_operator=bool(row["platform_operator"]),
     )

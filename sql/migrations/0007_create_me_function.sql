@@ -1,0 +1,36 @@
+-- Why: "who am I" is asked on every page load. As a PL/pgSQL function its plan is cached per
+-- database connection (a plain statement is re-planned on every call behind a transaction pooler,
+-- where prepared statements are not available), and front ends can call it as an RPC too.
+-- Security invoker: RLS decides what the caller sees, exactly as for the tables themselves.
+create or replace function public.me() returns jsonb
+language plpgsql stable
+set search_path = ''
+as $$
+declare
+  uid uuid := (select auth.uid());
+  result jsonb;
+begin
+  select jsonb_build_object(
+    'memberships', coalesce((
+      select jsonb_agg(jsonb_build_object('organization_id', m.organization_id,
+                                          'organization_name', o.name, 'role', m.role)
+                       order by o.name, m.role)
+      from public.memberships m join public.organizations o on o.id = m.organization_id
+      where m.user_id = uid), '[]'::jsonb),
+    'client_companies', coalesce((
+      select jsonb_agg(jsonb_build_object('id', c.id, 'organization_id', c.organization_id,
+                                          'name', c.name, 'siren', c.siren) order by c.name)
+      from public.client_company_users u join public.client_companies c on c.id = u.company_id
+      where u.user_id = uid), '[]'::jsonb),
+    'managed_companies', coalesce((
+      select jsonb_agg(jsonb_build_object('id', c.id, 'organization_id', c.organization_id,
+                                          'name', c.name, 'siren', c.siren) order by c.name)
+      from public.client_companies c
+      where c.partner_user_id = uid), '[]'::jsonb),
+    'platform_operator', exists (select 1 from public.platform_operators p where p.user_id = uid)
+  ) into result;
+  return result;
+end
+$$;
+revoke execute on function public.me() from public, anon;
+grant execute on function public.me() to authenticated;
