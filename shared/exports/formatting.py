@@ -1,0 +1,207 @@
+"""Numbers, dates and fixed texts of the documents, in French (default) or English.
+
+French follows CLDR fr-FR: ``1 234,56 €`` with U+202F (narrow no-break space) between thousands
+and U+00A0 (no-break space) before the euro sign; dates ``21/11/2026``. English: ``€1,234.56`` and
+ISO dates ``2026-11-21`` (unambiguous for every English reader). Amounts are rounded half-up to the
+cent. Every fixed text of every document comes from :data:`LABELS`, statuses included.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Literal
+
+Lang = Literal["fr", "en"]
+
+NNBSP = "\u202f"  # narrow no-break space: French thousands separator
+NBSP = "\u00a0"  # no-break space: before the euro sign in French
+DASH = "—"  # shown for an unknown amount or an empty value
+_CENT = Decimal("0.01")
+
+
+def lang_of(lang: str) -> Lang:
+    """``fr``/``en`` from ``fr``, ``FR``, ``fr-FR``, ``en_GB``…; ``ValueError`` for anything else."""
+    code = lang.strip().lower().replace("_", "-").split("-")[0]
+    if code == "fr":
+        return "fr"
+    if code == "en":
+        return "en"
+    raise ValueError(f"unsupported language: {lang!r} (fr or en)")
+
+
+def cents(value: Decimal | int) -> Decimal:
+    """The amount rounded half-up to the cent, as it is printed and stored in cells."""
+    return Decimal(value).quantize(_CENT, rounding=ROUND_HALF_UP)
+
+
+def _group(digits: str, separator: str) -> str:
+    head = len(digits) % 3 or 3
+    parts = [digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)]
+    return separator.join(parts)
+
+
+def format_amount(value: Decimal | int | None, lang: str = "fr", *, signed: bool = False) -> str:
+    """``1 234,56 €`` (fr) or ``€1,234.56`` (en); ``—`` for ``None``; ``signed`` adds ``+`` when positive."""
+    if value is None:
+        return DASH
+    amount = cents(value)
+    sign = "-" if amount < 0 else ("+" if signed and amount > 0 else "")
+    units, _, fraction = f"{abs(amount):f}".partition(".")
+    if lang_of(lang) == "fr":
+        return f"{sign}{_group(units, NNBSP)},{fraction}{NBSP}€"
+    return f"{sign}€{_group(units, ',')}.{fraction}"
+
+
+def format_number(value: Decimal, lang: str = "fr") -> str:
+    """A plain decimal for machine-readable files: ``1234,56`` (fr) or ``1234.56`` (en), no grouping."""
+    text = f"{cents(value):f}"
+    return text.replace(".", ",") if lang_of(lang) == "fr" else text
+
+
+def format_date(value: date, lang: str = "fr") -> str:
+    """``21/11/2026`` (fr) or ``2026-11-21`` (en)."""
+    return value.strftime("%d/%m/%Y") if lang_of(lang) == "fr" else value.isoformat()
+
+
+def format_datetime(value: datetime, lang: str = "fr") -> str:
+    """``21/11/2026 14:05`` (fr) or ``2026-11-21 14:05`` (en), printed in the value's own time zone."""
+    return f"{format_date(value.date(), lang)} {value:%H:%M}"
+
+
+def yes_no(value: bool, lang: str = "fr") -> str:
+    return label("yes" if value else "no", lang)
+
+
+def label(key: str, lang: str = "fr", **values: str) -> str:
+    """The fixed text ``key`` in ``lang``, with ``{placeholders}`` filled from ``values``."""
+    fr, en = LABELS[key]
+    text = fr if lang_of(lang) == "fr" else en
+    return text.format(**values) if values else text
+
+
+def _coded(table: dict[str, tuple[str, str]], code: str, lang: str) -> str:
+    known = table.get(code)
+    if known is None:  # a code added after this catalogue: readable rather than an error
+        return code.replace("_", " ").capitalize()
+    return known[0] if lang_of(lang) == "fr" else known[1]
+
+
+def status_label(status: str, lang: str = "fr") -> str:
+    """A dossier status code as text; unknown codes are humanised (``on_hold`` → ``On hold``)."""
+    return _coded(STATUSES, status, lang)
+
+
+def document_state_label(state: str, lang: str = "fr") -> str:
+    return _coded(DOCUMENT_STATES, state, lang)
+
+
+LABELS: dict[str, tuple[str, str]] = {
+    "yes": ("Oui", "Yes"),
+    "no": ("Non", "No"),
+    "page": ("Page", "Page"),
+    "generated_on": ("Document établi le {date}", "Document issued on {date}"),
+    "company": ("Entreprise", "Company"),
+    "siren": ("SIREN", "SIREN"),
+    "reference": ("Référence", "Reference"),
+    "rule_set": ("Version des règles", "Rule set version"),
+    "simulation_date": ("Date de la simulation", "Simulation date"),
+    "simulation_report": ("Rapport de simulation", "Simulation report"),
+    "summary": ("Synthèse", "Summary"),
+    "answers": ("Réponses", "Answers"),
+    "question": ("Question", "Question"),
+    "answer": ("Réponse", "Answer"),
+    "products": ("Produits", "Products"),
+    "product": ("Produit", "Product"),
+    "eligible": ("Éligible", "Eligible"),
+    "reason": ("Motif", "Reason"),
+    "estimated_amount": ("Montant estimé", "Estimated amount"),
+    "formula": ("Calcul", "Calculation"),
+    "benefits": ("Avantages", "Benefits"),
+    "details": ("Détail", "Details"),
+    "total_estimated": ("Total des gains estimés", "Total estimated gains"),
+    "disclaimer": (
+        "Les montants indiqués sont des estimations établies à partir de vos réponses et des règles "
+        "en vigueur (version {version}). Ils ne constituent pas un engagement : le montant définitif "
+        "sera déterminé après l'audit de vos justificatifs par un expert.",
+        "The amounts shown are estimates based on your answers and the rules in force (version "
+        "{version}). They are not a commitment: the final amount will be set once an expert has "
+        "audited your supporting documents.",
+    ),
+    "comparison": ("Comparaison de simulations", "Simulation comparison"),
+    "comparison_date": ("Date de la comparaison", "Comparison date"),
+    "before": ("Avant", "Before"),
+    "after": ("Après", "After"),
+    "delta": ("Écart", "Difference"),
+    "changed": ("Modifiée", "Changed"),
+    "eligible_before": ("Éligible (avant)", "Eligible (before)"),
+    "eligible_after": ("Éligible (après)", "Eligible (after)"),
+    "amount_before": ("Montant (avant)", "Amount (before)"),
+    "amount_after": ("Montant (après)", "Amount (after)"),
+    "total": ("Total", "Total"),
+    "dossier_list": ("Liste des dossiers", "Case list"),
+    "dossiers": ("Dossiers", "Cases"),
+    "status": ("Statut", "Status"),
+    "expert": ("Expert", "Expert"),
+    "priority": ("Priorité", "Priority"),
+    "estimated": ("Montant estimé", "Estimated amount"),
+    "audited": ("Montant audité", "Audited amount"),
+    "obtained": ("Montant obtenu", "Amount obtained"),
+    "created_on": ("Créé le", "Created"),
+    "updated_on": ("Mis à jour le", "Updated"),
+    "filters": ("Filtres", "Filters"),
+    "no_filter": ("aucun", "none"),
+    "created_from": ("créés à partir du", "created from"),
+    "created_to": ("créés jusqu'au", "created until"),
+    "count": ("Nombre de dossiers", "Number of cases"),
+    "dossier_summary": ("Fiche dossier", "Case summary"),
+    "step": ("Étape", "Step"),
+    "amounts": ("Montants", "Amounts"),
+    "amount": ("Montant", "Amount"),
+    "documents": ("Pièces justificatives", "Supporting documents"),
+    "document": ("Document", "Document"),
+    "state": ("État", "State"),
+    "timeline": ("Historique", "Timeline"),
+    "when": ("Date", "Date"),
+    "actor": ("Acteur", "Actor"),
+    "event": ("Événement", "Event"),
+    "not_assigned": ("Non attribué", "Not assigned"),
+    "nothing": ("Aucun élément", "Nothing yet"),
+}
+
+STATUSES: dict[str, tuple[str, str]] = {
+    "draft": ("Brouillon", "Draft"),
+    "pending_upload": ("En attente de documents", "Awaiting documents"),
+    "pending_admin_validation": ("Éligibilité à valider", "Eligibility under review"),
+    "admin_validated": ("Éligibilité validée", "Eligibility confirmed"),
+    "admin_rejected": ("Éligibilité refusée", "Eligibility rejected"),
+    "expert_selection": ("Choix de l'expert", "Choosing an expert"),
+    "expert_offered": ("Proposé à un expert", "Offered to an expert"),
+    "expert_pending_validation": ("En attente de l'expert", "Awaiting the expert"),
+    "expert_assigned": ("Expert attribué", "Expert assigned"),
+    "assignment_failed": ("Attribution impossible", "Assignment failed"),
+    "documents_requested": ("Documents demandés", "Documents requested"),
+    "documents_complete": ("Documents complets", "Documents complete"),
+    "audit_in_progress": ("Audit en cours", "Audit in progress"),
+    "audit_completed": ("Audit terminé", "Audit completed"),
+    "audit_rejected_by_client": ("Audit refusé par le client", "Audit refused by the client"),
+    "client_accepted": ("Proposition acceptée", "Proposal accepted"),
+    "claim_filed": ("Demande déposée", "Claim filed"),
+    "result_recorded": ("Résultat obtenu", "Result obtained"),
+    "invoiced": ("Facturé", "Invoiced"),
+    "paid": ("Payé", "Paid"),
+    "closed": ("Clôturé", "Closed"),
+    "on_hold": ("En pause", "On hold"),
+    "cancelled": ("Annulé", "Cancelled"),
+    "rejected": ("Refusé", "Rejected"),
+}
+
+DOCUMENT_STATES: dict[str, tuple[str, str]] = {
+    "missing": ("Manquant", "Missing"),
+    "requested": ("Demandé", "Requested"),
+    "uploaded": ("Reçu, à valider", "Received, to review"),
+    "pending": ("En attente de validation", "Awaiting review"),
+    "validated": ("Validé", "Validated"),
+    "rejected": ("Refusé", "Rejected"),
+    "optional": ("Facultatif", "Optional"),
+}
