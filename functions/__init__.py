@@ -9,7 +9,7 @@ if TYPE_CHECKING:
     from shared.platform.http import Router
 
 # Every deployed function, in the order the OpenAPI document lists them.
-FUNCTION_NAMES: tuple[str, ...] = ("healthz", "me")
+FUNCTION_NAMES: tuple[str, ...] = ("healthz", "me", "simulate", "simulation-cleanup")
 
 
 def routers() -> dict[str, Router]:

@@ -16,7 +16,10 @@ _apps: dict[str, Any] = {}
 LambdaHandler = Callable[[dict[str, Any], Any], dict[str, Any]]
 
 
-def _handler(target: str) -> LambdaHandler:
+def _handler(name: str) -> LambdaHandler:
+    """The Lambda handler of the deployed function ``name`` (entry point: its name with underscores)."""
+    target = name.replace("-", "_")
+
     def handle(event: dict[str, Any], context: Any) -> dict[str, Any]:
         import functions_framework
         import serverless_wsgi
@@ -33,3 +36,5 @@ def _handler(target: str) -> LambdaHandler:
 
 healthz = _handler("healthz")
 me = _handler("me")
+simulate = _handler("simulate")
+simulation_cleanup = _handler("simulation-cleanup")

@@ -178,6 +178,14 @@ def cmd_scheduler(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from shared.simulation import cli as simulation_cli
+
+    code, output = simulation_cli.run(args.rule_set, sys.stdin.read())
+    (_out if code == 0 else _err)(output)
+    return code
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from functions import routers
     from shared.platform import openapi
@@ -217,6 +225,10 @@ def build_parser() -> argparse.ArgumentParser:
     sched = sub.add_parser("scheduler", help="run the local scheduler against a dev server")
     sched.add_argument("--port", type=int, default=8080)
     sched.set_defaults(run=cmd_scheduler)
+
+    simulate = sub.add_parser("simulate", help="compute simulations: answers JSON (object or array) on stdin")
+    simulate.add_argument("--rule-set", default="FR-2025.1")
+    simulate.set_defaults(run=cmd_simulate)
 
     api = sub.add_parser("openapi", help="print the OpenAPI document")
     api.set_defaults(run=cmd_openapi)

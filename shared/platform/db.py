@@ -96,3 +96,12 @@ def service_transaction() -> Iterator[Connection]:
     """A transaction as ``service_role`` (bypasses RLS): system jobs only, always tenant-filtered."""
     with _transaction("service_role", {"role": "service_role"}) as conn:
         yield conn
+
+
+def elevate(conn: Connection) -> None:
+    """Switch the current transaction to ``service_role`` after the caller's rights were checked.
+
+    For privileged multi-step writes (the merge of a simulation into dossiers, say): the checks run
+    as the user under RLS, then the writes run in the same transaction as the service.
+    """
+    conn.execute("select set_config('role', 'service_role', true)")

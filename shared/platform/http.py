@@ -8,6 +8,7 @@ the rule; anything else is a 500 carrying only the request id.
 
 from __future__ import annotations
 
+import hmac
 import json
 import logging
 import re
@@ -61,6 +62,18 @@ class Context:
         if not self.request.headers.get("Authorization"):
             return None
         return self.claims()
+
+    def require_cron(self) -> None:
+        """Scheduled calls carry the shared cron secret; anything else is a 401 (so is an unset secret)."""
+        expected = self.settings.cron_secret.value
+        given = self.request.headers.get("X-Cron-Secret", "")
+        if not expected or not hmac.compare_digest(given.encode(), expected.encode()):
+            raise errors.Unauthorized("Scheduled calls only", code="cron_only")
+        self.log["user"] = "cron"
+
+    def client_address(self) -> str:
+        """The caller's address as the platform saw it (REMOTE_ADDR; the gateway sets it on Lambda)."""
+        return self.request.remote_addr or "unknown"
 
     def query(self, model: type[Model]) -> Model:
         """The query string validated by ``model`` (422 naming the parameter on error)."""

@@ -13,6 +13,7 @@ create table if not exists public.products (
   sectors text[] not null default '{}',
   notes text not null default '',
   benefits jsonb not null default '[]'::jsonb check (jsonb_typeof(benefits) = 'array'),
+  details jsonb not null default '{}'::jsonb check (jsonb_typeof(details) = 'object'),
   position integer not null default 0,
   created_at timestamptz not null default now(),
   updated_at timestamptz not null default now()
@@ -27,7 +28,7 @@ create table if not exists public.rule_sets (
   effective_from date not null,
   published_at timestamptz not null default now(),
   published_by uuid,
-  notes text not null default ''
+  description text
 );
 create unique index if not exists rule_sets_scope_version_key
   on public.rule_sets (coalesce(organization_id, '00000000-0000-0000-0000-000000000000'::uuid), version);
@@ -46,7 +47,7 @@ create table if not exists public.product_rules (
   product_code text not null references public.products (code),
   active boolean not null default true,
   rule jsonb check (rule is null or jsonb_typeof(rule) = 'object'),
-  formula jsonb not null check (jsonb_typeof(formula) = 'object'),
+  formula jsonb check (formula is null or jsonb_typeof(formula) = 'object'),
   primary key (rule_set_id, product_code)
 );
 create index if not exists product_rules_product_code_idx on public.product_rules (product_code);

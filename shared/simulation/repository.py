@@ -1,0 +1,271 @@
+"""SQL of the simulation capability: rule sets, simulations, dossiers and their amount history."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from decimal import Decimal
+from typing import Any
+
+from psycopg.types.json import Jsonb
+
+from shared.platform.db import Connection
+from shared.simulation.models import RuleSet
+
+Row = dict[str, Any]
+
+# --- rule sets -------------------------------------------------------------------------------------
+
+_RULE_SET = """
+select id, version, organization_id from public.rule_sets
+where (organization_id = %(org)s or organization_id is null)
+  and (version = %(version)s or (%(version)s::text is null and effective_from <= current_date))
+order by (organization_id is not null) desc, effective_from desc, published_at desc
+limit 1
+"""
+
+_RULE_SET_DOCUMENT = """
+select jsonb_build_object(
+  'version', r.version, 'effective_from', r.effective_from, 'description', r.description,
+  'questions', (select jsonb_agg(q.definition order by q.position) from public.questions q
+                where q.rule_set_id = r.id),
+  'products', coalesce((
+    select jsonb_agg(p.details || jsonb_build_object(
+             'code', p.code, 'order', p.position, 'name', p.name, 'category', nullif(p.category, ''),
+             'kind', p.kind, 'active', pr.active, 'sectors', to_jsonb(p.sectors), 'notes', nullif(p.notes, ''),
+             'benefits', p.benefits, 'eligibility', pr.rule, 'formula', pr.formula) order by p.position)
+    from public.product_rules pr join public.products p on p.code = pr.product_code
+    where pr.rule_set_id = r.id), '[]'::jsonb)
+) as document
+from public.rule_sets r where r.id = %(id)s
+"""
+
+_rule_sets: dict[uuid.UUID, RuleSet] = {}
+_lock = threading.Lock()
+
+
+def find_rule_set(conn: Connection, *, organization_id: uuid.UUID, version: str | None) -> Row | None:
+    """The rule set to use: the organization's own before the platform's; the latest in effect by default."""
+    return conn.execute(_RULE_SET, {"org": organization_id, "version": version}).fetchone()
+
+
+def rule_set(conn: Connection, *, rule_set_id: uuid.UUID) -> RuleSet:
+    """A stored rule set, validated; cached per process, since published rule sets never change."""
+    found = _rule_sets.get(rule_set_id)
+    if found is None:
+        row = conn.execute(_RULE_SET_DOCUMENT, {"id": rule_set_id}).fetchone()
+        if row is None:
+            raise LookupError(f"rule set {rule_set_id} not found")
+        found = RuleSet.model_validate(row["document"])
+        with _lock:
+            _rule_sets[rule_set_id] = found
+    return found
+
+
+def insert_rule_set(
+    conn: Connection, *, organization_id: uuid.UUID | None, rule_set: RuleSet, published_by: uuid.UUID
+) -> uuid.UUID:
+    """Publish a rule set (RLS decides whether the caller may) with its questions and product rules."""
+    row = conn.execute(
+        "insert into public.rule_sets (organization_id, version, effective_from, description, published_by)"
+        " values (%s, %s, %s, %s, %s) returning id",
+        (organization_id, rule_set.version, rule_set.effective_from, rule_set.description, published_by),
+    ).fetchone()
+    assert row is not None
+    rule_set_id: uuid.UUID = row["id"]
+    document = rule_set.model_dump(mode="json")
+    with conn.cursor() as cur:
+        cur.executemany(
+            "insert into public.questions (rule_set_id, code, position, definition) values (%s, %s, %s, %s)",
+            [(rule_set_id, q["code"], q["order"], Jsonb(q)) for q in document["questions"]],
+        )
+        cur.executemany(
+            "insert into public.product_rules (rule_set_id, product_code, active, rule, formula)"
+            " values (%s, %s, %s, %s, %s)",
+            [
+                (
+                    rule_set_id,
+                    p["code"],
+                    p["active"],
+                    Jsonb(p["eligibility"]) if p["eligibility"] else None,
+                    Jsonb(p["formula"]) if p["formula"] else None,
+                )
+                for p in document["products"]
+            ],
+        )
+    return rule_set_id
+
+
+# --- companies and organizations --------------------------------------------------------------------
+
+
+def company(conn: Connection, *, company_id: uuid.UUID) -> Row | None:
+    """The company as the current role sees it (None when invisible)."""
+    return conn.execute(
+        "select id, organization_id, name, siren, sector from public.client_companies where id = %s", (company_id,)
+    ).fetchone()
+
+
+def can_simulate_for(conn: Connection, *, company_id: uuid.UUID) -> bool:
+    row = conn.execute("select private.can_simulate_for(%s) as ok", (company_id,)).fetchone()
+    return bool(row and row["ok"])
+
+
+def organization_by_key(conn: Connection, *, key: str) -> Row | None:
+    """An organization by slug or id (for anonymous visitors starting from an organization's site)."""
+    return conn.execute(
+        "select id, name, slug from public.organizations where slug = %(key)s or id::text = %(key)s", {"key": key}
+    ).fetchone()
+
+
+# --- simulations ----------------------------------------------------------------------------------
+
+_COLUMNS = (
+    "id, organization_id, client_company_id, rule_set_id, rule_set_version, status, answers, result, total,"
+    " abandon_reason, created_by, created_at, updated_at, completed_at,"
+    " status = 'draft' and updated_at < now() - interval '24 hours' as stale"
+)
+
+
+def insert_simulation(
+    conn: Connection,
+    *,
+    organization_id: uuid.UUID,
+    company_id: uuid.UUID | None,
+    rule_set_id: uuid.UUID,
+    version: str,
+    created_by: uuid.UUID | None,
+    token_hash: str | None,
+) -> Row:
+    row = conn.execute(
+        "insert into public.simulations (organization_id, client_company_id, rule_set_id, rule_set_version,"
+        " created_by, resume_token_hash) values (%s, %s, %s, %s, %s, %s) returning " + _COLUMNS,
+        (organization_id, company_id, rule_set_id, version, created_by, token_hash),
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def open_draft(conn: Connection, *, company_id: uuid.UUID) -> Row | None:
+    """The company's latest draft still within its 24 hours, if any."""
+    return conn.execute(
+        "select " + _COLUMNS + " from public.simulations where client_company_id = %s and status = 'draft'"
+        " and updated_at >= now() - interval '24 hours' order by updated_at desc limit 1",
+        (company_id,),
+    ).fetchone()
+
+
+def simulation(conn: Connection, *, simulation_id: uuid.UUID, lock: bool = False) -> Row | None:
+    """A simulation as the current role sees it; ``lock`` takes its row lock (service role only)."""
+    return conn.execute(
+        "select " + _COLUMNS + " from public.simulations where id = %s" + (" for update" if lock else ""),
+        (simulation_id,),
+    ).fetchone()
+
+
+def simulation_by_token(
+    conn: Connection, *, simulation_id: uuid.UUID, token_hash: str, lock: bool = False
+) -> Row | None:
+    return conn.execute(
+        "select "
+        + _COLUMNS
+        + " from public.simulations where id = %s and resume_token_hash = %s"
+        + (" for update" if lock else ""),
+        (simulation_id, token_hash),
+    ).fetchone()
+
+
+def save_answers(conn: Connection, *, simulation_id: uuid.UUID, answers: dict[str, Any]) -> None:
+    conn.execute("update public.simulations set answers = %s where id = %s", (Jsonb(answers), simulation_id))
+
+
+def complete(conn: Connection, *, simulation_id: uuid.UUID, result: dict[str, Any], total: Decimal) -> None:
+    conn.execute(
+        "update public.simulations set status = 'completed', result = %s, total = %s, completed_at = now()"
+        " where id = %s",
+        (Jsonb(result), total, simulation_id),
+    )
+
+
+def abandon(conn: Connection, *, simulation_id: uuid.UUID, reason: str) -> None:
+    conn.execute(
+        "update public.simulations set status = 'abandoned', abandon_reason = %s where id = %s",
+        (reason, simulation_id),
+    )
+
+
+def claim(conn: Connection, *, simulation_id: uuid.UUID, company_id: uuid.UUID, user_id: uuid.UUID) -> None:
+    """Attach an anonymous simulation to a company; its resume token stops working."""
+    conn.execute(
+        "update public.simulations set client_company_id = %s, created_by = %s, resume_token_hash = null where id = %s",
+        (company_id, user_id, simulation_id),
+    )
+
+
+def expire_drafts(conn: Connection) -> int:
+    """Drafts untouched for 24 hours become ``expired`` (idempotent; concurrent runs skip locked rows)."""
+    return conn.execute(
+        "update public.simulations set status = 'expired' where id in ("
+        " select id from public.simulations where status = 'draft' and updated_at < now() - interval '24 hours'"
+        " for update skip locked)"
+    ).rowcount
+
+
+# --- dossiers -------------------------------------------------------------------------------------
+
+
+def lock_dossiers(conn: Connection, *, company_id: uuid.UUID) -> dict[str, Row]:
+    rows = conn.execute(
+        "select id, product_code, status, estimated_amount, audited_amount, priority, expert_id, document_count,"
+        " invoice_id, source_simulation_id from public.dossiers where client_company_id = %s for update",
+        (company_id,),
+    ).fetchall()
+    return {row["product_code"]: row for row in rows}
+
+
+def insert_dossier(
+    conn: Connection,
+    *,
+    organization_id: uuid.UUID,
+    company_id: uuid.UUID,
+    product_code: str,
+    amount: Decimal | None,
+    priority: int | None,
+    simulation_id: uuid.UUID,
+) -> uuid.UUID | None:
+    """Create the dossier; None when a concurrent completion created it first."""
+    row = conn.execute(
+        "insert into public.dossiers (organization_id, client_company_id, product_code, estimated_amount, priority,"
+        " source_simulation_id) values (%s, %s, %s, %s, %s, %s)"
+        " on conflict (client_company_id, product_code) do nothing returning id",
+        (organization_id, company_id, product_code, amount, priority, simulation_id),
+    ).fetchone()
+    return row["id"] if row else None
+
+
+def update_estimate(
+    conn: Connection, *, dossier_id: uuid.UUID, amount: Decimal | None, priority: int | None, simulation_id: uuid.UUID
+) -> None:
+    conn.execute(
+        "update public.dossiers set estimated_amount = %s, priority = %s, source_simulation_id = %s where id = %s",
+        (amount, priority, simulation_id, dossier_id),
+    )
+
+
+def record_estimate(
+    conn: Connection,
+    *,
+    dossier_id: uuid.UUID,
+    organization_id: uuid.UUID,
+    amount: Decimal | None,
+    previous: Decimal | None,
+    priority: int | None,
+    simulation_id: uuid.UUID,
+    applied: bool,
+    note: str,
+) -> None:
+    conn.execute(
+        "insert into public.dossier_amount_history (dossier_id, organization_id, amount, previous_amount, priority,"
+        " source, simulation_id, applied, note) values (%s, %s, %s, %s, %s, 'simulation', %s, %s, %s)",
+        (dossier_id, organization_id, amount, previous, priority, simulation_id, applied, note),
+    )
