@@ -23,6 +23,7 @@ from shared.simulation.requests import (
     AbandonIn,
     AnswersIn,
     ClaimIn,
+    ClaimOut,
     ComparisonOut,
     CompletionOut,
     QuestionnaireOut,
@@ -132,13 +133,13 @@ def abandon(ctx: Context) -> SimulationOut:
             service.abandon(conn, caller=caller, simulation_id=_id(ctx), reason=body.reason))
 
 
-@router.post("/simulations/{simulation_id}/claim", body=ClaimIn, response=CompletionOut)
-def claim(ctx: Context) -> CompletionOut:
+@router.post("/simulations/{simulation_id}/claim", body=ClaimIn, response=ClaimOut)
+def claim(ctx: Context) -> ClaimOut:
     """After sign-up: attach an anonymous simulation to your company (a completed one creates dossiers)."""
     body: ClaimIn = ctx.body
     claims = ctx.claims()
     with db.user_transaction(claims.raw) as conn:
-        return CompletionOut.model_validate(service.claim(
+        return ClaimOut.model_validate(service.claim(
             conn, user_id=uuid.UUID(claims.sub), simulation_id=_id(ctx), token=body.resume_token,
             company_id=body.client_company_id))
 

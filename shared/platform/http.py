@@ -25,7 +25,7 @@ from psycopg import errors as pg_errors
 
 from shared.platform import errors
 from shared.platform.auth import Claims, bearer_token, verifier_for
-from shared.platform.logs import REQUEST_LOGGER, log_fields
+from shared.platform.logs import REQUEST_LOGGER, configure_logging, log_fields
 from shared.platform.settings import Settings, get_settings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -165,6 +165,7 @@ class Router:
         """Handle one request end to end; never raises."""
         started = time.perf_counter()
         settings = get_settings()
+        configure_logging(settings.log_level)
         incoming = request.headers.get("X-Request-Id", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         ctx = Context(request=request, request_id=request_id, settings=settings)

@@ -27,14 +27,14 @@ _configured = False
 
 
 def configure_logging(level: str = "INFO") -> None:
-    """Send every log record through the JSON formatter (idempotent)."""
+    """Write every log record as one JSON line on stderr (idempotent; other handlers are kept)."""
     global _configured
     if _configured:
         return
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root = logging.getLogger()
-    root.handlers[:] = [handler]
+    root.addHandler(handler)
     root.setLevel(level.upper())
     _configured = True
 

@@ -106,6 +106,11 @@ def company(conn: Connection, *, company_id: uuid.UUID) -> Row | None:
     ).fetchone()
 
 
+def access(conn: Connection, *, simulation_id: uuid.UUID) -> Row | None:
+    """Whether the current user sees the simulation (None: not at all) and may change it."""
+    return conn.execute("select visible, may_write from private.simulation_access(%s)", (simulation_id,)).fetchone()
+
+
 def can_simulate_for(conn: Connection, *, company_id: uuid.UUID) -> bool:
     row = conn.execute("select private.can_simulate_for(%s) as ok", (company_id,)).fetchone()
     return bool(row and row["ok"])
@@ -214,58 +219,13 @@ def expire_drafts(conn: Connection) -> int:
 # --- dossiers -------------------------------------------------------------------------------------
 
 
-def lock_dossiers(conn: Connection, *, company_id: uuid.UUID) -> dict[str, Row]:
-    rows = conn.execute(
-        "select id, product_code, status, estimated_amount, audited_amount, priority, expert_id, document_count,"
-        " invoice_id, source_simulation_id from public.dossiers where client_company_id = %s for update",
-        (company_id,),
+def merge_dossiers(conn: Connection, *, organization_id: uuid.UUID, company_id: uuid.UUID,
+                   simulation_id: uuid.UUID, estimates: list[tuple[str, Decimal | None, int | None]],
+                   ineligible: list[str]) -> list[Row]:
+    """Run the merge rules of migration 0013; one row per dossier concerned, with its outcome."""
+    return conn.execute(
+        "select product_code, dossier_id, outcome, amount, previous_amount, dossier_status"
+        " from private.merge_simulation_dossiers(%s, %s, %s, %s::text[], %s::numeric[], %s::smallint[], %s::text[])",
+        (organization_id, company_id, simulation_id, [e[0] for e in estimates], [e[1] for e in estimates],
+         [e[2] for e in estimates], ineligible),
     ).fetchall()
-    return {row["product_code"]: row for row in rows}
-
-
-def insert_dossier(
-    conn: Connection,
-    *,
-    organization_id: uuid.UUID,
-    company_id: uuid.UUID,
-    product_code: str,
-    amount: Decimal | None,
-    priority: int | None,
-    simulation_id: uuid.UUID,
-) -> uuid.UUID | None:
-    """Create the dossier; None when a concurrent completion created it first."""
-    row = conn.execute(
-        "insert into public.dossiers (organization_id, client_company_id, product_code, estimated_amount, priority,"
-        " source_simulation_id) values (%s, %s, %s, %s, %s, %s)"
-        " on conflict (client_company_id, product_code) do nothing returning id",
-        (organization_id, company_id, product_code, amount, priority, simulation_id),
-    ).fetchone()
-    return row["id"] if row else None
-
-
-def update_estimate(
-    conn: Connection, *, dossier_id: uuid.UUID, amount: Decimal | None, priority: int | None, simulation_id: uuid.UUID
-) -> None:
-    conn.execute(
-        "update public.dossiers set estimated_amount = %s, priority = %s, source_simulation_id = %s where id = %s",
-        (amount, priority, simulation_id, dossier_id),
-    )
-
-
-def record_estimate(
-    conn: Connection,
-    *,
-    dossier_id: uuid.UUID,
-    organization_id: uuid.UUID,
-    amount: Decimal | None,
-    previous: Decimal | None,
-    priority: int | None,
-    simulation_id: uuid.UUID,
-    applied: bool,
-    note: str,
-) -> None:
-    conn.execute(
-        "insert into public.dossier_amount_history (dossier_id, organization_id, amount, previous_amount, priority,"
-        " source, simulation_id, applied, note) values (%s, %s, %s, %s, %s, 'simulation', %s, %s, %s)",
-        (dossier_id, organization_id, amount, previous, priority, simulation_id, applied, note),
-    )

@@ -70,11 +70,23 @@ class SimulationOut(BaseModel):
 
 
 class CompletionOut(BaseModel):
-    """The completed simulation and what happened to the company's dossiers."""
+    """The completed simulation's result and what happened to the company's dossiers."""
+
+    id: UUID
+    status: str
+    rule_set: str
+    client_company_id: UUID | None
+    result: dict[str, Any]
+    dossiers: dict[str, list[dict[str, Any]]] | None = Field(
+        description="created, updated, unchanged, left_alone, no_longer_eligible; null without a company")
+    already_completed: bool = False
+
+
+class ClaimOut(BaseModel):
+    """The claimed simulation and, when it was already completed, the merge into the company's dossiers."""
 
     simulation: SimulationOut
-    dossiers: dict[str, list[dict[str, Any]]] | None
-    already_completed: bool = False
+    completion: CompletionOut | None
 
 
 class ComparisonOut(BaseModel):

@@ -105,16 +105,13 @@ def _state(conn: Connection, row: Row) -> dict[str, Any]:
 def _load(conn: Connection, *, caller: Caller, simulation_id: uuid.UUID, write: bool) -> Row:
     """The simulation if the caller may see it (404 otherwise) and, to write, may change it (403)."""
     if caller.user_id is not None:
-        row = repository.simulation(conn, simulation_id=simulation_id)
-        if row is None:
+        access = repository.access(conn, simulation_id=simulation_id)
+        if access is None:
             raise NotFound("Unknown simulation", code="simulation_not_found")
-        if not write:
-            return row
-        company = row["client_company_id"]
-        if company is None or not repository.can_simulate_for(conn, company_id=company):
+        if write and not access["may_write"]:
             raise Forbidden("You may read this simulation but not change it", code="simulation_read_only")
-        db.elevate(conn)
-        locked = repository.simulation(conn, simulation_id=simulation_id, lock=True)
+        db.elevate(conn)  # the caller's rights are established: read (and lock) it as the service
+        locked = repository.simulation(conn, simulation_id=simulation_id, lock=write)
     else:
         locked = repository.simulation_by_token(
             conn, simulation_id=simulation_id, token_hash=caller.token_hash or "", lock=write
@@ -212,7 +209,7 @@ def complete(conn: Connection, *, caller: Caller, simulation_id: uuid.UUID) -> d
     """Compute and keep the result; for a company, create or update its dossiers (merge rules)."""
     row = _load(conn, caller=caller, simulation_id=simulation_id, write=True)
     if row["status"] == "completed":  # completing twice changes nothing
-        return {"simulation": _state(conn, row), "dossiers": None, "already_completed": True}
+        return _completion(row, row["result"], None, already=True)
     _draft(row)
     rule_set = repository.rule_set(conn, rule_set_id=row["rule_set_id"])
     missing = engine.missing_required(rule_set, row["answers"])
@@ -234,8 +231,14 @@ def complete(conn: Connection, *, caller: Caller, simulation_id: uuid.UUID) -> d
             simulation_id=simulation_id,
             result=result,
         )
-    completed = {**row, "status": "completed", "result": wire}
-    return {"simulation": _state(conn, completed), "dossiers": dossiers, "already_completed": False}
+    return _completion(row, wire, dossiers, already=False)
+
+
+def _completion(row: Row, result: dict[str, Any], dossiers: merge.Outcome | None, *, already: bool) -> dict[str, Any]:
+    """What completing (or claiming a completed simulation) answers: the result and the dossiers' fate."""
+    return {"id": str(row["id"]), "status": "completed", "rule_set": row["rule_set_version"],
+            "client_company_id": str(row["client_company_id"]) if row["client_company_id"] else None,
+            "result": result, "dossiers": dossiers, "already_completed": already}
 
 
 def abandon(conn: Connection, *, caller: Caller, simulation_id: uuid.UUID, reason: str) -> dict[str, Any]:
@@ -264,17 +267,13 @@ def claim(
         _draft(row)
     repository.claim(conn, simulation_id=simulation_id, company_id=company_id, user_id=user_id)
     claimed = {**row, "client_company_id": company_id}
-    dossiers = None
-    if row["status"] == "completed":
-        rule_set = repository.rule_set(conn, rule_set_id=row["rule_set_id"])
-        dossiers = merge.merge(
-            conn,
-            organization_id=row["organization_id"],
-            company_id=company_id,
-            simulation_id=simulation_id,
-            result=engine.evaluate(rule_set, row["answers"]),
-        )
-    return {"simulation": _state(conn, claimed), "dossiers": dossiers}
+    if row["status"] != "completed":
+        return {"simulation": _state(conn, claimed), "completion": None}
+    rule_set = repository.rule_set(conn, rule_set_id=row["rule_set_id"])
+    dossiers = merge.merge(conn, organization_id=row["organization_id"], company_id=company_id,
+                           simulation_id=simulation_id, result=engine.evaluate(rule_set, row["answers"]))
+    completion = _completion(claimed, row["result"], dossiers, already=False)
+    return {"simulation": _state(conn, claimed), "completion": completion}
 
 
 def compare(conn: Connection, *, caller: Caller, simulation_id: uuid.UUID, answers: dict[str, Any]) -> dict[str, Any]:

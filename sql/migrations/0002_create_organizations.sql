@@ -30,37 +30,51 @@ create or replace trigger memberships_touch_updated_at before update on public.m
 
 -- Helpers: security definer (they read memberships without RLS), pinned search_path, stable.
 create or replace function private.my_organization_ids() returns setof uuid
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select m.organization_id from public.memberships m where m.user_id = (select auth.uid())
+begin
+  return query
+    select m.organization_id from public.memberships m where m.user_id = (select auth.uid());
+end
 $$;
 
 create or replace function private.my_organization_ids_with_role(roles text[]) returns setof uuid
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select m.organization_id from public.memberships m
-  where m.user_id = (select auth.uid()) and m.role = any (roles)
+begin
+  return query
+    select m.organization_id from public.memberships m
+    where m.user_id = (select auth.uid()) and m.role = any (roles);
+end
 $$;
 
 create or replace function private.is_member(org uuid) returns boolean
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select exists (
-    select 1 from public.memberships m where m.organization_id = org and m.user_id = (select auth.uid())
-  )
+begin
+  return (
+    select exists (
+      select 1 from public.memberships m where m.organization_id = org and m.user_id = (select auth.uid())
+    )
+  );
+end
 $$;
 
 create or replace function private.has_role(org uuid, roles text[]) returns boolean
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select exists (
-    select 1 from public.memberships m
-    where m.organization_id = org and m.user_id = (select auth.uid()) and m.role = any (roles)
-  )
+begin
+  return (
+    select exists (
+      select 1 from public.memberships m
+      where m.organization_id = org and m.user_id = (select auth.uid()) and m.role = any (roles)
+    )
+  );
+end
 $$;
 
 revoke execute on function private.my_organization_ids(), private.my_organization_ids_with_role(text[]),

@@ -10,10 +10,14 @@ grant select on public.platform_operators to authenticated;
 grant all on public.platform_operators to service_role;
 
 create or replace function private.is_platform_operator() returns boolean
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select exists (select 1 from public.platform_operators p where p.user_id = (select auth.uid()))
+begin
+  return (
+    select exists (select 1 from public.platform_operators p where p.user_id = (select auth.uid()))
+  );
+end
 $$;
 revoke execute on function private.is_platform_operator() from public, anon;
 grant execute on function private.is_platform_operator() to authenticated, service_role;

@@ -82,23 +82,29 @@ create or replace trigger client_company_users_organization before insert or upd
   for each row execute function private.company_user_organization();
 
 create or replace function private.my_client_company_ids() returns setof uuid
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select u.company_id from public.client_company_users u
-  join public.memberships m
-    on m.organization_id = u.organization_id and m.user_id = u.user_id and m.role = 'client'
-  where u.user_id = (select auth.uid())
+begin
+  return query
+    select u.company_id from public.client_company_users u
+    join public.memberships m
+      on m.organization_id = u.organization_id and m.user_id = u.user_id and m.role = 'client'
+    where u.user_id = (select auth.uid());
+end
 $$;
 
 create or replace function private.my_partner_company_ids() returns setof uuid
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select c.id from public.client_companies c
-  join public.memberships m
-    on m.organization_id = c.organization_id and m.user_id = c.partner_user_id and m.role = 'partner'
-  where c.partner_user_id = (select auth.uid())
+begin
+  return query
+    select c.id from public.client_companies c
+    join public.memberships m
+      on m.organization_id = c.organization_id and m.user_id = c.partner_user_id and m.role = 'partner'
+    where c.partner_user_id = (select auth.uid());
+end
 $$;
 revoke execute on function private.my_client_company_ids(), private.my_partner_company_ids() from public, anon;
 grant execute on function private.my_client_company_ids(), private.my_partner_company_ids()

@@ -108,29 +108,37 @@ create policy "Operators and admins withdraw rule sets nobody used" on public.ru
 
 -- Questions and rules follow their rule set's visibility and write rights.
 create or replace function private.can_read_rule_set(target uuid) returns boolean
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select exists (
-    select 1 from public.rule_sets r
-    where r.id = target
-      and (r.organization_id is null
-           or r.organization_id in (select m.organization_id from public.memberships m
-                                    where m.user_id = (select auth.uid())))
-  )
+begin
+  return (
+    select exists (
+      select 1 from public.rule_sets r
+      where r.id = target
+        and (r.organization_id is null
+             or r.organization_id in (select m.organization_id from public.memberships m
+                                      where m.user_id = (select auth.uid())))
+    )
+  );
+end
 $$;
 create or replace function private.can_write_rule_set(target uuid) returns boolean
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select exists (
-    select 1 from public.rule_sets r
-    where r.id = target
-      and ((r.organization_id is null and exists (select 1 from public.platform_operators p
-                                                  where p.user_id = (select auth.uid())))
-           or r.organization_id in (select m.organization_id from public.memberships m
-                                    where m.user_id = (select auth.uid()) and m.role in ('owner', 'admin')))
-  )
+begin
+  return (
+    select exists (
+      select 1 from public.rule_sets r
+      where r.id = target
+        and ((r.organization_id is null and exists (select 1 from public.platform_operators p
+                                                    where p.user_id = (select auth.uid())))
+             or r.organization_id in (select m.organization_id from public.memberships m
+                                      where m.user_id = (select auth.uid()) and m.role in ('owner', 'admin')))
+    )
+  );
+end
 $$;
 revoke execute on function private.can_read_rule_set(uuid), private.can_write_rule_set(uuid) from public;
 grant execute on function private.can_read_rule_set(uuid) to anon, authenticated, service_role;

@@ -70,21 +70,27 @@ create index if not exists dossier_amount_history_dossier_idx on public.dossier_
 create index if not exists dossier_amount_history_organization_id_idx on public.dossier_amount_history (organization_id);
 
 create or replace function private.my_expert_profile_ids() returns setof uuid
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select e.id from public.expert_profiles e where e.user_id = (select auth.uid())
+begin
+  return query
+    select e.id from public.expert_profiles e where e.user_id = (select auth.uid());
+end
 $$;
 create or replace function private.my_visible_dossier_ids() returns setof uuid
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select d.id from public.dossiers d
-  where d.organization_id in (select m.organization_id from public.memberships m
-                              where m.user_id = (select auth.uid()) and m.role in ('owner', 'admin', 'viewer'))
-     or d.client_company_id in (select private.my_client_company_ids())
-     or d.client_company_id in (select private.my_partner_company_ids())
-     or d.expert_id in (select private.my_expert_profile_ids())
+begin
+  return query
+    select d.id from public.dossiers d
+    where d.organization_id in (select m.organization_id from public.memberships m
+                                where m.user_id = (select auth.uid()) and m.role in ('owner', 'admin', 'viewer'))
+       or d.client_company_id in (select private.my_client_company_ids())
+       or d.client_company_id in (select private.my_partner_company_ids())
+       or d.expert_id in (select private.my_expert_profile_ids());
+end
 $$;
 revoke execute on function private.my_expert_profile_ids(), private.my_visible_dossier_ids() from public, anon;
 grant execute on function private.my_expert_profile_ids(), private.my_visible_dossier_ids()
@@ -127,12 +133,15 @@ create policy "Readers of a dossier read its amount history" on public.dossier_a
 
 -- Experts see the companies of the dossiers assigned to them.
 create or replace function private.my_expert_company_ids() returns setof uuid
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select d.client_company_id from public.dossiers d
-  join public.expert_profiles e on e.id = d.expert_id
-  where e.user_id = (select auth.uid())
+begin
+  return query
+    select d.client_company_id from public.dossiers d
+    join public.expert_profiles e on e.id = d.expert_id
+    where e.user_id = (select auth.uid());
+end
 $$;
 revoke execute on function private.my_expert_company_ids() from public, anon;
 grant execute on function private.my_expert_company_ids() to authenticated, service_role;

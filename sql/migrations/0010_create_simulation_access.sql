@@ -3,20 +3,24 @@
 -- managing it, its organization's owners and admins; never viewers or experts). Anonymous visitors
 -- are rate-limited per client address through counters only the service role touches.
 create or replace function private.can_simulate_for(company uuid) returns boolean
-language sql stable security definer
+language plpgsql stable security definer
 set search_path = ''
 as $$
-  select exists (
-    select 1 from public.client_companies c
-    where c.id = company
-      and (
-        exists (select 1 from public.memberships m
-                where m.organization_id = c.organization_id and m.user_id = (select auth.uid())
-                  and m.role in ('owner', 'admin'))
-        or c.id in (select private.my_client_company_ids())
-        or c.id in (select private.my_partner_company_ids())
-      )
-  )
+begin
+  return (
+    select exists (
+      select 1 from public.client_companies c
+      where c.id = company
+        and (
+          exists (select 1 from public.memberships m
+                  where m.organization_id = c.organization_id and m.user_id = (select auth.uid())
+                    and m.role in ('owner', 'admin'))
+          or c.id in (select private.my_client_company_ids())
+          or c.id in (select private.my_partner_company_ids())
+        )
+    )
+  );
+end
 $$;
 revoke execute on function private.can_simulate_for(uuid) from public, anon;
 grant execute on function private.can_simulate_for(uuid) to authenticated, service_role;

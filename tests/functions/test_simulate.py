@@ -106,9 +106,11 @@ def test_full_journey_creates_one_dossier_per_eligible_product(site: Site, commi
     done = _complete(site, draft["id"])
     assert done.status_code == 200, done.get_json()
     body = done.get_json()
-    products = body["simulation"]["preview"]["products"]
+    products = body["result"]["products"]
     assert {c: p["amount"] for c, p in products.items() if p["amount"]} == EXPECTED_AMOUNTS
-    assert body["simulation"]["preview"]["total"] == "179471.36"
+    assert body["result"]["total"] == "179471.36" and body["status"] == "completed"
+    state = site.call("GET", f"/simulations/{draft['id']}").get_json()
+    assert state["status"] == "completed" and state["preview"] == body["result"]
     assert {d["product"] for d in body["dossiers"]["created"]} == EXPECTED_DOSSIERS
     dossiers = _dossiers(committed, site.company)
     assert set(dossiers) == EXPECTED_DOSSIERS
@@ -208,7 +210,7 @@ def test_anonymous_draft_then_claim_after_sign_up(site: Site, committed: tdb.Con
     claim = site.call("POST", f"/simulations/{body['id']}/claim", "client",
                       json={"resume_token": body["resume_token"], "client_company_id": str(site.company)})
     assert claim.status_code == 200, claim.get_json()
-    assert {d["product"] for d in claim.get_json()["dossiers"]["created"]} == EXPECTED_DOSSIERS
+    assert {d["product"] for d in claim.get_json()["completion"]["dossiers"]["created"]} == EXPECTED_DOSSIERS
     assert site.call("GET", f"/simulations/{body['id']}", "client").status_code == 200
     assert site.call("GET", f"/simulations/{body['id']}", None, headers=token).status_code == 404  # token spent
     foreign = site.call("POST", "/simulations", None, json={"organization": site.slug}, address="198.51.100.8")

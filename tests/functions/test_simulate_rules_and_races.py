@@ -35,7 +35,7 @@ def test_admins_publish_for_their_organization_and_old_simulations_keep_their_ve
     after = _start(site)
     assert after["rule_set"] == "FR-2026.1"
     _answer(site, after["id"], TRANSPORT)
-    assert _complete(site, after["id"]).get_json()["simulation"]["preview"]["products"]["ticpe"]["amount"] == "15000.00"
+    assert _complete(site, after["id"]).get_json()["result"]["products"]["ticpe"]["amount"] == "15000.00"
     old = site.call("GET", f"/simulations/{before['id']}").get_json()
     assert old["rule_set"] == "FR-2025.1" and old["preview"]["products"]["ticpe"]["amount"] == "12000.00"
     platform = site.call("POST", "/rule-sets", "admin", json={"rule_set": _document("FR-2026.2", "0.3")})

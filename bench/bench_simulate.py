@@ -1,0 +1,114 @@
+"""`simulate` complete-with-merge over HTTP on the dev server, at concurrency 8.
+
+Each of 400 client companies has a draft answered in full (untimed); the completions, which compute
+the result and create the company's dossiers, are timed. Target: p95 < 25 ms.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from typing import Any
+
+import psycopg
+
+from bench.common import percentile, write
+from infra import cli, local
+from infra.embedded import free_port
+
+COMPANIES = 400
+CONCURRENCY = 8
+ANSWERS = {
+    "GENERAL_001": "Transport et Logistique", "GENERAL_002": "1 000 000€ - 5 000 000€", "GENERAL_003": "21 à 50",
+    "GENERAL_004": "Oui", "FONCIER_001": 3456.78, "RECOUVR_001": "Oui, montant modéré (10 000€ - 50 000€)",
+    "ENERGIE_ELEC_FACTURES": "Oui", "ENERGIE_ELEC_MONTANT": 2200, "ENERGIE_GAZ_FACTURES": "Non",
+    "TICPE_001": "Oui", "TICPE_003": ["Camions de plus de 7,5 tonnes"], "TICPE_002": 5000, "DFS_001": 5,
+}
+
+
+def _clients(url: str) -> list[str]:
+    """A fresh organization with COMPANIES companies, each with one client user; returns the user ids."""
+    users = []
+    with psycopg.connect(url) as conn:
+        org = conn.execute("insert into public.organizations (name, slug) values ('Bench', %s) returning id",
+                           (f"bench-{uuid.uuid4().hex[:10]}",)).fetchone()[0]  # type: ignore[index]
+        for _ in range(COMPANIES):
+            user = uuid.uuid4()
+            conn.execute("insert into auth.users (id, aud, role, email) values (%s, 'authenticated', 'authenticated',"
+                         " %s)", (user, f"{user.hex[:12]}@bench.test"))
+            conn.execute("insert into public.memberships (organization_id, user_id, role) values (%s, %s, 'client')",
+                         (org, user))
+            company = conn.execute("insert into public.client_companies (organization_id, name) values (%s, 'B')"
+                                   " returning id", (org,)).fetchone()[0]  # type: ignore[index]
+            conn.execute("insert into public.client_company_users (company_id, user_id) values (%s, %s)", (company, user))
+            users.append(f"{user}|{company}")
+    return users
+
+
+def _call(conn: http.client.HTTPConnection, method: str, path: str, token: str, body: Any = None) -> Any:
+    conn.request(method, path, body=json.dumps(body) if body is not None else None,
+                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    response = conn.getresponse()
+    data = json.loads(response.read())
+    if response.status >= 300:
+        raise RuntimeError(f"{method} {path}: {response.status} {data}")
+    return data
+
+
+def main() -> None:
+    url = local.database_url()
+    if cli._migrate(url) != 0:
+        raise SystemExit("migrations failed (try `fintrack db reset`)")
+    issuer = local.issuer()
+    port = free_port()
+    server = subprocess.Popen([sys.executable, "-m", "infra.cli", "dev", "--port", str(port)],
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        prepared = []
+        for entry in _clients(url):
+            user, company = entry.split("|")
+            prepared.append((issuer.mint(user_id=user, email="b@bench.test"), company))
+        time.sleep(3)
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        drafts = []
+        for token, company in prepared:
+            draft = _call(conn, "POST", "/simulate/simulations", token, {"client_company_id": company})
+            _call(conn, "POST", f"/simulate/simulations/{draft['id']}/answers", token, {"answers": ANSWERS})
+            drafts.append((token, draft["id"]))
+        latencies: list[float] = []
+        lock = threading.Lock()
+
+        def worker(share: list[tuple[str, str]]) -> None:
+            own = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for token, sim in share:
+                started = time.perf_counter()
+                result = _call(own, "POST", f"/simulate/simulations/{sim}/complete", token)
+                elapsed = (time.perf_counter() - started) * 1000
+                assert len(result["dossiers"]["created"]) == 8
+                with lock:
+                    latencies.append(elapsed)
+
+        threads = [threading.Thread(target=worker, args=(drafts[i::CONCURRENCY],)) for i in range(CONCURRENCY)]
+        started = time.perf_counter()
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        seconds = time.perf_counter() - started
+    finally:
+        server.terminate()
+        server.wait(10)
+    write("simulate", {"complete_with_merge": {
+        "concurrency": CONCURRENCY, "completions": len(latencies), "dossiers_per_completion": 8,
+        "p50_ms": round(percentile(latencies, 50), 3), "p95_ms": round(percentile(latencies, 95), 3),
+        "p99_ms": round(percentile(latencies, 99), 3), "completions_per_s": round(len(latencies) / seconds, 1)},
+        "targets": {"complete_p95_ms": 25}})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,71 @@
+-- Why: completing a simulation merges its estimates into the company's dossiers under rules that
+-- must never destroy work (domain/SIMULATION.md, "Lifecycle"). One PL/pgSQL function applies them
+-- in one round trip with cached plans, atomically with the completion, and serialises concurrent
+-- completions for a company on its dossier rows (each dossier is created once):
+--   no dossier yet                                  → create it (pending_upload), history "created";
+--   same estimate and priority                      → unchanged, nothing written;
+--   pending_upload, no document, expert, invoice or audited amount → update, history keeps the old one;
+--   any other dossier                               → left alone, the estimate is recorded unapplied;
+--   an existing dossier whose product is no longer eligible → left alone, reported.
+-- Only the service role runs it (the `simulate` function, after checking the caller's rights).
+create or replace function private.merge_simulation_dossiers(
+  p_organization uuid, p_company uuid, p_simulation uuid,
+  p_codes text[], p_amounts numeric[], p_priorities smallint[], p_ineligible text[]
+) returns table (product_code text, dossier_id uuid, outcome text, amount numeric, previous_amount numeric,
+                 dossier_status text)
+language plpgsql volatile
+set search_path = ''
+as $$
+#variable_conflict use_column
+declare
+  est record;
+  d record;
+  new_id uuid;
+begin
+  perform 1 from public.dossiers x where x.client_company_id = p_company for update;
+  for est in select * from unnest(p_codes, p_amounts, p_priorities) as e(code, estimate, priority) loop
+    insert into public.dossiers (organization_id, client_company_id, product_code, estimated_amount, priority,
+                                 source_simulation_id)
+    values (p_organization, p_company, est.code, est.estimate, est.priority, p_simulation)
+    on conflict (client_company_id, product_code) do nothing
+    returning id into new_id;
+    if new_id is not null then
+      insert into public.dossier_amount_history (dossier_id, organization_id, amount, previous_amount, priority,
+                                                 source, simulation_id, applied, note)
+      values (new_id, p_organization, est.estimate, null, est.priority, 'simulation', p_simulation, true, 'created');
+      return query select est.code, new_id, 'created'::text, est.estimate, null::numeric, 'pending_upload'::text;
+      continue;
+    end if;
+    select x.id, x.status, x.estimated_amount, x.priority,
+           (x.status = 'pending_upload' and x.document_count = 0 and x.expert_id is null and x.invoice_id is null
+            and x.audited_amount is null) as untouched
+      into d
+      from public.dossiers x where x.client_company_id = p_company and x.product_code = est.code for update;
+    if d.estimated_amount is not distinct from est.estimate and d.priority is not distinct from est.priority then
+      return query select est.code, d.id, 'unchanged'::text, est.estimate, d.estimated_amount, d.status;
+    elsif d.untouched then
+      update public.dossiers set estimated_amount = est.estimate, priority = est.priority,
+                                 source_simulation_id = p_simulation
+       where id = d.id;
+      insert into public.dossier_amount_history (dossier_id, organization_id, amount, previous_amount, priority,
+                                                 source, simulation_id, applied, note)
+      values (d.id, p_organization, est.estimate, d.estimated_amount, est.priority, 'simulation', p_simulation,
+              true, 'estimate updated');
+      return query select est.code, d.id, 'updated'::text, est.estimate, d.estimated_amount, d.status;
+    else
+      insert into public.dossier_amount_history (dossier_id, organization_id, amount, previous_amount, priority,
+                                                 source, simulation_id, applied, note)
+      values (d.id, p_organization, est.estimate, d.estimated_amount, est.priority, 'simulation', p_simulation,
+              false, 'dossier in progress: estimate recorded, not applied');
+      return query select est.code, d.id, 'left_alone'::text, est.estimate, d.estimated_amount, d.status;
+    end if;
+  end loop;
+  return query
+    select x.product_code, x.id, 'no_longer_eligible'::text, x.estimated_amount, null::numeric, x.status
+    from public.dossiers x where x.client_company_id = p_company and x.product_code = any (p_ineligible);
+end
+$$;
+revoke execute on function private.merge_simulation_dossiers(uuid, uuid, uuid, text[], numeric[], smallint[], text[])
+  from public, anon, authenticated;
+grant execute on function private.merge_simulation_dossiers(uuid, uuid, uuid, text[], numeric[], smallint[], text[])
+  to service_role;
