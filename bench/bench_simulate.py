@@ -24,10 +24,19 @@ from infra.embedded import free_port
 COMPANIES = 400
 CONCURRENCY = 8
 ANSWERS = {
-    "GENERAL_001": "Transport et Logistique", "GENERAL_002": "1 000 000€ - 5 000 000€", "GENERAL_003": "21 à 50",
-    "GENERAL_004": "Oui", "FONCIER_001": 3456.78, "RECOUVR_001": "Oui, montant modéré (10 000€ - 50 000€)",
-    "ENERGIE_ELEC_FACTURES": "Oui", "ENERGIE_ELEC_MONTANT": 2200, "ENERGIE_GAZ_FACTURES": "Non",
-    "TICPE_001": "Oui", "TICPE_003": ["Camions de plus de 7,5 tonnes"], "TICPE_002": 5000, "DFS_001": 5,
+    "GENERAL_001": "Transport et Logistique",
+    "GENERAL_002": "1 000 000€ - 5 000 000€",
+    "GENERAL_003": "21 à 50",
+    "GENERAL_004": "Oui",
+    "FONCIER_001": 3456.78,
+    "RECOUVR_001": "Oui, montant modéré (10 000€ - 50 000€)",
+    "ENERGIE_ELEC_FACTURES": "Oui",
+    "ENERGIE_ELEC_MONTANT": 2200,
+    "ENERGIE_GAZ_FACTURES": "Non",
+    "TICPE_001": "Oui",
+    "TICPE_003": ["Camions de plus de 7,5 tonnes"],
+    "TICPE_002": 5000,
+    "DFS_001": 5,
 }
 
 
@@ -35,24 +44,36 @@ def _clients(url: str) -> list[str]:
     """A fresh organization with COMPANIES companies, each with one client user; returns the user ids."""
     users = []
     with psycopg.connect(url) as conn:
-        org = conn.execute("insert into public.organizations (name, slug) values ('Bench', %s) returning id",
-                           (f"bench-{uuid.uuid4().hex[:10]}",)).fetchone()[0]  # type: ignore[index]
+        org = conn.execute(
+            "insert into public.organizations (name, slug) values ('Bench', %s) returning id",
+            (f"bench-{uuid.uuid4().hex[:10]}",),
+        ).fetchone()[0]  # type: ignore[index]
         for _ in range(COMPANIES):
             user = uuid.uuid4()
-            conn.execute("insert into auth.users (id, aud, role, email) values (%s, 'authenticated', 'authenticated',"
-                         " %s)", (user, f"{user.hex[:12]}@bench.test"))
-            conn.execute("insert into public.memberships (organization_id, user_id, role) values (%s, %s, 'client')",
-                         (org, user))
-            company = conn.execute("insert into public.client_companies (organization_id, name) values (%s, 'B')"
-                                   " returning id", (org,)).fetchone()[0]  # type: ignore[index]
-            conn.execute("insert into public.client_company_users (company_id, user_id) values (%s, %s)", (company, user))
+            conn.execute(
+                "insert into auth.users (id, aud, role, email) values (%s, 'authenticated', 'authenticated', %s)",
+                (user, f"{user.hex[:12]}@bench.test"),
+            )
+            conn.execute(
+                "insert into public.memberships (organization_id, user_id, role) values (%s, %s, 'client')", (org, user)
+            )
+            company = conn.execute(
+                "insert into public.client_companies (organization_id, name) values (%s, 'B') returning id", (org,)
+            ).fetchone()[0]  # type: ignore[index]
+            conn.execute(
+                "insert into public.client_company_users (company_id, user_id) values (%s, %s)", (company, user)
+            )
             users.append(f"{user}|{company}")
     return users
 
 
 def _call(conn: http.client.HTTPConnection, method: str, path: str, token: str, body: Any = None) -> Any:
-    conn.request(method, path, body=json.dumps(body) if body is not None else None,
-                 headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    conn.request(
+        method,
+        path,
+        body=json.dumps(body) if body is not None else None,
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
     response = conn.getresponse()
     data = json.loads(response.read())
     if response.status >= 300:
@@ -66,8 +87,11 @@ def main() -> None:
         raise SystemExit("migrations failed (try `fintrack db reset`)")
     issuer = local.issuer()
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "infra.cli", "dev", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "dev", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         prepared = []
         for entry in _clients(url):
@@ -103,11 +127,21 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(10)
-    write("simulate", {"complete_with_merge": {
-        "concurrency": CONCURRENCY, "completions": len(latencies), "dossiers_per_completion": 8,
-        "p50_ms": round(percentile(latencies, 50), 3), "p95_ms": round(percentile(latencies, 95), 3),
-        "p99_ms": round(percentile(latencies, 99), 3), "completions_per_s": round(len(latencies) / seconds, 1)},
-        "targets": {"complete_p95_ms": 25}})
+    write(
+        "simulate",
+        {
+            "complete_with_merge": {
+                "concurrency": CONCURRENCY,
+                "completions": len(latencies),
+                "dossiers_per_completion": 8,
+                "p50_ms": round(percentile(latencies, 50), 3),
+                "p95_ms": round(percentile(latencies, 95), 3),
+                "p99_ms": round(percentile(latencies, 99), 3),
+                "completions_per_s": round(len(latencies) / seconds, 1),
+            },
+            "targets": {"complete_p95_ms": 25},
+        },
+    )
 
 
 if __name__ == "__main__":

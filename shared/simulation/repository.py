@@ -7,6 +7,7 @@ import uuid
 from decimal import Decimal
 from typing import Any
 
+from psycopg import sql
 from psycopg.types.json import Jsonb
 
 from shared.platform.db import Connection
@@ -125,11 +126,20 @@ def organization_by_key(conn: Connection, *, key: str) -> Row | None:
 
 # --- simulations ----------------------------------------------------------------------------------
 
-_COLUMNS = (
+_COLUMNS = sql.SQL(
     "id, organization_id, client_company_id, rule_set_id, rule_set_version, status, answers, result, total,"
     " abandon_reason, created_by, created_at, updated_at, completed_at,"
     " status = 'draft' and updated_at < now() - interval '24 hours' as stale"
 )
+_FOR_UPDATE = sql.SQL(" for update")
+_NO_LOCK = sql.SQL("")
+
+
+def _select(where: str, *, lock: bool = False) -> sql.Composed:
+    """``select <the simulation columns> from public.simulations <where>`` (``where`` is a constant)."""
+    return sql.SQL("select {} from public.simulations {}{}").format(
+        _COLUMNS, sql.SQL(where), _FOR_UPDATE if lock else _NO_LOCK
+    )
 
 
 def insert_simulation(
@@ -143,8 +153,10 @@ def insert_simulation(
     token_hash: str | None,
 ) -> Row:
     row = conn.execute(
-        "insert into public.simulations (organization_id, client_company_id, rule_set_id, rule_set_version,"
-        " created_by, resume_token_hash) values (%s, %s, %s, %s, %s, %s) returning " + _COLUMNS,
+        sql.SQL(
+            "insert into public.simulations (organization_id, client_company_id, rule_set_id, rule_set_version,"
+            " created_by, resume_token_hash) values (%s, %s, %s, %s, %s, %s) returning {}"
+        ).format(_COLUMNS),
         (organization_id, company_id, rule_set_id, version, created_by, token_hash),
     ).fetchone()
     assert row is not None
@@ -154,8 +166,10 @@ def insert_simulation(
 def open_draft(conn: Connection, *, company_id: uuid.UUID) -> Row | None:
     """The company's latest draft still within its 24 hours, if any."""
     return conn.execute(
-        "select " + _COLUMNS + " from public.simulations where client_company_id = %s and status = 'draft'"
-        " and updated_at >= now() - interval '24 hours' order by updated_at desc limit 1",
+        _select(
+            "where client_company_id = %s and status = 'draft' and updated_at >= now() - interval '24 hours'"
+            " order by updated_at desc limit 1"
+        ),
         (company_id,),
     ).fetchone()
 
@@ -163,7 +177,7 @@ def open_draft(conn: Connection, *, company_id: uuid.UUID) -> Row | None:
 def simulation(conn: Connection, *, simulation_id: uuid.UUID, lock: bool = False) -> Row | None:
     """A simulation as the current role sees it; ``lock`` takes its row lock (service role only)."""
     return conn.execute(
-        "select " + _COLUMNS + " from public.simulations where id = %s" + (" for update" if lock else ""),
+        _select("where id = %s", lock=lock),
         (simulation_id,),
     ).fetchone()
 
@@ -172,10 +186,7 @@ def simulation_by_token(
     conn: Connection, *, simulation_id: uuid.UUID, token_hash: str, lock: bool = False
 ) -> Row | None:
     return conn.execute(
-        "select "
-        + _COLUMNS
-        + " from public.simulations where id = %s and resume_token_hash = %s"
-        + (" for update" if lock else ""),
+        _select("where id = %s and resume_token_hash = %s", lock=lock),
         (simulation_id, token_hash),
     ).fetchone()
 

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from shared.platform import db
 from shared.platform.settings import Secret, Settings, use_settings
 from tests.support import db as tdb
+from tests.support.simulate import Site
 from tests.support.tokens import HS_SECRET, ISSUER, KeyPair
 
 MAIN = str(Path(__file__).resolve().parents[2] / "main.py")
@@ -85,3 +86,23 @@ def tenant(committed: tdb.Conn) -> dict[str, uuid.UUID]:
     tdb.add_member(committed, other, multi, "client")
     company = tdb.make_company(committed, org, name="Transports Test", users=(client,))
     return {"org": org, "other": other, "owner": owner, "client": client, "multi": multi, "company": company}
+
+
+@pytest.fixture
+def site(committed: tdb.Conn, keys: KeyPair, client_for: Callable[[str], FlaskClient]) -> Site:
+    """An organization with a user in every role and companies, for the `simulate` function."""
+    org = tdb.make_org(committed, "Cabinet Simulateur")
+    other = tdb.make_org(committed, "Autre")
+    slug = committed.execute("select slug from public.organizations where id = %s", (org,)).fetchone()["slug"]
+    users = {}
+    for name, role, where in (("admin", "admin", org), ("client", "client", org), ("viewer", "viewer", org),
+                              ("expert", "expert", org), ("partner", "partner", org), ("stranger", "client", other),
+                              ("newcomer", "client", org)):
+        users[name] = tdb.make_user(committed)
+        tdb.add_member(committed, where, users[name], role)
+    tdb.make_expert(committed, org, users["expert"])
+    company = tdb.make_company(committed, org, name="Transports Simu", users=(users["client"],))
+    prospect = tdb.make_company(committed, org, name="Prospect", partner=users["partner"])
+    other_company = tdb.make_company(committed, other, name="Ailleurs", users=(users["stranger"],))
+    tdb.make_company(committed, org, name="Nouvelle", users=(users["newcomer"],))
+    return Site(slug, org, users, company, prospect, other_company, keys, client_for("simulate"))

@@ -10,8 +10,12 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from shared.simulation.models import load_rule_set
-from tests.functions.test_simulate import TRANSPORT, Site, _answer, _complete, _dossiers, _start, site  # noqa: F401
 from tests.support import db as tdb
+from tests.support.simulate import TRANSPORT, Site
+from tests.support.simulate import answer as _answer
+from tests.support.simulate import complete as _complete
+from tests.support.simulate import dossiers as _dossiers
+from tests.support.simulate import start as _start
 
 
 def _document(version: str, rate: str) -> dict[str, Any]:

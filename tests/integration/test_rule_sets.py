@@ -28,7 +28,8 @@ def test_the_database_rule_set_equals_the_bundled_one(conn: tdb.Conn) -> None:
     assert stored == load_rule_set("FR-2025.1")
     answers = {"TICPE_001": "Oui", "TICPE_003": ["Camions de plus de 7,5 tonnes"], "TICPE_002": "5000"}
     assert engine.result_to_json(engine.evaluate(stored, answers)) == engine.result_to_json(
-        engine.evaluate(load_rule_set("FR-2025.1"), answers))
+        engine.evaluate(load_rule_set("FR-2025.1"), answers)
+    )
 
 
 def test_an_organization_rule_set_takes_precedence_and_versions_stay_addressable(conn: tdb.Conn) -> None:
@@ -48,6 +49,9 @@ def test_an_organization_rule_set_takes_precedence_and_versions_stay_addressable
     assert str(amount) == "3000.00"
     old = repository.find_rule_set(conn, organization_id=org, version="FR-2025.1")
     assert old is not None
-    assert str(engine.evaluate(repository.rule_set(conn, rule_set_id=old["id"]), answers).products["ticpe"].amount) == "2400.00"
+    assert (
+        str(engine.evaluate(repository.rule_set(conn, rule_set_id=old["id"]), answers).products["ticpe"].amount)
+        == "2400.00"
+    )
     other = repository.find_rule_set(conn, organization_id=uuid.uuid4(), version=None)
     assert other is not None and other["version"] == "FR-2025.1"
