@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import io
 import re
-import struct
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date, datetime
+from datetime import date
 from typing import IO
 
 # Characters XML 1.0 forbids (control characters other than tab, newline, carriage return).
@@ -36,16 +35,14 @@ def zip_time(day: date) -> tuple[int, int, int, int, int, int]:
 class ReproducibleZip:
     """A zip written in memory whose entries all carry the same timestamp and attributes."""
 
-    def __init__(self, day: date, compresslevel: int = 6) -> None:
+    def __init__(self, day: date) -> None:
         self._buffer = io.BytesIO()
-        self._zip = zipfile.ZipFile(self._buffer, "w", zipfile.ZIP_DEFLATED, compresslevel=compresslevel)
+        self._zip = zipfile.ZipFile(self._buffer, "w", zipfile.ZIP_DEFLATED)
         self._time = zip_time(day)
-        self._level = compresslevel
 
     def _info(self, name: str) -> zipfile.ZipInfo:
         info = zipfile.ZipInfo(name, date_time=self._time)
         info.compress_type = zipfile.ZIP_DEFLATED
-        info.compress_level = self._level
         info.create_system = 3
         info.external_attr = 0o644 << 16
         return info
@@ -99,31 +96,8 @@ def core_properties(*, title: str, creator: str, day: date, language: str) -> st
     )
 
 
-def image_size(data: bytes) -> tuple[int, int]:
-    """Pixel width and height of a PNG or JPEG, read from its header."""
-    if data.startswith(b"\x89PNG"):
-        width, height = struct.unpack(">II", data[16:24])
-        return int(width), int(height)
-    index = 2
-    while index + 9 < len(data):
-        if data[index] != 0xFF:
-            index += 1
-            continue
-        marker = data[index + 1]
-        length = struct.unpack(">H", data[index + 2 : index + 4])[0]
-        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
-            height, width = struct.unpack(">HH", data[index + 5 : index + 9])
-            return int(width), int(height)
-        index += 2 + length
-    raise ValueError("cannot read the image size")
-
-
 def fit(size: tuple[int, int], max_width: float, max_height: float) -> tuple[float, float]:
     """Scale ``size`` to fit the box, keeping the aspect ratio."""
     width, height = size
     scale = min(max_width / width, max_height / height)
     return width * scale, height * scale
-
-
-def as_datetime(day: date) -> datetime:
-    return datetime(day.year, day.month, day.day)

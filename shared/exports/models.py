@@ -9,6 +9,7 @@ what makes every output byte-identical for the same data.
 from __future__ import annotations
 
 import re
+import struct
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -26,6 +27,29 @@ def image_kind(data: bytes) -> str:
     raise ValueError("logo must be a PNG or JPEG image")
 
 
+def image_size(data: bytes) -> tuple[int, int]:
+    """Pixel width and height of a PNG or JPEG, read from its header; ``ValueError`` if unreadable."""
+    if image_kind(data) == "png":
+        width, height = struct.unpack(">II", data[16:24]) if len(data) >= 24 else (0, 0)
+        if width and height:
+            return int(width), int(height)
+        raise ValueError("cannot read the image size")
+    index = 2
+    while index + 9 < len(data):
+        if data[index] != 0xFF:
+            index += 1
+            continue
+        marker = data[index + 1]
+        length = struct.unpack(">H", data[index + 2 : index + 4])[0]
+        if marker in (0xC0, 0xC1, 0xC2, 0xC3, 0xC5, 0xC6, 0xC7, 0xC9, 0xCA, 0xCB, 0xCD, 0xCE, 0xCF):
+            height, width = struct.unpack(">HH", data[index + 5 : index + 9])
+            if width and height:
+                return int(width), int(height)
+            break
+        index += 2 + length
+    raise ValueError("cannot read the image size")
+
+
 @dataclass(frozen=True, slots=True)
 class Branding:
     """How an organization's documents look: name, optional logo, primary colour, legal footer."""
@@ -39,7 +63,7 @@ class Branding:
         if not _HEX_COLOUR.fullmatch(self.primary_color):
             raise ValueError("primary_color must look like #1F4E79")
         if self.logo is not None:
-            image_kind(self.logo)
+            image_size(self.logo)  # a PNG or JPEG whose size can be read
 
     @property
     def rgb(self) -> tuple[int, int, int]:

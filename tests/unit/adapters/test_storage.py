@@ -131,7 +131,8 @@ def test_s3_client_is_created_lazily_once(s3_endpoint: str) -> None:
 
 # -- keys ----------------------------------------------------------------------------------------
 
-BAD_KEYS = ["", "/abs/path", "a/../b", "../escape", "a//b", "a/./b", ".hidden", "a\\b", "a\x00b", "a/b/", "x" * 1025]
+BAD_KEYS = ["", "/abs/path", "a/../b", "../escape", "a//b", "a/./b", ".hidden", "a\\b", "a\x00b", "a/b/"]
+BAD_KEYS += ["x" * 1025, "a\ud800"]
 
 
 @pytest.mark.parametrize("key", BAD_KEYS)
@@ -269,3 +270,13 @@ def test_memory_storage_records_calls() -> None:
     assert isinstance(storage, MemoryStorage)
     assert [call[0] for call in storage.calls] == ["put", "get", "signed_url", "delete", "exists", "get"]
     assert storage.objects == {}
+
+
+def test_importing_the_adapters_does_not_import_boto3() -> None:
+    import subprocess
+    import sys
+
+    child = "import sys, shared.adapters.storage; print('boto3' in sys.modules, 'botocore' in sys.modules)"
+    root = Path(__file__).resolve().parents[3]
+    result = subprocess.run([sys.executable, "-c", child], cwd=root, capture_output=True, text=True, check=True)
+    assert result.stdout.split() == ["False", "False"]

@@ -155,3 +155,14 @@ def test_no_logo_and_no_footer(report: SimulationReport) -> None:
     page: Any = pypdf.PdfReader(io.BytesIO(data)).pages[0]
     assert "Solo" in page.extract_text() and "Page 1 / 1" in page.extract_text()
     assert "/XObject" not in page["/Resources"]
+
+
+def test_characters_the_font_cannot_draw_are_dropped(
+    summary: DossierSummary, branding: Branding, caplog: pytest.LogCaptureFixture
+) -> None:
+    import dataclasses
+
+    odd = dataclasses.replace(summary, company_name="Tab\there 🚀 rocket\x07 bell\u200b", step="Œuvre № 5 — «ok»")
+    text = pages(dossier_summary_pdf(odd, branding))[0]
+    assert "Tab here  rocket  bell" in text and "Œuvre № 5 — «ok»" in text
+    assert not [r for r in caplog.records if "missing" in r.getMessage()]  # no missing-glyph warning

@@ -1,0 +1,210 @@
+"""PDF documents: simulation report, comparison, dossier list, dossier summary.
+
+Every page carries the organization's header (logo, name, document title) and footer (legal text,
+"Page n / N"); text is set in the bundled DejaVu Sans. fpdf2 is imported on first use only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from shared.exports._dossiers import Statuses, Totals, describe_filters, headers
+from shared.exports.formatting import (
+    document_state_label,
+    format_amount,
+    format_date,
+    format_datetime,
+    label,
+    lang_of,
+    status_label,
+    yes_no,
+)
+from shared.exports.models import Branding, Comparison, DossierList, DossierRow, DossierSummary, SimulationReport
+
+if TYPE_CHECKING:
+    from shared.exports._pdf_doc import BrandedPDF
+
+
+def _money(value: Decimal | None, lang: str) -> str:
+    """An amount in a table cell: empty when unknown."""
+    return "" if value is None else format_amount(value, lang)
+
+
+def _output(pdf: BrandedPDF) -> bytes:
+    return bytes(pdf.output())
+
+
+def _company(pdf: BrandedPDF, company: str, siren: str | None, *more: tuple[str, str], reference: str = "") -> None:
+    pairs = [(label("reference", pdf.lang), reference)] if reference else []
+    pairs.append((label("company", pdf.lang), company))
+    if siren:
+        pairs.append((label("siren", pdf.lang), siren))
+    pdf.key_values([*pairs, *more])
+
+
+def simulation_report_pdf(report: SimulationReport, branding: Branding, lang: str = "fr") -> bytes:
+    from shared.exports._pdf_doc import BrandedPDF, Column
+
+    lang = lang_of(lang)
+    pdf = BrandedPDF(branding, label("simulation_report", lang), lang, report.simulated_on)
+    pdf.add_page()
+    _company(
+        pdf,
+        report.company_name,
+        report.siren,
+        (label("simulation_date", lang), format_date(report.simulated_on, lang)),
+        (label("rule_set", lang), report.rule_set_version),
+        reference=report.reference or "",
+    )
+    pdf.heading(label("products", lang))
+    columns = [
+        Column(label("product", lang), 28, wrap=True),
+        Column(label("eligible", lang), 11),
+        Column(label("estimated_amount", lang), 19, "R"),
+        Column(label("details", lang), 62, wrap=True),
+    ]
+    rows = [
+        (
+            p.name,
+            yes_no(p.eligible, lang),
+            _money(p.amount, lang),
+            "\n".join([p.formula if p.eligible else p.reason, *(f"• {b}" for b in p.benefits)]).strip(),
+        )
+        for p in report.products
+    ]
+    total = (label("total_estimated", lang), "", format_amount(report.total, lang), "")
+    pdf.data_table(columns, rows, total=total)
+    pdf.paragraph(label("disclaimer", lang, version=report.rule_set_version), size=8, grey=True)
+    pdf.heading(label("answers", lang))
+    pdf.data_table(
+        [Column(label("question", lang), 1, wrap=True), Column(label("answer", lang), 1, wrap=True)],
+        [(a.question, a.answer) for a in report.answers],
+    )
+    return _output(pdf)
+
+
+def comparison_pdf(comparison: Comparison, branding: Branding, lang: str = "fr") -> bytes:
+    from shared.exports._pdf_doc import BrandedPDF, Column
+
+    lang = lang_of(lang)
+    pdf = BrandedPDF(branding, label("comparison", lang), lang, comparison.compared_on)
+    pdf.add_page()
+    _company(
+        pdf,
+        comparison.company_name,
+        comparison.siren,
+        (label("comparison_date", lang), format_date(comparison.compared_on, lang)),
+        (label("rule_set", lang), comparison.rule_set_version),
+    )
+    pdf.heading(label("products", lang))
+    keys = ("eligible_before", "amount_before", "eligible_after", "amount_after")
+    columns = [
+        Column(label("product", lang), 30, wrap=True),
+        *(Column(label(k, lang), 13) if k.startswith("eligible") else Column(label(k, lang), 19, "R") for k in keys),
+        Column(label("delta", lang), 19, "R"),
+    ]
+    rows = [
+        (
+            p.name,
+            yes_no(p.old_eligible, lang),
+            _money(p.old_amount, lang),
+            yes_no(p.new_eligible, lang),
+            _money(p.new_amount, lang),
+            format_amount(p.delta, lang, signed=True),
+        )
+        for p in comparison.products
+    ]
+    total = (label("total", lang), "", _money(comparison.old_total, lang), "", _money(comparison.new_total, lang))
+    pdf.data_table(columns, rows, total=(*total, format_amount(comparison.delta_total, lang, signed=True)))
+    pdf.heading(label("answers", lang))
+    widths = (("question", 40), ("before", 30), ("after", 30))
+    answer_columns = [Column(label(k, lang), w, wrap=True) for k, w in widths]
+    answer_columns.append(Column(label("changed", lang), 12))
+    changes = [(c.question, c.old or "", c.new or "", yes_no(c.changed, lang)) for c in comparison.answer_changes()]
+    pdf.data_table(answer_columns, changes)
+    return _output(pdf)
+
+
+def _dossier_cells(rows: Iterable[DossierRow], lang: str, totals: Totals) -> Iterator[tuple[str, ...]]:
+    statuses = Statuses(lang)
+    for d in map(totals.add, rows):
+        yield (
+            d.reference,
+            d.company,
+            d.product,
+            statuses[d.status],
+            d.expert or "",
+            "" if d.priority is None else str(d.priority),
+            _money(d.estimated, lang),
+            _money(d.audited, lang),
+            _money(d.obtained, lang),
+            format_date(d.created_on, lang),
+            format_date(d.updated_on, lang),
+        )
+
+
+def dossier_list_pdf(dossiers: DossierList, branding: Branding, lang: str = "fr") -> bytes:
+    """Every dossier in one landscape table (rows streamed), totals and count at the end."""
+    from shared.exports._pdf_doc import BrandedPDF, Column
+
+    lang = lang_of(lang)
+    pdf = BrandedPDF(branding, label("dossier_list", lang), lang, dossiers.generated_on, landscape=True)
+    pdf.add_page()
+    pdf.key_values(
+        [
+            (label("issued_on", lang), format_date(dossiers.generated_on, lang)),
+            (label("filters", lang), describe_filters(dossiers.filters, lang)),
+        ]
+    )
+    pdf.ln(2)
+    widths = (13, 24, 14, 17, 15, 8, 14, 14, 14, 12, 12)
+    aligns = "LLLLLRRRRLL"
+    columns = [Column(t, w, a) for t, w, a in zip(headers(lang), widths, aligns, strict=True)]
+    totals = Totals()
+
+    def total() -> tuple[str, ...]:
+        amounts = (format_amount(a, lang) for a in (totals.estimated, totals.audited, totals.obtained))
+        count = label("dossier_count", lang, count=str(totals.count))
+        return (label("total", lang), count, "", "", "", "", *amounts, "", "")
+
+    pdf.data_table(columns, _dossier_cells(dossiers.rows, lang, totals), total=total)
+    return _output(pdf)
+
+
+def dossier_summary_pdf(summary: DossierSummary, branding: Branding, lang: str = "fr") -> bytes:
+    from shared.exports._pdf_doc import BrandedPDF, Column
+
+    lang = lang_of(lang)
+    pdf = BrandedPDF(branding, label("dossier_summary", lang), lang, summary.as_of)
+    pdf.add_page()
+    _company(
+        pdf,
+        summary.company_name,
+        summary.siren,
+        (label("product", lang), summary.product),
+        (label("status", lang), status_label(summary.status, lang)),
+        (label("step", lang), summary.step),
+        (label("expert", lang), summary.expert or label("not_assigned", lang)),
+        reference=summary.reference,
+    )
+    pdf.heading(label("amounts", lang))
+    keys = ("estimated", "audited", "obtained")
+    amounts = (summary.estimated, summary.audited, summary.obtained)
+    pdf.data_table([Column(label(k, lang), 1, "R") for k in keys], [tuple(format_amount(a, lang) for a in amounts)])
+    pdf.heading(label("documents", lang))
+    if summary.documents:
+        pdf.data_table(
+            [Column(label("document", lang), 3, wrap=True), Column(label("state", lang), 1)],
+            [(d.name, document_state_label(d.state, lang)) for d in summary.documents],
+        )
+    else:
+        pdf.paragraph(label("nothing", lang), grey=True)
+    pdf.heading(label("timeline", lang))
+    if summary.timeline:
+        columns = [Column(label(k, lang), w, wrap=k != "when") for k, w in (("when", 16), ("actor", 22), ("event", 62))]
+        pdf.data_table(columns, ((format_datetime(e.at, lang), e.actor, e.event) for e in summary.timeline))
+    else:
+        pdf.paragraph(label("nothing", lang), grey=True)
+    return _output(pdf)
