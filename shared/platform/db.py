@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
+from psycopg import sql
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
@@ -26,14 +27,15 @@ _pool: ConnectionPool[Connection] | None = None
 _pool_url: str = ""
 _lock = threading.Lock()
 
-_IMPERSONATE = (
-    "select set_config('role', %(role)s, true), set_config('request.jwt.claims', %(claims)s, true),"
-    " set_config('statement_timeout', %(timeout)s, true)"
+# BEGIN and the settings in one simple-protocol round trip; the values are quoted as literals.
+_BEGIN = sql.SQL(
+    "begin; select set_config('role', {role}, true), set_config('request.jwt.claims', {claims}, true),"
+    " set_config('statement_timeout', {timeout}, true)"
 )
 
 
 def _configure(conn: Connection) -> None:
-    conn.autocommit = False
+    conn.autocommit = True  # transactions are opened explicitly by _transaction()
 
 
 def get_pool() -> ConnectionPool[Connection]:
@@ -72,9 +74,16 @@ def close_pool() -> None:
 @contextmanager
 def _transaction(role: str, claims: Mapping[str, Any]) -> Iterator[Connection]:
     timeout = f"{get_settings().statement_timeout_ms}ms"
-    with get_pool().connection() as conn, conn.transaction():
-        conn.execute(_IMPERSONATE, {"role": role, "claims": json.dumps(claims), "timeout": timeout})
-        yield conn
+    begin = _BEGIN.format(role=sql.Literal(role), claims=sql.Literal(json.dumps(claims)), timeout=sql.Literal(timeout))
+    with get_pool().connection() as conn:
+        conn.execute(begin)
+        try:
+            yield conn
+        except BaseException:
+            if not conn.closed:
+                conn.rollback()
+            raise
+        conn.commit()
 
 
 @contextmanager

@@ -20,22 +20,34 @@ as $$
 declare
   est record;
   d record;
-  new_id uuid;
 begin
   perform 1 from public.dossiers x where x.client_company_id = p_company for update;
-  for est in select * from unnest(p_codes, p_amounts, p_priorities) as e(code, estimate, priority) loop
-    insert into public.dossiers (organization_id, client_company_id, product_code, estimated_amount, priority,
-                                 source_simulation_id)
-    values (p_organization, p_company, est.code, est.estimate, est.priority, p_simulation)
-    on conflict (client_company_id, product_code) do nothing
-    returning id into new_id;
-    if new_id is not null then
+  -- Products without a dossier: created in one statement, with their history rows.
+  return query
+    with created as (
+      insert into public.dossiers (organization_id, client_company_id, product_code, estimated_amount, priority,
+                                   source_simulation_id)
+      select p_organization, p_company, e.code, e.estimate, e.priority, p_simulation
+      from unnest(p_codes, p_amounts, p_priorities) as e(code, estimate, priority)
+      on conflict (client_company_id, product_code) do nothing
+      returning id, product_code, estimated_amount, priority
+    ), history as (
       insert into public.dossier_amount_history (dossier_id, organization_id, amount, previous_amount, priority,
                                                  source, simulation_id, applied, note)
-      values (new_id, p_organization, est.estimate, null, est.priority, 'simulation', p_simulation, true, 'created');
-      return query select est.code, new_id, 'created'::text, est.estimate, null::numeric, 'pending_upload'::text;
-      continue;
-    end if;
+      select c.id, p_organization, c.estimated_amount, null, c.priority, 'simulation', p_simulation, true, 'created'
+      from created c
+    )
+    select c.product_code, c.id, 'created'::text, c.estimated_amount, null::numeric, 'pending_upload'::text
+    from created c;
+  -- Products that already had one (or that a concurrent completion just created): the rules above.
+  for est in
+    select e.code, e.estimate, e.priority
+    from unnest(p_codes, p_amounts, p_priorities) as e(code, estimate, priority)
+    join public.dossiers x on x.client_company_id = p_company and x.product_code = e.code
+    where x.source_simulation_id is distinct from p_simulation
+       or not exists (select 1 from public.dossier_amount_history h
+                      where h.dossier_id = x.id and h.simulation_id = p_simulation)
+  loop
     select x.id, x.status, x.estimated_amount, x.priority,
            (x.status = 'pending_upload' and x.document_count = 0 and x.expert_id is null and x.invoice_id is null
             and x.audited_amount is null) as untouched
