@@ -43,9 +43,13 @@ def _latencies(port: int, token: str, count: int) -> list[float]:
 
 
 def _summary(latencies: list[float], seconds: float) -> dict[str, float]:
-    return {"requests": len(latencies), "p50_ms": round(percentile(latencies, 50), 3),
-            "p95_ms": round(percentile(latencies, 95), 3), "p99_ms": round(percentile(latencies, 99), 3),
-            "requests_per_s": round(len(latencies) / seconds, 1)}
+    return {
+        "requests": len(latencies),
+        "p50_ms": round(percentile(latencies, 50), 3),
+        "p95_ms": round(percentile(latencies, 95), 3),
+        "p99_ms": round(percentile(latencies, 99), 3),
+        "requests_per_s": round(len(latencies) / seconds, 1),
+    }
 
 
 def http_figures(port: int, token: str) -> dict[str, Any]:
@@ -54,8 +58,9 @@ def http_figures(port: int, token: str) -> dict[str, Any]:
     sequential = _latencies(port, token, SEQUENTIAL)
     c1 = _summary(sequential, time.perf_counter() - started)
     results: list[list[float]] = []
-    threads = [threading.Thread(target=lambda: results.append(_latencies(port, token, PER_THREAD)))
-               for _ in range(CONCURRENCY)]
+    threads = [
+        threading.Thread(target=lambda: results.append(_latencies(port, token, PER_THREAD))) for _ in range(CONCURRENCY)
+    ]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -88,8 +93,12 @@ def transaction_figures(claims: dict[str, Any], query: str) -> dict[str, float]:
     rounds = [(_timed(plain, TRANSACTIONS // 3), _timed(as_user, TRANSACTIONS // 3)) for _ in range(3)]
     plain_ms = min(r[0] for r in rounds)
     user_ms = min(r[1] for r in rounds)
-    return {"plain_ms": round(plain_ms, 4), "user_transaction_ms": round(user_ms, 4),
-            "overhead_ms": round(user_ms - plain_ms, 4), "ratio": round(user_ms / plain_ms, 3)}
+    return {
+        "plain_ms": round(plain_ms, 4),
+        "user_transaction_ms": round(user_ms, 4),
+        "overhead_ms": round(user_ms - plain_ms, 4),
+        "ratio": round(user_ms / plain_ms, 3),
+    }
 
 
 def main() -> None:
@@ -100,8 +109,11 @@ def main() -> None:
     owner = next(u for u in cli.demo_users(url) if u["email"] == "owner@profitum.demo")
     token = local.issuer().mint(user_id=owner["user_id"], email=owner["email"], ttl=3600)
     port = free_port()
-    server = subprocess.Popen([sys.executable, "-m", "infra.cli", "dev", "--port", str(port)],
-                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "dev", "--port", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         deadline = time.monotonic() + 60
         while True:

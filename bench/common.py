@@ -13,8 +13,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def machine() -> dict[str, Any]:
-    return {"platform": platform.platform(), "python": platform.python_version(), "cpus": os.cpu_count(),
-            "processor": platform.processor() or platform.machine()}
+    return {
+        "platform": platform.platform(),
+        "python": platform.python_version(),
+        "cpus": os.cpu_count(),
+        "processor": platform.processor() or platform.machine(),
+    }
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -26,8 +30,12 @@ def percentile(values: list[float], p: float) -> float:
 def write(name: str, figures: dict[str, Any]) -> Path:
     RESULTS.mkdir(exist_ok=True)
     path = RESULTS / f"{name}.json"
-    document = {"name": name, "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                "machine": machine(), **figures}
+    document = {
+        "name": name,
+        "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "machine": machine(),
+        **figures,
+    }
     path.write_text(json.dumps(document, indent=2) + "\n")
     print(json.dumps(figures, indent=2))
     return path

@@ -65,8 +65,9 @@ def _id(ctx: Context) -> uuid.UUID:
     try:
         return uuid.UUID(ctx.params["simulation_id"])
     except ValueError as exc:
-        raise Unprocessable("Invalid simulation id",
-                            errors=[field_error("simulation_id", "uuid", "must be a UUID")]) from exc
+        raise Unprocessable(
+            "Invalid simulation id", errors=[field_error("simulation_id", "uuid", "must be a UUID")]
+        ) from exc
 
 
 @router.get("/questionnaire", response=QuestionnaireOut)
@@ -75,7 +76,8 @@ def get_questionnaire(ctx: Context) -> QuestionnaireOut:
     query = ctx.query(QuestionnaireQuery)
     with db.service_transaction() as conn:  # public data, looked up by the organization named
         return QuestionnaireOut.model_validate(
-            service.questionnaire(conn, organization_key=query.organization, version=query.rule_set))
+            service.questionnaire(conn, organization_key=query.organization, version=query.rule_set)
+        )
 
 
 @router.post("/simulations", body=StartIn, response=SimulationOut, status=201)
@@ -85,16 +87,21 @@ def start(ctx: Context) -> flask.Response | SimulationOut:
     claims = ctx.optional_claims()
     if claims is not None:
         if body.client_company_id is None:
-            raise Unprocessable("client_company_id is required when signed in",
-                                errors=[field_error("client_company_id", "missing", "Field required")])
+            raise Unprocessable(
+                "client_company_id is required when signed in",
+                errors=[field_error("client_company_id", "missing", "Field required")],
+            )
         with db.user_transaction(claims.raw) as conn:
-            state, created = service.start_for_company(conn, user_id=uuid.UUID(claims.sub),
-                                                       company_id=body.client_company_id, version=body.rule_set)
+            state, created = service.start_for_company(
+                conn, user_id=uuid.UUID(claims.sub), company_id=body.client_company_id, version=body.rule_set
+            )
         out = SimulationOut.model_validate(state)
         return out if created else flask.Response(out.model_dump_json(), status=200, mimetype="application/json")
     if body.organization is None:
-        raise Unprocessable("Anonymous visitors name the organization",
-                            errors=[field_error("organization", "missing", "Field required")])
+        raise Unprocessable(
+            "Anonymous visitors name the organization",
+            errors=[field_error("organization", "missing", "Field required")],
+        )
     with db.service_transaction() as conn:
         _limit(conn, ctx, "starts", ANONYMOUS_STARTS)
         state, token = service.start_anonymous(conn, organization_key=body.organization, version=body.rule_set)
@@ -114,7 +121,8 @@ def save_answers(ctx: Context) -> SimulationOut:
     body: AnswersIn = ctx.body
     with _acting(ctx) as (conn, caller):
         return SimulationOut.model_validate(
-            service.answer(conn, caller=caller, simulation_id=_id(ctx), answers=body.answers))
+            service.answer(conn, caller=caller, simulation_id=_id(ctx), answers=body.answers)
+        )
 
 
 @router.post("/simulations/{simulation_id}/complete", response=CompletionOut)
@@ -130,7 +138,8 @@ def abandon(ctx: Context) -> SimulationOut:
     body: AbandonIn = ctx.body
     with _acting(ctx) as (conn, caller):
         return SimulationOut.model_validate(
-            service.abandon(conn, caller=caller, simulation_id=_id(ctx), reason=body.reason))
+            service.abandon(conn, caller=caller, simulation_id=_id(ctx), reason=body.reason)
+        )
 
 
 @router.post("/simulations/{simulation_id}/claim", body=ClaimIn, response=ClaimOut)
@@ -139,9 +148,15 @@ def claim(ctx: Context) -> ClaimOut:
     body: ClaimIn = ctx.body
     claims = ctx.claims()
     with db.user_transaction(claims.raw) as conn:
-        return ClaimOut.model_validate(service.claim(
-            conn, user_id=uuid.UUID(claims.sub), simulation_id=_id(ctx), token=body.resume_token,
-            company_id=body.client_company_id))
+        return ClaimOut.model_validate(
+            service.claim(
+                conn,
+                user_id=uuid.UUID(claims.sub),
+                simulation_id=_id(ctx),
+                token=body.resume_token,
+                company_id=body.client_company_id,
+            )
+        )
 
 
 @router.post("/simulations/{simulation_id}/compare", body=AnswersIn, response=ComparisonOut)
@@ -150,7 +165,8 @@ def compare(ctx: Context) -> ComparisonOut:
     body: AnswersIn = ctx.body
     with _acting(ctx) as (conn, caller):
         return ComparisonOut.model_validate(
-            service.compare(conn, caller=caller, simulation_id=_id(ctx), answers=body.answers))
+            service.compare(conn, caller=caller, simulation_id=_id(ctx), answers=body.answers)
+        )
 
 
 @router.post("/rule-sets", body=RuleSetIn, response=RuleSetOut, status=201)
@@ -159,8 +175,11 @@ def publish_rule_set(ctx: Context) -> RuleSetOut:
     body: RuleSetIn = ctx.body
     claims = ctx.claims()
     with db.user_transaction(claims.raw) as conn:
-        return RuleSetOut.model_validate(service.publish_rule_set(
-            conn, user_id=uuid.UUID(claims.sub), organization_id=body.organization_id, rule_set=body.rule_set))
+        return RuleSetOut.model_validate(
+            service.publish_rule_set(
+                conn, user_id=uuid.UUID(claims.sub), organization_id=body.organization_id, rule_set=body.rule_set
+            )
+        )
 
 
 @functions_framework.http

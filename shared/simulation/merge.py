@@ -28,18 +28,33 @@ def _money(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{amount:.2f}"
 
 
-def merge(conn: Connection, *, organization_id: uuid.UUID, company_id: uuid.UUID, simulation_id: uuid.UUID,
-          result: SimulationResult) -> Outcome:
+def merge(
+    conn: Connection,
+    *,
+    organization_id: uuid.UUID,
+    company_id: uuid.UUID,
+    simulation_id: uuid.UUID,
+    result: SimulationResult,
+) -> Outcome:
     """Apply the merge rules (as the service role); return what happened to each dossier."""
     eligible = [p for p in result.products.values() if p.eligible]
     ineligible = [code for code, p in result.products.items() if not p.eligible]
     rows = repository.merge_dossiers(
-        conn, organization_id=organization_id, company_id=company_id, simulation_id=simulation_id,
-        estimates=[(p.code, p.amount, p.priority) for p in eligible], ineligible=ineligible)
+        conn,
+        organization_id=organization_id,
+        company_id=company_id,
+        simulation_id=simulation_id,
+        estimates=[(p.code, p.amount, p.priority) for p in eligible],
+        ineligible=ineligible,
+    )
     outcome: Outcome = {name: [] for name in OUTCOMES}
     for row in rows:
-        entry: dict[str, Any] = {"product": row["product_code"], "dossier_id": str(row["dossier_id"]),
-                                 "amount": _money(row["amount"]), "status": row["dossier_status"]}
+        entry: dict[str, Any] = {
+            "product": row["product_code"],
+            "dossier_id": str(row["dossier_id"]),
+            "amount": _money(row["amount"]),
+            "status": row["dossier_status"],
+        }
         if row["outcome"] in ("updated", "left_alone"):
             entry["previous_amount"] = _money(row["previous_amount"])
         outcome[row["outcome"]].append(entry)

@@ -230,13 +230,26 @@ def expire_drafts(conn: Connection) -> int:
 # --- dossiers -------------------------------------------------------------------------------------
 
 
-def merge_dossiers(conn: Connection, *, organization_id: uuid.UUID, company_id: uuid.UUID,
-                   simulation_id: uuid.UUID, estimates: list[tuple[str, Decimal | None, int | None]],
-                   ineligible: list[str]) -> list[Row]:
+def merge_dossiers(
+    conn: Connection,
+    *,
+    organization_id: uuid.UUID,
+    company_id: uuid.UUID,
+    simulation_id: uuid.UUID,
+    estimates: list[tuple[str, Decimal | None, int | None]],
+    ineligible: list[str],
+) -> list[Row]:
     """Run the merge rules of migration 0013; one row per dossier concerned, with its outcome."""
     return conn.execute(
         "select product_code, dossier_id, outcome, amount, previous_amount, dossier_status"
         " from private.merge_simulation_dossiers(%s, %s, %s, %s::text[], %s::numeric[], %s::smallint[], %s::text[])",
-        (organization_id, company_id, simulation_id, [e[0] for e in estimates], [e[1] for e in estimates],
-         [e[2] for e in estimates], ineligible),
+        (
+            organization_id,
+            company_id,
+            simulation_id,
+            [e[0] for e in estimates],
+            [e[1] for e in estimates],
+            [e[2] for e in estimates],
+            ineligible,
+        ),
     ).fetchall()

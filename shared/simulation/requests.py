@@ -78,7 +78,8 @@ class CompletionOut(BaseModel):
     client_company_id: UUID | None
     result: dict[str, Any]
     dossiers: dict[str, list[dict[str, Any]]] | None = Field(
-        description="created, updated, unchanged, left_alone, no_longer_eligible; null without a company")
+        description="created, updated, unchanged, left_alone, no_longer_eligible; null without a company"
+    )
     already_completed: bool = False
 
 

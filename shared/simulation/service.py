@@ -236,9 +236,15 @@ def complete(conn: Connection, *, caller: Caller, simulation_id: uuid.UUID) -> d
 
 def _completion(row: Row, result: dict[str, Any], dossiers: merge.Outcome | None, *, already: bool) -> dict[str, Any]:
     """What completing (or claiming a completed simulation) answers: the result and the dossiers' fate."""
-    return {"id": str(row["id"]), "status": "completed", "rule_set": row["rule_set_version"],
-            "client_company_id": str(row["client_company_id"]) if row["client_company_id"] else None,
-            "result": result, "dossiers": dossiers, "already_completed": already}
+    return {
+        "id": str(row["id"]),
+        "status": "completed",
+        "rule_set": row["rule_set_version"],
+        "client_company_id": str(row["client_company_id"]) if row["client_company_id"] else None,
+        "result": result,
+        "dossiers": dossiers,
+        "already_completed": already,
+    }
 
 
 def abandon(conn: Connection, *, caller: Caller, simulation_id: uuid.UUID, reason: str) -> dict[str, Any]:
@@ -270,8 +276,13 @@ def claim(
     if row["status"] != "completed":
         return {"simulation": _state(conn, claimed), "completion": None}
     rule_set = repository.rule_set(conn, rule_set_id=row["rule_set_id"])
-    dossiers = merge.merge(conn, organization_id=row["organization_id"], company_id=company_id,
-                           simulation_id=simulation_id, result=engine.evaluate(rule_set, row["answers"]))
+    dossiers = merge.merge(
+        conn,
+        organization_id=row["organization_id"],
+        company_id=company_id,
+        simulation_id=simulation_id,
+        result=engine.evaluate(rule_set, row["answers"]),
+    )
     completion = _completion(claimed, row["result"], dossiers, already=False)
     return {"simulation": _state(conn, claimed), "completion": completion}
 

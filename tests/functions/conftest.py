@@ -95,9 +95,15 @@ def site(committed: tdb.Conn, keys: KeyPair, client_for: Callable[[str], FlaskCl
     other = tdb.make_org(committed, "Autre")
     slug = committed.execute("select slug from public.organizations where id = %s", (org,)).fetchone()["slug"]
     users = {}
-    for name, role, where in (("admin", "admin", org), ("client", "client", org), ("viewer", "viewer", org),
-                              ("expert", "expert", org), ("partner", "partner", org), ("stranger", "client", other),
-                              ("newcomer", "client", org)):
+    for name, role, where in (
+        ("admin", "admin", org),
+        ("client", "client", org),
+        ("viewer", "viewer", org),
+        ("expert", "expert", org),
+        ("partner", "partner", org),
+        ("stranger", "client", other),
+        ("newcomer", "client", org),
+    ):
         users[name] = tdb.make_user(committed)
         tdb.add_member(committed, where, users[name], role)
     tdb.make_expert(committed, org, users["expert"])

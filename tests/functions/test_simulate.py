@@ -51,8 +51,10 @@ def test_full_journey_creates_one_dossier_per_eligible_product(site: Site, commi
     assert set(dossiers) == EXPECTED_DOSSIERS
     assert str(dossiers["ticpe"]["estimated_amount"]) == "12000.00" and dossiers["ticpe"]["priority"] == 1
     assert dossiers["foncier"]["priority"] == 3 and dossiers["energie_elec"]["priority"] == 2
-    assert all(d["status"] == "pending_upload" and d["source_simulation_id"] == uuid.UUID(draft["id"])
-               for d in dossiers.values())
+    assert all(
+        d["status"] == "pending_upload" and d["source_simulation_id"] == uuid.UUID(draft["id"])
+        for d in dossiers.values()
+    )
     again = _complete(site, draft["id"]).get_json()
     assert again["already_completed"] is True and again["dossiers"] is None
     assert len(_dossiers(committed, site.company)) == len(EXPECTED_DOSSIERS)
@@ -63,8 +65,9 @@ def test_recompleting_updates_untouched_dossiers_and_never_overwrites_work(site:
     _answer(site, first["id"], TRANSPORT)
     _complete(site, first["id"])
     dossiers = _dossiers(committed, site.company)
-    committed.execute("update public.dossiers set audited_amount = 11000, status = 'audit' where id = %s",
-                      (dossiers["ticpe"]["id"],))
+    committed.execute(
+        "update public.dossiers set audited_amount = 11000, status = 'audit' where id = %s", (dossiers["ticpe"]["id"],)
+    )
     committed.execute("update public.dossiers set document_count = 2 where id = %s", (dossiers["dfs"]["id"],))
     second = _start(site)
     assert second["id"] != first["id"]
@@ -82,20 +85,28 @@ def test_recompleting_updates_untouched_dossiers_and_never_overwrites_work(site:
     assert str(after["recouvrement"]["estimated_amount"]) == "30000.00"
     history = committed.execute(
         "select amount::text, previous_amount::text, applied from public.dossier_amount_history"
-        " where dossier_id = %s order by id", (after["ticpe"]["id"],)).fetchall()
-    assert history == [{"amount": "12000.00", "previous_amount": None, "applied": True},
-                       {"amount": "3000.00", "previous_amount": "12000.00", "applied": False}]
+        " where dossier_id = %s order by id",
+        (after["ticpe"]["id"],),
+    ).fetchall()
+    assert history == [
+        {"amount": "12000.00", "previous_amount": None, "applied": True},
+        {"amount": "3000.00", "previous_amount": "12000.00", "applied": False},
+    ]
 
 
-@pytest.mark.parametrize(("answers", "field", "rule"), [
-    ({"GENERAL_003": 100001}, "answers.GENERAL_003", "out_of_bounds"),
-    ({"GENERAL_001": "Aéronautique"}, "answers.GENERAL_001", "not_in_choices"),
-    ({"NOPE_001": "x"}, "answers.NOPE_001", "unknown_question"),
-    ({"TICPE_002": "beaucoup"}, "answers.TICPE_002", "wrong_type"),
-    ({"TICPE_002": True}, "answers.TICPE_002", "wrong_type"),
-])
-def test_bad_answers_are_422_naming_the_field_and_nothing_is_saved(site: Site, answers: dict[str, Any],
-                                                                     field: str, rule: str) -> None:
+@pytest.mark.parametrize(
+    ("answers", "field", "rule"),
+    [
+        ({"GENERAL_003": 100001}, "answers.GENERAL_003", "out_of_bounds"),
+        ({"GENERAL_001": "Aéronautique"}, "answers.GENERAL_001", "not_in_choices"),
+        ({"NOPE_001": "x"}, "answers.NOPE_001", "unknown_question"),
+        ({"TICPE_002": "beaucoup"}, "answers.TICPE_002", "wrong_type"),
+        ({"TICPE_002": True}, "answers.TICPE_002", "wrong_type"),
+    ],
+)
+def test_bad_answers_are_422_naming_the_field_and_nothing_is_saved(
+    site: Site, answers: dict[str, Any], field: str, rule: str
+) -> None:
     draft = _start(site)
     response = _answer(site, draft["id"], {"GENERAL_004": "Oui", **answers})
     assert response.status_code == 422
@@ -105,8 +116,11 @@ def test_bad_answers_are_422_naming_the_field_and_nothing_is_saved(site: Site, a
 
 def test_hidden_answers_are_ignored_and_reported(site: Site) -> None:
     draft = _start(site)
-    state = _answer(site, draft["id"], {"GENERAL_001": "Commerce et Distribution", "DFS_001": 3,
-                                        "GENERAL_004": "Non", "FONCIER_001": 5000}).get_json()
+    state = _answer(
+        site,
+        draft["id"],
+        {"GENERAL_001": "Commerce et Distribution", "DFS_001": 3, "GENERAL_004": "Non", "FONCIER_001": 5000},
+    ).get_json()
     assert set(state["ignored"]) == {"DFS_001", "FONCIER_001"}
     assert state["preview"]["products"]["dfs"]["eligible"] is False
     assert state["preview"]["products"]["foncier"]["eligible"] is False
@@ -142,16 +156,23 @@ def test_anonymous_draft_then_claim_after_sign_up(site: Site, committed: tdb.Con
     assert _answer(site, body["id"], TRANSPORT, who=None).status_code == 401
     assert _complete(site, body["id"], who=None, headers=token).status_code == 200
     assert site.call("GET", f"/simulations/{body['id']}", "client").status_code == 404  # not claimed yet
-    claim = site.call("POST", f"/simulations/{body['id']}/claim", "client",
-                      json={"resume_token": body["resume_token"], "client_company_id": str(site.company)})
+    claim = site.call(
+        "POST",
+        f"/simulations/{body['id']}/claim",
+        "client",
+        json={"resume_token": body["resume_token"], "client_company_id": str(site.company)},
+    )
     assert claim.status_code == 200, claim.get_json()
     assert {d["product"] for d in claim.get_json()["completion"]["dossiers"]["created"]} == EXPECTED_DOSSIERS
     assert site.call("GET", f"/simulations/{body['id']}", "client").status_code == 200
     assert site.call("GET", f"/simulations/{body['id']}", None, headers=token).status_code == 404  # token spent
     foreign = site.call("POST", "/simulations", None, json={"organization": site.slug}, address="198.51.100.8")
-    wrong_org = site.call("POST", f"/simulations/{foreign.get_json()['id']}/claim", "stranger",
-                          json={"resume_token": foreign.get_json()["resume_token"],
-                                "client_company_id": str(site.other_company)})
+    wrong_org = site.call(
+        "POST",
+        f"/simulations/{foreign.get_json()['id']}/claim",
+        "stranger",
+        json={"resume_token": foreign.get_json()["resume_token"], "client_company_id": str(site.other_company)},
+    )
     assert wrong_org.status_code == 409 and wrong_org.get_json()["code"] == "organization_mismatch"
 
 
@@ -170,12 +191,19 @@ def test_what_if_comparison_writes_nothing(site: Site, committed: tdb.Conn) -> N
     _answer(site, draft["id"], TRANSPORT)
     assert site.call("POST", f"/simulations/{draft['id']}/compare", json={"answers": {}}).status_code == 409
     _complete(site, draft["id"])
-    response = site.call("POST", f"/simulations/{draft['id']}/compare",
-                         json={"answers": {"TICPE_002": 1250, "RECOUVR_001": "Non"}})
+    response = site.call(
+        "POST", f"/simulations/{draft['id']}/compare", json={"answers": {"TICPE_002": 1250, "RECOUVR_001": "Non"}}
+    )
     assert response.status_code == 200
     body = response.get_json()
-    assert body["products"]["ticpe"] == {"old_eligible": True, "new_eligible": True, "old_amount": "12000.00",
-                                         "new_amount": "3000.00", "delta": "-9000.00", "change": "decreased"}
+    assert body["products"]["ticpe"] == {
+        "old_eligible": True,
+        "new_eligible": True,
+        "old_amount": "12000.00",
+        "new_amount": "3000.00",
+        "delta": "-9000.00",
+        "change": "decreased",
+    }
     assert body["products"]["recouvrement"]["change"] == "no_longer_eligible"
     assert body["total_delta"] == "-39000.00"
     assert str(_dossiers(committed, site.company)["ticpe"]["estimated_amount"]) == "12000.00"
@@ -183,13 +211,15 @@ def test_what_if_comparison_writes_nothing(site: Site, committed: tdb.Conn) -> N
     assert bad.status_code == 422 and bad.get_json()["errors"][0]["field"] == "answers.TICPE_002"
 
 
-def test_drafts_expire_after_24_hours(site: Site, committed: tdb.Conn,
-                                      client_for: Callable[[str], FlaskClient], use: Callable[..., Any]) -> None:
+def test_drafts_expire_after_24_hours(
+    site: Site, committed: tdb.Conn, client_for: Callable[[str], FlaskClient], use: Callable[..., Any]
+) -> None:
     draft = _start(site)
     committed.execute("alter table public.simulations disable trigger simulations_touch_updated_at")
     try:
-        committed.execute("update public.simulations set updated_at = now() - interval '25 hours' where id = %s",
-                          (draft["id"],))
+        committed.execute(
+            "update public.simulations set updated_at = now() - interval '25 hours' where id = %s", (draft["id"],)
+        )
     finally:
         committed.execute("alter table public.simulations enable trigger simulations_touch_updated_at")
     assert site.call("GET", f"/simulations/{draft['id']}").get_json()["status"] == "expired"
@@ -209,8 +239,10 @@ def test_drafts_expire_after_24_hours(site: Site, committed: tdb.Conn,
 
 def test_anonymous_starts_are_rate_limited(site: Site) -> None:
     address = f"192.0.2.{uuid.uuid4().int % 250}"
-    statuses = [site.call("POST", "/simulations", None, json={"organization": site.slug}, address=address).status_code
-                for _ in range(21)]
+    statuses = [
+        site.call("POST", "/simulations", None, json={"organization": site.slug}, address=address).status_code
+        for _ in range(21)
+    ]
     assert statuses[:20] == [201] * 20
     assert statuses[20] == 429
     limited = site.call("POST", "/simulations", None, json={"organization": site.slug}, address=address)

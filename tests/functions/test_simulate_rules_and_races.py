@@ -25,8 +25,9 @@ def _document(version: str, rate: str) -> dict[str, Any]:
     return document
 
 
-def test_admins_publish_for_their_organization_and_old_simulations_keep_their_version(site: Site,
-                                                                                     committed: tdb.Conn) -> None:
+def test_admins_publish_for_their_organization_and_old_simulations_keep_their_version(
+    site: Site, committed: tdb.Conn
+) -> None:
     before = _start(site)
     _answer(site, before["id"], TRANSPORT)
     _complete(site, before["id"])
@@ -54,8 +55,12 @@ def test_invalid_rule_sets_are_422_naming_the_field(site: Site) -> None:
     assert any(e["field"].startswith("rule_set.products.0.formula") for e in response.get_json()["errors"])
     document = _document("FR-2026.3", "0.25")
     document["products"][0]["eligibility"] = {"question": "NOPE", "operator": "equals", "value": "Oui"}
-    assert site.call("POST", "/rule-sets", "admin",
-                     json={"organization_id": str(site.org), "rule_set": document}).status_code == 422
+    assert (
+        site.call(
+            "POST", "/rule-sets", "admin", json={"organization_id": str(site.org), "rule_set": document}
+        ).status_code
+        == 422
+    )
 
 
 def _race(count: int, action: Callable[[int], Any]) -> list[Any]:
@@ -75,13 +80,16 @@ def _race(count: int, action: Callable[[int], Any]) -> list[Any]:
 
 
 def test_concurrent_completions_of_one_simulation_create_each_dossier_once(
-        site: Site, committed: tdb.Conn, client_for: Callable[[str], FlaskClient]) -> None:
+    site: Site, committed: tdb.Conn, client_for: Callable[[str], FlaskClient]
+) -> None:
     draft = _start(site)
     _answer(site, draft["id"], TRANSPORT)
     statuses = _race(4, lambda _: _complete(site, draft["id"]).status_code)
     assert statuses == [200] * 4
-    dossiers = committed.execute("select product_code, count(*) as n from public.dossiers"
-                                 " where client_company_id = %s group by 1", (site.company,)).fetchall()
+    dossiers = committed.execute(
+        "select product_code, count(*) as n from public.dossiers where client_company_id = %s group by 1",
+        (site.company,),
+    ).fetchall()
     assert len(dossiers) == 8 and all(row["n"] == 1 for row in dossiers)
 
 
@@ -94,13 +102,16 @@ def test_a_completion_racing_a_claim_for_the_same_company(site: Site, committed:
     _answer(site, anonymous["id"], {**TRANSPORT, "DFS_001": 3}, who=None, headers=token)
     assert _complete(site, anonymous["id"], who=None, headers=token).status_code == 200
     claim = {"resume_token": anonymous["resume_token"], "client_company_id": str(site.company)}
-    actions = [lambda: _complete(site, draft["id"]).status_code,
-               lambda: site.call("POST", f"/simulations/{anonymous['id']}/claim", json=claim).status_code]
+    actions = [
+        lambda: _complete(site, draft["id"]).status_code,
+        lambda: site.call("POST", f"/simulations/{anonymous['id']}/claim", json=claim).status_code,
+    ]
     assert _race(2, lambda i: actions[i]()) == [200, 200]
     rows = _dossiers(committed, site.company)
     assert len(rows) == 8
-    history = committed.execute("select count(*) as n from public.dossier_amount_history where dossier_id = %s",
-                                (rows["dfs"]["id"],)).fetchone()
+    history = committed.execute(
+        "select count(*) as n from public.dossier_amount_history where dossier_id = %s", (rows["dfs"]["id"],)
+    ).fetchone()
     assert history["n"] == 2  # created by one, updated by the other: never two dossiers
     assert str(rows["dfs"]["estimated_amount"]) in {"1800.00", "5400.00"}
     assert uuid.UUID(str(rows["dfs"]["source_simulation_id"])) in {uuid.UUID(draft["id"]), uuid.UUID(anonymous["id"])}

@@ -12,13 +12,28 @@ from tests.support import db as tdb
 from tests.support.tokens import KeyPair
 
 TRANSPORT = {
-    "GENERAL_001": "Transport et Logistique", "GENERAL_002": "1 000 000€ - 5 000 000€", "GENERAL_003": "21 à 50",
-    "GENERAL_004": "Oui", "FONCIER_001": 3456.78, "RECOUVR_001": "Oui, montant modéré (10 000€ - 50 000€)",
-    "ENERGIE_ELEC_FACTURES": "Oui", "ENERGIE_ELEC_MONTANT": 2200, "ENERGIE_GAZ_FACTURES": "Non",
-    "TICPE_001": "Oui", "TICPE_003": ["Camions de plus de 7,5 tonnes"], "TICPE_002": 5000, "DFS_001": 5,
+    "GENERAL_001": "Transport et Logistique",
+    "GENERAL_002": "1 000 000€ - 5 000 000€",
+    "GENERAL_003": "21 à 50",
+    "GENERAL_004": "Oui",
+    "FONCIER_001": 3456.78,
+    "RECOUVR_001": "Oui, montant modéré (10 000€ - 50 000€)",
+    "ENERGIE_ELEC_FACTURES": "Oui",
+    "ENERGIE_ELEC_MONTANT": 2200,
+    "ENERGIE_GAZ_FACTURES": "Non",
+    "TICPE_001": "Oui",
+    "TICPE_003": ["Camions de plus de 7,5 tonnes"],
+    "TICPE_002": 5000,
+    "DFS_001": 5,
 }
-EXPECTED_AMOUNTS = {"ticpe": "12000.00", "urssaf": "122500.00", "dfs": "9000.00", "foncier": "691.36",
-                    "energie_elec": "5280.00", "recouvrement": "30000.00"}
+EXPECTED_AMOUNTS = {
+    "ticpe": "12000.00",
+    "urssaf": "122500.00",
+    "dfs": "9000.00",
+    "foncier": "691.36",
+    "energie_elec": "5280.00",
+    "recouvrement": "30000.00",
+}
 EXPECTED_DOSSIERS = {*EXPECTED_AMOUNTS, "chronotachygraphes", "logiciel_solid"}
 
 
@@ -36,10 +51,22 @@ class Site:
     def headers(self, who: str | None) -> dict[str, str]:
         return {"Authorization": f"Bearer {self.keys.token(self.users[who])}"} if who else {}
 
-    def call(self, method: str, path: str, who: str | None = "client", json: Any = None,
-             headers: dict[str, str] | None = None, address: str = "203.0.113.1") -> Any:
-        return self.client.open(path, method=method, json=json, headers={**self.headers(who), **(headers or {})},
-                                environ_base={"REMOTE_ADDR": address})
+    def call(
+        self,
+        method: str,
+        path: str,
+        who: str | None = "client",
+        json: Any = None,
+        headers: dict[str, str] | None = None,
+        address: str = "203.0.113.1",
+    ) -> Any:
+        return self.client.open(
+            path,
+            method=method,
+            json=json,
+            headers={**self.headers(who), **(headers or {})},
+            environ_base={"REMOTE_ADDR": address},
+        )
 
 
 def start(site: Site, who: str = "client", company: uuid.UUID | None = None) -> dict[str, Any]:
@@ -59,5 +86,3 @@ def complete(site: Site, sim: str, who: str | None = "client", **kw: Any) -> Any
 def dossiers(conn: tdb.Conn, company: uuid.UUID) -> dict[str, dict[str, Any]]:
     rows = conn.execute("select * from public.dossiers where client_company_id = %s", (company,)).fetchall()
     return {row["product_code"]: row for row in rows}
-
-

@@ -8,8 +8,14 @@ import sys
 
 
 def _run(stdin: str, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "infra.cli", "simulate", *args], input=stdin, capture_output=True,
-                          text=True, check=False, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", "simulate", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=60,
+    )
 
 
 def test_one_object_in_one_object_out() -> None:
@@ -29,8 +35,12 @@ def test_an_array_in_an_array_out() -> None:
 
 
 def test_bad_input_exits_2_with_one_line() -> None:
-    for stdin, args in (("{not json", ()), (json.dumps({"GENERAL_003": -1}), ()), ("[1]", ()),
-                        (json.dumps({}), ("--rule-set", "XX-1999.1"))):
+    for stdin, args in (
+        ("{not json", ()),
+        (json.dumps({"GENERAL_003": -1}), ()),
+        ("[1]", ()),
+        (json.dumps({}), ("--rule-set", "XX-1999.1")),
+    ):
         done = _run(stdin, *args)
         assert done.returncode == 2, (stdin, args)
         assert done.stdout == "" and len(done.stderr.strip().splitlines()) == 1
