@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from infra.embedded import Cluster
-from infra.localauth import LOCAL_SUPABASE_URL, LocalIssuer, signing_secret
+from infra.localauth import LOCAL_SUPABASE_URL, LocalIssuer, local_secret
 from shared.platform.settings import Secret, Settings, get_settings
 
 __all__ = ["get_settings"]
@@ -38,7 +38,9 @@ def local_settings(*, port: int = 8080, start_db: bool = True) -> Settings:
     if not (base.supabase_url or base.jwks_json or base.jwks_url or base.jwt_secret):
         changes.update(supabase_url=LOCAL_SUPABASE_URL, jwks_json=issuer().jwks_json())
     if not base.signing_secret:
-        changes["signing_secret"] = Secret(signing_secret(LOCAL_DIR / "keys"))
+        changes["signing_secret"] = Secret(local_secret(LOCAL_DIR / "keys", "signing"))
+    if not base.cron_secret:
+        changes["cron_secret"] = Secret(local_secret(LOCAL_DIR / "keys", "cron"))
     if base.storage_dir == ".local/storage":
         changes["storage_dir"] = str(LOCAL_DIR / "storage")
     changes["public_base_url"] = f"http://127.0.0.1:{port}"

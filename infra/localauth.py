@@ -81,9 +81,9 @@ class LocalIssuer:
         return jwt.encode(claims, self.key, algorithm="ES256", headers={"kid": self.kid})
 
 
-def signing_secret(keys_dir: Path) -> str:
-    """The local HMAC secret for signed download URLs, generated on first use."""
-    path = keys_dir / "signing.key"
+def local_secret(keys_dir: Path, name: str) -> str:
+    """A random local secret (signed URLs, cron calls), generated on first use and kept under keys_dir."""
+    path = keys_dir / f"{name}.key"
     if not path.exists():
         keys_dir.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
