@@ -32,7 +32,7 @@ def jwks_server() -> Iterator[tuple[str, _Jwks, KeyPair, rsa.RSAPrivateKey]]:
     state = _Jwks(json.dumps({"keys": [*json.loads(es.jwks_json())["keys"], rs_jwk]}))
 
     class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+        def do_GET(self) -> None:
             if self.path != "/auth/v1/.well-known/jwks.json":
                 self.send_error(404)
                 return
