@@ -16,15 +16,15 @@ from typing import Any
 
 from shared.platform import db
 from shared.platform.db import Connection
-from shared.platform.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
+from shared.platform.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable, field_error
 from shared.simulation import engine, merge, repository
 from shared.simulation.models import Question, RuleSet
 
 Row = dict[str, Any]
 
 
-class SimulationExpired(Conflict):
-    """Draft expired"""
+class SimulationExpired(AppError):
+    """A draft untouched for 24 hours is gone for good."""
 
     status, code, title = 410, "simulation_expired", "Draft expired"
 
