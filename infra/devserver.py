@@ -1,7 +1,8 @@
 """The local stack's HTTP server: every function on one port, behind gunicorn's threaded workers.
 
 ``/<function-name>/...`` reaches that function's router exactly as its deployed URL would;
-``/openapi.json`` serves the generated OpenAPI document.
+``/openapi.json`` serves the generated OpenAPI document; ``/storage/<key>`` serves the local storage's
+files to whoever holds a signed URL (as Supabase Storage or S3 do for theirs).
 """
 
 from __future__ import annotations
@@ -12,10 +13,37 @@ from typing import Any
 import flask
 
 from functions import routers
+from shared.adapters.storage import LocalStorage, ObjectNotFound, content_disposition, storage_from_settings
 from shared.platform import openapi
 from shared.platform.http import Router
+from shared.platform.settings import get_settings
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
+
+
+def _problem(status: int, code: str, title: str) -> flask.Response:
+    body = {"type": f"https://errors.fintrack.dev/{code}", "title": title, "status": status, "code": code}
+    return flask.Response(json.dumps(body), status=status, mimetype="application/problem+json")
+
+
+def serve_storage(key: str) -> flask.Response:
+    """A local storage file for a valid, unexpired signed URL (403 otherwise; 404 when it is gone)."""
+    storage = storage_from_settings(get_settings())
+    if not isinstance(storage, LocalStorage):
+        return _problem(404, "not_found", "Files are served by the storage service")
+    args = flask.request.args
+    filename = args.get("filename") or None
+    if not storage.verify_signed(key, args.get("expires", ""), args.get("signature", ""), filename):
+        return _problem(403, "invalid_signature", "This link is invalid or has expired")
+    try:
+        data = storage.get(key)
+    except ObjectNotFound:
+        return _problem(404, "not_found", "File not found")
+    response = flask.Response(data, mimetype=storage.content_type(key))
+    response.headers["Cache-Control"] = "private, no-store"
+    if filename:
+        response.headers["Content-Disposition"] = content_disposition(filename)
+    return response
 
 
 def build_app(function_routers: dict[str, Router] | None = None) -> flask.Flask:
@@ -50,6 +78,7 @@ def build_app(function_routers: dict[str, Router] | None = None) -> flask.Flask:
             )
         return router.serve(flask.request)
 
+    app.add_url_rule("/storage/<path:key>", "storage", serve_storage, methods=["GET", "HEAD"])
     app.add_url_rule("/<name>", "function", dispatch, methods=METHODS)
     app.add_url_rule("/<name>/<path:rest>", "function_path", dispatch, methods=METHODS)
     return app

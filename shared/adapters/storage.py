@@ -17,11 +17,13 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
 from urllib.parse import quote, urlencode
 
 from shared.platform.errors import AppError
+from shared.platform.settings import Settings
 
 MAX_KEY_BYTES = 1024
 MAX_EXPIRES_IN = 7 * 24 * 3600  # SigV4 presigned URLs cannot live longer than 7 days
@@ -83,15 +85,18 @@ def content_disposition(filename: str) -> str:
 
 
 class S3Storage:
-    """Any S3-protocol store (Supabase Storage's S3 endpoint, AWS S3, MinIO, moto)."""
+    """Any S3-protocol store (Supabase Storage's S3 endpoint, AWS S3, MinIO, moto).
+
+    Without an access key (``None`` or empty), boto3's default credential chain applies (the Lambda
+    execution role, say) instead of an empty key that every request would fail with."""
 
     def __init__(
         self,
         bucket: str,
         endpoint_url: str,
         region: str,
-        access_key_id: str,
-        secret_access_key: str,
+        access_key_id: str | None = None,
+        secret_access_key: str | None = None,
         session_token: str | None = None,
         *,
         max_attempts: int = 3,
@@ -102,9 +107,9 @@ class S3Storage:
         self._options: dict[str, Any] = {
             "endpoint_url": endpoint_url,
             "region_name": region,
-            "aws_access_key_id": access_key_id,
-            "aws_secret_access_key": secret_access_key,
-            "aws_session_token": session_token,
+            "aws_access_key_id": access_key_id or None,
+            "aws_secret_access_key": secret_access_key or None,
+            "aws_session_token": session_token or None,
         }
         self._retry = {"max_attempts": max_attempts, "connect_timeout": connect_timeout, "read_timeout": read_timeout}
         self._client: Any = None
@@ -310,3 +315,26 @@ class MemoryStorage:
         if filename:
             query["filename"] = filename
         return f"memory://{quote(key)}?{urlencode(query, quote_via=quote)}"
+
+
+@lru_cache(maxsize=4)
+def storage_from_settings(settings: Settings) -> S3Storage | LocalStorage:
+    """The adapter the settings choose (``STORAGE_BACKEND``): ``s3`` or ``local``; one per settings value,
+    so a warm function instance reuses its boto3 client. ``ValueError`` names what is missing."""
+    if settings.storage_backend == "s3":
+        if not (settings.s3_bucket and settings.s3_endpoint_url and settings.s3_region):
+            raise ValueError("STORAGE_BACKEND=s3 needs S3_BUCKET, S3_ENDPOINT_URL and S3_REGION")
+        return S3Storage(
+            settings.s3_bucket,
+            settings.s3_endpoint_url,
+            settings.s3_region,
+            settings.s3_access_key_id.value or None,
+            settings.s3_secret_access_key.value or None,
+        )
+    if settings.storage_backend == "local":
+        if not settings.signing_secret:
+            raise ValueError("STORAGE_BACKEND=local needs SIGNING_SECRET to sign download URLs")
+        return LocalStorage(
+            Path(settings.storage_dir), settings.public_base_url, settings.signing_secret.value.encode()
+        )
+    raise ValueError(f"unknown STORAGE_BACKEND {settings.storage_backend!r} (local or s3)")

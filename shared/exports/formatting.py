@@ -59,6 +59,17 @@ def format_number(value: Decimal, lang: str = "fr") -> str:
     return text.replace(".", ",") if lang_of(lang) == "fr" else text
 
 
+def format_decimal(value: Decimal | int, lang: str = "fr") -> str:
+    """A quantity as written in a sentence, its decimals kept as given: ``5 000``, ``0,20``, ``3 456,78``
+    (fr, U+202F between thousands) or ``5,000``, ``0.20`` (en). Never rounded, never in exponent form."""
+    number = Decimal(value)
+    sign = "-" if number < 0 else ""
+    units, _, fraction = f"{abs(number):f}".partition(".")
+    if lang_of(lang) == "fr":
+        return f"{sign}{_group(units, NNBSP)}{',' + fraction if fraction else ''}"
+    return f"{sign}{_group(units, ',')}{'.' + fraction if fraction else ''}"
+
+
 def format_date(value: date, lang: str = "fr") -> str:
     """``21/11/2026`` (fr) or ``2026-11-21`` (en)."""
     return value.strftime("%d/%m/%Y") if lang_of(lang) == "fr" else value.isoformat()

@@ -322,4 +322,4 @@ def _add_cors(response: flask.Response, request: flask.Request, settings: Settin
         response.headers["Vary"] = "Origin"
     else:
         return
-    response.headers["Access-Control-Expose-Headers"] = "X-Request-Id"
+    response.headers["Access-Control-Expose-Headers"] = "X-Request-Id, Content-Disposition, Location, Retry-After, ETag"
