@@ -3,9 +3,22 @@
 Each function lives in functions/<name>.py; this module only re-exports them.
 """
 
+from functions.assign import assign
+from functions.assignment_timeouts import assignment_timeouts
+from functions.export import export
+from functions.export_worker import export_worker
 from functions.healthz import healthz
 from functions.me import me
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
 
-__all__ = ["healthz", "me", "simulate", "simulation_cleanup"]
+__all__ = [
+    "assign",
+    "assignment_timeouts",
+    "export",
+    "export_worker",
+    "healthz",
+    "me",
+    "simulate",
+    "simulation_cleanup",
+]

@@ -9,7 +9,16 @@ if TYPE_CHECKING:
     from shared.platform.http import Router
 
 # Every deployed function, in the order the OpenAPI document lists them.
-FUNCTION_NAMES: tuple[str, ...] = ("healthz", "me", "simulate", "simulation-cleanup")
+FUNCTION_NAMES: tuple[str, ...] = (
+    "healthz",
+    "me",
+    "simulate",
+    "simulation-cleanup",
+    "assign",
+    "assignment-timeouts",
+    "export",
+    "export-worker",
+)
 
 
 def routers() -> dict[str, Router]:

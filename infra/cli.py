@@ -8,6 +8,8 @@ import os
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
+from datetime import date
+from pathlib import Path
 
 from infra import local
 from shared.platform.migrate import SQL_DIR, MigrationError, apply_migrations
@@ -82,6 +84,7 @@ def seed_demo(url: str) -> None:
 
     with psycopg.connect(url) as conn:
         conn.execute((SQL_DIR / "seed" / "demo.sql").read_text(encoding="utf-8").encode())
+        conn.execute((SQL_DIR / "seed" / "demo_marketplace.sql").read_text(encoding="utf-8").encode())
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -186,6 +189,53 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_match_score(args: argparse.Namespace) -> int:
+    from shared.marketplace import cli as marketplace_cli
+
+    code, output = marketplace_cli.run(sys.stdin.read())
+    (_out if code == 0 else _err)(output)
+    return code
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from shared.exports import cli as export_cli
+
+    if not args.format or not args.out:
+        _err("error: --format and --out are required (e.g. --format pdf --out report.pdf)")
+        return export_cli.USAGE_ERROR
+    try:
+        day = date.fromisoformat(args.date) if args.date else None
+    except ValueError:
+        _err(f"error: --date {args.date!r} is not a date like 2026-11-21")
+        return export_cli.USAGE_ERROR
+    text = sys.stdin.read()
+    code, output = export_cli.run(args.document, args.format, args.lang, text, company=args.company, day=day)
+    if isinstance(output, str):
+        _err(output)
+        return code
+    try:
+        _write(args.out, output)
+    except OSError as exc:
+        _err(f"error: cannot write {args.out}: {exc.strerror or exc}")
+        return 1
+    return code
+
+
+def _write(target: str, data: bytes) -> None:
+    """Write ``data`` to ``target`` (``-``: standard output) atomically: the whole file or nothing."""
+    if target == "-":
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    path = Path(target)
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.part")
+    try:
+        temporary.write_bytes(data)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
 def cmd_openapi(args: argparse.Namespace) -> int:
     from functions import routers
     from shared.platform import openapi
@@ -229,6 +279,18 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser("simulate", help="compute simulations: answers JSON (object or array) on stdin")
     simulate.add_argument("--rule-set", default="FR-2025.1")
     simulate.set_defaults(run=cmd_simulate)
+
+    score = sub.add_parser("match-score", help="match scores: {expert, client} JSON (object or array) on stdin")
+    score.set_defaults(run=cmd_match_score)
+
+    render = sub.add_parser("render", help="a document from answers JSON on stdin, e.g. render simulation-report")
+    render.add_argument("document", help="simulation-report")
+    render.add_argument("--format", help="xlsx, docx or pdf")
+    render.add_argument("--lang", default="fr", help="fr (default) or en")
+    render.add_argument("--out", help="the file to write (- for standard output)")
+    render.add_argument("--company", help="the company named in the report")
+    render.add_argument("--date", help="the simulation date, YYYY-MM-DD (default: today in Paris)")
+    render.set_defaults(run=cmd_render)
 
     api = sub.add_parser("openapi", help="print the OpenAPI document")
     api.set_defaults(run=cmd_openapi)

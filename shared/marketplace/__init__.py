@@ -1,0 +1,1 @@
+"""Marketplace: expert profiles, search, the match score, offers and assignment, reviews."""
