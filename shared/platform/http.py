@@ -25,7 +25,7 @@ from psycopg import errors as pg_errors
 
 from shared.platform import errors
 from shared.platform.auth import Claims, bearer_token, verifier_for
-from shared.platform.logs import REQUEST_LOGGER, configure_logging, log_fields
+from shared.platform.logs import REQUEST_LOGGER, configure_logging, log_fields, request_line
 from shared.platform.settings import Settings, get_settings
 
 MAX_BODY_BYTES = 1024 * 1024
@@ -187,9 +187,7 @@ class Router:
             response = _problem(app_error, request_id)
         response.headers["X-Request-Id"] = request_id
         _add_cors(response, request, settings)
-        log_fields(
-            logger,
-            logging.INFO,
+        request_line(
             {
                 "event": "request",
                 "function": self.name,
@@ -200,7 +198,7 @@ class Router:
                 "request_id": request_id,
                 "org": ctx.log.get("org"),
                 "user": ctx.log.get("user"),
-            },
+            }
         )
         return response
 

@@ -98,9 +98,18 @@ begin
 end
 $$;
 revoke execute on function private.maintain_expert_counters() from public, anon;
-create or replace trigger dossiers_maintain_expert_counters
-  after insert or delete or update of expert_id, status on public.dossiers
-  for each row execute function private.maintain_expert_counters();
+-- Only dossiers with an expert (before or after) touch the counters: most dossiers are created,
+-- and many change status, before anyone is assigned, and those rows skip the trigger entirely.
+create or replace trigger dossiers_maintain_expert_counters_on_insert
+  after insert on public.dossiers
+  for each row when (new.expert_id is not null) execute function private.maintain_expert_counters();
+create or replace trigger dossiers_maintain_expert_counters_on_update
+  after update of expert_id, status on public.dossiers
+  for each row when (old.expert_id is not null or new.expert_id is not null)
+  execute function private.maintain_expert_counters();
+create or replace trigger dossiers_maintain_expert_counters_on_delete
+  after delete on public.dossiers
+  for each row when (old.expert_id is not null) execute function private.maintain_expert_counters();
 
 -- Dossiers assigned before this migration count too.
 update public.expert_terms t

@@ -117,11 +117,11 @@ def test_path_parameters_and_invalid_request_ids(client: FlaskClient) -> None:
     assert len(response.headers["X-Request-Id"]) == 32
 
 
-def test_each_request_logs_one_json_line(client: FlaskClient, caplog: pytest.LogCaptureFixture) -> None:
-    caplog.set_level("INFO", logger="fintrack.request")
+def test_each_request_logs_one_json_line(client: FlaskClient, capfd: pytest.CaptureFixture[str]) -> None:
+    capfd.readouterr()
     client.post("/", json={"name": "a", "amount": 1}, headers={"X-Request-Id": "log-1"})
-    records = [r for r in caplog.records if r.name == "fintrack.request"]
-    assert len(records) == 1
-    fields = records[0].fields  # type: ignore[attr-defined]
-    assert fields["function"] == "echo" and fields["status"] == 201 and fields["request_id"] == "log-1"
-    assert fields["duration_ms"] >= 0
+    lines = [json.loads(line) for line in capfd.readouterr().err.splitlines() if '"log-1"' in line]
+    assert len(lines) == 1
+    line = lines[0]
+    assert line["function"] == "echo" and line["status"] == 201 and line["request_id"] == "log-1"
+    assert line["logger"] == "fintrack.request" and line["duration_ms"] >= 0
