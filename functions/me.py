@@ -7,7 +7,6 @@ import functions_framework
 
 from shared.identity import service
 from shared.identity.models import MeOut
-from shared.platform import db
 from shared.platform.http import Context, Router
 
 router = Router("me", description="The authenticated caller's identity")
@@ -17,8 +16,7 @@ router = Router("me", description="The authenticated caller's identity")
 def get_me(ctx: Context) -> MeOut:
     """The caller's user id, email, memberships and companies."""
     claims = ctx.claims()
-    with db.user_transaction(claims.raw) as conn:
-        return service.me(conn, user_id=claims.sub, email=claims.email)
+    return service.me(claims=claims.raw, user_id=claims.sub, email=claims.email)
 
 
 @functions_framework.http

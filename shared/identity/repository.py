@@ -4,14 +4,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from shared.platform.db import Connection
+from psycopg import sql
+
+from shared.platform import db
 
 # public.me() (migration 0007) keeps its plan cached per connection; see the migration's header.
-_ME = "select public.me() as me"
+_ME = sql.SQL("select public.me() as me")
 
 
-def fetch_me(conn: Connection) -> dict[str, Any]:
-    row = conn.execute(_ME).fetchone()
+def fetch_me(claims: dict[str, Any]) -> dict[str, Any]:
+    """The caller's identity, read as the caller in one round trip."""
+    row = db.read_as_user(claims, _ME)
     assert row is not None
     me: dict[str, Any] = row["me"]
     return me

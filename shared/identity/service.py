@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from shared.identity import repository
 from shared.identity.models import CompanyOut, MembershipOut, MeOut
-from shared.platform.db import Connection
 
 
-def me(conn: Connection, *, user_id: str, email: str | None) -> MeOut:
+def me(*, claims: dict[str, Any], user_id: str, email: str | None) -> MeOut:
     """The caller's memberships and companies, as RLS lets them see."""
-    row = repository.fetch_me(conn)
+    row = repository.fetch_me(claims)
     return MeOut(
         user_id=UUID(user_id),
         email=email,

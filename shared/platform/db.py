@@ -71,10 +71,14 @@ def close_pool() -> None:
             _pool = None
 
 
+def _begin(role: str, claims: Mapping[str, Any]) -> sql.Composed:
+    timeout = f"{get_settings().statement_timeout_ms}ms"
+    return _BEGIN.format(role=sql.Literal(role), claims=sql.Literal(json.dumps(claims)), timeout=sql.Literal(timeout))
+
+
 @contextmanager
 def _transaction(role: str, claims: Mapping[str, Any]) -> Iterator[Connection]:
-    timeout = f"{get_settings().statement_timeout_ms}ms"
-    begin = _BEGIN.format(role=sql.Literal(role), claims=sql.Literal(json.dumps(claims)), timeout=sql.Literal(timeout))
+    begin = _begin(role, claims)
     with get_pool().connection() as conn:
         conn.execute(begin)
         try:
@@ -84,6 +88,26 @@ def _transaction(role: str, claims: Mapping[str, Any]) -> Iterator[Connection]:
                 conn.rollback()
             raise
         conn.commit()
+
+
+def read_as_user(claims: Mapping[str, Any], query: sql.Composable) -> dict[str, Any] | None:
+    """One read-only statement as the verified user, in one round trip.
+
+    The transaction, its settings, the statement (a constant query, its values composed as
+    literals) and the commit travel as one simple-protocol message, exactly the transaction
+    ``user_transaction`` would open: for the hot single-statement reads (``me``).
+    """
+    message = sql.SQL("{}; {}; commit").format(_begin("authenticated", {**claims, "role": "authenticated"}), query)
+    with get_pool().connection() as conn:
+        try:
+            cursor = conn.execute(message)
+            cursor.nextset()  # past BEGIN, to the settings
+            cursor.nextset()  # past the settings, to the statement's rows
+            return cursor.fetchone()
+        except BaseException:
+            if not conn.closed:
+                conn.rollback()
+            raise
 
 
 @contextmanager
