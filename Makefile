@@ -7,12 +7,12 @@ PORT   ?= 8080
 
 .PHONY: install dev test lint format bench package db-up db-down db-reset clean
 
+# Installs into .venv; when the machine has no PostgreSQL >= 15 server binaries, the pgserver wheel's.
 $(STAMP): pyproject.toml
 	$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { echo "Python >= 3.11 is required"; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check --upgrade pip
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev]'
-	# No PostgreSQL >= 15 server binaries on this machine: use those of the pgserver wheel.
 	if $(BIN)/python -m infra.embedded needs-pgserver; then \
 		$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,embedded]'; fi
 	rm -f $(VENV)/.installed-*
