@@ -112,6 +112,17 @@ def access(conn: Connection, *, simulation_id: uuid.UUID) -> Row | None:
     return conn.execute("select visible, may_write from private.simulation_access(%s)", (simulation_id,)).fetchone()
 
 
+def simulation_for_writing(conn: Connection, *, simulation_id: uuid.UUID) -> Row | None:
+    """As the caller: the simulation locked when they may change it (``access`` = 'write'), a row
+    with ``access`` = 'read_only' when they may only read it, None when they may not see it."""
+    return conn.execute(
+        "select access, id, organization_id, client_company_id, rule_set_id, rule_set_version, status, answers,"
+        " result, total, abandon_reason, created_by, created_at, updated_at, completed_at, stale"
+        " from private.simulation_for_writing(%s)",
+        (simulation_id,),
+    ).fetchone()
+
+
 def can_simulate_for(conn: Connection, *, company_id: uuid.UUID) -> bool:
     row = conn.execute("select private.can_simulate_for(%s) as ok", (company_id,)).fetchone()
     return bool(row and row["ok"])

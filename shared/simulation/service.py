@@ -104,14 +104,18 @@ def _state(conn: Connection, row: Row) -> dict[str, Any]:
 
 def _load(conn: Connection, *, caller: Caller, simulation_id: uuid.UUID, write: bool) -> Row:
     """The simulation if the caller may see it (404 otherwise) and, to write, may change it (403)."""
-    if caller.user_id is not None:
-        access = repository.access(conn, simulation_id=simulation_id)
-        if access is None:
+    if caller.user_id is not None and write:
+        locked = repository.simulation_for_writing(conn, simulation_id=simulation_id)
+        if locked is None:
             raise NotFound("Unknown simulation", code="simulation_not_found")
-        if write and not access["may_write"]:
+        if locked["access"] != "write":
             raise Forbidden("You may read this simulation but not change it", code="simulation_read_only")
-        db.elevate(conn)  # the caller's rights are established: read (and lock) it as the service
-        locked = repository.simulation(conn, simulation_id=simulation_id, lock=write)
+        db.elevate(conn)  # the caller's rights are established: the writes run as the service
+    elif caller.user_id is not None:
+        if repository.access(conn, simulation_id=simulation_id) is None:
+            raise NotFound("Unknown simulation", code="simulation_not_found")
+        db.elevate(conn)  # visible to the caller (RLS): read it as the service
+        locked = repository.simulation(conn, simulation_id=simulation_id)
     else:
         locked = repository.simulation_by_token(
             conn, simulation_id=simulation_id, token_hash=caller.token_hash or "", lock=write
