@@ -7,15 +7,12 @@ overhead < 0.3 ms over a plain transaction running the same query.
 from __future__ import annotations
 
 import http.client
-import subprocess
-import sys
 import threading
 import time
 from typing import Any
 
-from bench.common import percentile, write
+from bench.common import dev_server, local_database, percentile, write
 from infra import cli, local
-from infra.embedded import free_port
 from shared.platform import db
 from shared.platform.settings import use_settings
 
@@ -102,34 +99,12 @@ def transaction_figures(claims: dict[str, Any], query: str) -> dict[str, float]:
 
 
 def main() -> None:
-    url = local.database_url()
-    if cli._migrate(url) != 0:
-        raise SystemExit("migrations failed (try `fintrack db reset`)")
+    url = local_database()
     cli.seed_demo(url)
     owner = next(u for u in cli.demo_users(url) if u["email"] == "owner@profitum.demo")
     token = local.issuer().mint(user_id=owner["user_id"], email=owner["email"], ttl=3600)
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "dev", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-                probe.request("GET", "/healthz")
-                if probe.getresponse().status == 200:
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    raise
-                time.sleep(0.2)
+    with dev_server() as port:
         figures = http_figures(port, token)
-    finally:
-        server.terminate()
-        server.wait(10)
     use_settings(local.local_settings(start_db=False))
     claims = {"sub": owner["user_id"], "email": owner["email"], "aud": "authenticated", "role": "authenticated"}
     figures["user_transaction_select_1"] = transaction_figures(claims, "select 1")

@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import subprocess
-import sys
 import threading
 import time
 import uuid
@@ -17,9 +15,8 @@ from typing import Any
 
 import psycopg
 
-from bench.common import percentile, write
-from infra import cli, local
-from infra.embedded import free_port
+from bench.common import dev_server, local_database, percentile, write
+from infra import local
 
 COMPANIES = 480
 WARMUP = 80  # completions run first, untimed: every pooled connection compiles its PL/pgSQL plans once
@@ -83,22 +80,13 @@ def _call(conn: http.client.HTTPConnection, method: str, path: str, token: str, 
 
 
 def main() -> None:
-    url = local.database_url()
-    if cli._migrate(url) != 0:
-        raise SystemExit("migrations failed (try `fintrack db reset`)")
+    url = local_database()
     issuer = local.issuer()
-    port = free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "dev", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
+    with dev_server() as port:
         prepared = []
         for entry in _clients(url):
             user, company = entry.split("|")
             prepared.append((issuer.mint(user_id=user, email="b@bench.test"), company))
-        time.sleep(3)
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
         drafts = []
         for token, company in prepared:
@@ -132,9 +120,6 @@ def main() -> None:
         for thread in threads:
             thread.join()
         seconds = time.perf_counter() - started
-    finally:
-        server.terminate()
-        server.wait(10)
     write(
         "simulate",
         {

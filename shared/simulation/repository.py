@@ -108,8 +108,9 @@ def company(conn: Connection, *, company_id: uuid.UUID) -> Row | None:
 
 
 def access(conn: Connection, *, simulation_id: uuid.UUID) -> Row | None:
-    """Whether the current user sees the simulation (None: not at all) and may change it."""
-    return conn.execute("select visible, may_write from private.simulation_access(%s)", (simulation_id,)).fetchone()
+    """A row when the current user sees the simulation under RLS, None otherwise (reads; writes use
+    ``simulation_for_writing``)."""
+    return conn.execute("select visible from private.simulation_access(%s)", (simulation_id,)).fetchone()
 
 
 def simulation_for_writing(conn: Connection, *, simulation_id: uuid.UUID) -> Row | None:

@@ -136,15 +136,21 @@ def _draft(row: Row) -> None:
 # --- writing ------------------------------------------------------------------------------------
 
 
-def start_for_company(
-    conn: Connection, *, user_id: uuid.UUID, company_id: uuid.UUID, version: str | None
-) -> tuple[dict[str, Any], bool]:
-    """Resume the company's open draft, or start one. Returns the state and whether it is new."""
+def _company_to_simulate_for(conn: Connection, *, company_id: uuid.UUID) -> Row:
+    """The company, if the caller sees it (404 otherwise) and may simulate for it (403 otherwise)."""
     company = repository.company(conn, company_id=company_id)
     if company is None:
         raise NotFound("Unknown company", code="company_not_found")
     if not repository.can_simulate_for(conn, company_id=company_id):
         raise Forbidden("You cannot simulate for this company", code="cannot_simulate")
+    return company
+
+
+def start_for_company(
+    conn: Connection, *, user_id: uuid.UUID, company_id: uuid.UUID, version: str | None
+) -> tuple[dict[str, Any], bool]:
+    """Resume the company's open draft, or start one. Returns the state and whether it is new."""
+    company = _company_to_simulate_for(conn, company_id=company_id)
     db.elevate(conn)
     draft = repository.open_draft(conn, company_id=company_id)
     if draft is not None and (version is None or draft["rule_set_version"] == version):
@@ -262,11 +268,7 @@ def claim(
     conn: Connection, *, user_id: uuid.UUID, simulation_id: uuid.UUID, token: str, company_id: uuid.UUID
 ) -> dict[str, Any]:
     """Attach a visitor's simulation to the company the new user may simulate for."""
-    company = repository.company(conn, company_id=company_id)
-    if company is None:
-        raise NotFound("Unknown company", code="company_not_found")
-    if not repository.can_simulate_for(conn, company_id=company_id):
-        raise Forbidden("You cannot simulate for this company", code="cannot_simulate")
+    company = _company_to_simulate_for(conn, company_id=company_id)
     db.elevate(conn)
     row = repository.simulation_by_token(conn, simulation_id=simulation_id, token_hash=hash_token(token), lock=True)
     if row is None:
