@@ -16,18 +16,64 @@ from typing import Any
 
 import psycopg
 from psycopg import sql
+from psycopg.abc import Params, QueryNoTemplate
 from psycopg.rows import dict_row
 from psycopg_pool import ConnectionPool
 
 from shared.platform.settings import get_settings
 
-Connection = psycopg.Connection[dict[str, Any]]
+Row = dict[str, Any]
+
+
+class Connection(psycopg.Connection[Row]):
+    """A pooled connection whose transaction opening travels with the transaction's first statement.
+
+    ``_transaction`` does not send BEGIN and its settings on their own: it leaves them in ``opening``
+    and the first statement carries them in the same simple-protocol message (its values bound
+    client-side), saving every transaction a round trip. Any other way to the server (a cursor)
+    sends the opening first, so nothing ever runs outside the transaction's role.
+    """
+
+    opening: bytes | None = None
+
+    def execute(  # type: ignore[override]  # one signature for psycopg's overloads, t-strings unused
+        self,
+        query: QueryNoTemplate,
+        params: Params | None = None,
+        *,
+        prepare: bool | None = None,
+        binary: bool = False,
+    ) -> psycopg.Cursor[Row]:
+        if self.opening is None:
+            return super().execute(query, params, prepare=prepare, binary=binary)
+        opening, self.opening = self.opening, None
+        if params is not None:
+            opening = opening.replace(b"%", b"%%")  # the message is parsed for placeholders
+        cursor = psycopg.ClientCursor(self)
+        cursor.execute(opening + b"; " + _as_bytes(self, query), params)
+        for _ in range(_OPENING_STATEMENTS):
+            cursor.nextset()
+        return cursor
+
+    def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        if self.opening is not None:
+            opening, self.opening = self.opening, None
+            super().execute(opening)
+        return super().cursor(*args, **kwargs)
+
+
+def _as_bytes(conn: Connection, query: QueryNoTemplate) -> bytes:
+    if isinstance(query, sql.Composable):
+        return query.as_bytes(conn)
+    return query.encode() if isinstance(query, str) else query
+
 
 _pool: ConnectionPool[Connection] | None = None
 _pool_url: str = ""
 _lock = threading.Lock()
 
-# BEGIN and the settings in one simple-protocol round trip; the values are quoted as literals.
+# BEGIN and the settings, two statements; the values are quoted as literals.
+_OPENING_STATEMENTS = 2
 _BEGIN = sql.SQL(
     "begin; select set_config('role', {role}, true), set_config('request.jwt.claims', {claims}, true),"
     " set_config('statement_timeout', {timeout}, true)"
@@ -54,7 +100,7 @@ def get_pool() -> ConnectionPool[Connection]:
                 max_size=max(1, settings.db_pool_max),
                 kwargs={"prepare_threshold": None, "row_factory": dict_row},
                 configure=_configure,
-                connection_class=psycopg.Connection,
+                connection_class=Connection,
                 max_idle=300,
                 open=True,
                 name="fintrack",
@@ -78,15 +124,17 @@ def _begin(role: str, claims: Mapping[str, Any]) -> sql.Composed:
 
 @contextmanager
 def _transaction(role: str, claims: Mapping[str, Any]) -> Iterator[Connection]:
-    begin = _begin(role, claims)
+    opening = _begin(role, claims)
     with get_pool().connection() as conn:
-        conn.execute(begin)
+        conn.opening = opening.as_bytes(conn)
         try:
             yield conn
         except BaseException:
+            conn.opening = None
             if not conn.closed:
                 conn.rollback()
             raise
+        conn.opening = None
         conn.commit()
 
 

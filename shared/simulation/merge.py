@@ -1,7 +1,7 @@
 """Completing a simulation for a company creates or updates its dossiers, never destroying work.
 
-The rules themselves live in ``private.merge_simulation_dossiers`` (migration 0013), applied in
-one round trip and atomically with the completion:
+The rules themselves live in ``private.merge_simulation_dossiers`` (migrations 0013 and 0032),
+applied atomically with the completion, in the same call (``private.complete_simulation``):
 
 - no dossier for an eligible product yet → create it (``pending_upload``, amount, priority, link);
 - a dossier still ``pending_upload`` with no document, no expert, no invoice and no audited amount →
@@ -28,6 +28,12 @@ def _money(amount: Decimal | None) -> str | None:
     return None if amount is None else f"{amount:.2f}"
 
 
+def complete(conn: Connection, *, simulation_id: uuid.UUID, wire: dict[str, Any]) -> Outcome:
+    """Keep a draft's result (its wire form) and apply the merge rules to its estimates, as the
+    service role, in one call; return what happened to each dossier (nothing, for an anonymous draft)."""
+    return _outcome(repository.complete(conn, simulation_id=simulation_id, result=wire))
+
+
 def merge(
     conn: Connection,
     *,
@@ -36,17 +42,19 @@ def merge(
     simulation_id: uuid.UUID,
     result: SimulationResult,
 ) -> Outcome:
-    """Apply the merge rules (as the service role); return what happened to each dossier."""
-    eligible = [p for p in result.products.values() if p.eligible]
-    ineligible = [code for code, p in result.products.items() if not p.eligible]
+    """Apply the merge rules for an already completed simulation (as the service role)."""
     rows = repository.merge_dossiers(
         conn,
         organization_id=organization_id,
         company_id=company_id,
         simulation_id=simulation_id,
-        estimates=[(p.code, p.amount, p.priority) for p in eligible],
-        ineligible=ineligible,
+        estimates=[(p.code, p.amount, p.priority) for p in result.products.values() if p.eligible],
+        ineligible=[code for code, p in result.products.items() if not p.eligible],
     )
+    return _outcome(rows)
+
+
+def _outcome(rows: list[dict[str, Any]]) -> Outcome:
     outcome: Outcome = {name: [] for name in OUTCOMES}
     for row in rows:
         entry: dict[str, Any] = {

@@ -110,7 +110,7 @@ def _load(conn: Connection, *, caller: Caller, simulation_id: uuid.UUID, write: 
             raise NotFound("Unknown simulation", code="simulation_not_found")
         if locked["access"] != "write":
             raise Forbidden("You may read this simulation but not change it", code="simulation_read_only")
-        db.elevate(conn)  # the caller's rights are established: the writes run as the service
+        # the caller's rights are established: the writes run as the service (elevated by that statement)
     elif caller.user_id is not None:
         if repository.access(conn, simulation_id=simulation_id) is None:
             raise NotFound("Unknown simulation", code="simulation_not_found")
@@ -231,17 +231,8 @@ def complete(conn: Connection, *, caller: Caller, simulation_id: uuid.UUID) -> d
         )
     result = engine.evaluate(rule_set, row["answers"])
     wire = engine.result_to_json(result)
-    repository.complete(conn, simulation_id=simulation_id, result=wire, total=result.total)
-    dossiers = None
-    if row["client_company_id"] is not None:
-        dossiers = merge.merge(
-            conn,
-            organization_id=row["organization_id"],
-            company_id=row["client_company_id"],
-            simulation_id=simulation_id,
-            result=result,
-        )
-    return _completion(row, wire, dossiers, already=False)
+    dossiers = merge.complete(conn, simulation_id=simulation_id, wire=wire)
+    return _completion(row, wire, dossiers if row["client_company_id"] is not None else None, already=False)
 
 
 def _completion(row: Row, result: dict[str, Any], dossiers: merge.Outcome | None, *, already: bool) -> dict[str, Any]:
