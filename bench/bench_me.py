@@ -6,12 +6,11 @@ overhead < 0.3 ms over a plain transaction running the same query.
 
 from __future__ import annotations
 
-import http.client
 import threading
 import time
 from typing import Any
 
-from bench.common import dev_server, local_database, percentile, write
+from bench.common import Client, dev_server, local_database, percentile, write
 from infra import cli, local
 from shared.platform import db
 from shared.platform.settings import use_settings
@@ -24,18 +23,15 @@ TRANSACTIONS = 3000
 
 
 def _latencies(port: int, token: str, count: int) -> list[float]:
-    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-    headers = {"Authorization": f"Bearer {token}"}
+    client = Client(port)
     out = []
     for _ in range(count):
         started = time.perf_counter()
-        conn.request("GET", "/me", headers=headers)
-        response = conn.getresponse()
-        response.read()
+        status, _ = client.request("GET", "/me", token)
         out.append((time.perf_counter() - started) * 1000)
-        if response.status != 200:
-            raise RuntimeError(f"me answered {response.status}")
-    conn.close()
+        if status != 200:
+            raise RuntimeError(f"me answered {status}")
+    client.close()
     return out
 
 

@@ -8,16 +8,13 @@ state, not of eight connections opening at the same instant. Target: p95 < 25 ms
 
 from __future__ import annotations
 
-import http.client
-import json
 import threading
 import time
 import uuid
-from typing import Any
 
 import psycopg
 
-from bench.common import dev_server, local_database, percentile, write
+from bench.common import Client, dev_server, local_database, percentile, write
 from infra import local
 
 COMPANIES = 480
@@ -67,20 +64,6 @@ def _clients(url: str) -> list[str]:
     return users
 
 
-def _call(conn: http.client.HTTPConnection, method: str, path: str, token: str, body: Any = None) -> Any:
-    conn.request(
-        method,
-        path,
-        body=json.dumps(body) if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-    )
-    response = conn.getresponse()
-    data = json.loads(response.read())
-    if response.status >= 300:
-        raise RuntimeError(f"{method} {path}: {response.status} {data}")
-    return data
-
-
 def main() -> None:
     url = local_database()
     issuer = local.issuer()
@@ -89,12 +72,13 @@ def main() -> None:
         for entry in _clients(url):
             user, company = entry.split("|")
             prepared.append((issuer.mint(user_id=user, email="b@bench.test"), company))
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+        setup = Client(port)
         drafts = []
         for token, company in prepared:
-            draft = _call(conn, "POST", "/simulate/simulations", token, {"client_company_id": company})
-            _call(conn, "POST", f"/simulate/simulations/{draft['id']}/answers", token, {"answers": ANSWERS})
+            draft = setup.json("POST", "/simulate/simulations", token, {"client_company_id": company})
+            setup.json("POST", f"/simulate/simulations/{draft['id']}/answers", token, {"answers": ANSWERS})
             drafts.append((token, draft["id"]))
+        setup.close()
         latencies: list[float] = []
         spans: list[tuple[float, float]] = []
         lock = threading.Lock()
@@ -102,17 +86,18 @@ def main() -> None:
 
         def client(index: int) -> None:
             """One of CONCURRENCY clients, on one connection: its warm-up share, then its timed share."""
-            own = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            own = Client(port)
             for token, sim in warm[index::CONCURRENCY]:
-                _call(own, "POST", f"/simulate/simulations/{sim}/complete", token)
+                own.json("POST", f"/simulate/simulations/{sim}/complete", token)
             for token, sim in timed[index::CONCURRENCY]:
                 started = time.perf_counter()
-                result = _call(own, "POST", f"/simulate/simulations/{sim}/complete", token)
+                result = own.json("POST", f"/simulate/simulations/{sim}/complete", token)
                 finished = time.perf_counter()
                 assert len(result["dossiers"]["created"]) == 8
                 with lock:
                     latencies.append((finished - started) * 1000)
                     spans.append((started, finished))
+            own.close()
 
         threads = [threading.Thread(target=client, args=(i,)) for i in range(CONCURRENCY)]
         for thread in threads:

@@ -14,7 +14,8 @@ _ME = sql.SQL("select public.me() as me")
 
 def fetch_me(claims: dict[str, Any]) -> dict[str, Any]:
     """The caller's identity, read as the caller in one round trip."""
-    row = db.read_as_user(claims, _ME)
+    with db.user_transaction(claims) as conn:
+        row = conn.execute_and_commit(_ME).fetchone()
     assert row is not None
     me: dict[str, Any] = row["me"]
     return me

@@ -26,15 +26,17 @@ Row = dict[str, Any]
 
 
 class Connection(psycopg.Connection[Row]):
-    """A pooled connection whose transaction opening travels with the transaction's first statement.
+    """A pooled connection that saves its transactions round trips.
 
-    ``_transaction`` does not send BEGIN and its settings on their own: it leaves them in ``opening``
-    and the first statement carries them in the same simple-protocol message (its values bound
-    client-side), saving every transaction a round trip. Any other way to the server (a cursor)
-    sends the opening first, so nothing ever runs outside the transaction's role.
+    ``_transaction`` does not send BEGIN and its settings on their own: it leaves them in
+    ``opening``, and the transaction's first statement carries them in the same simple-protocol
+    message (its values bound client-side). ``execute_and_commit`` sends a last statement with the
+    COMMIT. Anything else reaching the server (a cursor) sends a pending opening first, and nothing
+    may run after the commit, so no statement ever runs outside the transaction's role.
     """
 
     opening: bytes | None = None
+    committed = False
 
     def execute(  # type: ignore[override]  # one signature for psycopg's overloads, t-strings unused
         self,
@@ -44,22 +46,43 @@ class Connection(psycopg.Connection[Row]):
         prepare: bool | None = None,
         binary: bool = False,
     ) -> psycopg.Cursor[Row]:
-        if self.opening is None:
+        if self.opening is None and not self.committed:
             return super().execute(query, params, prepare=prepare, binary=binary)
-        opening, self.opening = self.opening, None
-        if params is not None:
-            opening = opening.replace(b"%", b"%%")  # the message is parsed for placeholders
-        cursor = psycopg.ClientCursor(self)
-        cursor.execute(opening + b"; " + _as_bytes(self, query), params)
-        for _ in range(_OPENING_STATEMENTS):
-            cursor.nextset()
+        return self._send(query, params, commit=False)
+
+    def execute_and_commit(self, query: QueryNoTemplate, params: Params | None = None) -> psycopg.Cursor[Row]:
+        """The transaction's last statement and its COMMIT in one message; the cursor holds the
+        statement's rows."""
+        cursor = self._send(query, params, commit=True)
+        self.committed = True
         return cursor
 
     def cursor(self, *args: Any, **kwargs: Any) -> Any:
+        self._refuse_after_commit()
         if self.opening is not None:
             opening, self.opening = self.opening, None
             super().execute(opening)
         return super().cursor(*args, **kwargs)
+
+    def _send(self, query: QueryNoTemplate, params: Params | None, *, commit: bool) -> psycopg.Cursor[Row]:
+        self._refuse_after_commit()
+        opening, self.opening = self.opening, None
+        statements = [_as_bytes(self, query)]
+        if opening is not None:
+            # The message is parsed for placeholders when there are values to bind.
+            statements.insert(0, opening.replace(b"%", b"%%") if params is not None else opening)
+        if commit:
+            statements.append(b"commit")
+        cursor = psycopg.ClientCursor(self)
+        cursor.execute(b"; ".join(statements), params)
+        if opening is not None:
+            for _ in range(_OPENING_STATEMENTS):
+                cursor.nextset()
+        return cursor
+
+    def _refuse_after_commit(self) -> None:
+        if self.committed:
+            raise psycopg.ProgrammingError("the transaction was committed by execute_and_commit")
 
 
 def _as_bytes(conn: Connection, query: QueryNoTemplate) -> bytes:
@@ -126,36 +149,17 @@ def _begin(role: str, claims: Mapping[str, Any]) -> sql.Composed:
 def _transaction(role: str, claims: Mapping[str, Any]) -> Iterator[Connection]:
     opening = _begin(role, claims)
     with get_pool().connection() as conn:
-        conn.opening = opening.as_bytes(conn)
+        conn.opening, conn.committed = opening.as_bytes(conn), False
         try:
             yield conn
         except BaseException:
-            conn.opening = None
             if not conn.closed:
                 conn.rollback()
             raise
-        conn.opening = None
-        conn.commit()
-
-
-def read_as_user(claims: Mapping[str, Any], query: sql.Composable) -> dict[str, Any] | None:
-    """One read-only statement as the verified user, in one round trip.
-
-    The transaction, its settings, the statement (a constant query, its values composed as
-    literals) and the commit travel as one simple-protocol message, exactly the transaction
-    ``user_transaction`` would open: for the hot single-statement reads (``me``).
-    """
-    message = sql.SQL("{}; {}; commit").format(_begin("authenticated", {**claims, "role": "authenticated"}), query)
-    with get_pool().connection() as conn:
-        try:
-            cursor = conn.execute(message)
-            cursor.nextset()  # past BEGIN, to the settings
-            cursor.nextset()  # past the settings, to the statement's rows
-            return cursor.fetchone()
-        except BaseException:
-            if not conn.closed:
-                conn.rollback()
-            raise
+        else:
+            conn.commit()  # nothing to do when execute_and_commit did it
+        finally:
+            conn.opening, conn.committed = None, False
 
 
 @contextmanager

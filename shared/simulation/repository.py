@@ -214,8 +214,11 @@ def save_answers(conn: Connection, *, simulation_id: uuid.UUID, answers: dict[st
 
 def complete(conn: Connection, *, simulation_id: uuid.UUID, result: dict[str, Any]) -> list[Row]:
     """Keep a draft's result (its wire form) and, for a company, merge its dossiers with that result's
-    estimates (migrations 0013 and 0032); one row per dossier concerned, with its outcome."""
-    return conn.execute(
+    estimates (migrations 0013 and 0032); one row per dossier concerned, with its outcome.
+
+    The completion is the transaction's last step: it commits, in the same round trip.
+    """
+    return conn.execute_and_commit(
         "select product_code, dossier_id, outcome, amount, previous_amount, dossier_status"
         " from private.complete_simulation(%s, %s)",
         (simulation_id, Jsonb(result)),

@@ -90,18 +90,3 @@ def test_healthz_reports_the_database(client_for: Callable[[str], FlaskClient]) 
     response = client_for("healthz").get("/")
     assert response.status_code == 200
     assert response.get_json() == {"status": "ok", "database": "ok"}
-
-
-def test_a_failed_one_trip_read_leaves_the_connection_clean(settings: object) -> None:
-    from psycopg import errors as pg_errors
-    from psycopg import sql
-
-    from shared.platform import db
-
-    claims = {"sub": str(uuid.uuid4()), "role": "authenticated", "aud": "authenticated"}
-    for _ in range(6):  # more than the pool holds: every connection goes through the failure
-        with pytest.raises(pg_errors.DivisionByZero):
-            db.read_as_user(claims, sql.SQL("select 1 / 0 as n"))
-    assert db.read_as_user(claims, sql.SQL("select auth.uid()::text as uid")) == {"uid": claims["sub"]}
-    with db.user_transaction(claims) as conn:
-        assert conn.execute("select current_user as role").fetchone() == {"role": "authenticated"}
