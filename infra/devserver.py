@@ -60,27 +60,35 @@ def build_app(function_routers: dict[str, Router] | None = None) -> flask.Flask:
     def index() -> flask.Response:
         return flask.jsonify({"functions": sorted(table), "openapi": "/openapi.json"})
 
-    def dispatch(name: str, rest: str = "") -> flask.Response:
-        router = table.get(name)
-        if router is None:
-            return flask.Response(
-                json.dumps(
-                    {
-                        "type": "about:blank",
-                        "title": "Not found",
-                        "status": 404,
-                        "code": "not_found",
-                        "detail": f"No function {name}",
-                    }
-                ),
-                status=404,
-                mimetype="application/problem+json",
-            )
-        return router.serve(flask.request)
+    def unknown_function(name: str, rest: str = "") -> flask.Response:
+        return flask.Response(
+            json.dumps(
+                {
+                    "type": "about:blank",
+                    "title": "Not found",
+                    "status": 404,
+                    "code": "not_found",
+                    "detail": f"No function {name}",
+                }
+            ),
+            status=404,
+            mimetype="application/problem+json",
+        )
 
     app.add_url_rule("/storage/<path:key>", "storage", serve_storage, methods=["GET", "HEAD"])
-    app.add_url_rule("/<name>", "function", dispatch, methods=METHODS)
-    app.add_url_rule("/<name>/<path:rest>", "function_path", dispatch, methods=METHODS)
+    app.add_url_rule("/<name>", "function", unknown_function, methods=METHODS)
+    app.add_url_rule("/<name>/<path:rest>", "function_path", unknown_function, methods=METHODS)
+    flask_wsgi = app.wsgi_app
+
+    def functions_first(environ: dict[str, Any], start_response: Any) -> Any:
+        """A function's path goes straight to its router, which handles the whole request (as it
+        does behind functions-framework); Flask serves the rest: the index, OpenAPI, storage."""
+        router = table.get(environ.get("PATH_INFO", "/").split("/", 2)[1])
+        if router is None:
+            return flask_wsgi(environ, start_response)
+        return router.serve(flask.Request(environ))(environ, start_response)
+
+    app.wsgi_app = functions_first  # type: ignore[method-assign]
     return app
 
 

@@ -102,7 +102,17 @@ def test_service_role_tokens_are_not_user_tokens(me: FlaskClient, keys: KeyPair)
 
 @pytest.mark.parametrize(
     "header",
-    ["Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "Bearer garbage", "Bearer a.b.c", "Bearer " + "x" * 5000],
+    [
+        "Bearer",
+        "Bearer ",
+        "Basic dXNlcjpwYXNz",
+        "Bearer garbage",
+        "Bearer a.b.c",
+        "Bearer " + "x" * 5000,
+        "Bearer WzFd.e30.AAAA",  # a header that is a JSON array
+        "Bearer __8.e30.AAAA",  # a header that is not UTF-8
+        "Bearer eyJhbGciOiJFUzI1NiJ9.e30.AAAA",  # a fine header, a forged signature
+    ],
 )
 def test_garbage_is_refused(me: FlaskClient, header: str) -> None:
     response = me.get("/", headers={"Authorization": header})

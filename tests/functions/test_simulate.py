@@ -58,6 +58,14 @@ def test_full_journey_creates_one_dossier_per_eligible_product(site: Site, commi
     again = _complete(site, draft["id"]).get_json()
     assert again["already_completed"] is True and again["dossiers"] is None
     assert len(_dossiers(committed, site.company)) == len(EXPECTED_DOSSIERS)
+    stored = committed.execute(
+        "select total, pg_column_compression(result) as compression,"
+        " (select 'lz4' = any (enumvals) from pg_settings where name = 'default_toast_compression') as lz4"
+        " from public.simulations where id = %s",
+        (draft["id"],),
+    ).fetchone()
+    assert stored is not None and str(stored["total"]) == "179471.36"
+    assert stored["compression"] == ("lz4" if stored["lz4"] else "pglz")  # migration 0033
 
 
 def test_recompleting_updates_untouched_dossiers_and_never_overwrites_work(site: Site, committed: tdb.Conn) -> None:
