@@ -30,7 +30,7 @@ def _money(amount: Decimal | None) -> str | None:
 
 def complete(conn: Connection, *, simulation_id: uuid.UUID, wire: dict[str, Any]) -> Outcome:
     """Keep a draft's result (its wire form) and apply the merge rules to its estimates, as the
-    service role, in one call; return what happened to each dossier (nothing, for an anonymous draft)."""
+    service role, in one call; return what happened to each dossier (an anonymous draft has none)."""
     return _outcome(repository.complete(conn, simulation_id=simulation_id, result=wire))
 
 
