@@ -37,9 +37,10 @@ ANSWERS = {
 }
 
 
-def _clients(url: str) -> list[str]:
-    """A fresh organization with COMPANIES companies, each with one client user; returns the user ids."""
-    users = []
+def _clients(url: str) -> tuple[uuid.UUID, list[tuple[uuid.UUID, uuid.UUID]]]:
+    """A fresh organization with COMPANIES companies, each with one client user: (organization,
+    [(user, company)])."""
+    clients = []
     with psycopg.connect(url) as conn:
         org = conn.execute(
             "insert into public.organizations (name, slug) values ('Bench', %s) returning id",
@@ -60,51 +61,65 @@ def _clients(url: str) -> list[str]:
             conn.execute(
                 "insert into public.client_company_users (company_id, user_id) values (%s, %s)", (company, user)
             )
-            users.append(f"{user}|{company}")
-    return users
+            clients.append((user, company))
+    return org, clients
+
+
+def _remove(url: str, org: uuid.UUID, users: list[uuid.UUID]) -> None:
+    """The benchmark's organization and users, with everything they made (so that runs do not pile
+    up in the local database and slow the next ones down)."""
+    with psycopg.connect(url) as conn:
+        conn.execute("delete from public.organizations where id = %s", (org,))
+        conn.execute("delete from auth.users where id = any(%s)", (users,))
+
+
+def _completions(port: int, drafts: list[tuple[str, str]]) -> tuple[list[float], float]:
+    """Complete every draft from CONCURRENCY clients: the timed latencies (ms) and how long they took (s)."""
+    latencies: list[float] = []
+    spans: list[tuple[float, float]] = []
+    lock = threading.Lock()
+    warm, timed = drafts[:WARMUP], drafts[WARMUP:]
+
+    def client(index: int) -> None:
+        """One of CONCURRENCY clients, on one connection: its warm-up share, then its timed share."""
+        own = Client(port)
+        for token, sim in warm[index::CONCURRENCY]:
+            own.json("POST", f"/simulate/simulations/{sim}/complete", token)
+        for token, sim in timed[index::CONCURRENCY]:
+            started = time.perf_counter()
+            result = own.json("POST", f"/simulate/simulations/{sim}/complete", token)
+            finished = time.perf_counter()
+            assert len(result["dossiers"]["created"]) == 8
+            with lock:
+                latencies.append((finished - started) * 1000)
+                spans.append((started, finished))
+        own.close()
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(CONCURRENCY)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, max(end for _, end in spans) - min(start for start, _ in spans)
 
 
 def main() -> None:
     url = local_database()
     issuer = local.issuer()
-    with dev_server() as port:
-        prepared = []
-        for entry in _clients(url):
-            user, company = entry.split("|")
-            prepared.append((issuer.mint(user_id=user, email="b@bench.test"), company))
-        setup = Client(port)
-        drafts = []
-        for token, company in prepared:
-            draft = setup.json("POST", "/simulate/simulations", token, {"client_company_id": company})
-            setup.json("POST", f"/simulate/simulations/{draft['id']}/answers", token, {"answers": ANSWERS})
-            drafts.append((token, draft["id"]))
-        setup.close()
-        latencies: list[float] = []
-        spans: list[tuple[float, float]] = []
-        lock = threading.Lock()
-        warm, timed = drafts[:WARMUP], drafts[WARMUP:]
-
-        def client(index: int) -> None:
-            """One of CONCURRENCY clients, on one connection: its warm-up share, then its timed share."""
-            own = Client(port)
-            for token, sim in warm[index::CONCURRENCY]:
-                own.json("POST", f"/simulate/simulations/{sim}/complete", token)
-            for token, sim in timed[index::CONCURRENCY]:
-                started = time.perf_counter()
-                result = own.json("POST", f"/simulate/simulations/{sim}/complete", token)
-                finished = time.perf_counter()
-                assert len(result["dossiers"]["created"]) == 8
-                with lock:
-                    latencies.append((finished - started) * 1000)
-                    spans.append((started, finished))
-            own.close()
-
-        threads = [threading.Thread(target=client, args=(i,)) for i in range(CONCURRENCY)]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        seconds = max(end for _, end in spans) - min(start for start, _ in spans)
+    org, clients = _clients(url)
+    try:
+        with dev_server() as port:
+            setup = Client(port)
+            drafts = []
+            for user, company in clients:
+                token = issuer.mint(user_id=str(user), email="b@bench.test")
+                draft = setup.json("POST", "/simulate/simulations", token, {"client_company_id": str(company)})
+                setup.json("POST", f"/simulate/simulations/{draft['id']}/answers", token, {"answers": ANSWERS})
+                drafts.append((token, draft["id"]))
+            setup.close()
+            latencies, seconds = _completions(port, drafts)
+    finally:
+        _remove(url, org, [user for user, _ in clients])
     write(
         "simulate",
         {
