@@ -69,7 +69,7 @@ class Connection(psycopg.Connection[Row]):
         opening, self.opening = self.opening, None
         statements = [_as_bytes(self, query)]
         if opening is not None:
-            # The message is parsed for placeholders when there are values to bind.
+            # With values to bind, psycopg reads every "%" of the message as the start of one.
             statements.insert(0, opening.replace(b"%", b"%%") if params is not None else opening)
         if commit:
             statements.append(b"commit")
