@@ -197,6 +197,14 @@ def cmd_match_score(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_commission(args: argparse.Namespace) -> int:
+    from shared.invoices import cli as invoices_cli
+
+    code, output = invoices_cli.run(sys.stdin.read())
+    (_out if code == 0 else _err)(output)
+    return code
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from shared.exports import cli as export_cli
 
@@ -282,6 +290,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("match-score", help="match scores: {expert, client} JSON (object or array) on stdin")
     score.set_defaults(run=cmd_match_score)
+
+    commission = sub.add_parser(
+        "commission", help="commission waterfalls: {refund_amount, rates} JSON (object or array) on stdin"
+    )
+    commission.set_defaults(run=cmd_commission)
 
     render = sub.add_parser("render", help="a document from answers JSON on stdin, e.g. render simulation-report")
     render.add_argument("document", help="simulation-report")
