@@ -5,6 +5,7 @@ Each function lives in functions/<name>.py; this module only re-exports them.
 
 from functions.assign import assign
 from functions.assignment_timeouts import assignment_timeouts
+from functions.documents import documents
 from functions.export import export
 from functions.export_worker import export_worker
 from functions.healthz import healthz
@@ -15,6 +16,7 @@ from functions.simulation_cleanup import simulation_cleanup
 __all__ = [
     "assign",
     "assignment_timeouts",
+    "documents",
     "export",
     "export_worker",
     "healthz",
