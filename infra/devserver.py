@@ -61,7 +61,10 @@ def receive_upload(key: str) -> flask.Response:
     upload = flask.request.files.get("file")
     if upload is None:
         return _problem(400, "file_missing", "The form has no file part")
-    data = upload.stream.read(limit + 1)
+    try:
+        data = upload.stream.read(limit + 1)
+    finally:
+        upload.close()
     if not data:
         return _problem(400, "file_missing", "The file is empty")
     if len(data) > limit:

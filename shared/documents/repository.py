@@ -97,13 +97,13 @@ def begin_upload(
 
 
 def upload_to_check(conn: Connection, *, version_id: UUID) -> Row | None:
-    """The caller's own upload in progress (key, declared format, the type's size limit), under RLS."""
+    """The caller's own upload (key, declared format, state, the type's size limit), under RLS."""
     with translated():
         row: Row | None = conn.execute(
-            b"select v.storage_key, v.declared_format, t.max_size_bytes from public.document_versions v"
+            b"select v.storage_key, v.declared_format, v.state, t.max_size_bytes from public.document_versions v"
             b" join public.documents d on d.id = v.document_id"
             b" join public.document_types t on t.code = d.document_type"
-            b" where v.id = %(version)s and v.uploaded_by = (select auth.uid()) and v.state = 'uploading'",
+            b" where v.id = %(version)s and v.uploaded_by = (select auth.uid())",
             {"version": version_id},
         ).fetchone()
     return row

@@ -107,6 +107,8 @@ def complete_upload(conn: Connection, *, version_id: UUID, storage: Storage) -> 
     upload = repository.upload_to_check(conn, version_id=version_id)
     if upload is None:
         raise errors.NotFound("No such upload in progress", code="upload_not_found")
+    if upload["state"] != "uploading":
+        raise errors.Conflict("This upload is already complete", code="upload_already_completed")
     key, declared, limit = str(upload["storage_key"]), str(upload["declared_format"]), int(upload["max_size_bytes"])
     try:
         size = storage.size(key)
