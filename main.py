@@ -6,6 +6,7 @@ Each function lives in functions/<name>.py; this module only re-exports them.
 from functions.assign import assign
 from functions.assignment_timeouts import assignment_timeouts
 from functions.documents import documents
+from functions.dossier import dossier
 from functions.export import export
 from functions.export_worker import export_worker
 from functions.healthz import healthz
@@ -17,6 +18,7 @@ __all__ = [
     "assign",
     "assignment_timeouts",
     "documents",
+    "dossier",
     "export",
     "export_worker",
     "healthz",

@@ -19,6 +19,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "export",
     "export-worker",
     "documents",
+    "dossier",
 )
 
 

@@ -288,6 +288,9 @@ def _problem(exc: errors.AppError, request_id: str) -> flask.Response:
     }
     if exc.errors:
         body["errors"] = exc.errors
+    members = exc.extra.get("members")  # extension members (RFC 9457), e.g. a 409's current_status
+    if isinstance(members, dict):
+        body.update({key: value for key, value in members.items() if key not in body})
     response = flask.Response(json.dumps(body, ensure_ascii=False), status=exc.status, mimetype=PROBLEM_JSON)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="fintrack"'

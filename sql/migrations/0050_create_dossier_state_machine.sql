@@ -426,7 +426,9 @@ as $$
 declare
   d public.dossiers;
 begin
-  if (select auth.uid()) is not null and not private.can_follow_dossier(p_dossier) then
+  -- followers (staff, its clients and partner, its expert) and the expert it is being offered to
+  if (select auth.uid()) is not null and not private.can_follow_dossier(p_dossier)
+     and p_dossier not in (select private.my_offered_dossier_ids()) then
     raise exception 'no such dossier' using errcode = 'PT404', hint = 'dossier_not_found';
   end if;
   if p_lock then

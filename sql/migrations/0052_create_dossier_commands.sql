@@ -370,7 +370,7 @@ begin
     'Audit terminé : ' || private.format_eur_fr(v_amount), 'Audit completed: ' || private.format_eur_en(v_amount),
     jsonb_strip_nulls(jsonb_build_object('revision', v_revision, 'amount', v_amount, 'client_fee_rate', v_rate,
                                          'report_document_id', v_report)), 'partner');
-  return jsonb_build_object('revision', v_revision, 'amount', v_amount, 'client_fee_rate', v_rate);
+  return jsonb_build_object('revision', v_revision, 'amount', v_amount::text, 'client_fee_rate', v_rate::text);
 end
 $$;
 
@@ -398,7 +398,7 @@ begin
     format('Audit révisé (révision %s) : %s', v_revision, private.format_eur_fr(v_amount)),
     format('Audit revised (revision %s): %s', v_revision, private.format_eur_en(v_amount)),
     jsonb_build_object('revision', v_revision, 'amount', v_amount, 'client_fee_rate', v_rate), 'partner');
-  return jsonb_build_object('revision', v_revision, 'amount', v_amount, 'client_fee_rate', v_rate);
+  return jsonb_build_object('revision', v_revision, 'amount', v_amount::text, 'client_fee_rate', v_rate::text);
 end
 $$;
 
@@ -447,9 +447,9 @@ begin
     jsonb_build_object('revision', d.audit_revision, 'audit_amount', d.audited_amount,
                        'client_fee_rate', d.proposed_client_fee_rate, 'platform_fee_rate', v_platform,
                        'partner_share_rate', v_partner), 'partner');
-  return jsonb_build_object('revision', d.audit_revision, 'audit_amount', d.audited_amount,
-                            'client_fee_rate', d.proposed_client_fee_rate, 'platform_fee_rate', v_platform,
-                            'partner_share_rate', v_partner);
+  return jsonb_build_object('revision', d.audit_revision, 'audit_amount', d.audited_amount::text,
+                            'client_fee_rate', d.proposed_client_fee_rate::text, 'platform_fee_rate', v_platform::text,
+                            'partner_share_rate', v_partner::text);
 end
 $$;
 
@@ -504,7 +504,7 @@ begin
     jsonb_strip_nulls(jsonb_build_object('filed_on', v_filed, 'administration', v_admin,
                                          'administration_name', v_name, 'reference', v_reference,
                                          'claimed_amount', v_claimed)), 'partner');
-  return jsonb_build_object('claimed_amount', v_claimed, 'filed_on', v_filed);
+  return jsonb_build_object('claimed_amount', v_claimed::text, 'filed_on', v_filed);
 end
 $$;
 
@@ -551,7 +551,7 @@ begin
          else 'Decision: granted, ' || private.format_eur_en(v_granted) end,
     jsonb_strip_nulls(jsonb_build_object('decision', v_decision, 'granted_amount', v_granted, 'decided_on', v_on,
                                          'reason', v_reason)), 'partner');
-  return jsonb_build_object('decision', v_decision, 'granted_amount', v_granted);
+  return jsonb_build_object('decision', v_decision, 'granted_amount', v_granted::text);
 end
 $$;
 
