@@ -17,7 +17,7 @@ import functions_framework
 from shared.platform import db, ratelimit
 from shared.platform.db import Connection
 from shared.platform.errors import Unauthorized, Unprocessable, field_error
-from shared.platform.http import Context, Router
+from shared.platform.http import Context, Reply, Router
 from shared.simulation import service
 from shared.simulation.requests import (
     AbandonIn,
@@ -62,15 +62,10 @@ def _limit(conn: Connection, ctx: Context, kind: str, rule: tuple[int, dt.timede
 
 
 def _id(ctx: Context) -> uuid.UUID:
-    try:
-        return uuid.UUID(ctx.params["simulation_id"])
-    except ValueError as exc:
-        raise Unprocessable(
-            "Invalid simulation id", errors=[field_error("simulation_id", "uuid", "must be a UUID")]
-        ) from exc
+    return ctx.path_id("simulation_id")
 
 
-@router.get("/questionnaire", response=QuestionnaireOut)
+@router.get("/questionnaire", query=QuestionnaireQuery, response=QuestionnaireOut, auth="public")
 def get_questionnaire(ctx: Context) -> QuestionnaireOut:
     """The questions of the rule set in effect for an organization (no sign-in needed)."""
     query = ctx.query(QuestionnaireQuery)
@@ -80,7 +75,14 @@ def get_questionnaire(ctx: Context) -> QuestionnaireOut:
         )
 
 
-@router.post("/simulations", body=StartIn, response=SimulationOut, status=201)
+@router.post(
+    "/simulations",
+    body=StartIn,
+    response=SimulationOut,
+    status=201,
+    auth="optional_user",
+    also=(Reply(200, "The company's open draft, resumed", SimulationOut),),
+)
 def start(ctx: Context) -> flask.Response | SimulationOut:
     """Start a draft, or resume the company's open one (200)."""
     body: StartIn = ctx.body
@@ -108,14 +110,16 @@ def start(ctx: Context) -> flask.Response | SimulationOut:
     return SimulationOut.model_validate({**state, "resume_token": token})
 
 
-@router.get("/simulations/{simulation_id}", response=SimulationOut)
+@router.get("/simulations/{simulation_id}", response=SimulationOut, auth="user_or_resume_token")
 def get_simulation(ctx: Context) -> SimulationOut:
     """The simulation: answers, shown questions, next question, missing answers, results so far."""
     with _acting(ctx) as (conn, caller):
         return SimulationOut.model_validate(service.state(conn, caller=caller, simulation_id=_id(ctx)))
 
 
-@router.post("/simulations/{simulation_id}/answers", body=AnswersIn, response=SimulationOut)
+@router.post(
+    "/simulations/{simulation_id}/answers", body=AnswersIn, response=SimulationOut, auth="user_or_resume_token"
+)
 def save_answers(ctx: Context) -> SimulationOut:
     """Save answers (validated one by one; null clears an answer)."""
     body: AnswersIn = ctx.body
@@ -125,14 +129,16 @@ def save_answers(ctx: Context) -> SimulationOut:
         )
 
 
-@router.post("/simulations/{simulation_id}/complete", response=CompletionOut)
+@router.post("/simulations/{simulation_id}/complete", response=CompletionOut, auth="user_or_resume_token")
 def complete(ctx: Context) -> CompletionOut:
     """Complete: every shown question answered; creates or updates the company's dossiers."""
     with _acting(ctx) as (conn, caller):
         return CompletionOut.model_validate(service.complete(conn, caller=caller, simulation_id=_id(ctx)))
 
 
-@router.post("/simulations/{simulation_id}/abandon", body=AbandonIn, response=SimulationOut)
+@router.post(
+    "/simulations/{simulation_id}/abandon", body=AbandonIn, response=SimulationOut, auth="user_or_resume_token"
+)
 def abandon(ctx: Context) -> SimulationOut:
     """Abandon a draft, saying why."""
     body: AbandonIn = ctx.body
@@ -159,7 +165,9 @@ def claim(ctx: Context) -> ClaimOut:
         )
 
 
-@router.post("/simulations/{simulation_id}/compare", body=AnswersIn, response=ComparisonOut)
+@router.post(
+    "/simulations/{simulation_id}/compare", body=AnswersIn, response=ComparisonOut, auth="user_or_resume_token"
+)
 def compare(ctx: Context) -> ComparisonOut:
     """What-if: a completed simulation against changed answers (nothing is written)."""
     body: AnswersIn = ctx.body
