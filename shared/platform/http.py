@@ -65,6 +65,14 @@ class Reply:
     media_types: tuple[str, ...] = ()
 
 
+@dataclass(frozen=True)
+class WithStatus:
+    """A handler's answer with one of the route's other declared statuses (``also``) instead of its main one."""
+
+    body: pydantic.BaseModel
+    status: int
+
+
 @dataclass
 class Context:
     """What a route handler gets: the request, its parsed parts and the caller, once verified."""
@@ -460,6 +468,8 @@ def problem_response(exc: errors.AppError, request: flask.Request) -> flask.Resp
 def _render(result: Any, status: int) -> flask.Response:
     if isinstance(result, flask.Response):
         return result
+    if isinstance(result, WithStatus):
+        return _render(result.body, result.status)
     if result is None:
         return flask.Response(status=204)
     if isinstance(result, pydantic.BaseModel):
