@@ -62,6 +62,11 @@ def build_app(function_routers: dict[str, Router] | None = None) -> flask.Flask:
     def unknown_function(name: str, rest: str = "") -> flask.Response:
         return _problem(errors.NotFound(f"No function {name}"))
 
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> flask.Response:
+        app.logger.error("unhandled error on %s", flask.request.path, exc_info=error)
+        return _problem(errors.AppError())
+
     @app.errorhandler(404)
     @app.errorhandler(405)
     def http_error(error: Exception) -> flask.Response:
