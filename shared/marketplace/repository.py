@@ -129,7 +129,6 @@ def events(conn: Connection, *, dossier_id: UUID) -> list[Row]:
 
 
 # --- settings ---------------------------------------------------------------------------------------
-_MY_ORGANIZATIONS = "select distinct organization_id from public.memberships where user_id = (select auth.uid())"
 _SETTINGS = """
 select id as organization_id, assignment_mode, offer_ttl_minutes, max_offer_attempts
 from public.organizations where id = %(id)s
@@ -142,10 +141,6 @@ set assignment_mode = coalesce(%(assignment_mode)s, assignment_mode),
 where id = %(id)s
 returning id as organization_id, assignment_mode, offer_ttl_minutes, max_offer_attempts
 """
-
-
-def my_organization_ids(conn: Connection) -> list[UUID]:
-    return [row["organization_id"] for row in _all(conn, _MY_ORGANIZATIONS, {})]
 
 
 def settings(conn: Connection, *, organization_id: UUID) -> Row | None:
