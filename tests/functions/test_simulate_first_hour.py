@@ -182,3 +182,19 @@ def test_me_shows_each_organization_slug(client_for: Callable[[str], FlaskClient
     assert me.status_code == 200
     (membership,) = me.get_json()["memberships"]
     assert membership["organization_slug"] == site.slug
+
+
+def test_fintrack_ratelimit_reset_lets_a_limited_visitor_start_again(
+    site: Site, use: Callable[..., Any], capsys: pytest.CaptureFixture[str]
+) -> None:
+    from infra import cli
+
+    use(anonymous_starts_per_hour=1)
+    address = f"192.0.2.{uuid.uuid4().int % 250}"
+    body = {"organization": site.slug}
+    assert site.call("POST", "/simulations", None, json=body, address=address).status_code == 201
+    assert site.call("POST", "/simulations", None, json=body, address=address).status_code == 429
+    assert cli.main(["ratelimit", "reset"]) == 0
+    assert "rate limits reset" in capsys.readouterr().out
+    use(anonymous_starts_per_hour=1)  # the command installed the local settings: back to the test's
+    assert site.call("POST", "/simulations", None, json=body, address=address).status_code == 201
