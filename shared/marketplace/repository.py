@@ -1,29 +1,22 @@
 """SQL of the marketplace. Runs inside the caller's transaction; RLS and the security-definer
 transitions of migrations 0026–0029 decide what happens. Database refusals become domain errors
-here, once: SQLSTATE ``PTxxx`` carries the HTTP status and the hint the stable code."""
+through ``shared.platform.dberrors`` (SQLSTATE ``PTxxx`` carries the HTTP status, the hint the stable code),
+with the stable codes of the marketplace's own unique constraints."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import errors as pg_errors
 from psycopg import sql
 
-from shared.platform import errors
+from shared.platform import dberrors, errors
 from shared.platform.db import Connection
 
 Row = dict[str, Any]
 
-_BY_STATUS: dict[str, type[errors.AppError]] = {
-    "PT403": errors.Forbidden,
-    "PT404": errors.NotFound,
-    "PT409": errors.Conflict,
-    "PT422": errors.Unprocessable,
-}
 _UNIQUE_CODES = {
     "assignment_offers_one_open_per_dossier": "offer_already_open",
     "expert_reviews_dossier_id_key": "already_reviewed",
@@ -32,28 +25,11 @@ _UNIQUE_CODES = {
 
 def to_app_error(exc: psycopg.Error) -> errors.AppError | None:
     """The domain error a database refusal stands for, or None when it is a genuine failure."""
-    diag = exc.diag
-    kind = _BY_STATUS.get(exc.sqlstate or "")
-    if kind is not None:
-        return kind(diag.message_primary or kind.title, code=diag.message_hint or kind.code)
-    if isinstance(exc, pg_errors.UniqueViolation) and diag.constraint_name in _UNIQUE_CODES:
-        return errors.Conflict("This already exists", code=_UNIQUE_CODES[diag.constraint_name or ""])
-    if isinstance(exc, pg_errors.CheckViolation) and diag.message_hint:
-        return errors.Unprocessable(diag.message_primary or "A value breaks a rule", code=diag.message_hint)
-    if isinstance(exc, pg_errors.InsufficientPrivilege):
-        return errors.Forbidden("You are not allowed to do this", code="forbidden")
-    return None
+    return dberrors.to_app_error(exc, unique_codes=_UNIQUE_CODES)
 
 
-@contextmanager
-def translated() -> Iterator[None]:
-    try:
-        yield
-    except psycopg.Error as exc:
-        error = to_app_error(exc)
-        if error is None:
-            raise
-        raise error from exc
+def translated() -> AbstractContextManager[None]:
+    return dberrors.translated(unique_codes=_UNIQUE_CODES)
 
 
 def _one(conn: Connection, query: str, params: dict[str, Any]) -> Row | None:
@@ -153,7 +129,6 @@ def events(conn: Connection, *, dossier_id: UUID) -> list[Row]:
 
 
 # --- settings ---------------------------------------------------------------------------------------
-_MY_ORGANIZATIONS = "select distinct organization_id from public.memberships where user_id = (select auth.uid())"
 _SETTINGS = """
 select id as organization_id, assignment_mode, offer_ttl_minutes, max_offer_attempts
 from public.organizations where id = %(id)s
@@ -166,10 +141,6 @@ set assignment_mode = coalesce(%(assignment_mode)s, assignment_mode),
 where id = %(id)s
 returning id as organization_id, assignment_mode, offer_ttl_minutes, max_offer_attempts
 """
-
-
-def my_organization_ids(conn: Connection) -> list[UUID]:
-    return [row["organization_id"] for row in _all(conn, _MY_ORGANIZATIONS, {})]
 
 
 def settings(conn: Connection, *, organization_id: UUID) -> Row | None:
@@ -189,12 +160,15 @@ returning id, dossier_id, expert_id, rating, comment, answer, answered_at, creat
 """
 _EDIT_REVIEW = """
 update public.expert_reviews set rating = %(rating)s, comment = %(comment)s
-where dossier_id = %(dossier)s and author_id = (select auth.uid())
+where dossier_id = %(dossier)s
+  and id in (select review_id from public.expert_review_parties where author_id = (select auth.uid()))
 returning id, dossier_id, expert_id, rating, comment, answer, answered_at, created_at, updated_at
 """
 _REVIEW_BY_DOSSIER = """
-select id, dossier_id, expert_id, rating, comment, answer, answered_at, created_at, updated_at, author_id
-from public.expert_reviews where dossier_id = %(id)s
+select r.id, r.dossier_id, r.expert_id, r.rating, r.comment, r.answer, r.answered_at, r.created_at, r.updated_at,
+       p.author_id  -- migration 0038: known to staff and to the author only
+from public.expert_reviews r left join public.expert_review_parties p on p.review_id = r.id
+where r.dossier_id = %(id)s
 """
 _ANSWER_REVIEW = """
 update public.expert_reviews set answer = %(answer)s where id = %(id)s
