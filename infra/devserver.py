@@ -52,22 +52,22 @@ def receive_upload(key: str) -> flask.Response:
     beyond the form's size limit (nothing is written)."""
     storage = storage_from_settings(get_settings())
     if not isinstance(storage, LocalStorage):
-        return _problem(404, "not_found", "Files are uploaded to the storage service")
+        return _problem(errors.NotFound("Files are uploaded to the storage service"))
     form = flask.request.form
     limit = storage.verify_upload(key, form.get("expires", ""), form.get("max_bytes", ""), form.get("signature", ""))
     if limit is None:
-        return _problem(403, "invalid_signature", "This upload form is invalid or has expired")
+        return _problem(errors.Forbidden("This upload form is invalid or has expired", code="invalid_signature"))
     upload = flask.request.files.get("file")
     if upload is None:
-        return _problem(400, "file_missing", "The form has no file part")
+        return _problem(errors.BadRequest("The form has no file part", code="file_missing"))
     try:
         data = upload.stream.read(limit + 1)
     finally:
         upload.close()
     if not data:
-        return _problem(400, "file_missing", "The file is empty")
+        return _problem(errors.BadRequest("The file is empty", code="file_missing"))
     if len(data) > limit:
-        return _problem(413, "payload_too_large", "The file exceeds the size this form allows")
+        return _problem(errors.PayloadTooLarge("The file exceeds the size this form allows"))
     storage.put(key, data, upload.mimetype or "application/octet-stream")
     return flask.Response(status=204)
 
