@@ -102,7 +102,7 @@ def delete_version(ctx: Context) -> None:
     service.remove_objects(storage, deleted)
 
 
-@router.get("/versions/{version_id}/download", response=DownloadOut)
+@router.get("/versions/{version_id}/download", query=DownloadQuery, response=DownloadOut)
 def download(ctx: Context) -> DownloadOut:
     """A signed download URL valid 15 minutes, after the access check; the download is logged."""
     version_id = _id(ctx, "version_id", "document_not_found")
