@@ -10,6 +10,7 @@ from functions.dossier import dossier
 from functions.export import export
 from functions.export_worker import export_worker
 from functions.healthz import healthz
+from functions.invoices import invoices
 from functions.me import me
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
@@ -22,6 +23,7 @@ __all__ = [
     "export",
     "export_worker",
     "healthz",
+    "invoices",
     "me",
     "simulate",
     "simulation_cleanup",

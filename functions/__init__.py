@@ -20,6 +20,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "export-worker",
     "documents",
     "dossier",
+    "invoices",
 )
 
 

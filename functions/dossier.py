@@ -37,6 +37,7 @@ from shared.dossiers.models import (
     StatusList,
     Timeline,
 )
+from shared.invoices.models import ConfirmRefundIn, RecordPaymentIn
 from shared.platform import db, errors
 from shared.platform.http import Context, Router
 
@@ -59,6 +60,9 @@ COMMANDS: dict[str, tuple[type[BaseModel], str]] = {
     "resume": (EmptyIn, "An admin or the holder resumes a held dossier where it was"),
     "cancel": (ReasonIn, "An admin (before closing) or the client (before accepting the audit) cancels"),
     "override": (OverrideIn, "An admin sets a status, with a reason, without breaking the invariants"),
+    # invoicing (shared.invoices; also served by the `invoices` function)
+    "confirm_refund": (ConfirmRefundIn, "The expert or an admin confirms the refund; the invoice is issued with it"),
+    "record_payment": (RecordPaymentIn, "An admin records an invoice payment; at balance 0 the dossier closes"),
 }
 
 
