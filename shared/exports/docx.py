@@ -93,8 +93,8 @@ def dossier_summary_docx(summary: DossierSummary, branding: Branding, lang: str 
         ]
     )
     doc.heading(label("amounts", lang))
-    keys = ("estimated", "audited", "obtained")
-    amounts = (summary.estimated, summary.audited, summary.obtained)
+    keys = ("estimated", "audited", "obtained", "refunded")
+    amounts = (summary.estimated, summary.audited, summary.obtained, summary.refunded)
     doc.table([Column(label(k, lang), 1, "right") for k in keys], [[format_amount(a, lang) for a in amounts]])
     doc.heading(label("documents", lang))
     if summary.documents:

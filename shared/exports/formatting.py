@@ -159,6 +159,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "estimated": ("Montant estimé", "Estimated amount"),
     "audited": ("Montant audité", "Audited amount"),
     "obtained": ("Montant obtenu", "Amount obtained"),
+    "refunded": ("Montant remboursé", "Amount refunded"),
     "created_on": ("Créé le", "Created"),
     "updated_on": ("Mis à jour le", "Updated"),
     "filters": ("Filtres", "Filters"),

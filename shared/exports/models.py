@@ -235,3 +235,4 @@ class DossierSummary:
     documents: tuple[DocumentItem, ...]
     timeline: tuple[TimelineEvent, ...]
     as_of: date
+    refunded: Decimal | None = None  # the refund the client received (confirm_refund), the invoice's base

@@ -190,8 +190,8 @@ def dossier_summary_pdf(summary: DossierSummary, branding: Branding, lang: str =
         reference=summary.reference,
     )
     pdf.heading(label("amounts", lang))
-    keys = ("estimated", "audited", "obtained")
-    amounts = (summary.estimated, summary.audited, summary.obtained)
+    keys = ("estimated", "audited", "obtained", "refunded")
+    amounts = (summary.estimated, summary.audited, summary.obtained, summary.refunded)
     pdf.data_table([Column(label(k, lang), 1, "R") for k in keys], [tuple(format_amount(a, lang) for a in amounts)])
     pdf.heading(label("documents", lang))
     if summary.documents:

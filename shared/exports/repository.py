@@ -69,7 +69,7 @@ where d.organization_id = %(org)s
 _LIST_COUNT = sql.SQL("select count(*) as n {}").format(_LIST_FROM)
 
 _LIST_ROWS = sql.SQL(
-    "select d.id, d.status, d.priority, d.product_code, d.estimated_amount, d.audited_amount,"
+    "select d.id, d.status, d.priority, d.product_code, d.estimated_amount, d.audited_amount, d.granted_amount,"
     " (d.created_at at time zone %(tz)s::text)::date as created_on,"
     " (d.updated_at at time zone %(tz)s::text)::date as updated_on,"
     " c.name as company, {} as product, e.display_name as expert {} order by d.created_at, d.id"
@@ -127,6 +127,7 @@ def expert_name(conn: Connection, *, expert_id: uuid.UUID) -> str | None:
 
 _DOSSIER = sql.SQL("""
 select d.id, d.organization_id, d.status, d.product_code, d.estimated_amount, d.audited_amount, d.document_count,
+       d.granted_amount, d.refunded_amount,
        d.source_simulation_id, o.time_zone,
        d.created_at at time zone o.time_zone as created_at, d.assigned_at at time zone o.time_zone as assigned_at,
        c.name as company, c.siren, {} as product, e.display_name as expert
