@@ -86,6 +86,7 @@ def seed_demo(url: str) -> None:
         conn.execute((SQL_DIR / "seed" / "demo.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_marketplace.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_documents.sql").read_text(encoding="utf-8").encode())
+        conn.execute((SQL_DIR / "seed" / "demo_invoices.sql").read_text(encoding="utf-8").encode())
     _store_demo_documents(url)
 
 
