@@ -185,6 +185,26 @@ def _srgb_profile() -> bytes:
     return profile
 
 
+def _pairs(pdf: Any, pairs: list[tuple[str, str]], *, left: bool = False, bold_last: bool = False) -> None:
+    """Label–value lines: on the left (document facts), or as a right-aligned block (amounts)."""
+    from shared.exports._pdf_doc import FAMILY
+
+    pdf.set_font(FAMILY, "B", 9)
+    label_width = max(pdf.measure(pdf.clean(k)) for k, _ in pairs) + 6
+    pdf.set_font(FAMILY, "", 9)
+    value_width = max(pdf.measure(pdf.clean(v)) for _, v in pairs) + 2
+    right = pdf.w - pdf.r_margin
+    x = pdf.l_margin if left else max(pdf.l_margin, right - label_width - max(value_width, 28))
+    for index, (key, value) in enumerate(pairs):
+        strong = bold_last and index == len(pairs) - 1
+        pdf.set_x(x)
+        pdf.set_font(FAMILY, "B", 9)
+        pdf.cell(label_width, 5.5, pdf.clean(key))
+        pdf.set_font(FAMILY, "B" if strong else "", 9)
+        width = (right - pdf.get_x()) if not left else value_width + 40
+        pdf.cell(width, 5.5, pdf.clean(value), align="L" if left else "R", new_x="LMARGIN", new_y="NEXT")
+
+
 def _visual_pdf(doc: InvoiceDocument, branding: Branding, lang: str) -> bytes:
     from fpdf.enums import OutputIntentSubType
     from fpdf.output import PDFICCProfile
@@ -218,14 +238,15 @@ def _visual_pdf(doc: InvoiceDocument, branding: Branding, lang: str) -> bytes:
 
     top = pdf.get_y()
     half = (pdf.w - pdf.l_margin - pdf.r_margin) / 2
+    bottom = top
     for column, (key, party) in enumerate((("seller", doc.seller), ("buyer", doc.buyer))):
         pdf.set_xy(pdf.l_margin + column * half, top)
         for index, line in enumerate(party_lines(key, party)):
             pdf.set_font(FAMILY, "B" if index < 2 else "", 9)
             pdf.set_x(pdf.l_margin + column * half)
             pdf.cell(half - 4, 4.6, pdf.truncate(pdf.clean(line), half - 4), new_x="LMARGIN", new_y="NEXT")
-        bottom = pdf.get_y()
-    pdf.set_y(max(bottom, pdf.get_y()) + 4)
+        bottom = max(bottom, pdf.get_y())
+    pdf.set_y(bottom + 5)
 
     facts = [(_t("number", lang), doc.number), (_t("issue_date", lang), format_date(doc.issue_date, lang))]
     if doc.due_date is not None:
@@ -233,7 +254,7 @@ def _visual_pdf(doc: InvoiceDocument, branding: Branding, lang: str) -> bytes:
     if doc.is_credit_note and doc.corrected_number:
         facts.append((_t("corrects", lang), doc.corrected_number))
         facts.append((_t("reason", lang), doc.reason))
-    pdf.key_values(facts)
+    _pairs(pdf, facts, left=True)
     pdf.ln(3)
 
     from shared.exports._pdf_doc import Column
@@ -254,7 +275,7 @@ def _visual_pdf(doc: InvoiceDocument, branding: Branding, lang: str) -> bytes:
         if doc.paid_amount:
             totals.append((_t("paid", lang), format_amount(doc.paid_amount, lang)))
         totals.append((_t("due", lang), format_amount(doc.amount_due, lang)))
-    pdf.key_values(totals)
+    _pairs(pdf, totals, bold_last=True)
 
     if doc.refund_amount is not None and doc.client_fee_rate is not None and doc.expert_fee is not None:
         pdf.heading(_t("breakdown", lang))
@@ -267,7 +288,7 @@ def _visual_pdf(doc: InvoiceDocument, branding: Branding, lang: str) -> bytes:
         ]
         if doc.expert_net is not None:
             breakdown.append((_t("expert_net", lang), format_amount(doc.expert_net, lang)))
-        pdf.key_values(breakdown)
+        _pairs(pdf, breakdown)
 
     if not doc.is_credit_note:
         pdf.heading(_t("payment", lang))
