@@ -6,8 +6,10 @@ import datetime as dt
 import json
 import threading
 import uuid
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import psycopg
 import pytest
 
 from tests.support import db as tdb
@@ -83,3 +85,50 @@ def test_fifty_concurrent_confirmations_get_fifty_consecutive_numbers(database_u
         assert other is not None and other["r"]["invoice"]["number"] == f"PROF-{year}-0001"
         conn.commit()
     _ = other_org
+
+
+@pytest.mark.race
+def test_two_payments_at_once_never_overpay(database_url: str) -> None:
+    """Two admins record 600 € on a 1 080 € invoice at the same moment: one is taken, the other is
+    refused against the balance it sees once the first committed (the dossier row serializes them)."""
+    org, admin, (dossier,) = _organization(database_url, 1)
+    with tdb.connect(database_url) as conn:
+        second_admin = tdb.make_user(conn)
+        tdb.add_member(conn, org, second_admin, "admin")
+        tdb.as_user(conn, admin)
+        conn.execute(
+            "select public.dossier_command(%s, 'confirm_refund', %s::jsonb)", (dossier, json.dumps(tinv.CONFIRM))
+        )
+        conn.commit()
+    payment = {"amount": "600.00", "paid_on": "2026-11-02", "method": "virement", "reference": "VIR"}
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+    lock = threading.Lock()
+
+    def pay(user: uuid.UUID) -> None:
+        with tdb.connect(database_url) as conn:
+            tdb.as_user(conn, user)
+            start.wait(timeout=30)
+            try:
+                conn.execute(
+                    "select public.dossier_command(%s, 'record_payment', %s::jsonb)", (dossier, json.dumps(payment))
+                )
+                conn.commit()
+                outcome = "paid"
+            except psycopg.Error as exc:
+                conn.rollback()
+                outcome = f"{exc.sqlstate}"
+        with lock:
+            outcomes.append(outcome)
+
+    threads = [threading.Thread(target=pay, args=(u,)) for u in (admin, second_admin)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(outcomes) == ["PT422", "paid"]
+    with tdb.connect(database_url) as conn:
+        row = conn.execute(
+            "select status, paid_amount, balance from public.invoices where dossier_id = %s", (dossier,)
+        ).fetchone()
+        assert row == {"status": "partially_paid", "paid_amount": Decimal("600.00"), "balance": Decimal("480.00")}
