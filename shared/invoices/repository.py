@@ -160,6 +160,13 @@ def attach_document(conn: Connection, *, table: str, row_id: UUID, path: str, sh
         return conn.execute(query, {"p": path, "s": sha256, "id": row_id}).rowcount == 1
 
 
+def lock_document(conn: Connection, *, row_id: UUID) -> None:
+    """Serialize the first rendering of one document (until the transaction ends): two first downloads
+    at once must not store two different files under one key."""
+    with translated():
+        conn.execute("select pg_advisory_xact_lock(hashtextextended(%(id)s, 7260067))", {"id": str(row_id)})
+
+
 def stored_document(conn: Connection, *, table: str, row_id: UUID) -> Row | None:
     """The document path and hash recorded for a row (after a concurrent attach)."""
     query = {

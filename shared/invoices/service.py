@@ -141,6 +141,10 @@ def _store(
     file_name = f"{row['number']}.pdf"
     if row.get("document_path"):
         return StoredDocument(row["document_path"], row["document_sha256"], file_name)
+    repository.lock_document(conn, row_id=row["id"])
+    stored = repository.stored_document(conn, table=table, row_id=row["id"])
+    if stored is not None and stored["document_path"]:  # rendered meanwhile by a concurrent request
+        return StoredDocument(stored["document_path"], stored["document_sha256"], file_name)
     organization = repository.organization(conn, organization_id=row["organization_id"])
     if organization is None:
         raise _not_found("organization")
@@ -151,10 +155,7 @@ def _store(
     # The caller's right to the row was checked under RLS; recording the file is the system's part.
     db.elevate(conn)
     if not repository.attach_document(conn, table=table, row_id=row["id"], path=key, sha256=digest):
-        stored = repository.stored_document(conn, table=table, row_id=row["id"])  # a concurrent first download
-        if stored is None or stored["document_path"] is None:
-            raise _not_found()
-        return StoredDocument(stored["document_path"], stored["document_sha256"], file_name)
+        raise errors.Conflict("The document was stored meanwhile; retry", code="retry")
     return StoredDocument(key, digest, file_name)
 
 

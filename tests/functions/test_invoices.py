@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import uuid
 from collections.abc import Callable
@@ -194,3 +195,28 @@ def test_lists_show_each_role_its_invoices_and_the_split_only_to_staff(office: O
     client_cells = next(iter(xlsx_cells(client.data).values()))
     client_header = next(row for row in client_cells if row and row[0] == "Number")
     assert client_header[-1] == "Status" and "Platform net" not in client_header
+
+
+def test_two_first_downloads_at_once_store_one_file(office: Office, dev: FlaskClient) -> None:
+    import threading
+
+    dossier = office.dossier()
+    confirmed = office.post("admin", f"/dossier/dossiers/{dossier}/confirm-refund", tinv.CONFIRM, office.dossier_app)
+    invoice_id = confirmed.get_json()["result"]["invoice"]["id"]
+    answers: list[dict[str, Any]] = []
+    start = threading.Barrier(2)
+
+    def download(who: str) -> None:
+        start.wait(timeout=30)
+        response = office.get(who, f"/invoices/{invoice_id}/document")
+        answers.append(response.get_json())
+
+    threads = [threading.Thread(target=download, args=(who,)) for who in ("admin", "client")]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert len({a["sha256"] for a in answers}) == 1
+    url = urlsplit(answers[0]["url"])
+    data = dev.get(f"{url.path}?{url.query}").data
+    assert hashlib.sha256(data).hexdigest() == answers[0]["sha256"]
