@@ -8,13 +8,19 @@ from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+
+from shared.dossiers.models import IsoDate
 
 InvoiceStatus = Literal["issued", "partially_paid", "paid", "cancelled"]
 PaymentMethod = Literal["virement", "prelevement", "cheque", "autre"]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
 Reference = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
-Amount = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
+Amount = Annotated[
+    Decimal,
+    Field(gt=0, max_digits=14, decimal_places=2),
+    AfterValidator(lambda value: value.quantize(Decimal("0.01"))),  # 1E+2 is sent as 100.00
+]
 
 
 # --- what a Factur-X document says --------------------------------------------------------------
@@ -93,8 +99,8 @@ class ListQuery(BaseModel):
     status: InvoiceStatus | None = None
     dossier_id: UUID | None = None
     client_company_id: UUID | None = None
-    issued_from: dt.date | None = None
-    issued_to: dt.date | None = None
+    issued_from: IsoDate | None = None
+    issued_to: IsoDate | None = None
     limit: int = Field(default=50, ge=1, le=200)
     after: UUID | None = Field(default=None, description="the last invoice id of the previous page")
 
@@ -103,8 +109,8 @@ class ExportQuery(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     status: InvoiceStatus | None = None
-    issued_from: dt.date | None = None
-    issued_to: dt.date | None = None
+    issued_from: IsoDate | None = None
+    issued_to: IsoDate | None = None
     lang: Literal["fr", "en"] = "fr"
 
 
@@ -114,7 +120,7 @@ class ConfirmRefundIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     refund_amount: Amount
-    refund_date: dt.date
+    refund_date: IsoDate
     payment_reference: Reference
 
 
@@ -124,7 +130,7 @@ class RecordPaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     amount: Amount
-    paid_on: dt.date
+    paid_on: IsoDate
     method: PaymentMethod
     reference: Reference
 
@@ -143,7 +149,7 @@ class DeclarePaymentIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    paid_on: dt.date
+    paid_on: IsoDate
     amount: Amount | None = None
     reference: Reference | None = None
 
