@@ -231,6 +231,8 @@ def test_a_full_credit_note_is_refused_once_the_invoice_is_partly_paid(billing: 
     assert state == "PT422" and detail["errors"][0]["rule"] == "required_after_payment"
     settled = billing.rpc("admin_a", "issue_credit_note", invoice_id, {"reason": "Geste", "amount_ht": "833.33"})
     assert settled["invoice"]["status"] == "paid" and settled["invoice"]["balance"] == 0.0
+    row = billing.dossier_row(dossier)  # settled by the credit note: the dossier closes as a payment would
+    assert (row["status"], row["outcome"]) == ("closed", "paid")
 
 
 def test_clients_only_declare_a_payment(billing: Billing) -> None:
