@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 import psycopg
 import pytest
 
+from shared.platform import audit
 from tests.support import db as tdb
 from tests.support import invoices as tinv
 
@@ -77,6 +78,12 @@ def test_fifty_concurrent_confirmations_get_fifty_consecutive_numbers(database_u
             "select count(*) as n from public.dossiers where id = any(%s) and status = 'refund_confirmed'", (dossiers,)
         ).fetchone()
         assert statuses == {"n": CONFIRMATIONS}
+    # The 50 invoices were appended to the organization's hash chain concurrently: it still verifies.
+    with psycopg.connect(database_url, prepare_threshold=None) as raw:
+        raw.isolation_level = psycopg.IsolationLevel.REPEATABLE_READ
+        report = audit.verify(raw, org)
+    assert report.ok and report.rows >= CONFIRMATIONS, report.mismatch
+    with tdb.connect(database_url) as conn:
         tdb.as_user(conn, other_admin)
         other = conn.execute(
             "select public.dossier_command(%s, 'confirm_refund', %s::jsonb) as r",
