@@ -24,6 +24,7 @@ from decimal import ROUND_HALF_UP, Decimal
 CENT = Decimal("0.01")
 RATE_STEP = Decimal("0.0001")
 DEFAULT_VAT_RATE = Decimal("0.20")
+MAX_AMOUNT = Decimal(10) ** 12  # amounts are numeric(14, 2) in the database
 
 
 def to_cent(value: Decimal) -> Decimal:
@@ -84,6 +85,8 @@ def check_amount(value: Decimal) -> str | None:
         return "must be a finite number"
     if value < 0:
         return "must be greater than or equal to 0"
+    if value >= MAX_AMOUNT:
+        return "must be below 1 000 000 000 000 (12 digits before the decimal point)"
     if value != value.quantize(CENT):
         return "must have at most 2 decimals"
     return None

@@ -76,6 +76,9 @@ def test_an_array_keeps_its_order_and_defaults() -> None:
         ({**EXAMPLE, "refund_amount": "10.001"}, "refund_amount"),
         ({**EXAMPLE, "refund_amount": True}, "refund_amount"),
         ({**EXAMPLE, "refund_amount": "NaN"}, "refund_amount"),
+        ({**EXAMPLE, "refund_amount": "1e30"}, "refund_amount"),
+        ({**EXAMPLE, "refund_amount": "1000000000000"}, "refund_amount"),
+        ({**EXAMPLE, "client_fee_rate": "1e-30"}, "client_fee_rate"),
         ({k: v for k, v in EXAMPLE.items() if k != "platform_fee_rate"}, "platform_fee_rate"),
         ({**EXAMPLE, "vat": "0.2"}, "vat"),
     ],
@@ -108,3 +111,8 @@ def test_the_command_line_prints_json_or_one_error_line() -> None:
     )
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.startswith("error: [0].client_fee_rate: ") and bad.stderr.count("\n") == 1
+
+
+def test_the_largest_amount_is_computed() -> None:
+    code, output = run(json.dumps({**EXAMPLE, "refund_amount": "999999999999.99", "client_fee_rate": "1"}))
+    assert code == 0 and json.loads(output)["expert_fee"] == "999999999999.99"
