@@ -38,7 +38,7 @@ from shared.dossiers.models import (
     Timeline,
 )
 from shared.invoices.models import ConfirmRefundIn, RecordPaymentIn
-from shared.platform import db, errors
+from shared.platform import db
 from shared.platform.http import Context, Router
 
 router = Router("dossier", description="Dossier workflow: list, detail, timeline and commands")
@@ -67,14 +67,11 @@ COMMANDS: dict[str, tuple[type[BaseModel], str]] = {
 
 
 def _id(ctx: Context) -> UUID:
-    """The path's dossier id; one that is not a UUID names nothing, hence 404."""
-    try:
-        return UUID(ctx.params["dossier_id"])
-    except ValueError as exc:
-        raise errors.NotFound("Not found", code="dossier_not_found") from exc
+    """The path's dossier id (the Router has already refused one that is not a UUID)."""
+    return ctx.path_id("dossier_id")
 
 
-@router.get("/statuses", response=StatusList)
+@router.get("/statuses", query=LangQuery, response=StatusList)
 def get_statuses(ctx: Context) -> StatusList:
     """Every dossier status with its step, progress, labels and who acts next."""
     query = ctx.query(LangQuery)
@@ -82,7 +79,7 @@ def get_statuses(ctx: Context) -> StatusList:
         return service.statuses(conn, lang=query.lang)
 
 
-@router.get("/dossiers", response=DossierPage)
+@router.get("/dossiers", query=ListQuery, response=DossierPage)
 def list_dossiers(ctx: Context) -> DossierPage:
     """The dossiers the caller may see: filters, "waiting on me", keyset pages (newest first)."""
     query = ctx.query(ListQuery)
@@ -90,7 +87,7 @@ def list_dossiers(ctx: Context) -> DossierPage:
         return service.list_dossiers(conn, query=query)
 
 
-@router.get("/dossiers/{dossier_id}", response=DossierDetail)
+@router.get("/dossiers/{dossier_id}", query=LangQuery, response=DossierDetail)
 def get_dossier(ctx: Context) -> DossierDetail:
     """Everything on one screen: company, product, step, amounts, expert, checklist, next action, timeline."""
     query = ctx.query(LangQuery)
@@ -101,7 +98,7 @@ def get_dossier(ctx: Context) -> DossierDetail:
     return result
 
 
-@router.get("/dossiers/{dossier_id}/timeline", response=Timeline)
+@router.get("/dossiers/{dossier_id}/timeline", query=LangQuery, response=Timeline)
 def get_timeline(ctx: Context) -> Timeline:
     """The events the caller may see, oldest first (the marketplace's included)."""
     query = ctx.query(LangQuery)

@@ -7,12 +7,26 @@ front ends may call ``public.dossier_command`` directly through PostgREST.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+_ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+def _iso_date(value: object) -> object:
+    """Only a calendar date written YYYY-MM-DD (pydantic alone would read 0 as 1970-01-01)."""
+    if isinstance(value, dt.date) and not isinstance(value, dt.datetime):
+        return value
+    if isinstance(value, str) and _ISO_DATE.fullmatch(value):
+        return value
+    raise ValueError("must be a date written YYYY-MM-DD")
+
+
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
 Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=3, max_length=1000)]
 Money = Annotated[Decimal, Field(gt=0, max_digits=14, decimal_places=2)]
 Rate = Annotated[Decimal, Field(gt=0, le=1, max_digits=5, decimal_places=4)]
@@ -57,7 +71,7 @@ class AcceptAuditIn(_Body):
 
 
 class FileClaimIn(_Body):
-    filed_on: dt.date
+    filed_on: IsoDate
     administration: Administration
     administration_name: (
         Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=200)] | None
@@ -69,13 +83,13 @@ class FileClaimIn(_Body):
 class RecordResultIn(_Body):
     decision: Decision
     granted_amount: Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)] | None = None
-    decided_on: dt.date
+    decided_on: IsoDate
     reason: Reason | None = None
 
 
 class HoldIn(_Body):
     reason: Reason
-    resume_on: dt.date | None = None
+    resume_on: IsoDate | None = None
 
 
 class OverrideIn(_Body):
@@ -244,10 +258,10 @@ class ListQuery(BaseModel):
     priority: int | None = Field(default=None, ge=1, le=3)
     min_amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
     max_amount: Decimal | None = Field(default=None, ge=0, max_digits=14, decimal_places=2)
-    created_from: dt.date | None = None
-    created_to: dt.date | None = None
-    updated_from: dt.date | None = None
-    updated_to: dt.date | None = None
+    created_from: IsoDate | None = None
+    created_to: IsoDate | None = None
+    updated_from: IsoDate | None = None
+    updated_to: IsoDate | None = None
     waiting_on_me: bool = False
     open_only: bool = False
     sort: Literal["updated", "created"] = "updated"

@@ -397,7 +397,7 @@ def test_a_failed_job_keeps_its_error_and_its_requester_retries_it(
 def test_a_job_whose_data_became_invisible_fails_with_a_readable_error(world: World, committed: tdb.Conn) -> None:
     body = {"document": "dossier-summary", "format": "pdf", "dossier_id": str(world.ticpe), "async": True}
     job = world.post("expert", **body).get_json()
-    committed.execute("update public.dossiers set expert_id = null, status = 'expert_selection' where id = %s",
+    committed.execute("update public.dossiers set expert_id = null, status = 'admin_validated' where id = %s",
                       (world.ticpe,))  # fmt: skip
     assert world.work()["failed"] == 1
     error = world.get("expert", f"/export/jobs/{job['id']}").get_json()["error"]
