@@ -208,13 +208,14 @@ begin
   end if;
   perform 1 from public.documents x where x.id = v_doc.id for update;
 
-  -- Uploads this user started on this document and never completed are abandoned.
+  -- Numbers only grow (the document row is locked): a key is never signed twice. Uploads started
+  -- over an hour ago were never completed and their forms have expired: they go, with their files.
+  select coalesce(max(v.version), 0) + 1 into v_version from public.document_versions v where v.document_id = v_doc.id;
   with gone as (
     delete from public.document_versions v
-    where v.document_id = v_doc.id and v.state = 'uploading' and v.uploaded_by = (select auth.uid())
+    where v.document_id = v_doc.id and v.state = 'uploading' and v.created_at < now() - interval '1 hour'
     returning v.storage_key)
   select coalesce(jsonb_agg(g.storage_key), '[]'::jsonb) into v_stale from gone g;
-  select coalesce(max(v.version), 0) + 1 into v_version from public.document_versions v where v.document_id = v_doc.id;
   v_key := format('%s/companies/%s/%s/v%s', d.organization_id, d.client_company_id, v_doc.id, v_version);
   insert into public.document_versions (document_id, organization_id, version, storage_key, file_name, declared_format,
                                         declared_size, issue_date, uploaded_by, uploaded_for_dossier_id,
@@ -225,7 +226,7 @@ begin
   return jsonb_build_object('document_id', v_doc.id, 'version_id', v_version_id, 'version', v_version,
                             'storage_key', v_key, 'document_type', t.code, 'format', v_format,
                             'formats', to_jsonb(t.formats), 'max_size_bytes', t.max_size_bytes,
-                            'stale_keys', v_stale - v_key);
+                            'stale_keys', v_stale);
 end
 $$;
 revoke execute on function private.document_begin_upload(uuid, text, text, bigint, date, uuid, uuid, text)
