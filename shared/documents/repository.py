@@ -60,9 +60,12 @@ def translated() -> Iterator[None]:
         raise error from exc
 
 
-def _value(conn: Connection, query: str, params: dict[str, Any]) -> Any:
+def _value(conn: Connection, query: str, params: dict[str, Any], *, last: bool = False) -> Any:
+    """The single value ``query`` returns; with ``last`` the statement carries the transaction's
+    COMMIT in the same message (nothing may follow it)."""
     with translated():
-        row = conn.execute(query.encode(), params).fetchone()
+        cursor = conn.execute_and_commit(query.encode(), params) if last else conn.execute(query.encode(), params)
+        row = cursor.fetchone()
     return None if row is None else next(iter(row.values()))
 
 
@@ -110,10 +113,12 @@ def upload_to_check(conn: Connection, *, version_id: UUID) -> Row | None:
 
 
 def complete_upload(conn: Connection, *, version_id: UUID, size: int, sha256: str, detected_format: str) -> Row:
+    """Records the checked version (pending) and commits: the transaction's last statement."""
     result: Row = _value(
         conn,
         "select private.document_complete_upload(%(version)s, %(size)s, %(sha256)s, %(format)s) as result",
         {"version": version_id, "size": size, "sha256": sha256, "format": detected_format},
+        last=True,
     )
     return result
 
