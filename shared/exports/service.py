@@ -20,7 +20,7 @@ from typing import Any
 from shared.adapters.storage import Storage, StorageError
 from shared.exports import dossier_inputs, repository, simulation_inputs
 from shared.exports.formats import CONTENT_TYPES, renderer
-from shared.exports.formatting import STATUSES, label
+from shared.exports.formatting import label
 from shared.exports.models import Branding, DossierFilters, DossierList, DossierSummary
 from shared.exports.requests import DossierFiltersIn, ExportFile, ExportIn, JobList, JobOut, WorkerOut
 from shared.identity import service as identity
@@ -101,8 +101,9 @@ def _changed_answers(conn: Connection, sim: Row, answers: dict[str, Any]) -> dic
 def _check_filters(conn: Connection, filters: DossierFiltersIn) -> None:
     """A status or product filter that matches nothing by construction is a 422 listing the accepted values."""
     errors = []
-    if filters.status is not None and filters.status not in STATUSES:
-        accepted = ", ".join(STATUSES)
+    statuses = repository.status_codes(conn) if filters.status is not None else []
+    if filters.status is not None and filters.status not in statuses:
+        accepted = ", ".join(statuses)
         message = f"unknown status {filters.status!r}; accepted statuses: {accepted}"
         errors.append(field_error("filters.status", "unknown_status", message))
     if filters.product is not None:
@@ -219,7 +220,8 @@ def _summary(conn: Connection, dossier_id: uuid.UUID, lang: str) -> tuple[Dossie
 def _dossier_list(conn: Connection, organization: Row, filters: DossierFiltersIn, lang: str) -> DossierList:
     product = filters.product and (repository.product_name(conn, code=filters.product, lang=lang) or filters.product)
     expert = filters.expert_id and (repository.expert_name(conn, expert_id=filters.expert_id) or "—")
-    shown = DossierFilters(filters.status, product or None, expert or None, filters.created_from, filters.created_to)
+    status = filters.status and (repository.status_label(conn, code=filters.status, lang=lang) or filters.status)
+    shown = DossierFilters(status or None, product or None, expert or None, filters.created_from, filters.created_to)
     rows = repository.dossiers(conn, **_list_filters(organization, filters, lang))
     return DossierList(dossier_inputs.dossier_rows(rows), organization["today"], shown)
 

@@ -176,11 +176,11 @@ def test_dossier_summary_pdf_and_docx(world: World) -> None:
     assert response.status_code == 200
     assert re.fullmatch(r"Fiche dossier - D-[0-9A-F]{8} - \d{4}-\d{2}-\d{2}\.pdf", attachment_name(response))
     text = pdf_text(response.data)
-    assert "Expert attribué" in text and "Choix de l'expert (3/6)" in text and "Transports Simu" in text
+    assert "Expert attribué" in text and "Documents (3/8)" in text and "Transports Simu" in text
     assert fr("12 000,00 €") in text and "Dossier créé à la suite d'une simulation" in text
     assert "Proposition acceptée par l'expert" in text and "Expert attribué : Expert" in text
     text = docx_text(world.post("expert", format="docx", **body).data)
-    assert "Choix de l'expert (3/6)" in text and fr("12 000,00 €") in text and FOOTER in text
+    assert "Documents (3/8)" in text and fr("12 000,00 €") in text and FOOTER in text
 
 
 def test_same_data_gives_the_same_bytes(world: World) -> None:
