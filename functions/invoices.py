@@ -18,7 +18,6 @@ import functions_framework
 
 from shared.adapters.storage import content_disposition, storage_from_settings
 from shared.dossiers.models import CommandOut
-from shared.dossiers.render import command as command_out
 from shared.invoices import service
 from shared.invoices.models import (
     ConfirmRefundIn,
@@ -78,21 +77,18 @@ def export_invoices(ctx: Context) -> flask.Response:
 def confirm_refund(ctx: Context) -> CommandOut:
     """The expert or an admin confirms the refund (R, date, reference): the invoice is issued with it."""
     dossier_id = ctx.path_id("dossier_id")
-    payload = ctx.body.model_dump(mode="json")
     with db.user_transaction(ctx.claims().raw) as conn:
-        answer = service.run_dossier_command(conn, dossier_id=dossier_id, command="confirm_refund", payload=payload)
-    _render_after_issue(ctx, invoice_id=answer["invoice"]["id"])
-    return command_out(answer)
+        answer = service.confirm_refund(conn, dossier_id=dossier_id, body=ctx.body)
+    _render_after_issue(ctx, invoice_id=answer.result["invoice"]["id"])
+    return answer
 
 
 @router.post("/dossiers/{dossier_id}/record-payment", body=RecordPaymentIn, response=CommandOut)
 def record_payment(ctx: Context) -> CommandOut:
     """An admin records a payment (≤ balance); at balance 0 the invoice is paid and the dossier closed."""
     dossier_id = ctx.path_id("dossier_id")
-    payload = ctx.body.model_dump(mode="json")
     with db.user_transaction(ctx.claims().raw) as conn:
-        answer = service.run_dossier_command(conn, dossier_id=dossier_id, command="record_payment", payload=payload)
-    return command_out(answer)
+        return service.record_payment(conn, dossier_id=dossier_id, body=ctx.body)
 
 
 @router.get("/credit-notes/{credit_note_id}/document", response=DownloadOut)

@@ -1,19 +1,51 @@
 """SQL of the invoicing capability, run in the caller's transaction: RLS decides what a list or a
 detail shows, the security-definer functions of migration 0067 decide what a command may do. Database
-refusals become domain errors through the dossier capability's translator (one PTxxx convention)."""
+refusals become domain errors once (PTxxx, the field errors of a 422 kept from its JSON detail)."""
 
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from uuid import UUID
 
+import psycopg
 from psycopg.types.json import Jsonb
 
-from shared.dossiers.repository import translated
+from shared.platform import dberrors, errors
 from shared.platform.db import Connection
 
 Row = dict[str, Any]
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    """Database refusals as domain errors: a 422's field errors come from its detail
+    (``{"errors": [...]}`` or ``{"field", "rule"}``), anything else as every capability translates it."""
+    try:
+        yield
+    except psycopg.Error as exc:
+        if exc.sqlstate == "PT422":
+            try:
+                detail = json.loads(exc.diag.message_detail or "{}")
+            except ValueError:
+                detail = {}
+            message = exc.diag.message_primary or "Invalid fields"
+            items = detail.get("errors") if isinstance(detail, dict) else None
+            if not isinstance(items, list):
+                field = str(detail.get("field", "body")) if isinstance(detail, dict) else "body"
+                rule = str(detail.get("rule", "invalid")) if isinstance(detail, dict) else "invalid"
+                items = [errors.field_error(field, rule, message)]
+            raise errors.Unprocessable(
+                message, code=exc.diag.message_hint or "validation_failed", errors=items
+            ) from exc
+        error = dberrors.to_app_error(exc)
+        if error is None:
+            raise
+        raise error from exc
+
 
 _INVOICE_COLUMNS = """
   i.id, i.organization_id, i.dossier_id, i.client_company_id, i.expert_id, i.number, i.issue_date, i.due_date,

@@ -12,10 +12,12 @@ from typing import Any
 from uuid import UUID
 
 from shared.adapters.storage import Storage
-from shared.dossiers import repository as dossier_repository
+from shared.dossiers import service as dossier_service
+from shared.dossiers.models import CommandOut
 from shared.exports.service import branding
 from shared.invoices import render, repository
 from shared.invoices.models import (
+    ConfirmRefundIn,
     CreditNoteIn,
     CreditNoteOut,
     DeclarePaymentIn,
@@ -28,6 +30,7 @@ from shared.invoices.models import (
     ListQuery,
     Party,
     PaymentOut,
+    RecordPaymentIn,
 )
 from shared.platform import db, errors
 from shared.platform.db import Connection
@@ -177,8 +180,13 @@ def download(stored: StoredDocument, storage: Storage) -> DownloadOut:
 
 
 # --- commands ---------------------------------------------------------------------------------------
-def run_dossier_command(conn: Connection, *, dossier_id: UUID, command: str, payload: dict[str, Any]) -> Row:
-    return dossier_repository.run_command(conn, dossier_id=dossier_id, command=command, payload=payload)
+def confirm_refund(conn: Connection, *, dossier_id: UUID, body: ConfirmRefundIn) -> CommandOut:
+    """The dossier's `confirm_refund` command (it issues the invoice), through the dossier service."""
+    return dossier_service.run(conn, dossier_id=dossier_id, command="confirm_refund", body=body)
+
+
+def record_payment(conn: Connection, *, dossier_id: UUID, body: RecordPaymentIn) -> CommandOut:
+    return dossier_service.run(conn, dossier_id=dossier_id, command="record_payment", body=body)
 
 
 def issue_credit_note(conn: Connection, *, invoice_id: UUID, body: CreditNoteIn) -> dict[str, Any]:
