@@ -153,19 +153,22 @@ select d.id, d.organization_id, d.client_company_id as company_id, c.name as com
        case when %(lang)s = 'en' then st.label_en else st.label_fr end as status_label,
        sh.step, case when %(lang)s = 'en' then sh.step_label_en else sh.step_label_fr end as step_label,
        sh.progress, d.priority, d.estimated_amount, d.audited_amount, d.granted_amount, d.expert_id,
-       e.display_name as expert_name, nx.waiting_on,
-       ({mine}) as waiting_on_me, d.created_at, d.updated_at
+       e.display_name as expert_name, st.waiting_on,
+       coalesce(({mine}), false) as waiting_on_me, d.created_at, d.updated_at
 from public.dossiers d
 join public.dossier_statuses st on st.code = d.status
 join public.dossier_statuses sh on sh.code = private.shown_status(d.status, d.resume_status, d.held_status)
-join public.dossier_statuses nx on nx.code = case when d.status = 'on_hold' then 'on_hold'
-                                                  else private.shown_status(d.status, d.resume_status, null) end
 join public.client_companies c on c.id = d.client_company_id
 join public.products p on p.code = d.product_code
 left join public.expert_profiles e on e.id = d.expert_id
 where d.organization_id = any(%(orgs)s)
   and (%(statuses)s::text[] is null or d.status = any(%(statuses)s))
-  and (%(step)s::int is null or sh.step = %(step)s)
+  and (%(step)s::int is null
+       or d.status in (select x.code from public.dossier_statuses x where x.step = %(step)s)
+       or (d.status = 'on_hold'
+           and d.held_status in (select x.code from public.dossier_statuses x where x.step = %(step)s))
+       or (d.status = 'awaiting_reassignment'
+           and d.resume_status in (select x.code from public.dossier_statuses x where x.step = %(step)s)))
   and (%(product)s::text is null or d.product_code = %(product)s)
   and (%(company)s::uuid is null or d.client_company_id = %(company)s)
   and (%(expert)s::uuid is null or d.expert_id = %(expert)s)
@@ -176,19 +179,28 @@ where d.organization_id = any(%(orgs)s)
   and (%(created_to)s::timestamptz is null or d.created_at < %(created_to)s)
   and (%(updated_from)s::timestamptz is null or d.updated_at >= %(updated_from)s)
   and (%(updated_to)s::timestamptz is null or d.updated_at < %(updated_to)s)
-  and (not %(open_only)s or st.is_open)
-  and (not %(waiting)s or ({mine}))
+  and (not %(open_only)s or d.status in (select x.code from public.dossier_statuses x where x.is_open))
+  and (not %(waiting)s or ({mine_filter}))
   and (%(after_at)s::timestamptz is null or (d.{sort}, d.id) < (%(after_at)s, %(after_id)s::uuid))
 order by d.{sort} desc, d.id desc
 limit %(limit)s
 """
-# Whether the dossier waits on the caller: the role its (shown) status waits on is one of theirs here.
+# Whether the dossier waits on the caller: the role its status waits on is one of theirs here. As a
+# filter it reads the status codes (indexable), as a column the joined status row.
 _MINE = """
-(nx.waiting_on = 'admin'
+(st.waiting_on = 'admin'
  and d.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin'])))
-or (nx.waiting_on = 'client' and d.client_company_id in (select private.my_client_company_ids()))
-or (nx.waiting_on = 'expert' and (d.expert_id in (select private.my_expert_profile_ids())
+or (st.waiting_on = 'client' and d.client_company_id in (select private.my_client_company_ids()))
+or (st.waiting_on = 'expert' and (d.expert_id in (select private.my_expert_profile_ids())
                                   or d.id in (select private.my_offered_dossier_ids())))
+"""
+_MINE_FILTER = """
+(d.status in (select x.code from public.dossier_statuses x where x.waiting_on = 'admin')
+ and d.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin'])))
+or (d.status in (select x.code from public.dossier_statuses x where x.waiting_on = 'client')
+    and d.client_company_id in (select private.my_client_company_ids()))
+or (d.status in (select x.code from public.dossier_statuses x where x.waiting_on = 'expert')
+    and (d.expert_id in (select private.my_expert_profile_ids()) or d.id in (select private.my_offered_dossier_ids())))
 """
 _SORTS = {"updated": "updated_at", "created": "created_at"}
 
@@ -203,7 +215,7 @@ def list_dossiers(
     limit: int,
     lang: str,
 ) -> list[Row]:
-    query = _LIST.format(mine=_MINE, sort=_SORTS[sort])
+    query = _LIST.format(mine=_MINE, mine_filter=_MINE_FILTER, sort=_SORTS[sort])
     params = {
         "orgs": organizations,
         "lang": lang,

@@ -161,9 +161,8 @@ begin
   ) into v_result
   from public.dossier_statuses st
   join public.dossier_statuses sh on sh.code = private.shown_status(d.status, d.resume_status, d.held_status)
-  -- the next action of a held dossier is its resumption, of the others their shown status's
-  join public.dossier_statuses shn on shn.code = case when d.status = 'on_hold' then 'on_hold'
-                                                      else private.shown_status(d.status, d.resume_status, null) end
+  -- the next action is the status's own (a held or reassigned dossier waits on an admin first)
+  join public.dossier_statuses shn on shn.code = d.status
   join public.client_companies c on c.id = d.client_company_id
   join public.products p on p.code = d.product_code
   left join public.expert_profiles e on e.id = d.expert_id
