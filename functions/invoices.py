@@ -20,6 +20,8 @@ from shared.adapters.storage import content_disposition, storage_from_settings
 from shared.dossiers.models import CommandOut
 from shared.invoices import service
 from shared.invoices.models import (
+    CommissionList,
+    CommissionQuery,
     ConfirmRefundIn,
     CreditNoteIn,
     DeclarePaymentIn,
@@ -71,6 +73,14 @@ def export_invoices(ctx: Context) -> flask.Response:
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["ETag"] = f'"{file.sha256}"'
     return response
+
+
+@router.get("/commissions", query=CommissionQuery, response=CommissionList)
+def list_commissions(ctx: Context) -> CommissionList:
+    """Partner commissions: a partner sees theirs (pending until the invoice is paid, then due), staff all."""
+    query = ctx.query(CommissionQuery)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        return service.commissions(conn, query=query)
 
 
 @router.post("/dossiers/{dossier_id}/confirm-refund", body=ConfirmRefundIn, response=CommandOut)

@@ -114,6 +114,12 @@ class ExportQuery(BaseModel):
     lang: Literal["fr", "en"] = "fr"
 
 
+class CommissionQuery(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    status: Literal["pending", "due", "cancelled"] | None = None
+
+
 class ConfirmRefundIn(BaseModel):
     """`confirm_refund`: the refund the administration paid (R), when, and its reference."""
 
@@ -207,6 +213,23 @@ class InvoiceDetail(InvoiceOut):
     refund_reference: str
     credit_notes: list[CreditNoteOut]
     payments: list[PaymentOut]
+
+
+class CommissionOut(BaseModel):
+    """A partner's commission on an invoice: its share of the platform's HT, due once the invoice is paid."""
+
+    invoice_id: UUID
+    invoice_number: str
+    partner_user_id: UUID
+    share_rate: Decimal
+    base_ht: Decimal
+    amount: Decimal
+    status: Literal["pending", "due", "cancelled"]
+    due_since: dt.datetime | None
+
+
+class CommissionList(BaseModel):
+    items: list[CommissionOut]
 
 
 class InvoicePage(BaseModel):

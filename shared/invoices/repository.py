@@ -138,6 +138,16 @@ def payments(conn: Connection, *, invoice_id: UUID) -> list[Row]:
         ).fetchall()
 
 
+def commissions(conn: Connection, *, status: str | None) -> list[Row]:
+    """Partner commissions the caller may see (staff: all of the organization; a partner: theirs)."""
+    with translated():
+        return conn.execute(
+            "select * from public.partner_commissions where (%(s)s::text is null or status = %(s)s)"
+            " order by created_at desc, invoice_id",
+            {"s": status},
+        ).fetchall()
+
+
 def issue_credit_note(conn: Connection, *, invoice_id: UUID, payload: dict[str, Any]) -> dict[str, Any]:
     with translated():
         row = conn.execute(

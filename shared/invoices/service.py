@@ -17,6 +17,9 @@ from shared.dossiers.models import CommandOut
 from shared.exports.service import branding
 from shared.invoices import render, repository
 from shared.invoices.models import (
+    CommissionList,
+    CommissionOut,
+    CommissionQuery,
     ConfirmRefundIn,
     CreditNoteIn,
     CreditNoteOut,
@@ -85,6 +88,11 @@ def detail(conn: Connection, *, invoice_id: UUID) -> InvoiceDetail:
         credit_notes=notes,
         payments=paid,
     )
+
+
+def commissions(conn: Connection, *, query: CommissionQuery) -> CommissionList:
+    rows = repository.commissions(conn, status=query.status)
+    return CommissionList(items=[CommissionOut.model_validate(r) for r in rows])
 
 
 # --- documents --------------------------------------------------------------------------------------

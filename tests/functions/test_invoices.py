@@ -220,3 +220,17 @@ def test_two_first_downloads_at_once_store_one_file(office: Office, dev: FlaskCl
     url = urlsplit(answers[0]["url"])
     data = dev.get(f"{url.path}?{url.query}").data
     assert hashlib.sha256(data).hexdigest() == answers[0]["sha256"]
+
+
+def test_partners_see_their_commissions_only(office: Office) -> None:
+    dossier, invoice_id = office.confirmed()
+    mine = office.get("partner", "/invoices/commissions").get_json()["items"]
+    assert [(c["invoice_id"], c["amount"], c["status"]) for c in mine] == [(invoice_id, "90.00", "pending")]
+    assert office.get("client", "/invoices/commissions").get_json()["items"] == []
+    assert office.get("expert", "/invoices/commissions").get_json()["items"] == []
+    assert len(office.get("admin", "/invoices/commissions").get_json()["items"]) == 1
+    payment = {"amount": "1080.00", "paid_on": "2026-11-02", "method": "virement", "reference": "VIR-1"}
+    assert office.post("admin", f"/invoices/dossiers/{dossier}/record-payment", payment).status_code == 200
+    due = office.get("partner", "/invoices/commissions?status=due").get_json()["items"]
+    assert len(due) == 1 and due[0]["due_since"] is not None
+    assert office.get("partner", "/invoices/commissions?status=paid").status_code == 422
