@@ -85,6 +85,7 @@ def seed_demo(url: str) -> None:
     with psycopg.connect(url) as conn:
         conn.execute((SQL_DIR / "seed" / "demo.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_marketplace.sql").read_text(encoding="utf-8").encode())
+        conn.execute((SQL_DIR / "seed" / "demo_dossiers.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_documents.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_invoices.sql").read_text(encoding="utf-8").encode())
     _store_demo_documents(url)
