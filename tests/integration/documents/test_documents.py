@@ -379,3 +379,18 @@ def test_a_download_is_logged(docs: Docs) -> None:
         "select user_id, dossier_id from public.document_downloads where version_id = %s", (done["version_id"],)
     ).fetchall()
     assert [(r["user_id"], r["dossier_id"]) for r in rows] == [(docs.world.users["expert_a"], docs.dossiers["urssaf"])]
+
+
+def test_an_upload_abandoned_over_an_hour_ago_goes_with_its_file_and_numbers_still_grow(docs: Docs) -> None:
+    old = docs.begin("client_a", "urssaf", "rib", file_name="r.pdf")
+    fresh = docs.begin("client_a", "urssaf", "rib", file_name="r.pdf")
+    docs.conn.execute(
+        "update public.document_versions set created_at = now() - interval '61 minutes' where id = %s",
+        (old["version_id"],),
+    )
+    again = docs.begin("client_a", "urssaf", "rib", file_name="r.pdf")
+    assert again["version"] == 3 and again["stale_keys"] == [old["storage_key"]]
+    rows = docs.conn.execute(
+        "select version from public.document_versions where document_id = %s order by version", (old["document_id"],)
+    ).fetchall()
+    assert [r["version"] for r in rows] == [fresh["version"], 3]
