@@ -141,6 +141,23 @@ def my_offers(conn: Connection) -> list[Row]:
     return _all(conn, "select * from public.my_dossier_offers()", {})
 
 
+def status_sets(conn: Connection, *, step: int | None) -> Row:
+    """Status codes by what the list filters on (a step, open, who acts next), read from the reference
+    table: the list then filters on constant codes, which the planner estimates well."""
+    row = _one(
+        conn,
+        "select array_agg(code) filter (where step = %(step)s) as step_codes,"
+        " array_agg(code) filter (where is_open) as open_codes,"
+        " coalesce(array_agg(code) filter (where waiting_on = 'admin'), '{}') as admin_codes,"
+        " coalesce(array_agg(code) filter (where waiting_on = 'client'), '{}') as client_codes,"
+        " coalesce(array_agg(code) filter (where waiting_on = 'expert'), '{}') as expert_codes"
+        " from public.dossier_statuses",
+        {"step": step},
+    )
+    assert row is not None
+    return row
+
+
 def my_organizations(conn: Connection) -> list[UUID]:
     """The organizations the caller belongs to (any role): narrows the list to indexed ranges."""
     rows = _all(conn, "select organization_id from public.memberships where user_id = (select auth.uid())", {})
@@ -155,38 +172,44 @@ select d.id, d.organization_id, d.client_company_id as company_id, c.name as com
        sh.progress, d.priority, d.estimated_amount, d.audited_amount, d.granted_amount, d.expert_id,
        e.display_name as expert_name, st.waiting_on,
        coalesce(({mine}), false) as waiting_on_me, d.created_at, d.updated_at
-from public.dossiers d
+from (
+  -- the page first (filters and keyset on the dossiers alone), then what it shows; with a set of
+  -- statuses, the newest of each status (one index range each), merged
+  select d.* from {source}
+  order by d.{sort} desc, d.id desc
+  limit %(limit)s
+) d
 join public.dossier_statuses st on st.code = d.status
 join public.dossier_statuses sh on sh.code = private.shown_status(d.status, d.resume_status, d.held_status)
 join public.client_companies c on c.id = d.client_company_id
 join public.products p on p.code = d.product_code
 left join public.expert_profiles e on e.id = d.expert_id
-where d.organization_id = any(%(orgs)s)
-  and (%(statuses)s::text[] is null or d.status = any(%(statuses)s))
-  and (%(step)s::int is null
-       or d.status in (select x.code from public.dossier_statuses x where x.step = %(step)s)
-       or (d.status = 'on_hold'
-           and d.held_status in (select x.code from public.dossier_statuses x where x.step = %(step)s))
-       or (d.status = 'awaiting_reassignment'
-           and d.resume_status in (select x.code from public.dossier_statuses x where x.step = %(step)s)))
-  and (%(product)s::text is null or d.product_code = %(product)s)
-  and (%(company)s::uuid is null or d.client_company_id = %(company)s)
-  and (%(expert)s::uuid is null or d.expert_id = %(expert)s)
-  and (%(priority)s::int is null or d.priority = %(priority)s)
-  and (%(min_amount)s::numeric is null or coalesce(d.audited_amount, d.estimated_amount) >= %(min_amount)s)
-  and (%(max_amount)s::numeric is null or coalesce(d.audited_amount, d.estimated_amount) <= %(max_amount)s)
-  and (%(created_from)s::timestamptz is null or d.created_at >= %(created_from)s)
-  and (%(created_to)s::timestamptz is null or d.created_at < %(created_to)s)
-  and (%(updated_from)s::timestamptz is null or d.updated_at >= %(updated_from)s)
-  and (%(updated_to)s::timestamptz is null or d.updated_at < %(updated_to)s)
-  and (not %(open_only)s or d.status in (select x.code from public.dossier_statuses x where x.is_open))
-  and (not %(waiting)s or ({mine_filter}))
-  and (%(after_at)s::timestamptz is null or (d.{sort}, d.id) < (%(after_at)s, %(after_id)s::uuid))
 order by d.{sort} desc, d.id desc
-limit %(limit)s
 """
 # Whether the dossier waits on the caller: the role its status waits on is one of theirs here. As a
 # filter it reads the status codes (indexable), as a column the joined status row.
+_PAGE_FILTERS = """
+{organizations}
+and (%(product)s::text is null or d.product_code = %(product)s)
+and (%(company)s::uuid is null or d.client_company_id = %(company)s)
+and (%(expert)s::uuid is null or d.expert_id = %(expert)s)
+and (%(priority)s::int is null or d.priority = %(priority)s)
+and (%(min_amount)s::numeric is null or coalesce(d.audited_amount, d.estimated_amount) >= %(min_amount)s)
+and (%(max_amount)s::numeric is null or coalesce(d.audited_amount, d.estimated_amount) <= %(max_amount)s)
+and (%(created_from)s::timestamptz is null or d.created_at >= %(created_from)s)
+and (%(created_to)s::timestamptz is null or d.created_at < %(created_to)s)
+and (%(updated_from)s::timestamptz is null or d.updated_at >= %(updated_from)s)
+and (%(updated_to)s::timestamptz is null or d.updated_at < %(updated_to)s)
+and (%(step_codes)s::text[] is null or d.status not in ('on_hold', 'awaiting_reassignment')
+     or coalesce(d.held_status, d.resume_status) = any(%(step_codes)s))
+and (not %(waiting)s or ({mine_filter}))
+and (%(after_at)s::timestamptz is null or (d.{sort}, d.id) < (%(after_at)s, %(after_id)s::uuid))
+"""
+_ALL_STATUSES = "public.dossiers d where {filters}"
+_SOME_STATUSES = """unnest(%(codes)s::text[]) as s(code)
+  cross join lateral (select d.* from public.dossiers d where d.status = s.code and {filters}
+                      order by d.{sort} desc, d.id desc limit %(limit)s) d"""
+
 _MINE = """
 (st.waiting_on = 'admin'
  and d.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin'])))
@@ -195,11 +218,10 @@ or (st.waiting_on = 'expert' and (d.expert_id in (select private.my_expert_profi
                                   or d.id in (select private.my_offered_dossier_ids())))
 """
 _MINE_FILTER = """
-(d.status in (select x.code from public.dossier_statuses x where x.waiting_on = 'admin')
+(d.status = any(%(admin_codes)s)
  and d.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin'])))
-or (d.status in (select x.code from public.dossier_statuses x where x.waiting_on = 'client')
-    and d.client_company_id in (select private.my_client_company_ids()))
-or (d.status in (select x.code from public.dossier_statuses x where x.waiting_on = 'expert')
+or (d.status = any(%(client_codes)s) and d.client_company_id in (select private.my_client_company_ids()))
+or (d.status = any(%(expert_codes)s)
     and (d.expert_id in (select private.my_expert_profile_ids()) or d.id in (select private.my_offered_dossier_ids())))
 """
 _SORTS = {"updated": "updated_at", "created": "created_at"}
@@ -209,15 +231,23 @@ def list_dossiers(
     conn: Connection,
     *,
     organizations: list[UUID],
+    codes: list[str] | None,
     filters: dict[str, Any],
     sort: str,
     after: tuple[dt.datetime, UUID] | None,
     limit: int,
     lang: str,
 ) -> list[Row]:
-    query = _LIST.format(mine=_MINE, mine_filter=_MINE_FILTER, sort=_SORTS[sort])
+    # One organization (the usual case) as an equality, so the keyset indexes yield rows in order;
+    # = any(array) would make PostgreSQL sort every dossier of the organizations first.
+    scope = "d.organization_id = %(org)s" if len(organizations) == 1 else "d.organization_id = any(%(orgs)s)"
+    page_filters = _PAGE_FILTERS.format(organizations=scope, mine_filter=_MINE_FILTER, sort=_SORTS[sort])
+    source = (_ALL_STATUSES if codes is None else _SOME_STATUSES).format(filters=page_filters, sort=_SORTS[sort])
+    query = _LIST.format(mine=_MINE, source=source, sort=_SORTS[sort])
     params = {
         "orgs": organizations,
+        "org": organizations[0],
+        "codes": codes,
         "lang": lang,
         "after_at": after[0] if after else None,
         "after_id": after[1] if after else None,

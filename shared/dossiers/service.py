@@ -94,9 +94,23 @@ def list_dossiers(conn: Connection, *, query: ListQuery) -> DossierPage:
     organizations = repository.my_organizations(conn)
     if not organizations:
         return DossierPage(items=[], next_cursor=None)
+    wants_sets = bool(query.step or query.open_only or query.waiting_on_me)
+    sets = repository.status_sets(conn, step=query.step) if wants_sets else {}
+    # The statuses the page may hold (None: any): the filters on status, step and openness intersected.
+    codes: set[str] | None = None
+    if query.status:
+        codes = set(query.status.split(","))
+    if query.step:
+        in_step = {*(sets.get("step_codes") or []), "on_hold", "awaiting_reassignment"}
+        codes = in_step if codes is None else codes & in_step
+    if query.open_only:
+        opened = set(sets.get("open_codes") or [])
+        codes = opened if codes is None else codes & opened
     filters = {
-        "statuses": query.status.split(",") if query.status else None,
-        "step": query.step,
+        "step_codes": (sets.get("step_codes") or ["-"]) if query.step else None,
+        "admin_codes": sets.get("admin_codes", []),
+        "client_codes": sets.get("client_codes", []),
+        "expert_codes": sets.get("expert_codes", []),
         "product": query.product,
         "company": query.company_id,
         "expert": query.expert_id,
@@ -107,13 +121,13 @@ def list_dossiers(conn: Connection, *, query: ListQuery) -> DossierPage:
         "created_to": _next_day(query.created_to),
         "updated_from": _day(query.updated_from),
         "updated_to": _next_day(query.updated_to),
-        "open_only": query.open_only,
         "waiting": query.waiting_on_me,
     }
     after = decode_cursor(query.after) if query.after else None
     rows = repository.list_dossiers(
         conn,
         organizations=organizations,
+        codes=None if codes is None else sorted(codes),
         filters=filters,
         sort=query.sort,
         after=after,

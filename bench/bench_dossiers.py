@@ -1,0 +1,239 @@
+"""The dossier workflow over HTTP on the dev server, with 1 000 000 dossiers and their events.
+
+The data set (bench/dossiers_dataset.sql: 100 000 companies × 10 products, every status, 2 events
+per moved dossier) is generated set-based in its own database of the embedded cluster
+(`fintrack_bench_dossiers`, migrated like any other); the dev server (`fintrack dev`) runs on it.
+Measured over HTTP with real tokens, as a front end calls them:
+- a command (an expert puts one of their dossiers on hold, then resumes it: lock, transition check,
+  status write, timeline event, Realtime broadcast) at concurrency 8 — target p95 < 15 ms;
+- the admin list (filters + a keyset page of 50, then the next page) — target p95 < 20 ms;
+- a dossier's detail with its timeline, checklist and allowed commands — target p95 < 10 ms.
+`--reuse` keeps an existing data set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import os
+import random
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from bench.common import Client, percentile, write
+from infra import local
+from infra.embedded import free_port
+from shared.platform.migrate import apply_migrations
+
+DATABASE = "fintrack_bench_dossiers"
+DATASET = Path(__file__).resolve().parent / "dossiers_dataset.sql"
+ORG = uuid.UUID(hashlib.md5(b"bench-dossiers-org").hexdigest())  # noqa: S324 (an id, as the SQL derives it)
+CONCURRENCY = 8
+COMMAND_PAIRS_PER_THREAD = 150
+WARMUP, RUNS = 100, 1000
+
+
+def _id(text: str) -> uuid.UUID:
+    return uuid.UUID(hashlib.md5(text.encode()).hexdigest())  # noqa: S324 (ids, as the SQL derives them)
+
+
+def prepare(reuse: bool) -> tuple[str, float]:
+    """The benchmark database's URL and how long generating it took (0 when reused)."""
+    cluster = local.cluster()
+    cluster.start()
+    url = cluster.url(DATABASE)
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
+        if exists and reuse:
+            apply_migrations(url)
+            return url, 0.0
+        conn.execute(f'drop database if exists "{DATABASE}" with (force)')
+        conn.execute(f'create database "{DATABASE}"')
+    apply_migrations(url)
+    started = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        conn.execute(DATASET.read_text(encoding="utf-8").encode())
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("vacuum analyze")
+    return url, time.perf_counter() - started
+
+
+@contextmanager
+def dev_server(url: str) -> Iterator[int]:
+    """`fintrack dev` on the benchmark database, on a free port; stopped on exit."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "dev", "--port", str(port)],
+        env={**os.environ, "DATABASE_URL": url},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                probe = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+                probe.request("GET", "/healthz")
+                if probe.getresponse().status == 200:
+                    break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.3)
+        yield port
+    finally:
+        server.terminate()
+        server.wait(20)
+
+
+def _token(user: uuid.UUID, email: str) -> str:
+    return local.issuer().mint(user_id=str(user), email=email, ttl=7200)
+
+
+def _summary(latencies: list[float], seconds: float | None = None) -> dict[str, float]:
+    figures = {
+        "requests": len(latencies),
+        "p50_ms": round(percentile(latencies, 50), 3),
+        "p95_ms": round(percentile(latencies, 95), 3),
+        "p99_ms": round(percentile(latencies, 99), 3),
+    }
+    if seconds:
+        figures["requests_per_s"] = round(len(latencies) / seconds, 1)
+    return figures
+
+
+def _timed(client: Client, method: str, path: str, token: str, body: Any = None) -> float:
+    started = time.perf_counter()
+    status, data = client.request(method, path, token, body)
+    elapsed = (time.perf_counter() - started) * 1000
+    if status >= 300:
+        raise RuntimeError(f"{method} {path}: {status} {data[:300]!r}")
+    return elapsed
+
+
+def command_figures(port: int, url: str) -> dict[str, Any]:
+    """Each of 8 threads is one expert holding and resuming their own dossiers (distinct dossiers)."""
+    with psycopg.connect(url) as conn:
+        work: dict[int, list[uuid.UUID]] = {}
+        for n in range(1, CONCURRENCY + 1):
+            rows = conn.execute(
+                "select id from public.dossiers where expert_id = %s and status = 'audit_in_progress'"
+                " order by id limit %s",
+                (_id(f"bench-expert:{n}"), COMMAND_PAIRS_PER_THREAD),
+            ).fetchall()
+            work[n] = [row[0] for row in rows]
+    results: list[list[float]] = []
+    lock = threading.Lock()
+
+    def expert(n: int) -> None:
+        token = _token(_id(f"bench-user:{n}"), f"expert{n:02d}@bench.test")
+        client = Client(port)
+        mine: list[float] = []
+        for dossier in work[n]:
+            base = f"/dossier/dossiers/{dossier}"
+            mine.append(_timed(client, "POST", f"{base}/hold", token, {"reason": "Attente du client"}))
+            mine.append(_timed(client, "POST", f"{base}/resume", token, {}))
+        client.close()
+        with lock:
+            results.append(mine)
+
+    warm = work[1][:10]
+    work[1] = work[1][10:]
+    token = _token(_id("bench-user:1"), "expert01@bench.test")
+    client = Client(port)
+    for dossier in warm:
+        _timed(client, "POST", f"/dossier/dossiers/{dossier}/hold", token, {"reason": "Échauffement"})
+        _timed(client, "POST", f"/dossier/dossiers/{dossier}/resume", token, {})
+    client.close()
+    threads = [threading.Thread(target=expert, args=(n,)) for n in range(1, CONCURRENCY + 1)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    figures = _summary([x for r in results for x in r], time.perf_counter() - started)
+    figures["concurrency"] = CONCURRENCY
+    return figures
+
+
+def _sequential(port: int, token: str, paths: Callable[[int], str], second: bool = False) -> dict[str, float]:
+    client = Client(port)
+    for i in range(WARMUP):
+        _timed(client, "GET", paths(i), token)
+    latencies = []
+    for i in range(RUNS):
+        if second:
+            started = time.perf_counter()
+            page = client.json("GET", paths(WARMUP + i), token)
+            latencies.append((time.perf_counter() - started) * 1000)
+            cursor = page["next_cursor"]
+            if cursor:
+                latencies.append(_timed(client, "GET", f"{paths(WARMUP + i)}&after={cursor}", token))
+        else:
+            latencies.append(_timed(client, "GET", paths(WARMUP + i), token))
+    client.close()
+    return _summary(latencies)
+
+
+def read_figures(port: int, url: str) -> dict[str, Any]:
+    admin = _token(_id("bench-user:0"), "admin@bench.test")
+    rng = random.Random(11)
+    with psycopg.connect(url) as conn:
+        ids = [
+            row[0]
+            for row in conn.execute(
+                "select id from public.dossiers where organization_id = %s and status <> 'pending_upload'"
+                " order by md5(id::text) limit 5000",
+                (ORG,),
+            ).fetchall()
+        ]
+        statuses = [row[0] for row in conn.execute("select code from public.dossier_statuses").fetchall()]
+        products = [row[0] for row in conn.execute("select code from public.products where active").fetchall()]
+    filters = []
+    for _ in range(WARMUP + RUNS):
+        choice = rng.randrange(4)
+        if choice == 0:
+            filters.append(f"status={rng.choice(statuses)}&product={rng.choice(products)}")
+        elif choice == 1:
+            filters.append(f"step={rng.randint(1, 8)}&min_amount=5000&max_amount=60000&priority={rng.randint(1, 3)}")
+        elif choice == 2:
+            filters.append(f"waiting_on_me=true&product={rng.choice(products)}")
+        else:
+            filters.append(f"expert_id={_id(f'bench-expert:{rng.randint(1, 16)}')}&updated_from=2026-01-01")
+    picks = [rng.choice(ids) for _ in range(WARMUP + RUNS)]
+    return {
+        "admin_list_page_of_50": _sequential(
+            port, admin, lambda i: f"/dossier/dossiers?page_size=50&{filters[i]}", True
+        ),
+        "detail_with_timeline": _sequential(port, admin, lambda i: f"/dossier/dossiers/{picks[i]}"),
+    }
+
+
+def main(argv: list[str]) -> None:
+    url, generation_seconds = prepare(reuse="--reuse" in argv)
+    with psycopg.connect(url) as conn:
+        counts = conn.execute(
+            "select (select count(*) from public.dossiers), (select count(*) from public.dossier_events)"
+        ).fetchone()
+    assert counts is not None
+    figures: dict[str, Any] = {
+        "dataset": {"dossiers": counts[0], "events": counts[1], "generation_seconds": round(generation_seconds, 1)}
+    }
+    with dev_server(url) as port:
+        figures["command_hold_resume"] = command_figures(port, url)
+        figures.update(read_figures(port, url))
+    figures["targets"] = {"command_p95_ms_at_c8": 15, "admin_list_p95_ms": 20, "detail_p95_ms": 10}
+    write("dossiers", figures)
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])
