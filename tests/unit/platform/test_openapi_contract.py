@@ -104,3 +104,12 @@ def test_every_status_a_summary_names_is_a_declared_response(document: dict[str,
             declared = {code for code in operation["responses"] if code.isdigit()}
             assert named <= declared | {code for code in named if code[0] in "45"}, (method, path, named)
             assert len(declared) >= 1 and {"4XX", "5XX"} <= set(operation["responses"])
+
+
+def test_the_errors_the_router_gives_are_declared(document: dict[str, Any]) -> None:
+    paths = document["paths"]
+    assert {"422"} <= set(paths["/simulate/questionnaire"]["get"]["responses"])
+    assert "401" not in paths["/simulate/questionnaire"]["get"]["responses"]
+    assert {"401"} <= set(paths["/me"]["get"]["responses"]) and "422" not in paths["/me"]["get"]["responses"]
+    answers = paths["/simulate/simulations/{simulation_id}/answers"]["post"]["responses"]
+    assert {"400", "401", "413", "415", "422"} <= set(answers)
