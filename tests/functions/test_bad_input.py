@@ -222,3 +222,14 @@ def test_malformed_tokens_are_401(
 ) -> None:
     response = client_for("me").get("/", headers={"Authorization": f"Bearer {make(keys.kid)}"})
     assert (response.status_code, response.get_json()["code"]) == (401, "invalid_token")
+
+
+# --- unknown paths ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/kpis", "/kpis/2026", "/robots.txt", "/favicon.ico"])
+def test_unknown_paths_of_every_function_app_are_problem_json(
+    client_for: Callable[[str], FlaskClient], path: str
+) -> None:
+    for name in routers():
+        response = client_for(name.replace("-", "_")).get(path, headers={"X-Request-Id": "unknown-path-1"})
+        body = _problem(response, 404, "not_found")
+        assert body["request_id"] == "unknown-path-1" and response.headers["X-Request-Id"] == "unknown-path-1"
