@@ -66,3 +66,14 @@ def test_every_declared_runtime_dependency_is_imported_by_runtime_code() -> None
     unused = sorted(names - used - set(NOT_YET_IMPORTED))
     assert unused == [], f"declared but never imported: {unused} (remove them, or import them)"
     assert not {"httpx", "supabase", "postgrest"} & names
+
+
+def test_ptxxx_translation_and_my_organizations_have_one_home_each() -> None:
+    homes: dict[str, list[str]] = {"PT409": [], "def my_organization_ids": []}
+    for path in _python_files(ROOT / "shared", ROOT / "functions"):
+        text = path.read_text(encoding="utf-8")
+        for needle, found in homes.items():
+            if needle in text:
+                found.append(str(path.relative_to(ROOT)))
+    assert homes["PT409"] == ["shared/platform/dberrors.py"]
+    assert homes["def my_organization_ids"] == ["shared/identity/repository.py", "shared/identity/service.py"]
