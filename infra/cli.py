@@ -189,6 +189,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_prudential(args: argparse.Namespace) -> int:
+    from shared.prudential import cli as prudential_cli
+
+    code, output = prudential_cli.run(args.rule_set, sys.stdin.read())
+    (_out if code == 0 else _err)(output)
+    return code
+
+
 def cmd_match_score(args: argparse.Namespace) -> int:
     from shared.marketplace import cli as marketplace_cli
 
@@ -279,6 +287,10 @@ def build_parser() -> argparse.ArgumentParser:
     simulate = sub.add_parser("simulate", help="compute simulations: answers JSON (object or array) on stdin")
     simulate.add_argument("--rule-set", default="FR-2025.1")
     simulate.set_defaults(run=cmd_simulate)
+
+    prudential = sub.add_parser("prudential", help="CRR3 prudential figures: calculation JSON (object or array) on stdin")
+    prudential.add_argument("--rule-set", default="CRR3-2025.1")
+    prudential.set_defaults(run=cmd_prudential)
 
     score = sub.add_parser("match-score", help="match scores: {expert, client} JSON (object or array) on stdin")
     score.set_defaults(run=cmd_match_score)
