@@ -1,0 +1,176 @@
+"""What the `prudential` function accepts and answers (the engine's own input and result documents
+are validated by :mod:`shared.prudential.models`, not here)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, Literal
+from uuid import UUID
+
+from pydantic import BaseModel, ConfigDict, Field
+
+VersionStatus = Literal["draft", "in_review", "approved", "rejected"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class OrganizationQuery(_In):
+    organization_id: UUID | None = None
+
+
+class PortfolioIn(_In):
+    organization_id: UUID | None = Field(None, description="needed only by someone in several organizations")
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=2000)
+
+
+class PortfolioPatch(_In):
+    name: str | None = Field(None, min_length=1, max_length=200)
+    description: str | None = Field(None, max_length=2000)
+
+
+class PortfolioOut(BaseModel):
+    id: UUID
+    organization_id: UUID
+    name: str
+    description: str
+    created_by: UUID
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    latest_version: int | None = None
+
+
+class PortfolioList(BaseModel):
+    items: list[PortfolioOut]
+
+
+class VersionOut(BaseModel):
+    id: UUID
+    organization_id: UUID
+    portfolio_id: UUID
+    version: int
+    status: VersionStatus
+    input_sha256: str
+    reference_date: dt.date
+    exposure_count: int
+    summary: dict[str, Any]
+    source: str
+    based_on_version_id: UUID | None
+    created_by: UUID
+    contributors: list[UUID]
+    submitted_by: UUID | None
+    submitted_at: dt.datetime | None
+    decided_by: UUID | None
+    decided_at: dt.datetime | None
+    decision_comment: str | None
+    calculation_id: UUID | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    input: dict[str, Any] | None = None
+
+
+class PortfolioDetail(PortfolioOut):
+    versions: list[VersionOut]
+
+
+class CalculateIn(_In):
+    rule_set: str | None = Field(None, pattern=r"^[A-Z][A-Z0-9]*-\d{4}\.\d+$", description="default CRR3-2025.1")
+
+
+class CalculationOut(BaseModel):
+    id: UUID
+    organization_id: UUID
+    portfolio_version_id: UUID
+    rule_set: str
+    reference_date: dt.date
+    input_sha256: str
+    result_sha256: str
+    status: Literal["current", "superseded"]
+    created_by: UUID
+    created_at: dt.datetime
+    result: dict[str, Any] | None = None
+
+
+class CalculationList(BaseModel):
+    items: list[CalculationOut]
+
+
+class VerificationOut(BaseModel):
+    """A stored calculation recomputed now: identical when both hashes match the stored ones."""
+
+    calculation_id: UUID
+    identical: bool
+    rule_set: str
+    input_sha256: str
+    recomputed_input_sha256: str
+    result_sha256: str
+    recomputed_result_sha256: str
+    stored_result_sha256: str
+
+
+class TransitionIn(_In):
+    comment: str | None = Field(None, max_length=4000)
+
+
+class TransitionOut(BaseModel):
+    id: UUID
+    status: VersionStatus
+    calculation_id: UUID | None = None
+    new_version_id: UUID | None = None
+
+
+class ScenarioIn(_In):
+    name: str = Field(min_length=1, max_length=200)
+    description: str = Field("", max_length=2000)
+    shocks: list[dict[str, Any]] = Field(max_length=200)
+
+
+class ScenarioOut(BaseModel):
+    id: UUID
+    organization_id: UUID
+    portfolio_id: UUID
+    name: str
+    description: str
+    shocks: list[dict[str, Any]]
+    created_by: UUID
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class ScenarioList(BaseModel):
+    items: list[ScenarioOut]
+
+
+class WhatIfIn(_In):
+    """Either a stored ``scenario_id`` or ad-hoc ``shocks`` (not both)."""
+
+    scenario_id: UUID | None = None
+    shocks: list[dict[str, Any]] | None = Field(None, max_length=200)
+    rule_set: str | None = Field(None, pattern=r"^[A-Z][A-Z0-9]*-\d{4}\.\d+$")
+
+
+class MappingIn(_In):
+    organization_id: UUID | None = None
+    columns: dict[str, str] = Field(description="source column header → exposure field", max_length=200)
+
+
+class MappingOut(BaseModel):
+    id: UUID
+    organization_id: UUID
+    template: str
+    columns: dict[str, str]
+    created_by: UUID
+    updated_by: UUID | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+
+
+class MappingList(BaseModel):
+    items: list[MappingOut]
+
+
+class ExportQuery(_In):
+    format: Literal["xlsx", "pdf"] = "xlsx"
+    lang: Literal["fr", "en"] = "fr"

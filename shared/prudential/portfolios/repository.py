@@ -1,0 +1,410 @@
+"""SQL of the stored prudential work. Runs inside the caller's transaction, so RLS (migrations
+0085–0088) decides what a caller sees and may write; the approval transitions are the
+security-definer RPCs of migration 0087. Database refusals become domain errors here, once: SQLSTATE
+``PTxxx`` carries the HTTP status and the hint the stable code."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg import sql
+from psycopg.types.json import Jsonb
+
+from shared.platform import errors
+from shared.platform.db import Connection
+
+Row = dict[str, Any]
+
+_BY_STATUS: dict[str, type[errors.AppError]] = {
+    "PT401": errors.Unauthorized,
+    "PT403": errors.Forbidden,
+    "PT404": errors.NotFound,
+    "PT409": errors.Conflict,
+    "PT422": errors.Unprocessable,
+}
+_UNIQUE_CODES = {
+    "prudential_portfolios_organization_id_name_key": "portfolio_name_taken",
+    "prudential_scenarios_portfolio_id_name_key": "scenario_name_taken",
+}
+
+
+def to_app_error(exc: psycopg.Error) -> errors.AppError | None:
+    """The domain error a database refusal stands for, or None when it is a genuine failure."""
+    diag = exc.diag
+    kind = _BY_STATUS.get(exc.sqlstate or "")
+    if kind is not None:
+        return kind(diag.message_primary or kind.title, code=diag.message_hint or kind.code)
+    if isinstance(exc, pg_errors.UniqueViolation) and diag.constraint_name in _UNIQUE_CODES:
+        return errors.Conflict("This name is already used", code=_UNIQUE_CODES[diag.constraint_name or ""])
+    if isinstance(exc, pg_errors.InsufficientPrivilege):
+        return errors.Forbidden("Your role does not allow this", code="forbidden")
+    return None
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as exc:
+        error = to_app_error(exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+# The columns each kind of row is read with (the big JSON documents only where they are needed).
+_COLUMNS = {
+    "P": "id, organization_id, name, description, created_by, created_at, updated_at",
+    "PP": "p.id, p.organization_id, p.name, p.description, p.created_by, p.created_at, p.updated_at",
+    "V": "id, organization_id, portfolio_id, version, status, input_sha256, reference_date, exposure_count, summary,"
+    " source, based_on_version_id, created_by, contributors, submitted_by, submitted_at, decided_by, decided_at,"
+    " decision_comment, calculation_id, created_at, updated_at",
+    "C": "id, organization_id, portfolio_version_id, rule_set, reference_date, input_sha256, result_sha256, status,"
+    " created_by, created_at",
+    "CC": "c.id, c.organization_id, c.portfolio_version_id, c.rule_set, c.reference_date, c.input_sha256,"
+    " c.result_sha256, c.status, c.created_by, c.created_at",
+    "S": "id, organization_id, portfolio_id, name, description, shocks, created_by, created_at, updated_at",
+    "M": "id, organization_id, template, columns, created_by, updated_by, created_at, updated_at",
+}
+
+
+def _query(text: str) -> sql.Composed:
+    """``text`` with its ``{V}``-style column lists filled in (fixed SQL, never caller data)."""
+    return sql.SQL(text).format(**{name: sql.SQL(columns) for name, columns in _COLUMNS.items()})
+
+
+def _one(conn: Connection, query: str, params: dict[str, Any]) -> Row | None:
+    with translated():
+        row: Row | None = conn.execute(_query(query), params).fetchone()
+    return row
+
+
+def _all(conn: Connection, query: str, params: dict[str, Any]) -> list[Row]:
+    with translated():
+        return conn.execute(_query(query), params).fetchall()
+
+
+def _returning(conn: Connection, query: str, params: dict[str, Any]) -> Row:
+    row = _one(conn, query, params)
+    if row is None:  # RLS hid the row from the write: the caller's role does not allow it
+        raise errors.Forbidden("Your role does not allow this", code="forbidden")
+    return row
+
+
+# --- organizations and roles ----------------------------------------------------------------------
+
+
+def prudential_organizations(conn: Connection, *, right: str) -> list[uuid.UUID]:
+    """The caller's organizations where they hold ``right`` (read, write, approve, manage)."""
+    rows = _all(conn, "select private.my_prudential_organization_ids(%(right)s) as id", {"right": right})
+    return sorted((row["id"] for row in rows), key=str)
+
+
+def organization(conn: Connection, *, organization_id: uuid.UUID) -> Row | None:
+    return _one(
+        conn,
+        "select id, name, primary_color, legal_footer, time_zone, logo_path,"
+        " (now() at time zone time_zone)::date as today from public.organizations where id = %(id)s",
+        {"id": organization_id},
+    )
+
+
+# --- portfolios -----------------------------------------------------------------------------------
+
+
+def portfolios(conn: Connection, *, organization_id: uuid.UUID | None) -> list[Row]:
+    return _all(
+        conn,
+        "select {PP}, (select max(v.version) from public.prudential_portfolio_versions v"
+        " where v.portfolio_id = p.id) as latest_version from public.prudential_portfolios p"
+        " where %(org)s::uuid is null or p.organization_id = %(org)s::uuid order by p.name, p.id",
+        {"org": organization_id},
+    )
+
+
+def portfolio(conn: Connection, *, portfolio_id: uuid.UUID) -> Row | None:
+    return _one(
+        conn,
+        "select {PP} from public.prudential_portfolios p where p.id = %(id)s",
+        {"id": portfolio_id},
+    )
+
+
+def create_portfolio(conn: Connection, *, organization_id: uuid.UUID, name: str, description: str) -> Row:
+    return _returning(
+        conn,
+        "insert into public.prudential_portfolios (organization_id, name, description)"
+        " values (%(org)s, %(name)s, %(description)s) returning {P}",
+        {"org": organization_id, "name": name, "description": description},
+    )
+
+
+def update_portfolio(conn: Connection, *, portfolio_id: uuid.UUID, name: str | None, description: str | None) -> Row:
+    return _returning(
+        conn,
+        "update public.prudential_portfolios set name = coalesce(%(name)s, name),"
+        " description = coalesce(%(description)s, description) where id = %(id)s"
+        " returning {P}",
+        {"id": portfolio_id, "name": name, "description": description},
+    )
+
+
+def delete_portfolio(conn: Connection, *, portfolio_id: uuid.UUID) -> bool:
+    with translated():
+        cur = conn.execute("delete from public.prudential_portfolios where id = %(id)s", {"id": portfolio_id})
+    return cur.rowcount == 1
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+
+def versions(conn: Connection, *, portfolio_id: uuid.UUID) -> list[Row]:
+    return _all(
+        conn,
+        "select {V} from public.prudential_portfolio_versions where portfolio_id = %(id)s order by version desc",
+        {"id": portfolio_id},
+    )
+
+
+def version(conn: Connection, *, version_id: uuid.UUID, with_input: bool = True) -> Row | None:
+    text = "select {V}, input from" if with_input else "select {V} from"
+    return _one(
+        conn,
+        text + " public.prudential_portfolio_versions where id = %(id)s",
+        {"id": version_id},
+    )
+
+
+def latest_version(conn: Connection, *, portfolio_id: uuid.UUID) -> Row | None:
+    return _one(
+        conn,
+        "select {V}, input from public.prudential_portfolio_versions"
+        " where portfolio_id = %(id)s order by version desc limit 1",
+        {"id": portfolio_id},
+    )
+
+
+def create_version(
+    conn: Connection,
+    *,
+    organization_id: uuid.UUID,
+    portfolio_id: uuid.UUID,
+    content: dict[str, Any],
+    input_sha256: str,
+    reference_date: date,
+    exposure_count: int,
+    summary: dict[str, Any],
+    source: str,
+) -> Row:
+    return _returning(
+        conn,
+        "insert into public.prudential_portfolio_versions (organization_id, portfolio_id, version, input,"
+        " input_sha256, reference_date, exposure_count, summary, source) values (%(org)s, %(portfolio)s, 1,"
+        " %(input)s, %(sha)s, %(day)s, %(count)s, %(summary)s, %(source)s) returning {V}",
+        {
+            "org": organization_id,
+            "portfolio": portfolio_id,
+            "input": Jsonb(content),
+            "sha": input_sha256,
+            "day": reference_date,
+            "count": exposure_count,
+            "summary": Jsonb(summary),
+            "source": source,
+        },
+    )
+
+
+def update_version_input(
+    conn: Connection,
+    *,
+    version_id: uuid.UUID,
+    content: dict[str, Any],
+    input_sha256: str,
+    reference_date: date,
+    exposure_count: int,
+    summary: dict[str, Any],
+) -> Row:
+    return _returning(
+        conn,
+        "update public.prudential_portfolio_versions set input = %(input)s, input_sha256 = %(sha)s,"
+        " reference_date = %(day)s, exposure_count = %(count)s, summary = %(summary)s"
+        " where id = %(id)s returning {V}",
+        {
+            "id": version_id,
+            "input": Jsonb(content),
+            "sha": input_sha256,
+            "day": reference_date,
+            "count": exposure_count,
+            "summary": Jsonb(summary),
+        },
+    )
+
+
+def transition(conn: Connection, *, action: str, version_id: uuid.UUID, comment: str | None) -> Row:
+    """Submit, approve or reject through the four-eyes RPCs of migration 0087."""
+    functions = {
+        "submit": "public.submit_portfolio_version",
+        "approve": "public.approve_portfolio_version",
+        "reject": "public.reject_portfolio_version",
+    }
+    query = sql.SQL("select {}(%(id)s, %(comment)s) as out").format(sql.SQL(functions[action]))
+    with translated():
+        row = conn.execute(query, {"id": version_id, "comment": comment}).fetchone()
+    assert row is not None
+    out: Row = row["out"]
+    return out
+
+
+def version_audit(conn: Connection, *, version_id: uuid.UUID) -> list[Row]:
+    """The transitions of a version, as the audit log records them (what the caller may read of it)."""
+    return _all(
+        conn,
+        "select id, details, created_at from public.audit_log"
+        " where table_name = 'prudential_portfolio_versions' and row_id = %(id)s order by id",
+        {"id": version_id},
+    )
+
+
+# --- calculations ---------------------------------------------------------------------------------
+
+
+def record_calculation(
+    conn: Connection,
+    *,
+    organization_id: uuid.UUID,
+    version_id: uuid.UUID,
+    rule_set: str,
+    reference_date: date,
+    input_sha256: str,
+    result_sha256: str,
+    result: dict[str, Any],
+) -> Row:
+    return _returning(
+        conn,
+        "insert into public.prudential_calculations (organization_id, portfolio_version_id, rule_set,"
+        " reference_date, input_sha256, result_sha256, result) values (%(org)s, %(version)s, %(rule_set)s,"
+        " %(day)s, %(input_sha)s, %(result_sha)s, %(result)s) returning {C}",
+        {
+            "org": organization_id,
+            "version": version_id,
+            "rule_set": rule_set,
+            "day": reference_date,
+            "input_sha": input_sha256,
+            "result_sha": result_sha256,
+            "result": Jsonb(result),
+        },
+    )
+
+
+def calculations(conn: Connection, *, version_id: uuid.UUID) -> list[Row]:
+    return _all(
+        conn,
+        "select {C} from public.prudential_calculations"
+        " where portfolio_version_id = %(id)s order by created_at desc, id",
+        {"id": version_id},
+    )
+
+
+def calculation(conn: Connection, *, calculation_id: uuid.UUID) -> Row | None:
+    return _one(
+        conn,
+        "select {CC}, c.result, v.input, v.input_sha256 as version_input_sha256,"
+        " v.status as version_status, v.version, v.portfolio_id, p.name as portfolio_name"
+        " from public.prudential_calculations c"
+        " join public.prudential_portfolio_versions v on v.id = c.portfolio_version_id"
+        " join public.prudential_portfolios p on p.id = v.portfolio_id where c.id = %(id)s",
+        {"id": calculation_id},
+    )
+
+
+# --- scenarios ------------------------------------------------------------------------------------
+
+
+def scenarios(conn: Connection, *, portfolio_id: uuid.UUID) -> list[Row]:
+    return _all(
+        conn,
+        "select {S} from public.prudential_scenarios where portfolio_id = %(id)s order by name, id",
+        {"id": portfolio_id},
+    )
+
+
+def scenario(conn: Connection, *, scenario_id: uuid.UUID) -> Row | None:
+    return _one(
+        conn,
+        "select {S} from public.prudential_scenarios where id = %(id)s",
+        {"id": scenario_id},
+    )
+
+
+def create_scenario(
+    conn: Connection,
+    *,
+    organization_id: uuid.UUID,
+    portfolio_id: uuid.UUID,
+    name: str,
+    description: str,
+    shocks: list[dict[str, Any]],
+) -> Row:
+    return _returning(
+        conn,
+        "insert into public.prudential_scenarios (organization_id, portfolio_id, name, description, shocks)"
+        " values (%(org)s, %(portfolio)s, %(name)s, %(description)s, %(shocks)s) returning {S}",
+        {
+            "org": organization_id,
+            "portfolio": portfolio_id,
+            "name": name,
+            "description": description,
+            "shocks": Jsonb(shocks),
+        },
+    )
+
+
+def delete_scenario(conn: Connection, *, scenario_id: uuid.UUID) -> bool:
+    with translated():
+        cur = conn.execute("delete from public.prudential_scenarios where id = %(id)s", {"id": scenario_id})
+    return cur.rowcount == 1
+
+
+# --- import mappings ------------------------------------------------------------------------------
+
+
+def mappings(conn: Connection, *, organization_id: uuid.UUID) -> list[Row]:
+    return _all(
+        conn,
+        "select {M} from public.prudential_import_mappings where organization_id = %(org)s order by template",
+        {"org": organization_id},
+    )
+
+
+def mapping(conn: Connection, *, organization_id: uuid.UUID, template: str) -> Row | None:
+    return _one(
+        conn,
+        "select {M} from public.prudential_import_mappings where organization_id = %(org)s and template = %(template)s",
+        {"org": organization_id, "template": template},
+    )
+
+
+def save_mapping(conn: Connection, *, organization_id: uuid.UUID, template: str, columns: dict[str, str]) -> Row:
+    return _returning(
+        conn,
+        "insert into public.prudential_import_mappings (organization_id, template, columns)"
+        " values (%(org)s, %(template)s, %(columns)s) on conflict (organization_id, template) do update"
+        " set columns = excluded.columns, updated_by = (select auth.uid())"
+        " returning {M}",
+        {"org": organization_id, "template": template, "columns": Jsonb(columns)},
+    )
+
+
+def delete_mapping(conn: Connection, *, organization_id: uuid.UUID, template: str) -> bool:
+    with translated():
+        cur = conn.execute(
+            "delete from public.prudential_import_mappings where organization_id = %(org)s and template = %(template)s",
+            {"org": organization_id, "template": template},
+        )
+    return cur.rowcount == 1
