@@ -20,10 +20,19 @@ ONE = Decimal(1)
 HUNDRED = Decimal(100)
 PART_KINDS = ("guaranteed", "obligor", "secured", "unsecured", "defaulted")
 _SHORT_LABELS = {
-    "object": "object finance", "commodities": "commodities finance",
-    "project_pre_operational": "project finance, pre-operational", "project_operational": "project finance, operational",
+    "object": "object finance",
+    "commodities": "commodities finance",
+    "project_pre_operational": "project finance, pre-operational",
+    "project_operational": "project finance, operational",
     "project_high_quality": "project finance, high-quality operational",
-}  # fmt: skip
+}
+_RELIEF = " (residential, pre-sales/equity condition met)"
+
+
+def _plain(value: Decimal) -> str:
+    return format(value.normalize(), "f")
+
+
 _CLASS_ARTICLE = {"rgla": "Art. 115", "pse": "Art. 116"}
 _CCF_ITEMS = {1: "full-risk item", 2: "medium-risk item", 3: "other commitment", 4: "trade L/C", 5: "UCC"}
 
@@ -59,7 +68,7 @@ class Weigher:
             found = self._profiles[profile] = self._obligor(profile)
         return found
 
-    def _obligor(self, f: Profile) -> tuple[Decimal, str]:  # noqa: C901, PLR0911, PLR0912
+    def _obligor(self, f: Profile) -> tuple[Decimal, str]:
         p, cls = self.p, f.cls
         if cls in ("rgla", "pse"):
             inner = f._replace(cls=f.treat_as or "institution")
@@ -96,7 +105,7 @@ class Weigher:
             rw = p.get("rw_adc", key)
             return (
                 rw,
-                f"Art. 126a: ADC{' (residential, pre-sales/equity condition met)' if f.residential_relief else ''} → {pct(rw)}",
+                f"Art. 126a: ADC{_RELIEF if f.residential_relief else ''} → {pct(rw)}",
             )
         if cls == "subordinated_debt":
             rw = p.get("rw_subordinated_debt", "all")
@@ -155,7 +164,8 @@ class Weigher:
             sovereign = p.get("rw_central_government", str(f.sovereign_cqs))
             chosen = max(rw, sovereign)
             return chosen, (
-                f"Art. 122(2): unrated, max({pct(rw)}, sovereign CQS {f.sovereign_cqs} {pct(sovereign)}) → {pct(chosen)}"
+                f"Art. 122(2): unrated, max({pct(rw)}, sovereign CQS {f.sovereign_cqs} {pct(sovereign)})"
+                f" → {pct(chosen)}"
             )
         return rw, f"Art. 122(2): unrated → {pct(rw)}"
 
@@ -163,13 +173,15 @@ class Weigher:
         weighted = min(rw * self.mismatch_multiplier, self.mismatch_cap)
         return (
             weighted,
-            f", currency mismatch Art. 123a × {format(self.mismatch_multiplier.normalize(), 'f')} (cap {pct(self.mismatch_cap)}) → {pct(weighted)}",
+            f", currency mismatch Art. 123a × {_plain(self.mismatch_multiplier)} (cap {pct(self.mismatch_cap)})"
+            f" → {pct(weighted)}",
         )
 
     # --- one exposure ---------------------------------------------------------------------------
 
     def ccf_text(self, bucket: int, ccf: Decimal) -> str:
-        return f"; off-balance CCF {pct(ccf)} (Annex I bucket {bucket}, {_CCF_ITEMS[bucket]}{', Art. 495d' if bucket == 5 else ''})"
+        transitional = ", Art. 495d" if bucket == 5 else ""
+        return f"; off-balance CCF {pct(ccf)} (Annex I bucket {bucket}, {_CCF_ITEMS[bucket]}{transitional})"
 
     def simple(self, profile: Profile, bucket: int | None) -> tuple[Decimal, str, str]:
         """(risk weight, rule text, reporting class) of an exposure without CRM, default, SME or real estate."""
@@ -187,7 +199,7 @@ class Weigher:
         threshold = self.sme_threshold
         return self.sme_low * min(owed, threshold) + self.sme_high * max(owed - threshold, ZERO)
 
-    def weigh(self, e: Exposure) -> ExposureResult:  # noqa: C901, PLR0912, PLR0915
+    def weigh(self, e: Exposure) -> ExposureResult:
         """The full treatment of one exposure (the engine's fast path handles the simple ones)."""
         f = e.profile
         net = e.amount - e.scra
@@ -198,13 +210,13 @@ class Weigher:
         if e.defaulted:
             ev = net + off
             rw, text = self._default_rw(e)
-            parts = (PartResult("in_default", ev, rw, ev * rw, ev * rw, "defaulted"),)
+            single = (PartResult("in_default", ev, rw, ev * rw, ev * rw, "defaulted"),)
             if off:
                 text += self.ccf_text(e.ccf_bucket or 0, ccf)
             if e.sme_supporting_factor:
                 text += "; SME supporting factor not applied to defaulted exposures"
             return ExposureResult(
-                e.id, f.cls, "in_default", e.amount + e.off_balance, ev, ev * rw, ev * rw, parts, text,
+                e.id, f.cls, "in_default", e.amount + e.off_balance, ev, ev * rw, ev * rw, single, text,
                 e.amount, e.scra, e.off_balance, e.ccf_bucket, ccf, ZERO, ZERO, False, True,
             )  # fmt: skip
         head: list[PartResult] = []
@@ -245,7 +257,7 @@ class Weigher:
             factor = numerator / e.sme_total_owed
             notes.append(
                 f"SME supporting factor Art. 501: ({format(self.sme_low.normalize(), 'f')} × min(T, "
-                f"{format(self.sme_threshold.normalize(), 'f')}) + {format(self.sme_high.normalize(), 'f')} × excess) / T "
+                f"{_plain(self.sme_threshold)}) + {_plain(self.sme_high)} × excess) / T "
                 f"= {format(factor.quantize(Decimal('0.000001')), 'f')}"
             )
         rule = "; ".join([text, *notes])
@@ -317,5 +329,8 @@ class Weigher:
             for part_ev, rw, kind in parts:
                 weighted.append((part_ev, min(rw * self.mismatch_multiplier, self.mismatch_cap), kind))
             parts = weighted
-            text += f"; currency mismatch Art. 123a × {format(self.mismatch_multiplier.normalize(), 'f')} on every part (cap {pct(self.mismatch_cap)})"
+            text += (
+                f"; currency mismatch Art. 123a × {_plain(self.mismatch_multiplier)} on every part"
+                f" (cap {pct(self.mismatch_cap)})"
+            )
         return parts, text

@@ -15,13 +15,13 @@ from typing import Any
 
 from shared.prudential.credit import Weigher
 from shared.prudential.models import (
+    REPORTING_CLASSES,
     CalculationInput,
     ExposureResult,
     InputError,
     InvalidInput,
     Liquidity,
     PartResult,
-    REPORTING_CLASSES,
     Result,
     validate_input,
 )
@@ -110,7 +110,7 @@ def _credit(inp: CalculationInput, params: Parameters) -> tuple[tuple[ExposureRe
                 ZERO,
                 False,
                 False,
-            )  # fmt: skip
+            )
         )
     by_class = {c: dict(zip(_SECTION_KEYS, values, strict=True)) for c, values in totals.items()}
     ev_total = sum((v[1] for v in totals.values()), ZERO)
@@ -413,7 +413,7 @@ def _add(target: dict[str, Decimal], ev: Decimal, pre: Decimal, rwa: Decimal) ->
     target["rwa"] += rwa
 
 
-def breakdown(result: Result) -> dict[str, Any]:  # noqa: C901
+def breakdown(result: Result) -> dict[str, Any]:
     """Per reporting class, what COREP C 07.00 reads (unrounded, to be rounded by the template writer):
     original exposure (c0010), value adjustments (c0030), guarantees out / substitution in (c0050,
     c0100), financial collateral adjusted value (c0130), off-balance nominal by CCF bucket (c0160…),

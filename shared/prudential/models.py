@@ -21,30 +21,30 @@ from typing import Any, NamedTuple
 from shared.prudential.rules import RuleSet
 
 __all__ = [
-    "ASSET_CATEGORIES",
     "ASF_CATEGORIES",
+    "ASSET_CATEGORIES",
+    "EXPOSURE_CLASSES",
+    "EXPOSURE_FIELDS",
+    "INFLOW_CATEGORIES",
+    "OUTFLOW_CATEGORIES",
+    "REPORTING_CLASSES",
+    "RSF_CATEGORIES",
     "CalculationInput",
     "Collateral",
     "Exposure",
     "ExposureResult",
     "Guarantee",
-    "INFLOW_CATEGORIES",
     "InputError",
+    "InvalidInput",
     "Leverage",
     "Liquidity",
-    "OUTFLOW_CATEGORIES",
     "OtherRisks",
     "OutputFloor",
     "OwnFunds",
     "PartResult",
     "Profile",
-    "REPORTING_CLASSES",
-    "RSF_CATEGORIES",
     "Requirements",
     "Result",
-    "EXPOSURE_CLASSES",
-    "EXPOSURE_FIELDS",
-    "InvalidInput",
     "collect_errors",
     "validate_exposure",
     "validate_input",
@@ -56,7 +56,7 @@ EXPOSURE_CLASSES = (
     "central_government", "rgla", "pse", "mdb", "international_organisation", "institution", "corporate",
     "retail", "real_estate", "adc", "subordinated_debt", "equity", "covered_bond", "other_items",
 )  # fmt: skip
-REPORTING_CLASSES = tuple(c for c in EXPOSURE_CLASSES if c != "adc") + ("in_default",)
+REPORTING_CLASSES = (*tuple(c for c in EXPOSURE_CLASSES if c != "adc"), "in_default")
 GUARANTOR_CLASSES = ("central_government", "mdb", "international_organisation", "institution", "corporate")
 ASSET_CATEGORIES = (
     "l1_coins_banknotes", "l1_central_bank_reserves", "l1_securities", "l1_covered_bonds", "l2a",
@@ -311,13 +311,14 @@ def _decimal(value: object) -> Decimal | str:
     """The Decimal, or the problem text."""
     kind = type(value)
     if kind is str:
-        match = _DECIMAL_TEXT.fullmatch(value)  # type: ignore[arg-type]
+        assert isinstance(value, str)
+        match = _DECIMAL_TEXT.fullmatch(value)
         if match is None:
             return _DECIMAL_PROBLEM
         whole, fraction = match.groups()
         if len(whole) > 15 or (fraction is not None and len(fraction) > 8):
             return _DIGITS_PROBLEM
-        return Decimal(value)  # type: ignore[arg-type]
+        return Decimal(value)
     if kind is Decimal:
         number: Decimal = value  # type: ignore[assignment]
         if not number.is_finite():
@@ -330,7 +331,7 @@ def _decimal(value: object) -> Decimal | str:
             return _DECIMAL_PROBLEM
     else:
         return _DECIMAL_PROBLEM
-    sign, digits, exponent = number.as_tuple()
+    _sign, digits, exponent = number.as_tuple()
     assert isinstance(exponent, int)
     if len(digits) + exponent > 15 or -exponent > 8:
         return _DIGITS_PROBLEM
@@ -387,7 +388,7 @@ class _Reader:
         if value is _MISSING:
             return default
         if value is True or value is False:
-            return value  # type: ignore[no-any-return]
+            return value
         self.fail(key, "boolean", "must be true or false")
         return default
 
@@ -398,7 +399,7 @@ class _Reader:
                 self.fail(key, "required", "is required")
             return None
         if type(value) is int and low <= value <= high:
-            return value  # type: ignore[no-any-return]
+            return value
         self.fail(key, "integer_range", f"must be an integer {low}..{high}")
         return None
 
@@ -409,7 +410,7 @@ class _Reader:
                 self.fail(key, "required", "is required")
             return None
         if type(value) is str and value in options:
-            return value  # type: ignore[no-any-return]
+            return value
         self.fail(key, "choice", "must be one of " + ", ".join(options))
         return None
 
@@ -472,7 +473,7 @@ _CLASS_FIELDS: dict[str, frozenset[str]] = {
         "eligible",
         "prior_liens",
         "currency_mismatch",
-    },  # fmt: skip
+    },
     "adc": _BASE | {"defaulted"} | _SME | {"residential_relief"},
     "subordinated_debt": _BASE,
     "equity": _BASE | {"higher_risk"},
@@ -518,7 +519,7 @@ def _corporate_fields(r: _Reader) -> dict[str, Any]:
     return fields
 
 
-def _profile_fields(r: _Reader, cls: str) -> dict[str, Any]:  # noqa: C901 (one branch per class)
+def _profile_fields(r: _Reader, cls: str) -> dict[str, Any]:
     """Class-specific fields of an obligor or a guarantor (unknown keys already reported)."""
     if cls == "central_government":
         return {"cqs": r.integer("cqs", 1, 6), "domestic_currency": r.flag("domestic_currency")}
@@ -616,12 +617,12 @@ def _currency(r: _Reader, default: str) -> str:
     if value is _MISSING:
         return default
     if type(value) is str and _CURRENCY.fullmatch(value):
-        return value  # type: ignore[no-any-return]
+        return value
     r.fail("currency", "currency", "must be an ISO 4217 code like EUR")
     return default
 
 
-def _exposure(raw: object, path: str, errors: list[InputError]) -> Exposure | None:  # noqa: C901, PLR0912
+def _exposure(raw: object, path: str, errors: list[InputError]) -> Exposure | None:
     if not isinstance(raw, dict):
         errors.append(InputError(path, "object", "must be a JSON object", raw))
         return None
@@ -708,7 +709,7 @@ def _category_map(r: _Reader, key: str, categories: tuple[str, ...]) -> dict[str
     return {k: v for k, v in values.items() if v is not None}
 
 
-def _sections(r: _Reader) -> dict[str, Any]:  # noqa: C901
+def _sections(r: _Reader) -> dict[str, Any]:
     out: dict[str, Any] = {}
     s = r.obj("own_funds")
     out["own_funds"] = None if s is None else OwnFunds(**_decimals(s, OwnFunds._fields, _OWN_FUNDS_SIGNED))
@@ -732,7 +733,7 @@ def _sections(r: _Reader) -> dict[str, Any]:  # noqa: C901
     else:
         s.only(frozenset(Requirements._fields))
         rates = {k: s.dec(k, rate=True) for k in ("p2r", "ccyb", "syrb", "osii", "gsii")}
-        out["requirements"] = Requirements(**rates, distributable_profits=s.dec("distributable_profits", None))
+        out["requirements"] = Requirements(**rates, distributable_profits=s.dec("distributable_profits", None))  # type: ignore[arg-type]
     s = r.obj("leverage")
     if s is None:
         out["leverage"] = None

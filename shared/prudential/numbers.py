@@ -12,7 +12,7 @@ import json
 from decimal import ROUND_HALF_UP, Context, Decimal
 from typing import Any
 
-__all__ = ["EXACT", "ZERO", "ONE", "amount", "canonical_json", "rate", "sha256_hex"]
+__all__ = ["EXACT", "ONE", "ZERO", "amount", "canonical_json", "rate", "sha256_hex"]
 
 # ROUND_HALF_UP in ``decimal`` rounds ties away from zero (-0.125 → -0.13), which is what we need.
 EXACT = Context(prec=60, rounding=ROUND_HALF_UP, Emax=999_999, Emin=-999_999, traps=[])

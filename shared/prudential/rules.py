@@ -9,6 +9,7 @@ published rule sets are read back from there with :func:`rule_set_from_rows`.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from collections.abc import Iterable, Mapping
@@ -172,7 +173,7 @@ def _check_overlaps(code: str, rows: Iterable[Parameter]) -> None:
         by_key.setdefault((row.code, row.key), []).append(row)
     for (name, key), group in by_key.items():
         group.sort(key=lambda r: r.valid_from)
-        for before, after in zip(group, group[1:], strict=False):
+        for before, after in itertools.pairwise(group):
             if before.valid_to is None or before.valid_to >= after.valid_from:
                 raise RuleSetError(f"rule set {code}: rows {name}/{key} overlap from {after.valid_from.isoformat()}")
 
