@@ -9,6 +9,7 @@ from functions.export import export
 from functions.export_worker import export_worker
 from functions.healthz import healthz
 from functions.me import me
+from functions.prudential import prudential
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
 
@@ -19,6 +20,7 @@ __all__ = [
     "export_worker",
     "healthz",
     "me",
+    "prudential",
     "simulate",
     "simulation_cleanup",
 ]

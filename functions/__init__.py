@@ -18,6 +18,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "assignment-timeouts",
     "export",
     "export-worker",
+    "prudential",
 )
 
 

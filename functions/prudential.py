@@ -1,0 +1,247 @@
+"""`prudential`: portfolios and their versions, calculations (recomputable to the same bytes), the
+four-eyes approval, scenarios and what-if, imports with column mapping, and the calculation report.
+
+Every route acts as the signed-in caller: RLS and the database's transition functions decide what
+they see and may do (analyst, approver, owner, admin write; viewer reads; other roles see nothing).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import flask
+import functions_framework
+
+from shared.platform import db
+from shared.platform.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType, field_error
+from shared.platform.http import Context, Router
+from shared.prudential.cli import parse_json
+from shared.prudential.portfolios import service
+from shared.prudential.portfolios.models import (
+    CalculateIn,
+    CalculationList,
+    CalculationOut,
+    MappingIn,
+    MappingList,
+    MappingOut,
+    OrganizationQuery,
+    PortfolioDetail,
+    PortfolioIn,
+    PortfolioList,
+    PortfolioOut,
+    PortfolioPatch,
+    TransitionIn,
+    TransitionOut,
+    VerificationOut,
+    VersionOut,
+)
+
+router = Router("prudential", description="CRR3 prudential simulator: portfolios, calculations, approval")
+
+MAX_DOCUMENT_BYTES = 32 * 1024 * 1024  # a version's JSON input (large portfolios come as imports)
+
+
+def _uuid(ctx: Context, name: str) -> uuid.UUID:
+    try:
+        return uuid.UUID(ctx.params[name])
+    except ValueError as exc:
+        raise Unprocessable(f"Invalid {name}", errors=[field_error(name, "uuid", "must be a UUID")]) from exc
+
+
+def _document(ctx: Context) -> dict[str, Any]:
+    """The engine input in the body: ``{"input": {...}}`` parsed with exact decimals (never floats)."""
+    request = ctx.request
+    if request.content_length is not None and request.content_length > MAX_DOCUMENT_BYTES:
+        raise PayloadTooLarge(f"The body exceeds {MAX_DOCUMENT_BYTES} bytes")
+    if (request.mimetype or "") != "application/json":
+        raise UnsupportedMediaType("Send the body as application/json", code="unsupported_media_type")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_DOCUMENT_BYTES:
+        raise PayloadTooLarge(f"The body exceeds {MAX_DOCUMENT_BYTES} bytes")
+    try:
+        body = parse_json(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise BadRequest("The body is not valid JSON", code="malformed_json") from exc
+    if not isinstance(body, dict) or set(body) != {"input"} or not isinstance(body["input"], dict):
+        raise Unprocessable(
+            'Send the engine input as {"input": {...}}',
+            errors=[field_error("input", "object", "must be the only key, a JSON object")],
+        )
+    document: dict[str, Any] = body["input"]
+    return document
+
+
+# --- portfolios -----------------------------------------------------------------------------------
+
+
+@router.get("/portfolios", response=PortfolioList)
+def list_portfolios(ctx: Context) -> PortfolioList:
+    """The portfolios the caller may read (``organization_id`` to keep one organization's)."""
+    query = ctx.query(OrganizationQuery)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        rows = service.portfolios(conn, organization_id=query.organization_id)
+    return PortfolioList(items=[PortfolioOut.model_validate(row) for row in rows])
+
+
+@router.post("/portfolios", body=PortfolioIn, response=PortfolioOut, status=201)
+def create_portfolio(ctx: Context) -> PortfolioOut:
+    """A new portfolio (analyst, approver, admin, owner)."""
+    body: PortfolioIn = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.create_portfolio(
+            conn, organization_id=body.organization_id, name=body.name, description=body.description
+        )
+    return PortfolioOut.model_validate(row)
+
+
+@router.get("/portfolios/{portfolio_id}", response=PortfolioDetail)
+def get_portfolio(ctx: Context) -> PortfolioDetail:
+    """A portfolio and its versions, newest first (without their inputs)."""
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.portfolio_detail(conn, portfolio_id=_uuid(ctx, "portfolio_id"))
+    return PortfolioDetail.model_validate(row)
+
+
+@router.route("PATCH", "/portfolios/{portfolio_id}", body=PortfolioPatch, response=PortfolioOut)
+def update_portfolio(ctx: Context) -> PortfolioOut:
+    """Rename a portfolio or change its description."""
+    body: PortfolioPatch = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.update_portfolio(
+            conn, portfolio_id=_uuid(ctx, "portfolio_id"), name=body.name, description=body.description
+        )
+    return PortfolioOut.model_validate(row)
+
+
+@router.route("DELETE", "/portfolios/{portfolio_id}", status=204)
+def delete_portfolio(ctx: Context) -> None:
+    """Delete a portfolio (owners and admins; never one with an approved version)."""
+    with db.user_transaction(ctx.claims().raw) as conn:
+        service.delete_portfolio(conn, portfolio_id=_uuid(ctx, "portfolio_id"))
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+
+@router.post("/portfolios/{portfolio_id}/versions", response=VersionOut, status=201)
+def add_version(ctx: Context) -> VersionOut:
+    """A new draft version holding ``{"input": <engine input>}``, validated like the CLI's."""
+    document = _document(ctx)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.add_version(conn, portfolio_id=_uuid(ctx, "portfolio_id"), document=document)
+    return VersionOut.model_validate(row)
+
+
+@router.get("/versions/{version_id}", response=VersionOut)
+def get_version(ctx: Context) -> VersionOut:
+    """A version with its input."""
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.version(conn, version_id=_uuid(ctx, "version_id"))
+    return VersionOut.model_validate(row)
+
+
+@router.route("PUT", "/versions/{version_id}", response=VersionOut)
+def edit_version(ctx: Context) -> VersionOut:
+    """Replace a draft's input (whoever does becomes one of its authors)."""
+    document = _document(ctx)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.edit_version(conn, version_id=_uuid(ctx, "version_id"), document=document)
+    return VersionOut.model_validate(row)
+
+
+def _transition(ctx: Context, action: str) -> TransitionOut:
+    body: TransitionIn = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.transition(conn, version_id=_uuid(ctx, "version_id"), action=action, comment=body.comment)
+    return TransitionOut.model_validate(row)
+
+
+@router.post("/versions/{version_id}/submit", body=TransitionIn, response=TransitionOut)
+def submit_version(ctx: Context) -> TransitionOut:
+    """draft → in_review, with its current calculation."""
+    return _transition(ctx, "submit")
+
+
+@router.post("/versions/{version_id}/approve", body=TransitionIn, response=TransitionOut)
+def approve_version(ctx: Context) -> TransitionOut:
+    """in_review → approved, by someone who neither wrote nor submitted it."""
+    return _transition(ctx, "approve")
+
+
+@router.post("/versions/{version_id}/reject", body=TransitionIn, response=TransitionOut)
+def reject_version(ctx: Context) -> TransitionOut:
+    """in_review → rejected (comment required), opening the next draft version."""
+    return _transition(ctx, "reject")
+
+
+# --- calculations ---------------------------------------------------------------------------------
+
+
+@router.post("/versions/{version_id}/calculate", body=CalculateIn, response=CalculationOut, status=201)
+def calculate(ctx: Context) -> CalculationOut:
+    """Calculate a version and keep the result with its rule set and the SHA-256 of input and result."""
+    body: CalculateIn = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.calculate(conn, version_id=_uuid(ctx, "version_id"), rule_set=body.rule_set)
+    return CalculationOut.model_validate(row)
+
+
+@router.get("/versions/{version_id}/calculations", response=CalculationList)
+def list_calculations(ctx: Context) -> CalculationList:
+    """A version's calculations, newest first (without their results)."""
+    with db.user_transaction(ctx.claims().raw) as conn:
+        rows = service.calculations(conn, version_id=_uuid(ctx, "version_id"))
+    return CalculationList(items=[CalculationOut.model_validate(row) for row in rows])
+
+
+@router.get("/calculations/{calculation_id}", response=CalculationOut)
+def get_calculation(ctx: Context) -> CalculationOut:
+    """A calculation with its result."""
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.calculation(conn, calculation_id=_uuid(ctx, "calculation_id"))
+    return CalculationOut.model_validate(row)
+
+
+@router.post("/calculations/{calculation_id}/verify", response=VerificationOut)
+def verify_calculation(ctx: Context) -> VerificationOut:
+    """Recompute a stored calculation and compare the SHA-256 of its canonical input and result."""
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.verify(conn, calculation_id=_uuid(ctx, "calculation_id"))
+    return VerificationOut.model_validate(row)
+
+
+# --- import mappings ------------------------------------------------------------------------------
+
+
+@router.get("/mappings", response=MappingList)
+def list_mappings(ctx: Context) -> MappingList:
+    """The organization's saved column mappings, by template."""
+    query = ctx.query(OrganizationQuery)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        rows = service.mappings(conn, organization_id=query.organization_id)
+    return MappingList(items=[MappingOut.model_validate(row) for row in rows])
+
+
+@router.route("PUT", "/mappings/{template}", body=MappingIn, response=MappingOut)
+def save_mapping(ctx: Context) -> MappingOut:
+    """Save the column mapping of a template (owners and admins)."""
+    body: MappingIn = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.save_mapping(
+            conn, organization_id=body.organization_id, template=ctx.params["template"], columns=body.columns
+        )
+    return MappingOut.model_validate(row)
+
+
+@router.route("DELETE", "/mappings/{template}", status=204)
+def delete_mapping(ctx: Context) -> None:
+    """Delete a template's mapping (owners and admins)."""
+    query = ctx.query(OrganizationQuery)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        service.delete_mapping(conn, organization_id=query.organization_id, template=ctx.params["template"])
+
+
+@functions_framework.http
+def prudential(request: flask.Request) -> flask.Response:
+    return router.serve(request)

@@ -1,0 +1,199 @@
+"""Use cases of the stored prudential work, run in the caller's transaction (RLS decides).
+
+Portfolios and their versions, calculations (kept with their rule set and hashes, and recomputable to
+the same bytes), the four-eyes transitions, scenarios and what-if, import mappings. No SQL here
+(:mod:`.repository`), no HTTP (``functions/prudential.py``).
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from shared.platform.db import Connection
+from shared.platform.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.prudential.portfolios import engine_port, repository, rule_sets
+from shared.prudential.rules import DEFAULT_RULE_SET
+
+Row = dict[str, Any]
+
+
+# --- organizations --------------------------------------------------------------------------------
+
+
+def organization_for(conn: Connection, *, organization_id: uuid.UUID | None, right: str, field: str) -> uuid.UUID:
+    """The organization a request is about: the one named (404 unless the caller holds ``right`` there), or
+    the caller's only organization with that right (422 naming ``field`` when there are several)."""
+    mine = repository.prudential_organizations(conn, right=right)
+    if organization_id is not None:
+        if organization_id not in mine:
+            raise NotFound("Unknown organization", code="organization_not_found")
+        return organization_id
+    if not mine:
+        raise NotFound("You have no prudential role in any organization", code="organization_not_found")
+    if len(mine) > 1:
+        message = "you belong to several organizations: name one"
+        raise Unprocessable("Choose the organization", errors=[field_error(field, "missing", message)])
+    return mine[0]
+
+
+# --- portfolios -----------------------------------------------------------------------------------
+
+
+def portfolios(conn: Connection, *, organization_id: uuid.UUID | None) -> list[Row]:
+    return repository.portfolios(conn, organization_id=organization_id)
+
+
+def portfolio(conn: Connection, *, portfolio_id: uuid.UUID) -> Row:
+    row = repository.portfolio(conn, portfolio_id=portfolio_id)
+    if row is None:
+        raise NotFound("Unknown portfolio", code="portfolio_not_found")
+    return row
+
+
+def portfolio_detail(conn: Connection, *, portfolio_id: uuid.UUID) -> Row:
+    row = portfolio(conn, portfolio_id=portfolio_id)
+    versions = repository.versions(conn, portfolio_id=portfolio_id)
+    return {**row, "versions": versions, "latest_version": versions[0]["version"] if versions else None}
+
+
+def create_portfolio(conn: Connection, *, organization_id: uuid.UUID | None, name: str, description: str) -> Row:
+    org = organization_for(conn, organization_id=organization_id, right="write", field="organization_id")
+    return repository.create_portfolio(conn, organization_id=org, name=name.strip(), description=description)
+
+
+def update_portfolio(conn: Connection, *, portfolio_id: uuid.UUID, name: str | None, description: str | None) -> Row:
+    portfolio(conn, portfolio_id=portfolio_id)
+    return repository.update_portfolio(
+        conn, portfolio_id=portfolio_id, name=name.strip() if name else None, description=description
+    )
+
+
+def delete_portfolio(conn: Connection, *, portfolio_id: uuid.UUID) -> None:
+    portfolio(conn, portfolio_id=portfolio_id)
+    if not repository.delete_portfolio(conn, portfolio_id=portfolio_id):
+        raise NotFound("Unknown portfolio", code="portfolio_not_found")
+
+
+# --- versions -------------------------------------------------------------------------------------
+
+
+def version(conn: Connection, *, version_id: uuid.UUID, with_input: bool = True) -> Row:
+    row = repository.version(conn, version_id=version_id, with_input=with_input)
+    if row is None:
+        raise NotFound("Unknown portfolio version", code="version_not_found")
+    return row
+
+
+def add_version(conn: Connection, *, portfolio_id: uuid.UUID, document: dict[str, Any], source: str = "manual") -> Row:
+    """A new draft version of the portfolio holding ``document`` (validated: 422 naming each bad field)."""
+    owner = portfolio(conn, portfolio_id=portfolio_id)
+    prepared = engine_port.prepare(document, rule_sets.load(conn, DEFAULT_RULE_SET))
+    return repository.create_version(
+        conn,
+        organization_id=owner["organization_id"],
+        portfolio_id=portfolio_id,
+        content=prepared.document,
+        input_sha256=prepared.sha256,
+        reference_date=prepared.validated.reference_date,
+        exposure_count=prepared.exposure_count,
+        summary=prepared.summary,
+        source=source,
+    )
+
+
+def edit_version(conn: Connection, *, version_id: uuid.UUID, document: dict[str, Any]) -> Row:
+    """Replace a draft's input (409 once it is submitted, approved or rejected)."""
+    current = version(conn, version_id=version_id, with_input=False)
+    if current["status"] != "draft":
+        raise Conflict(f"Only a draft can be edited (this version is {current['status']})", code="version_not_draft")
+    prepared = engine_port.prepare(document, rule_sets.load(conn, DEFAULT_RULE_SET))
+    return repository.update_version_input(
+        conn,
+        version_id=version_id,
+        content=prepared.document,
+        input_sha256=prepared.sha256,
+        reference_date=prepared.validated.reference_date,
+        exposure_count=prepared.exposure_count,
+        summary=prepared.summary,
+    )
+
+
+def transition(conn: Connection, *, version_id: uuid.UUID, action: str, comment: str | None) -> Row:
+    """submit | approve | reject, through the four-eyes functions of the database."""
+    return repository.transition(conn, action=action, version_id=version_id, comment=comment)
+
+
+# --- calculations ---------------------------------------------------------------------------------
+
+
+def calculate(conn: Connection, *, version_id: uuid.UUID, rule_set: str | None) -> Row:
+    """Calculate a version with a rule set (default CRR3-2025.1) and keep the result with its hashes."""
+    row = version(conn, version_id=version_id)
+    code = rule_set or DEFAULT_RULE_SET
+    computed = engine_port.compute(row["input"], rule_sets.load(conn, code))
+    stored = repository.record_calculation(
+        conn,
+        organization_id=row["organization_id"],
+        version_id=version_id,
+        rule_set=code,
+        reference_date=row["reference_date"],
+        input_sha256=computed.input_sha256,
+        result_sha256=computed.result_sha256,
+        result=computed.result,
+    )
+    return {**stored, "result": computed.result}
+
+
+def calculations(conn: Connection, *, version_id: uuid.UUID) -> list[Row]:
+    version(conn, version_id=version_id, with_input=False)
+    return repository.calculations(conn, version_id=version_id)
+
+
+def calculation(conn: Connection, *, calculation_id: uuid.UUID) -> Row:
+    row = repository.calculation(conn, calculation_id=calculation_id)
+    if row is None:
+        raise NotFound("Unknown calculation", code="calculation_not_found")
+    return row
+
+
+def verify(conn: Connection, *, calculation_id: uuid.UUID) -> Row:
+    """Recompute a stored calculation from its version's input with its own rule set: identical when the
+    canonical input and the canonical result hash exactly as recorded (and the stored result still does)."""
+    row = calculation(conn, calculation_id=calculation_id)
+    computed = engine_port.compute(row["input"], rule_sets.load(conn, row["rule_set"]))
+    stored_result_sha = engine_port.sha256_of(row["result"])
+    identical = (
+        computed.input_sha256 == row["input_sha256"]
+        and computed.result_sha256 == row["result_sha256"]
+        and stored_result_sha == row["result_sha256"]
+    )
+    return {
+        "calculation_id": row["id"],
+        "identical": identical,
+        "rule_set": row["rule_set"],
+        "input_sha256": row["input_sha256"],
+        "recomputed_input_sha256": computed.input_sha256,
+        "result_sha256": row["result_sha256"],
+        "recomputed_result_sha256": computed.result_sha256,
+        "stored_result_sha256": stored_result_sha,
+    }
+
+
+# --- import mappings ------------------------------------------------------------------------------
+
+
+def mappings(conn: Connection, *, organization_id: uuid.UUID | None) -> list[Row]:
+    org = organization_for(conn, organization_id=organization_id, right="read", field="organization_id")
+    return repository.mappings(conn, organization_id=org)
+
+
+def save_mapping(conn: Connection, *, organization_id: uuid.UUID | None, template: str, columns: dict[str, str]) -> Row:
+    org = organization_for(conn, organization_id=organization_id, right="read", field="organization_id")
+    return repository.save_mapping(conn, organization_id=org, template=template, columns=columns)
+
+
+def delete_mapping(conn: Connection, *, organization_id: uuid.UUID | None, template: str) -> None:
+    org = organization_for(conn, organization_id=organization_id, right="read", field="organization_id")
+    if not repository.delete_mapping(conn, organization_id=org, template=template):
+        raise NotFound("Unknown mapping", code="mapping_not_found")
