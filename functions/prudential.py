@@ -7,7 +7,6 @@ they see and may do (analyst, approver, owner, admin write; viewer reads; other 
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import flask
@@ -15,7 +14,7 @@ import functions_framework
 
 from shared.platform import db
 from shared.platform.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType, field_error
-from shared.platform.http import Context, Router
+from shared.platform.http import Context, Router, load_json
 from shared.prudential.cli import parse_json
 from shared.prudential.portfolios import service
 from shared.prudential.portfolios.models import (
@@ -42,13 +41,6 @@ router = Router("prudential", description="CRR3 prudential simulator: portfolios
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024  # a version's JSON input (large portfolios come as imports)
 
 
-def _uuid(ctx: Context, name: str) -> uuid.UUID:
-    try:
-        return uuid.UUID(ctx.params[name])
-    except ValueError as exc:
-        raise Unprocessable(f"Invalid {name}", errors=[field_error(name, "uuid", "must be a UUID")]) from exc
-
-
 def _document(ctx: Context) -> dict[str, Any]:
     """The engine input in the body: ``{"input": {...}}`` parsed with exact decimals (never floats)."""
     request = ctx.request
@@ -59,8 +51,9 @@ def _document(ctx: Context) -> dict[str, Any]:
     raw = request.get_data(cache=True)
     if len(raw) > MAX_DOCUMENT_BYTES:
         raise PayloadTooLarge(f"The body exceeds {MAX_DOCUMENT_BYTES} bytes")
+    load_json(raw)  # the platform's limits: nesting, number length, text the database cannot store
     try:
-        body = parse_json(raw.decode("utf-8"))
+        body = parse_json(raw.decode("utf-8"))  # numbers as exact decimals, never floats
     except (UnicodeDecodeError, ValueError) as exc:
         raise BadRequest("The body is not valid JSON", code="malformed_json") from exc
     if not isinstance(body, dict) or set(body) != {"input"} or not isinstance(body["input"], dict):
@@ -75,7 +68,7 @@ def _document(ctx: Context) -> dict[str, Any]:
 # --- portfolios -----------------------------------------------------------------------------------
 
 
-@router.get("/portfolios", response=PortfolioList)
+@router.get("/portfolios", query=OrganizationQuery, response=PortfolioList)
 def list_portfolios(ctx: Context) -> PortfolioList:
     """The portfolios the caller may read (``organization_id`` to keep one organization's)."""
     query = ctx.query(OrganizationQuery)
@@ -99,7 +92,7 @@ def create_portfolio(ctx: Context) -> PortfolioOut:
 def get_portfolio(ctx: Context) -> PortfolioDetail:
     """A portfolio and its versions, newest first (without their inputs)."""
     with db.user_transaction(ctx.claims().raw) as conn:
-        row = service.portfolio_detail(conn, portfolio_id=_uuid(ctx, "portfolio_id"))
+        row = service.portfolio_detail(conn, portfolio_id=ctx.path_id("portfolio_id"))
     return PortfolioDetail.model_validate(row)
 
 
@@ -109,7 +102,7 @@ def update_portfolio(ctx: Context) -> PortfolioOut:
     body: PortfolioPatch = ctx.body
     with db.user_transaction(ctx.claims().raw) as conn:
         row = service.update_portfolio(
-            conn, portfolio_id=_uuid(ctx, "portfolio_id"), name=body.name, description=body.description
+            conn, portfolio_id=ctx.path_id("portfolio_id"), name=body.name, description=body.description
         )
     return PortfolioOut.model_validate(row)
 
@@ -118,7 +111,7 @@ def update_portfolio(ctx: Context) -> PortfolioOut:
 def delete_portfolio(ctx: Context) -> None:
     """Delete a portfolio (owners and admins; never one with an approved version)."""
     with db.user_transaction(ctx.claims().raw) as conn:
-        service.delete_portfolio(conn, portfolio_id=_uuid(ctx, "portfolio_id"))
+        service.delete_portfolio(conn, portfolio_id=ctx.path_id("portfolio_id"))
 
 
 # --- versions -------------------------------------------------------------------------------------
@@ -129,7 +122,7 @@ def add_version(ctx: Context) -> VersionOut:
     """A new draft version holding ``{"input": <engine input>}``, validated like the CLI's."""
     document = _document(ctx)
     with db.user_transaction(ctx.claims().raw) as conn:
-        row = service.add_version(conn, portfolio_id=_uuid(ctx, "portfolio_id"), document=document)
+        row = service.add_version(conn, portfolio_id=ctx.path_id("portfolio_id"), document=document)
     return VersionOut.model_validate(row)
 
 
@@ -137,7 +130,7 @@ def add_version(ctx: Context) -> VersionOut:
 def get_version(ctx: Context) -> VersionOut:
     """A version with its input."""
     with db.user_transaction(ctx.claims().raw) as conn:
-        row = service.version(conn, version_id=_uuid(ctx, "version_id"))
+        row = service.version(conn, version_id=ctx.path_id("version_id"))
     return VersionOut.model_validate(row)
 
 
@@ -146,14 +139,14 @@ def edit_version(ctx: Context) -> VersionOut:
     """Replace a draft's input (whoever does becomes one of its authors)."""
     document = _document(ctx)
     with db.user_transaction(ctx.claims().raw) as conn:
-        row = service.edit_version(conn, version_id=_uuid(ctx, "version_id"), document=document)
+        row = service.edit_version(conn, version_id=ctx.path_id("version_id"), document=document)
     return VersionOut.model_validate(row)
 
 
 def _transition(ctx: Context, action: str) -> TransitionOut:
     body: TransitionIn = ctx.body
     with db.user_transaction(ctx.claims().raw) as conn:
-        row = service.transition(conn, version_id=_uuid(ctx, "version_id"), action=action, comment=body.comment)
+        row = service.transition(conn, version_id=ctx.path_id("version_id"), action=action, comment=body.comment)
     return TransitionOut.model_validate(row)
 
 
@@ -183,7 +176,7 @@ def calculate(ctx: Context) -> CalculationOut:
     """Calculate a version and keep the result with its rule set and the SHA-256 of input and result."""
     body: CalculateIn = ctx.body
     with db.user_transaction(ctx.claims().raw) as conn:
-        row = service.calculate(conn, version_id=_uuid(ctx, "version_id"), rule_set=body.rule_set)
+        row = service.calculate(conn, version_id=ctx.path_id("version_id"), rule_set=body.rule_set)
     return CalculationOut.model_validate(row)
 
 
@@ -191,7 +184,7 @@ def calculate(ctx: Context) -> CalculationOut:
 def list_calculations(ctx: Context) -> CalculationList:
     """A version's calculations, newest first (without their results)."""
     with db.user_transaction(ctx.claims().raw) as conn:
-        rows = service.calculations(conn, version_id=_uuid(ctx, "version_id"))
+        rows = service.calculations(conn, version_id=ctx.path_id("version_id"))
     return CalculationList(items=[CalculationOut.model_validate(row) for row in rows])
 
 
@@ -199,7 +192,7 @@ def list_calculations(ctx: Context) -> CalculationList:
 def get_calculation(ctx: Context) -> CalculationOut:
     """A calculation with its result."""
     with db.user_transaction(ctx.claims().raw) as conn:
-        row = service.calculation(conn, calculation_id=_uuid(ctx, "calculation_id"))
+        row = service.calculation(conn, calculation_id=ctx.path_id("calculation_id"))
     return CalculationOut.model_validate(row)
 
 
@@ -207,14 +200,14 @@ def get_calculation(ctx: Context) -> CalculationOut:
 def verify_calculation(ctx: Context) -> VerificationOut:
     """Recompute a stored calculation and compare the SHA-256 of its canonical input and result."""
     with db.user_transaction(ctx.claims().raw) as conn:
-        row = service.verify(conn, calculation_id=_uuid(ctx, "calculation_id"))
+        row = service.verify(conn, calculation_id=ctx.path_id("calculation_id"))
     return VerificationOut.model_validate(row)
 
 
 # --- import mappings ------------------------------------------------------------------------------
 
 
-@router.get("/mappings", response=MappingList)
+@router.get("/mappings", query=OrganizationQuery, response=MappingList)
 def list_mappings(ctx: Context) -> MappingList:
     """The organization's saved column mappings, by template."""
     query = ctx.query(OrganizationQuery)
@@ -234,7 +227,7 @@ def save_mapping(ctx: Context) -> MappingOut:
     return MappingOut.model_validate(row)
 
 
-@router.route("DELETE", "/mappings/{template}", status=204)
+@router.route("DELETE", "/mappings/{template}", query=OrganizationQuery, status=204)
 def delete_mapping(ctx: Context) -> None:
     """Delete a template's mapping (owners and admins)."""
     query = ctx.query(OrganizationQuery)

@@ -45,11 +45,12 @@ begin
   select x.rule_set, x.reference_date, x.input_sha256, x.result_sha256 into c
   from public.prudential_calculations x where x.id = v.calculation_id;
   return private.append_audit(
-    v.organization_id, 'prudential_portfolio_versions', v.id, 'update',
+    v.organization_id, 'prudential_portfolio_versions', v.id,
+    case p_to when 'in_review' then 'version_submitted' when 'approved' then 'version_approved'
+              else 'version_rejected' end,
     jsonb_build_object('status', p_from),
     jsonb_build_object('status', p_to),
     jsonb_build_object(
-      'event', 'prudential_version_' || p_to,
       'actor_id', (select auth.uid()),
       'at', now(),
       'from', p_from,

@@ -11,51 +11,25 @@ from contextlib import contextmanager
 from datetime import date
 from typing import Any
 
-import psycopg
-from psycopg import errors as pg_errors
 from psycopg import sql
 from psycopg.types.json import Jsonb
 
-from shared.platform import errors
+from shared.platform import dberrors, errors
 from shared.platform.db import Connection
 
 Row = dict[str, Any]
 
-_BY_STATUS: dict[str, type[errors.AppError]] = {
-    "PT401": errors.Unauthorized,
-    "PT403": errors.Forbidden,
-    "PT404": errors.NotFound,
-    "PT409": errors.Conflict,
-    "PT422": errors.Unprocessable,
-}
 _UNIQUE_CODES = {
     "prudential_portfolios_organization_id_name_key": "portfolio_name_taken",
     "prudential_scenarios_portfolio_id_name_key": "scenario_name_taken",
 }
 
 
-def to_app_error(exc: psycopg.Error) -> errors.AppError | None:
-    """The domain error a database refusal stands for, or None when it is a genuine failure."""
-    diag = exc.diag
-    kind = _BY_STATUS.get(exc.sqlstate or "")
-    if kind is not None:
-        return kind(diag.message_primary or kind.title, code=diag.message_hint or kind.code)
-    if isinstance(exc, pg_errors.UniqueViolation) and diag.constraint_name in _UNIQUE_CODES:
-        return errors.Conflict("This name is already used", code=_UNIQUE_CODES[diag.constraint_name or ""])
-    if isinstance(exc, pg_errors.InsufficientPrivilege):
-        return errors.Forbidden("Your role does not allow this", code="forbidden")
-    return None
-
-
 @contextmanager
 def translated() -> Iterator[None]:
-    try:
+    """Database refusals (PTxxx, unique names, RLS) as domain errors."""
+    with dberrors.translated(unique_codes=_UNIQUE_CODES):
         yield
-    except psycopg.Error as exc:
-        error = to_app_error(exc)
-        if error is None:
-            raise
-        raise error from exc
 
 
 # The columns each kind of row is read with (the big JSON documents only where they are needed).
