@@ -1,0 +1,124 @@
+"""The `prudential` function through its WSGI app with real JWTs: portfolios, versions validated by
+the engine's validator, calculations recomputed to the same bytes, and the four-eyes approval."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import pytest
+from flask.testing import FlaskClient
+
+from shared.prudential.engine import compute
+from shared.prudential.numbers import canonical_json
+from tests.support import db as tdb
+from tests.support.prudential import Bank, bank_input, make_bank
+from tests.support.tokens import KeyPair
+
+
+@pytest.fixture
+def bank(committed: tdb.Conn, keys: KeyPair, client_for: Callable[[str], FlaskClient]) -> Bank:
+    return make_bank(committed, keys, client_for("prudential"))
+
+
+def test_a_calculation_keeps_its_hashes_and_recomputes_to_the_same_bytes(bank: Bank) -> None:
+    portfolio = bank.portfolio()
+    version = bank.version(portfolio)
+    calc = bank.calculate(version)
+    expected = compute(bank_input(), "CRR3-2025.1")
+    assert calc["result"] == expected  # the CLI's engine, the CLI's output
+    assert calc["rule_set"] == "CRR3-2025.1" and calc["reference_date"] == "2025-12-31"
+    assert calc["input_sha256"] == hashlib.sha256(canonical_json(bank_input())).hexdigest()
+    assert calc["result_sha256"] == hashlib.sha256(canonical_json(expected)).hexdigest()
+    stored = bank.get("viewer", f"/calculations/{calc['id']}")
+    assert stored.status_code == 200
+    assert hashlib.sha256(canonical_json(stored.json["result"])).hexdigest() == calc["result_sha256"]  # type: ignore[index]
+    verified = bank.post("viewer", f"/calculations/{calc['id']}/verify")
+    assert verified.status_code == 200, verified.json
+    assert verified.json["identical"] is True  # type: ignore[index]
+    assert verified.json["recomputed_result_sha256"] == calc["result_sha256"]  # type: ignore[index]
+
+
+def test_a_tampered_stored_result_no_longer_verifies(bank: Bank, committed: tdb.Conn) -> None:
+    version = bank.version(bank.portfolio())
+    calc = bank.calculate(version)
+    committed.execute("alter table public.prudential_calculations disable trigger prudential_calculations_guard")
+    try:
+        committed.execute(
+            "update public.prudential_calculations set result = jsonb_set(result, '{trea,total}', '\"1.00\"')"
+            " where id = %s",
+            (calc["id"],),
+        )
+    finally:
+        committed.execute("alter table public.prudential_calculations enable trigger prudential_calculations_guard")
+    verified = bank.post("analyst", f"/calculations/{calc['id']}/verify")
+    assert verified.json["identical"] is False  # type: ignore[index]
+    assert verified.json["recomputed_result_sha256"] == calc["result_sha256"]  # type: ignore[index]
+    assert verified.json["stored_result_sha256"] != calc["result_sha256"]  # type: ignore[index]
+
+
+def test_bad_input_is_422_naming_each_field_and_stores_nothing(bank: Bank) -> None:
+    portfolio = bank.portfolio()
+    bad = bank_input()
+    bad["exposures"][0]["cqs"] = 9
+    bad["exposures"][1]["amount"] = "-5"
+    response = bank.post("analyst", f"/portfolios/{portfolio}/versions", {"input": bad})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    fields = {e["field"]: e["rule"] for e in response.json["errors"]}  # type: ignore[index]
+    assert "input.exposures[0].cqs" in fields and "input.exposures[1].amount" in fields
+    detail = bank.get("analyst", f"/portfolios/{portfolio}")
+    assert detail.json["versions"] == []  # type: ignore[index]
+    assert bank.post("analyst", f"/portfolios/{portfolio}/versions", {"nope": {}}).status_code == 422
+    assert (
+        bank.post("analyst", f"/portfolios/{portfolio}/versions", data="{", content_type="application/json").status_code
+        == 400
+    )
+
+
+def test_who_sees_and_writes_portfolios(bank: Bank) -> None:
+    portfolio = bank.portfolio("analyst")
+    for who in ("owner", "admin", "analyst", "approver", "viewer"):
+        assert bank.get(who, f"/portfolios/{portfolio}").status_code == 200, who
+    for who in ("expert", "client", "partner", "stranger"):
+        assert bank.get(who, f"/portfolios/{portfolio}").status_code == 404, who
+        assert bank.get(who, "/portfolios").json["items"] == [], who  # type: ignore[index]
+    assert bank.post("viewer", "/portfolios", {"name": "Nope"}).status_code == 404  # no prudential write right
+    assert bank.post("viewer", f"/portfolios/{portfolio}/versions", {"input": bank_input()}).status_code == 403
+    assert bank.client.delete(f"/prudential/portfolios/{portfolio}", headers=bank.headers("analyst")).status_code == 404
+    assert bank.client.delete(f"/prudential/portfolios/{portfolio}", headers=bank.headers("admin")).status_code == 204
+    assert bank.client.get("/prudential/portfolios").status_code == 401
+
+
+def test_four_eyes_through_http(bank: Bank) -> None:
+    version = bank.version(bank.portfolio())
+    assert bank.post("analyst", f"/versions/{version}/submit", {}).json["code"] == "calculation_required"  # type: ignore[index]
+    bank.calculate(version)
+    submitted = bank.post("analyst", f"/versions/{version}/submit", {"comment": "Q4"})
+    assert submitted.status_code == 200 and submitted.json["status"] == "in_review"  # type: ignore[index]
+    assert bank.put("analyst", f"/versions/{version}", {"input": bank_input("5")}).status_code == 409
+    refused = bank.post("analyst2", f"/versions/{version}/approve", {})
+    assert (refused.status_code, refused.json["code"]) == (403, "forbidden")  # type: ignore[index]
+    no_comment = bank.post("approver", f"/versions/{version}/reject", {})
+    assert (no_comment.status_code, no_comment.json["code"]) == (422, "comment_required")  # type: ignore[index]
+    approved = bank.post("approver", f"/versions/{version}/approve", {"comment": "Vu"})
+    assert approved.status_code == 200 and approved.json["status"] == "approved"  # type: ignore[index]
+    again = bank.put("owner", f"/versions/{version}", {"input": bank_input("5")})
+    assert (again.status_code, again.json["code"]) == (409, "version_not_draft")  # type: ignore[index]
+
+
+def test_a_rejected_version_reopens_as_the_next_draft(bank: Bank) -> None:
+    portfolio = bank.portfolio()
+    version = bank.version(portfolio)
+    bank.calculate(version)
+    bank.post("analyst", f"/versions/{version}/submit", {})
+    self_review = bank.post("analyst", f"/versions/{version}/reject", {"comment": "x"})
+    assert self_review.status_code == 403  # an analyst cannot decide at all
+    rejected = bank.post("approver", f"/versions/{version}/reject", {"comment": "Fonds propres à revoir"})
+    assert rejected.status_code == 200, rejected.json
+    new_id = rejected.json["new_version_id"]  # type: ignore[index]
+    new = bank.get("analyst", f"/versions/{new_id}")
+    assert new.json["version"] == 2 and new.json["status"] == "draft"  # type: ignore[index]
+    assert new.json["input"] == bank.get("analyst", f"/versions/{version}").json["input"]  # type: ignore[index]
+    edited = bank.put("analyst", f"/versions/{new_id}", {"input": bank_input("900000")})
+    assert edited.status_code == 200 and edited.json["exposure_count"] == 2  # type: ignore[index]
