@@ -30,6 +30,11 @@ from shared.prudential.portfolios.models import (
     PortfolioList,
     PortfolioOut,
     PortfolioPatch,
+    RuleSetDocument,
+    RuleSetIn,
+    RuleSetList,
+    RuleSetOut,
+    RuleSetQuery,
     TransitionIn,
     TransitionOut,
     VerificationOut,
@@ -233,6 +238,36 @@ def delete_mapping(ctx: Context) -> None:
     query = ctx.query(OrganizationQuery)
     with db.user_transaction(ctx.claims().raw) as conn:
         service.delete_mapping(conn, organization_id=query.organization_id, template=ctx.params["template"])
+
+
+# --- rule sets ------------------------------------------------------------------------------------
+
+
+@router.get("/rule-sets", query=RuleSetQuery, response=RuleSetList)
+def list_rule_sets(ctx: Context) -> RuleSetList:
+    """The platform's rule sets and those the caller's organizations published."""
+    query = ctx.query(RuleSetQuery)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        rows = service.rule_sets_list(conn, organization_id=query.organization_id)
+    return RuleSetList(items=[RuleSetOut.model_validate(row) for row in rows])
+
+
+@router.get("/rule-sets/{code}", query=RuleSetQuery, response=RuleSetDocument)
+def get_rule_set(ctx: Context) -> RuleSetDocument:
+    """A rule set with every dated parameter row, as the organization sees it."""
+    query = ctx.query(RuleSetQuery)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        document = service.rule_set_document(conn, code=ctx.params["code"], organization_id=query.organization_id)
+    return RuleSetDocument.model_validate(document)
+
+
+@router.post("/rule-sets", body=RuleSetIn, response=RuleSetOut, status=201)
+def publish_rule_set(ctx: Context) -> RuleSetOut:
+    """Publish a new rule set version for the organization (owners and admins), no deploy needed."""
+    body: RuleSetIn = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.publish_rule_set(conn, organization_id=body.organization_id, document=body.document)
+    return RuleSetOut.model_validate(row)
 
 
 @functions_framework.http

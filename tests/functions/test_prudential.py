@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
 
 from shared.prudential.engine import compute
 from shared.prudential.numbers import canonical_json
+from shared.prudential.rules import load_rule_set
 from tests.support import db as tdb
 from tests.support.prudential import Bank, bank_input, make_bank
 from tests.support.tokens import KeyPair
@@ -83,7 +85,8 @@ def test_who_sees_and_writes_portfolios(bank: Bank) -> None:
     for who in ("expert", "client", "partner", "stranger"):
         assert bank.get(who, f"/portfolios/{portfolio}").status_code == 404, who
         assert bank.get(who, "/portfolios").json["items"] == [], who  # type: ignore[index]
-    assert bank.post("viewer", "/portfolios", {"name": "Nope"}).status_code == 404  # no prudential write right
+    assert bank.post("viewer", "/portfolios", {"name": "Nope"}).status_code == 403  # no prudential write right
+    assert bank.post("expert", "/portfolios", {"name": "Nope"}).status_code == 404  # nothing prudential at all
     assert bank.post("viewer", f"/portfolios/{portfolio}/versions", {"input": bank_input()}).status_code == 403
     assert bank.client.delete(f"/prudential/portfolios/{portfolio}", headers=bank.headers("analyst")).status_code == 404
     assert bank.client.delete(f"/prudential/portfolios/{portfolio}", headers=bank.headers("admin")).status_code == 204
@@ -122,3 +125,51 @@ def test_a_rejected_version_reopens_as_the_next_draft(bank: Bank) -> None:
     assert new.json["input"] == bank.get("analyst", f"/versions/{version}").json["input"]  # type: ignore[index]
     edited = bank.put("analyst", f"/versions/{new_id}", {"input": bank_input("900000")})
     assert edited.status_code == 200 and edited.json["exposure_count"] == 2  # type: ignore[index]
+
+
+def _crr3(code: str) -> dict[str, Any]:
+    document = load_rule_set("CRR3-2025.1").to_document()
+    document["rule_set"] = code
+    return document
+
+
+def test_owners_and_admins_publish_a_rule_set_version_without_a_deploy(bank: Bank) -> None:
+    document = _crr3("CRR3-2025.2")
+    for row in document["parameters"]:
+        if row["code"] == "rw_corporate" and row["key"] == "2":
+            row["value"] = "0.6"  # cqs 2 corporates at 60 % instead of 50 %
+    for who in ("analyst", "approver", "viewer"):
+        refused = bank.post(who, "/rule-sets", {"document": document})
+        assert refused.status_code == 403, who
+    assert bank.post("expert", "/rule-sets", {"document": document}).status_code == 404
+    published = bank.post("admin", "/rule-sets", {"document": document})
+    assert published.status_code == 201, published.json
+    assert published.json["parameter_count"] == len(document["parameters"])  # type: ignore[index]
+    assert bank.post("owner", "/rule-sets", {"document": document}).json["code"] == "rule_set_exists"  # type: ignore[index]
+    codes = [r["code"] for r in bank.get("viewer", "/rule-sets").json["items"]]  # type: ignore[index]
+    assert codes == ["CRR3-2025.1", "CRR3-2025.2"]
+    assert [r["code"] for r in bank.get("stranger", "/rule-sets").json["items"]] == ["CRR3-2025.1"]  # type: ignore[index]
+
+    version = bank.version(bank.portfolio())
+    base = bank.calculate(version)
+    response = bank.post("analyst", f"/versions/{version}/calculate", {"rule_set": "CRR3-2025.2"})
+    assert response.status_code == 201, response.json
+    newer = response.json
+    assert newer["result"]["exposures"][0]["risk_weight"] == "0.600000"  # type: ignore[index]
+    assert base["result"]["exposures"][0]["risk_weight"] == "0.500000"
+    assert newer["input_sha256"] == base["input_sha256"]  # type: ignore[index]
+    verified = bank.post("viewer", f"/calculations/{newer['id']}/verify")  # type: ignore[index]
+    assert verified.json["identical"] is True  # type: ignore[index]
+    unknown = bank.post("analyst", f"/versions/{version}/calculate", {"rule_set": "CRR3-2099.1"})
+    assert unknown.status_code == 404
+
+
+def test_a_rule_set_missing_parameters_or_malformed_is_422(bank: Bank) -> None:
+    document = _crr3("CRR3-2025.3")
+    document["parameters"] = document["parameters"][5:]
+    response = bank.post("owner", "/rule-sets", {"document": document})
+    assert (response.status_code, response.json["code"]) == (422, "invalid_rule_set")  # type: ignore[index]
+    document = _crr3("CRR3-2025.3")
+    document["parameters"][0]["value"] = "abc"
+    assert bank.post("owner", "/rule-sets", {"document": document}).status_code == 422
+    assert bank.get("owner", "/rule-sets").json["items"][-1]["code"] == "CRR3-2025.1"  # type: ignore[index]

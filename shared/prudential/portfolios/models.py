@@ -174,3 +174,37 @@ class MappingList(BaseModel):
 class ExportQuery(_In):
     format: Literal["xlsx", "pdf"] = "xlsx"
     lang: Literal["fr", "en"] = "fr"
+
+
+class RuleSetQuery(_In):
+    organization_id: UUID | None = None
+
+
+class RuleSetIn(_In):
+    """A new rule set version in the bundled files' shape: ``{rule_set, effective_from, description,
+    parameters: [{code, key, value, valid_from, valid_to}]}`` (values as decimal strings)."""
+
+    organization_id: UUID | None = None
+    document: dict[str, Any]
+
+
+class RuleSetOut(BaseModel):
+    id: UUID
+    organization_id: UUID | None
+    code: str
+    effective_from: dt.date
+    description: str
+    published_at: dt.datetime
+    published_by: UUID | None
+    parameter_count: int
+
+
+class RuleSetList(BaseModel):
+    items: list[RuleSetOut]
+
+
+class RuleSetDocument(BaseModel):
+    rule_set: str
+    effective_from: dt.date
+    description: str
+    parameters: list[dict[str, Any]]

@@ -382,3 +382,50 @@ def delete_mapping(conn: Connection, *, organization_id: uuid.UUID, template: st
             {"org": organization_id, "template": template},
         )
     return cur.rowcount == 1
+
+
+# --- rule sets ------------------------------------------------------------------------------------
+
+
+def rule_sets(conn: Connection, *, organization_id: uuid.UUID | None) -> list[Row]:
+    """Rule sets the caller sees: the platform's and their organizations' (or one organization's)."""
+    return _all(
+        conn,
+        "select s.id, s.organization_id, s.code, s.effective_from, s.description, s.published_at, s.published_by,"
+        " (select count(*) from public.prudential_rule_parameters p where p.rule_set_id = s.id) as parameter_count"
+        " from public.prudential_rule_sets s"
+        " where %(org)s::uuid is null or s.organization_id is null or s.organization_id = %(org)s::uuid"
+        " order by s.code, s.organization_id nulls first",
+        {"org": organization_id},
+    )
+
+
+def rule_set_exists(conn: Connection, *, organization_id: uuid.UUID, code: str) -> bool:
+    row = _one(
+        conn,
+        "select exists (select 1 from public.prudential_rule_sets where code = %(code)s"
+        " and (organization_id is null or organization_id = %(org)s)) as found",
+        {"code": code, "org": organization_id},
+    )
+    return bool(row and row["found"])
+
+
+def insert_rule_set(
+    conn: Connection, *, organization_id: uuid.UUID, code: str, effective_from: date, description: str
+) -> Row:
+    return _returning(
+        conn,
+        "insert into public.prudential_rule_sets (organization_id, code, effective_from, description, published_by)"
+        " values (%(org)s, %(code)s, %(from)s, %(description)s, (select auth.uid()))"
+        " returning id, organization_id, code, effective_from, description, published_at, published_by",
+        {"org": organization_id, "code": code, "from": effective_from, "description": description},
+    )
+
+
+def insert_rule_parameters(conn: Connection, *, rule_set_id: uuid.UUID, rows: list[dict[str, Any]]) -> None:
+    with translated(), conn.cursor() as cur:
+        cur.executemany(
+            "insert into public.prudential_rule_parameters (rule_set_id, code, key, value, valid_from, valid_to)"
+            " values (%(rule_set_id)s, %(code)s, %(key)s, %(value)s, %(valid_from)s, %(valid_to)s)",
+            [{**row, "rule_set_id": rule_set_id} for row in rows],
+        )

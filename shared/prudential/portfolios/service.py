@@ -11,7 +11,7 @@ import uuid
 from typing import Any
 
 from shared.platform.db import Connection
-from shared.platform.errors import Conflict, NotFound, Unprocessable, field_error
+from shared.platform.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from shared.prudential.portfolios import engine_port, repository, rule_sets
 from shared.prudential.rules import DEFAULT_RULE_SET
 
@@ -25,11 +25,16 @@ def organization_for(conn: Connection, *, organization_id: uuid.UUID | None, rig
     """The organization a request is about: the one named (404 unless the caller holds ``right`` there), or
     the caller's only organization with that right (422 naming ``field`` when there are several)."""
     mine = repository.prudential_organizations(conn, right=right)
+    readable = mine if right == "read" else repository.prudential_organizations(conn, right="read")
     if organization_id is not None:
         if organization_id not in mine:
+            if organization_id in readable:
+                raise Forbidden("Your role does not allow this", code="forbidden")
             raise NotFound("Unknown organization", code="organization_not_found")
         return organization_id
     if not mine:
+        if readable:
+            raise Forbidden("Your role does not allow this", code="forbidden")
         raise NotFound("You have no prudential role in any organization", code="organization_not_found")
     if len(mine) > 1:
         message = "you belong to several organizations: name one"
@@ -88,7 +93,8 @@ def version(conn: Connection, *, version_id: uuid.UUID, with_input: bool = True)
 def add_version(conn: Connection, *, portfolio_id: uuid.UUID, document: dict[str, Any], source: str = "manual") -> Row:
     """A new draft version of the portfolio holding ``document`` (validated: 422 naming each bad field)."""
     owner = portfolio(conn, portfolio_id=portfolio_id)
-    prepared = engine_port.prepare(document, rule_sets.load(conn, DEFAULT_RULE_SET))
+    rule_set = rule_sets.load(conn, DEFAULT_RULE_SET, organization_id=owner["organization_id"])
+    prepared = engine_port.prepare(document, rule_set)
     return repository.create_version(
         conn,
         organization_id=owner["organization_id"],
@@ -107,7 +113,8 @@ def edit_version(conn: Connection, *, version_id: uuid.UUID, document: dict[str,
     current = version(conn, version_id=version_id, with_input=False)
     if current["status"] != "draft":
         raise Conflict(f"Only a draft can be edited (this version is {current['status']})", code="version_not_draft")
-    prepared = engine_port.prepare(document, rule_sets.load(conn, DEFAULT_RULE_SET))
+    rule_set = rule_sets.load(conn, DEFAULT_RULE_SET, organization_id=current["organization_id"])
+    prepared = engine_port.prepare(document, rule_set)
     return repository.update_version_input(
         conn,
         version_id=version_id,
@@ -131,7 +138,7 @@ def calculate(conn: Connection, *, version_id: uuid.UUID, rule_set: str | None) 
     """Calculate a version with a rule set (default CRR3-2025.1) and keep the result with its hashes."""
     row = version(conn, version_id=version_id)
     code = rule_set or DEFAULT_RULE_SET
-    computed = engine_port.compute(row["input"], rule_sets.load(conn, code))
+    computed = engine_port.compute(row["input"], rule_sets.load(conn, code, organization_id=row["organization_id"]))
     stored = repository.record_calculation(
         conn,
         organization_id=row["organization_id"],
@@ -161,7 +168,8 @@ def verify(conn: Connection, *, calculation_id: uuid.UUID) -> Row:
     """Recompute a stored calculation from its version's input with its own rule set: identical when the
     canonical input and the canonical result hash exactly as recorded (and the stored result still does)."""
     row = calculation(conn, calculation_id=calculation_id)
-    computed = engine_port.compute(row["input"], rule_sets.load(conn, row["rule_set"]))
+    rule_set = rule_sets.load(conn, row["rule_set"], organization_id=row["organization_id"])
+    computed = engine_port.compute(row["input"], rule_set)
     stored_result_sha = engine_port.sha256_of(row["result"])
     identical = (
         computed.input_sha256 == row["input_sha256"]
@@ -197,3 +205,20 @@ def delete_mapping(conn: Connection, *, organization_id: uuid.UUID | None, templ
     org = organization_for(conn, organization_id=organization_id, right="read", field="organization_id")
     if not repository.delete_mapping(conn, organization_id=org, template=template):
         raise NotFound("Unknown mapping", code="mapping_not_found")
+
+
+# --- rule sets ------------------------------------------------------------------------------------
+
+
+def rule_sets_list(conn: Connection, *, organization_id: uuid.UUID | None) -> list[Row]:
+    return repository.rule_sets(conn, organization_id=organization_id)
+
+
+def rule_set_document(conn: Connection, *, code: str, organization_id: uuid.UUID | None) -> dict[str, Any]:
+    org = organization_for(conn, organization_id=organization_id, right="read", field="organization_id")
+    return rule_sets.load(conn, code, organization_id=org).to_document()
+
+
+def publish_rule_set(conn: Connection, *, organization_id: uuid.UUID | None, document: dict[str, Any]) -> Row:
+    org = organization_for(conn, organization_id=organization_id, right="manage", field="organization_id")
+    return rule_sets.publish(conn, organization_id=org, document=document)
