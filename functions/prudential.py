@@ -35,10 +35,15 @@ from shared.prudential.portfolios.models import (
     RuleSetList,
     RuleSetOut,
     RuleSetQuery,
+    ScenarioIn,
+    ScenarioList,
+    ScenarioOut,
     TransitionIn,
     TransitionOut,
     VerificationOut,
     VersionOut,
+    WhatIfIn,
+    WhatIfOut,
 )
 
 router = Router("prudential", description="CRR3 prudential simulator: portfolios, calculations, approval")
@@ -207,6 +212,54 @@ def verify_calculation(ctx: Context) -> VerificationOut:
     with db.user_transaction(ctx.claims().raw) as conn:
         row = service.verify(conn, calculation_id=ctx.path_id("calculation_id"))
     return VerificationOut.model_validate(row)
+
+
+# --- scenarios and what-if ------------------------------------------------------------------------
+
+
+@router.get("/portfolios/{portfolio_id}/scenarios", response=ScenarioList)
+def list_scenarios(ctx: Context) -> ScenarioList:
+    """The portfolio's scenarios."""
+    with db.user_transaction(ctx.claims().raw) as conn:
+        rows = service.scenarios(conn, portfolio_id=ctx.path_id("portfolio_id"))
+    return ScenarioList(items=[ScenarioOut.model_validate(row) for row in rows])
+
+
+@router.post("/portfolios/{portfolio_id}/scenarios", body=ScenarioIn, response=ScenarioOut, status=201)
+def create_scenario(ctx: Context) -> ScenarioOut:
+    """A named set of deterministic shocks, checked by the engine's rules."""
+    body: ScenarioIn = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.create_scenario(
+            conn,
+            portfolio_id=ctx.path_id("portfolio_id"),
+            name=body.name,
+            description=body.description,
+            shocks=body.shocks,
+        )
+    return ScenarioOut.model_validate(row)
+
+
+@router.route("DELETE", "/scenarios/{scenario_id}", status=204)
+def delete_scenario(ctx: Context) -> None:
+    """Delete a scenario."""
+    with db.user_transaction(ctx.claims().raw) as conn:
+        service.delete_scenario(conn, scenario_id=ctx.path_id("scenario_id"))
+
+
+@router.post("/versions/{version_id}/what-if", body=WhatIfIn, response=WhatIfOut)
+def what_if(ctx: Context) -> WhatIfOut:
+    """Every figure of a version under a scenario or ad-hoc shocks: old / new / delta (nothing stored)."""
+    body: WhatIfIn = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.what_if(
+            conn,
+            version_id=ctx.path_id("version_id"),
+            scenario_id=body.scenario_id,
+            shocks=body.shocks,
+            rule_set=body.rule_set,
+        )
+    return WhatIfOut.model_validate(row)
 
 
 # --- import mappings ------------------------------------------------------------------------------

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -173,3 +174,45 @@ def test_a_rule_set_missing_parameters_or_malformed_is_422(bank: Bank) -> None:
     document["parameters"][0]["value"] = "abc"
     assert bank.post("owner", "/rule-sets", {"document": document}).status_code == 422
     assert bank.get("owner", "/rule-sets").json["items"][-1]["code"] == "CRR3-2025.1"  # type: ignore[index]
+
+
+def test_what_if_through_http_gives_every_figure_old_new_delta(bank: Bank) -> None:
+    portfolio = bank.portfolio()
+    version = bank.version(portfolio)
+    bank.calculate(version)
+    shocks = [{"type": "scale_class", "class": "corporate", "factor": 1.5}, {"type": "downgrade", "notches": 1}]
+    response = bank.post("analyst", f"/versions/{version}/what-if", {"shocks": shocks})
+    assert response.status_code == 200, response.json
+    figures = response.json["figures"]  # type: ignore[index]
+    corporate = figures["exposures"][0]
+    assert corporate["exposure_value"] == {"old": "1000000.00", "new": "1500000.00", "delta": "500000.00"}
+    assert corporate["risk_weight"] == {"old": "0.500000", "new": "0.750000", "delta": "0.250000"}
+    assert figures["credit_risk"]["rwa"]["delta"] == "625000.00"  # 1 500 000 × 75 % − 1 000 000 × 50 %
+    assert figures["rule_set"] == {"old": "CRR3-2025.1", "new": "CRR3-2025.1", "delta": None}
+    old_ratio, new_ratio = figures["capital"]["cet1_ratio"]["old"], figures["capital"]["cet1_ratio"]["new"]
+    assert Decimal(new_ratio) < Decimal(old_ratio)
+
+    saved = bank.post("analyst", f"/portfolios/{portfolio}/scenarios", {"name": "Stress", "shocks": shocks})
+    assert saved.status_code == 201, saved.json
+    assert saved.json["shocks"][0]["factor"] == "1.5"  # type: ignore[index]
+    by_scenario = bank.post("viewer", f"/versions/{version}/what-if", {"scenario_id": saved.json["id"]})  # type: ignore[index]
+    assert by_scenario.status_code == 200
+    assert by_scenario.json["figures"] == figures  # type: ignore[index]
+    again = bank.post("analyst", f"/versions/{version}/what-if", {"shocks": shocks})
+    assert again.json == response.json  # deterministic: nothing random
+    listed = bank.get("viewer", f"/portfolios/{portfolio}/scenarios").json["items"]  # type: ignore[index]
+    assert [s["name"] for s in listed] == ["Stress"]
+
+
+def test_bad_shocks_are_422_naming_the_shock(bank: Bank) -> None:
+    portfolio = bank.portfolio()
+    version = bank.version(portfolio)
+    bad = [{"type": "scale_class", "class": "corporate", "factor": 1.1}, {"type": "scale_class", "class": "x"}]
+    response = bank.post("analyst", f"/portfolios/{portfolio}/scenarios", {"name": "Bad", "shocks": bad})
+    assert response.status_code == 422
+    assert any(e["field"].startswith("shocks[1]") for e in response.json["errors"])  # type: ignore[index]
+    both = bank.post("analyst", f"/versions/{version}/what-if", {})
+    assert both.status_code == 422
+    random = bank.post("analyst", f"/versions/{version}/what-if", {"shocks": [{"type": "random"}]})
+    assert random.status_code == 422
+    assert bank.post("viewer", f"/portfolios/{portfolio}/scenarios", {"name": "V", "shocks": []}).status_code == 403

@@ -11,15 +11,18 @@ import hashlib
 import json
 from collections import Counter
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from shared.platform.errors import Unprocessable, field_error
+from shared.prudential import scenarios
 from shared.prudential.engine import calculate, result_to_json
 from shared.prudential.models import CalculationInput, InputError, InvalidInput, validate_input
 from shared.prudential.numbers import canonical_json
 from shared.prudential.rules import RuleSet
+from shared.prudential.scenarios import validate_shocks
 
-__all__ = ["Computed", "Prepared", "compute", "errors_of", "invalid", "prepare", "sha256_of"]
+__all__ = ["Computed", "Prepared", "compute", "errors_of", "invalid", "prepare", "sha256_of", "shocks", "what_if"]
 
 
 def sha256_of(document: Any) -> str:
@@ -30,8 +33,11 @@ def errors_of(errors: list[InputError], prefix: str = "input") -> list[dict[str,
     """The validator's errors as problem+json field errors (``input.exposures[0].cqs``)."""
     out = []
     for error in errors:
-        path = error.path if error.path.startswith("[") else f".{error.path}" if error.path else ""
-        out.append(field_error(f"{prefix}{path}", error.rule, error.problem))
+        if not prefix or not error.path or error.path.startswith("["):
+            field = f"{prefix}{error.path}" or prefix
+        else:
+            field = f"{prefix}.{error.path}"
+        out.append(field_error(field, error.rule, error.problem))
     return out
 
 
@@ -82,3 +88,34 @@ def compute(document: dict[str, Any], rule_set: RuleSet) -> Computed:
         raise invalid(exc) from exc
     stored: dict[str, Any] = json.loads(canonical_json(result))
     return Computed(stored, prepared.sha256, sha256_of(stored))
+
+
+def _exact(value: Any) -> Any:
+    """JSON numbers the platform's body parser read as floats, back to the decimal literal they were
+    (``repr`` of a float parsed from text is that shortest text)."""
+    if isinstance(value, float):
+        return Decimal(repr(value))
+    if isinstance(value, dict):
+        return {key: _exact(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_exact(item) for item in value]
+    return value
+
+
+def shocks(raw: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Scenario shocks checked by the engine's rules (422 naming ``shocks[i].field``), decimals as text."""
+    try:
+        checked = validate_shocks(_exact(raw))
+    except InvalidInput as exc:
+        raise invalid(exc, prefix="") from exc
+    stored: list[dict[str, Any]] = json.loads(canonical_json(checked))
+    return stored
+
+
+def what_if(document: dict[str, Any], shocks: list[dict[str, Any]], rule_set: RuleSet,
+            base: dict[str, Any] | None) -> dict[str, Any]:  # fmt: skip
+    """Every figure of the document's result before and after the shocks: old / new / delta."""
+    try:
+        return scenarios.what_if(document, shocks, rule_set, base=base)
+    except InvalidInput as exc:
+        raise invalid(exc, prefix="") from exc

@@ -208,3 +208,13 @@ class RuleSetDocument(BaseModel):
     effective_from: dt.date
     description: str
     parameters: list[dict[str, Any]]
+
+
+class WhatIfOut(BaseModel):
+    """``figures``: the result's tree with every value as {old, new, delta} (delta null for texts)."""
+
+    version_id: UUID
+    scenario_id: UUID | None
+    rule_set: str
+    shocks: list[dict[str, Any]]
+    figures: dict[str, Any]

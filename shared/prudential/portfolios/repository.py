@@ -276,6 +276,18 @@ def record_calculation(
     )
 
 
+def current_result(conn: Connection, *, version_id: uuid.UUID, rule_set: str, input_sha256: str) -> Row | None:
+    """The result of the version's latest current calculation of exactly this input with this rule set."""
+    row = _one(
+        conn,
+        "select result from public.prudential_calculations where portfolio_version_id = %(id)s"
+        " and rule_set = %(rule_set)s and input_sha256 = %(sha)s and status = 'current'"
+        " order by created_at desc, id limit 1",
+        {"id": version_id, "rule_set": rule_set, "sha": input_sha256},
+    )
+    return None if row is None else row["result"]
+
+
 def calculations(conn: Connection, *, version_id: uuid.UUID) -> list[Row]:
     return _all(
         conn,

@@ -222,3 +222,60 @@ def rule_set_document(conn: Connection, *, code: str, organization_id: uuid.UUID
 def publish_rule_set(conn: Connection, *, organization_id: uuid.UUID | None, document: dict[str, Any]) -> Row:
     org = organization_for(conn, organization_id=organization_id, right="manage", field="organization_id")
     return rule_sets.publish(conn, organization_id=org, document=document)
+
+
+# --- scenarios and what-if ------------------------------------------------------------------------
+
+
+def scenarios(conn: Connection, *, portfolio_id: uuid.UUID) -> list[Row]:
+    portfolio(conn, portfolio_id=portfolio_id)
+    return repository.scenarios(conn, portfolio_id=portfolio_id)
+
+
+def create_scenario(
+    conn: Connection, *, portfolio_id: uuid.UUID, name: str, description: str, shocks: list[dict[str, Any]]
+) -> Row:
+    owner = portfolio(conn, portfolio_id=portfolio_id)
+    return repository.create_scenario(
+        conn,
+        organization_id=owner["organization_id"],
+        portfolio_id=portfolio_id,
+        name=name.strip(),
+        description=description,
+        shocks=engine_port.shocks(shocks),
+    )
+
+
+def delete_scenario(conn: Connection, *, scenario_id: uuid.UUID) -> None:
+    if repository.scenario(conn, scenario_id=scenario_id) is None or not repository.delete_scenario(
+        conn, scenario_id=scenario_id
+    ):
+        raise NotFound("Unknown scenario", code="scenario_not_found")
+
+
+def what_if(
+    conn: Connection,
+    *,
+    version_id: uuid.UUID,
+    scenario_id: uuid.UUID | None,
+    shocks: list[dict[str, Any]] | None,
+    rule_set: str | None,
+) -> Row:
+    """A version's figures under a stored scenario (of its portfolio) or ad-hoc shocks: old / new / delta.
+    Nothing is stored; the old figures are the version's current calculation when it used that rule set."""
+    if (scenario_id is None) == (shocks is None):
+        message = "give either scenario_id or shocks"
+        raise Unprocessable("Choose the shocks", errors=[field_error("scenario_id", "one_of", message)])
+    row = version(conn, version_id=version_id)
+    if scenario_id is not None:
+        stored = repository.scenario(conn, scenario_id=scenario_id)
+        if stored is None or stored["portfolio_id"] != row["portfolio_id"]:
+            raise NotFound("Unknown scenario for this portfolio", code="scenario_not_found")
+        chosen: list[dict[str, Any]] = stored["shocks"]
+    else:
+        chosen = engine_port.shocks(shocks or [])
+    code = rule_set or DEFAULT_RULE_SET
+    rules = rule_sets.load(conn, code, organization_id=row["organization_id"])
+    base = repository.current_result(conn, version_id=version_id, rule_set=code, input_sha256=row["input_sha256"])
+    outcome = engine_port.what_if(row["input"], chosen, rules, base)
+    return {"version_id": version_id, "scenario_id": scenario_id, **outcome}
