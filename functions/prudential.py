@@ -12,15 +12,17 @@ from typing import Any
 import flask
 import functions_framework
 
+from shared.adapters.storage import content_disposition, storage_from_settings
 from shared.platform import db
 from shared.platform.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType, field_error
-from shared.platform.http import Context, Router, load_json
+from shared.platform.http import Context, Reply, Router, load_json
 from shared.prudential.cli import parse_json
 from shared.prudential.portfolios import service
 from shared.prudential.portfolios.models import (
     CalculateIn,
     CalculationList,
     CalculationOut,
+    ExportQuery,
     MappingIn,
     MappingList,
     MappingOut,
@@ -212,6 +214,29 @@ def verify_calculation(ctx: Context) -> VerificationOut:
     with db.user_transaction(ctx.claims().raw) as conn:
         row = service.verify(conn, calculation_id=ctx.path_id("calculation_id"))
     return VerificationOut.model_validate(row)
+
+
+REPORT_TYPES = ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", "application/pdf")
+
+
+@router.get(
+    "/calculations/{calculation_id}/report",
+    query=ExportQuery,
+    also=(Reply(200, "The report, as an attachment", media_types=REPORT_TYPES),),
+)
+def calculation_report(ctx: Context) -> flask.Response:
+    """The calculation report (``format`` xlsx or pdf, ``lang`` fr or en), "brouillon" unless approved."""
+    query = ctx.query(ExportQuery)
+    storage = storage_from_settings(ctx.settings)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        document = service.report(
+            conn, calculation_id=ctx.path_id("calculation_id"), fmt=query.format, lang=query.lang, storage=storage
+        )
+    response = flask.Response(document.data, status=200, mimetype=document.content_type)
+    response.headers["Content-Disposition"] = content_disposition(document.file_name)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["ETag"] = f'"{document.sha256}"'
+    return response
 
 
 # --- scenarios and what-if ------------------------------------------------------------------------

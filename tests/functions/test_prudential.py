@@ -4,13 +4,18 @@ the engine's validator, calculations recomputed to the same bytes, and the four-
 from __future__ import annotations
 
 import hashlib
+import io
 from collections.abc import Callable
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
+import openpyxl
+import pypdf
 import pytest
 from flask.testing import FlaskClient
 
+from shared.platform.settings import Secret, Settings
 from shared.prudential.engine import compute
 from shared.prudential.numbers import canonical_json
 from shared.prudential.rules import load_rule_set
@@ -216,3 +221,37 @@ def test_bad_shocks_are_422_naming_the_shock(bank: Bank) -> None:
     random = bank.post("analyst", f"/versions/{version}/what-if", {"shocks": [{"type": "random"}]})
     assert random.status_code == 422
     assert bank.post("viewer", f"/portfolios/{portfolio}/scenarios", {"name": "V", "shocks": []}).status_code == 403
+
+
+def _pdf_text(data: bytes) -> str:
+    return "\n".join(page.extract_text() for page in pypdf.PdfReader(io.BytesIO(data)).pages)
+
+
+def test_the_calculation_report_is_a_draft_until_approved(
+    bank: Bank, use: Callable[..., Settings], tmp_path: Path
+) -> None:
+    use(storage_dir=str(tmp_path / "storage"), signing_secret=Secret("prudential-report-signing-secret-32b!"))
+    version = bank.version(bank.portfolio(name="Solo T4"))
+    calc = bank.calculate(version)
+    xlsx = bank.get("viewer", f"/calculations/{calc['id']}/report?format=xlsx")
+    assert xlsx.status_code == 200, xlsx.data[:300]
+    assert "Brouillon" in xlsx.headers["Content-Disposition"]
+    book = openpyxl.load_workbook(io.BytesIO(xlsx.data))
+    assert book.sheetnames == ["Synthèse", "Expositions", "Risque de crédit", "TREA", "Fonds propres et exigences"]
+    assert "BROUILLON" in str(book["Synthèse"]["A1"].value)
+    exposures = book["Expositions"]
+    assert exposures["E3"].value == Decimal("1000000") or exposures["E3"].value == 1000000  # a number, not text
+    assert isinstance(exposures["F3"].value, float | int) and exposures["F3"].value == 0.5
+    pdf = bank.get("viewer", f"/calculations/{calc['id']}/report?format=pdf&lang=fr")
+    assert pdf.status_code == 200 and pdf.mimetype == "application/pdf"
+    content = _pdf_text(pdf.data)
+    assert "BROUILLON" in content and "TREA par type de risque" in content and "RWA par catégorie" in content
+    assert "Ratio CET1" in content and "Banque Test" in content
+
+    bank.post("analyst", f"/versions/{version}/submit", {})
+    bank.post("approver", f"/versions/{version}/approve", {})
+    approved = bank.get("viewer", f"/calculations/{calc['id']}/report?format=pdf&lang=en")
+    text = _pdf_text(approved.data)
+    assert "Approved version" in text and "DRAFT" not in text
+    assert bank.get("expert", f"/calculations/{calc['id']}/report?format=pdf").status_code == 404
+    assert bank.get("viewer", f"/calculations/{calc['id']}/report?format=docx").status_code == 422

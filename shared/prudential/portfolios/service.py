@@ -7,12 +7,16 @@ the same bytes), the four-eyes transitions, scenarios and what-if, import mappin
 
 from __future__ import annotations
 
+import hashlib
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
+from shared.adapters.storage import Storage
+from shared.exports import service as export_service
 from shared.platform.db import Connection
 from shared.platform.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from shared.prudential.portfolios import engine_port, repository, rule_sets
+from shared.prudential.portfolios import engine_port, render, repository, rule_sets
 from shared.prudential.rules import DEFAULT_RULE_SET
 
 Row = dict[str, Any]
@@ -279,3 +283,42 @@ def what_if(
     base = repository.current_result(conn, version_id=version_id, rule_set=code, input_sha256=row["input_sha256"])
     outcome = engine_port.what_if(row["input"], chosen, rules, base)
     return {"version_id": version_id, "scenario_id": scenario_id, **outcome}
+
+
+# --- calculation report ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ReportFile:
+    data: bytes
+    content_type: str
+    file_name: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def report(conn: Connection, *, calculation_id: uuid.UUID, fmt: str, lang: str, storage: Storage) -> ReportFile:
+    """A calculation's report in the organization's branding, marked draft unless its version is approved
+    and this is the calculation it was approved with."""
+    row = calculation(conn, calculation_id=calculation_id)
+    organization = repository.organization(conn, organization_id=row["organization_id"])
+    if organization is None:
+        raise NotFound("Unknown organization", code="organization_not_found")
+    version_row = version(conn, version_id=row["portfolio_version_id"], with_input=False)
+    approved = version_row["status"] == "approved" and version_row["calculation_id"] == row["id"]
+    document = render.Report(
+        portfolio=row["portfolio_name"],
+        version=row["version"],
+        status="approved" if approved else ("draft" if version_row["status"] == "approved" else version_row["status"]),
+        rule_set=row["rule_set"],
+        reference_date=row["reference_date"],
+        calculation_id=str(row["id"]),
+        input_sha256=row["input_sha256"],
+        result_sha256=row["result_sha256"],
+        result=row["result"],
+        day=organization["today"],
+    )
+    data, content_type = render.render(document, export_service.branding(organization, storage), fmt, lang)
+    return ReportFile(data, content_type, render.file_name(document, fmt, lang))
