@@ -127,6 +127,14 @@ WRITES = {
         " values (%(org_a)s, 'other', '{}')"
     ),
     "delete a mapping": "delete from public.prudential_import_mappings where id = %(ma)s",
+    "publish a rule set": (
+        "insert into public.prudential_rule_sets (organization_id, code, effective_from, published_by)"
+        " values (%(org_a)s, 'CRR3-2026.1', '2026-01-01', (select auth.uid()))"
+    ),
+    "add a row to the platform rule set": (
+        "insert into public.prudential_rule_parameters (rule_set_id, code, key, value, valid_from)"
+        " select id, 'ccf', '9', 1, '2030-01-01' from public.prudential_rule_sets where organization_id is null"
+    ),
 }
 
 # -1 = refused with an error; 0 = silently no row; 1 = done.
@@ -144,6 +152,8 @@ EXPECTED_WRITES = {
     "delete a scenario": (1, 1, 1, 1, 0, 0, 0, 0, 0),
     "save a mapping": (1, 1, -1, -1, -1, -1, -1, -1, -1),
     "delete a mapping": (1, 1, 0, 0, 0, 0, 0, 0, 0),
+    "publish a rule set": (1, 1, -1, -1, -1, -1, -1, -1, -1),
+    "add a row to the platform rule set": (-1, -1, -1, -1, -1, 0, 0, 0, -1),
 }
 WRITERS = ("owner_a", "admin_a", "analyst_a", "approver_a", "viewer_a", "expert_a", "client_a", "partner_a", "owner_b")
 
