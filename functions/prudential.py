@@ -23,6 +23,8 @@ from shared.prudential.portfolios.models import (
     CalculationList,
     CalculationOut,
     ExportQuery,
+    HistoryEntry,
+    HistoryList,
     MappingIn,
     MappingList,
     MappingOut,
@@ -178,6 +180,14 @@ def approve_version(ctx: Context) -> TransitionOut:
 def reject_version(ctx: Context) -> TransitionOut:
     """in_review → rejected (comment required), opening the next draft version."""
     return _transition(ctx, "reject")
+
+
+@router.get("/versions/{version_id}/history", response=HistoryList)
+def version_history(ctx: Context) -> HistoryList:
+    """Who submitted, approved or rejected the version, when, why, with which hashes (hash-chained)."""
+    with db.user_transaction(ctx.claims().raw) as conn:
+        rows = service.history(conn, version_id=ctx.path_id("version_id"))
+    return HistoryList(items=[HistoryEntry.model_validate(row) for row in rows])
 
 
 # --- calculations ---------------------------------------------------------------------------------

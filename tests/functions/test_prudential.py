@@ -114,6 +114,14 @@ def test_four_eyes_through_http(bank: Bank) -> None:
     assert approved.status_code == 200 and approved.json["status"] == "approved"  # type: ignore[index]
     again = bank.put("owner", f"/versions/{version}", {"input": bank_input("5")})
     assert (again.status_code, again.json["code"]) == (409, "version_not_draft")  # type: ignore[index]
+    history = bank.get("analyst", f"/versions/{version}/history")
+    assert history.status_code == 200, history.json
+    entries = history.json["items"]  # type: ignore[index]
+    assert [e["action"] for e in entries] == ["version_submitted", "version_approved"]
+    assert [e["actor_id"] for e in entries] == [str(bank.users["analyst"]), str(bank.users["approver"])]
+    assert entries[1]["details"]["comment"] == "Vu" and entries[1]["prev_hash"] == entries[0]["row_hash"]
+    assert entries[1]["details"]["input_sha256"] == hashlib.sha256(canonical_json(bank_input())).hexdigest()
+    assert bank.get("expert", f"/versions/{version}/history").status_code == 404
 
 
 def test_a_rejected_version_reopens_as_the_next_draft(bank: Bank) -> None:

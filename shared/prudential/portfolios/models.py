@@ -218,3 +218,20 @@ class WhatIfOut(BaseModel):
     rule_set: str
     shocks: list[dict[str, Any]]
     figures: dict[str, Any]
+
+
+class HistoryEntry(BaseModel):
+    """One transition: ``details`` holds from, to, comment, rule set and the SHA-256 of input and result."""
+
+    id: int
+    action: str
+    actor_id: UUID | None
+    details: dict[str, Any] | None
+    created_at: dt.datetime
+    chain_seq: int | None
+    prev_hash: str | None
+    row_hash: str | None
+
+
+class HistoryList(BaseModel):
+    items: list[HistoryEntry]

@@ -235,12 +235,12 @@ def transition(conn: Connection, *, action: str, version_id: uuid.UUID, comment:
     return out
 
 
-def version_audit(conn: Connection, *, version_id: uuid.UUID) -> list[Row]:
-    """The transitions of a version, as the audit log records them (what the caller may read of it)."""
+def version_history(conn: Connection, *, version_id: uuid.UUID) -> list[Row]:
+    """The version's transitions as the hash-chained audit log records them (migration 0090)."""
     return _all(
         conn,
-        "select id, details, created_at from public.audit_log"
-        " where table_name = 'prudential_portfolio_versions' and row_id = %(id)s order by id",
+        "select id, action, actor_id, details, created_at, chain_seq, prev_hash, row_hash"
+        " from public.portfolio_version_history(%(id)s)",
         {"id": version_id},
     )
 

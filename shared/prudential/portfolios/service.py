@@ -135,6 +135,10 @@ def transition(conn: Connection, *, version_id: uuid.UUID, action: str, comment:
     return repository.transition(conn, action=action, version_id=version_id, comment=comment)
 
 
+def history(conn: Connection, *, version_id: uuid.UUID) -> list[Row]:
+    return repository.version_history(conn, version_id=version_id)
+
+
 # --- calculations ---------------------------------------------------------------------------------
 
 
