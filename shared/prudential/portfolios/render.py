@@ -318,3 +318,41 @@ def render(report: Report, branding: Branding, fmt: str, lang: str) -> tuple[byt
     if fmt == "pdf":
         return report_pdf(report, branding, lang), "application/pdf"
     return report_xlsx(report, branding, lang), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+# --- import error report --------------------------------------------------------------------------
+
+_ERROR_TEXT: dict[str, tuple[str, str]] = {
+    "title": ("Rapport d'erreurs d'import", "Import error report"),
+    "row": ("Ligne", "Row"),
+    "column": ("Colonne", "Column"),
+    "value": ("Valeur", "Value"),
+    "rule": ("Règle", "Rule"),
+    "message": ("Problème", "Problem"),
+    "file": ("Fichier", "File"),
+    "none": ("Aucune erreur : le fichier peut être importé.", "No error: the file can be imported."),
+}
+
+
+def import_errors_xlsx(
+    file: str, errors: Sequence[Mapping[str, Any]], branding: Branding, day: date, lang: str = "fr"
+) -> bytes:
+    """Every row error of an import (row, column, value, rule, problem) as one sheet; values are
+    written as text, never as formulas, whatever they hold."""
+    from shared.exports._xlsx_book import Book, Row, S, Sheet
+
+    lang = lang_of(lang)
+    pick = 0 if lang == "fr" else 1
+    heading = f"{_ERROR_TEXT['title'][pick]} — {file}"
+    columns = ("row", "column", "value", "rule", "message")
+    head = [Row([heading], S.TITLE, height=22), Row([_ERROR_TEXT[c][pick] for c in columns], S.HEADER)]
+
+    def shown(value: Any) -> Any:
+        if value is None:
+            return ""
+        return value if isinstance(value, int) and not isinstance(value, bool) else str(value)
+
+    body = (Row([shown(e.get(c)) for c in columns], [S.INTEGER, S.TEXT, S.TEXT, S.TEXT, S.WRAP]) for e in errors)
+    tail = [] if errors else [Row([_ERROR_TEXT["none"][pick]], S.NOTE, merge=True)]
+    sheet = Sheet(_ERROR_TEXT["title"][pick][:31], (8, 24, 30, 18, 60), head, body, tail)
+    return Book(branding, heading, day, lang, [sheet]).render()
