@@ -7,6 +7,7 @@ they see and may do (analyst, approver, owner, admin write; viewer reads; other 
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import flask
@@ -25,6 +26,9 @@ from shared.prudential.portfolios.models import (
     ExportQuery,
     HistoryEntry,
     HistoryList,
+    ImportedVersion,
+    ImportPreview,
+    ImportQuery,
     MappingIn,
     MappingList,
     MappingOut,
@@ -53,6 +57,7 @@ from shared.prudential.portfolios.models import (
 router = Router("prudential", description="CRR3 prudential simulator: portfolios, calculations, approval")
 
 MAX_DOCUMENT_BYTES = 32 * 1024 * 1024  # a version's JSON input (large portfolios come as imports)
+MAX_UPLOAD_BYTES = 25 * 1024 * 1024  # an imported XLSX or CSV
 
 
 def _document(ctx: Context) -> dict[str, Any]:
@@ -242,6 +247,10 @@ def calculation_report(ctx: Context) -> flask.Response:
         document = service.report(
             conn, calculation_id=ctx.path_id("calculation_id"), fmt=query.format, lang=query.lang, storage=storage
         )
+    return _attachment(document)
+
+
+def _attachment(document: service.ReportFile) -> flask.Response:
     response = flask.Response(document.data, status=200, mimetype=document.content_type)
     response.headers["Content-Disposition"] = content_disposition(document.file_name)
     response.headers["Cache-Control"] = "private, no-store"
@@ -295,6 +304,87 @@ def what_if(ctx: Context) -> WhatIfOut:
             rule_set=body.rule_set,
         )
     return WhatIfOut.model_validate(row)
+
+
+# --- imports --------------------------------------------------------------------------------------
+
+_FORM_FIELDS = frozenset({"template", "mapping", "reference_date", "save_mapping", "lang"})
+
+
+def _upload(ctx: Context) -> service.Upload:
+    """The multipart form: ``file`` (XLSX or CSV), ``template``, ``mapping`` (a JSON object of header →
+    field), ``reference_date``, ``save_mapping`` (true/false)."""
+    request = ctx.request
+    if request.content_length is not None and request.content_length > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(f"The upload exceeds {MAX_UPLOAD_BYTES} bytes")
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType("Send the file as multipart/form-data in `file`", code="unsupported_media_type")
+    form, files = request.form, request.files
+    unknown = sorted(set(form) - _FORM_FIELDS)
+    if unknown or set(files) != {"file"}:
+        errors = [field_error(name, "unknown_field", "not an import field") for name in unknown]
+        errors += [] if "file" in files else [field_error("file", "required", "send the file in `file`")]
+        raise Unprocessable("Invalid import form", errors=errors or [field_error("file", "one_file", "one file only")])
+    upload = files["file"]
+    data = upload.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        raise PayloadTooLarge(f"The upload exceeds {MAX_UPLOAD_BYTES} bytes")
+    mapping = None
+    if form.get("mapping"):
+        try:
+            mapping = json.loads(form["mapping"])
+        except ValueError:
+            mapping = None
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            raise Unprocessable(
+                "Invalid mapping", errors=[field_error("mapping", "object", "a JSON object of header → field")]
+            )
+    save = form.get("save_mapping", "false").lower()
+    if save not in ("true", "false"):
+        raise Unprocessable("Invalid save_mapping", errors=[field_error("save_mapping", "boolean", "true or false")])
+    return service.Upload(
+        data=data,
+        file_name=(upload.filename or "import")[:200],
+        template=form.get("template") or None,
+        mapping=mapping,
+        reference_date=form.get("reference_date") or None,
+        save_mapping=save == "true",
+    )
+
+
+@router.post("/portfolios/{portfolio_id}/imports/preview", response=ImportPreview)
+def import_preview(ctx: Context) -> ImportPreview:
+    """The mapping, the first 50 rows and every row error and warning of a file (nothing stored)."""
+    upload = _upload(ctx)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.import_preview(conn, portfolio_id=ctx.path_id("portfolio_id"), upload=upload)
+    return ImportPreview.model_validate(row)
+
+
+@router.post("/portfolios/{portfolio_id}/imports", response=ImportedVersion, status=201)
+def import_commit(ctx: Context) -> ImportedVersion:
+    """All or nothing: a new draft version holding the file's exposures, or a 422 listing every row error."""
+    upload = _upload(ctx)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = service.import_commit(conn, portfolio_id=ctx.path_id("portfolio_id"), upload=upload)
+    return ImportedVersion.model_validate(row)
+
+
+@router.post(
+    "/portfolios/{portfolio_id}/imports/errors",
+    query=ImportQuery,
+    also=(Reply(200, "The error report, as an attachment", media_types=(REPORT_TYPES[0],)),),
+)
+def import_errors(ctx: Context) -> flask.Response:
+    """Every row error of a file as an XLSX report (row, column, value, rule, problem)."""
+    query = ctx.query(ImportQuery)
+    upload = _upload(ctx)
+    storage = storage_from_settings(ctx.settings)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        document = service.import_error_report(
+            conn, portfolio_id=ctx.path_id("portfolio_id"), upload=upload, lang=query.lang, storage=storage
+        )
+    return _attachment(document)
 
 
 # --- import mappings ------------------------------------------------------------------------------

@@ -235,3 +235,27 @@ class HistoryEntry(BaseModel):
 
 class HistoryList(BaseModel):
     items: list[HistoryEntry]
+
+
+class ImportQuery(_In):
+    """Form fields sent with the file (multipart/form-data, the file in ``file``)."""
+
+    template: str | None = Field(None, min_length=1, max_length=100)
+    lang: Literal["fr", "en"] = "fr"
+
+
+class ImportPreview(BaseModel):
+    """``errors`` and ``warnings``: {row, column, value, rule, message}; ``preview``: the first 50 rows."""
+
+    file_name: str
+    rows: int
+    valid_rows: int
+    mapping: dict[str, str]
+    unmapped_columns: list[str]
+    preview: list[dict[str, Any]]
+    errors: list[dict[str, Any]]
+    warnings: list[dict[str, Any]]
+
+
+class ImportedVersion(VersionOut):
+    warnings: list[dict[str, Any]]

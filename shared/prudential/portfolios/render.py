@@ -313,11 +313,14 @@ def report_pdf(report: Report, branding: Branding, lang: str = "fr") -> bytes:
     return bytes(pdf.output())
 
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
 def render(report: Report, branding: Branding, fmt: str, lang: str) -> tuple[bytes, str]:
     """The document and its content type."""
     if fmt == "pdf":
         return report_pdf(report, branding, lang), "application/pdf"
-    return report_xlsx(report, branding, lang), "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return report_xlsx(report, branding, lang), XLSX
 
 
 # --- import error report --------------------------------------------------------------------------

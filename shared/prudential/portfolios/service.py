@@ -8,6 +8,7 @@ the same bytes), the four-eyes transitions, scenarios and what-if, import mappin
 from __future__ import annotations
 
 import hashlib
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -16,7 +17,7 @@ from shared.adapters.storage import Storage
 from shared.exports import service as export_service
 from shared.platform.db import Connection
 from shared.platform.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
-from shared.prudential.portfolios import engine_port, render, repository, rule_sets
+from shared.prudential.portfolios import engine_port, imports, render, repository, rule_sets
 from shared.prudential.rules import DEFAULT_RULE_SET
 
 Row = dict[str, Any]
@@ -326,3 +327,97 @@ def report(conn: Connection, *, calculation_id: uuid.UUID, fmt: str, lang: str, 
     )
     data, content_type = render.render(document, export_service.branding(organization, storage), fmt, lang)
     return ReportFile(data, content_type, render.file_name(document, fmt, lang))
+
+
+# --- imports --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file to import and how: its mapping template (saved per organization), explicit column
+    mapping, the reference date of the new version (default: the latest version's), and whether to
+    save the mapping used under the template (owners and admins)."""
+
+    data: bytes
+    file_name: str
+    template: str | None = None
+    mapping: dict[str, str] | None = None
+    reference_date: str | None = None
+    save_mapping: bool = False
+
+
+def _parse_upload(conn: Connection, owner: Row, upload: Upload) -> imports.Parsed:
+    saved = None
+    if upload.template:
+        found = repository.mapping(conn, organization_id=owner["organization_id"], template=upload.template)
+        saved = None if found is None else found["columns"]
+    return imports.parse(upload.data, upload.file_name, saved=saved, explicit=upload.mapping)
+
+
+def _parsed_view(parsed: imports.Parsed) -> Row:
+    return {
+        "file_name": parsed.file_name,
+        "rows": len(parsed.rows) + len({e["row"] for e in parsed.errors if e["row"] not in parsed.rows}),
+        "valid_rows": len(parsed.exposures),
+        "mapping": parsed.mapping,
+        "unmapped_columns": parsed.unmapped,
+        "preview": parsed.preview,
+        "errors": parsed.errors,
+        "warnings": parsed.warnings,
+    }
+
+
+def import_preview(conn: Connection, *, portfolio_id: uuid.UUID, upload: Upload) -> Row:
+    """What an import would do: the mapping, the first 50 rows, every row error and warning (nothing stored)."""
+    owner = portfolio(conn, portfolio_id=portfolio_id)
+    return _parsed_view(_parse_upload(conn, owner, upload))
+
+
+def import_commit(conn: Connection, *, portfolio_id: uuid.UUID, upload: Upload) -> Row:
+    """A new draft version whose exposures are the file's (the rest from the latest version), all or
+    nothing: any row error is a 422 listing every one, and nothing is written."""
+    owner = portfolio(conn, portfolio_id=portfolio_id)
+    parsed = _parse_upload(conn, owner, upload)
+    if parsed.errors:
+        problems = [
+            {
+                **field_error(f"file.row[{e['row']}].{e['column']}", e["rule"], e["message"]),
+                "row": e["row"],
+                "column": e["column"],
+                "value": e["value"],
+            }
+            for e in parsed.errors
+        ]
+        raise Unprocessable(
+            f"{len(parsed.errors)} row errors: nothing was imported", code="import_rejected", errors=problems
+        )
+    latest = repository.latest_version(conn, portfolio_id=portfolio_id)
+    document: dict[str, Any] = {k: v for k, v in (latest["input"] if latest else {}).items() if k != "exposures"}
+    if upload.reference_date:
+        document["reference_date"] = upload.reference_date
+    if "reference_date" not in document:
+        message = "the portfolio has no version yet: give the reference date"
+        raise Unprocessable("Reference date needed", errors=[field_error("reference_date", "required", message)])
+    document["exposures"] = parsed.exposures
+    if upload.save_mapping and upload.template:
+        columns = {imports.normalise(header): target for header, target in parsed.mapping.items()}
+        repository.save_mapping(
+            conn, organization_id=owner["organization_id"], template=upload.template, columns=columns
+        )
+    row = add_version(conn, portfolio_id=portfolio_id, document=document, source="import")
+    return {**row, "warnings": parsed.warnings}
+
+
+def import_error_report(
+    conn: Connection, *, portfolio_id: uuid.UUID, upload: Upload, lang: str, storage: Storage
+) -> ReportFile:
+    """Every row error of the file as an XLSX to correct it from (an empty report when there is none)."""
+    owner = portfolio(conn, portfolio_id=portfolio_id)
+    parsed = _parse_upload(conn, owner, upload)
+    organization = repository.organization(conn, organization_id=owner["organization_id"])
+    assert organization is not None  # the caller reads the portfolio, hence its organization
+    branding = export_service.branding(organization, storage)
+    data = render.import_errors_xlsx(upload.file_name, parsed.errors, branding, organization["today"], lang)
+    stem = "Erreurs d'import" if lang == "fr" else "Import errors"
+    name = re.sub(r'[\x00-\x1f\x7f/\\:*?"<>|]+', "-", f"{stem} - {upload.file_name}")[:180]
+    return ReportFile(data, render.XLSX, f"{name}.xlsx")
