@@ -2,7 +2,7 @@
 
 Signed-in callers act under RLS; anonymous visitors act as ``anon`` through a draft's resume token
 (`X-Resume-Token`) and are rate-limited per address. Who the caller is, and in which transaction
-they act, is the simulation service's decision (``service.caller``, ``service.session``).
+they act, is decided by ``shared.simulation.callers``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import functions_framework
 
 from shared.platform import db
 from shared.platform.http import Context, Reply, Router, WithStatus
-from shared.simulation import service
+from shared.simulation import callers, service
 from shared.simulation.requests import (
     AbandonIn,
     AnswersIn,
@@ -31,8 +31,8 @@ from shared.simulation.requests import (
 router = Router("simulate", description="Eligibility simulator")
 
 
-def _caller(ctx: Context, *, starting: bool = False) -> service.Caller:
-    return service.caller(
+def _caller(ctx: Context, *, starting: bool = False) -> callers.Caller:
+    return callers.caller(
         claims=ctx.optional_claims(),
         resume_token=ctx.request.headers.get("X-Resume-Token"),
         address=ctx.client_address(),
@@ -59,7 +59,7 @@ def get_questionnaire(ctx: Context) -> QuestionnaireOut:
 def start(ctx: Context) -> SimulationOut | WithStatus:
     """Start a draft, or resume the company's open one (200)."""
     caller = _caller(ctx, starting=True)
-    with service.session(caller) as conn:
+    with callers.session(caller) as conn:
         out, created = service.start(conn, caller=caller, request=ctx.body)
     return out if created else WithStatus(out, 200)
 
@@ -68,7 +68,7 @@ def start(ctx: Context) -> SimulationOut | WithStatus:
 def get_simulation(ctx: Context) -> SimulationOut:
     """The simulation: answers, shown questions, next question, missing answers, results so far."""
     caller = _caller(ctx)
-    with service.session(caller) as conn:
+    with callers.session(caller) as conn:
         return service.state(conn, caller=caller, simulation_id=ctx.path_id("simulation_id"))
 
 
@@ -79,7 +79,7 @@ def save_answers(ctx: Context) -> SimulationOut:
     """Save answers (validated one by one; null clears an answer)."""
     body: AnswersIn = ctx.body
     caller = _caller(ctx)
-    with service.session(caller) as conn:
+    with callers.session(caller) as conn:
         return service.answer(conn, caller=caller, simulation_id=ctx.path_id("simulation_id"), answers=body.answers)
 
 
@@ -87,7 +87,7 @@ def save_answers(ctx: Context) -> SimulationOut:
 def complete(ctx: Context) -> CompletionOut:
     """Complete: every shown question answered; creates or updates the company's dossiers."""
     caller = _caller(ctx)
-    with service.session(caller) as conn:
+    with callers.session(caller) as conn:
         return service.complete(conn, caller=caller, simulation_id=ctx.path_id("simulation_id"))
 
 
@@ -98,7 +98,7 @@ def abandon(ctx: Context) -> SimulationOut:
     """Abandon a draft, saying why."""
     body: AbandonIn = ctx.body
     caller = _caller(ctx)
-    with service.session(caller) as conn:
+    with callers.session(caller) as conn:
         return service.abandon(conn, caller=caller, simulation_id=ctx.path_id("simulation_id"), reason=body.reason)
 
 
@@ -107,8 +107,8 @@ def claim(ctx: Context) -> ClaimOut:
     """After sign-up: attach an anonymous simulation to your company (a completed one creates dossiers);
     the same claim retried gives the same answer."""
     body: ClaimIn = ctx.body
-    caller = service.caller(claims=ctx.claims(), resume_token=None, address=ctx.client_address())
-    with service.session(caller) as conn:
+    caller = callers.caller(claims=ctx.claims(), resume_token=None, address=ctx.client_address())
+    with callers.session(caller) as conn:
         return service.claim(
             conn,
             caller=caller,
@@ -125,7 +125,7 @@ def compare(ctx: Context) -> ComparisonOut:
     """What-if: a completed simulation against changed answers, validated like saved answers (nothing is written)."""
     body: AnswersIn = ctx.body
     caller = _caller(ctx)
-    with service.session(caller) as conn:
+    with callers.session(caller) as conn:
         return service.compare(conn, caller=caller, simulation_id=ctx.path_id("simulation_id"), answers=body.answers)
 
 
@@ -133,8 +133,8 @@ def compare(ctx: Context) -> ComparisonOut:
 def publish_rule_set(ctx: Context) -> RuleSetOut:
     """Publish a rule set: platform operators for everyone, owners and admins for their organization."""
     body: RuleSetIn = ctx.body
-    caller = service.caller(claims=ctx.claims(), resume_token=None, address=ctx.client_address())
-    with service.session(caller) as conn:
+    caller = callers.caller(claims=ctx.claims(), resume_token=None, address=ctx.client_address())
+    with callers.session(caller) as conn:
         assert caller.user_id is not None
         return service.publish_rule_set(
             conn, user_id=caller.user_id, organization_id=body.organization_id, rule_set=body.rule_set

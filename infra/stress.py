@@ -1,7 +1,8 @@
 """`make stress`: the tests marked ``race``, run again and again, stopping at the first failure.
 
-One throwaway cluster serves every run (started and migrated once, handed to pytest through
-``DATABASE_URL``), so the runs spend their time racing rather than starting PostgreSQL.
+One throwaway cluster serves every run: a database is migrated once, and each run gets a fresh copy
+of it (``create database ... template``, handed to pytest through ``DATABASE_URL``), so every run
+starts from a freshly migrated database, as ``make test`` does, without paying for the migrations.
 """
 
 from __future__ import annotations
@@ -16,8 +17,23 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from infra.embedded import Cluster
+import psycopg
+from psycopg import sql
+
+from infra.embedded import DATABASE, Cluster
 from shared.platform.migrate import apply_migrations
+
+
+def _fresh_copy(cluster: Cluster, name: str) -> str:
+    """A new database cloned from the migrated one (nobody is connected to it between runs)."""
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("create database {} template {}").format(sql.Identifier(name), sql.Identifier(DATABASE)))
+    return cluster.url(name)
+
+
+def _drop(cluster: Cluster, name: str) -> None:
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("drop database if exists {} with (force)").format(sql.Identifier(name)))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -31,13 +47,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     root.chmod(0o755)  # the server may run as an unprivileged user when this runs as root
     cluster = Cluster(root / "postgres")
     try:
-        url = cluster.start()
-        apply_migrations(url)
-        env = {**os.environ, "DATABASE_URL": url}
+        template = cluster.start()
+        apply_migrations(template)
         command = [sys.executable, "-m", "pytest", "-m", args.marker, "-x", "-q", "-p", "no:cacheprovider"]
         started = time.monotonic()
         for run in range(1, args.runs + 1):
+            env = {**os.environ, "DATABASE_URL": _fresh_copy(cluster, f"stress_{run}")}
             result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+            _drop(cluster, f"stress_{run}")
             if result.returncode != 0:
                 sys.stdout.write(result.stdout + result.stderr)
                 sys.stdout.write(f"stress: run {run} of {args.runs} FAILED ({run - 1} passed before it)\n")

@@ -32,11 +32,6 @@ def organization(conn: Connection, *, organization_id: uuid.UUID) -> Row | None:
     return conn.execute(_ORGANIZATION, {"id": organization_id}).fetchone()
 
 
-def my_organization_ids(conn: Connection) -> list[uuid.UUID]:
-    """The organizations the caller belongs to (RLS: members read their organizations)."""
-    return [row["id"] for row in conn.execute("select id from public.organizations order by name, id").fetchall()]
-
-
 # --- simulations ----------------------------------------------------------------------------------
 
 _SIMULATION = """
@@ -113,6 +108,11 @@ def dossiers(conn: Connection, **filters: Any) -> Iterator[Row]:
 
 
 _PRODUCT = sql.SQL("select {} as name from public.products p where p.code = %(code)s").format(_PRODUCT_NAME)
+
+
+def product_codes(conn: Connection) -> list[str]:
+    """Every product code of the catalogue (anyone may read it), in catalogue order."""
+    return [row["code"] for row in conn.execute("select code from public.products order by position, code").fetchall()]
 
 
 def product_name(conn: Connection, *, code: str, lang: str) -> str | None:

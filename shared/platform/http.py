@@ -71,6 +71,7 @@ class WithStatus:
 
     body: pydantic.BaseModel
     status: int
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -469,7 +470,9 @@ def _render(result: Any, status: int) -> flask.Response:
     if isinstance(result, flask.Response):
         return result
     if isinstance(result, WithStatus):
-        return _render(result.body, result.status)
+        response = _render(result.body, result.status)
+        response.headers.update(result.headers)
+        return response
     if result is None:
         return flask.Response(status=204)
     if isinstance(result, pydantic.BaseModel):

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel
 from pydantic.json_schema import JsonSchemaValue, models_json_schema
 
-from shared.platform.http import Auth, Route, Router, is_id_param
+from shared.platform.http import MAX_BODY_BYTES, Auth, Route, Router, is_id_param
 
 _PROBLEM = {
     "type": "object",
@@ -133,9 +133,26 @@ def _responses(route: Route, schemas: _Schemas) -> dict[str, Any]:
         for media_type in reply.media_types:
             content[media_type] = {"schema": {"type": "string", "format": "binary"}}
         responses[str(reply.status)] = {"description": reply.description, "content": content}
+    for status, description in _client_errors(route):
+        responses[status] = {"description": description, "content": problem}
     responses["4XX"] = {"description": "The request cannot be served as sent (problem+json)", "content": problem}
     responses["5XX"] = {"description": "Server error, carrying only the request id", "content": problem}
     return responses
+
+
+def _client_errors(route: Route) -> list[tuple[str, str]]:
+    """The 4xx answers the Router itself gives for what the route declares (its handler may add
+    others, such as 403, 404 or 409, which the 4XX range covers)."""
+    found: list[tuple[str, str]] = []
+    if route.body is not None:
+        found.append(("400", "The body is not JSON, or nests too deep"))
+    if route.auth != "public":
+        found.append(("401", "Missing or invalid credentials"))
+    if route.body is not None:
+        found += [("413", f"The body exceeds {MAX_BODY_BYTES} bytes"), ("415", "The body is not application/json")]
+    if route.body is not None or route.query is not None or route.path_params:
+        found.append(("422", "A field breaks a rule: errors names each field and rule"))
+    return found
 
 
 def _operation(name: str, route: Route, schemas: _Schemas) -> dict[str, Any]:
@@ -152,8 +169,9 @@ def _operation(name: str, route: Route, schemas: _Schemas) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     if route.body is not None:
+        # An empty body reads as {}: it may be left out when every field is optional.
         operation["requestBody"] = {
-            "required": True,
+            "required": any(field.is_required() for field in route.body.model_fields.values()),
             "content": {"application/json": {"schema": schemas.ref(route.body, "validation")}},
         }
     operation["responses"] = _responses(route, schemas)

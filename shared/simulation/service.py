@@ -1,6 +1,6 @@
 """Use cases of the simulator: the questionnaire, drafts, answers, completion, what-if, rule sets.
 
-A caller (:func:`caller`) is a signed-in user or an anonymous visitor. A user's transaction runs as
+A caller (``callers.caller``) is a signed-in user or an anonymous visitor. A user's transaction runs as
 them: RLS decides what they see and ``private.can_simulate_for`` whether they may write; their writes
 then run as the service role in the same transaction, after those checks. A visitor's transaction
 runs as ``anon`` and reaches its draft only through the token-keyed functions of migration 0046;
@@ -10,21 +10,15 @@ visitors are rate-limited per address (settings ``ANONYMOUS_STARTS_PER_HOUR`` an
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
-import secrets
 import uuid
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
-from dataclasses import dataclass, field
+from collections.abc import Mapping
 from typing import Any
 
-from shared.platform import db, ratelimit
-from shared.platform.auth import Claims
+from shared.platform import db
 from shared.platform.db import Connection
 from shared.platform.errors import AppError, Conflict, Forbidden, NotFound, Unauthorized, Unprocessable, field_error
-from shared.platform.settings import get_settings
 from shared.simulation import engine, merge, repository
+from shared.simulation.callers import Caller, hash_token, limit_starts, new_resume_token
 from shared.simulation.models import Question, RuleSet
 from shared.simulation.requests import (
     ClaimOut,
@@ -41,66 +35,12 @@ from shared.simulation.requests import (
 
 Row = dict[str, Any]
 SECTOR_QUESTION = "GENERAL_001"  # the answer a company's recorded sector must agree with
-STARTS_WINDOW = dt.timedelta(hours=1)
-CALLS_WINDOW = dt.timedelta(minutes=10)
 
 
 class SimulationExpired(AppError):
     """A draft untouched for 24 hours is gone for good."""
 
     status, code, title = 410, "simulation_expired", "Draft expired"
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who acts: a verified user (with their claims), or an anonymous visitor known by the hash of
-    their address and, once they have a draft, of its resume token."""
-
-    user_id: uuid.UUID | None = None
-    claims: Mapping[str, Any] = field(default_factory=dict)
-    token_hash: str | None = None
-    address_hash: str = ""
-
-    @property
-    def anonymous(self) -> bool:
-        return self.user_id is None
-
-
-def caller(*, claims: Claims | None, resume_token: str | None, address: str, starting: bool = False) -> Caller:
-    """The caller of a simulation request: the signed-in user when a token was verified, else a visitor
-    holding a draft's resume token (not needed to start one). Neither → 401."""
-    if claims is not None:
-        return Caller(user_id=uuid.UUID(claims.sub), claims=claims.raw)
-    if not resume_token and not starting:
-        raise Unauthorized("Sign in, or send the draft's X-Resume-Token", code="missing_token")
-    return Caller(token_hash=hash_token(resume_token) if resume_token else None, address_hash=hash_token(address)[:32])
-
-
-@contextmanager
-def session(who: Caller) -> Iterator[Connection]:
-    """The caller's transaction: as the user, or as ``anon`` for a visitor (one call counted)."""
-    if not who.anonymous:
-        with db.user_transaction(who.claims) as conn:
-            yield conn
-        return
-    with db.anon_transaction() as conn:
-        if who.token_hash is not None:
-            _limit(conn, who, "calls", get_settings().anonymous_call_limit, CALLS_WINDOW)
-        yield conn
-
-
-def _limit(conn: Connection, who: Caller, kind: str, limit: int, window: dt.timedelta) -> None:
-    ratelimit.hit(conn, bucket=f"simulate-{kind}:{who.address_hash}", limit=limit, window=window)
-
-
-def new_resume_token() -> tuple[str, str]:
-    """An opaque token for the visitor and the hash we keep (the token itself is never stored)."""
-    token = secrets.token_urlsafe(32)
-    return token, hash_token(token)
-
-
-def hash_token(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 # --- reading ------------------------------------------------------------------------------------
@@ -281,7 +221,7 @@ def start(conn: Connection, *, caller: Caller, request: StartIn) -> tuple[Simula
             "Anonymous visitors name the organization",
             errors=[field_error("organization", "missing", "Field required")],
         )
-    _limit(conn, caller, "starts", get_settings().anonymous_start_limit, STARTS_WINDOW)
+    limit_starts(conn, caller)
     return _start_anonymous(conn, organization_key=request.organization, version=request.rule_set), True
 
 

@@ -7,6 +7,10 @@ an RS256 token carrying the kid of our EC key, and a rule set whose tiny factor 
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
 import uuid
 from collections.abc import Callable
 from typing import Any
@@ -23,7 +27,7 @@ from shared.simulation.models import load_rule_set
 from tests.support import db as tdb
 from tests.support.simulate import Site
 from tests.support.simulate import start as _start
-from tests.support.tokens import KeyPair, claims
+from tests.support.tokens import HS_SECRET, KeyPair, claims
 
 ADDRESS = "203.0.113.200"  # anonymous starts are rate-limited per address: this file's own
 
@@ -183,3 +187,38 @@ def test_a_rule_set_stored_in_exponent_notation_still_loads(site: Site, committe
     questionnaire = site.call("GET", f"/questionnaire?organization={site.slug}", None)
     assert questionnaire.status_code == 200 and questionnaire.get_json()["rule_set"] == "FR-2025.9"
     assert _start(site)["rule_set"] == "FR-2025.9"
+
+
+def _b64(data: Any) -> str:
+    raw = data if isinstance(data, bytes) else json.dumps(data).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _hs256(header: dict[str, Any], payload: Any) -> str:
+    signing_input = f"{_b64(header)}.{_b64(payload)}"
+    return f"{signing_input}.{_b64(hmac.new(HS_SECRET.encode(), signing_input.encode(), hashlib.sha256).digest())}"
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda kid: _hs256({"alg": "ES256", "kid": {}}, claims(uuid.uuid4())),
+        lambda kid: _hs256({"alg": "RS256", "kid": [kid]}, claims(uuid.uuid4())),
+        lambda kid: _hs256({"alg": ["HS256"]}, claims(uuid.uuid4())),
+        lambda kid: _hs256({"alg": "HS256", "crit": {}}, claims(uuid.uuid4())),
+        lambda kid: _hs256({"alg": "HS256"}, [1, 2]),
+        lambda kid: _hs256({"alg": "HS256"}, claims("not-a-user-id")),
+        lambda kid: _hs256({"alg": "HS256"}, claims(uuid.uuid4(), exp="tomorrow")),
+        lambda kid: _hs256({"alg": "HS256"}, claims(uuid.uuid4(), aud={})),
+        lambda kid: _hs256({"alg": "HS256"}, claims(uuid.uuid4(), email=5)),
+        lambda kid: f"{_b64({'alg': 'ES256', 'kid': kid})}.{_b64(claims(uuid.uuid4()))}.{_b64(b'x' * 3)}",
+        lambda kid: f"{_b64({'alg': 'RS256', 'kid': kid})}.{_b64(claims(uuid.uuid4()))}.{_b64(b'x' * 256)}",
+        lambda kid: f"{_b64(b'[1]')}.{_b64(claims(uuid.uuid4()))}.sig",
+        lambda kid: f"{_b64(bytes([255, 254]))}.{_b64(claims(uuid.uuid4()))}.sig",
+    ],
+)
+def test_malformed_tokens_are_401(
+    keys: KeyPair, client_for: Callable[[str], FlaskClient], make: Callable[[str], str]
+) -> None:
+    response = client_for("me").get("/", headers={"Authorization": f"Bearer {make(keys.kid)}"})
+    assert (response.status_code, response.get_json()["code"]) == (401, "invalid_token")

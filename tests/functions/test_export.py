@@ -406,3 +406,27 @@ def test_a_job_whose_data_became_invisible_fails_with_a_readable_error(world: Wo
 
 def _explode(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("secret internals: /var/lib/postgresql password=hunter2")
+
+
+def test_unknown_filter_values_are_refused_with_the_accepted_ones(world: World) -> None:
+    errors = _errors(world.post("admin", document="dossier-list", format="csv", filters={"status": "nope"}))
+    assert errors["filters.status"]["rule"] == "unknown_status"
+    assert "expert_assigned" in errors["filters.status"]["message"]
+    errors = _errors(world.post("admin", document="dossier-list", format="xlsx", filters={"product": "tic"}))
+    assert errors["filters.product"]["rule"] == "unknown_product"
+    assert "accepted products:" in errors["filters.product"]["message"]
+    assert "ticpe" in errors["filters.product"]["message"]
+    both = _errors(world.post("admin", document="dossier-list", format="csv",
+                              filters={"status": "nope", "product": "tic"}))  # fmt: skip
+    assert set(both) == {"filters.status", "filters.product"}
+    queued = _errors(world.post("admin", **{"async": True}, document="dossier-list", format="csv",
+                                filters={"product": "tic"}))  # fmt: skip
+    assert "filters.product" in queued  # refused before any job is queued
+
+
+def test_a_csv_has_one_charset_in_its_content_type(world: World) -> None:
+    response = world.post("admin", document="dossier-list", format="csv", filters={})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    pdf = world.post("admin", document="dossier-list", format="pdf", filters={})
+    assert pdf.headers["Content-Type"] == "application/pdf"
