@@ -9,8 +9,11 @@ alter table public.memberships drop constraint if exists memberships_role_check;
 alter table public.memberships add constraint memberships_role_check
   check (role in ('owner', 'admin', 'expert', 'client', 'viewer', 'partner', 'analyst', 'approver'));
 
--- The organizations where the caller holds a marketplace role (every role but the prudential ones).
-create or replace function private.my_marketplace_organization_ids() returns setof uuid
+-- `private.my_organization_ids()` is what every "any member of the organization" policy of the
+-- marketplace uses (approved expert profiles, simulation rule sets, reviews, and any added later):
+-- from now on it lists the organizations where the caller holds a marketplace role, every role but
+-- the prudential ones. Reading one's organizations (name, branding) stays open to every member.
+create or replace function private.my_organization_ids() returns setof uuid
 language plpgsql stable security definer
 set search_path = ''
 as $$
@@ -20,24 +23,23 @@ begin
     where m.user_id = (select auth.uid()) and m.role not in ('analyst', 'approver');
 end
 $$;
-revoke execute on function private.my_marketplace_organization_ids() from public, anon;
-grant execute on function private.my_marketplace_organization_ids() to authenticated, service_role;
 
-drop policy if exists "Members read approved experts of their organization" on public.expert_profiles;
-create policy "Members read approved experts of their organization" on public.expert_profiles
-  for select to authenticated
-  using (approval_status = 'approved'
-         and organization_id in (select private.my_marketplace_organization_ids()));
+create or replace function private.my_member_organization_ids() returns setof uuid
+language plpgsql stable security definer
+set search_path = ''
+as $$
+begin
+  return query
+    select m.organization_id from public.memberships m where m.user_id = (select auth.uid());
+end
+$$;
+revoke execute on function private.my_member_organization_ids() from public, anon;
+grant execute on function private.my_member_organization_ids() to authenticated, service_role;
 
-drop policy if exists "Members read their organization's rule sets" on public.rule_sets;
-create policy "Members read their organization's rule sets" on public.rule_sets
+drop policy if exists "Members can read their organizations" on public.organizations;
+create policy "Members can read their organizations" on public.organizations
   for select to authenticated
-  using (organization_id in (select private.my_marketplace_organization_ids()));
-
-drop policy if exists "Members read the reviews of their organization" on public.expert_reviews;
-create policy "Members read the reviews of their organization" on public.expert_reviews
-  for select to authenticated
-  using (organization_id in (select private.my_marketplace_organization_ids()));
+  using (id in (select private.my_member_organization_ids()));
 
 create or replace function private.can_read_rule_set(target uuid) returns boolean
 language plpgsql stable security definer
@@ -48,8 +50,7 @@ begin
     select exists (
       select 1 from public.rule_sets r
       where r.id = target
-        and (r.organization_id is null
-             or r.organization_id in (select private.my_marketplace_organization_ids()))
+        and (r.organization_id is null or r.organization_id in (select private.my_organization_ids()))
     )
   );
 end

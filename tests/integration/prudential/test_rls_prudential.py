@@ -76,8 +76,15 @@ APPROVED_EXPERTS = (
 def test_prudential_roles_see_nothing_of_the_marketplace(
     conn: tdb.Conn, world: World, desk: Desk, persona: str
 ) -> None:
+    conn.execute(
+        "insert into public.rule_sets (organization_id, version, effective_from)"
+        " values (%s, 'FR-2026.1', '2026-01-01')",
+        (world.org_a,),
+    )
     tdb.as_user(conn, world.users[persona])
     experts = conn.execute(APPROVED_EXPERTS, {"org": world.org_a}).fetchone()
+    rule_sets = conn.execute("select count(*) as n from public.rule_sets where organization_id = %s", (world.org_a,))
+    assert rule_sets.fetchone() == {"n": 0 if persona in ("analyst_a", "approver_a") else 1}
     own = conn.execute("select count(*) as n from public.organizations where id = %s", (world.org_a,)).fetchone()
     assert experts is not None and own is not None
     prudential_only = persona in ("analyst_a", "approver_a")
