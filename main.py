@@ -10,6 +10,7 @@ from functions.export_worker import export_worker
 from functions.healthz import healthz
 from functions.me import me
 from functions.prudential import prudential
+from functions.prudential_import_worker import prudential_import_worker
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
 
@@ -21,6 +22,7 @@ __all__ = [
     "healthz",
     "me",
     "prudential",
+    "prudential_import_worker",
     "simulate",
     "simulation_cleanup",
 ]

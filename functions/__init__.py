@@ -19,6 +19,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "export",
     "export-worker",
     "prudential",
+    "prudential-import-worker",
 )
 
 

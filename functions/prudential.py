@@ -8,6 +8,7 @@ they see and may do (analyst, approver, owner, admin write; viewer reads; other 
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import flask
@@ -18,7 +19,7 @@ from shared.platform import db
 from shared.platform.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType, field_error
 from shared.platform.http import Context, Reply, Router, load_json
 from shared.prudential.cli import parse_json
-from shared.prudential.portfolios import service
+from shared.prudential.portfolios import jobs, service
 from shared.prudential.portfolios.models import (
     CalculateIn,
     CalculationList,
@@ -27,6 +28,7 @@ from shared.prudential.portfolios.models import (
     HistoryEntry,
     HistoryList,
     ImportedVersion,
+    ImportJobOut,
     ImportPreview,
     ImportQuery,
     MappingIn,
@@ -308,7 +310,7 @@ def what_if(ctx: Context) -> WhatIfOut:
 
 # --- imports --------------------------------------------------------------------------------------
 
-_FORM_FIELDS = frozenset({"template", "mapping", "reference_date", "save_mapping", "lang"})
+_FORM_FIELDS = frozenset({"template", "mapping", "reference_date", "save_mapping", "lang", "async"})
 
 
 def _upload(ctx: Context) -> service.Upload:
@@ -361,13 +363,42 @@ def import_preview(ctx: Context) -> ImportPreview:
     return ImportPreview.model_validate(row)
 
 
-@router.post("/portfolios/{portfolio_id}/imports", response=ImportedVersion, status=201)
-def import_commit(ctx: Context) -> ImportedVersion:
-    """All or nothing: a new draft version holding the file's exposures, or a 422 listing every row error."""
+@router.post(
+    "/portfolios/{portfolio_id}/imports",
+    response=ImportedVersion,
+    status=201,
+    also=(Reply(202, "A job, for a large file or `async=true` (poll its Location)", model=ImportJobOut),),
+)
+def import_commit(ctx: Context) -> Any:
+    """All or nothing: a new draft version holding the file's exposures, or a 422 listing every row error.
+    A file over 2 MB (or ``async=true``) becomes a job imported by the worker (202 + Location)."""
     upload = _upload(ctx)
+    as_job = ctx.request.form.get("async", "false").lower() == "true" or len(upload.data) > jobs.INLINE_MAX_BYTES
+    claims = ctx.claims()
+    with db.user_transaction(claims.raw) as conn:
+        if as_job:
+            storage = storage_from_settings(ctx.settings)
+            job = jobs.enqueue(
+                conn, user_id=uuid.UUID(claims.sub), portfolio_id=ctx.path_id("portfolio_id"), upload=upload,
+                storage=storage,
+            )  # fmt: skip
+        else:
+            row = service.import_commit(conn, portfolio_id=ctx.path_id("portfolio_id"), upload=upload)
+    if not as_job:
+        return ImportedVersion.model_validate(row)
+    response = flask.Response(
+        ImportJobOut.model_validate(job).model_dump_json(), status=202, mimetype="application/json"
+    )
+    response.headers["Location"] = f"/prudential/import-jobs/{job['id']}"
+    return response
+
+
+@router.get("/import-jobs/{job_id}", response=ImportJobOut)
+def get_import_job(ctx: Context) -> ImportJobOut:
+    """An import job: its status, the version it created, or its error and row errors."""
     with db.user_transaction(ctx.claims().raw) as conn:
-        row = service.import_commit(conn, portfolio_id=ctx.path_id("portfolio_id"), upload=upload)
-    return ImportedVersion.model_validate(row)
+        row = jobs.job(conn, job_id=ctx.path_id("job_id"))
+    return ImportJobOut.model_validate(row)
 
 
 @router.post(

@@ -207,3 +207,61 @@ def test_who_may_import(bank: Bank) -> None:
     no_file = bank.client.post(f"/prudential/portfolios/{portfolio}/imports", headers=bank.headers("analyst"),
                                data={"template": "x"}, content_type="multipart/form-data")  # fmt: skip
     assert no_file.status_code == 422
+
+
+CRON = "prudential-import-cron-secret"
+
+
+@pytest.fixture
+def worker(
+    use: Callable[..., Settings], tmp_path: Path, client_for: Callable[[str], FlaskClient]
+) -> Callable[[], dict[str, int]]:
+    use(storage_dir=str(tmp_path / "storage"), signing_secret=Secret("prudential-import-signing-secret-32b!"),
+        cron_secret=Secret(CRON))  # fmt: skip
+    client = client_for("prudential_import_worker")
+
+    def run() -> dict[str, int]:
+        assert client.post("/prudential-import-worker", json={}).status_code == 401
+        response = client.post("/prudential-import-worker", json={}, headers={"X-Cron-Secret": CRON})
+        assert response.status_code == 200, response.json
+        out: dict[str, int] = response.json  # type: ignore[assignment]
+        return out
+
+    return run
+
+
+def test_a_large_import_becomes_a_job_the_worker_imports(bank: Bank, worker: Callable[[], dict[str, int]]) -> None:
+    portfolio = bank.portfolio()
+    queued = _send(bank, "analyst", f"/portfolios/{portfolio}/imports", CSV_OK, "expo.csv",
+                   reference_date="2025-12-31", **{"async": "true"})  # fmt: skip
+    assert queued.status_code == 202, queued.json
+    location = queued.headers["Location"]
+    assert queued.json["status"] == "queued" and location.endswith(queued.json["id"])  # type: ignore[index]
+    assert _versions(bank, portfolio) == []
+    assert worker()["done"] >= 1
+    job = bank.get("viewer", location.removeprefix("/prudential")).json
+    assert job["status"] == "done", job  # type: ignore[index]
+    version = bank.get("analyst", f"/versions/{job['version_id']}").json  # type: ignore[index]
+    assert version["source"] == "import" and version["exposure_count"] == 3  # type: ignore[index]
+    assert bank.get("expert", location.removeprefix("/prudential")).status_code == 404
+
+
+def test_a_rejected_file_fails_its_job_with_every_row_error(bank: Bank, worker: Callable[[], dict[str, int]]) -> None:
+    portfolio = bank.portfolio()
+    data = b"id;class;amount;cqs\nc1;corporate;100;9\nc2;corporate;-5;\n"
+    queued = _send(bank, "analyst", f"/portfolios/{portfolio}/imports", data, "bad.csv",
+                   reference_date="2025-12-31", **{"async": "true"})  # fmt: skip
+    assert queued.status_code == 202
+    worker()
+    job = bank.get("analyst", f"/import-jobs/{queued.json['id']}").json  # type: ignore[index]
+    assert job["status"] == "failed" and job["error_code"] == "import_rejected"  # type: ignore[index]
+    assert {e["row"] for e in job["errors"]} == {2, 3}  # type: ignore[index]
+    assert _versions(bank, portfolio) == []
+
+
+def test_only_writers_queue_import_jobs(bank: Bank, worker: Callable[[], dict[str, int]]) -> None:
+    portfolio = bank.portfolio()
+    refused = _send(bank, "viewer", f"/portfolios/{portfolio}/imports", CSV_OK, "expo.csv", **{"async": "true"})
+    assert refused.status_code == 403
+    hidden = _send(bank, "client", f"/portfolios/{portfolio}/imports", CSV_OK, "expo.csv", **{"async": "true"})
+    assert hidden.status_code == 404

@@ -259,3 +259,30 @@ class ImportPreview(BaseModel):
 
 class ImportedVersion(VersionOut):
     warnings: list[dict[str, Any]]
+
+
+class ImportJobOut(BaseModel):
+    """``queued`` → ``running`` → ``done`` (``version_id``) | ``failed`` (``error_code``, ``error``, and the
+    row errors of a rejected file in ``errors``)."""
+
+    id: UUID
+    organization_id: UUID
+    portfolio_id: UUID
+    requested_by: UUID
+    file_name: str
+    status: Literal["queued", "running", "done", "failed"]
+    attempts: int
+    error: str | None
+    error_code: str | None
+    errors: list[dict[str, Any]] | None
+    warnings: list[dict[str, Any]] | None
+    version_id: UUID | None
+    created_at: dt.datetime
+    started_at: dt.datetime | None
+    finished_at: dt.datetime | None
+
+
+class WorkerOut(BaseModel):
+    done: int
+    failed: int
+    lost: int

@@ -441,3 +441,88 @@ def insert_rule_parameters(conn: Connection, *, rule_set_id: uuid.UUID, rows: li
             " values (%(rule_set_id)s, %(code)s, %(key)s, %(value)s, %(valid_from)s, %(valid_to)s)",
             [{**row, "rule_set_id": rule_set_id} for row in rows],
         )
+
+
+# --- import jobs (written as the service role, read under RLS) ------------------------------------
+
+_JOB = (
+    "id, organization_id, portfolio_id, requested_by, file_name, storage_key, template, mapping, reference_date,"
+    " save_mapping, status, attempts, error, error_code, errors, warnings, version_id, created_at, started_at,"
+    " finished_at"
+)
+
+
+def insert_import_job(conn: Connection, *, job: dict[str, Any]) -> Row:
+    row = conn.execute(
+        sql.SQL(
+            "insert into public.prudential_import_jobs (id, organization_id, portfolio_id, requested_by, file_name,"
+            " storage_key, template, mapping, reference_date, save_mapping) values (%(id)s, %(organization_id)s,"
+            " %(portfolio_id)s, %(requested_by)s, %(file_name)s, %(storage_key)s, %(template)s, %(mapping)s,"
+            " %(reference_date)s, %(save_mapping)s) returning {}"
+        ).format(sql.SQL(_JOB)),
+        {**job, "mapping": None if job["mapping"] is None else Jsonb(job["mapping"])},
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def import_job(conn: Connection, *, job_id: uuid.UUID) -> Row | None:
+    return conn.execute(
+        sql.SQL("select {} from public.prudential_import_jobs where id = %(id)s").format(sql.SQL(_JOB)), {"id": job_id}
+    ).fetchone()
+
+
+def claim_import_job(conn: Connection, *, lease_seconds: int, max_attempts: int) -> Row | None:
+    """The oldest queued job, or one running under an expired lease (its worker died), now running under a
+    new lease with one more attempt; one interrupted ``max_attempts`` times fails instead."""
+    conn.execute(
+        "update public.prudential_import_jobs set status = 'failed', error_code = 'import_interrupted',"
+        " error = 'The import was interrupted several times; send the file again', finished_at = now(),"
+        " lease_expires_at = null where status = 'running' and lease_expires_at < now() and attempts >= %(max)s",
+        {"max": max_attempts},
+    )
+    return conn.execute(
+        sql.SQL(
+            "update public.prudential_import_jobs set status = 'running', attempts = attempts + 1,"
+            " started_at = coalesce(started_at, now()), lease_expires_at = now() + make_interval(secs => %(lease)s)"
+            " where id = (select id from public.prudential_import_jobs"
+            "             where status = 'queued' or (status = 'running' and lease_expires_at < now())"
+            "             order by created_at, id for update skip locked limit 1)"
+            " returning {}"
+        ).format(sql.SQL(_JOB)),
+        {"lease": lease_seconds},
+    ).fetchone()
+
+
+def finish_import_job(
+    conn: Connection, *, job_id: uuid.UUID, attempt: int, version_id: uuid.UUID, warnings: list[Any]
+) -> bool:
+    return (
+        conn.execute(
+            "update public.prudential_import_jobs set status = 'done', version_id = %(version)s,"
+            " warnings = %(warnings)s, finished_at = now(), lease_expires_at = null"
+            " where id = %(id)s and status = 'running' and attempts = %(attempt)s",
+            {"id": job_id, "attempt": attempt, "version": version_id, "warnings": Jsonb(warnings)},
+        ).rowcount
+        == 1
+    )
+
+
+def fail_import_job(
+    conn: Connection, *, job_id: uuid.UUID, attempt: int, code: str, error: str, errors: list[Any] | None
+) -> bool:
+    return (
+        conn.execute(
+            "update public.prudential_import_jobs set status = 'failed', error_code = %(code)s, error = %(error)s,"
+            " errors = %(errors)s, finished_at = now(), lease_expires_at = null"
+            " where id = %(id)s and status = 'running' and attempts = %(attempt)s",
+            {
+                "id": job_id,
+                "attempt": attempt,
+                "code": code,
+                "error": error,
+                "errors": None if errors is None else Jsonb(errors),
+            },
+        ).rowcount
+        == 1
+    )

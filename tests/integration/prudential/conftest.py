@@ -80,6 +80,16 @@ class Desk:
         assert row is not None
         return uuid.UUID(str(row["id"]))
 
+    def import_job(self, portfolio: uuid.UUID, requester: uuid.UUID) -> uuid.UUID:
+        job = uuid.uuid4()
+        self.conn.execute(
+            "insert into public.prudential_import_jobs (id, organization_id, portfolio_id, requested_by, file_name,"
+            " storage_key) select %s, organization_id, id, %s, 'expo.csv', organization_id || '/imports/' || %s"
+            " from public.prudential_portfolios where id = %s",
+            (job, requester, str(job), portfolio),
+        )
+        return job
+
     def mapping(self, org: uuid.UUID, author: uuid.UUID, template: str = "core") -> uuid.UUID:
         row = self.conn.execute(
             "insert into public.prudential_import_mappings (organization_id, template, columns, created_by)"
@@ -104,9 +114,11 @@ def desk(conn: tdb.Conn, world: World) -> Desk:
     d.ids["ca1"] = d.calculation(d.ids["va1"], u["analyst_a"])
     d.ids["sa"] = d.scenario(d.ids["pa"], u["analyst_a"])
     d.ids["ma"] = d.mapping(world.org_a, u["owner_a"])
+    d.ids["ja"] = d.import_job(d.ids["pa"], u["analyst_a"])
     d.ids["pb"] = d.portfolio(world.org_b, "Solo", u["owner_b"])
     d.ids["vb1"] = d.version(d.ids["pb"], u["owner_b"])
     d.ids["cb1"] = d.calculation(d.ids["vb1"], u["owner_b"])
     d.ids["sb"] = d.scenario(d.ids["pb"], u["owner_b"])
     d.ids["mb"] = d.mapping(world.org_b, u["owner_b"])
+    d.ids["jb"] = d.import_job(d.ids["pb"], u["owner_b"])
     return d

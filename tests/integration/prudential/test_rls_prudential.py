@@ -18,10 +18,11 @@ TABLES = [
     "prudential_calculations",
     "prudential_scenarios",
     "prudential_import_mappings",
+    "prudential_import_jobs",
 ]
-# A: 1 portfolio, 2 versions, 1 calculation, 1 scenario, 1 mapping; B: one of each.
-PRUDENTIAL_A = (1, 2, 1, 1, 1)
-NOTHING = (0, 0, 0, 0, 0)
+# A: 1 portfolio, 2 versions, 1 calculation, 1 scenario, 1 mapping, 1 import job; B: one of each.
+PRUDENTIAL_A = (1, 2, 1, 1, 1, 1)
+NOTHING = (0, 0, 0, 0, 0, 0)
 EXPECTED_VISIBLE = {
     "owner_a": PRUDENTIAL_A,
     "admin_a": PRUDENTIAL_A,
@@ -32,7 +33,7 @@ EXPECTED_VISIBLE = {
     "pending_a": NOTHING,
     "client_a": NOTHING,
     "partner_a": NOTHING,
-    "owner_b": (1, 1, 1, 1, 1),
+    "owner_b": (1, 1, 1, 1, 1, 1),
     "client_b": NOTHING,
     "operator": NOTHING,
     "outsider": NOTHING,
@@ -57,7 +58,7 @@ def test_each_role_sees_exactly_its_prudential_rows(conn: tdb.Conn, world: World
 
 def test_service_role_sees_every_prudential_row(conn: tdb.Conn, world: World, desk: Desk) -> None:
     tdb.as_service(conn)
-    assert tuple(_count(conn, table, world) for table in TABLES) == (2, 3, 2, 2, 2)
+    assert tuple(_count(conn, table, world) for table in TABLES) == (2, 3, 2, 2, 2, 2)
 
 
 @pytest.mark.parametrize("table", TABLES)
@@ -134,6 +135,7 @@ WRITES = {
         " values (%(org_a)s, 'other', '{}')"
     ),
     "delete a mapping": "delete from public.prudential_import_mappings where id = %(ma)s",
+    "mark an import job done": "update public.prudential_import_jobs set status = 'queued' where id = %(ja)s",
     "publish a rule set": (
         "insert into public.prudential_rule_sets (organization_id, code, effective_from, published_by)"
         " values (%(org_a)s, 'CRR3-2026.1', '2026-01-01', (select auth.uid()))"
@@ -159,6 +161,7 @@ EXPECTED_WRITES = {
     "delete a scenario": (1, 1, 1, 1, 0, 0, 0, 0, 0),
     "save a mapping": (1, 1, -1, -1, -1, -1, -1, -1, -1),
     "delete a mapping": (1, 1, 0, 0, 0, 0, 0, 0, 0),
+    "mark an import job done": (-1, -1, -1, -1, -1, -1, -1, -1, -1),
     "publish a rule set": (1, 1, -1, -1, -1, -1, -1, -1, -1),
     "add a row to the platform rule set": (-1, -1, -1, -1, -1, 0, 0, 0, -1),
 }
