@@ -5,6 +5,7 @@ get a clear error and change nothing."""
 from __future__ import annotations
 
 import io
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -15,7 +16,9 @@ import pytest
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
+from shared.adapters.storage import storage_from_settings
 from shared.platform.settings import Secret, Settings
+from shared.prudential.portfolios import jobs
 from tests.support import db as tdb
 from tests.support.prudential import Bank, bank_input, make_bank
 from tests.support.tokens import KeyPair
@@ -265,3 +268,28 @@ def test_only_writers_queue_import_jobs(bank: Bank, worker: Callable[[], dict[st
     assert refused.status_code == 403
     hidden = _send(bank, "client", f"/portfolios/{portfolio}/imports", CSV_OK, "expo.csv", **{"async": "true"})
     assert hidden.status_code == 404
+
+
+@pytest.mark.race
+def test_two_workers_racing_import_a_job_once(bank: Bank, use: Callable[..., Settings], tmp_path: Path) -> None:
+    secret = Secret("prudential-import-signing-secret-32b!")
+    settings = use(storage_dir=str(tmp_path / "storage"), signing_secret=secret, cron_secret=Secret(CRON))
+    portfolio = bank.portfolio()
+    for _ in range(3):
+        queued = _send(bank, "analyst", f"/portfolios/{portfolio}/imports", CSV_OK, "expo.csv",
+                       reference_date="2025-12-31", **{"async": "true"})  # fmt: skip
+        assert queued.status_code == 202
+    barrier = threading.Barrier(2)
+    results: list[dict[str, int]] = []
+
+    def run() -> None:
+        barrier.wait(timeout=10)
+        results.append(jobs.run_worker(storage_from_settings(settings)))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sum(r["done"] for r in results) >= 3 and sum(r["lost"] for r in results) == 0
+    assert sorted(v["version"] for v in _versions(bank, portfolio)) == [1, 2, 3]
