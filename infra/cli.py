@@ -85,6 +85,7 @@ def seed_demo(url: str) -> None:
     with psycopg.connect(url) as conn:
         conn.execute((SQL_DIR / "seed" / "demo.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_marketplace.sql").read_text(encoding="utf-8").encode())
+        conn.execute((SQL_DIR / "seed" / "demo_prudential.sql").read_text(encoding="utf-8").encode())
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -102,7 +103,8 @@ from auth.users u
 join public.memberships m on m.user_id = u.id
 join public.organizations o on o.id = m.organization_id
 where u.email like '%%.demo'
-order by o.slug, array_position(array['owner','admin','expert','client','partner','viewer'], m.role), u.email
+order by o.slug,
+  array_position(array['owner','admin','expert','client','partner','viewer','analyst','approver'], m.role), u.email
 """
 
 
