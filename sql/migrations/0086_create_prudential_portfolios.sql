@@ -4,8 +4,9 @@
 -- before it is stored) with its SHA-256 and a summary; calculations keep the rule set, reference date,
 -- SHA-256 of the canonical input and of the canonical result, and the result itself, so that anyone
 -- can recompute one and compare bytes. A calculation becomes `superseded` when its draft's input
--- changes afterwards. Scenarios are named sets of deterministic shocks (data, never code) on a
--- portfolio. Readers: owner, admin, analyst, approver, viewer; writers: the same but viewer; expert,
+-- changes afterwards. Only the `prudential` function records calculations (as the service role, after
+-- checking the caller's right as the caller), so no figure reaches a reviewer without the engine.
+-- Scenarios are named sets of deterministic shocks (data, never code) on a portfolio. Readers: owner, admin, analyst, approver, viewer; writers: the same but viewer; expert,
 -- client and partner see nothing. Status changes and approval are functions (next migrations).
 create table if not exists public.prudential_portfolios (
   id uuid primary key default gen_random_uuid(),
@@ -240,7 +241,7 @@ grant select, insert, update, delete on public.prudential_portfolios to authenti
 grant select, insert, delete on public.prudential_portfolio_versions to authenticated;
 grant update (input, input_sha256, reference_date, exposure_count, summary) on public.prudential_portfolio_versions
   to authenticated;
-grant select, insert on public.prudential_calculations to authenticated;
+grant select on public.prudential_calculations to authenticated;
 grant select, insert, update, delete on public.prudential_scenarios to authenticated;
 grant all on public.prudential_portfolios, public.prudential_portfolio_versions, public.prudential_calculations,
   public.prudential_scenarios to service_role;
@@ -278,10 +279,6 @@ create policy "Prudential writers delete draft versions" on public.prudential_po
 create policy "Prudential readers read their organization's calculations" on public.prudential_calculations
   for select to authenticated
   using (organization_id in (select private.my_prudential_organization_ids('read')));
-create policy "Prudential writers record calculations as themselves" on public.prudential_calculations
-  for insert to authenticated
-  with check (created_by = (select auth.uid()) and status = 'current'
-              and organization_id in (select private.my_prudential_organization_ids('write')));
 
 create policy "Prudential readers read their organization's scenarios" on public.prudential_scenarios
   for select to authenticated

@@ -94,6 +94,10 @@ def test_who_sees_and_writes_portfolios(bank: Bank) -> None:
     assert bank.post("viewer", "/portfolios", {"name": "Nope"}).status_code == 403  # no prudential write right
     assert bank.post("expert", "/portfolios", {"name": "Nope"}).status_code == 404  # nothing prudential at all
     assert bank.post("viewer", f"/portfolios/{portfolio}/versions", {"input": bank_input()}).status_code == 403
+    version = bank.version(portfolio)
+    assert bank.post("viewer", f"/versions/{version}/calculate", {}).status_code == 403
+    assert bank.post("expert", f"/versions/{version}/calculate", {}).status_code == 404
+    assert bank.calculate(version, who="approver")["created_by"] == str(bank.users["approver"])
     assert bank.client.delete(f"/prudential/portfolios/{portfolio}", headers=bank.headers("analyst")).status_code == 404
     assert bank.client.delete(f"/prudential/portfolios/{portfolio}", headers=bank.headers("admin")).status_code == 204
     assert bank.client.get("/prudential/portfolios").status_code == 401

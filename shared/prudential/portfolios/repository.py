@@ -262,8 +262,8 @@ def record_calculation(
     return _returning(
         conn,
         "insert into public.prudential_calculations (organization_id, portfolio_version_id, rule_set,"
-        " reference_date, input_sha256, result_sha256, result) values (%(org)s, %(version)s, %(rule_set)s,"
-        " %(day)s, %(input_sha)s, %(result_sha)s, %(result)s) returning {C}",
+        " reference_date, input_sha256, result_sha256, result, created_by) values (%(org)s, %(version)s,"
+        " %(rule_set)s, %(day)s, %(input_sha)s, %(result_sha)s, %(result)s, (select auth.uid())) returning {C}",
         {
             "org": organization_id,
             "version": version_id,

@@ -15,6 +15,7 @@ from typing import Any
 
 from shared.adapters.storage import Storage
 from shared.exports import service as export_service
+from shared.platform import db
 from shared.platform.db import Connection
 from shared.platform.errors import Conflict, Forbidden, NotFound, Unprocessable, field_error
 from shared.prudential.portfolios import engine_port, imports, render, repository, rule_sets
@@ -146,8 +147,11 @@ def history(conn: Connection, *, version_id: uuid.UUID) -> list[Row]:
 def calculate(conn: Connection, *, version_id: uuid.UUID, rule_set: str | None) -> Row:
     """Calculate a version with a rule set (default CRR3-2025.1) and keep the result with its hashes."""
     row = version(conn, version_id=version_id)
+    if row["organization_id"] not in repository.prudential_organizations(conn, right="write"):
+        raise Forbidden("Your role does not allow calculations", code="forbidden")
     code = rule_set or DEFAULT_RULE_SET
     computed = engine_port.compute(row["input"], rule_sets.load(conn, code, organization_id=row["organization_id"]))
+    db.elevate(conn)  # only the engine's figures are recorded: the caller's right was checked above
     stored = repository.record_calculation(
         conn,
         organization_id=row["organization_id"],
