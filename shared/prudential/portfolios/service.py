@@ -284,7 +284,7 @@ def what_if(
         stored = repository.scenario(conn, scenario_id=scenario_id)
         if stored is None or stored["portfolio_id"] != row["portfolio_id"]:
             raise NotFound("Unknown scenario for this portfolio", code="scenario_not_found")
-        chosen: list[dict[str, Any]] = stored["shocks"]
+        chosen = engine_port.shocks(stored["shocks"])  # rows written through the Data API are checked too
     else:
         chosen = engine_port.shocks(shocks or [])
     code = rule_set or DEFAULT_RULE_SET
