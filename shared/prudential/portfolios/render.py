@@ -84,6 +84,27 @@ _TEXT: dict[str, tuple[str, str]] = {
     "settlement": ("Règlement", "Settlement"),
     "other": ("Autres", "Other"),
     "output_floor_add_on": ("Plancher (output floor)", "Output floor add-on"),
+    "cet1_available_for_cbr": ("CET1 disponible pour le coussin combiné", "CET1 available for the CBR"),
+    "cet1_available_for_cbr_ratio": ("CET1 disponible (ratio)", "CET1 available (ratio)"),
+    "buffer_met": ("Coussin combiné respecté", "Combined buffer met"),
+    "quartile": ("Quartile", "Quartile"),
+    "factor": ("Facteur", "Factor"),
+    "maximum_distributable_amount": ("Montant maximal distribuable", "Maximum distributable amount"),
+    "central_government": ("Administrations centrales", "Central governments"),
+    "rgla": ("Administrations régionales", "Regional governments"),
+    "pse": ("Entités du secteur public", "Public sector entities"),
+    "mdb": ("Banques multilatérales", "Multilateral development banks"),
+    "international_organisation": ("Organisations internationales", "International organisations"),
+    "institution": ("Établissements", "Institutions"),
+    "corporate": ("Entreprises", "Corporates"),
+    "retail": ("Clientèle de détail", "Retail"),
+    "real_estate": ("Biens immobiliers", "Real estate"),
+    "in_default": ("En défaut", "In default"),
+    "subordinated_debt": ("Dette subordonnée", "Subordinated debt"),
+    "equity": ("Actions", "Equity"),
+    "covered_bond": ("Obligations garanties", "Covered bonds"),
+    "other_items": ("Autres actifs", "Other items"),
+    "adc": ("Acquisition, aménagement, construction", "ADC"),
 }
 
 
@@ -195,7 +216,10 @@ def report_xlsx(report: Report, branding: Branding, lang: str = "fr") -> bytes:
     credit = result.get("credit_risk") or {}
     class_columns = ("original_exposure", "exposure_value", "rwa_pre_sf", "rwa")
     by_class = [
-        Row([name, *(_number(figures.get(c)) for c in class_columns)], [S.TEXT] + [S.MONEY] * len(class_columns))
+        Row(
+            [text(name, lang), *(_number(figures.get(c)) for c in class_columns)],
+            [S.TEXT] + [S.MONEY] * len(class_columns),
+        )
         for name, figures in (credit.get("by_class") or {}).items()
     ]
     totals = [(k, credit.get(k)) for k in ("exposure_value", "rwa_pre_sf", "rwa", "density")]
@@ -225,8 +249,8 @@ def _shown(value: Any, lang: str) -> str:
         return "—"
     if isinstance(value, bool):
         return ("oui" if value else "non") if lang == "fr" else ("yes" if value else "no")
-    if isinstance(value, str) and _RATE.match(value):
-        return f"{format_decimal(Decimal(value) * 100, lang)} %"
+    if isinstance(value, str) and _RATE.match(value):  # a fraction with 6 decimals: a percentage with 4
+        return f"{format_decimal((Decimal(value) * 100).quantize(Decimal('0.0001')), lang)} %"
     if isinstance(value, str) and _AMOUNT.match(value):
         return format_decimal(Decimal(value), lang)
     return str(value)
@@ -301,7 +325,7 @@ def report_pdf(report: Report, branding: Branding, lang: str = "fr") -> bytes:
     ])  # fmt: skip
     pdf.data_table(two, [(text(k, lang), _shown(capital.get(k), lang)) for k in ("combined_buffer", "tscr", "ocr")])
     pdf.heading(text("mda", lang))
-    pdf.data_table(two, [(k.replace("_", " "), _shown(v, lang)) for k, v in (capital.get("mda") or {}).items()])
+    pdf.data_table(two, [(text(k, lang), _shown(v, lang)) for k, v in (capital.get("mda") or {}).items()])
     trea = result.get("trea") or {}
     kinds = ("credit", "operational", "market", "cva", "settlement", "other", "output_floor_add_on")
     _bars(pdf, text("trea_chart", lang), [(text(k, lang), Decimal(trea[k])) for k in kinds if trea.get(k)], lang)
