@@ -9,6 +9,7 @@ depend on amounts, are computed per exposure.
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from shared.prudential.models import Exposure, ExposureResult, PartResult, Profile
 from shared.prudential.rules import Parameters
@@ -56,6 +57,11 @@ class Weigher:
         self.mismatch_multiplier = params.get("currency_mismatch", "multiplier")
         self.mismatch_cap = params.get("currency_mismatch", "cap")
         self.year = params.reference_date.year
+        self._bounds = {
+            name: (sorted((Decimal(k), v) for k, v in params[name].items() if k != "above"), params[name]["above"])
+            for name in ("rw_residential_ipre", "rw_commercial_ipre")
+        }
+        self._texts: dict[tuple[Any, ...], str] = {}
         self._profiles: dict[Profile, tuple[Decimal, str]] = {}
         self._simple: dict[tuple[Profile, int | None], tuple[Decimal, str, str]] = {}
 
@@ -180,6 +186,13 @@ class Weigher:
     # --- one exposure ---------------------------------------------------------------------------
 
     def ccf_text(self, bucket: int, ccf: Decimal) -> str:
+        key = ("ccf", bucket, ccf)
+        found = self._texts.get(key)
+        if found is None:
+            found = self._texts[key] = self._ccf_text(bucket, ccf)
+        return found
+
+    def _ccf_text(self, bucket: int, ccf: Decimal) -> str:
         transitional = ", Art. 495d" if bucket == 5 else ""
         return f"; off-balance CCF {pct(ccf)} (Annex I bucket {bucket}, {_CCF_ITEMS[bucket]}{transitional})"
 
@@ -193,6 +206,23 @@ class Weigher:
                 text += self.ccf_text(bucket, self.ccf[bucket])
             found = self._simple[key] = (rw, text, "real_estate" if profile.cls == "adc" else profile.cls)
         return found
+
+    def result(self, e: Exposure) -> ExposureResult:
+        """One exposure's full result (with its rule text)."""
+        if (
+            e.defaulted or e.guarantee is not None or e.collateral is not None or e.sme_supporting_factor
+            or e.profile.cls == "real_estate"
+        ):  # fmt: skip
+            return self.weigh(e)
+        bucket = e.ccf_bucket if e.off_balance else None
+        rw, text, home = self.simple(e.profile, bucket)
+        factor = self.ccf[bucket] if bucket is not None else ZERO
+        ev = e.amount - e.scra + e.off_balance * factor
+        rwa = ev * rw
+        return ExposureResult(
+            e.id, e.cls, home, e.amount + e.off_balance, ev, rwa, rwa, (PartResult(home, ev, rw, rwa, rwa, "obligor"),),
+            text, e.amount, e.scra, e.off_balance, e.ccf_bucket, factor, ZERO, ZERO, False, False,
+        )  # fmt: skip
 
     def sme_numerator(self, owed: Decimal) -> Decimal:
         """0.7619 × min(T, 2.5 m) + 0.85 × max(T − 2.5 m, 0): the SME factor is this / T."""
@@ -285,8 +315,12 @@ class Weigher:
         if f.counterparty == "corporate":
             rw, text = self.obligor(Profile("corporate", cqs=f.cqs, sovereign_cqs=f.sovereign_cqs))
             return rw, "counterparty corporate, " + text
+        key = ("counterparty", f.counterparty)
         rw = self.p.get("rw_real_estate_counterparty", f.counterparty or "natural_person")
-        return rw, f"counterparty {(f.counterparty or '').replace('_', ' ')} → {pct(rw)}"
+        found = self._texts.get(key)
+        if found is None:
+            found = self._texts[key] = f"counterparty {(f.counterparty or '').replace('_', ' ')} → {pct(rw)}"
+        return rw, found
 
     def _real_estate(self, e: Exposure, ev: Decimal) -> tuple[list[tuple[Decimal, Decimal, str]], str]:
         p, f = self.p, e.profile
@@ -301,15 +335,15 @@ class Weigher:
                 rw, cp = self._counterparty(f)
                 parts, text = [(ev, rw, "obligor")], f"Art. 124(1): not meeting Art. 124(3), {cp}"
         elif f.ipre:
-            table = p["rw_residential_ipre" if residential else "rw_commercial_ipre"]
-            bounds = sorted((Decimal(k), v) for k, v in table.items() if k != "above")
-            rw, band = table["above"], f"ETV > {pct(bounds[-1][0])}"
+            bounds, rw = self._bounds["rw_residential_ipre" if residential else "rw_commercial_ipre"]
+            edge: Decimal | None = None
             for bound, weight in bounds:
                 if e.amount <= bound * value:  # ETV ≤ bound, tested exactly
-                    rw, band = weight, f"ETV ≤ {pct(bound)}"
+                    rw, edge = weight, bound
                     break
-            article = "Art. 125(2) residential IPRE" if residential else "Art. 126(2) Table 1 commercial IPRE"
-            parts, text = [(ev, rw, "obligor")], f"{article}, {band} → {pct(rw)}"
+            band: tuple[Any, ...] = ("ipre", residential, edge, rw)
+            text = self._texts.get(band) or self._texts.setdefault(band, self._ipre_text(residential, edge, bounds, rw))
+            parts = [(ev, rw, "obligor")]
         else:
             share = p.get("real_estate", "secured_share")
             secured_rw = p.get("real_estate", "residential_secured_rw" if residential else "commercial_secured_rw")
@@ -317,11 +351,9 @@ class Weigher:
             slice_ = slice_ if slice_ > 0 else ZERO
             secured = ev if ev < slice_ else slice_
             rw, cp = self._counterparty(f)
-            article = "Art. 125(1)" if residential else "Art. 126(1)"
-            liens = f" less prior liens {format(e.prior_liens, 'f')}" if e.prior_liens else ""
-            text = (
-                f"{article} loan splitting: part up to {pct(share)} of the property value{liens} → {pct(secured_rw)}; "
-                f"remainder: {cp}"
+            split: tuple[Any, ...] = ("split", f, e.prior_liens)
+            text = self._texts.get(split) or self._texts.setdefault(
+                split, self._split_text(residential, share, secured_rw, e, cp)
             )
             parts = [(secured, secured_rw, "secured"), (ev - secured, rw, "unsecured")]
         if mismatch:
@@ -334,3 +366,18 @@ class Weigher:
                 f" (cap {pct(self.mismatch_cap)})"
             )
         return parts, text
+
+    @staticmethod
+    def _ipre_text(residential: bool, edge: Decimal | None, bounds: list[tuple[Decimal, Decimal]], rw: Decimal) -> str:
+        article = "Art. 125(2) residential IPRE" if residential else "Art. 126(2) Table 1 commercial IPRE"
+        band = f"ETV ≤ {pct(edge)}" if edge is not None else f"ETV > {pct(bounds[-1][0])}"
+        return f"{article}, {band} → {pct(rw)}"
+
+    @staticmethod
+    def _split_text(residential: bool, share: Decimal, secured_rw: Decimal, e: Exposure, cp: str) -> str:
+        article = "Art. 125(1)" if residential else "Art. 126(1)"
+        liens = f" less prior liens {format(e.prior_liens, 'f')}" if e.prior_liens else ""
+        return (
+            f"{article} loan splitting: part up to {pct(share)} of the property value{liens} → {pct(secured_rw)}; "
+            f"remainder: {cp}"
+        )

@@ -9,26 +9,26 @@ rounds each once (half away from zero; amounts 2 decimals, rates 6) into the con
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from decimal import Decimal, localcontext
-from typing import Any
+from typing import Any, overload
 
 from shared.prudential.credit import Weigher
 from shared.prudential.models import (
     REPORTING_CLASSES,
     CalculationInput,
+    Exposure,
     ExposureResult,
     InputError,
     InvalidInput,
     Liquidity,
-    PartResult,
     Result,
     validate_input,
 )
 from shared.prudential.numbers import EXACT, amount, rate
 from shared.prudential.rules import DEFAULT_RULE_SET, Parameters, RuleSet, load_rule_set
 
-__all__ = ["breakdown", "calculate", "compute", "result_to_json"]
+__all__ = ["ExposureResults", "breakdown", "calculate", "compute", "result_to_json"]
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -58,60 +58,74 @@ def calculate(inp: CalculationInput, rule_set: RuleSet, path: str = "") -> Resul
 # --- credit risk --------------------------------------------------------------------------------
 
 
-def _credit(inp: CalculationInput, params: Parameters) -> tuple[tuple[ExposureResult, ...], dict[str, Any]]:
+class ExposureResults(Sequence[ExposureResult]):
+    """Per-exposure results, computed on access (in the exact context) from the validated exposures
+    and the calculation's parameters: the totals never need them materialised, and 1 000 000 results
+    with their rule texts would cost more memory and time than every ratio together."""
+
+    __slots__ = ("_exposures", "_weigher")
+
+    def __init__(self, exposures: tuple[Exposure, ...], weigher: Weigher) -> None:
+        self._exposures = exposures
+        self._weigher = weigher
+
+    def __len__(self) -> int:
+        return len(self._exposures)
+
+    @overload
+    def __getitem__(self, index: int) -> ExposureResult: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[ExposureResult]: ...
+    def __getitem__(self, index: int | slice) -> ExposureResult | list[ExposureResult]:
+        with localcontext(EXACT):
+            if isinstance(index, slice):
+                return [self._weigher.result(e) for e in self._exposures[index]]
+            return self._weigher.result(self._exposures[index])
+
+    def __iter__(self) -> Iterator[ExposureResult]:
+        result = self._weigher.result
+        for e in self._exposures:
+            with localcontext(EXACT):
+                item = result(e)
+            yield item
+
+
+def _credit(inp: CalculationInput, params: Parameters) -> tuple[ExposureResults, dict[str, Any]]:
+    """Totals per reporting class. Exposures without CRM, default, SME factor or real estate are
+    aggregated per (profile, CCF bucket) — Σ(amount − scra + off × CCF) × RW equals Σ of the
+    per-exposure products exactly (Decimal, no rounding) — the others are weighed one by one."""
     weigher = Weigher(params)
-    simple, ccf = weigher.simple, weigher.ccf
     totals = {c: [ZERO, ZERO, ZERO, ZERO] for c in REPORTING_CLASSES}
-    results: list[ExposureResult] = []
-    append = results.append
+    groups: dict[tuple[Any, int | None], list[Decimal]] = {}
+    weigh = weigher.weigh
     for e in inp.exposures:
         if (
             e.defaulted or e.guarantee is not None or e.collateral is not None or e.sme_supporting_factor
             or e.cls == "real_estate"
         ):  # fmt: skip
-            r = weigher.weigh(e)
-            row = totals[r.reporting_class]
-            row[0] += r.original_exposure
+            r = weigh(e)
+            totals[r.reporting_class][0] += r.original_exposure
             for part in r.parts:
                 t = totals[part.reporting_class]
                 t[1] += part.exposure_value
                 t[2] += part.rwa_pre_sf
                 t[3] += part.rwa
-            append(r)
             continue
-        bucket = e.ccf_bucket if e.off_balance else None
-        rw, text, home = simple(e.profile, bucket)
-        factor = ccf[bucket] if bucket is not None else ZERO
-        ev = e.amount - e.scra + e.off_balance * factor if bucket is not None else e.amount - e.scra
-        rwa = ev * rw
-        original = e.amount + e.off_balance
+        key = (e.profile, e.ccf_bucket if e.off_balance else None)
+        group = groups.get(key)
+        if group is None:
+            group = groups[key] = [ZERO, ZERO, ZERO]
+        group[0] += e.amount
+        group[1] += e.scra
+        group[2] += e.off_balance
+    for (profile, bucket), (amounts, scras, offs) in groups.items():
+        rw, _, home = weigher.simple(profile, bucket)
+        ev = amounts - scras + (offs * weigher.ccf[bucket] if bucket is not None else ZERO)
         row = totals[home]
-        row[0] += original
+        row[0] += amounts + offs
         row[1] += ev
-        row[2] += rwa
-        row[3] += rwa
-        append(
-            ExposureResult(
-                e.id,
-                e.cls,
-                home,
-                original,
-                ev,
-                rwa,
-                rwa,
-                (PartResult(home, ev, rw, rwa, rwa, "obligor"),),
-                text,
-                e.amount,
-                e.scra,
-                e.off_balance,
-                e.ccf_bucket,
-                factor,
-                ZERO,
-                ZERO,
-                False,
-                False,
-            )
-        )
+        row[2] += ev * rw
+        row[3] += ev * rw
     by_class = {c: dict(zip(_SECTION_KEYS, values, strict=True)) for c, values in totals.items()}
     ev_total = sum((v[1] for v in totals.values()), ZERO)
     pre_total = sum((v[2] for v in totals.values()), ZERO)
@@ -123,7 +137,7 @@ def _credit(inp: CalculationInput, params: Parameters) -> tuple[tuple[ExposureRe
         "rwa": rwa_total,
         "density": rwa_total / ev_total if ev_total else None,
     }
-    return tuple(results), credit
+    return ExposureResults(inp.exposures, weigher), credit
 
 
 # --- TREA and output floor ----------------------------------------------------------------------

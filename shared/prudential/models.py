@@ -13,7 +13,7 @@ happens once, in :func:`shared.prudential.engine.result_to_json`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from typing import Any, NamedTuple
@@ -261,7 +261,7 @@ class Result(NamedTuple):
     id: str | None
     rule_set: str
     reference_date: date
-    exposures: tuple[ExposureResult, ...]
+    exposures: Sequence[ExposureResult]
     credit_risk: dict[str, Any]
     trea: dict[str, Any]
     capital: dict[str, Any] | None
