@@ -683,10 +683,60 @@ def _exposure(raw: object, path: str, errors: list[InputError]) -> Exposure | No
     )  # fmt: skip
 
 
-def validate_exposure(raw: object, path: str = "") -> tuple[Exposure | None, list[InputError]]:
+_AMOUNT_KEYS = frozenset({"amount", "scra", "off_balance", "sme_total_owed", "property_value", "prior_liens"})
+Shapes = dict[tuple[Any, ...], Exposure]
+
+
+def _amount(value: object, *, positive: bool = False) -> Decimal | None:
+    number = _decimal(value)
+    if type(number) is str:
+        return None
+    assert isinstance(number, Decimal)
+    return number if (number > 0 if positive else number >= 0) else None
+
+
+def _checked(raw: object, path: str, errors: list[InputError], shapes: Shapes) -> Exposure | None:
+    """:func:`_exposure` with a cache of validated shapes: exposures that differ only by id and amounts
+    reuse the checked class fields (the profile); only the amounts and their rules are checked again.
+    Anything unusual (nulls, nested objects, a problem) takes the full path, which reports errors."""
+    if type(raw) is not dict:
+        return _exposure(raw, path, errors)
+    try:
+        # the type is part of the key: 1 == True == 1.0 == Decimal(1), but only some are valid
+        key = tuple(k if k in _AMOUNT_KEYS else (k, type(v), v) for k, v in raw.items() if k != "id")
+        template = shapes.get(key)
+    except TypeError:  # an unhashable value (guarantee, collateral, a list): no shape
+        return _exposure(raw, path, errors)
+    if template is None:
+        exposure = _exposure(raw, path, errors)
+        if exposure is not None:
+            shapes[key] = exposure
+        return exposure
+    ident = raw.get("id")
+    get = raw.get
+    amount = _amount(get("amount", 0))
+    scra = _amount(get("scra", 0))
+    off = _amount(get("off_balance", 0))
+    owed = _amount(get("sme_total_owed"), positive=True) if "sme_total_owed" in raw else None
+    value = _amount(get("property_value"), positive=True) if "property_value" in raw else None
+    liens = _amount(get("prior_liens", 0))
+    if (
+        type(ident) is not str or not ident or amount is None or scra is None or off is None or liens is None
+        or scra > amount or (off and template.ccf_bucket is None)
+        or ("sme_total_owed" in raw and owed is None) or ("property_value" in raw and value is None)
+        or (template.cls == "real_estate" and scra and not template.defaulted)
+    ):  # fmt: skip
+        return _exposure(raw, path, errors)
+    return template._replace(id=ident, amount=amount, scra=scra, off_balance=off, sme_total_owed=owed,
+                             property_value=value, prior_liens=liens)  # fmt: skip
+
+
+def validate_exposure(
+    raw: object, path: str = "", shapes: Shapes | None = None
+) -> tuple[Exposure | None, list[InputError]]:
     """One exposure row (an import row, a scenario's edited exposure): the exposure or its problems."""
     errors: list[InputError] = []
-    return _exposure(raw, path, errors), errors
+    return _checked(raw, path, errors, shapes if shapes is not None else {}), errors
 
 
 # --- sections -----------------------------------------------------------------------------------
@@ -807,10 +857,11 @@ def collect_errors(
         r.fail("exposures", "array", "must be an array")
         raw = []
     seen: set[str] = set()
+    shapes: Shapes = {}
     prefix = _join(path, "exposures")
     for index, item in enumerate(raw):
         where = f"{prefix}[{index}]"
-        exposure = _exposure(item, where, errors)
+        exposure = _checked(item, where, errors, shapes)
         if exposure is not None:
             if exposure.id in seen:
                 errors.append(InputError(f"{where}.id", "unique", f"duplicate id {exposure.id!r}", exposure.id))

@@ -171,3 +171,21 @@ def test_a_negative_leverage_exposure_measure_is_refused(rule_set: RuleSet) -> N
     with pytest.raises(InvalidInput) as caught:
         compute({"reference_date": DAY, "own_funds": {}, "leverage": {"on_balance": "1", "deductions": "2"}}, rule_set)
     assert caught.value.errors[0].line() == "leverage: the exposure measure must not be negative"
+
+
+def test_exposures_sharing_a_shape_are_still_checked_one_by_one(rule_set: RuleSet) -> None:
+    good = {"class": "corporate", "cqs": 1, "defaulted": True, "amount": "10"}
+    cases = [
+        ({**good, "cqs": True}, "exposures[1].cqs: must be an integer 1..6"),
+        ({**good, "cqs": 1.0}, "exposures[1].cqs: must be an integer 1..6"),
+        ({**good, "defaulted": 1}, "exposures[1].defaulted: must be true or false"),
+        ({**good, "amount": "-1"}, "exposures[1].amount: must be ≥ 0"),
+        ({**good, "scra": "11"}, "exposures[1].scra: must not exceed amount"),
+        ({**good, "id": ""}, "exposures[1].id: must be a non-empty string"),
+        ({**good, "id": "a"}, "exposures[1].id: duplicate id 'a'"),
+    ]
+    for second, line in cases:
+        document = {"reference_date": DAY, "exposures": [{"id": "a", **good}, {"id": "b", **second}]}
+        assert first_line(rule_set, document) == line
+    document = {"reference_date": DAY, "exposures": [{"id": str(i), **good, "amount": str(i)} for i in range(3)]}
+    assert [e.amount for e in validate_input(document, rule_set).exposures] == [0, 1, 2]
