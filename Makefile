@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8080
 
-.PHONY: install dev test lint format bench package db-up db-down db-reset clean stress
+.PHONY: install dev test lint format bench package db-up db-down db-reset clean stress schema
 
 # Installs into .venv; when the machine has no PostgreSQL >= 15 server binaries, the pgserver wheel's.
 $(STAMP): pyproject.toml
@@ -28,6 +28,9 @@ test: install lint    ## lint, then the whole test suite against a throwaway emb
 
 stress: install       ## the tests marked race, 50 runs in a row on one throwaway database; stops at the first failure
 	$(BIN)/python -m infra.stress --runs $(or $(RUNS),50)
+
+schema: install       ## sql/schema.sql: today's schema, dumped from a freshly migrated throwaway database
+	$(BIN)/python -m infra.schema
 
 lint: install
 	$(BIN)/ruff check .

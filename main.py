@@ -1,7 +1,11 @@
 """Entry points, for `functions-framework --source main.py --target <name>`.
 
-Each function lives in functions/<name>.py; this module only re-exports them.
+Each function lives in functions/<name>.py; this module only re-exports them, and gives the paths
+functions-framework keeps for itself (``/robots.txt``, ``/favicon.ico``) the same problem+json 404
+as any path no route serves.
 """
+
+import functions_framework
 
 from functions.assign import assign
 from functions.assignment_timeouts import assignment_timeouts
@@ -13,6 +17,12 @@ from functions.prudential import prudential
 from functions.prudential_import_worker import prudential_import_worker
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
+from shared.platform import http as _http
+
+# Set by functions-framework while it loads this module (create_app); absent on a plain import.
+_register_error_handler = getattr(functions_framework, "errorhandler", None)
+if _register_error_handler is not None:
+    _register_error_handler(404)(_http.reserved_path_not_found)
 
 __all__ = [
     "assign",

@@ -466,6 +466,11 @@ def problem_response(exc: errors.AppError, request: flask.Request) -> flask.Resp
     return response
 
 
+def reserved_path_not_found(error: Exception) -> flask.Response:
+    """The 404 of a path the hosting framework answers itself (functions-framework's ``/robots.txt``)."""
+    return problem_response(errors.NotFound(f"No route {flask.request.path}"), flask.request)
+
+
 def _render(result: Any, status: int) -> flask.Response:
     if isinstance(result, flask.Response):
         return result

@@ -36,6 +36,7 @@ from shared.platform.errors import NotFound
 
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
 MAX_INTEGER_DIGITS, MAX_FRACTION_DIGITS = 15, 10
+MAX_ORDER = 10_000  # questions' and products' positions (an integer column)
 _BOUNDED_DECIMAL = re.compile(rf"-?\d{{1,{MAX_INTEGER_DIGITS}}}(\.\d{{1,{MAX_FRACTION_DIGITS}}})?")
 _STORED_DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)(E[-+]?\d+)?", re.IGNORECASE)
 _VERSION = re.compile(r"[A-Z]{2}-\d{4}\.\d+")
@@ -206,7 +207,7 @@ Formula = Annotated[ProductFormula | PercentageFormula | QualitativeFormula, Fie
 
 class Question(_Data):
     code: QuestionCode
-    order: StrictInt = Field(ge=1)
+    order: StrictInt = Field(ge=1, le=MAX_ORDER)
     label: Text
     label_en: Text
     type: QuestionType
@@ -255,7 +256,7 @@ class Benefit(_Data):
 
 class Product(_Data):
     code: ProductCode
-    order: StrictInt = Field(ge=1)
+    order: StrictInt = Field(ge=1, le=MAX_ORDER)
     name: Text
     name_en: Text
     category: Text | None

@@ -91,7 +91,9 @@ def test_candidates_then_pick_then_accept(app: FlaskClient, keys: KeyPair, marke
     assert [e["kind"] for e in view["events"]] == ["offer_made", "offer_accepted"]
 
 
-def test_unknown_or_foreign_ids_are_404_malformed_ones_422(app: FlaskClient, keys: KeyPair, market: dict[str, Any]) -> None:
+def test_unknown_or_foreign_ids_are_404_malformed_ones_422(
+    app: FlaskClient, keys: KeyPair, market: dict[str, Any]
+) -> None:
     client = _auth(keys, market["client"])
     missing = f"/assign/dossiers/{uuid.uuid4()}/candidates"
     assert _problem(app.get(missing, headers=client)) == (404, "dossier_not_found")

@@ -222,3 +222,22 @@ def test_malformed_tokens_are_401(
 ) -> None:
     response = client_for("me").get("/", headers={"Authorization": f"Bearer {make(keys.kid)}"})
     assert (response.status_code, response.get_json()["code"]) == (401, "invalid_token")
+
+
+# --- unknown paths ----------------------------------------------------------------------------------
+@pytest.mark.parametrize("path", ["/kpis", "/kpis/2026", "/robots.txt", "/favicon.ico"])
+def test_unknown_paths_of_every_function_app_are_problem_json(
+    client_for: Callable[[str], FlaskClient], path: str
+) -> None:
+    for name in routers():
+        response = client_for(name.replace("-", "_")).get(path, headers={"X-Request-Id": "unknown-path-1"})
+        body = _problem(response, 404, "not_found")
+        assert body["request_id"] == "unknown-path-1" and response.headers["X-Request-Id"] == "unknown-path-1"
+
+
+def test_a_question_order_beyond_the_column_is_422(site: Site) -> None:
+    document = _tiny_rule_set("FR-2025.6", "0.5")
+    document["questions"][-1]["order"] = 10**30
+    response = site.call("POST", "/rule-sets", "admin", json={"organization_id": str(site.org), "rule_set": document})
+    fields = {field for field, _ in _rules(_problem(response, 422, "validation_failed"))}
+    assert fields == {f"rule_set.questions.{len(document['questions']) - 1}.order"}
