@@ -28,7 +28,7 @@ from shared.prudential.models import (
 from shared.prudential.numbers import EXACT, amount, rate
 from shared.prudential.rules import DEFAULT_RULE_SET, Parameters, RuleSet, load_rule_set
 
-__all__ = ["ExposureResults", "breakdown", "calculate", "compute", "result_to_json"]
+__all__ = ["ExposureResults", "breakdown", "calculate", "compute", "exposure_to_json", "result_to_json"]
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -372,7 +372,8 @@ def _format(section: str, values: Mapping[str, Any]) -> dict[str, Any]:
     return out
 
 
-def _exposure_json(r: ExposureResult) -> dict[str, Any]:
+def exposure_to_json(r: ExposureResult) -> dict[str, Any]:
+    """One exposure's result as in the contract (call inside ``localcontext(EXACT)``)."""
     return {
         "id": r.id,
         "class": r.cls,
@@ -404,7 +405,7 @@ def result_to_json(result: Result) -> dict[str, Any]:
             "id": result.id,
             "rule_set": result.rule_set,
             "reference_date": result.reference_date.isoformat(),
-            "exposures": [_exposure_json(r) for r in result.exposures],
+            "exposures": [exposure_to_json(r) for r in result.exposures],
             "credit_risk": _format("credit_risk", result.credit_risk),
             "trea": _format("trea", result.trea),
             "capital": None if result.capital is None else _format("capital", result.capital),

@@ -838,9 +838,12 @@ _TOP = frozenset(
 
 
 def collect_errors(
-    document: object, rule_set: RuleSet, path: str = ""
+    document: object, rule_set: RuleSet, path: str = "", known: Mapping[int, Exposure] | None = None
 ) -> tuple[CalculationInput | None, list[InputError]]:
-    """The validated input, or every problem found (in document order, as far as they can be told)."""
+    """The validated input, or every problem found (in document order, as far as they can be told).
+
+    ``known`` maps ``id(exposure dict)`` to its already validated exposure, for documents that share
+    unchanged exposure objects with one validated before (a shocked copy of a scenario's base)."""
     errors: list[InputError] = []
     if not isinstance(document, dict):
         errors.append(InputError(path or "input", "object", "must be a JSON object", document))
@@ -861,7 +864,9 @@ def collect_errors(
     prefix = _join(path, "exposures")
     for index, item in enumerate(raw):
         where = f"{prefix}[{index}]"
-        exposure = _checked(item, where, errors, shapes)
+        exposure = known.get(id(item)) if known is not None else None
+        if exposure is None:
+            exposure = _checked(item, where, errors, shapes)
         if exposure is not None:
             if exposure.id in seen:
                 errors.append(InputError(f"{where}.id", "unique", f"duplicate id {exposure.id!r}", exposure.id))
@@ -896,9 +901,11 @@ def _reference_date(r: _Reader, rule_set: RuleSet) -> date | None:
     return day
 
 
-def validate_input(document: object, rule_set: RuleSet, path: str = "") -> CalculationInput:
+def validate_input(
+    document: object, rule_set: RuleSet, path: str = "", known: Mapping[int, Exposure] | None = None
+) -> CalculationInput:
     """The validated calculation input, or :class:`InvalidInput` (its first error is the CLI's line)."""
-    result, errors = collect_errors(document, rule_set, path)
+    result, errors = collect_errors(document, rule_set, path, known)
     if result is None:
         raise InvalidInput(errors)
     return result

@@ -27,8 +27,15 @@ from collections.abc import Callable, Iterator, Mapping
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from shared.prudential.engine import compute
-from shared.prudential.models import EXPOSURE_CLASSES, OUTFLOW_CATEGORIES, InputError, InvalidInput
+from shared.prudential.engine import calculate, exposure_to_json, result_to_json
+from shared.prudential.models import (
+    EXPOSURE_CLASSES,
+    OUTFLOW_CATEGORIES,
+    InputError,
+    InvalidInput,
+    Result,
+    validate_input,
+)
 from shared.prudential.numbers import EXACT
 from shared.prudential.rules import RuleSet
 
@@ -140,23 +147,39 @@ def _scaled(value: object, factor: Decimal) -> object:
     return format((number * factor).quantize(_EIGHT, ROUND_HALF_UP, EXACT).normalize(EXACT), "f")
 
 
-def _exposures(document: dict[str, Any]) -> list[Any]:
+def _exposures(document: dict[str, Any], wanted: Callable[[dict[str, Any]], bool]) -> Iterator[dict[str, Any]]:
+    """The exposures a shock changes (``wanted``), each as its own copy when the list is tracked."""
     items = document.get("exposures")
-    return items if isinstance(items, list) else []
+    if not isinstance(items, list):
+        return
+    for index, item in enumerate(list.__iter__(items)):
+        if isinstance(item, dict) and wanted(item):
+            yield items.writable(index) if isinstance(items, _Tracked) else item
+
+
+class _Tracked(list[Any]):
+    """The exposures of a shocked document: an exposure is deep-copied the first time a shock writes
+    to it; the others stay the base document's objects (what-if reuses their validation)."""
+
+    def __init__(self, items: list[Any]) -> None:
+        super().__init__(items)
+        self.copied: set[int] = set()
+
+    def writable(self, index: int) -> Any:
+        if index not in self.copied:
+            self.copied.add(index)
+            self[index] = copy.deepcopy(list.__getitem__(self, index))
+        return list.__getitem__(self, index)
 
 
 def _select(document: dict[str, Any], head: str) -> Iterator[dict[str, Any]]:
     match = _SELECTOR.match(head)
     assert match is not None
-    for exposure in _exposures(document):
-        if not isinstance(exposure, dict):
-            continue
-        if (
-            match["all"]
-            or exposure.get("id") == match["id"]
-            or (match["cls"] and exposure.get("class") == match["cls"])
-        ):
-            yield exposure
+
+    def wanted(e: dict[str, Any]) -> bool:
+        return bool(match["all"] or e.get("id") == match["id"] or (match["cls"] and e.get("class") == match["cls"]))
+
+    yield from _exposures(document, wanted)
 
 
 def _set(document: dict[str, Any], path: str, value: Any) -> None:
@@ -195,31 +218,33 @@ def _downgrade(node: dict[str, Any], notches: int) -> None:
         node["cqs"] = min(cqs + notches, 6)
 
 
+def _rated(exposure: dict[str, Any]) -> bool:
+    guarantee = exposure.get("guarantee")
+    guarantor = guarantee.get("guarantor") if isinstance(guarantee, dict) else None
+    return "cqs" in exposure or (isinstance(guarantor, dict) and "cqs" in guarantor)
+
+
 def _apply(document: dict[str, Any], shock: Mapping[str, Any]) -> None:
     kind = shock["type"]
     factor = _factor(shock.get("factor", 1)) or Decimal(0)
     if kind == "scale_class":
-        for exposure in _exposures(document):
-            if isinstance(exposure, dict) and exposure.get("class") == shock["class"]:
-                _scale_exposure(exposure, factor)
+        for exposure in _exposures(document, lambda e: e.get("class") == shock["class"]):
+            _scale_exposure(exposure, factor)
     elif kind == "downgrade":
-        for exposure in _exposures(document):
-            if isinstance(exposure, dict) and shock.get("class") in (None, exposure.get("class")):
-                _downgrade(exposure, shock["notches"])
-                guarantee = exposure.get("guarantee")
-                if isinstance(guarantee, dict) and isinstance(guarantee.get("guarantor"), dict):
-                    _downgrade(guarantee["guarantor"], shock["notches"])
+        for exposure in _exposures(document, lambda e: shock.get("class") in (None, e.get("class")) and _rated(e)):
+            _downgrade(exposure, shock["notches"])
+            guarantee = exposure.get("guarantee")
+            if isinstance(guarantee, dict) and isinstance(guarantee.get("guarantor"), dict):
+                _downgrade(guarantee["guarantor"], shock["notches"])
     elif kind == "scale_property_values":
-        for exposure in _exposures(document):
-            if isinstance(exposure, dict) and exposure.get("class") == "real_estate" and "property_value" in exposure:
-                exposure["property_value"] = _scaled(exposure["property_value"], factor)
+        for exposure in _exposures(document, lambda e: e.get("class") == "real_estate" and "property_value" in e):
+            exposure["property_value"] = _scaled(exposure["property_value"], factor)
     elif kind == "default":
         wanted = set(shock["ids"])
-        for exposure in _exposures(document):
-            if isinstance(exposure, dict) and exposure.get("id") in wanted:
-                exposure["defaulted"] = True
-                exposure.pop("guarantee", None)
-                exposure.pop("collateral", None)
+        for exposure in _exposures(document, lambda e: e.get("id") in wanted):
+            exposure["defaulted"] = True
+            exposure.pop("guarantee", None)
+            exposure.pop("collateral", None)
     elif kind == "set":
         _set(document, shock["path"], shock.get("value"))
     elif kind == "scale_lcr_outflows":
@@ -233,11 +258,19 @@ def _apply(document: dict[str, Any], shock: Mapping[str, Any]) -> None:
 
 
 def apply_shocks(document: Mapping[str, Any], shocks: list[dict[str, Any]]) -> dict[str, Any]:
-    """A new document: ``document`` with ``shocks`` applied in order (the input is not modified)."""
+    """A new document: ``document`` with ``shocks`` applied in order (the input is not modified).
+
+    Copy on write: sections are copied, an exposure only when a shock changes it, so unchanged
+    exposure objects are shared with ``document``."""
     validate_shocks(shocks)
-    shocked: dict[str, Any] = copy.deepcopy(dict(document))
+    shocked: dict[str, Any] = {k: copy.deepcopy(v) for k, v in document.items() if k != "exposures"}
+    originals = document.get("exposures")
+    if "exposures" in document:
+        shocked["exposures"] = _Tracked(originals) if isinstance(originals, list) else copy.deepcopy(originals)
     for shock in shocks:
         _apply(shocked, shock)
+    if isinstance(shocked.get("exposures"), _Tracked):
+        shocked["exposures"] = list(shocked["exposures"])
     return shocked
 
 
@@ -285,14 +318,43 @@ def what_if(
     shocks: list[dict[str, Any]],
     rule_set: RuleSet,
     base: Mapping[str, Any] | None = None,
-    calculate: Callable[[Any, RuleSet], dict[str, Any]] = compute,
 ) -> dict[str, Any]:
-    """The base result (``base`` if already computed), the shocked one, and :func:`compare` of both.
-    ``InvalidInput`` if a shock or the shocked document is invalid (paths ``shocks[i]…`` / ``shocked…``)."""
-    old = dict(base) if base is not None else calculate(document, rule_set)
+    """Every figure of the base and the shocked calculation as {old, new, delta}.
+
+    ``figures`` holds every section of the result (credit risk by class, TREA, capital, leverage,
+    LCR, NSFR) in full; ``figures.exposures`` lists, in input order, every exposure whose input the
+    shocks changed, each with all its figures (parts and rule included); exposures left unchanged have
+    identical figures and are only counted (``unchanged_exposures``). ``base`` (the stored result of
+    ``document``) is used for the sections when given. ``InvalidInput`` if a shock or the shocked
+    document is invalid (paths ``shocks[i]…`` / ``shocked.…``)."""
+    validated = validate_input(document, rule_set)
+    old = calculate(validated, rule_set)
     shocked = apply_shocks(document, shocks)
+    raw = document.get("exposures")
+    known = {id(item): e for item, e in zip(raw if isinstance(raw, list) else [], validated.exposures, strict=False)}
     try:
-        new = calculate(shocked, rule_set)
+        new_input = validate_input(shocked, rule_set, known=known)
+        new = calculate(new_input, rule_set)
     except InvalidInput as exc:
         raise InvalidInput([e._replace(path=f"shocked.{e.path}") for e in exc.errors]) from exc
-    return {"rule_set": rule_set.code, "shocks": shocks, "figures": compare(old, new)}
+    old_json = dict(base) if base is not None else _sections(old)
+    new_json = _sections(new)
+    keys = sorted((new_json.keys() | old_json.keys()) - {"exposures"})
+    figures = {k: _walk(old_json.get(k), new_json.get(k)) for k in keys}
+    pairs = zip(validated.exposures, new_input.exposures, strict=True)
+    changed = [index for index, (before, after) in enumerate(pairs) if before != after]
+    with localcontext(EXACT):
+        figures["exposures"] = [
+            _walk(exposure_to_json(old.exposures[i]), exposure_to_json(new.exposures[i])) for i in changed
+        ]
+    return {
+        "rule_set": rule_set.code,
+        "shocks": shocks,
+        "unchanged_exposures": len(new_input.exposures) - len(changed),
+        "figures": figures,
+    }
+
+
+def _sections(result: Result) -> dict[str, Any]:
+    """The result's JSON without the per-exposure list (the sections every what-if shows in full)."""
+    return result_to_json(result._replace(exposures=()))

@@ -48,6 +48,10 @@ def test_each_shock_changes_exactly_what_it_says() -> None:
     assert shocked["own_funds"]["cet1_instruments"] == "350000"
     assert shocked["lcr"]["outflows"] == {"retail_stable": "2500", "other": "100"}
     assert BASE["exposures"][0]["amount"] == "1000000"  # the base document is untouched
+    assert BASE["exposures"][3]["property_value"] == "300000" and "defaulted" not in BASE["exposures"][2]
+    untouched = apply_shocks(BASE, [{"type": "default", "ids": ["r1"]}])
+    assert untouched["exposures"][0] is BASE["exposures"][0]
+    assert untouched["exposures"][2] is not BASE["exposures"][2]
 
 
 def test_what_if_gives_old_new_delta_for_every_figure(rule_set: RuleSet) -> None:
@@ -61,6 +65,9 @@ def test_what_if_gives_old_new_delta_for_every_figure(rule_set: RuleSet) -> None
     assert figures["lcr"]["ratio"]["delta"] == "0.000000"
     assert figures["nsfr"] == {"old": None, "new": None, "delta": None}
     assert before == BASE
+    assert result["unchanged_exposures"] == 2 and len(figures["exposures"]) == 2  # r1 and h1 untouched
+    guarantor = figures["exposures"][1]["parts"][0]["risk_weight"]
+    assert guarantor == {"old": "0.200000", "new": "0.500000", "delta": "0.300000"}
     again = what_if(BASE, [{"type": "downgrade", "notches": 2, "class": "corporate"}], rule_set)
     assert canonical_json(again) == canonical_json(result)  # deterministic, byte for byte
 
