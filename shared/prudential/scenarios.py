@@ -157,6 +157,15 @@ def _exposures(document: dict[str, Any], wanted: Callable[[dict[str, Any]], bool
             yield items.writable(index) if isinstance(items, _Tracked) else item
 
 
+def _copy(value: Any) -> Any:
+    """A copy of JSON data (dicts and lists copied, leaves shared: they are immutable)."""
+    if isinstance(value, dict):
+        return {k: _copy(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+    if isinstance(value, list):
+        return [_copy(v) if isinstance(v, dict | list) else v for v in value]
+    return value
+
+
 class _Tracked(list[Any]):
     """The exposures of a shocked document: an exposure is deep-copied the first time a shock writes
     to it; the others stay the base document's objects (what-if reuses their validation)."""
@@ -168,7 +177,7 @@ class _Tracked(list[Any]):
     def writable(self, index: int) -> Any:
         if index not in self.copied:
             self.copied.add(index)
-            self[index] = copy.deepcopy(list.__getitem__(self, index))
+            self[index] = _copy(list.__getitem__(self, index))
         return list.__getitem__(self, index)
 
 
@@ -345,7 +354,7 @@ def what_if(
     changed = [index for index, (before, after) in enumerate(pairs) if before != after]
     with localcontext(EXACT):
         figures["exposures"] = [
-            _walk(exposure_to_json(old.exposures[i]), exposure_to_json(new.exposures[i])) for i in changed
+            _exposure_figures(exposure_to_json(old.exposures[i]), exposure_to_json(new.exposures[i])) for i in changed
         ]
     return {
         "rule_set": rule_set.code,
@@ -353,6 +362,31 @@ def what_if(
         "unchanged_exposures": len(new_input.exposures) - len(changed),
         "figures": figures,
     }
+
+
+_TEXTS = ("class", "id", "reporting_class", "rule")
+_FIGURES = ("exposure_value", "original_exposure", "risk_weight", "rwa", "rwa_pre_sf")
+_PART_FIGURES = ("exposure_value", "risk_weight", "rwa", "rwa_pre_sf")
+
+
+def _exposure_figures(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """:func:`_walk` of two exposure results, specialised to their known shape (the hot path)."""
+    out: dict[str, Any] = {key: {"old": old[key], "new": new[key], "delta": None} for key in _TEXTS}
+    for key in _FIGURES:
+        out[key] = _delta(old[key], new[key])
+    old_parts, new_parts = old["parts"], new["parts"]
+    parts = []
+    for index in range(max(len(old_parts), len(new_parts))):
+        before = old_parts[index] if index < len(old_parts) else None
+        after = new_parts[index] if index < len(new_parts) else None
+        if before is None or after is None:
+            parts.append(_walk(before, after))
+            continue
+        part = {key: _delta(before[key], after[key]) for key in _PART_FIGURES}
+        part["reporting_class"] = {"old": before["reporting_class"], "new": after["reporting_class"], "delta": None}
+        parts.append(part)
+    out["parts"] = parts
+    return out
 
 
 def _sections(result: Result) -> dict[str, Any]:

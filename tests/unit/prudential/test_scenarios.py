@@ -104,3 +104,17 @@ def test_a_shock_making_the_input_invalid_names_the_shocked_field(rule_set: Rule
     with pytest.raises(InvalidInput) as caught:
         what_if(BASE, [{"type": "set", "path": "exposures[id=c1].cqs", "value": 9}], rule_set)
     assert caught.value.errors[0].line() == "shocked.exposures[0].cqs: must be an integer 1..6"
+
+
+def test_what_if_exposure_figures_equal_the_generic_comparison(rule_set: RuleSet) -> None:
+    from shared.prudential.engine import compute
+
+    shocks = [{"type": "downgrade", "notches": 2}, {"type": "scale_property_values", "factor": "0.5"}]
+    result = what_if(BASE, shocks, rule_set)
+    full = compare(compute(BASE, rule_set), compute(apply_shocks(BASE, shocks), rule_set))
+    changed = [e for e in full["exposures"] if any(v.get("delta") not in (None, "0.00", "0.000000")
+                                                   for v in e.values() if isinstance(v, dict))]  # fmt: skip
+    assert result["figures"]["exposures"] == changed
+    assert {k: v for k, v in result["figures"].items() if k != "exposures"} == {
+        k: v for k, v in full.items() if k != "exposures"
+    }
