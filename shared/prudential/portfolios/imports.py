@@ -22,7 +22,7 @@ import io
 import re
 import unicodedata
 import zipfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
@@ -133,33 +133,208 @@ def _check_zip(data: bytes) -> None:
         raise _refuse("zip_bomb", "the workbook inflates far beyond its size (a zip bomb?)")
 
 
+_MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+_REL_NS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"[A-Z]+\d+(?::[A-Z]+(\d+))?\"")
+_CELL_REF = re.compile(r"^([A-Z]+)(\d+)$")
+
+
+def _column_index(letters: str) -> int:
+    index = 0
+    for char in letters:
+        index = index * 26 + ord(char) - 64
+    return index - 1
+
+
+def _parser() -> Any:
+    """An expat parser that refuses any DOCTYPE (no entity of any kind: OOXML parts never declare one)."""
+    from xml.parsers import expat
+
+    def no_doctype(*_args: object) -> None:
+        raise _refuse("format", "the workbook declares a DOCTYPE (entities are not accepted)")
+
+    parser = expat.ParserCreate()
+    parser.StartDoctypeDeclHandler = no_doctype
+    parser.EntityDeclHandler = no_doctype
+    return parser
+
+
+def _elements(archive: zipfile.ZipFile, part: str) -> list[tuple[str, dict[str, str]]]:
+    """(local name, attributes) of every element of a small part, in document order."""
+    from xml.parsers import expat
+
+    found: list[tuple[str, dict[str, str]]] = []
+    parser = _parser()
+    parser.StartElementHandler = lambda name, attrs: found.append((name.rsplit(":", 1)[-1], attrs))
+    try:
+        parser.Parse(archive.read(part), True)
+    except (KeyError, expat.ExpatError) as exc:
+        raise _refuse("format", "the file is not a valid XLSX workbook") from exc
+    return found
+
+
+def _first_sheet_path(archive: zipfile.ZipFile) -> str:
+    """The part of the workbook's first sheet (``xl/worksheets/sheet1.xml`` usually), from the workbook
+    and its relationships, as Excel orders them."""
+    sheets = [attrs for name, attrs in _elements(archive, "xl/workbook.xml") if name == "sheet"]
+    if not sheets:
+        raise _refuse("format", "the workbook has no sheet")
+    rel_id = next((v for k, v in sheets[0].items() if k.endswith(":id") or k == "r:id"), None)
+    for name, attrs in _elements(archive, "xl/_rels/workbook.xml.rels"):
+        if name == "Relationship" and attrs.get("Id") == rel_id:
+            target = attrs.get("Target", "").lstrip("/")
+            return target if target.startswith("xl/") else f"xl/{target}"
+    raise _refuse("format", "the workbook's first sheet is missing")
+
+
+def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
+    """The shared strings table: each item's text runs joined (phonetic runs left out)."""
+
+    if "xl/sharedStrings.xml" not in archive.namelist():
+        return []
+    strings: list[str] = []
+    state = {"text": 0, "phonetic": 0}
+    parts: list[str] = []
+
+    def start(name: str, _attrs: dict[str, str]) -> None:
+        local = name.rsplit(":", 1)[-1]
+        if local == "si":
+            parts.clear()
+        elif local == "rPh":
+            state["phonetic"] += 1
+        elif local == "t" and not state["phonetic"]:
+            state["text"] = 1
+
+    def end(name: str) -> None:
+        local = name.rsplit(":", 1)[-1]
+        if local == "si":
+            strings.append("".join(parts))
+        elif local == "rPh":
+            state["phonetic"] -= 1
+        elif local == "t":
+            state["text"] = 0
+
+    def chars(text: str) -> None:
+        if state["text"]:
+            parts.append(text)
+
+    parser = _parser()
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    with archive.open("xl/sharedStrings.xml") as handle:
+        parser.ParseFile(handle)
+    return strings
+
+
+def _xlsx_rows(archive: zipfile.ZipFile, path: str, strings: list[str]) -> Iterator[tuple[int, list[Any]]]:
+    """(row number, values) of every row of a sheet part, streamed with expat: numbers as ``Decimal``,
+    booleans, text (shared or inline); a cell holding a formula yields its formula text as ``=…``."""
+
+    rows: list[tuple[int, list[Any]]] = []
+    current: dict[int, Any] = {}
+    cell: dict[str, Any] = {}
+    position = [0]  # the current row number
+    state = {"in": ""}
+    buffer: list[str] = []
+
+    def start(name: str, attrs: dict[str, str]) -> None:
+        local = name.rsplit(":", 1)[-1]
+        if local == "row":
+            position[0] = int(attrs.get("r", position[0] + 1))
+            current.clear()
+        elif local == "c":
+            ref = _CELL_REF.match(attrs.get("r", ""))
+            column = _column_index(ref.group(1)) if ref else len(current)
+            cell.clear()
+            cell.update(column=column, type=attrs.get("t", "n"), value=None, formula=None)
+        elif local in ("v", "f", "t"):
+            state["in"] = local
+            buffer.clear()
+
+    def end(name: str) -> None:
+        local = name.rsplit(":", 1)[-1]
+        if local in ("v", "f", "t") and state["in"] == local:
+            text = "".join(buffer)
+            if local == "f":
+                cell["formula"] = "=" + text
+            elif local == "t":
+                cell["value"] = (cell["value"] or "") + text
+            else:
+                cell["value"] = text
+            state["in"] = ""
+        elif local == "c":
+            current[cell["column"]] = _xlsx_value(cell, strings)
+        elif local == "row":
+            width = max(current) + 1 if current else 0
+            rows.append((position[0], [current.get(i) for i in range(width)]))
+
+    def chars(text: str) -> None:
+        if state["in"]:
+            buffer.append(text)
+
+    parser = _parser()
+    parser.StartElementHandler, parser.EndElementHandler, parser.CharacterDataHandler = start, end, chars
+    with archive.open(path) as handle:
+        while chunk := handle.read(1 << 16):
+            parser.Parse(chunk, False)
+            yield from rows
+            rows.clear()
+        parser.Parse(b"", True)
+    yield from rows
+
+
+def _xlsx_value(cell: Mapping[str, Any], strings: list[str]) -> Any:
+    if cell["formula"] is not None:
+        return cell["formula"]
+    value, kind = cell["value"], cell["type"]
+    if value is None or value == "":
+        return None
+    if kind == "s":
+        index = int(value)
+        return strings[index] if 0 <= index < len(strings) else None
+    if kind in ("inlineStr", "str"):
+        return value
+    if kind == "b":
+        return value == "1"
+    if kind == "e":
+        return f"#ERROR {value}"
+    try:
+        return Decimal(value)
+    except InvalidOperation:
+        return value
+
+
 def _read_xlsx(data: bytes) -> Table:
-    import openpyxl  # heavy: imported on first use
+    """The first sheet, streamed (openpyxl would need several times as long for 100 000 rows)."""
+    from xml.parsers import expat
 
     _check_zip(data)
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    path = _first_sheet_path(archive)
+    if path not in archive.namelist():
+        raise _refuse("format", "the workbook's first sheet is missing")
+    with archive.open(path) as handle:
+        declared = _DIMENSION.search(handle.read(4096))
+    if declared and declared.group(1) and int(declared.group(1)) - 1 > MAX_ROWS:
+        rows = int(declared.group(1)) - 1
+        raise _refuse("too_many_rows", f"the sheet has {rows} rows; at most {MAX_ROWS} are imported")
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=False)
-    except Exception as exc:  # openpyxl raises many kinds for a damaged package
-        raise _refuse("format", "the file is not a valid XLSX workbook") from exc
-    try:
-        sheet = book.worksheets[0]
-        declared = sheet.max_row or 0
-        if declared - 1 > MAX_ROWS:
-            raise _refuse("too_many_rows", f"the sheet has {declared - 1} rows; at most {MAX_ROWS} are imported")
-        rows = sheet.iter_rows(values_only=True)
-        header = next(rows, None)
-        headers = _headers(list(header or ()))
+        strings = _shared_strings(archive)
+        stream = _xlsx_rows(archive, path, strings)
+        first = next(stream, None)
+        if first is None or first[0] != 1:
+            raise _refuse("header", "the first row must hold the column headers")
+        headers = _headers(first[1])
         body: list[tuple[int, list[Any]]] = []
-        for number, values in enumerate(rows, start=2):
-            cells = list(values[: len(headers)])
+        for number, values in stream:
+            cells = values[: len(headers)]
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
                 continue
             if len(body) >= MAX_ROWS:
                 raise _refuse("too_many_rows", f"the sheet has more than {MAX_ROWS} rows")
             body.append((number, cells + [None] * (len(headers) - len(cells))))
-        return Table(headers, body)
-    finally:
-        book.close()
+    except expat.ExpatError as exc:
+        raise _refuse("format", "the workbook's sheet is not well-formed XML") from exc
+    return Table(headers, body)
 
 
 def _read_csv(data: bytes) -> Table:
