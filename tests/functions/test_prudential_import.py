@@ -175,6 +175,20 @@ def _huge_declared_sheet() -> bytes:
     return out.getvalue()
 
 
+def _entity_bomb() -> bytes:
+    base = _xlsx([["id", "class", "amount"], ["c1", "corporate", 1]])
+    source = zipfile.ZipFile(io.BytesIO(base))
+    laughs = b'<?xml version="1.0"?><!DOCTYPE x [<!ENTITY a "lol"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as book:
+        for item in source.infolist():
+            content = source.read(item)
+            if item.filename == "xl/worksheets/sheet1.xml":
+                content = laughs + (content.split(b"?>", 1)[1] if content.startswith(b"<?xml") else content)
+            book.writestr(item, content)
+    return out.getvalue()
+
+
 @pytest.mark.parametrize(
     ("name", "make", "code"),
     [
@@ -183,6 +197,7 @@ def _huge_declared_sheet() -> bytes:
         ("huge.xlsx", _huge_declared_sheet, "too_many_rows"),
         ("merged.xlsx", lambda: _xlsx([["id", None, "amount"], ["c1", "corporate", 1]], merge="A1:B1"), "header"),
         ("fake.xlsx", lambda: b"not a workbook at all", "format"),
+        ("entities.xlsx", _entity_bomb, "format"),
         ("empty.csv", lambda: b"", "header"),
     ],
 )
