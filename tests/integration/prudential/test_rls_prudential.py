@@ -178,3 +178,18 @@ def test_prudential_writes_per_role(conn: tdb.Conn, world: World, desk: Desk, ac
         outcomes.append(_rows(conn, WRITES[action], params))
         tdb.as_owner(conn)
     assert tuple(outcomes) == EXPECTED_WRITES[action], dict(zip(WRITERS, outcomes, strict=True))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "select public.submit_portfolio_version(%(v)s, null)",
+        "select public.approve_portfolio_version(%(v)s, null)",
+        "select public.reject_portfolio_version(%(v)s, 'x')",
+        "select * from public.portfolio_version_history(%(v)s)",
+    ],
+)
+def test_anon_cannot_call_the_prudential_rpcs(conn: tdb.Conn, desk: Desk, call: str) -> None:
+    tdb.as_anon(conn)
+    with pytest.raises(pg_errors.InsufficientPrivilege), conn.transaction():
+        conn.execute(call, {"v": desk.ids["va1"]})
