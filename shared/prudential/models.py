@@ -713,13 +713,12 @@ def _checked(raw: object, path: str, errors: list[InputError], shapes: Shapes) -
             shapes[key] = exposure
         return exposure
     ident = raw.get("id")
-    get = raw.get
-    amount = _amount(get("amount", 0))
-    scra = _amount(get("scra", 0))
-    off = _amount(get("off_balance", 0))
-    owed = _amount(get("sme_total_owed"), positive=True) if "sme_total_owed" in raw else None
-    value = _amount(get("property_value"), positive=True) if "property_value" in raw else None
-    liens = _amount(get("prior_liens", 0))
+    amount = _amount(raw["amount"]) if "amount" in raw else ZERO
+    scra = _amount(raw["scra"]) if "scra" in raw else ZERO
+    off = _amount(raw["off_balance"]) if "off_balance" in raw else ZERO
+    owed = _amount(raw["sme_total_owed"], positive=True) if "sme_total_owed" in raw else None
+    value = _amount(raw["property_value"], positive=True) if "property_value" in raw else None
+    liens = _amount(raw["prior_liens"]) if "prior_liens" in raw else ZERO
     if (
         type(ident) is not str or not ident or amount is None or scra is None or off is None or liens is None
         or scra > amount or (off and template.ccf_bucket is None)
