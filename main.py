@@ -16,6 +16,8 @@ from functions.export_worker import export_worker
 from functions.healthz import healthz
 from functions.invoices import invoices
 from functions.me import me
+from functions.prudential import prudential
+from functions.prudential_import_worker import prudential_import_worker
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
 from shared.platform import http as _http
@@ -35,6 +37,8 @@ __all__ = [
     "healthz",
     "invoices",
     "me",
+    "prudential",
+    "prudential_import_worker",
     "simulate",
     "simulation_cleanup",
 ]

@@ -21,6 +21,8 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "documents",
     "dossier",
     "invoices",
+    "prudential",
+    "prudential-import-worker",
 )
 
 

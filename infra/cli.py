@@ -88,6 +88,7 @@ def seed_demo(url: str) -> None:
         conn.execute((SQL_DIR / "seed" / "demo_dossiers.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_documents.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_invoices.sql").read_text(encoding="utf-8").encode())
+        conn.execute((SQL_DIR / "seed" / "demo_prudential.sql").read_text(encoding="utf-8").encode())
     _store_demo_documents(url)
 
 
@@ -114,7 +115,8 @@ from auth.users u
 join public.memberships m on m.user_id = u.id
 join public.organizations o on o.id = m.organization_id
 where u.email like '%%.demo'
-order by o.slug, array_position(array['owner','admin','expert','client','partner','viewer'], m.role), u.email
+order by o.slug,
+  array_position(array['owner','admin','expert','client','partner','viewer','analyst','approver'], m.role), u.email
 """
 
 
@@ -226,6 +228,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     from shared.simulation import cli as simulation_cli
 
     code, output = simulation_cli.run(args.rule_set, sys.stdin.read())
+    (_out if code == 0 else _err)(output)
+    return code
+
+
+def cmd_prudential(args: argparse.Namespace) -> int:
+    from shared.prudential import cli as prudential_cli
+
+    code, output = prudential_cli.run(args.rule_set, sys.stdin.read())
     (_out if code == 0 else _err)(output)
     return code
 
@@ -374,6 +384,15 @@ def build_parser() -> argparse.ArgumentParser:
     )
     simulate.add_argument("--rule-set", default="FR-2025.1", help="bundled rule set version (default FR-2025.1)")
     simulate.set_defaults(run=cmd_simulate)
+
+    prudential = sub.add_parser(
+        "prudential",
+        help="CRR3 prudential figures: calculation JSON (object or array) on stdin",
+        description="Read a calculation input (a JSON object, or an array of them) on standard input and print "
+        "each result as canonical JSON; bad input exits with code 2 and one `<path>: <problem>` line.",
+    )
+    prudential.add_argument("--rule-set", default="CRR3-2025.1", help="bundled rule set (default CRR3-2025.1)")
+    prudential.set_defaults(run=cmd_prudential)
 
     score = sub.add_parser(
         "match-score",

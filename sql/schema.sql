@@ -423,6 +423,84 @@ end
 $$;
 
 --
+-- Name: prudential_portfolio_versions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.prudential_portfolio_versions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    portfolio_id uuid NOT NULL,
+    version integer NOT NULL,
+    status text DEFAULT 'draft'::text NOT NULL,
+    input jsonb NOT NULL,
+    input_sha256 text NOT NULL,
+    reference_date date NOT NULL,
+    exposure_count integer DEFAULT 0 NOT NULL,
+    summary jsonb DEFAULT '{}'::jsonb NOT NULL,
+    source text DEFAULT 'manual'::text NOT NULL,
+    based_on_version_id uuid,
+    created_by uuid DEFAULT auth.uid() NOT NULL,
+    contributors uuid[] DEFAULT '{}'::uuid[] NOT NULL,
+    submitted_by uuid,
+    submitted_at timestamp with time zone,
+    decided_by uuid,
+    decided_at timestamp with time zone,
+    decision_comment text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    calculation_id uuid,
+    CONSTRAINT prudential_portfolio_versions_check CHECK (((status = 'draft'::text) OR ((submitted_by IS NOT NULL) AND (submitted_at IS NOT NULL)))),
+    CONSTRAINT prudential_portfolio_versions_check1 CHECK (((status <> ALL (ARRAY['approved'::text, 'rejected'::text])) OR ((decided_by IS NOT NULL) AND (decided_at IS NOT NULL)))),
+    CONSTRAINT prudential_portfolio_versions_check2 CHECK (((status <> 'rejected'::text) OR (decision_comment IS NOT NULL))),
+    CONSTRAINT prudential_portfolio_versions_decision_comment_check CHECK (((decision_comment IS NULL) OR ((length(decision_comment) >= 1) AND (length(decision_comment) <= 4000)))),
+    CONSTRAINT prudential_portfolio_versions_exposure_count_check CHECK ((exposure_count >= 0)),
+    CONSTRAINT prudential_portfolio_versions_input_check CHECK ((jsonb_typeof(input) = 'object'::text)),
+    CONSTRAINT prudential_portfolio_versions_input_sha256_check CHECK ((input_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT prudential_portfolio_versions_source_check CHECK ((source = ANY (ARRAY['manual'::text, 'import'::text, 'revision'::text]))),
+    CONSTRAINT prudential_portfolio_versions_status_check CHECK ((status = ANY (ARRAY['draft'::text, 'in_review'::text, 'approved'::text, 'rejected'::text]))),
+    CONSTRAINT prudential_portfolio_versions_summary_check CHECK ((jsonb_typeof(summary) = 'object'::text)),
+    CONSTRAINT prudential_portfolio_versions_version_check CHECK ((version >= 1))
+);
+
+--
+-- Name: audit_version_transition(public.prudential_portfolio_versions, text, text, text, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.audit_version_transition(v public.prudential_portfolio_versions, p_from text, p_to text, p_comment text, p_new_version uuid) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c record;
+begin
+  select x.rule_set, x.reference_date, x.input_sha256, x.result_sha256 into c
+  from public.prudential_calculations x where x.id = v.calculation_id;
+  return private.append_audit(
+    v.organization_id, 'prudential_portfolio_versions', v.id,
+    case p_to when 'in_review' then 'version_submitted' when 'approved' then 'version_approved'
+              else 'version_rejected' end,
+    jsonb_build_object('status', p_from),
+    jsonb_build_object('status', p_to),
+    jsonb_build_object(
+      'actor_id', (select auth.uid()),
+      'at', now(),
+      'from', p_from,
+      'to', p_to,
+      'comment', p_comment,
+      'portfolio_id', v.portfolio_id,
+      'version', v.version,
+      'calculation_id', v.calculation_id,
+      'rule_set', c.rule_set,
+      'reference_date', c.reference_date,
+      'input_sha256', c.input_sha256,
+      'result_sha256', c.result_sha256,
+      'new_version_id', p_new_version
+    )
+  );
+end
+$$;
+
+--
 -- Name: can_follow_dossier(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -453,9 +531,7 @@ begin
     select exists (
       select 1 from public.rule_sets r
       where r.id = target
-        and (r.organization_id is null
-             or r.organization_id in (select m.organization_id from public.memberships m
-                                      where m.user_id = (select auth.uid())))
+        and (r.organization_id is null or r.organization_id in (select private.my_organization_ids()))
     )
   );
 end
@@ -721,6 +797,55 @@ begin
     raise exception 'what was offered cannot change' using errcode = '42501';
   end if;
   return new;
+end
+$$;
+
+--
+-- Name: check_prudential_parameter_overlap(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_prudential_parameter_overlap() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (
+    select 1 from public.prudential_rule_parameters p
+    where p.rule_set_id = new.rule_set_id and p.code = new.code and p.key = new.key
+      and p.valid_from <> new.valid_from
+      and p.valid_from <= coalesce(new.valid_to, 'infinity'::date)
+      and new.valid_from <= coalesce(p.valid_to, 'infinity'::date)
+  ) then
+    raise exception 'parameter %/% overlaps another row of the rule set', new.code, new.key
+      using errcode = 'PT422', hint = 'rule_parameter_overlap';
+  end if;
+  return new;
+end
+$$;
+
+--
+-- Name: check_second_pair_of_eyes(public.prudential_portfolio_versions); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_second_pair_of_eyes(v public.prudential_portfolio_versions) RETURNS void
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  uid uuid := (select auth.uid());
+begin
+  if v.status <> 'in_review' then
+    raise exception 'only a version in review can be decided (this one is %)', v.status
+      using errcode = 'PT409', hint = 'version_not_in_review';
+  end if;
+  if uid = v.submitted_by then
+    raise exception 'you submitted this version: someone else must decide on it'
+      using errcode = 'PT403', hint = 'self_approval';
+  end if;
+  if uid = v.created_by or uid = any (v.contributors) then
+    raise exception 'you wrote this version: someone else must decide on it'
+      using errcode = 'PT403', hint = 'approver_is_author';
+  end if;
 end
 $$;
 
@@ -1017,6 +1142,71 @@ begin
     new.created_by := old.created_by;
   elsif current_setting('role') in ('authenticated', 'anon') then
     new.created_by := (select auth.uid());
+  end if;
+  return new;
+end
+$$;
+
+--
+-- Name: guard_calculation(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.guard_calculation() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.prudential_portfolio_versions v
+             where v.id = old.portfolio_version_id and v.status = 'approved') then
+    raise exception 'the calculation of an approved version cannot be changed or deleted'
+      using errcode = 'PT409', hint = 'version_approved';
+  end if;
+  if tg_op = 'DELETE' then
+    return old;
+  end if;
+  if (new.id, new.organization_id, new.portfolio_version_id, new.rule_set, new.reference_date,
+      new.input_sha256, new.result_sha256, new.result, new.created_by, new.created_at)
+     is distinct from
+     (old.id, old.organization_id, old.portfolio_version_id, old.rule_set, old.reference_date,
+      old.input_sha256, old.result_sha256, old.result, old.created_by, old.created_at)
+     or not (old.status = new.status or (old.status = 'current' and new.status = 'superseded')) then
+    raise exception 'a calculation is never changed' using errcode = 'PT409', hint = 'calculation_immutable';
+  end if;
+  return new;
+end
+$$;
+
+--
+-- Name: guard_portfolio_version(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.guard_portfolio_version() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  uid uuid := (select auth.uid());
+begin
+  if old.status = 'approved' then
+    raise exception 'an approved version cannot be changed or deleted; create version n+1'
+      using errcode = 'PT409', hint = 'version_approved';
+  end if;
+  if tg_op = 'DELETE' then
+    return old;
+  end if;
+  if old.status <> 'draft' and (new.input is distinct from old.input
+                                or new.input_sha256 is distinct from old.input_sha256
+                                or new.reference_date is distinct from old.reference_date) then
+    raise exception 'only a draft version can be edited (this one is %)', old.status
+      using errcode = 'PT409', hint = 'version_not_draft';
+  end if;
+  if new.id <> old.id or new.organization_id <> old.organization_id or new.portfolio_id <> old.portfolio_id
+     or new.version <> old.version or new.created_by <> old.created_by then
+    raise exception 'a version keeps its identity' using errcode = 'PT409', hint = 'version_identity';
+  end if;
+  if new.input_sha256 is distinct from old.input_sha256 and uid is not null
+     and not (uid = any (new.contributors)) then
+    new.contributors := array_append(new.contributors, uid);
   end if;
   return new;
 end
@@ -1371,6 +1561,31 @@ end
 $$;
 
 --
+-- Name: lock_portfolio_version(uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.lock_portfolio_version(p_version uuid, p_right text) RETURNS public.prudential_portfolio_versions
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.prudential_portfolio_versions;
+begin
+  if (select auth.uid()) is null then
+    raise exception 'sign in to do this' using errcode = 'PT401', hint = 'not_authenticated';
+  end if;
+  select x.* into v from public.prudential_portfolio_versions x where x.id = p_version for update;
+  if not found or not private.has_role(v.organization_id, private.prudential_roles('read')) then
+    raise exception 'no such portfolio version' using errcode = 'PT404', hint = 'version_not_found';
+  end if;
+  if not private.has_role(v.organization_id, private.prudential_roles(p_right)) then
+    raise exception 'your role does not allow this' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  return v;
+end
+$$;
+
+--
 -- Name: maintain_expert_counters(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1596,6 +1811,20 @@ CREATE FUNCTION private.my_followed_dossier_ids() RETURNS SETOF uuid
 $$;
 
 --
+-- Name: my_member_organization_ids(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_member_organization_ids() RETURNS SETOF uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return query
+    select m.organization_id from public.memberships m where m.user_id = (select auth.uid());
+end
+$$;
+
+--
 -- Name: my_offered_company_ids(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1629,7 +1858,8 @@ CREATE FUNCTION private.my_organization_ids() RETURNS SETOF uuid
     AS $$
 begin
   return query
-    select m.organization_id from public.memberships m where m.user_id = (select auth.uid());
+    select m.organization_id from public.memberships m
+    where m.user_id = (select auth.uid()) and m.role not in ('analyst', 'approver');
 end
 $$;
 
@@ -1666,6 +1896,21 @@ end
 $$;
 
 --
+-- Name: my_prudential_organization_ids(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_prudential_organization_ids(p_right text) RETURNS SETOF uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return query
+    select m.organization_id from public.memberships m
+    where m.user_id = (select auth.uid()) and m.role = any (private.prudential_roles(p_right));
+end
+$$;
+
+--
 -- Name: my_reviewable_dossier_ids(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1694,6 +1939,32 @@ begin
        or d.client_company_id in (select private.my_client_company_ids())
        or d.client_company_id in (select private.my_partner_company_ids())
        or d.expert_id in (select private.my_expert_profile_ids());
+end
+$$;
+
+--
+-- Name: number_portfolio_version(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.number_portfolio_version() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform 1 from public.prudential_portfolios p where p.id = new.portfolio_id for update;
+  select coalesce(max(v.version), 0) + 1 into new.version
+  from public.prudential_portfolio_versions v where v.portfolio_id = new.portfolio_id;
+  new.status := 'draft';
+  new.submitted_by := null;
+  new.submitted_at := null;
+  new.decided_by := null;
+  new.decided_at := null;
+  new.decision_comment := null;
+  new.calculation_id := null;
+  if not (new.created_by = any (new.contributors)) then
+    new.contributors := array_prepend(new.created_by, new.contributors);
+  end if;
+  return new;
 end
 $$;
 
@@ -1953,6 +2224,23 @@ begin
   end if;
   return new;
 end
+$$;
+
+--
+-- Name: prudential_roles(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.prudential_roles(p_right text) RETURNS text[]
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select case p_right
+    when 'read' then array['owner', 'admin', 'analyst', 'approver', 'viewer']
+    when 'write' then array['owner', 'admin', 'analyst', 'approver']
+    when 'approve' then array['owner', 'admin', 'approver']
+    when 'manage' then array['owner', 'admin']
+    else array[]::text[]
+  end
 $$;
 
 --
@@ -2218,6 +2506,20 @@ CREATE FUNCTION private.refuse_audit_change() RETURNS trigger
 begin
   raise exception 'the audit log is append-only (% refused)', lower(tg_op)
     using errcode = 'PT403', hint = 'audit_log_append_only';
+end
+$$;
+
+--
+-- Name: refuse_prudential_rule_change(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.refuse_prudential_rule_change() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'published prudential rule sets never change; publish a new version instead'
+    using errcode = 'PT409', hint = 'rule_set_immutable';
 end
 $$;
 
@@ -2766,6 +3068,21 @@ end
 $$;
 
 --
+-- Name: supersede_calculations(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.supersede_calculations() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.prudential_calculations c set status = 'superseded'
+  where c.portfolio_version_id = new.id and c.status = 'current';
+  return null;
+end
+$$;
+
+--
 -- Name: sweep_absences(uuid, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2911,6 +3228,28 @@ $$;
 COMMENT ON FUNCTION private.unaccent_fr(value text) IS 'Inlined on purpose (no fixed search_path): part of the expert search document expression; see migration 0040.';
 
 --
+-- Name: approve_portfolio_version(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.approve_portfolio_version(p_version uuid, p_comment text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.prudential_portfolio_versions := private.lock_portfolio_version(p_version, 'approve');
+  comment text := nullif(btrim(coalesce(p_comment, '')), '');
+begin
+  perform private.check_second_pair_of_eyes(v);
+  update public.prudential_portfolio_versions x
+  set status = 'approved', decided_by = (select auth.uid()), decided_at = now(), decision_comment = comment
+  where x.id = v.id
+  returning x.* into v;
+  perform private.audit_version_transition(v, 'in_review', 'approved', comment, null);
+  return jsonb_build_object('id', v.id, 'status', v.status);
+end
+$$;
+
+--
 -- Name: me(); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2947,6 +3286,62 @@ end
 $$;
 
 --
+-- Name: portfolio_version_history(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.portfolio_version_history(p_version uuid) RETURNS TABLE(id bigint, action text, actor_id uuid, details jsonb, created_at timestamp with time zone, chain_seq bigint, prev_hash text, row_hash text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  org uuid;
+begin
+  select v.organization_id into org from public.prudential_portfolio_versions v where v.id = p_version;
+  if org is null or not (private.has_role(org, private.prudential_roles('read'))
+                         or (select auth.role()) = 'service_role') then
+    raise exception 'no such portfolio version' using errcode = 'PT404', hint = 'version_not_found';
+  end if;
+  return query
+    select a.id, a.action, a.actor_id, a.details, a.created_at, a.chain_seq, a.prev_hash, a.row_hash
+    from public.audit_log a
+    where a.organization_id = org and a.table_name = 'prudential_portfolio_versions' and a.row_id = p_version
+    order by a.chain_seq, a.id;
+end
+$$;
+
+--
+-- Name: reject_portfolio_version(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.reject_portfolio_version(p_version uuid, p_comment text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.prudential_portfolio_versions := private.lock_portfolio_version(p_version, 'approve');
+  comment text := nullif(btrim(coalesce(p_comment, '')), '');
+  next_id uuid;
+begin
+  perform private.check_second_pair_of_eyes(v);
+  if comment is null then
+    raise exception 'say why the version is rejected' using errcode = 'PT422', hint = 'comment_required';
+  end if;
+  update public.prudential_portfolio_versions x
+  set status = 'rejected', decided_by = (select auth.uid()), decided_at = now(), decision_comment = comment
+  where x.id = v.id
+  returning x.* into v;
+  insert into public.prudential_portfolio_versions
+    (organization_id, portfolio_id, version, input, input_sha256, reference_date, exposure_count, summary,
+     source, based_on_version_id, created_by, contributors)
+  values (v.organization_id, v.portfolio_id, v.version + 1, v.input, v.input_sha256, v.reference_date,
+          v.exposure_count, v.summary, 'revision', v.id, v.created_by, v.contributors)
+  returning id into next_id;
+  perform private.audit_version_transition(v, 'in_review', 'rejected', comment, next_id);
+  return jsonb_build_object('id', v.id, 'status', v.status, 'new_version_id', next_id);
+end
+$$;
+
+--
 -- Name: search_experts(uuid, text, text, text, text, numeric, text, boolean, boolean, uuid, boolean, text, uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -2957,6 +3352,39 @@ CREATE FUNCTION public.search_experts(organization_id uuid DEFAULT NULL::uuid, q
   select * from private.search_experts($1, $2, $3, $4, $5, $6, $7, coalesce($8, false), coalesce($9, false), $10,
                                        coalesce($11, false), $12, $13, $14)
 $_$;
+
+--
+-- Name: submit_portfolio_version(uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.submit_portfolio_version(p_version uuid, p_comment text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.prudential_portfolio_versions := private.lock_portfolio_version(p_version, 'write');
+  comment text := nullif(btrim(coalesce(p_comment, '')), '');
+  calc uuid;
+begin
+  if v.status <> 'draft' then
+    raise exception 'only a draft can be submitted (this version is %)', v.status
+      using errcode = 'PT409', hint = 'version_not_draft';
+  end if;
+  select c.id into calc from public.prudential_calculations c
+  where c.portfolio_version_id = v.id and c.status = 'current' and c.input_sha256 = v.input_sha256
+  order by c.created_at desc, c.id limit 1;
+  if calc is null then
+    raise exception 'calculate this version before submitting it'
+      using errcode = 'PT409', hint = 'calculation_required';
+  end if;
+  update public.prudential_portfolio_versions x
+  set status = 'in_review', submitted_by = (select auth.uid()), submitted_at = now(), calculation_id = calc
+  where x.id = v.id
+  returning x.* into v;
+  perform private.audit_version_transition(v, 'draft', 'in_review', comment, null);
+  return jsonb_build_object('id', v.id, 'status', v.status, 'calculation_id', calc);
+end
+$$;
 
 --
 -- Name: audit_chain_heads; Type: TABLE; Schema: private; Owner: -
@@ -3293,7 +3721,7 @@ CREATE TABLE public.memberships (
     role text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT memberships_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'expert'::text, 'client'::text, 'viewer'::text, 'partner'::text])))
+    CONSTRAINT memberships_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'expert'::text, 'client'::text, 'viewer'::text, 'partner'::text, 'analyst'::text, 'approver'::text])))
 );
 
 --
@@ -3367,6 +3795,152 @@ CREATE TABLE public.products (
     CONSTRAINT products_code_check CHECK ((code ~ '^[a-z][a-z0-9_]{1,40}$'::text)),
     CONSTRAINT products_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
     CONSTRAINT products_kind_check CHECK ((kind = ANY (ARRAY['financial'::text, 'qualitative'::text])))
+);
+
+--
+-- Name: prudential_calculations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.prudential_calculations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    portfolio_version_id uuid NOT NULL,
+    rule_set text NOT NULL,
+    reference_date date NOT NULL,
+    input_sha256 text NOT NULL,
+    result_sha256 text NOT NULL,
+    result jsonb NOT NULL,
+    status text DEFAULT 'current'::text NOT NULL,
+    created_by uuid DEFAULT auth.uid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT prudential_calculations_input_sha256_check CHECK ((input_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT prudential_calculations_result_check CHECK ((jsonb_typeof(result) = 'object'::text)),
+    CONSTRAINT prudential_calculations_result_sha256_check CHECK ((result_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT prudential_calculations_rule_set_check CHECK (((length(rule_set) >= 1) AND (length(rule_set) <= 64))),
+    CONSTRAINT prudential_calculations_status_check CHECK ((status = ANY (ARRAY['current'::text, 'superseded'::text])))
+);
+
+--
+-- Name: prudential_import_jobs; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.prudential_import_jobs (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    portfolio_id uuid NOT NULL,
+    requested_by uuid NOT NULL,
+    file_name text NOT NULL,
+    storage_key text NOT NULL,
+    template text,
+    mapping jsonb,
+    reference_date text,
+    save_mapping boolean DEFAULT false NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    attempts integer DEFAULT 0 NOT NULL,
+    error text,
+    error_code text,
+    errors jsonb,
+    warnings jsonb,
+    version_id uuid,
+    lease_expires_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    started_at timestamp with time zone,
+    finished_at timestamp with time zone,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT prudential_import_jobs_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT prudential_import_jobs_check CHECK ((storage_key = (((organization_id)::text || '/imports/'::text) || (id)::text))),
+    CONSTRAINT prudential_import_jobs_check1 CHECK (((status <> 'done'::text) OR ((version_id IS NOT NULL) AND (finished_at IS NOT NULL)))),
+    CONSTRAINT prudential_import_jobs_check2 CHECK (((status <> 'failed'::text) OR ((error IS NOT NULL) AND (error_code IS NOT NULL) AND (finished_at IS NOT NULL)))),
+    CONSTRAINT prudential_import_jobs_check3 CHECK (((status <> 'running'::text) OR (lease_expires_at IS NOT NULL))),
+    CONSTRAINT prudential_import_jobs_errors_check CHECK (((errors IS NULL) OR (jsonb_typeof(errors) = 'array'::text))),
+    CONSTRAINT prudential_import_jobs_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 255))),
+    CONSTRAINT prudential_import_jobs_mapping_check CHECK (((mapping IS NULL) OR (jsonb_typeof(mapping) = 'object'::text))),
+    CONSTRAINT prudential_import_jobs_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'running'::text, 'done'::text, 'failed'::text]))),
+    CONSTRAINT prudential_import_jobs_template_check CHECK (((template IS NULL) OR ((length(template) >= 1) AND (length(template) <= 100)))),
+    CONSTRAINT prudential_import_jobs_warnings_check CHECK (((warnings IS NULL) OR (jsonb_typeof(warnings) = 'array'::text)))
+);
+
+--
+-- Name: prudential_import_mappings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.prudential_import_mappings (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    template text NOT NULL,
+    columns jsonb NOT NULL,
+    created_by uuid DEFAULT auth.uid() NOT NULL,
+    updated_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT prudential_import_mappings_columns_check CHECK ((jsonb_typeof(columns) = 'object'::text)),
+    CONSTRAINT prudential_import_mappings_template_check CHECK (((length(btrim(template)) >= 1) AND (length(btrim(template)) <= 100)))
+);
+
+--
+-- Name: prudential_portfolios; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.prudential_portfolios (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    created_by uuid DEFAULT auth.uid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT prudential_portfolios_description_check CHECK ((length(description) <= 2000)),
+    CONSTRAINT prudential_portfolios_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200)))
+);
+
+--
+-- Name: prudential_rule_parameters; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.prudential_rule_parameters (
+    rule_set_id uuid NOT NULL,
+    code text NOT NULL,
+    key text NOT NULL,
+    value numeric NOT NULL,
+    valid_from date NOT NULL,
+    valid_to date,
+    CONSTRAINT prudential_rule_parameters_check CHECK (((valid_to IS NULL) OR (valid_to >= valid_from))),
+    CONSTRAINT prudential_rule_parameters_code_check CHECK ((code ~ '^[a-z0-9_]+$'::text)),
+    CONSTRAINT prudential_rule_parameters_key_check CHECK ((key ~ '^[A-Za-z0-9_.]+$'::text))
+);
+
+--
+-- Name: prudential_rule_sets; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.prudential_rule_sets (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid,
+    code text NOT NULL,
+    effective_from date NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    published_at timestamp with time zone DEFAULT now() NOT NULL,
+    published_by uuid,
+    CONSTRAINT prudential_rule_sets_code_check CHECK ((code ~ '^[A-Z][A-Z0-9]*-[0-9]{4}\.[0-9]+$'::text))
+);
+
+--
+-- Name: prudential_scenarios; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.prudential_scenarios (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    portfolio_id uuid NOT NULL,
+    name text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    shocks jsonb NOT NULL,
+    created_by uuid DEFAULT auth.uid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT prudential_scenarios_description_check CHECK ((length(description) <= 2000)),
+    CONSTRAINT prudential_scenarios_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
+    CONSTRAINT prudential_scenarios_shocks_check CHECK ((jsonb_typeof(shocks) = 'array'::text))
 );
 
 --
@@ -3658,6 +4232,111 @@ ALTER TABLE ONLY public.product_rules
 
 ALTER TABLE ONLY public.products
     ADD CONSTRAINT products_pkey PRIMARY KEY (code);
+
+--
+-- Name: prudential_calculations prudential_calculations_id_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_calculations
+    ADD CONSTRAINT prudential_calculations_id_organization_id_key UNIQUE (id, organization_id);
+
+--
+-- Name: prudential_calculations prudential_calculations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_calculations
+    ADD CONSTRAINT prudential_calculations_pkey PRIMARY KEY (id);
+
+--
+-- Name: prudential_import_jobs prudential_import_jobs_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_import_jobs
+    ADD CONSTRAINT prudential_import_jobs_pkey PRIMARY KEY (id);
+
+--
+-- Name: prudential_import_mappings prudential_import_mappings_organization_id_template_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_import_mappings
+    ADD CONSTRAINT prudential_import_mappings_organization_id_template_key UNIQUE (organization_id, template);
+
+--
+-- Name: prudential_import_mappings prudential_import_mappings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_import_mappings
+    ADD CONSTRAINT prudential_import_mappings_pkey PRIMARY KEY (id);
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_id_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolio_versions
+    ADD CONSTRAINT prudential_portfolio_versions_id_organization_id_key UNIQUE (id, organization_id);
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolio_versions
+    ADD CONSTRAINT prudential_portfolio_versions_pkey PRIMARY KEY (id);
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_portfolio_id_version_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolio_versions
+    ADD CONSTRAINT prudential_portfolio_versions_portfolio_id_version_key UNIQUE (portfolio_id, version);
+
+--
+-- Name: prudential_portfolios prudential_portfolios_id_organization_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolios
+    ADD CONSTRAINT prudential_portfolios_id_organization_id_key UNIQUE (id, organization_id);
+
+--
+-- Name: prudential_portfolios prudential_portfolios_organization_id_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolios
+    ADD CONSTRAINT prudential_portfolios_organization_id_name_key UNIQUE (organization_id, name);
+
+--
+-- Name: prudential_portfolios prudential_portfolios_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolios
+    ADD CONSTRAINT prudential_portfolios_pkey PRIMARY KEY (id);
+
+--
+-- Name: prudential_rule_parameters prudential_rule_parameters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_rule_parameters
+    ADD CONSTRAINT prudential_rule_parameters_pkey PRIMARY KEY (rule_set_id, code, key, valid_from);
+
+--
+-- Name: prudential_rule_sets prudential_rule_sets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_rule_sets
+    ADD CONSTRAINT prudential_rule_sets_pkey PRIMARY KEY (id);
+
+--
+-- Name: prudential_scenarios prudential_scenarios_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_scenarios
+    ADD CONSTRAINT prudential_scenarios_pkey PRIMARY KEY (id);
+
+--
+-- Name: prudential_scenarios prudential_scenarios_portfolio_id_name_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_scenarios
+    ADD CONSTRAINT prudential_scenarios_portfolio_id_name_key UNIQUE (portfolio_id, name);
 
 --
 -- Name: questions questions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -3977,6 +4656,150 @@ CREATE INDEX memberships_user_id_idx ON public.memberships USING btree (user_id)
 CREATE INDEX product_rules_product_code_idx ON public.product_rules USING btree (product_code);
 
 --
+-- Name: prudential_calculations_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_calculations_created_by_idx ON public.prudential_calculations USING btree (created_by);
+
+--
+-- Name: prudential_calculations_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_calculations_organization_idx ON public.prudential_calculations USING btree (organization_id, created_at DESC);
+
+--
+-- Name: prudential_calculations_version_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_calculations_version_idx ON public.prudential_calculations USING btree (portfolio_version_id, organization_id, created_at DESC);
+
+--
+-- Name: prudential_import_jobs_open_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_import_jobs_open_idx ON public.prudential_import_jobs USING btree (created_at, id) WHERE (status = ANY (ARRAY['queued'::text, 'running'::text]));
+
+--
+-- Name: prudential_import_jobs_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_import_jobs_organization_idx ON public.prudential_import_jobs USING btree (organization_id, created_at DESC);
+
+--
+-- Name: prudential_import_jobs_portfolio_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_import_jobs_portfolio_org_idx ON public.prudential_import_jobs USING btree (portfolio_id, organization_id);
+
+--
+-- Name: prudential_import_jobs_requested_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_import_jobs_requested_by_idx ON public.prudential_import_jobs USING btree (requested_by, created_at DESC);
+
+--
+-- Name: prudential_import_jobs_version_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_import_jobs_version_idx ON public.prudential_import_jobs USING btree (version_id);
+
+--
+-- Name: prudential_import_mappings_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_import_mappings_created_by_idx ON public.prudential_import_mappings USING btree (created_by);
+
+--
+-- Name: prudential_import_mappings_updated_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_import_mappings_updated_by_idx ON public.prudential_import_mappings USING btree (updated_by);
+
+--
+-- Name: prudential_portfolio_versions_based_on_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_portfolio_versions_based_on_idx ON public.prudential_portfolio_versions USING btree (based_on_version_id);
+
+--
+-- Name: prudential_portfolio_versions_calculation_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_portfolio_versions_calculation_idx ON public.prudential_portfolio_versions USING btree (calculation_id);
+
+--
+-- Name: prudential_portfolio_versions_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_portfolio_versions_created_by_idx ON public.prudential_portfolio_versions USING btree (created_by);
+
+--
+-- Name: prudential_portfolio_versions_decided_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_portfolio_versions_decided_by_idx ON public.prudential_portfolio_versions USING btree (decided_by);
+
+--
+-- Name: prudential_portfolio_versions_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_portfolio_versions_organization_idx ON public.prudential_portfolio_versions USING btree (organization_id, status);
+
+--
+-- Name: prudential_portfolio_versions_portfolio_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_portfolio_versions_portfolio_org_idx ON public.prudential_portfolio_versions USING btree (portfolio_id, organization_id);
+
+--
+-- Name: prudential_portfolio_versions_submitted_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_portfolio_versions_submitted_by_idx ON public.prudential_portfolio_versions USING btree (submitted_by);
+
+--
+-- Name: prudential_portfolios_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_portfolios_created_by_idx ON public.prudential_portfolios USING btree (created_by);
+
+--
+-- Name: prudential_rule_sets_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_rule_sets_organization_id_idx ON public.prudential_rule_sets USING btree (organization_id);
+
+--
+-- Name: prudential_rule_sets_published_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_rule_sets_published_by_idx ON public.prudential_rule_sets USING btree (published_by);
+
+--
+-- Name: prudential_rule_sets_scope_code_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX prudential_rule_sets_scope_code_key ON public.prudential_rule_sets USING btree (COALESCE(organization_id, '00000000-0000-0000-0000-000000000000'::uuid), code);
+
+--
+-- Name: prudential_scenarios_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_scenarios_created_by_idx ON public.prudential_scenarios USING btree (created_by);
+
+--
+-- Name: prudential_scenarios_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_scenarios_organization_idx ON public.prudential_scenarios USING btree (organization_id);
+
+--
+-- Name: prudential_scenarios_portfolio_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX prudential_scenarios_portfolio_org_idx ON public.prudential_scenarios USING btree (portfolio_id, organization_id);
+
+--
 -- Name: rate_limit_counters_window_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4269,6 +5092,78 @@ CREATE TRIGGER product_rules_immutable BEFORE UPDATE ON public.product_rules FOR
 --
 
 CREATE TRIGGER products_touch_updated_at BEFORE UPDATE ON public.products FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: prudential_calculations prudential_calculations_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_calculations_guard BEFORE DELETE OR UPDATE ON public.prudential_calculations FOR EACH ROW EXECUTE FUNCTION private.guard_calculation();
+
+--
+-- Name: prudential_import_jobs prudential_import_jobs_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_import_jobs_touch_updated_at BEFORE UPDATE ON public.prudential_import_jobs FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: prudential_import_mappings prudential_import_mappings_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_import_mappings_touch_updated_at BEFORE UPDATE ON public.prudential_import_mappings FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_portfolio_versions_guard BEFORE DELETE OR UPDATE ON public.prudential_portfolio_versions FOR EACH ROW EXECUTE FUNCTION private.guard_portfolio_version();
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_number; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_portfolio_versions_number BEFORE INSERT ON public.prudential_portfolio_versions FOR EACH ROW EXECUTE FUNCTION private.number_portfolio_version();
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_supersede; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_portfolio_versions_supersede AFTER UPDATE OF input_sha256 ON public.prudential_portfolio_versions FOR EACH ROW WHEN ((old.input_sha256 IS DISTINCT FROM new.input_sha256)) EXECUTE FUNCTION private.supersede_calculations();
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_portfolio_versions_touch_updated_at BEFORE UPDATE ON public.prudential_portfolio_versions FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: prudential_portfolios prudential_portfolios_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_portfolios_touch_updated_at BEFORE UPDATE ON public.prudential_portfolios FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: prudential_rule_parameters prudential_rule_parameters_immutable; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_rule_parameters_immutable BEFORE UPDATE ON public.prudential_rule_parameters FOR EACH ROW EXECUTE FUNCTION private.refuse_prudential_rule_change();
+
+--
+-- Name: prudential_rule_parameters prudential_rule_parameters_no_overlap; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_rule_parameters_no_overlap BEFORE INSERT ON public.prudential_rule_parameters FOR EACH ROW EXECUTE FUNCTION private.check_prudential_parameter_overlap();
+
+--
+-- Name: prudential_rule_sets prudential_rule_sets_immutable; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_rule_sets_immutable BEFORE UPDATE ON public.prudential_rule_sets FOR EACH ROW EXECUTE FUNCTION private.refuse_prudential_rule_change();
+
+--
+-- Name: prudential_scenarios prudential_scenarios_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER prudential_scenarios_touch_updated_at BEFORE UPDATE ON public.prudential_scenarios FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
 -- Name: questions questions_frozen_once_published; Type: TRIGGER; Schema: public; Owner: -
@@ -4616,6 +5511,153 @@ ALTER TABLE ONLY public.product_rules
     ADD CONSTRAINT product_rules_rule_set_id_fkey FOREIGN KEY (rule_set_id) REFERENCES public.rule_sets(id) ON DELETE CASCADE;
 
 --
+-- Name: prudential_calculations prudential_calculations_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_calculations
+    ADD CONSTRAINT prudential_calculations_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id);
+
+--
+-- Name: prudential_calculations prudential_calculations_portfolio_version_id_organization__fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_calculations
+    ADD CONSTRAINT prudential_calculations_portfolio_version_id_organization__fkey FOREIGN KEY (portfolio_version_id, organization_id) REFERENCES public.prudential_portfolio_versions(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: prudential_import_jobs prudential_import_jobs_portfolio_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_import_jobs
+    ADD CONSTRAINT prudential_import_jobs_portfolio_id_organization_id_fkey FOREIGN KEY (portfolio_id, organization_id) REFERENCES public.prudential_portfolios(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: prudential_import_jobs prudential_import_jobs_requested_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_import_jobs
+    ADD CONSTRAINT prudential_import_jobs_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: prudential_import_jobs prudential_import_jobs_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_import_jobs
+    ADD CONSTRAINT prudential_import_jobs_version_id_fkey FOREIGN KEY (version_id) REFERENCES public.prudential_portfolio_versions(id) ON DELETE SET NULL;
+
+--
+-- Name: prudential_import_mappings prudential_import_mappings_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_import_mappings
+    ADD CONSTRAINT prudential_import_mappings_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id);
+
+--
+-- Name: prudential_import_mappings prudential_import_mappings_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_import_mappings
+    ADD CONSTRAINT prudential_import_mappings_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: prudential_import_mappings prudential_import_mappings_updated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_import_mappings
+    ADD CONSTRAINT prudential_import_mappings_updated_by_fkey FOREIGN KEY (updated_by) REFERENCES auth.users(id);
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_based_on_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolio_versions
+    ADD CONSTRAINT prudential_portfolio_versions_based_on_version_id_fkey FOREIGN KEY (based_on_version_id) REFERENCES public.prudential_portfolio_versions(id) ON DELETE SET NULL;
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_calculation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolio_versions
+    ADD CONSTRAINT prudential_portfolio_versions_calculation_id_fkey FOREIGN KEY (calculation_id) REFERENCES public.prudential_calculations(id);
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolio_versions
+    ADD CONSTRAINT prudential_portfolio_versions_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id);
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolio_versions
+    ADD CONSTRAINT prudential_portfolio_versions_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES auth.users(id);
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_portfolio_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolio_versions
+    ADD CONSTRAINT prudential_portfolio_versions_portfolio_id_organization_id_fkey FOREIGN KEY (portfolio_id, organization_id) REFERENCES public.prudential_portfolios(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: prudential_portfolio_versions prudential_portfolio_versions_submitted_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolio_versions
+    ADD CONSTRAINT prudential_portfolio_versions_submitted_by_fkey FOREIGN KEY (submitted_by) REFERENCES auth.users(id);
+
+--
+-- Name: prudential_portfolios prudential_portfolios_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolios
+    ADD CONSTRAINT prudential_portfolios_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id);
+
+--
+-- Name: prudential_portfolios prudential_portfolios_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_portfolios
+    ADD CONSTRAINT prudential_portfolios_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: prudential_rule_parameters prudential_rule_parameters_rule_set_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_rule_parameters
+    ADD CONSTRAINT prudential_rule_parameters_rule_set_id_fkey FOREIGN KEY (rule_set_id) REFERENCES public.prudential_rule_sets(id) ON DELETE CASCADE;
+
+--
+-- Name: prudential_rule_sets prudential_rule_sets_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_rule_sets
+    ADD CONSTRAINT prudential_rule_sets_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: prudential_rule_sets prudential_rule_sets_published_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_rule_sets
+    ADD CONSTRAINT prudential_rule_sets_published_by_fkey FOREIGN KEY (published_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: prudential_scenarios prudential_scenarios_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_scenarios
+    ADD CONSTRAINT prudential_scenarios_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id);
+
+--
+-- Name: prudential_scenarios prudential_scenarios_portfolio_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.prudential_scenarios
+    ADD CONSTRAINT prudential_scenarios_portfolio_id_organization_id_fkey FOREIGN KEY (portfolio_id, organization_id) REFERENCES public.prudential_portfolios(id, organization_id) ON DELETE CASCADE;
+
+--
 -- Name: questions questions_rule_set_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4763,7 +5805,7 @@ CREATE POLICY "Experts update their own profile, admins anyone's" ON public.expe
 -- Name: organizations Members can read their organizations; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Members can read their organizations" ON public.organizations FOR SELECT TO authenticated USING ((id IN ( SELECT private.my_organization_ids() AS my_organization_ids)));
+CREATE POLICY "Members can read their organizations" ON public.organizations FOR SELECT TO authenticated USING ((id IN ( SELECT private.my_member_organization_ids() AS my_member_organization_ids)));
 
 --
 -- Name: expert_profiles Members read approved experts, staff all, experts themselves; Type: POLICY; Schema: public; Owner: -
@@ -4808,10 +5850,24 @@ CREATE POLICY "Operators publish platform rule sets and admins their organizat" 
 CREATE POLICY "Owners and admins add members" ON public.memberships FOR INSERT TO authenticated WITH CHECK (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text]) AS my_organization_ids_with_role)) OR ((role <> 'owner'::text) AND (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['admin'::text]) AS my_organization_ids_with_role)))));
 
 --
+-- Name: prudential_rule_parameters Owners and admins add the rows of the rule sets they publish; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins add the rows of the rule sets they publish" ON public.prudential_rule_parameters FOR INSERT TO authenticated WITH CHECK ((rule_set_id IN ( SELECT s.id
+   FROM public.prudential_rule_sets s
+  WHERE ((s.organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)) AND (s.published_by = ( SELECT auth.uid() AS uid)) AND (s.published_at = now())))));
+
+--
 -- Name: organizations Owners and admins can update their organization; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Owners and admins can update their organization" ON public.organizations FOR UPDATE TO authenticated USING ((id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role))) WITH CHECK ((id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: prudential_import_mappings Owners and admins change import mappings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins change import mappings" ON public.prudential_import_mappings FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids))) WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
 
 --
 -- Name: memberships Owners and admins change members; Type: POLICY; Schema: public; Owner: -
@@ -4832,10 +5888,28 @@ CREATE POLICY "Owners and admins delete companies" ON public.client_companies FO
 CREATE POLICY "Owners and admins delete expert profiles" ON public.expert_profiles FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
 
 --
+-- Name: prudential_import_mappings Owners and admins delete import mappings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins delete import mappings" ON public.prudential_import_mappings FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: prudential_portfolios Owners and admins delete portfolios; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins delete portfolios" ON public.prudential_portfolios FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
+
+--
 -- Name: client_company_users Owners and admins link users to companies; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Owners and admins link users to companies" ON public.client_company_users FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: prudential_rule_sets Owners and admins publish their organization's rule sets; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins publish their organization's rule sets" ON public.prudential_rule_sets FOR INSERT TO authenticated WITH CHECK (((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)) AND (published_by = ( SELECT auth.uid() AS uid)) AND (published_at = now())));
 
 --
 -- Name: memberships Owners and admins remove members; Type: POLICY; Schema: public; Owner: -
@@ -4848,6 +5922,12 @@ CREATE POLICY "Owners and admins remove members" ON public.memberships FOR DELET
 --
 
 CREATE POLICY "Owners and admins remove reviews" ON public.expert_reviews FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: prudential_import_mappings Owners and admins save import mappings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins save import mappings" ON public.prudential_import_mappings FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
 
 --
 -- Name: client_company_users Owners and admins unlink users from companies; Type: POLICY; Schema: public; Owner: -
@@ -4866,6 +5946,98 @@ CREATE POLICY "Platform operators maintain the product catalogue" ON public.prod
 --
 
 CREATE POLICY "Platform operators update the product catalogue" ON public.products FOR UPDATE TO authenticated USING (( SELECT private.is_platform_operator() AS is_platform_operator)) WITH CHECK (( SELECT private.is_platform_operator() AS is_platform_operator));
+
+--
+-- Name: prudential_rule_sets Prudential members read shared and their organization's rule se; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential members read shared and their organization's rule se" ON public.prudential_rule_sets FOR SELECT TO authenticated USING ((((organization_id IS NULL) AND (EXISTS ( SELECT 1
+   FROM private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'analyst'::text, 'approver'::text, 'viewer'::text]) my_organization_ids_with_role(my_organization_ids_with_role)))) OR (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'analyst'::text, 'approver'::text, 'viewer'::text]) AS my_organization_ids_with_role))));
+
+--
+-- Name: prudential_rule_parameters Prudential members read the parameters of rule sets they see; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential members read the parameters of rule sets they see" ON public.prudential_rule_parameters FOR SELECT TO authenticated USING ((rule_set_id IN ( SELECT s.id
+   FROM public.prudential_rule_sets s)));
+
+--
+-- Name: prudential_calculations Prudential readers read their organization's calculations; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's calculations" ON public.prudential_calculations FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: prudential_import_mappings Prudential readers read their organization's import mappings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's import mappings" ON public.prudential_import_mappings FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: prudential_portfolios Prudential readers read their organization's portfolios; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's portfolios" ON public.prudential_portfolios FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: prudential_scenarios Prudential readers read their organization's scenarios; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's scenarios" ON public.prudential_scenarios FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: prudential_portfolio_versions Prudential readers read their organization's versions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's versions" ON public.prudential_portfolio_versions FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: prudential_portfolio_versions Prudential writers add draft versions as their author; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers add draft versions as their author" ON public.prudential_portfolio_versions FOR INSERT TO authenticated WITH CHECK (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: prudential_scenarios Prudential writers change scenarios; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers change scenarios" ON public.prudential_scenarios FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))) WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: prudential_portfolios Prudential writers create portfolios as themselves; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers create portfolios as themselves" ON public.prudential_portfolios FOR INSERT TO authenticated WITH CHECK (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: prudential_scenarios Prudential writers create scenarios as themselves; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers create scenarios as themselves" ON public.prudential_scenarios FOR INSERT TO authenticated WITH CHECK (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: prudential_portfolio_versions Prudential writers delete draft versions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers delete draft versions" ON public.prudential_portfolio_versions FOR DELETE TO authenticated USING (((status = 'draft'::text) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: prudential_scenarios Prudential writers delete scenarios; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers delete scenarios" ON public.prudential_scenarios FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: prudential_portfolio_versions Prudential writers edit draft versions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers edit draft versions" ON public.prudential_portfolio_versions FOR UPDATE TO authenticated USING (((status = 'draft'::text) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)))) WITH CHECK (((status = 'draft'::text) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: prudential_portfolios Prudential writers rename their organization's portfolios; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers rename their organization's portfolios" ON public.prudential_portfolios FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))) WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)));
 
 --
 -- Name: dossier_amount_history Readers of a dossier read its amount history; Type: POLICY; Schema: public; Owner: -
@@ -4892,6 +6064,12 @@ CREATE POLICY "Readers of a rule set read its rules" ON public.product_rules FOR
 CREATE POLICY "Readers of an expert profile read its products" ON public.expert_products FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
    FROM public.expert_profiles p
   WHERE (p.id = expert_products.expert_id))));
+
+--
+-- Name: prudential_import_jobs Requesters and prudential readers read import jobs; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Requesters and prudential readers read import jobs" ON public.prudential_import_jobs FOR SELECT TO authenticated USING (((requested_by = ( SELECT auth.uid() AS uid)) OR (organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids))));
 
 --
 -- Name: export_jobs Requesters read their export jobs, staff their organization's; Type: POLICY; Schema: public; Owner: -
@@ -5104,6 +6282,54 @@ ALTER TABLE public.product_rules ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.products ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: prudential_calculations; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.prudential_calculations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: prudential_import_jobs; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.prudential_import_jobs ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: prudential_import_mappings; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.prudential_import_mappings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: prudential_portfolio_versions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.prudential_portfolio_versions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: prudential_portfolios; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.prudential_portfolios ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: prudential_rule_parameters; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.prudential_rule_parameters ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: prudential_rule_sets; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.prudential_rule_sets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: prudential_scenarios; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.prudential_scenarios ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: questions; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -5263,6 +6489,49 @@ REVOKE ALL ON FUNCTION private.audit_hash(r public.audit_log) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.audit_row() FROM PUBLIC;
 
 --
+-- Name: TABLE prudential_portfolio_versions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.prudential_portfolio_versions TO authenticated;
+GRANT ALL ON TABLE public.prudential_portfolio_versions TO service_role;
+
+--
+-- Name: COLUMN prudential_portfolio_versions.input; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(input) ON TABLE public.prudential_portfolio_versions TO authenticated;
+
+--
+-- Name: COLUMN prudential_portfolio_versions.input_sha256; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(input_sha256) ON TABLE public.prudential_portfolio_versions TO authenticated;
+
+--
+-- Name: COLUMN prudential_portfolio_versions.reference_date; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(reference_date) ON TABLE public.prudential_portfolio_versions TO authenticated;
+
+--
+-- Name: COLUMN prudential_portfolio_versions.exposure_count; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(exposure_count) ON TABLE public.prudential_portfolio_versions TO authenticated;
+
+--
+-- Name: COLUMN prudential_portfolio_versions.summary; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(summary) ON TABLE public.prudential_portfolio_versions TO authenticated;
+
+--
+-- Name: FUNCTION audit_version_transition(v public.prudential_portfolio_versions, p_from text, p_to text, p_comment text, p_new_version uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.audit_version_transition(v public.prudential_portfolio_versions, p_from text, p_to text, p_comment text, p_new_version uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION can_follow_dossier(p_dossier uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5332,6 +6601,20 @@ REVOKE ALL ON FUNCTION private.check_new_offer() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.check_offer_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION check_prudential_parameter_overlap(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_prudential_parameter_overlap() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.check_prudential_parameter_overlap() TO authenticated;
+GRANT ALL ON FUNCTION private.check_prudential_parameter_overlap() TO service_role;
+
+--
+-- Name: FUNCTION check_second_pair_of_eyes(v public.prudential_portfolio_versions); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_second_pair_of_eyes(v public.prudential_portfolio_versions) FROM PUBLIC;
 
 --
 -- Name: FUNCTION close_offer(p_offer uuid, p_status text, p_reason text, p_due boolean); Type: ACL; Schema: private; Owner: -
@@ -5439,6 +6722,18 @@ GRANT ALL ON FUNCTION private.expert_set_approval(p_expert uuid, p_action text, 
 REVOKE ALL ON FUNCTION private.force_expert_absence_author() FROM PUBLIC;
 
 --
+-- Name: FUNCTION guard_calculation(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.guard_calculation() FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_portfolio_version(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.guard_portfolio_version() FROM PUBLIC;
+
+--
 -- Name: FUNCTION hand_over_absence(p_absence uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5531,6 +6826,14 @@ GRANT ALL ON TABLE public.assignment_offers TO service_role;
 REVOKE ALL ON FUNCTION private.lock_offer(p_offer uuid, p_as_expert boolean) FROM PUBLIC;
 
 --
+-- Name: FUNCTION lock_portfolio_version(p_version uuid, p_right text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.lock_portfolio_version(p_version uuid, p_right text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.lock_portfolio_version(p_version uuid, p_right text) TO authenticated;
+GRANT ALL ON FUNCTION private.lock_portfolio_version(p_version uuid, p_right text) TO service_role;
+
+--
 -- Name: FUNCTION maintain_expert_counters(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5600,6 +6903,14 @@ GRANT ALL ON FUNCTION private.my_followed_dossier_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.my_followed_dossier_ids() TO service_role;
 
 --
+-- Name: FUNCTION my_member_organization_ids(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_member_organization_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_member_organization_ids() TO authenticated;
+GRANT ALL ON FUNCTION private.my_member_organization_ids() TO service_role;
+
+--
 -- Name: FUNCTION my_offered_company_ids(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5640,6 +6951,14 @@ GRANT ALL ON FUNCTION private.my_partner_company_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.my_partner_company_ids() TO service_role;
 
 --
+-- Name: FUNCTION my_prudential_organization_ids(p_right text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_prudential_organization_ids(p_right text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_prudential_organization_ids(p_right text) TO authenticated;
+GRANT ALL ON FUNCTION private.my_prudential_organization_ids(p_right text) TO service_role;
+
+--
 -- Name: FUNCTION my_reviewable_dossier_ids(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5654,6 +6973,12 @@ GRANT ALL ON FUNCTION private.my_reviewable_dossier_ids() TO service_role;
 REVOKE ALL ON FUNCTION private.my_visible_dossier_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.my_visible_dossier_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.my_visible_dossier_ids() TO service_role;
+
+--
+-- Name: FUNCTION number_portfolio_version(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.number_portfolio_version() FROM PUBLIC;
 
 --
 -- Name: FUNCTION offer_accept(p_offer uuid); Type: ACL; Schema: private; Owner: -
@@ -5725,6 +7050,14 @@ GRANT ALL ON FUNCTION private.protect_recent_assignments() TO authenticated;
 GRANT ALL ON FUNCTION private.protect_recent_assignments() TO service_role;
 
 --
+-- Name: FUNCTION prudential_roles(p_right text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.prudential_roles(p_right text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO authenticated;
+GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO service_role;
+
+--
 -- Name: FUNCTION ranked_experts(p_org uuid, p_product text, p_client_sector text, p_client_departement text, p_eligible_only boolean, p_exclude uuid[], p_q text, p_sector text, p_departement text, p_min_rating numeric, p_language text, p_available_now boolean, p_has_capacity boolean, p_after uuid, p_limit integer); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5771,6 +7104,14 @@ REVOKE ALL ON FUNCTION private.refresh_expert_match_trigger() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.refuse_audit_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refuse_prudential_rule_change(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.refuse_prudential_rule_change() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.refuse_prudential_rule_change() TO authenticated;
+GRANT ALL ON FUNCTION private.refuse_prudential_rule_change() TO service_role;
 
 --
 -- Name: FUNCTION refuse_published_rule_set_content_change(); Type: ACL; Schema: private; Owner: -
@@ -5957,6 +7298,12 @@ GRANT ALL ON FUNCTION private.start_anonymous_simulation(p_organization uuid, p_
 REVOKE ALL ON FUNCTION private.start_auto_matching() FROM PUBLIC;
 
 --
+-- Name: FUNCTION supersede_calculations(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.supersede_calculations() FROM PUBLIC;
+
+--
 -- Name: FUNCTION sweep_absences(p_org uuid, p_batch integer); Type: ACL; Schema: private; Owner: -
 --
 
@@ -5995,11 +7342,35 @@ GRANT ALL ON FUNCTION private.unaccent_fr(value text) TO authenticated;
 GRANT ALL ON FUNCTION private.unaccent_fr(value text) TO service_role;
 
 --
+-- Name: FUNCTION approve_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.approve_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.approve_portfolio_version(p_version uuid, p_comment text) TO authenticated;
+GRANT ALL ON FUNCTION public.approve_portfolio_version(p_version uuid, p_comment text) TO service_role;
+
+--
 -- Name: FUNCTION me(); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.me() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.me() TO authenticated;
+
+--
+-- Name: FUNCTION portfolio_version_history(p_version uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.portfolio_version_history(p_version uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.portfolio_version_history(p_version uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.portfolio_version_history(p_version uuid) TO service_role;
+
+--
+-- Name: FUNCTION reject_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.reject_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.reject_portfolio_version(p_version uuid, p_comment text) TO authenticated;
+GRANT ALL ON FUNCTION public.reject_portfolio_version(p_version uuid, p_comment text) TO service_role;
 
 --
 -- Name: FUNCTION search_experts(organization_id uuid, q text, product text, sector text, departement text, min_rating numeric, language text, available_now boolean, has_capacity boolean, dossier_id uuid, eligible_only boolean, sort text, after uuid, page_size integer); Type: ACL; Schema: public; Owner: -
@@ -6008,6 +7379,14 @@ GRANT ALL ON FUNCTION public.me() TO authenticated;
 REVOKE ALL ON FUNCTION public.search_experts(organization_id uuid, q text, product text, sector text, departement text, min_rating numeric, language text, available_now boolean, has_capacity boolean, dossier_id uuid, eligible_only boolean, sort text, after uuid, page_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.search_experts(organization_id uuid, q text, product text, sector text, departement text, min_rating numeric, language text, available_now boolean, has_capacity boolean, dossier_id uuid, eligible_only boolean, sort text, after uuid, page_size integer) TO authenticated;
 GRANT ALL ON FUNCTION public.search_experts(organization_id uuid, q text, product text, sector text, departement text, min_rating numeric, language text, available_now boolean, has_capacity boolean, dossier_id uuid, eligible_only boolean, sort text, after uuid, page_size integer) TO service_role;
+
+--
+-- Name: FUNCTION submit_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.submit_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.submit_portfolio_version(p_version uuid, p_comment text) TO authenticated;
+GRANT ALL ON FUNCTION public.submit_portfolio_version(p_version uuid, p_comment text) TO service_role;
 
 --
 -- Name: TABLE client_companies; Type: ACL; Schema: public; Owner: -
@@ -6182,6 +7561,55 @@ GRANT ALL ON TABLE public.product_rules TO service_role;
 GRANT SELECT ON TABLE public.products TO anon;
 GRANT SELECT,INSERT,UPDATE ON TABLE public.products TO authenticated;
 GRANT ALL ON TABLE public.products TO service_role;
+
+--
+-- Name: TABLE prudential_calculations; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.prudential_calculations TO authenticated;
+GRANT ALL ON TABLE public.prudential_calculations TO service_role;
+
+--
+-- Name: TABLE prudential_import_jobs; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.prudential_import_jobs TO authenticated;
+GRANT ALL ON TABLE public.prudential_import_jobs TO service_role;
+
+--
+-- Name: TABLE prudential_import_mappings; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.prudential_import_mappings TO authenticated;
+GRANT ALL ON TABLE public.prudential_import_mappings TO service_role;
+
+--
+-- Name: TABLE prudential_portfolios; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.prudential_portfolios TO authenticated;
+GRANT ALL ON TABLE public.prudential_portfolios TO service_role;
+
+--
+-- Name: TABLE prudential_rule_parameters; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.prudential_rule_parameters TO authenticated;
+GRANT SELECT,INSERT,DELETE ON TABLE public.prudential_rule_parameters TO service_role;
+
+--
+-- Name: TABLE prudential_rule_sets; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.prudential_rule_sets TO authenticated;
+GRANT SELECT,INSERT,DELETE ON TABLE public.prudential_rule_sets TO service_role;
+
+--
+-- Name: TABLE prudential_scenarios; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.prudential_scenarios TO authenticated;
+GRANT ALL ON TABLE public.prudential_scenarios TO service_role;
 
 --
 -- Name: TABLE questions; Type: ACL; Schema: public; Owner: -
