@@ -197,6 +197,14 @@ def cmd_match_score(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_sla(args: argparse.Namespace) -> int:
+    from shared.followup import cli as followup_cli
+
+    code, output = followup_cli.run(args.action, sys.stdin.read())
+    (_out if code == 0 else _err)(output)
+    return code
+
+
 def cmd_render(args: argparse.Namespace) -> int:
     from shared.exports import cli as export_cli
 
@@ -282,6 +290,17 @@ def build_parser() -> argparse.ArgumentParser:
 
     score = sub.add_parser("match-score", help="match scores: {expert, client} JSON (object or array) on stdin")
     score.set_defaults(run=cmd_match_score)
+
+    sla = sub.add_parser(
+        "sla", help="business time on a calendar: `elapsed` (minutes between) or `due` (instant after N minutes)"
+    )
+    sla.add_argument(
+        "action",
+        choices=["elapsed", "due"],
+        help="elapsed: {calendar, start, end, pauses}; due: "
+        "{calendar, start, business_minutes}; JSON object or array on stdin",
+    )
+    sla.set_defaults(run=cmd_sla)
 
     render = sub.add_parser("render", help="a document from answers JSON on stdin, e.g. render simulation-report")
     render.add_argument("document", help="simulation-report")
