@@ -21,8 +21,8 @@ from zoneinfo import ZoneInfo
 DEFAULT_TIME_ZONE = "Europe/Paris"
 DEFAULT_WORKING_DAYS = (1, 2, 3, 4, 5)
 DEFAULT_HOURS = ((9 * 60, 12 * 60 + 30), (14 * 60, 18 * 60))
-# How far ahead `due` looks for working time before deciding the calendar has none.
-SEARCH_DAYS = 366 * 5
+# How far ahead `due` looks for working time before giving up (61 months of 31 days, like the SQL).
+SEARCH_DAYS = 61 * 31
 
 Window = tuple[int, int]  # minutes since local midnight, [start, end), end may be 1440
 
@@ -106,12 +106,18 @@ class Calendar:
         zone = self.zone
         midnight = datetime.combine(day, time(0))
         for start, end in self.hours:
-            local_start = (midnight + timedelta(minutes=start)).replace(tzinfo=zone)
-            local_end = (midnight + timedelta(minutes=end)).replace(tzinfo=zone)
-            yield local_start.astimezone(UTC), local_end.astimezone(UTC)
+            yield _instant(midnight + timedelta(minutes=start), zone), _instant(midnight + timedelta(minutes=end), zone)
 
     def local_date(self, instant: datetime) -> date:
         return instant.astimezone(self.zone).date()
+
+
+def _instant(wall_clock: datetime, zone: ZoneInfo) -> datetime:
+    """A local wall-clock time as a UTC instant; a time the DST change repeats or skips is read as
+    standard time (the smaller offset), which is what PostgreSQL's ``timestamp at time zone`` does."""
+    earlier, later = wall_clock.replace(tzinfo=zone, fold=0), wall_clock.replace(tzinfo=zone, fold=1)
+    chosen = min(earlier, later, key=lambda candidate: candidate.utcoffset() or timedelta(0))
+    return chosen.astimezone(UTC)
 
 
 def _merged(intervals: Iterable[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
@@ -181,7 +187,7 @@ def due(calendar: Calendar, start: datetime, minutes: int) -> datetime:
                 return (opening + remaining).astimezone(calendar.zone)
             remaining -= window_end - opening
         day += timedelta(days=1)
-    raise CalendarError("calendar", f"no working time within {SEARCH_DAYS} days")
+    raise CalendarError("calendar", "not enough working time within five years")
 
 
 def _utc(pause: tuple[datetime, datetime]) -> tuple[datetime, datetime]:
