@@ -56,7 +56,7 @@ def rows() -> list[tuple[str, str, str]]:
 
     from shared.followup.calendar import holiday_regions
 
-    found = []
+    found: list[tuple[str, str, str]] = []
     for region in holiday_regions():
         subdivision = region.partition("-")[2] or None
         days = holidays.country_holidays(
