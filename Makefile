@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
 PORT   ?= 8080
 
-.PHONY: install dev test lint format bench package db-up db-down db-reset clean
+.PHONY: install dev test lint format bench package db-up db-down db-reset clean stress
 
 # Installs into .venv; when the machine has no PostgreSQL >= 15 server binaries, the pgserver wheel's.
 $(STAMP): pyproject.toml
@@ -25,6 +25,9 @@ dev: install          ## run the local stack: database, migrations, demo data, e
 
 test: install lint    ## lint, then the whole test suite against a throwaway embedded database
 	$(BIN)/pytest
+
+stress: install       ## the tests marked race, 50 runs in a row on one throwaway database; stops at the first failure
+	$(BIN)/python -m infra.stress --runs $(or $(RUNS),50)
 
 lint: install
 	$(BIN)/ruff check .

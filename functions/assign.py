@@ -34,7 +34,7 @@ from shared.marketplace.models import (
     SettingsQuery,
     TransitionOut,
 )
-from shared.platform import db, errors
+from shared.platform import db
 from shared.platform.http import Context, Router
 
 router = Router("assign", description="Expert marketplace: search, ranked candidates, offers and assignment")
@@ -46,14 +46,6 @@ class OffersQuery(BaseModel):
     status: Literal["offered", "accepted", "declined", "expired", "withdrawn"] | None = None
 
 
-def _id(ctx: Context, name: str, code: str) -> UUID:
-    """A path id; one that is not a UUID names nothing, hence 404."""
-    try:
-        return UUID(ctx.params[name])
-    except ValueError as exc:
-        raise errors.NotFound("Not found", code=code) from exc
-
-
 def _logged(ctx: Context, result: TransitionOut) -> TransitionOut:
     """Adds the organization to the request's log line when the result names it."""
     if result.offer is not None:
@@ -62,7 +54,7 @@ def _logged(ctx: Context, result: TransitionOut) -> TransitionOut:
 
 
 # --- experts ----------------------------------------------------------------------------------------
-@router.get("/experts", response=ExpertPage)
+@router.get("/experts", query=SearchQuery, response=ExpertPage)
 def search_experts(ctx: Context) -> ExpertPage:
     """Search approved experts: filters, French full text, sort by match score for a dossier or by rating."""
     query = ctx.query(SearchQuery)
@@ -74,7 +66,7 @@ def search_experts(ctx: Context) -> ExpertPage:
 def set_approval(ctx: Context) -> ApprovalOut:
     """Approve, reject (reason required), suspend or reactivate an expert (owners and admins)."""
     body: ApprovalIn = ctx.body
-    expert_id = _id(ctx, "expert_id", "expert_not_found")
+    expert_id = ctx.path_id("expert_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         return service.set_approval(conn, expert_id=expert_id, action=body.action, reason=body.reason)
 
@@ -83,17 +75,17 @@ def set_approval(ctx: Context) -> ApprovalOut:
 @router.get("/dossiers/{dossier_id}", response=AssignmentOut)
 def get_assignment(ctx: Context) -> AssignmentOut:
     """A dossier's assignment: status, expert, proposal, offers and history."""
-    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    dossier_id = ctx.path_id("dossier_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         result = service.assignment(conn, dossier_id=dossier_id)
     ctx.log["org"] = str(result.organization_id)
     return result
 
 
-@router.get("/dossiers/{dossier_id}/candidates", response=ExpertPage)
+@router.get("/dossiers/{dossier_id}/candidates", query=PageQuery, response=ExpertPage)
 def get_candidates(ctx: Context) -> ExpertPage:
     """Experts who may take the dossier now, best match first, each with its score breakdown."""
-    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    dossier_id = ctx.path_id("dossier_id")
     page = ctx.query(PageQuery)
     with db.user_transaction(ctx.claims().raw) as conn:
         return service.candidates(conn, dossier_id=dossier_id, page_size=page.page_size, after=page.after)
@@ -103,7 +95,7 @@ def get_candidates(ctx: Context) -> ExpertPage:
 def pick(ctx: Context) -> TransitionOut:
     """The client picks an expert: it becomes an offer (client_choice mode, or after an admin proposal)."""
     body: ExpertChoiceIn = ctx.body
-    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    dossier_id = ctx.path_id("dossier_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         result = service.pick(conn, dossier_id=dossier_id, expert_id=body.expert_id)
     return _logged(ctx, result)
@@ -112,7 +104,7 @@ def pick(ctx: Context) -> TransitionOut:
 @router.post("/dossiers/{dossier_id}/confirm", response=TransitionOut, status=201)
 def confirm(ctx: Context) -> TransitionOut:
     """The client confirms the expert an admin proposed: it becomes an offer."""
-    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    dossier_id = ctx.path_id("dossier_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         result = service.confirm(conn, dossier_id=dossier_id)
     return _logged(ctx, result)
@@ -122,7 +114,7 @@ def confirm(ctx: Context) -> TransitionOut:
 def propose(ctx: Context) -> TransitionOut:
     """An admin proposes an eligible expert to the client."""
     body: ExpertChoiceIn = ctx.body
-    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    dossier_id = ctx.path_id("dossier_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         result = service.propose(conn, dossier_id=dossier_id, expert_id=body.expert_id)
     return _logged(ctx, result)
@@ -132,7 +124,7 @@ def propose(ctx: Context) -> TransitionOut:
 def force(ctx: Context) -> TransitionOut:
     """An admin assigns an expert outside the rules; the reason is audited."""
     body: ForceIn = ctx.body
-    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    dossier_id = ctx.path_id("dossier_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         result = service.force(conn, dossier_id=dossier_id, expert_id=body.expert_id, reason=body.reason)
     return _logged(ctx, result)
@@ -142,7 +134,7 @@ def force(ctx: Context) -> TransitionOut:
 def release(ctx: Context) -> TransitionOut:
     """An admin takes the dossier from its expert and puts it back into matching."""
     body: ReasonIn = ctx.body
-    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    dossier_id = ctx.path_id("dossier_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         result = service.release(conn, dossier_id=dossier_id, reason=body.reason)
     return _logged(ctx, result)
@@ -151,7 +143,7 @@ def release(ctx: Context) -> TransitionOut:
 @router.post("/dossiers/{dossier_id}/auto-offer", response=TransitionOut)
 def auto_offer(ctx: Context) -> TransitionOut:
     """An admin starts automatic offering: the best candidate not yet tried gets an offer."""
-    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    dossier_id = ctx.path_id("dossier_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         result = service.auto_offer(conn, dossier_id=dossier_id)
     return _logged(ctx, result)
@@ -161,7 +153,7 @@ def auto_offer(ctx: Context) -> TransitionOut:
 def post_review(ctx: Context) -> ReviewOut:
     """The client rates the expert of a closed dossier (1–5, optional comment), once."""
     body: ReviewIn = ctx.body
-    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    dossier_id = ctx.path_id("dossier_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         return service.review(conn, dossier_id=dossier_id, body=body)
 
@@ -170,7 +162,7 @@ def post_review(ctx: Context) -> ReviewOut:
 def put_review(ctx: Context) -> ReviewOut:
     """The author edits their review, within 7 days."""
     body: ReviewIn = ctx.body
-    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    dossier_id = ctx.path_id("dossier_id")
     claims = ctx.claims()
     with db.user_transaction(claims.raw) as conn:
         return service.edit_review(conn, dossier_id=dossier_id, body=body, user_id=UUID(claims.sub))
@@ -180,13 +172,13 @@ def put_review(ctx: Context) -> ReviewOut:
 def answer_review(ctx: Context) -> ReviewOut:
     """The expert answers a review about them, publicly and once."""
     body: AnswerIn = ctx.body
-    review_id = _id(ctx, "review_id", "review_not_found")
+    review_id = ctx.path_id("review_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         return service.answer_review(conn, review_id=review_id, answer=body.answer)
 
 
 # --- offers -----------------------------------------------------------------------------------------
-@router.get("/offers", response=OfferList)
+@router.get("/offers", query=OffersQuery, response=OfferList)
 def list_offers(ctx: Context) -> OfferList:
     """The offers the caller may see, newest first (an expert: the offers made to them)."""
     query = ctx.query(OffersQuery)
@@ -197,7 +189,7 @@ def list_offers(ctx: Context) -> OfferList:
 @router.post("/offers/{offer_id}/accept", response=TransitionOut)
 def accept(ctx: Context) -> TransitionOut:
     """The expert accepts: the dossier becomes theirs (status expert_assigned), within their capacity."""
-    offer_id = _id(ctx, "offer_id", "offer_not_found")
+    offer_id = ctx.path_id("offer_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         result = service.accept(conn, offer_id=offer_id)
     return _logged(ctx, result)
@@ -207,7 +199,7 @@ def accept(ctx: Context) -> TransitionOut:
 def decline(ctx: Context) -> TransitionOut:
     """The expert declines, with a reason; in auto mode the next candidate is offered."""
     body: ReasonIn = ctx.body
-    offer_id = _id(ctx, "offer_id", "offer_not_found")
+    offer_id = ctx.path_id("offer_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         result = service.decline(conn, offer_id=offer_id, reason=body.reason)
     return _logged(ctx, result)
@@ -217,14 +209,14 @@ def decline(ctx: Context) -> TransitionOut:
 def withdraw(ctx: Context) -> TransitionOut:
     """Staff, or the client who picked, withdraw an open offer."""
     body: OptionalReasonIn = ctx.body
-    offer_id = _id(ctx, "offer_id", "offer_not_found")
+    offer_id = ctx.path_id("offer_id")
     with db.user_transaction(ctx.claims().raw) as conn:
         result = service.withdraw(conn, offer_id=offer_id, reason=body.reason)
     return _logged(ctx, result)
 
 
 # --- settings ---------------------------------------------------------------------------------------
-@router.get("/settings", response=SettingsOut)
+@router.get("/settings", query=SettingsQuery, response=SettingsOut)
 def get_settings(ctx: Context) -> SettingsOut:
     """The organization's assignment mode, offer lifetime (minutes) and maximum attempts."""
     query = ctx.query(SettingsQuery)

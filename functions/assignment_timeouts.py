@@ -24,10 +24,9 @@ router = Router("assignment-timeouts", description="Offer timeouts and absence h
 logger = logging.getLogger(__name__)
 
 
-@router.post("/", response=TimeoutsOut)
+@router.post("/", auth="cron", response=TimeoutsOut)
 def run(ctx: Context) -> TimeoutsOut:
     """One sweep over every organization (idempotent; safe when two runs overlap)."""
-    ctx.require_cron()
     with db.service_transaction() as conn:
         organizations = service.organizations(conn)
     totals: Counter[str] = Counter()

@@ -14,19 +14,13 @@ import functions_framework
 
 from shared.adapters.storage import content_disposition, storage_from_settings
 from shared.exports import service
+from shared.exports.formats import CONTENT_TYPES
 from shared.exports.requests import ExportIn, JobList, JobOut, JobsQuery
 from shared.platform import db
-from shared.platform.errors import Unprocessable, field_error
-from shared.platform.http import Context, Router
+from shared.platform.http import Context, Reply, Router
 
 router = Router("export", description="Document exports (XLSX, DOCX, PDF, CSV)")
-
-
-def _job_id(ctx: Context) -> uuid.UUID:
-    try:
-        return uuid.UUID(ctx.params["job_id"])
-    except ValueError as exc:
-        raise Unprocessable("Invalid job id", errors=[field_error("job_id", "uuid", "must be a UUID")]) from exc
+FILE_TYPES = tuple(dict.fromkeys(content_type.split(";")[0] for content_type in CONTENT_TYPES.values()))
 
 
 def _job_response(ctx: Context, job: dict[str, object], status: int = 200) -> flask.Response:
@@ -37,7 +31,13 @@ def _job_response(ctx: Context, job: dict[str, object], status: int = 200) -> fl
     return response
 
 
-@router.post("/", body=ExportIn, response=JobOut, status=202)
+@router.post(
+    "/",
+    body=ExportIn,
+    response=JobOut,
+    status=202,
+    also=(Reply(200, "The document, as an attachment", media_types=FILE_TYPES),),
+)
 def request_export(ctx: Context) -> flask.Response:
     """The document (200, as an attachment) when small; else a job (202, with its Location)."""
     body: ExportIn = ctx.body
@@ -54,7 +54,7 @@ def request_export(ctx: Context) -> flask.Response:
     return response
 
 
-@router.get("/jobs", response=JobList)
+@router.get("/jobs", query=JobsQuery, response=JobList)
 def list_jobs(ctx: Context) -> JobList:
     """Your export jobs, newest first (``status``, ``limit``)."""
     query = ctx.query(JobsQuery)
@@ -70,7 +70,7 @@ def get_job(ctx: Context) -> flask.Response:
     """A job: its status, its error when failed, a download URL valid 15 minutes when done."""
     claims = ctx.claims()
     with db.user_transaction(claims.raw) as conn:
-        job = service.job(conn, job_id=_job_id(ctx))
+        job = service.job(conn, job_id=ctx.path_id("job_id"))
     return _job_response(ctx, job)
 
 
@@ -79,7 +79,7 @@ def retry_job(ctx: Context) -> flask.Response:
     """Queue a failed job again (only its requester may)."""
     claims = ctx.claims()
     with db.user_transaction(claims.raw) as conn:
-        job = service.retry(conn, user_id=uuid.UUID(claims.sub), job_id=_job_id(ctx))
+        job = service.retry(conn, user_id=uuid.UUID(claims.sub), job_id=ctx.path_id("job_id"))
     return _job_response(ctx, job, status=202)
 
 

@@ -54,7 +54,7 @@ def process(job: dict[str, object], storage: Storage) -> str:
             return "failed" if service.fail(conn, job=job, exc=exc) else "lost"
 
 
-@router.post("/", response=WorkerOut)
+@router.post("/", auth="cron", response=WorkerOut)
 def run(ctx: Context) -> WorkerOut:
     """Process queued jobs until none is left, the budget is spent or the run's quota is reached."""
     ctx.require_cron()

@@ -17,7 +17,7 @@ class HealthOut(BaseModel):
     database: str
 
 
-@router.get("/", response=HealthOut)
+@router.get("/", response=HealthOut, auth="public")
 def get_health(ctx: Context) -> HealthOut:
     """Whether the function runs and reaches its database."""
     with db.anon_transaction() as conn:

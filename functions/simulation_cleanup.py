@@ -20,10 +20,9 @@ class CleanupOut(BaseModel):
     purged_counters: int
 
 
-@router.post("/", response=CleanupOut)
+@router.post("/", auth="cron", response=CleanupOut)
 def run(ctx: Context) -> CleanupOut:
     """Expire drafts older than 24 hours (idempotent; safe when two runs overlap)."""
-    ctx.require_cron()
     with db.service_transaction() as conn:
         expired = service.expire_drafts(conn)
         purged = ratelimit.purge(conn)

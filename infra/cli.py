@@ -252,6 +252,15 @@ def cmd_openapi(args: argparse.Namespace) -> int:
     return 0
 
 
+# --- audit ----------------------------------------------------------------------------------------
+def cmd_audit(args: argparse.Namespace) -> int:
+    from shared.platform.audit import verify_database
+
+    status, message = verify_database(local.database_url(), args.organization)
+    (_out if status == 0 else _err)(message)
+    return status
+
+
 # --- parser ---------------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fintrack", description="FinancialTracker backend tools")
@@ -313,6 +322,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     api = sub.add_parser("openapi", help="print the OpenAPI document")
     api.set_defaults(run=cmd_openapi)
+
+    audit = sub.add_parser("audit", help="the audit log: verify its hash chains")
+    audit.add_argument("action", choices=["verify"], help="verify: recompute every chain, name the first bad row")
+    audit.add_argument("--organization", metavar="SLUG", help="only this organization's chain")
+    audit.set_defaults(run=cmd_audit)
     return parser
 
 

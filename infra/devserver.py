@@ -14,31 +14,30 @@ import flask
 
 from functions import routers
 from shared.adapters.storage import LocalStorage, ObjectNotFound, content_disposition, storage_from_settings
-from shared.platform import openapi
-from shared.platform.http import Router
+from shared.platform import errors, openapi
+from shared.platform.http import Router, problem_response
 from shared.platform.settings import get_settings
 
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "HEAD"]
 
 
-def _problem(status: int, code: str, title: str) -> flask.Response:
-    body = {"type": f"https://errors.fintrack.dev/{code}", "title": title, "status": status, "code": code}
-    return flask.Response(json.dumps(body), status=status, mimetype="application/problem+json")
+def _problem(error: errors.AppError) -> flask.Response:
+    return problem_response(error, flask.request)
 
 
 def serve_storage(key: str) -> flask.Response:
     """A local storage file for a valid, unexpired signed URL (403 otherwise; 404 when it is gone)."""
     storage = storage_from_settings(get_settings())
     if not isinstance(storage, LocalStorage):
-        return _problem(404, "not_found", "Files are served by the storage service")
+        return _problem(errors.NotFound("Files are served by the storage service"))
     args = flask.request.args
     filename = args.get("filename") or None
     if not storage.verify_signed(key, args.get("expires", ""), args.get("signature", ""), filename):
-        return _problem(403, "invalid_signature", "This link is invalid or has expired")
+        return _problem(errors.Forbidden("This link is invalid or has expired", code="invalid_signature"))
     try:
         data = storage.get(key)
     except ObjectNotFound:
-        return _problem(404, "not_found", "File not found")
+        return _problem(errors.NotFound("File not found"))
     response = flask.Response(data, mimetype=storage.content_type(key))
     response.headers["Cache-Control"] = "private, no-store"
     if filename:
@@ -61,19 +60,20 @@ def build_app(function_routers: dict[str, Router] | None = None) -> flask.Flask:
         return flask.jsonify({"functions": sorted(table), "openapi": "/openapi.json"})
 
     def unknown_function(name: str, rest: str = "") -> flask.Response:
-        return flask.Response(
-            json.dumps(
-                {
-                    "type": "about:blank",
-                    "title": "Not found",
-                    "status": 404,
-                    "code": "not_found",
-                    "detail": f"No function {name}",
-                }
-            ),
-            status=404,
-            mimetype="application/problem+json",
-        )
+        return _problem(errors.NotFound(f"No function {name}"))
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> flask.Response:
+        app.logger.error("unhandled error on %s", flask.request.path, exc_info=error)
+        return _problem(errors.AppError())
+
+    @app.errorhandler(404)
+    @app.errorhandler(405)
+    def http_error(error: Exception) -> flask.Response:
+        allowed = sorted(getattr(error, "valid_methods", None) or [])
+        if allowed:
+            return _problem(errors.MethodNotAllowed(f"Use {', '.join(allowed)}", allow=allowed))
+        return _problem(errors.NotFound(f"No route {flask.request.path}"))
 
     app.add_url_rule("/storage/<path:key>", "storage", serve_storage, methods=["GET", "HEAD"])
     app.add_url_rule("/<name>", "function", unknown_function, methods=METHODS)

@@ -13,6 +13,7 @@ __all__ = ["get_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 LOCAL_DIR = PROJECT_ROOT / ".local"
+LOCAL_ANONYMOUS_LIMIT = 10_000  # anonymous starts per hour and calls per 10 minutes on the local stack
 
 
 def cluster() -> Cluster:
@@ -44,4 +45,9 @@ def local_settings(*, port: int = 8080, start_db: bool = True) -> Settings:
     if base.storage_dir == ".local/storage":
         changes["storage_dir"] = str(LOCAL_DIR / "storage")
     changes["public_base_url"] = f"http://127.0.0.1:{port}"
+    # Locally one address (127.0.0.1) is every visitor: keep the anonymous limits out of the way.
+    if base.anonymous_starts_per_hour is None:
+        changes["anonymous_starts_per_hour"] = LOCAL_ANONYMOUS_LIMIT
+    if base.anonymous_calls_per_10_minutes is None:
+        changes["anonymous_calls_per_10_minutes"] = LOCAL_ANONYMOUS_LIMIT
     return dataclasses.replace(base, **changes)  # type: ignore[arg-type]

@@ -7,6 +7,7 @@ of the document asked for); a parameter a document needs is required, one it doe
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from typing import Any, Literal
 from uuid import UUID
 
@@ -67,8 +68,8 @@ class ExportIn(BaseModel):
     @field_validator("document", mode="before")
     @classmethod
     def _known_document(cls, value: object) -> str:
-        document = value.strip().lower() if isinstance(value, str) else value
-        if document not in DOCUMENTS:
+        document = value.strip().lower() if isinstance(value, str) else None
+        if document not in DOCUMENTS:  # a JSON object or array is no document (and is unhashable)
             raise PydanticCustomError(
                 "unknown_document",
                 "unknown document {given}; accepted documents: {accepted}",
@@ -79,7 +80,7 @@ class ExportIn(BaseModel):
     @field_validator("format", mode="before")
     @classmethod
     def _known_format(cls, value: object, info: ValidationInfo) -> str:
-        fmt = value.strip().lower() if isinstance(value, str) else value
+        fmt = value.strip().lower() if isinstance(value, str) else None
         document = info.data.get("document")
         allowed = accepted(document) if isinstance(document, str) else FORMATS
         if fmt not in allowed:
@@ -158,3 +159,26 @@ class JobList(BaseModel):
     """The caller's export jobs, newest first."""
 
     items: list[JobOut]
+
+
+class WorkerOut(BaseModel):
+    """What a run of the export worker did."""
+
+    done: int = 0
+    failed: int = 0
+    lost: int = Field(0, description="jobs another worker took over (their lease had expired)")
+    interrupted: int = Field(0, description="jobs failed after too many interrupted attempts")
+
+
+class ExportFile(BaseModel):
+    """A rendered document: its bytes, content type and file name."""
+
+    model_config = ConfigDict(frozen=True)
+
+    data: bytes
+    content_type: str
+    file_name: str
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()

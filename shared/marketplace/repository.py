@@ -1,29 +1,22 @@
 """SQL of the marketplace. Runs inside the caller's transaction; RLS and the security-definer
 transitions of migrations 0026–0029 decide what happens. Database refusals become domain errors
-here, once: SQLSTATE ``PTxxx`` carries the HTTP status and the hint the stable code."""
+through ``shared.platform.dberrors`` (SQLSTATE ``PTxxx`` carries the HTTP status, the hint the stable code),
+with the stable codes of the marketplace's own unique constraints."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import errors as pg_errors
 from psycopg import sql
 
-from shared.platform import errors
+from shared.platform import dberrors, errors
 from shared.platform.db import Connection
 
 Row = dict[str, Any]
 
-_BY_STATUS: dict[str, type[errors.AppError]] = {
-    "PT403": errors.Forbidden,
-    "PT404": errors.NotFound,
-    "PT409": errors.Conflict,
-    "PT422": errors.Unprocessable,
-}
 _UNIQUE_CODES = {
     "assignment_offers_one_open_per_dossier": "offer_already_open",
     "expert_reviews_dossier_id_key": "already_reviewed",
@@ -32,28 +25,11 @@ _UNIQUE_CODES = {
 
 def to_app_error(exc: psycopg.Error) -> errors.AppError | None:
     """The domain error a database refusal stands for, or None when it is a genuine failure."""
-    diag = exc.diag
-    kind = _BY_STATUS.get(exc.sqlstate or "")
-    if kind is not None:
-        return kind(diag.message_primary or kind.title, code=diag.message_hint or kind.code)
-    if isinstance(exc, pg_errors.UniqueViolation) and diag.constraint_name in _UNIQUE_CODES:
-        return errors.Conflict("This already exists", code=_UNIQUE_CODES[diag.constraint_name or ""])
-    if isinstance(exc, pg_errors.CheckViolation) and diag.message_hint:
-        return errors.Unprocessable(diag.message_primary or "A value breaks a rule", code=diag.message_hint)
-    if isinstance(exc, pg_errors.InsufficientPrivilege):
-        return errors.Forbidden("You are not allowed to do this", code="forbidden")
-    return None
+    return dberrors.to_app_error(exc, unique_codes=_UNIQUE_CODES)
 
 
-@contextmanager
-def translated() -> Iterator[None]:
-    try:
-        yield
-    except psycopg.Error as exc:
-        error = to_app_error(exc)
-        if error is None:
-            raise
-        raise error from exc
+def translated() -> AbstractContextManager[None]:
+    return dberrors.translated(unique_codes=_UNIQUE_CODES)
 
 
 def _one(conn: Connection, query: str, params: dict[str, Any]) -> Row | None:

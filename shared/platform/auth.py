@@ -12,6 +12,7 @@ import base64
 import binascii
 import json
 import threading
+import uuid
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -50,31 +51,39 @@ class TokenVerifier:
     def _has_asymmetric(self) -> bool:
         return bool(self._static_keys) or bool(self._settings.jwks_endpoint)
 
-    def _asymmetric_key(self, token: str, kid: str | None) -> Any:
+    def _asymmetric_key(self, token: str, kid: str | None) -> jwt.PyJWK:
         if self._static_keys:
             key = self._static_keys.get(kid or "") or (
                 next(iter(self._static_keys.values())) if len(self._static_keys) == 1 and not kid else None
             )
             if key is None:
                 raise Unauthorized("Unknown signing key", code="invalid_token")
-            return key.key
+            return key
         with self._lock:
             if self._jwks_client is None:
                 self._jwks_client = jwt.PyJWKClient(
                     self._settings.jwks_endpoint, cache_jwk_set=True, lifespan=600, timeout=5
                 )
         try:
-            return self._jwks_client.get_signing_key_from_jwt(token).key
+            return self._jwks_client.get_signing_key_from_jwt(token)
         except jwt.PyJWKClientError as exc:
             raise Unauthorized("Unknown signing key", code="invalid_token") from exc
+        except jwt.PyJWTError as exc:
+            raise Unauthorized("Malformed token", code="invalid_token") from exc
 
     def verify(self, token: str) -> Claims:
         """Return the claims of a valid token, else raise :class:`Unauthorized`."""
         header = _unverified_header(token)
-        alg = header.get("alg")
+        alg, kid = header.get("alg"), header.get("kid")
+        if not isinstance(kid, str | None):
+            raise Unauthorized("Malformed token", code="invalid_token")
         if alg in ASYMMETRIC and self._has_asymmetric:
-            key = self._asymmetric_key(token, header.get("kid"))
-            algorithms = list(ASYMMETRIC)
+            jwk = self._asymmetric_key(token, kid)
+            # A key verifies only its own algorithm: an RS256 header naming an EC key (or the reverse)
+            # is refused by PyJWT as such, instead of reaching the wrong verifier.
+            key, algorithms = jwk.key, [jwk.algorithm_name]
+            if jwk.algorithm_name not in ASYMMETRIC:
+                raise Unauthorized("Token algorithm not accepted", code="invalid_token")
         elif alg == "HS256" and self._settings.jwt_secret:
             key, algorithms = self._settings.jwt_secret.value, ["HS256"]
         else:
@@ -91,11 +100,16 @@ class TokenVerifier:
             )
         except jwt.ExpiredSignatureError as exc:
             raise Unauthorized("Token expired", code="token_expired") from exc
-        except jwt.PyJWTError as exc:
+        except (jwt.PyJWTError, TypeError, ValueError) as exc:
+            # PyJWTError covers what PyJWT means to raise; a key or signature the cryptography backend
+            # cannot use (wrong key type, garbled DER) surfaces as TypeError or ValueError.
             raise Unauthorized("Invalid token", code="invalid_token") from exc
         if payload.get("role", "authenticated") != "authenticated":
             raise Unauthorized("Token is not a user token", code="invalid_token")
-        return Claims(sub=str(payload["sub"]), email=payload.get("email"), raw=payload)
+        email = payload.get("email")
+        if not _is_uuid(payload["sub"]) or not isinstance(email, str | None):
+            raise Unauthorized("Token subject is not a user id", code="invalid_token")
+        return Claims(sub=str(payload["sub"]), email=email, raw=payload)
 
 
 def _unverified_header(token: str) -> dict[str, Any]:
@@ -109,6 +123,15 @@ def _unverified_header(token: str) -> dict[str, Any]:
     if not isinstance(header, dict):
         raise Unauthorized("Malformed token", code="invalid_token")
     return header
+
+
+def _is_uuid(value: object) -> bool:
+    """Supabase user ids are UUIDs; functions parse ``sub`` as one."""
+    try:
+        uuid.UUID(str(value))
+    except ValueError:
+        return False
+    return isinstance(value, str)
 
 
 @lru_cache(maxsize=8)

@@ -1,7 +1,15 @@
 """The HTTP boundary shared by every function: routing, parsing, errors, CORS, request ids, logs.
 
-A function module declares a :class:`Router`, registers its routes with their pydantic body and
-response models, and its functions-framework entry point is one line: ``return router.serve(request)``.
+A function module declares a :class:`Router` and registers its routes with everything a caller
+sends and gets: the query and body models, who may call (``auth``), the answers (``response``,
+``status`` and any ``also`` replies). That declaration is the single source: the Router enforces it
+before the handler runs, and the OpenAPI document is generated from it. The functions-framework entry
+point is one line: ``return router.serve(request)``.
+
+Path parameters are resource ids: one named ``*_id`` must be a UUID (else 422, in every function).
+Bodies are parsed once here, within limits: 1 MiB, nesting at most ``MAX_JSON_DEPTH`` deep, number
+literals at most ``MAX_NUMBER_LENGTH`` characters, no NaN/Infinity, and no string (key or value, in a
+body, a query or a path) holding a NUL character or a lone surrogate, which PostgreSQL cannot store.
 Everything a caller can get wrong becomes a 4xx ``application/problem+json`` naming the field and
 the rule; anything else is a 500 carrying only the request id.
 """
@@ -16,25 +24,53 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import flask
 import psycopg
 import pydantic
 from psycopg import errors as pg_errors
 
-from shared.platform import errors
+from shared.platform import dberrors, errors
 from shared.platform.auth import Claims, bearer_token, verifier_for
 from shared.platform.logs import REQUEST_LOGGER, configure_logging, log_fields, request_line
 from shared.platform.settings import Settings, get_settings
 
 MAX_BODY_BYTES = 1024 * 1024
+MAX_JSON_DEPTH = 64
+"""Objects and arrays nested deeper than this are refused (400) before any model sees them."""
+MAX_NUMBER_LENGTH = 40
+"""A JSON number literal longer than this (a 40-digit integer already exceeds every column) is a 422."""
+MAX_REPORTED_ERRORS = 20
 PROBLEM_JSON = "application/problem+json"
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,128}$")
 _ALLOWED_HEADERS = "authorization, content-type, x-request-id, apikey, x-client-info"
 logger = logging.getLogger(REQUEST_LOGGER)
 
 Model = TypeVar("Model", bound=pydantic.BaseModel)
+
+Auth = Literal["user", "user_or_resume_token", "optional_user", "public", "cron"]
+"""Who may call a route: a signed-in user (bearer token); a user or an anonymous visitor holding a
+draft's ``X-Resume-Token``; anyone, signed in or not (an invalid token is still a 401); anyone (no
+token read); the scheduler (``X-Cron-Secret``)."""
+
+
+@dataclass(frozen=True)
+class Reply:
+    """An answer a route gives besides its main one: JSON of ``model``, or a file in ``media_types``."""
+
+    status: int
+    description: str
+    model: type[pydantic.BaseModel] | None = None
+    media_types: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class WithStatus:
+    """A handler's answer with one of the route's other declared statuses (``also``) instead of its main one."""
+
+    body: pydantic.BaseModel
+    status: int
 
 
 @dataclass
@@ -47,7 +83,9 @@ class Context:
     params: dict[str, str] = field(default_factory=dict)
     body: Any = None
     log: dict[str, Any] = field(default_factory=dict)
+    route: Route | None = None
     _claims: Claims | None = None
+    _query: pydantic.BaseModel | None = None
 
     def claims(self) -> Claims:
         """The verified caller; raises 401 when the token is missing or invalid."""
@@ -76,11 +114,19 @@ class Context:
         return self.request.remote_addr or "unknown"
 
     def query(self, model: type[Model]) -> Model:
-        """The query string validated by ``model`` (422 naming the parameter on error)."""
-        try:
-            return model.model_validate(self.request.args.to_dict())
-        except pydantic.ValidationError as exc:
-            raise _validation_error(exc, prefix="query") from exc
+        """The query string, validated by the Router against the model the route declares (``query=``).
+
+        A route reading a query model it does not declare is a programming error: its parameters
+        would be missing from the OpenAPI document."""
+        declared = self.route.query if self.route is not None else None
+        if declared is not model or not isinstance(self._query, model):
+            where = f"{self.route.method} {self.route.path}" if self.route is not None else "this route"
+            raise RuntimeError(f"{where} reads {model.__name__} without declaring it: add query={model.__name__}")
+        return self._query
+
+    def path_id(self, name: str) -> uuid.UUID:
+        """A path id, already checked by the Router to be a UUID."""
+        return uuid.UUID(self.params[name])
 
 
 Handler = Callable[..., Any]
@@ -96,6 +142,18 @@ class Route:
     summary: str
     status: int
     pattern: re.Pattern[str]
+    query: type[pydantic.BaseModel] | None = None
+    auth: Auth = "user"
+    also: tuple[Reply, ...] = ()
+
+    @property
+    def path_params(self) -> list[str]:
+        return re.findall(r"\{(\w+)\}", self.path)
+
+
+def is_id_param(name: str) -> bool:
+    """Path parameters named ``*_id`` are UUIDs."""
+    return name.endswith("_id")
 
 
 def _compile(path: str) -> re.Pattern[str]:
@@ -117,9 +175,12 @@ class Router:
         path: str,
         *,
         body: type[pydantic.BaseModel] | None = None,
+        query: type[pydantic.BaseModel] | None = None,
         response: type[pydantic.BaseModel] | None = None,
         summary: str = "",
         status: int = 200,
+        auth: Auth = "user",
+        also: tuple[Reply, ...] = (),
     ) -> Callable[[Handler], Handler]:
         def register(handler: Handler) -> Handler:
             self.routes.append(
@@ -132,6 +193,9 @@ class Router:
                     summary or (handler.__doc__ or "").strip().split("\n")[0],
                     status,
                     _compile(path),
+                    query,
+                    auth,
+                    also,
                 )
             )
             return handler
@@ -166,8 +230,7 @@ class Router:
         started = time.perf_counter()
         settings = get_settings()
         configure_logging(settings.log_level)
-        incoming = request.headers.get("X-Request-Id", "")
-        request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+        request_id = request_id_of(request)
         ctx = Context(request=request, request_id=request_id, settings=settings)
         path = self._local_path(request.path)
         try:
@@ -211,10 +274,65 @@ class Router:
             if allowed:
                 raise errors.MethodNotAllowed(f"{method} is not allowed here; use {', '.join(allowed)}", allow=allowed)
             raise errors.NotFound(f"No route {request.path}")
-        ctx.params = params
+        ctx.route = route
+        _authenticate(ctx, route.auth)
+        ctx.params = _path_params(params)
+        if route.query is not None:
+            ctx._query = parse_query(request, route.query)
         if route.body is not None:
             ctx.body = parse_body(request, route.body)
         return _render(route.handler(ctx), route.status)
+
+
+def _authenticate(ctx: Context, auth: Auth) -> None:
+    """What the route declares about its caller, checked before anything else is read."""
+    if auth == "user":
+        ctx.claims()
+    elif auth == "optional_user":
+        ctx.optional_claims()
+    elif auth == "cron":
+        ctx.require_cron()
+    elif auth == "user_or_resume_token":
+        if ctx.request.headers.get("Authorization"):
+            ctx.claims()
+        elif not ctx.request.headers.get("X-Resume-Token"):
+            raise errors.Unauthorized("Sign in, or send the draft's X-Resume-Token", code="missing_token")
+
+
+def _path_params(params: dict[str, str]) -> dict[str, str]:
+    """Path parameters, checked: an id must be a UUID; no parameter may hold what a database refuses."""
+    problems = []
+    for name, value in params.items():
+        if is_id_param(name):
+            try:
+                uuid.UUID(value)
+            except ValueError:
+                problems.append(errors.field_error(name, "uuid", "must be a UUID"))
+        elif (rule := _bad_text(value)) is not None:
+            problems.append(errors.field_error(name, rule, _TEXT_RULES[rule]))
+    if problems:
+        raise errors.Unprocessable(
+            f"Invalid path parameters: {', '.join(p['field'] for p in problems)}", errors=problems
+        )
+    return params
+
+
+def parse_query(request: flask.Request, model: type[Model]) -> Model:
+    """The query string validated by ``model`` (422 naming the parameter on error)."""
+    values = request.args.to_dict()
+    problems = [
+        errors.field_error(f"query.{name}", rule, _TEXT_RULES[rule])
+        for name, value in values.items()
+        if (rule := _bad_text(name) or _bad_text(value)) is not None
+    ]
+    if problems:
+        raise errors.Unprocessable(
+            f"Invalid fields: {', '.join(p['field'] for p in problems)}", errors=problems[:MAX_REPORTED_ERRORS]
+        )
+    try:
+        return model.model_validate(values)
+    except pydantic.ValidationError as exc:
+        raise _validation_error(exc, prefix="query") from exc
 
 
 def parse_body(request: flask.Request, model: type[Model]) -> Model:
@@ -227,14 +345,78 @@ def parse_body(request: flask.Request, model: type[Model]) -> Model:
         raise errors.PayloadTooLarge(f"The body exceeds {MAX_BODY_BYTES} bytes")
     if raw and mimetype != "application/json" and not mimetype.endswith("+json"):
         raise errors.UnsupportedMediaType("Send the body as application/json", code="unsupported_media_type")
-    try:
-        data = json.loads(raw) if raw else {}
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise errors.BadRequest("The body is not valid JSON", code="malformed_json") from exc
+    data = load_json(raw) if raw else {}
     try:
         return model.model_validate(data)
     except pydantic.ValidationError as exc:
         raise _validation_error(exc) from exc
+
+
+class _LongNumber(str):
+    """A number literal over ``MAX_NUMBER_LENGTH`` characters, kept as text until it is reported."""
+
+
+def _number(text: str) -> Any:
+    if len(text) > MAX_NUMBER_LENGTH:
+        return _LongNumber(text)
+    return float(text) if any(c in text for c in ".eE") else int(text)
+
+
+def _constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+_TEXT_RULES = {
+    "nul_character": "must not contain the NUL character (U+0000)",
+    "invalid_unicode": "must be valid Unicode text (no lone surrogate)",
+}
+
+
+def _bad_text(text: str) -> str | None:
+    """The rule a string breaks when the database could not store it, else ``None``."""
+    if "\x00" in text:
+        return "nul_character"
+    if not text.isascii():
+        try:
+            text.encode("utf-8")
+        except UnicodeEncodeError:
+            return "invalid_unicode"
+    return None
+
+
+def load_json(raw: bytes) -> Any:
+    """A JSON document within the platform's limits: 400 when it is not JSON or nests deeper than
+    ``MAX_JSON_DEPTH``; 422 naming each field whose number is too long or whose text (key or value)
+    the database could not store."""
+    try:
+        data = json.loads(raw, parse_int=_number, parse_float=_number, parse_constant=_constant)
+    except RecursionError as exc:
+        raise errors.BadRequest(f"The body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep") from exc
+    except ValueError as exc:  # JSONDecodeError, UnicodeDecodeError, NaN/Infinity
+        raise errors.BadRequest("The body is not valid JSON", code="malformed_json") from exc
+    problems: list[dict[str, str]] = []
+    stack: list[tuple[Any, tuple[str, ...], int]] = [(data, (), 0)]
+    while stack:
+        value, where, depth = stack.pop()
+        if isinstance(value, dict | list):
+            if depth >= MAX_JSON_DEPTH:
+                raise errors.BadRequest(f"The body nests deeper than {MAX_JSON_DEPTH} levels", code="json_too_deep")
+            items = value.items() if isinstance(value, dict) else enumerate(value)
+            for key, item in items:
+                name = str(key)
+                if isinstance(key, str) and (rule := _bad_text(key)) is not None:
+                    problems.append(errors.field_error(".".join((*where, name)), rule, _TEXT_RULES[rule]))
+                stack.append((item, (*where, name), depth + 1))
+        elif isinstance(value, _LongNumber):
+            message = f"must be a number of at most {MAX_NUMBER_LENGTH} characters"
+            problems.append(errors.field_error(".".join(where) or "body", "number_too_long", message))
+        elif isinstance(value, str) and (rule := _bad_text(value)) is not None:
+            problems.append(errors.field_error(".".join(where) or "body", rule, _TEXT_RULES[rule]))
+    if problems:
+        problems.sort(key=lambda p: p["field"])
+        fields = ", ".join(dict.fromkeys(p["field"] for p in problems[:MAX_REPORTED_ERRORS]))
+        raise errors.Unprocessable(f"Invalid fields: {fields}", errors=problems[:MAX_REPORTED_ERRORS])
+    return data
 
 
 def _validation_error(exc: pydantic.ValidationError, prefix: str = "") -> errors.Unprocessable:
@@ -248,6 +430,9 @@ def _validation_error(exc: pydantic.ValidationError, prefix: str = "") -> errors
 
 def translate_database_error(exc: Exception) -> errors.AppError | None:
     """Database errors a caller can cause, as domain errors; ``None`` for genuine failures."""
+    refusal = dberrors.to_app_error(exc)  # PTxxx and hinted refusals, the same for every capability
+    if refusal is not None:
+        return refusal
     if isinstance(exc, pg_errors.InsufficientPrivilege):
         return errors.Forbidden("You are not allowed to do this")
     if isinstance(exc, pg_errors.UniqueViolation):
@@ -265,9 +450,26 @@ def translate_database_error(exc: Exception) -> errors.AppError | None:
     return None
 
 
+def request_id_of(request: flask.Request) -> str:
+    """The caller's ``X-Request-Id`` when well formed, else a new one."""
+    incoming = request.headers.get("X-Request-Id", "")
+    return incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
+
+
+def problem_response(exc: errors.AppError, request: flask.Request) -> flask.Response:
+    """The problem+json answer, with its request id, for a request that reaches no router (the local
+    server's index, storage and unknown paths answer errors exactly as functions do)."""
+    request_id = request_id_of(request)
+    response = _problem(exc, request_id)
+    response.headers["X-Request-Id"] = request_id
+    return response
+
+
 def _render(result: Any, status: int) -> flask.Response:
     if isinstance(result, flask.Response):
         return result
+    if isinstance(result, WithStatus):
+        return _render(result.body, result.status)
     if result is None:
         return flask.Response(status=204)
     if isinstance(result, pydantic.BaseModel):

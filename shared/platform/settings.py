@@ -52,6 +52,19 @@ class Settings:
     s3_secret_access_key: Secret = Secret("")
     cron_secret: Secret = Secret("")
     log_level: str = "INFO"
+    # Anonymous simulation visitors, per client address; None: the production defaults below.
+    anonymous_starts_per_hour: int | None = None
+    anonymous_calls_per_10_minutes: int | None = None
+
+    @property
+    def anonymous_start_limit(self) -> int:
+        """Drafts an anonymous address may start per hour (``ANONYMOUS_STARTS_PER_HOUR``, default 20)."""
+        return 20 if self.anonymous_starts_per_hour is None else self.anonymous_starts_per_hour
+
+    @property
+    def anonymous_call_limit(self) -> int:
+        """Calls an anonymous address may make per 10 minutes (``ANONYMOUS_CALLS_PER_10_MINUTES``, default 600)."""
+        return 600 if self.anonymous_calls_per_10_minutes is None else self.anonymous_calls_per_10_minutes
 
     @property
     def issuer(self) -> str:
@@ -70,6 +83,11 @@ class Settings:
 def _int(env: Mapping[str, str], name: str, default: int) -> int:
     raw = env.get(name, "").strip()
     return int(raw) if raw else default
+
+
+def _optional_int(env: Mapping[str, str], name: str) -> int | None:
+    raw = env.get(name, "").strip()
+    return int(raw) if raw else None
 
 
 def load_settings(env: Mapping[str, str]) -> Settings:
@@ -97,6 +115,8 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         s3_secret_access_key=Secret(env.get("S3_SECRET_ACCESS_KEY", "")),
         cron_secret=Secret(env.get("CRON_SECRET", "")),
         log_level=env.get("LOG_LEVEL", "INFO"),
+        anonymous_starts_per_hour=_optional_int(env, "ANONYMOUS_STARTS_PER_HOUR"),
+        anonymous_calls_per_10_minutes=_optional_int(env, "ANONYMOUS_CALLS_PER_10_MINUTES"),
     )
 
 

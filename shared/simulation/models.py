@@ -26,6 +26,7 @@ from pydantic import (
     StrictInt,
     StrictStr,
     Tag,
+    ValidationInfo,
     WithJsonSchema,
     field_validator,
     model_validator,
@@ -34,16 +35,33 @@ from pydantic import (
 from shared.platform.errors import NotFound
 
 _DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+MAX_INTEGER_DIGITS, MAX_FRACTION_DIGITS = 15, 10
+_BOUNDED_DECIMAL = re.compile(rf"-?\d{{1,{MAX_INTEGER_DIGITS}}}(\.\d{{1,{MAX_FRACTION_DIGITS}}})?")
+_STORED_DECIMAL = re.compile(r"-?(\d+(\.\d*)?|\.\d+)(E[-+]?\d+)?", re.IGNORECASE)
 _VERSION = re.compile(r"[A-Z]{2}-\d{4}\.\d+")
 
 
-def _decimal_string(value: object) -> Decimal:
-    """Accept a decimal written as a string (or an already parsed finite ``Decimal``); refuse floats."""
+def _decimal_string(value: object, info: ValidationInfo) -> Decimal:
+    """Accept a decimal written as a string in plain notation, at most 15 digits before the point and
+    10 after (or an already parsed finite ``Decimal``); refuse floats.
+
+    What was stored before plain notation was enforced (``"1E-9"``) is still read back: validating
+    with the context ``{"stored": True}`` also accepts exponent notation, so such a rule set loads."""
     if isinstance(value, Decimal) and value.is_finite():
         return value
-    if isinstance(value, str) and _DECIMAL.fullmatch(value):
+    if isinstance(value, str) and _BOUNDED_DECIMAL.fullmatch(value):
         return Decimal(value)
-    raise ValueError('must be a decimal number written as a string, e.g. "0.20"')
+    if isinstance(value, str) and (info.context or {}).get("stored") and _STORED_DECIMAL.fullmatch(value):
+        return Decimal(value)
+    raise ValueError(
+        f'must be a decimal number written as a string, e.g. "0.20", with at most {MAX_INTEGER_DIGITS}'
+        f" digits before the point and {MAX_FRACTION_DIGITS} after"
+    )
+
+
+def plain_decimal(value: Decimal) -> str:
+    """A decimal in plain notation, as rule sets store it: ``0.000000001``, never ``1E-9``."""
+    return format(value, "f")
 
 
 def _iso_date(value: object) -> date:
@@ -57,8 +75,8 @@ def _iso_date(value: object) -> date:
 DecimalStr = Annotated[
     Decimal,
     BeforeValidator(_decimal_string),
-    PlainSerializer(str, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": f"^{_DECIMAL.pattern}$", "examples": ["0.20"]}),
+    PlainSerializer(plain_decimal, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": f"^{_BOUNDED_DECIMAL.pattern}$", "examples": ["0.20"]}),
 ]
 Text = Annotated[StrictStr, Field(min_length=1)]
 QuestionCode = Annotated[StrictStr, Field(pattern=r"^[A-Z][A-Z0-9_]*$")]

@@ -17,29 +17,10 @@ Row = dict[str, Any]
 
 # --- rule sets -------------------------------------------------------------------------------------
 
-_RULE_SET = """
-select id, version, organization_id from public.rule_sets
-where (organization_id = %(org)s or organization_id is null)
-  and (version = %(version)s or (%(version)s::text is null and effective_from <= current_date))
-order by (organization_id is not null) desc, effective_from desc, published_at desc
-limit 1
-"""
-
-_RULE_SET_DOCUMENT = """
-select jsonb_build_object(
-  'version', r.version, 'effective_from', r.effective_from, 'description', r.description,
-  'questions', (select jsonb_agg(q.definition order by q.position) from public.questions q
-                where q.rule_set_id = r.id),
-  'products', coalesce((
-    select jsonb_agg(p.details || jsonb_build_object(
-             'code', p.code, 'order', p.position, 'name', p.name, 'category', nullif(p.category, ''),
-             'kind', p.kind, 'active', pr.active, 'sectors', to_jsonb(p.sectors), 'notes', nullif(p.notes, ''),
-             'benefits', p.benefits, 'eligibility', pr.rule, 'formula', pr.formula) order by p.position)
-    from public.product_rules pr join public.products p on p.code = pr.product_code
-    where pr.rule_set_id = r.id), '[]'::jsonb)
-) as document
-from public.rule_sets r where r.id = %(id)s
-"""
+# The rule set in effect and its document are public per organization (migration 0046): the same
+# security-definer functions serve anonymous visitors and signed-in users.
+_RULE_SET = "select id, version, organization_id from private.rule_set_in_effect(%(org)s, %(version)s)"
+_RULE_SET_DOCUMENT = "select private.rule_set_document(%(id)s) as document"
 
 _rule_sets: dict[uuid.UUID, RuleSet] = {}
 _lock = threading.Lock()
@@ -55,9 +36,9 @@ def rule_set(conn: Connection, *, rule_set_id: uuid.UUID) -> RuleSet:
     found = _rule_sets.get(rule_set_id)
     if found is None:
         row = conn.execute(_RULE_SET_DOCUMENT, {"id": rule_set_id}).fetchone()
-        if row is None:
+        if row is None or row["document"] is None:
             raise LookupError(f"rule set {rule_set_id} not found")
-        found = RuleSet.model_validate(row["document"])
+        found = RuleSet.model_validate(row["document"], context={"stored": True})  # older notation too
         with _lock:
             _rule_sets[rule_set_id] = found
     return found
@@ -135,10 +116,8 @@ def can_simulate_for(conn: Connection, *, company_id: uuid.UUID) -> bool:
 
 
 def organization_by_key(conn: Connection, *, key: str) -> Row | None:
-    """An organization by slug or id (for anonymous visitors starting from an organization's site)."""
-    return conn.execute(
-        "select id, name, slug from public.organizations where slug = %(key)s or id::text = %(key)s", {"key": key}
-    ).fetchone()
+    """An organization by slug or id, for anyone (anonymous visitors start from an organization's site)."""
+    return conn.execute("select id, name, slug from private.organization_by_key(%(key)s)", {"key": key}).fetchone()
 
 
 # --- simulations ----------------------------------------------------------------------------------
@@ -168,13 +147,14 @@ def insert_simulation(
     version: str,
     created_by: uuid.UUID | None,
     token_hash: str | None,
+    answers: dict[str, Any] | None = None,
 ) -> Row:
     row = conn.execute(
         sql.SQL(
             "insert into public.simulations (organization_id, client_company_id, rule_set_id, rule_set_version,"
-            " created_by, resume_token_hash) values (%s, %s, %s, %s, %s, %s) returning {}"
+            " created_by, resume_token_hash, answers) values (%s, %s, %s, %s, %s, %s, %s) returning {}"
         ).format(_COLUMNS),
-        (organization_id, company_id, rule_set_id, version, created_by, token_hash),
+        (organization_id, company_id, rule_set_id, version, created_by, token_hash, Jsonb(answers or {})),
     ).fetchone()
     assert row is not None
     return row
@@ -187,6 +167,15 @@ def open_draft(conn: Connection, *, company_id: uuid.UUID) -> Row | None:
             "where client_company_id = %s and status = 'draft' and updated_at >= now() - interval '24 hours'"
             " order by updated_at desc limit 1"
         ),
+        (company_id,),
+    ).fetchone()
+
+
+def last_completed(conn: Connection, *, company_id: uuid.UUID) -> Row | None:
+    """The company's most recently completed simulation (its id and answers), if any."""
+    return conn.execute(
+        "select id, answers from public.simulations where client_company_id = %s and status = 'completed'"
+        " order by completed_at desc, id desc limit 1",
         (company_id,),
     ).fetchone()
 
@@ -208,6 +197,52 @@ def simulation_by_token(
     ).fetchone()
 
 
+# --- anonymous drafts (as ``anon``, through the token-keyed functions of migration 0046) --------------
+
+_ANONYMOUS_COLUMNS = (
+    "id, organization_id, client_company_id, rule_set_id, rule_set_version, status, answers, result, total,"
+    " abandon_reason, created_by, created_at, updated_at, completed_at, stale"
+)
+
+
+def anonymous_simulation(conn: Connection, *, simulation_id: uuid.UUID, token_hash: str, lock: bool) -> Row | None:
+    """The unclaimed simulation whose resume token has this hash (locked when asked), else None."""
+    return conn.execute(
+        f"select {_ANONYMOUS_COLUMNS} from private.anonymous_simulation(%s, %s, %s)",  # noqa: S608 (constant)
+        (simulation_id, token_hash, lock),
+    ).fetchone()
+
+
+def start_anonymous(conn: Connection, *, organization_id: uuid.UUID, rule_set_id: uuid.UUID, token_hash: str) -> Row:
+    row = conn.execute(
+        f"select {_ANONYMOUS_COLUMNS} from private.start_anonymous_simulation(%s, %s, %s)",  # noqa: S608 (constant)
+        (organization_id, rule_set_id, token_hash),
+    ).fetchone()
+    assert row is not None, "the rule set was found for this organization"
+    return row
+
+
+def save_anonymous_answers(conn: Connection, *, simulation_id: uuid.UUID, token_hash: str, answers: Row) -> bool:
+    row = conn.execute(
+        "select private.save_anonymous_answers(%s, %s, %s) as saved", (simulation_id, token_hash, Jsonb(answers))
+    ).fetchone()
+    return bool(row and row["saved"])
+
+
+def abandon_anonymous(conn: Connection, *, simulation_id: uuid.UUID, token_hash: str, reason: str) -> bool:
+    row = conn.execute(
+        "select private.abandon_anonymous_simulation(%s, %s, %s) as done", (simulation_id, token_hash, reason)
+    ).fetchone()
+    return bool(row and row["done"])
+
+
+def complete_anonymous(conn: Connection, *, simulation_id: uuid.UUID, token_hash: str, result: Row) -> bool:
+    row = conn.execute(
+        "select private.complete_anonymous_simulation(%s, %s, %s) as done", (simulation_id, token_hash, Jsonb(result))
+    ).fetchone()
+    return bool(row and row["done"])
+
+
 def save_answers(conn: Connection, *, simulation_id: uuid.UUID, answers: dict[str, Any]) -> None:
     conn.execute("update public.simulations set answers = %s where id = %s", (Jsonb(answers), simulation_id))
 
@@ -219,9 +254,8 @@ def complete(conn: Connection, *, simulation_id: uuid.UUID, result: dict[str, An
     The completion is the transaction's last step: it commits, in the same round trip.
     """
     return conn.execute_and_commit(
-        "select product_code, dossier_id, outcome, amount, previous_amount, dossier_status"
-        " from private.complete_simulation(%s, %s)",
-        (simulation_id, Jsonb(result)),
+        _TRACED.format(call="private.complete_simulation(%(simulation)s, %(result)s)"),
+        {"simulation": simulation_id, "result": Jsonb(result), "note": NO_LONGER_ELIGIBLE_NOTE},
     ).fetchall()
 
 
@@ -232,12 +266,18 @@ def abandon(conn: Connection, *, simulation_id: uuid.UUID, reason: str) -> None:
     )
 
 
-def claim(conn: Connection, *, simulation_id: uuid.UUID, company_id: uuid.UUID, user_id: uuid.UUID) -> None:
-    """Attach an anonymous simulation to a company; its resume token stops working."""
-    conn.execute(
-        "update public.simulations set client_company_id = %s, created_by = %s, resume_token_hash = null where id = %s",
+def claim(conn: Connection, *, simulation_id: uuid.UUID, company_id: uuid.UUID, user_id: uuid.UUID) -> Row:
+    """Attach an anonymous simulation to a company. Its resume token no longer opens it anonymously
+    (migration 0046 reaches unclaimed drafts only); its hash is kept so that the same claim, retried,
+    is recognised."""
+    row = conn.execute(
+        sql.SQL(
+            "update public.simulations set client_company_id = %s, created_by = %s where id = %s returning {}"
+        ).format(_COLUMNS),
         (company_id, user_id, simulation_id),
-    )
+    ).fetchone()
+    assert row is not None, "the simulation is locked by the caller"
+    return row
 
 
 def expire_drafts(conn: Connection) -> int:
@@ -251,6 +291,22 @@ def expire_drafts(conn: Connection) -> int:
 
 # --- dossiers -------------------------------------------------------------------------------------
 
+# The merge (migrations 0013 and 0032) leaves a dossier whose product is no longer eligible alone; the
+# same statement notes it in that dossier's history (no new amount, not applied), so it leaves a trace.
+_TRACED = """
+with merged as materialized (
+  select product_code, dossier_id, outcome, amount, previous_amount, dossier_status from {call}
+), traced as (
+  insert into public.dossier_amount_history (dossier_id, organization_id, amount, previous_amount, priority, source,
+                                             simulation_id, applied, note)
+  select m.dossier_id, x.organization_id, null, m.amount, null, 'simulation', %(simulation)s, false, %(note)s
+  from merged m join public.dossiers x on x.id = m.dossier_id
+  where m.outcome = 'no_longer_eligible'
+)
+select product_code, dossier_id, outcome, amount, previous_amount, dossier_status from merged
+"""
+NO_LONGER_ELIGIBLE_NOTE = "product no longer eligible: dossier left alone"
+
 
 def merge_dossiers(
     conn: Connection,
@@ -263,15 +319,34 @@ def merge_dossiers(
 ) -> list[Row]:
     """Run the merge rules of migration 0013 for a completed simulation; one row per dossier concerned."""
     return conn.execute(
-        "select product_code, dossier_id, outcome, amount, previous_amount, dossier_status"
-        " from private.merge_simulation_dossiers(%s, %s, %s, %s::text[], %s::numeric[], %s::smallint[], %s::text[])",
-        (
-            organization_id,
-            company_id,
-            simulation_id,
-            [e[0] for e in estimates],
-            [e[1] for e in estimates],
-            [e[2] for e in estimates],
-            ineligible,
+        _TRACED.format(
+            call="private.merge_simulation_dossiers(%(organization)s, %(company)s, %(simulation)s, %(codes)s::text[],"
+            " %(amounts)s::numeric[], %(priorities)s::smallint[], %(ineligible)s::text[])"
         ),
+        {
+            "organization": organization_id,
+            "company": company_id,
+            "simulation": simulation_id,
+            "codes": [e[0] for e in estimates],
+            "amounts": [e[1] for e in estimates],
+            "priorities": [e[2] for e in estimates],
+            "ineligible": ineligible,
+            "note": NO_LONGER_ELIGIBLE_NOTE,
+        },
+    ).fetchall()
+
+
+def merge_report(conn: Connection, *, company_id: uuid.UUID, simulation_id: uuid.UUID, codes: list[str]) -> list[Row]:
+    """The company's dossiers of these products with the last history entry this simulation left on each
+    (None when it left none): what a merge of this simulation did, read back without writing."""
+    return conn.execute(
+        "select x.product_code, x.id as dossier_id, x.status as dossier_status, x.estimated_amount,"
+        " h.amount, h.previous_amount, h.applied, h.note"
+        " from public.dossiers x"
+        " left join lateral (select h.amount, h.previous_amount, h.applied, h.note"
+        "   from public.dossier_amount_history h where h.dossier_id = x.id and h.simulation_id = %(simulation)s"
+        "   order by h.id desc limit 1) h on true"
+        " where x.client_company_id = %(company)s and x.product_code = any(%(codes)s::text[])"
+        " order by x.product_code",
+        {"company": company_id, "simulation": simulation_id, "codes": codes},
     ).fetchall()

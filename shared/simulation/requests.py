@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.simulation.models import RuleSet
+from shared.simulation.models import QuestionType, Rule, RuleSet
+
+Lang = Literal["fr", "en"]
 
 RuleSetVersion = Field(default=None, pattern=r"^[A-Z]{2}-\d{4}\.\d+$", description="default: the rule set in effect")
 
@@ -45,8 +47,30 @@ class RuleSetIn(_In):
 
 
 class QuestionnaireQuery(_In):
-    organization: str = Field(min_length=1, max_length=100)
+    organization: str = Field(min_length=1, max_length=100, description="organization slug (see `me`) or id")
     rule_set: str | None = RuleSetVersion
+    lang: Lang = Field(default="fr", description="language of the labels: fr (default) or en")
+
+
+class QuestionOut(BaseModel):
+    """A question as a front end shows it. ``options`` are the accepted values (French, as the rule set
+    defines them); ``shown_when`` is the display condition itself, to re-evaluate as the user types."""
+
+    code: str
+    order: int
+    label: str = Field(description="in the language asked for; French when the rule set has no translation")
+    label_en: str
+    type: QuestionType
+    unit: str | None = None
+    options: list[str] = []
+    tranche_values: dict[str, str] | None = None
+    min: str | None = None
+    max: str | None = None
+    required: bool
+    shown_when: Rule | None = Field(
+        description="null: always shown; else a rule ({question, operator, value}, or {all|any: [...]})"
+        " over the answers of earlier questions: the question is shown while it holds"
+    )
 
 
 class SimulationOut(BaseModel):
@@ -58,8 +82,8 @@ class SimulationOut(BaseModel):
     organization_id: UUID
     client_company_id: UUID | None
     answers: dict[str, Any]
-    questions: list[dict[str, Any]]
-    next_question: dict[str, Any] | None
+    questions: list[QuestionOut]
+    next_question: QuestionOut | None
     missing: list[str]
     ignored: list[str]
     progress: dict[str, int]
@@ -67,6 +91,33 @@ class SimulationOut(BaseModel):
     abandon_reason: str | None
     updated_at: str
     resume_token: str | None = Field(default=None, description="anonymous drafts only, returned once")
+    prefilled_from: UUID | None = Field(
+        default=None,
+        description="on start: the company's last completed simulation whose answers pre-fill this draft",
+    )
+
+
+class DossierOutcome(BaseModel):
+    """What a completion did to one dossier of the company."""
+
+    product: str
+    dossier_id: UUID
+    amount: str | None = Field(description="this simulation's estimate (no_longer_eligible: the dossier's amount)")
+    previous_amount: str | None = Field(default=None, description="updated, left_alone: the amount before")
+    dossier_amount: str | None = Field(description="the amount the dossier holds now")
+    applied: bool = Field(description="whether the dossier holds this simulation's estimate")
+    status: str
+
+
+class DossierOutcomes(BaseModel):
+    """Dossiers created, updated, unchanged, left alone (estimate recorded in the history, not applied)
+    and those whose product is no longer eligible (left alone, noted in the history)."""
+
+    created: list[DossierOutcome] = []
+    updated: list[DossierOutcome] = []
+    unchanged: list[DossierOutcome] = []
+    left_alone: list[DossierOutcome] = []
+    no_longer_eligible: list[DossierOutcome] = []
 
 
 class CompletionOut(BaseModel):
@@ -77,9 +128,7 @@ class CompletionOut(BaseModel):
     rule_set: str
     client_company_id: UUID | None
     result: dict[str, Any]
-    dossiers: dict[str, list[dict[str, Any]]] | None = Field(
-        description="created, updated, unchanged, left_alone, no_longer_eligible; null without a company"
-    )
+    dossiers: DossierOutcomes | None = Field(description="null without a company")
     already_completed: bool = False
 
 
@@ -107,7 +156,8 @@ class QuestionnaireOut(BaseModel):
     """The questionnaire of a rule set."""
 
     rule_set: str
-    questions: list[dict[str, Any]]
+    lang: Lang = "fr"
+    questions: list[QuestionOut]
 
 
 class RuleSetOut(BaseModel):

@@ -91,13 +91,15 @@ def test_candidates_then_pick_then_accept(app: FlaskClient, keys: KeyPair, marke
     assert [e["kind"] for e in view["events"]] == ["offer_made", "offer_accepted"]
 
 
-def test_unknown_foreign_or_malformed_ids_are_404(app: FlaskClient, keys: KeyPair, market: dict[str, Any]) -> None:
+def test_unknown_or_foreign_ids_are_404_malformed_ones_422(app: FlaskClient, keys: KeyPair, market: dict[str, Any]) -> None:
     client = _auth(keys, market["client"])
     missing = f"/assign/dossiers/{uuid.uuid4()}/candidates"
     assert _problem(app.get(missing, headers=client)) == (404, "dossier_not_found")
     foreign = f"/assign/dossiers/{market['foreign_dossier']}"
     assert _problem(app.get(foreign, headers=client)) == (404, "dossier_not_found")
-    assert _problem(app.get("/assign/dossiers/not-a-uuid/candidates", headers=client)) == (404, "dossier_not_found")
+    malformed = app.get("/assign/dossiers/not-a-uuid/candidates", headers=client)
+    assert _problem(malformed) == (422, "validation_failed")
+    assert malformed.get_json()["errors"] == [{"field": "dossier_id", "rule": "uuid", "message": "must be a UUID"}]
     assert _problem(app.post(f"/assign/offers/{uuid.uuid4()}/accept", headers=client)) == (404, "offer_not_found")
     pick = f"/assign/dossiers/{market['dossier']}/pick"
     assert _problem(app.post(pick, json={"expert_id": str(uuid.uuid4())}, headers=client)) == (404, "expert_not_found")

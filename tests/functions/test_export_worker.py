@@ -108,6 +108,7 @@ def test_a_worker_that_lost_its_lease_changes_nothing(world: World, committed: t
     assert done["status"] == "done" and done["sha256"] == file.sha256 and done["attempts"] == 2
 
 
+@pytest.mark.race
 def test_two_workers_racing_never_process_a_job_twice(
     world: World, committed: tdb.Conn, monkeypatch: pytest.MonkeyPatch
 ) -> None:

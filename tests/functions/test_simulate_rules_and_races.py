@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 from shared.simulation.models import load_rule_set
@@ -79,6 +80,7 @@ def _race(count: int, action: Callable[[int], Any]) -> list[Any]:
     return results
 
 
+@pytest.mark.race
 def test_concurrent_completions_of_one_simulation_create_each_dossier_once(
     site: Site, committed: tdb.Conn, client_for: Callable[[str], FlaskClient]
 ) -> None:
@@ -93,6 +95,7 @@ def test_concurrent_completions_of_one_simulation_create_each_dossier_once(
     assert len(dossiers) == 8 and all(row["n"] == 1 for row in dossiers)
 
 
+@pytest.mark.race
 def test_a_completion_racing_a_claim_for_the_same_company(site: Site, committed: tdb.Conn) -> None:
     draft = _start(site)
     _answer(site, draft["id"], {**TRANSPORT, "DFS_001": 1})

@@ -22,7 +22,7 @@ from shared.marketplace import service
 from shared.platform import errors
 from tests.support import db as tdb
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.race]
 
 
 class Org:

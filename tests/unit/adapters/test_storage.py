@@ -116,6 +116,7 @@ def test_s3_unreachable_endpoint_is_a_storage_error() -> None:
     assert "127.0.0.1" not in str(caught.value) and caught.value.status == 502
 
 
+@pytest.mark.race
 def test_s3_client_is_created_lazily_once(s3_endpoint: str) -> None:
     storage = S3Storage(BUCKET, s3_endpoint, REGION, "AKIDEXAMPLE", "wJalrXUtnFEMIEXAMPLEKEY")
     assert storage._client is None
@@ -188,6 +189,7 @@ def test_local_write_is_atomic(local: LocalStorage, monkeypatch: pytest.MonkeyPa
     assert [p.name for p in local.path(key).parent.iterdir()] == ["job-1.pdf"]  # no temporary left
 
 
+@pytest.mark.race
 def test_local_readers_never_see_a_partial_file(local: LocalStorage) -> None:
     key = "org-1/exports/big.bin"
     versions = [bytes([n]) * 2_000_000 for n in range(1, 6)]
