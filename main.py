@@ -5,6 +5,8 @@ Each function lives in functions/<name>.py; this module only re-exports them.
 
 from functions.assign import assign
 from functions.assignment_timeouts import assignment_timeouts
+from functions.email_dispatch import email_dispatch
+from functions.email_events import email_events
 from functions.export import export
 from functions.export_worker import export_worker
 from functions.healthz import healthz
@@ -15,6 +17,8 @@ from functions.simulation_cleanup import simulation_cleanup
 __all__ = [
     "assign",
     "assignment_timeouts",
+    "email_dispatch",
+    "email_events",
     "export",
     "export_worker",
     "healthz",

@@ -18,6 +18,8 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "assignment-timeouts",
     "export",
     "export-worker",
+    "email-dispatch",
+    "email-events",
 )
 
 

@@ -1,0 +1,160 @@
+"""SQL of the email outbox: batches claimed under a lease, outcomes fenced by the attempt number."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from shared.adapters.mail import BATCH_LIMIT, Email
+from shared.platform.db import Connection
+
+
+@dataclass(frozen=True)
+class Batch:
+    id: str
+    key: str
+    attempt: int
+    outbox_ids: tuple[str, ...]
+    emails: tuple[Email, ...]
+
+
+_RETAKE = """
+update public.email_batches b
+set status = 'sending', attempts = b.attempts + 1, locked_until = now() + make_interval(secs => %(lease)s)
+where b.id = (select x.id from public.email_batches x
+              where x.status in ('pending', 'sending') and x.next_attempt_at <= now()
+                and (x.locked_until is null or x.locked_until < now())
+              order by x.next_attempt_at, x.id limit 1 for update skip locked)
+returning b.id::text as id, b.idempotency_key as key, b.attempts as attempt, b.sender
+"""
+
+_FREEZE = """
+with due as (
+  select o.id from public.email_outbox o
+  where o.status = 'queued' and o.send_after <= now()
+  order by o.send_after, o.id limit %(limit)s for update skip locked
+),
+batch as (
+  insert into public.email_batches (idempotency_key, sender, status, attempts, locked_until)
+  select 'batch:' || gen_random_uuid(), %(sender)s, 'sending', 1, now() + make_interval(secs => %(lease)s)
+  where exists (select 1 from due)
+  returning id, idempotency_key, attempts, sender
+),
+frozen as (
+  update public.email_outbox o set status = 'sending', batch_id = batch.id
+  from batch, due where o.id = due.id
+  returning o.id
+)
+select batch.id::text as id, batch.idempotency_key as key, batch.attempts as attempt, batch.sender,
+       (select count(*) from frozen) as frozen
+from batch
+"""
+
+_MESSAGES = """
+select id::text as id, to_address, subject, html, text_body, headers from public.email_outbox
+where batch_id = %s and status = 'sending' order by id
+"""
+
+
+def claim(conn: Connection, *, lease_seconds: int, sender: str) -> Batch | None:
+    """A batch to send: one due for a retry or abandoned by a dead dispatcher, else up to 100 due
+    messages frozen into a new batch with its own idempotency key and ``sender``; ``None`` when
+    nothing is due."""
+    row = conn.execute(_RETAKE, {"lease": lease_seconds}).fetchone()
+    if row is None:
+        row = conn.execute(_FREEZE, {"lease": lease_seconds, "limit": BATCH_LIMIT, "sender": sender}).fetchone()
+    if row is None:
+        return None
+    messages = conn.execute(_MESSAGES, (row["id"],)).fetchall()
+    emails = tuple(
+        Email(
+            message_id=m["id"],
+            sender=row["sender"],
+            to=m["to_address"],
+            subject=m["subject"],
+            html=m["html"],
+            text=m["text_body"],
+            headers=m["headers"],
+        )
+        for m in messages
+    )
+    return Batch(
+        id=row["id"], key=row["key"], attempt=row["attempt"], outbox_ids=tuple(m["id"] for m in messages), emails=emails
+    )
+
+
+def _finish_batch(conn: Connection, batch: Batch, status: str, error: str | None) -> bool:
+    """Close a batch this dispatcher still holds (same attempt); False when another one took it."""
+    cursor = conn.execute(
+        "update public.email_batches set status = %s, finished_at = now(), locked_until = null, last_error = %s"
+        " where id = %s and attempts = %s and status = 'sending'",
+        (status, error, batch.id, batch.attempt),
+    )
+    return cursor.rowcount == 1
+
+
+def record_sent(conn: Connection, batch: Batch, provider_ids: list[str]) -> bool:
+    if not _finish_batch(conn, batch, "sent", None):
+        return False
+    conn.execute(
+        "update public.email_outbox o set status = 'sent', sent_at = now(), resend_id = s.provider_id,"
+        " last_error = null from unnest(%s::uuid[], %s::text[]) as s(id, provider_id) where o.id = s.id",
+        (list(batch.outbox_ids), provider_ids),
+    )
+    return True
+
+
+def record_failed(conn: Connection, batch: Batch, error: str) -> bool:
+    if not _finish_batch(conn, batch, "failed", error):
+        return False
+    conn.execute(
+        "update public.email_outbox set status = 'failed', last_error = %s where batch_id = %s and status = 'sending'",
+        (error, batch.id),
+    )
+    return True
+
+
+def record_retry(conn: Connection, batch: Batch, error: str, delay_seconds: float) -> bool:
+    """The batch waits ``delay_seconds`` and keeps its messages and key; False when it was taken over."""
+    cursor = conn.execute(
+        "update public.email_batches set status = 'pending', locked_until = null, last_error = %s,"
+        " next_attempt_at = now() + make_interval(secs => %s)"
+        " where id = %s and attempts = %s and status = 'sending'",
+        (error, delay_seconds, batch.id, batch.attempt),
+    )
+    return cursor.rowcount == 1
+
+
+def record_event(
+    conn: Connection,
+    *,
+    svix_id: str,
+    event_type: str,
+    resend_id: str | None,
+    payload: str,
+    delivery: str | None,
+    suppress: str | None,
+) -> bool:
+    """Store a delivery event once per svix-id and apply it; False for a repeated delivery.
+
+    The outbox row keeps the latest delivery; ``suppress`` (a reason) stops non-essential mail to
+    the row's address."""
+    row = conn.execute(
+        "insert into public.email_events (svix_id, type, resend_id, outbox_id, payload)"
+        " values (%s, %s, %s, (select id from public.email_outbox where resend_id = %s limit 1), %s::jsonb)"
+        " on conflict (svix_id) do nothing returning outbox_id::text as outbox_id",
+        (svix_id, event_type, resend_id, resend_id, payload),
+    ).fetchone()
+    if row is None:
+        return False
+    if delivery is not None and row["outbox_id"] is not None:
+        address = conn.execute(
+            "update public.email_outbox set delivery = %s, delivery_at = now() where id = %s returning to_address",
+            (delivery, row["outbox_id"]),
+        ).fetchone()
+        if address is not None and suppress is not None:
+            conn.execute(
+                "insert into public.email_suppressions (address, reason) values (lower(%s), %s)"
+                " on conflict (address) do nothing",
+                (address["to_address"], suppress),
+            )
+    return True

@@ -1,0 +1,120 @@
+"""Use cases of the email outbox: dispatching queued mail, recording delivery events.
+
+The dispatcher claims one batch per short transaction, sends it outside any transaction, then
+records the outcome fenced by the batch's attempt number. Sending happens at least once per batch
+and Resend's idempotency key makes it exactly once: a dispatcher that dies after Resend accepted a
+batch leaves a lease that expires, and whoever takes the batch over resends the same key and gets
+the same ids back. Safe to run several times at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from shared.adapters.mail import Mailer, MailRejected, MailRetryable
+from shared.notifications import repository
+from shared.notifications.models import DELIVERY_EVENTS, RETRY_DELAYS_SECONDS, DispatchOut, EmailEventOut
+from shared.platform import db
+from shared.platform.errors import Unauthorized, Unprocessable, field_error
+
+logger = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120  # longer than one batch call (the SDK's timeout is 30 s)
+TIME_BUDGET_SECONDS = 50.0  # no new batch is claimed after this; the schedule runs every minute
+MAX_BATCHES_PER_RUN = 20
+
+
+def retry_delay(attempt: int, retry_after: float | None) -> float | None:
+    """Seconds before the next try after failed attempt ``attempt`` (1-based); None: give up."""
+    if attempt > len(RETRY_DELAYS_SECONDS):
+        return None
+    return max(float(RETRY_DELAYS_SECONDS[attempt - 1]), retry_after or 0.0)
+
+
+def send_one_batch(mailer: Mailer, *, sender: str) -> str | None:
+    """Claim, send and record one batch: ``sent``, ``retrying``, ``failed``, ``lost``; None if idle."""
+    with db.service_transaction() as conn:
+        batch = repository.claim(conn, lease_seconds=LEASE_SECONDS, sender=sender)
+    if batch is None:
+        return None
+    if not batch.emails:  # every message of an old batch was settled elsewhere
+        with db.service_transaction() as conn:
+            return "sent" if repository.record_sent(conn, batch, []) else "lost"
+    try:
+        ids = mailer.send_batch(batch.emails, idempotency_key=batch.key)
+    except MailRetryable as exc:
+        delay = retry_delay(batch.attempt, exc.retry_after)
+        with db.service_transaction() as conn:
+            if delay is None:
+                return "failed" if repository.record_failed(conn, batch, exc.message) else "lost"
+            return "retrying" if repository.record_retry(conn, batch, exc.message, delay) else "lost"
+    except MailRejected as exc:
+        logger.warning("email batch %s rejected: %s", batch.id, exc.message)
+        with db.service_transaction() as conn:
+            return "failed" if repository.record_failed(conn, batch, exc.message) else "lost"
+    with db.service_transaction() as conn:
+        return "sent" if repository.record_sent(conn, batch, ids) else "lost"
+
+
+def dispatch(mailer: Mailer, *, sender: str, budget_seconds: float = TIME_BUDGET_SECONDS) -> DispatchOut:
+    """Send due mail batch after batch until none is due, the budget is spent or the quota reached."""
+    counts = {"batches": 0, "sent": 0, "retrying": 0, "failed": 0, "lost": 0}
+    deadline = time.monotonic() + budget_seconds
+    for _ in range(MAX_BATCHES_PER_RUN):
+        if time.monotonic() > deadline:
+            break
+        outcome = send_one_batch(mailer, sender=sender)
+        if outcome is None:
+            break
+        counts["batches"] += 1
+        counts[outcome] += 1
+    return DispatchOut(**counts)
+
+
+def receive_event(*, secret: str, raw_body: bytes, headers: dict[str, str]) -> EmailEventOut:
+    """Verify a Resend (Svix-signed) delivery event on its raw body and record it once."""
+    import resend
+
+    if not secret:
+        raise Unauthorized("Delivery events are not accepted: no webhook secret is configured", code="no_secret")
+    try:
+        body = raw_body.decode("utf-8")
+        event = resend.Webhooks.verify(
+            {
+                "payload": body,
+                "headers": {
+                    "id": headers.get("svix-id", ""),
+                    "timestamp": headers.get("svix-timestamp", ""),
+                    "signature": headers.get("svix-signature", ""),
+                },
+                "webhook_secret": secret,
+            }
+        )
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise Unauthorized("The delivery event's signature does not verify", code="invalid_signature") from exc
+    event_type = event.get("type")
+    data = event.get("data")
+    if not isinstance(event_type, str) or not isinstance(data, dict):
+        raise Unprocessable(errors=[field_error("type", "required", "An event has a type and an object of data")])
+    delivery = DELIVERY_EVENTS.get(event_type)
+    suppress = None
+    if delivery == "complained":
+        suppress = "complained"
+    elif delivery == "bounced":
+        bounce = data.get("bounce")
+        kind = bounce.get("type") if isinstance(bounce, dict) else None
+        suppress = None if isinstance(kind, str) and kind.lower() == "transient" else "bounced"
+    resend_id = data.get("email_id")
+    with db.service_transaction() as conn:
+        recorded = repository.record_event(
+            conn,
+            svix_id=headers["svix-id"],
+            event_type=event_type,
+            resend_id=resend_id if isinstance(resend_id, str) else None,
+            payload=json.dumps(event),
+            delivery=delivery,
+            suppress=suppress,
+        )
+    return EmailEventOut(recorded=recorded, duplicate=not recorded, delivery=delivery)
