@@ -11,6 +11,8 @@ from functions.export import export
 from functions.export_worker import export_worker
 from functions.healthz import healthz
 from functions.me import me
+from functions.notifications import notifications
+from functions.notifications_cleanup import notifications_cleanup
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
 
@@ -23,6 +25,8 @@ __all__ = [
     "export_worker",
     "healthz",
     "me",
+    "notifications",
+    "notifications_cleanup",
     "simulate",
     "simulation_cleanup",
 ]

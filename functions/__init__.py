@@ -20,6 +20,8 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "export-worker",
     "email-dispatch",
     "email-events",
+    "notifications",
+    "notifications-cleanup",
 )
 
 

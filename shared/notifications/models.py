@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 # Waits before the next try of a batch after a 429, a 5xx or a transport error (FOLLOWUP.md); a
 # longer `retry-after` wins. After the last one the batch fails. All fit in the key's 24 hours.
@@ -34,3 +34,25 @@ class EmailEventOut(BaseModel):
     recorded: bool
     duplicate: bool
     delivery: str | None
+
+
+class UnsubscribeQuery(BaseModel):
+    """The signed token of an unsubscribe link; mail clients POST to the link itself (RFC 8058)."""
+
+    token: str = Field(min_length=1, max_length=500)
+
+
+class UnsubscribeOut(BaseModel):
+    """The event whose email the user no longer receives."""
+
+    event: str
+    channel: str = "email"
+    enabled: bool = False
+
+
+class CleanupOut(BaseModel):
+    """What the daily clean-up removed."""
+
+    notifications: int
+    emails: int
+    events: int

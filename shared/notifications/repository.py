@@ -158,3 +158,38 @@ def record_event(
                 (address["to_address"], suppress),
             )
     return True
+
+
+def disable_email(conn: Connection, *, event: str) -> None:
+    """The caller's email preference for ``event`` switched off (RLS: the caller's own row)."""
+    conn.execute(
+        "insert into public.notification_preferences (user_id, event, channel, enabled)"
+        " values ((select auth.uid()), %s, 'email', false)"
+        " on conflict (user_id, event, channel) do update set enabled = false",
+        (event,),
+    )
+
+
+_PURGE = """
+with notifications as (
+  delete from public.notifications
+  where status in ('read', 'archived', 'replaced', 'resolved') and read_at < now() - interval '180 days'
+  returning 1
+), events as (
+  delete from public.email_events where received_at < now() - interval '12 months' returning 1
+), emails as (
+  delete from public.email_outbox
+  where status in ('sent', 'failed', 'cancelled', 'suppressed') and created_at < now() - interval '12 months'
+    and not exists (select 1 from public.email_events e where e.outbox_id = email_outbox.id
+                    and e.received_at >= now() - interval '12 months')
+  returning 1
+)
+select (select count(*) from notifications) as notifications, (select count(*) from emails) as emails,
+       (select count(*) from events) as events
+"""
+
+
+def purge(conn: Connection) -> dict[str, int]:
+    row = conn.execute(_PURGE).fetchone()
+    assert row is not None
+    return {key: int(value) for key, value in row.items()}

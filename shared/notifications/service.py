@@ -14,8 +14,15 @@ import logging
 import time
 
 from shared.adapters.mail import Mailer, MailRejected, MailRetryable
-from shared.notifications import repository
-from shared.notifications.models import DELIVERY_EVENTS, RETRY_DELAYS_SECONDS, DispatchOut, EmailEventOut
+from shared.notifications import repository, unsubscribe
+from shared.notifications.models import (
+    DELIVERY_EVENTS,
+    RETRY_DELAYS_SECONDS,
+    CleanupOut,
+    DispatchOut,
+    EmailEventOut,
+    UnsubscribeOut,
+)
 from shared.platform import db
 from shared.platform.errors import Unauthorized, Unprocessable, field_error
 
@@ -118,3 +125,18 @@ def receive_event(*, secret: str, raw_body: bytes, headers: dict[str, str]) -> E
             suppress=suppress,
         )
     return EmailEventOut(recorded=recorded, duplicate=not recorded, delivery=delivery)
+
+
+def unsubscribe_from(*, secret: str, token: str) -> UnsubscribeOut:
+    """Turn off the email of the token's event for the token's user, acting as that user (the signed
+    token is their one-click consent); essential email cannot be turned off (422)."""
+    target = unsubscribe.read_token(secret, token)
+    with db.user_transaction({"sub": str(target.user_id), "aud": "authenticated"}) as conn:
+        repository.disable_email(conn, event=target.event)
+    return UnsubscribeOut(event=target.event)
+
+
+def clean_up() -> CleanupOut:
+    """Read notifications after 180 days, the delivery log (mail and its events) after 12 months."""
+    with db.service_transaction() as conn:
+        return CleanupOut(**repository.purge(conn))
