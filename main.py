@@ -15,6 +15,7 @@ from functions.notifications import notifications
 from functions.notifications_cleanup import notifications_cleanup
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
+from functions.webhook_dispatch import webhook_dispatch
 
 __all__ = [
     "assign",
@@ -29,4 +30,5 @@ __all__ = [
     "notifications_cleanup",
     "simulate",
     "simulation_cleanup",
+    "webhook_dispatch",
 ]

@@ -56,3 +56,13 @@ class CleanupOut(BaseModel):
     notifications: int
     emails: int
     events: int
+
+
+class WebhookRunOut(BaseModel):
+    """What one webhook dispatcher run did."""
+
+    succeeded: int
+    retrying: int
+    failed: int
+    lost: int
+    disabled: int

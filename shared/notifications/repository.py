@@ -193,3 +193,91 @@ def purge(conn: Connection) -> dict[str, int]:
     row = conn.execute(_PURGE).fetchone()
     assert row is not None
     return {key: int(value) for key, value in row.items()}
+
+
+# --- outgoing webhooks --------------------------------------------------------------------------------
+_CLAIM_DELIVERIES = """
+update public.webhook_deliveries d
+set status = 'delivering', attempts = d.attempts + 1, locked_until = now() + make_interval(secs => %(lease)s)
+from public.webhook_endpoints e
+where e.id = d.endpoint_id and d.id in (
+  select x.id from public.webhook_deliveries x
+  join public.webhook_endpoints y on y.id = x.endpoint_id and y.enabled
+  where x.status in ('pending', 'delivering') and x.next_attempt_at <= now()
+    and (x.locked_until is null or x.locked_until < now())
+  order by x.next_attempt_at, x.id limit %(limit)s for update of x skip locked)
+returning d.id::text as id, d.endpoint_id::text as endpoint_id, d.organization_id::text as organization_id,
+          d.message_id, d.event_type, d.payload, d.attempts, e.url, e.secret
+"""
+
+
+def claim_deliveries(conn: Connection, *, limit: int, lease_seconds: int) -> list[dict[str, object]]:
+    """Due deliveries of enabled endpoints, now held by this dispatcher with one more attempt."""
+    return conn.execute(_CLAIM_DELIVERIES, {"limit": limit, "lease": lease_seconds}).fetchall()
+
+
+def record_delivery(
+    conn: Connection, *, delivery: dict[str, object], status_code: int | None, error: str | None, retry_in: float | None
+) -> bool:
+    """Settle one attempt (fenced by its number): succeeded, pending again after ``retry_in`` seconds,
+    or failed for good when ``retry_in`` is None. False when another dispatcher took the delivery over."""
+    if error is None:
+        outcome, next_attempt = "succeeded", None
+    else:
+        outcome, next_attempt = ("pending", retry_in) if retry_in is not None else ("failed", None)
+    cursor = conn.execute(
+        "update public.webhook_deliveries set status = %s, locked_until = null, last_status_code = %s,"
+        " last_error = %s, delivered_at = case when %s = 'succeeded' then now() end,"
+        " next_attempt_at = case when %s::float8 is null then next_attempt_at"
+        "                        else now() + make_interval(secs => %s::float8) end"
+        " where id = %s and attempts = %s and status = 'delivering'",
+        (outcome, status_code, error, outcome, next_attempt, next_attempt, delivery["id"], delivery["attempts"]),
+    )
+    return cursor.rowcount == 1
+
+
+def endpoint_health(conn: Connection, *, endpoint_id: str, succeeded: bool, give_up_after_days: int) -> bool:
+    """Track since when an endpoint fails; disable it once that is ``give_up_after_days`` old.
+    True when this call disabled it."""
+    if succeeded:
+        conn.execute("update public.webhook_endpoints set failing_since = null where id = %s", (endpoint_id,))
+        return False
+    row = conn.execute(
+        "update public.webhook_endpoints e"
+        " set failing_since = coalesce(e.failing_since, now()),"
+        "     enabled = e.enabled and coalesce(e.failing_since, now()) > now() - make_interval(days => %(days)s),"
+        "     disabled_reason = case when e.enabled and coalesce(e.failing_since, now())"
+        "                               <= now() - make_interval(days => %(days)s)"
+        "                            then 'failing for ' || %(days)s || ' days' else e.disabled_reason end"
+        " from (select id, enabled from public.webhook_endpoints where id = %(id)s for update) before"
+        " where e.id = before.id returning before.enabled and not e.enabled as switched_off",
+        {"id": endpoint_id, "days": give_up_after_days},
+    ).fetchone()
+    return row is not None and bool(row["switched_off"])
+
+
+def organization_admins(conn: Connection, organization_id: str) -> list[dict[str, object]]:
+    """Owners and admins of an organization with their address, name and language."""
+    return conn.execute("select * from private.organization_admin_contacts(%s)", (organization_id,)).fetchall()
+
+
+def enqueue_email(
+    conn: Connection,
+    *,
+    organization_id: str,
+    key: str,
+    recipient_id: object,
+    to: str,
+    subject: str,
+    html: str,
+    text: str,
+    event: str,
+    essential: bool,
+    headers: dict[str, str] | None = None,
+) -> None:
+    from psycopg.types.json import Jsonb
+
+    conn.execute(
+        "select private.enqueue_email(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (organization_id, key, recipient_id, to, subject, html, text, event, essential, Jsonb(headers or {})),
+    )

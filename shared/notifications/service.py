@@ -12,8 +12,11 @@ from __future__ import annotations
 import json
 import logging
 import time
+from datetime import UTC, datetime
 
+from shared.adapters import webhook
 from shared.adapters.mail import Mailer, MailRejected, MailRetryable
+from shared.adapters.webhook import WebhookSender
 from shared.notifications import repository, unsubscribe
 from shared.notifications.models import (
     DELIVERY_EVENTS,
@@ -22,9 +25,12 @@ from shared.notifications.models import (
     DispatchOut,
     EmailEventOut,
     UnsubscribeOut,
+    WebhookRunOut,
 )
+from shared.notifications.render import Branding, render
 from shared.platform import db
 from shared.platform.errors import Unauthorized, Unprocessable, field_error
+from shared.platform.settings import Settings
 
 logger = logging.getLogger(__name__)
 
@@ -140,3 +146,94 @@ def clean_up() -> CleanupOut:
     """Read notifications after 180 days, the delivery log (mail and its events) after 12 months."""
     with db.service_transaction() as conn:
         return CleanupOut(**repository.purge(conn))
+
+
+# --- outgoing webhooks --------------------------------------------------------------------------------
+# Waits after a failed attempt (Standard Webhooks' recommended schedule), then the delivery fails.
+WEBHOOK_RETRY_SECONDS: tuple[int, ...] = (5, 5 * 60, 30 * 60, 2 * 3600, 5 * 3600, 10 * 3600, 10 * 3600)
+WEBHOOK_GIVE_UP_DAYS = 3
+WEBHOOK_BATCH = 20
+
+
+def _notify_endpoint_disabled(conn: db.Connection, delivery: dict[str, object], settings: Settings) -> None:
+    """Tell the organization's owners and admins that an endpoint was switched off (essential mail)."""
+    for admin in repository.organization_admins(conn, str(delivery["organization_id"])):
+        lang = str(admin["locale"])
+        title = "Point de terminaison webhook désactivé" if lang == "fr" else "Webhook endpoint disabled"
+        body = (
+            f"{delivery['url']} échoue depuis {WEBHOOK_GIVE_UP_DAYS} jours : plus rien ne lui est envoyé. "
+            "Corrigez-le puis réactivez-le pour reprendre les envois."
+            if lang == "fr"
+            else f"{delivery['url']} has been failing for {WEBHOOK_GIVE_UP_DAYS} days: nothing is sent to it any more. "
+            "Fix it, then enable it again to resume deliveries."
+        )
+        mail = render(
+            "webhook_disabled",
+            lang,
+            {"title": title, "body": body, "company": ""},
+            organization=Branding(str(admin["organization"]), str(admin["primary_color"]), str(admin["legal_footer"])),
+            recipient_name=str(admin["name"]),
+        )
+        repository.enqueue_email(
+            conn,
+            organization_id=str(delivery["organization_id"]),
+            key=f"webhook-disabled:{delivery['endpoint_id']}:{delivery['id']}:{admin['user_id']}",
+            recipient_id=admin["user_id"],
+            to=str(admin["email"]),
+            subject=mail.subject,
+            html=mail.html,
+            text=mail.text,
+            event="webhook_disabled",
+            essential=True,
+        )
+
+
+def deliver_webhooks(
+    sender: WebhookSender, settings: Settings, *, budget_seconds: float = TIME_BUDGET_SECONDS
+) -> WebhookRunOut:
+    """Post due deliveries, signed, one claimed group at a time, until none is due or the budget is spent."""
+    counts = {"succeeded": 0, "retrying": 0, "failed": 0, "lost": 0, "disabled": 0}
+    deadline = time.monotonic() + budget_seconds
+    while time.monotonic() < deadline:
+        with db.service_transaction() as conn:
+            claimed = repository.claim_deliveries(conn, limit=WEBHOOK_BATCH, lease_seconds=LEASE_SECONDS)
+        if not claimed:
+            break
+        for delivery in claimed:
+            body = json.dumps(
+                {
+                    "type": delivery["event_type"],
+                    "timestamp": datetime.now(UTC).isoformat(),
+                    "data": delivery["payload"],
+                },
+                ensure_ascii=False,
+                separators=(",", ":"),
+            ).encode()
+            headers = webhook.sign(str(delivery["secret"]), str(delivery["message_id"]), datetime.now(UTC), body)
+            attempt = sender.post(str(delivery["url"]), body, headers)
+            attempts = int(str(delivery["attempts"]))
+            retry_in = (
+                None
+                if attempt.succeeded or attempts > len(WEBHOOK_RETRY_SECONDS)
+                else WEBHOOK_RETRY_SECONDS[attempts - 1]
+            )
+            with db.service_transaction() as conn:
+                if not repository.record_delivery(
+                    conn,
+                    delivery=delivery,
+                    status_code=attempt.status,
+                    error=None if attempt.succeeded else (attempt.error or "failed"),
+                    retry_in=float(retry_in) if retry_in is not None else None,
+                ):
+                    counts["lost"] += 1
+                    continue
+                if repository.endpoint_health(
+                    conn,
+                    endpoint_id=str(delivery["endpoint_id"]),
+                    succeeded=attempt.succeeded,
+                    give_up_after_days=WEBHOOK_GIVE_UP_DAYS,
+                ):
+                    counts["disabled"] += 1
+                    _notify_endpoint_disabled(conn, delivery, settings)
+            counts["succeeded" if attempt.succeeded else ("retrying" if retry_in is not None else "failed")] += 1
+    return WebhookRunOut(**counts)

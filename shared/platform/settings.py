@@ -57,6 +57,7 @@ class Settings:
     resend_api_key: Secret = Secret("")
     resend_api_url: str = "https://api.resend.com"
     resend_webhook_secret: Secret = Secret("")
+    webhooks_allow_private_hosts: bool = False
     # Anonymous simulation visitors, per client address; None: the production defaults below.
     anonymous_starts_per_hour: int | None = None
     anonymous_calls_per_10_minutes: int | None = None
@@ -125,6 +126,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         resend_api_key=Secret(env.get("RESEND_API_KEY", "")),
         resend_api_url=env.get("RESEND_API_URL", "https://api.resend.com"),
         resend_webhook_secret=Secret(env.get("RESEND_WEBHOOK_SECRET", "")),
+        webhooks_allow_private_hosts=env.get("WEBHOOKS_ALLOW_PRIVATE_HOSTS", "").lower() in ("1", "true", "yes"),
         anonymous_starts_per_hour=_optional_int(env, "ANONYMOUS_STARTS_PER_HOUR"),
         anonymous_calls_per_10_minutes=_optional_int(env, "ANONYMOUS_CALLS_PER_10_MINUTES"),
     )
