@@ -23,6 +23,9 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "notifications",
     "notifications-cleanup",
     "webhook-dispatch",
+    "documents",
+    "dossier",
+    "invoices",
 )
 
 

@@ -15,19 +15,24 @@ import functions_framework
 from shared.adapters.storage import content_disposition, storage_from_settings
 from shared.exports import service
 from shared.exports.formats import CONTENT_TYPES
-from shared.exports.requests import ExportIn, JobList, JobOut, JobsQuery
+from shared.exports.requests import ExportFile, ExportIn, JobList, JobOut, JobsQuery
 from shared.platform import db
-from shared.platform.http import Context, Reply, Router
+from shared.platform.http import Context, Reply, Router, WithStatus
 
 router = Router("export", description="Document exports (XLSX, DOCX, PDF, CSV)")
 FILE_TYPES = tuple(dict.fromkeys(content_type.split(";")[0] for content_type in CONTENT_TYPES.values()))
 
 
-def _job_response(ctx: Context, job: dict[str, object], status: int = 200) -> flask.Response:
-    out = JobOut.model_validate(service.job_view(job, storage_from_settings(ctx.settings)))
-    response = flask.Response(out.model_dump_json(), status=status, mimetype="application/json")
-    if status == 202:
-        response.headers["Location"] = f"/export/jobs/{out.id}"
+def _queued(job: JobOut) -> WithStatus:
+    return WithStatus(job, 202, {"Location": f"/export/jobs/{job.id}"})
+
+
+def _attachment(file: ExportFile) -> flask.Response:
+    # content_type, not mimetype: Flask would append a second charset to a text/* mimetype
+    response = flask.Response(file.data, status=200, content_type=file.content_type)
+    response.headers["Content-Disposition"] = content_disposition(file.file_name)
+    response.headers["Cache-Control"] = "private, no-store"
+    response.headers["ETag"] = f'"{file.sha256}"'
     return response
 
 
@@ -38,49 +43,41 @@ def _job_response(ctx: Context, job: dict[str, object], status: int = 200) -> fl
     status=202,
     also=(Reply(200, "The document, as an attachment", media_types=FILE_TYPES),),
 )
-def request_export(ctx: Context) -> flask.Response:
+def request_export(ctx: Context) -> flask.Response | WithStatus:
     """The document (200, as an attachment) when small; else a job (202, with its Location)."""
     body: ExportIn = ctx.body
     claims = ctx.claims()
     storage = storage_from_settings(ctx.settings)
     with db.user_transaction(claims.raw) as conn:
         outcome = service.request_export(conn, user_id=uuid.UUID(claims.sub), request=body, storage=storage)
-    if not isinstance(outcome, service.ExportFile):
-        return _job_response(ctx, outcome, status=202)
-    response = flask.Response(outcome.data, status=200, mimetype=outcome.content_type)
-    response.headers["Content-Disposition"] = content_disposition(outcome.file_name)
-    response.headers["Cache-Control"] = "private, no-store"
-    response.headers["ETag"] = f'"{outcome.sha256}"'
-    return response
+    return _attachment(outcome) if isinstance(outcome, ExportFile) else _queued(outcome)
 
 
 @router.get("/jobs", query=JobsQuery, response=JobList)
 def list_jobs(ctx: Context) -> JobList:
     """Your export jobs, newest first (``status``, ``limit``)."""
     query = ctx.query(JobsQuery)
-    claims = ctx.claims()
     storage = storage_from_settings(ctx.settings)
-    with db.user_transaction(claims.raw) as conn:
-        rows = service.jobs(conn, status=query.status, limit=query.limit)
-    return JobList(items=[JobOut.model_validate(service.job_view(row, storage)) for row in rows])
+    with db.user_transaction(ctx.claims().raw) as conn:
+        return service.jobs(conn, status=query.status, limit=query.limit, storage=storage)
 
 
 @router.get("/jobs/{job_id}", response=JobOut)
-def get_job(ctx: Context) -> flask.Response:
+def get_job(ctx: Context) -> JobOut:
     """A job: its status, its error when failed, a download URL valid 15 minutes when done."""
-    claims = ctx.claims()
-    with db.user_transaction(claims.raw) as conn:
-        job = service.job(conn, job_id=ctx.path_id("job_id"))
-    return _job_response(ctx, job)
+    storage = storage_from_settings(ctx.settings)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        return service.job(conn, job_id=ctx.path_id("job_id"), storage=storage)
 
 
 @router.post("/jobs/{job_id}/retry", response=JobOut, status=202)
-def retry_job(ctx: Context) -> flask.Response:
+def retry_job(ctx: Context) -> WithStatus:
     """Queue a failed job again (only its requester may)."""
     claims = ctx.claims()
+    storage = storage_from_settings(ctx.settings)
     with db.user_transaction(claims.raw) as conn:
-        job = service.retry(conn, user_id=uuid.UUID(claims.sub), job_id=ctx.path_id("job_id"))
-    return _job_response(ctx, job, status=202)
+        job = service.retry(conn, user_id=uuid.UUID(claims.sub), job_id=ctx.path_id("job_id"), storage=storage)
+    return _queued(job)
 
 
 @functions_framework.http

@@ -85,6 +85,17 @@ def seed_demo(url: str) -> None:
     with psycopg.connect(url) as conn:
         conn.execute((SQL_DIR / "seed" / "demo.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_marketplace.sql").read_text(encoding="utf-8").encode())
+        conn.execute((SQL_DIR / "seed" / "demo_documents.sql").read_text(encoding="utf-8").encode())
+        conn.execute((SQL_DIR / "seed" / "demo_invoices.sql").read_text(encoding="utf-8").encode())
+    _store_demo_documents(url)
+
+
+def _store_demo_documents(url: str) -> None:
+    """The demo documents' files, in the documents storage the local settings choose."""
+    from shared.documents.demo import store_demo_files
+    from shared.documents.service import documents_storage
+
+    store_demo_files(url, documents_storage(local.local_settings(start_db=False)))
 
 
 def cmd_seed(args: argparse.Namespace) -> int:
@@ -114,19 +125,48 @@ def demo_users(url: str) -> list[dict[str, str]]:
         return [dict(row) for row in conn.execute(_DEMO_USERS).fetchall()]
 
 
+def _user_line(user: dict[str, str]) -> str:
+    return f"{user['email']:<28} {user['organization']:<20} {user['slug']:<12} {user['role']}"
+
+
 def cmd_demo_users(args: argparse.Namespace) -> int:
     users = demo_users(local.database_url())
     if args.json:
         _out(
             json.dumps(
-                [{k: u[k] for k in ("email", "organization", "role")} for u in users],
+                [{k: u[k] for k in ("email", "organization", "slug", "role")} for u in users],
                 ensure_ascii=False,
                 indent=2,
             )
         )
     else:
+        _out(f"{'e-mail':<28} {'organization':<20} {'slug':<12} role")
         for user in users:
-            _out(f"{user['email']:<28} {user['organization']:<20} {user['role']}")
+            _out(_user_line(user))
+    return 0
+
+
+def _positive_seconds(text: str) -> int:
+    """A --ttl value: a whole number of seconds above zero (a token already expired is no use)."""
+    try:
+        seconds = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of seconds") from None
+    if seconds <= 0:
+        raise argparse.ArgumentTypeError(f"must be more than 0 seconds, got {seconds}")
+    return seconds
+
+
+def cmd_ratelimit(args: argparse.Namespace) -> int:
+    from shared.platform import db, ratelimit
+
+    use_settings(local.local_settings(start_db=True))
+    try:
+        with db.service_transaction() as conn:
+            forgotten = ratelimit.reset(conn, prefix=args.prefix)
+    finally:
+        db.close_pool()
+    _out(f"rate limits reset ({forgotten} counter{'s' if forgotten != 1 else ''} forgotten)")
     return 0
 
 
@@ -158,7 +198,7 @@ def cmd_dev(args: argparse.Namespace) -> int:
     _out(f"  functions: {base}/<name>    OpenAPI: {base}/openapi.json")
     _out("  demo users (get a token with `fintrack token EMAIL`):")
     for user in users:
-        _out(f"    {user['email']:<28} {user['organization']:<20} {user['role']}")
+        _out(f"    {_user_line(user)}")
     _out(f'  try: curl -H "Authorization: Bearer $(.venv/bin/fintrack token owner@profitum.demo)" {base}/me\n')
     jobs = scheduler.jobs_from_manifest(local.PROJECT_ROOT / "serverless.yml")
     child = None
@@ -201,6 +241,14 @@ def cmd_sla(args: argparse.Namespace) -> int:
     from shared.followup import cli as followup_cli
 
     code, output = followup_cli.run(args.action, sys.stdin.read())
+    (_out if code == 0 else _err)(output)
+    return code
+
+
+def cmd_commission(args: argparse.Namespace) -> int:
+    from shared.invoices import cli as invoices_cli
+
+    code, output = invoices_cli.run(sys.stdin.read())
     (_out if code == 0 else _err)(output)
     return code
 
@@ -266,38 +314,80 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="fintrack", description="FinancialTracker backend tools")
     sub = parser.add_subparsers(dest="command", required=True)
 
-    dev = sub.add_parser("dev", help="start the local stack: database, migrations, demo data, functions")
-    dev.add_argument("--port", type=int, default=8080)
-    dev.add_argument("--workers", type=int, default=2)
-    dev.add_argument("--threads", type=int, default=8)
+    dev = sub.add_parser(
+        "dev",
+        help="start the local stack: database, migrations, demo data, functions",
+        description="Start the embedded database (or use DATABASE_URL), apply migrations, load the demo data, "
+        "serve every function on one port and run the scheduled ones (see `fintrack scheduler`). "
+        "Stop it with Ctrl-C.",
+    )
+    dev.add_argument("--port", type=int, default=8080, help="port to serve on (default 8080)")
+    dev.add_argument("--workers", type=int, default=2, help="server processes (default 2)")
+    dev.add_argument("--threads", type=int, default=8, help="threads per process (default 8)")
     dev.set_defaults(run=cmd_dev)
 
-    db = sub.add_parser("db", help="the database: url, up, down, migrate, reset, psql")
-    db.add_argument("action", choices=["url", "up", "down", "migrate", "reset", "psql"])
+    db = sub.add_parser(
+        "db",
+        help="the database: url, up, down, migrate, reset, psql",
+        description="The local database: the embedded cluster under .local/postgres, or DATABASE_URL when set.",
+    )
+    db.add_argument(
+        "action",
+        choices=["url", "up", "down", "migrate", "reset", "psql"],
+        help="url: print its URL; up/down: start/stop the embedded cluster; migrate: apply new migrations; "
+        "reset: drop and re-create the embedded database; psql: open a psql shell",
+    )
     db.set_defaults(run=cmd_db)
 
-    seed = sub.add_parser("seed", help="load data")
-    seed.add_argument("what", choices=["demo"])
+    seed = sub.add_parser(
+        "seed", help="load data", description="Apply migrations, then load the demo data (idempotent)."
+    )
+    seed.add_argument("what", choices=["demo"], help="demo: two organizations with a user in every role")
     seed.set_defaults(run=cmd_seed)
 
-    users = sub.add_parser("demo-users", help="list the demo users")
-    users.add_argument("--json", action="store_true")
+    users = sub.add_parser(
+        "demo-users",
+        help="list the demo users",
+        description="List the demo users: e-mail, organization, its slug (what the questionnaire and anonymous "
+        "starts name it by) and role. Get a token for one with `fintrack token EMAIL`.",
+    )
+    users.add_argument("--json", action="store_true", help="print a JSON array instead of a table")
     users.set_defaults(run=cmd_demo_users)
 
-    token = sub.add_parser("token", help="mint an access token the local stack accepts")
-    token.add_argument("email")
-    token.add_argument("--ttl", type=int, default=3600, help="lifetime in seconds (default 3600)")
+    token = sub.add_parser(
+        "token",
+        help="mint an access token the local stack accepts",
+        description="Print a signed access token (JWT) for a user of the local database, accepted by the local "
+        "stack as `Authorization: Bearer <token>`.",
+    )
+    token.add_argument("email", help="the user's e-mail (see `fintrack demo-users`)")
+    token.add_argument("--ttl", type=_positive_seconds, default=3600, help="lifetime in seconds, > 0 (default 3600)")
     token.set_defaults(run=cmd_token)
 
-    sched = sub.add_parser("scheduler", help="run the local scheduler against a dev server")
-    sched.add_argument("--port", type=int, default=8080)
+    sched = sub.add_parser(
+        "scheduler",
+        help="run the local scheduler against a dev server",
+        description="Call each scheduled function (serverless.yml schedules) on a running dev server, with the "
+        "cron secret, on its schedule; `fintrack dev` starts one for you.",
+    )
+    sched.add_argument("--port", type=int, default=8080, help="the dev server's port (default 8080)")
     sched.set_defaults(run=cmd_scheduler)
 
-    simulate = sub.add_parser("simulate", help="compute simulations: answers JSON (object or array) on stdin")
-    simulate.add_argument("--rule-set", default="FR-2025.1")
+    simulate = sub.add_parser(
+        "simulate",
+        help="compute simulations: answers JSON (object or array) on stdin",
+        description="Read answers (a JSON object of question code to answer, or an array of them) on standard "
+        "input and print each result (eligibility, amounts, explanations) as JSON. No database needed.",
+    )
+    simulate.add_argument("--rule-set", default="FR-2025.1", help="bundled rule set version (default FR-2025.1)")
     simulate.set_defaults(run=cmd_simulate)
 
-    score = sub.add_parser("match-score", help="match scores: {expert, client} JSON (object or array) on stdin")
+    score = sub.add_parser(
+        "match-score",
+        help="match scores: {expert, client} JSON (object or array) on stdin",
+        description='Read {"expert": {...}, "client": {...}} (or an array of them) on standard input and print '
+        "each match score with its parts.",
+    )
     score.set_defaults(run=cmd_match_score)
 
     sla = sub.add_parser(
@@ -311,7 +401,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sla.set_defaults(run=cmd_sla)
 
-    render = sub.add_parser("render", help="a document from answers JSON on stdin, e.g. render simulation-report")
+    commission = sub.add_parser(
+        "commission",
+        help="commission waterfalls: {refund_amount, rates} JSON (object or array) on stdin",
+        description="Read {refund_amount, client_fee_rate, platform_fee_rate, partner_share_rate, vat_rate} (or an "
+        "array of them) on standard input and print each waterfall with amounts as 2-decimal strings.",
+    )
+    commission.set_defaults(run=cmd_commission)
+
+    render = sub.add_parser(
+        "render",
+        help="a document from answers JSON on stdin, e.g. render simulation-report",
+        description="Compute answers read on standard input with rule set FR-2025.1 and render the simulation "
+        "report with the demo organization's branding.",
+    )
     render.add_argument("document", help="simulation-report")
     render.add_argument("--format", help="xlsx, docx or pdf")
     render.add_argument("--lang", default="fr", help="fr (default) or en")
@@ -320,10 +423,27 @@ def build_parser() -> argparse.ArgumentParser:
     render.add_argument("--date", help="the simulation date, YYYY-MM-DD (default: today in Paris)")
     render.set_defaults(run=cmd_render)
 
-    api = sub.add_parser("openapi", help="print the OpenAPI document")
+    limits = sub.add_parser(
+        "ratelimit",
+        help="reset the anonymous rate limits",
+        description="Forget the rate-limit counters (anonymous simulation starts and calls per address), so that "
+        "a visitor who hit the limit may start again at once.",
+    )
+    limits.add_argument("action", choices=["reset"], help="reset: forget the counters")
+    limits.add_argument("--prefix", default="", help="only the buckets starting with this, e.g. simulate-starts")
+    limits.set_defaults(run=cmd_ratelimit)
+
+    api = sub.add_parser(
+        "openapi", help="print the OpenAPI document", description="Print the OpenAPI 3.1 document of every function."
+    )
     api.set_defaults(run=cmd_openapi)
 
-    audit = sub.add_parser("audit", help="the audit log: verify its hash chains")
+    audit = sub.add_parser(
+        "audit",
+        help="the audit log: verify its hash chains",
+        description="Check the audit log: recompute each organization's hash chain and name the first row that "
+        "does not match.",
+    )
     audit.add_argument("action", choices=["verify"], help="verify: recompute every chain, name the first bad row")
     audit.add_argument("--organization", metavar="SLUG", help="only this organization's chain")
     audit.set_defaults(run=cmd_audit)

@@ -2,7 +2,8 @@
 
 ``/<function-name>/...`` reaches that function's router exactly as its deployed URL would;
 ``/openapi.json`` serves the generated OpenAPI document; ``/storage/<key>`` serves the local storage's
-files to whoever holds a signed URL (as Supabase Storage or S3 do for theirs).
+files to whoever holds a signed URL (as Supabase Storage or S3 do for theirs) and, on POST, receives
+the uploads of a signed upload form.
 """
 
 from __future__ import annotations
@@ -45,6 +46,32 @@ def serve_storage(key: str) -> flask.Response:
     return response
 
 
+def receive_upload(key: str) -> flask.Response:
+    """A browser-style upload to local storage (the form ``presigned_post`` signed, as S3's POST
+    policy does): 204 when stored; 403 for a bad or expired form; 400 without a ``file`` part; 413
+    beyond the form's size limit (nothing is written)."""
+    storage = storage_from_settings(get_settings())
+    if not isinstance(storage, LocalStorage):
+        return _problem(errors.NotFound("Files are uploaded to the storage service"))
+    form = flask.request.form
+    limit = storage.verify_upload(key, form.get("expires", ""), form.get("max_bytes", ""), form.get("signature", ""))
+    if limit is None:
+        return _problem(errors.Forbidden("This upload form is invalid or has expired", code="invalid_signature"))
+    upload = flask.request.files.get("file")
+    if upload is None:
+        return _problem(errors.BadRequest("The form has no file part", code="file_missing"))
+    try:
+        data = upload.stream.read(limit + 1)
+    finally:
+        upload.close()
+    if not data:
+        return _problem(errors.BadRequest("The file is empty", code="file_missing"))
+    if len(data) > limit:
+        return _problem(errors.PayloadTooLarge("The file exceeds the size this form allows"))
+    storage.put(key, data, upload.mimetype or "application/octet-stream")
+    return flask.Response(status=204)
+
+
 def build_app(function_routers: dict[str, Router] | None = None) -> flask.Flask:
     """A WSGI app mounting every function under its name."""
     table = function_routers if function_routers is not None else routers()
@@ -76,6 +103,7 @@ def build_app(function_routers: dict[str, Router] | None = None) -> flask.Flask:
         return _problem(errors.NotFound(f"No route {flask.request.path}"))
 
     app.add_url_rule("/storage/<path:key>", "storage", serve_storage, methods=["GET", "HEAD"])
+    app.add_url_rule("/storage/<path:key>", "storage_upload", receive_upload, methods=["POST"])
     app.add_url_rule("/<name>", "function", unknown_function, methods=METHODS)
     app.add_url_rule("/<name>/<path:rest>", "function_path", unknown_function, methods=METHODS)
     flask_wsgi = app.wsgi_app

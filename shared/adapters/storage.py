@@ -17,6 +17,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Protocol
@@ -41,10 +42,21 @@ class InvalidKey(StorageError):
     status, code, title = 400, "invalid_storage_key", "Invalid file key"
 
 
+@dataclass(frozen=True)
+class UploadForm:
+    """A browser-style upload: POST ``multipart/form-data`` to ``url`` with ``fields`` first, then the
+    file in a part named ``file`` (the S3 presigned POST shape, served locally by the dev server)."""
+
+    url: str
+    fields: dict[str, str]
+
+
 class Storage(Protocol):
     """``put`` creates or replaces; ``get`` raises :class:`ObjectNotFound` for an unknown key;
     ``delete`` is idempotent; ``signed_url`` is a GET link valid ``expires_in`` seconds that downloads
-    as ``filename`` when given. Every method raises :class:`InvalidKey` for a bad key."""
+    as ``filename`` when given; ``size`` is an object's length in bytes (:class:`ObjectNotFound` when
+    absent); ``presigned_post`` lets a browser upload one object of 1 to ``max_bytes`` bytes to ``key``
+    for ``expires_in`` seconds. Every method raises :class:`InvalidKey` for a bad key."""
 
     def put(self, key: str, data: bytes, content_type: str) -> None: ...
 
@@ -55,6 +67,10 @@ class Storage(Protocol):
     def delete(self, key: str) -> None: ...
 
     def signed_url(self, key: str, *, expires_in: int = 900, filename: str | None = None) -> str: ...
+
+    def size(self, key: str) -> int: ...
+
+    def presigned_post(self, key: str, *, max_bytes: int, expires_in: int = 900) -> UploadForm: ...
 
 
 def check_key(key: str) -> str:
@@ -187,6 +203,27 @@ class S3Storage:
             raise StorageError() from exc
         return str(url)
 
+    def size(self, key: str) -> int:
+        return int(self._call("head_object", key)["ContentLength"])
+
+    def presigned_post(self, key: str, *, max_bytes: int, expires_in: int = 900) -> UploadForm:
+        """A SigV4 POST policy for exactly ``key`` with a ``content-length-range`` of 1..``max_bytes``:
+        the store itself refuses a larger body."""
+        from botocore.exceptions import BotoCoreError, ClientError
+
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be positive")
+        try:
+            post = self._s3().generate_presigned_post(
+                Bucket=self.bucket,
+                Key=check_key(key),
+                Conditions=[["content-length-range", 1, max_bytes]],
+                ExpiresIn=check_expires_in(expires_in),
+            )
+        except (BotoCoreError, ClientError) as exc:
+            raise StorageError() from exc
+        return UploadForm(url=str(post["url"]), fields={str(k): str(v) for k, v in post["fields"].items()})
+
 
 class LocalStorage:
     """Files under ``root`` for development and tests, served by the dev server through signed URLs.
@@ -283,6 +320,47 @@ class LocalStorage:
         expected = self._signature(key, deadline, filename or None)
         return hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace"))
 
+    def size(self, key: str) -> int:
+        try:
+            return self.path(key).stat().st_size
+        except (FileNotFoundError, NotADirectoryError) as exc:
+            raise ObjectNotFound() from exc
+        except OSError as exc:
+            raise StorageError() from exc
+
+    def _upload_signature(self, key: str, expires: int, max_bytes: int) -> str:
+        message = f"upload\n{key}\n{expires}\n{max_bytes}".encode()
+        return hmac.new(self._secret, message, hashlib.sha256).hexdigest()
+
+    def presigned_post(self, key: str, *, max_bytes: int, expires_in: int = 900) -> UploadForm:
+        """A form for the dev server's ``POST /storage/<key>``: ``expires``, ``max_bytes`` and an HMAC
+        ``signature`` of both and the key, checked by :meth:`verify_upload`."""
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be positive")
+        expires = int(self._clock()) + check_expires_in(expires_in)
+        fields = {
+            "expires": str(expires),
+            "max_bytes": str(max_bytes),
+            "signature": self._upload_signature(check_key(key), expires, max_bytes),
+        }
+        return UploadForm(url=f"{self.base_url}/storage/{quote(key)}", fields=fields)
+
+    def verify_upload(
+        self, key: str, expires: str, max_bytes: str, signature: str, now: float | None = None
+    ) -> int | None:
+        """The size limit a valid, unexpired upload form grants for ``key``; ``None`` otherwise."""
+        try:
+            check_key(key)
+            deadline, limit = int(expires), int(max_bytes)
+        except (InvalidKey, ValueError):
+            return None
+        if (self._clock() if now is None else now) > deadline or limit < 1:
+            return None
+        expected = self._upload_signature(key, deadline, limit)
+        if not hmac.compare_digest(expected.encode(), signature.encode("utf-8", "replace")):
+            return None
+        return limit
+
 
 class MemoryStorage:
     """In-memory fake for unit tests of services; records every call as ``(method, key)``."""
@@ -315,6 +393,17 @@ class MemoryStorage:
         if filename:
             query["filename"] = filename
         return f"memory://{quote(key)}?{urlencode(query, quote_via=quote)}"
+
+    def size(self, key: str) -> int:
+        self.calls.append(("size", check_key(key)))
+        if key not in self.objects:
+            raise ObjectNotFound()
+        return len(self.objects[key][0])
+
+    def presigned_post(self, key: str, *, max_bytes: int, expires_in: int = 900) -> UploadForm:
+        self.calls.append(("presigned_post", check_key(key)))
+        check_expires_in(expires_in)
+        return UploadForm(url=f"memory://{quote(key)}", fields={"max_bytes": str(max_bytes)})
 
 
 @lru_cache(maxsize=4)

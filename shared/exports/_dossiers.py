@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from shared.exports.formatting import format_date, label, status_label
+from shared.exports.formatting import format_date, label
 from shared.exports.models import DossierFilters, DossierRow
 
 COLUMNS = (
@@ -32,25 +32,12 @@ def describe_filters(filters: DossierFilters, lang: str) -> str:
     colon = " :" if lang == "fr" else ":"
     for key, value in (("status", filters.status), ("product", filters.product), ("expert", filters.expert)):
         if value:
-            shown = status_label(value, lang) if key == "status" else value
-            parts.append(f"{label(key, lang)}{colon} {shown}")
+            parts.append(f"{label(key, lang)}{colon} {value}")
     if filters.created_from:
         parts.append(f"{label('created_from', lang)} {format_date(filters.created_from, lang)}")
     if filters.created_to:
         parts.append(f"{label('created_to', lang)} {format_date(filters.created_to, lang)}")
     return " · ".join(parts) or label("no_filter", lang)
-
-
-class Statuses(dict[str, str]):
-    """Status code → label, computed once per code (lists repeat a handful of statuses)."""
-
-    def __init__(self, lang: str) -> None:
-        super().__init__()
-        self.lang = lang
-
-    def __missing__(self, code: str) -> str:
-        text = self[code] = status_label(code, self.lang)
-        return text
 
 
 class Totals:

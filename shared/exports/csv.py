@@ -21,7 +21,7 @@ import csv as _csv
 import io
 from decimal import Decimal
 
-from shared.exports._dossiers import Statuses, headers
+from shared.exports._dossiers import headers
 from shared.exports.formatting import format_date, format_number, lang_of
 from shared.exports.models import Branding, DossierList
 
@@ -46,14 +46,13 @@ def dossier_list_csv(dossiers: DossierList, branding: Branding | None = None, la
     buffer.write(_BOM)
     writer = _csv.writer(buffer, delimiter=";" if lang == "fr" else ",", lineterminator="\r\n")
     writer.writerow(headers(lang))
-    statuses = Statuses(lang)
     for d in dossiers.rows:
         writer.writerow(
             (
                 _text(d.reference),
                 _text(d.company),
                 _text(d.product),
-                statuses[d.status],
+                d.status_label,
                 _text(d.expert),
                 "" if d.priority is None else d.priority,
                 _number(d.estimated, lang),

@@ -15,7 +15,6 @@ from shared.exports.formatting import (
     format_datetime,
     label,
     lang_of,
-    status_label,
     yes_no,
 )
 from shared.exports.models import Branding, DossierSummary, SimulationReport
@@ -87,14 +86,14 @@ def dossier_summary_docx(summary: DossierSummary, branding: Branding, lang: str 
         [
             *_identity(doc, summary.reference, summary.company_name, summary.siren),
             (label("product", lang), summary.product),
-            (label("status", lang), status_label(summary.status, lang)),
+            (label("status", lang), summary.status_label),
             (label("step", lang), summary.step),
             (label("expert", lang), summary.expert or label("not_assigned", lang)),
         ]
     )
     doc.heading(label("amounts", lang))
-    keys = ("estimated", "audited", "obtained")
-    amounts = (summary.estimated, summary.audited, summary.obtained)
+    keys = ("estimated", "audited", "obtained", "refunded")
+    amounts = (summary.estimated, summary.audited, summary.obtained, summary.refunded)
     doc.table([Column(label(k, lang), 1, "right") for k in keys], [[format_amount(a, lang) for a in amounts]])
     doc.heading(label("documents", lang))
     if summary.documents:

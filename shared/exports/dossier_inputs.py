@@ -17,36 +17,6 @@ from shared.exports.models import DocumentItem, DossierRow, DossierSummary, Time
 
 Row = Mapping[str, Any]
 
-STEPS: tuple[tuple[str, str], ...] = (
-    ("Dépôt des documents", "Document upload"),
-    ("Validation de l'éligibilité", "Eligibility review"),
-    ("Choix de l'expert", "Expert selection"),
-    ("Audit", "Audit"),
-    ("Démarches et résultat", "Claim and result"),
-    ("Facturation et paiement", "Invoicing and payment"),
-)
-_STEP_OF_STATUS = {
-    **dict.fromkeys(("draft", "pending_upload"), 1),
-    **dict.fromkeys(("pending_admin_validation", "admin_validated", "admin_rejected"), 2),
-    **dict.fromkeys(
-        ("expert_selection", "expert_offered", "expert_pending_validation", "expert_assigned", "assignment_failed"), 3
-    ),
-    **dict.fromkeys(
-        (
-            "documents_requested",
-            "documents_complete",
-            "audit_in_progress",
-            "audit_completed",
-            "audit_rejected_by_client",
-            "client_accepted",
-        ),
-        4,
-    ),
-    **dict.fromkeys(("claim_filed", "result_recorded"), 5),
-    **dict.fromkeys(("invoiced", "paid", "closed", "completed", "refund_completed"), 6),
-}
-_OUTSIDE = ("Hors parcours (dossier suspendu ou arrêté)", "Outside the process (case on hold or stopped)")
-
 _EVENTS: dict[str, tuple[str, str]] = {
     "created": ("Dossier créé", "Case created"),
     "created_from_simulation": ("Dossier créé à la suite d'une simulation", "Case created from a simulation"),
@@ -88,12 +58,10 @@ def reference(prefix: str, record_id: uuid.UUID | str) -> str:
     return f"{prefix}-{uuid.UUID(str(record_id)).hex[:8].upper()}"
 
 
-def step(status: str, lang: str = "fr") -> str:
-    """The workflow step of a status: ``Audit (4/6)``; suspended or stopped dossiers are outside it."""
-    number = _STEP_OF_STATUS.get(status)
-    if number is None:
-        return _pick(_OUTSIDE, lang)
-    return f"{_pick(STEPS[number - 1], lang)} ({number}/{len(STEPS)})"
+def step(row: Row) -> str:
+    """The workflow step as public.dossier_statuses gives it (``Audit (4/8)``, read by the repository);
+    a cancelled dossier, outside the steps, shows its status instead."""
+    return str(row["step_text"] or row["status_label"])
 
 
 def event_text(kind: str, lang: str = "fr", **values: str) -> str:
@@ -114,10 +82,11 @@ def dossier_rows(rows: Iterable[Row]) -> Iterator[DossierRow]:
             company=r["company"] or "",
             product=r["product"] or r["product_code"],
             status=r["status"],
+            status_label=r["status_label"],
             expert=r["expert"],
             estimated=r["estimated_amount"],
             audited=r["audited_amount"],
-            obtained=None,
+            obtained=r.get("granted_amount"),
             created_on=r["created_on"],
             updated_on=r["updated_on"],
             priority=r["priority"],
@@ -168,11 +137,13 @@ def summary(
         siren=dossier["siren"],
         product=dossier["product"] or dossier["product_code"],
         status=dossier["status"],
-        step=step(dossier["status"], lang),
+        status_label=dossier["status_label"],
+        step=step(dossier),
         expert=dossier["expert"],
         estimated=estimated,
         audited=dossier["audited_amount"],
-        obtained=None,
+        obtained=dossier.get("granted_amount"),
+        refunded=dossier.get("refunded_amount"),
         documents=documents(dossier, lang),
         timeline=timeline(dossier, history, events, lang),
         as_of=as_of,

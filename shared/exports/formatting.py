@@ -3,7 +3,8 @@
 French follows CLDR fr-FR: ``1 234,56 €`` with U+202F (narrow no-break space) between thousands
 and U+00A0 (no-break space) before the euro sign; dates ``21/11/2026``. English: ``€1,234.56`` and
 ISO dates ``2026-11-21`` (unambiguous for every English reader). Amounts are rounded half-up to the
-cent. Every fixed text of every document comes from :data:`LABELS`, statuses included.
+cent. Every fixed text of every document comes from :data:`LABELS`; dossier statuses and steps come from
+the workflow's reference table (``public.dossier_statuses``).
 """
 
 from __future__ import annotations
@@ -98,11 +99,6 @@ def _coded(table: dict[str, tuple[str, str]], code: str, lang: str) -> str:
     return known[0] if lang_of(lang) == "fr" else known[1]
 
 
-def status_label(status: str, lang: str = "fr") -> str:
-    """A dossier status code as text; unknown codes are humanised (``on_hold`` → ``On hold``)."""
-    return _coded(STATUSES, status, lang)
-
-
 def document_state_label(state: str, lang: str = "fr") -> str:
     return _coded(DOCUMENT_STATES, state, lang)
 
@@ -159,6 +155,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "estimated": ("Montant estimé", "Estimated amount"),
     "audited": ("Montant audité", "Audited amount"),
     "obtained": ("Montant obtenu", "Amount obtained"),
+    "refunded": ("Montant remboursé", "Amount refunded"),
     "created_on": ("Créé le", "Created"),
     "updated_on": ("Mis à jour le", "Updated"),
     "filters": ("Filtres", "Filters"),
@@ -180,33 +177,6 @@ LABELS: dict[str, tuple[str, str]] = {
     "event": ("Événement", "Event"),
     "not_assigned": ("Non attribué", "Not assigned"),
     "nothing": ("Aucun élément", "Nothing yet"),
-}
-
-STATUSES: dict[str, tuple[str, str]] = {
-    "draft": ("Brouillon", "Draft"),
-    "pending_upload": ("En attente de documents", "Awaiting documents"),
-    "pending_admin_validation": ("Éligibilité à valider", "Eligibility under review"),
-    "admin_validated": ("Éligibilité validée", "Eligibility confirmed"),
-    "admin_rejected": ("Éligibilité refusée", "Eligibility rejected"),
-    "expert_selection": ("Choix de l'expert", "Choosing an expert"),
-    "expert_offered": ("Proposé à un expert", "Offered to an expert"),
-    "expert_pending_validation": ("En attente de l'expert", "Awaiting the expert"),
-    "expert_assigned": ("Expert attribué", "Expert assigned"),
-    "assignment_failed": ("Attribution impossible", "Assignment failed"),
-    "documents_requested": ("Documents demandés", "Documents requested"),
-    "documents_complete": ("Documents complets", "Documents complete"),
-    "audit_in_progress": ("Audit en cours", "Audit in progress"),
-    "audit_completed": ("Audit terminé", "Audit completed"),
-    "audit_rejected_by_client": ("Audit refusé par le client", "Audit refused by the client"),
-    "client_accepted": ("Proposition acceptée", "Proposal accepted"),
-    "claim_filed": ("Demande déposée", "Claim filed"),
-    "result_recorded": ("Résultat obtenu", "Result obtained"),
-    "invoiced": ("Facturé", "Invoiced"),
-    "paid": ("Payé", "Paid"),
-    "closed": ("Clôturé", "Closed"),
-    "on_hold": ("En pause", "On hold"),
-    "cancelled": ("Annulé", "Cancelled"),
-    "rejected": ("Refusé", "Rejected"),
 }
 
 DOCUMENT_STATES: dict[str, tuple[str, str]] = {

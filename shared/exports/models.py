@@ -178,6 +178,7 @@ class DossierRow:
     company: str
     product: str
     status: str
+    status_label: str  # from public.dossier_statuses, in the document's language
     expert: str | None
     estimated: Decimal | None
     audited: Decimal | None
@@ -191,7 +192,7 @@ class DossierRow:
 class DossierFilters:
     """The filters the list was exported with, printed on the document (``None`` = not filtered)."""
 
-    status: str | None = None
+    status: str | None = None  # the status's label, as printed
     product: str | None = None
     expert: str | None = None
     created_from: date | None = None
@@ -227,7 +228,8 @@ class DossierSummary:
     siren: str | None
     product: str
     status: str
-    step: str
+    status_label: str  # from public.dossier_statuses, in the document's language
+    step: str  # "Audit (4/8)"; a cancelled dossier, outside the steps, shows its status
     expert: str | None
     estimated: Decimal | None
     audited: Decimal | None
@@ -235,3 +237,4 @@ class DossierSummary:
     documents: tuple[DocumentItem, ...]
     timeline: tuple[TimelineEvent, ...]
     as_of: date
+    refunded: Decimal | None = None  # the refund the client received (confirm_refund), the invoice's base

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from shared.exports._dossiers import Statuses, Totals, describe_filters, headers
+from shared.exports._dossiers import Totals, describe_filters, headers
 from shared.exports.formatting import (
     document_state_label,
     format_amount,
@@ -18,7 +18,6 @@ from shared.exports.formatting import (
     format_datetime,
     label,
     lang_of,
-    status_label,
     yes_no,
 )
 from shared.exports.models import Branding, Comparison, DossierList, DossierRow, DossierSummary, SimulationReport
@@ -128,13 +127,12 @@ def comparison_pdf(comparison: Comparison, branding: Branding, lang: str = "fr")
 
 
 def _dossier_cells(rows: Iterable[DossierRow], lang: str, totals: Totals) -> Iterator[tuple[str, ...]]:
-    statuses = Statuses(lang)
     for d in map(totals.add, rows):
         yield (
             d.reference,
             d.company,
             d.product,
-            statuses[d.status],
+            d.status_label,
             d.expert or "",
             "" if d.priority is None else str(d.priority),
             _money(d.estimated, lang),
@@ -184,14 +182,14 @@ def dossier_summary_pdf(summary: DossierSummary, branding: Branding, lang: str =
         summary.company_name,
         summary.siren,
         (label("product", lang), summary.product),
-        (label("status", lang), status_label(summary.status, lang)),
+        (label("status", lang), summary.status_label),
         (label("step", lang), summary.step),
         (label("expert", lang), summary.expert or label("not_assigned", lang)),
         reference=summary.reference,
     )
     pdf.heading(label("amounts", lang))
-    keys = ("estimated", "audited", "obtained")
-    amounts = (summary.estimated, summary.audited, summary.obtained)
+    keys = ("estimated", "audited", "obtained", "refunded")
+    amounts = (summary.estimated, summary.audited, summary.obtained, summary.refunded)
     pdf.data_table([Column(label(k, lang), 1, "R") for k in keys], [tuple(format_amount(a, lang) for a in amounts)])
     pdf.heading(label("documents", lang))
     if summary.documents:

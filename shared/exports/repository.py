@@ -32,11 +32,6 @@ def organization(conn: Connection, *, organization_id: uuid.UUID) -> Row | None:
     return conn.execute(_ORGANIZATION, {"id": organization_id}).fetchone()
 
 
-def my_organization_ids(conn: Connection) -> list[uuid.UUID]:
-    """The organizations the caller belongs to (RLS: members read their organizations)."""
-    return [row["id"] for row in conn.execute("select id from public.organizations order by name, id").fetchall()]
-
-
 # --- simulations ----------------------------------------------------------------------------------
 
 _SIMULATION = """
@@ -57,9 +52,22 @@ def simulation(conn: Connection, *, simulation_id: uuid.UUID) -> Row | None:
 # --- dossiers -------------------------------------------------------------------------------------
 
 _PRODUCT_NAME = sql.SQL("case when %(lang)s = 'en' then coalesce(p.details ->> 'name_en', p.name) else p.name end")
+# Status labels and steps come from the workflow's reference table (public.dossier_statuses), never
+# from a list of our own: a held or reassigned dossier shows the step of the status it keeps.
+_STATUS_LABEL = sql.SQL("case when %(lang)s = 'en' then st.label_en else st.label_fr end")
+_STEP_TEXT = sql.SQL(
+    "case when sh.step is null then null"
+    " when %(lang)s = 'en' then sh.step_label_en || ' (' || sh.step || '/8)'"
+    " else sh.step_label_fr || ' (' || sh.step || '/8)' end"
+)
+_STATUS_JOINS = sql.SQL(
+    "join public.dossier_statuses st on st.code = d.status"
+    " join public.dossier_statuses sh on sh.code = private.shown_status(d.status, d.resume_status, d.held_status)"
+)
 
 _LIST_FROM = sql.SQL("""
 from public.dossiers d
+{}
 left join public.client_companies c on c.id = d.client_company_id
 left join public.products p on p.code = d.product_code
 left join public.expert_profiles e on e.id = d.expert_id
@@ -69,16 +77,17 @@ where d.organization_id = %(org)s
   and (%(expert)s::uuid is null or d.expert_id = %(expert)s::uuid)
   and (%(from)s::date is null or d.created_at >= (%(from)s::date)::timestamp at time zone %(tz)s::text)
   and (%(to)s::date is null or d.created_at < (%(to)s::date + 1)::timestamp at time zone %(tz)s::text)
-""")
+""").format(_STATUS_JOINS)
 
 _LIST_COUNT = sql.SQL("select count(*) as n {}").format(_LIST_FROM)
 
 _LIST_ROWS = sql.SQL(
-    "select d.id, d.status, d.priority, d.product_code, d.estimated_amount, d.audited_amount,"
+    "select d.id, d.status, {} as status_label, d.priority, d.product_code, d.estimated_amount, d.audited_amount,"
+    " d.granted_amount,"
     " (d.created_at at time zone %(tz)s::text)::date as created_on,"
     " (d.updated_at at time zone %(tz)s::text)::date as updated_on,"
     " c.name as company, {} as product, e.display_name as expert {} order by d.created_at, d.id"
-).format(_PRODUCT_NAME, _LIST_FROM)
+).format(_STATUS_LABEL, _PRODUCT_NAME, _LIST_FROM)
 
 
 def _list_params(
@@ -115,6 +124,24 @@ def dossiers(conn: Connection, **filters: Any) -> Iterator[Row]:
 _PRODUCT = sql.SQL("select {} as name from public.products p where p.code = %(code)s").format(_PRODUCT_NAME)
 
 
+def status_codes(conn: Connection) -> list[str]:
+    """Every dossier status code, in workflow order (reference data anyone may read)."""
+    return [row["code"] for row in conn.execute("select code from public.dossier_statuses order by sort_order")]
+
+
+def status_label(conn: Connection, *, code: str, lang: str) -> str | None:
+    row = conn.execute(
+        sql.SQL("select {} as label from public.dossier_statuses st where st.code = %(code)s").format(_STATUS_LABEL),
+        {"code": code, "lang": lang},
+    ).fetchone()
+    return row["label"] if row else None
+
+
+def product_codes(conn: Connection) -> list[str]:
+    """Every product code of the catalogue (anyone may read it), in catalogue order."""
+    return [row["code"] for row in conn.execute("select code from public.products order by position, code").fetchall()]
+
+
 def product_name(conn: Connection, *, code: str, lang: str) -> str | None:
     row = conn.execute(_PRODUCT, {"code": code, "lang": lang}).fetchone()
     return row["name"] if row else None
@@ -126,17 +153,20 @@ def expert_name(conn: Connection, *, expert_id: uuid.UUID) -> str | None:
 
 
 _DOSSIER = sql.SQL("""
-select d.id, d.organization_id, d.status, d.product_code, d.estimated_amount, d.audited_amount, d.document_count,
+select d.id, d.organization_id, d.status, {} as status_label, {} as step_text, d.product_code, d.estimated_amount,
+       d.audited_amount, d.document_count,
+       d.granted_amount, d.refunded_amount,
        d.source_simulation_id, o.time_zone,
        d.created_at at time zone o.time_zone as created_at, d.assigned_at at time zone o.time_zone as assigned_at,
        c.name as company, c.siren, {} as product, e.display_name as expert
 from public.dossiers d
 join public.organizations o on o.id = d.organization_id
+{}
 left join public.client_companies c on c.id = d.client_company_id
 left join public.products p on p.code = d.product_code
 left join public.expert_profiles e on e.id = d.expert_id
 where d.id = %(id)s
-""").format(_PRODUCT_NAME)
+""").format(_STATUS_LABEL, _STEP_TEXT, _PRODUCT_NAME, _STATUS_JOINS)
 
 _HISTORY = """
 select recorded_at at time zone %(tz)s::text as at, amount, previous_amount, source, applied

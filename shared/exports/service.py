@@ -3,15 +3,16 @@
 The data of a document is always gathered in a transaction acting as the person who asked for it —
 the caller for an inline export, the job's requester in the worker — so RLS decides what it
 contains, exactly as it does for the data itself: a simulation or a dossier they cannot see is a 404.
-Job writes run as the service role after those checks.
+Job writes run as the service role after those checks. Every use case returns a model: the file
+(``ExportFile``), a job (``JobOut``), a list of jobs, or what a worker run did (``WorkerOut``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import re
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -21,12 +22,12 @@ from shared.exports import dossier_inputs, repository, simulation_inputs
 from shared.exports.formats import CONTENT_TYPES, renderer
 from shared.exports.formatting import label
 from shared.exports.models import Branding, DossierFilters, DossierList, DossierSummary
-from shared.exports.requests import DossierFiltersIn, ExportIn
+from shared.exports.requests import DossierFiltersIn, ExportFile, ExportIn, JobList, JobOut, WorkerOut
+from shared.identity import service as identity
 from shared.platform import db
 from shared.platform.db import Connection
 from shared.platform.errors import AppError, Conflict, Forbidden, NotFound, Unprocessable, field_error
-from shared.simulation import engine
-from shared.simulation import repository as simulations
+from shared.simulation import service as simulations
 
 logger = logging.getLogger(__name__)
 Row = dict[str, Any]
@@ -43,17 +44,6 @@ _TITLES = {
     "dossier-summary": "dossier_summary",
 }
 _ANONYMOUS = {"fr": "Visiteur anonyme", "en": "Anonymous visitor"}
-
-
-@dataclass(frozen=True)
-class ExportFile:
-    data: bytes
-    content_type: str
-    file_name: str
-
-    @property
-    def sha256(self) -> str:
-        return hashlib.sha256(self.data).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -103,19 +93,30 @@ def _simulation(conn: Connection, simulation_id: uuid.UUID) -> Row:
 
 
 def _changed_answers(conn: Connection, sim: Row, answers: dict[str, Any]) -> dict[str, Any]:
-    """The simulation's answers with the changes applied (``null`` removes one), validated (422)."""
-    changed = {code: value for code, value in {**sim["answers"], **answers}.items() if value is not None}
-    rule_set = simulations.rule_set(conn, rule_set_id=sim["rule_set_id"])
-    try:
-        engine.normalize_answers(rule_set, changed)
-    except engine.AnswerError as exc:
-        errors = [field_error(f"answers.{e['field']}", e["rule"], e["message"]) for e in exc.errors]
-        raise Unprocessable(exc.detail, errors=errors) from exc
-    return changed
+    """The simulation's answers with the changes applied (``null`` removes one), validated exactly as
+    the simulator validates saved answers (422)."""
+    return simulations.what_if_answers(conn, rule_set_id=sim["rule_set_id"], base=sim["answers"], changes=answers)
+
+
+def _check_filters(conn: Connection, filters: DossierFiltersIn) -> None:
+    """A status or product filter that matches nothing by construction is a 422 listing the accepted values."""
+    errors = []
+    statuses = repository.status_codes(conn) if filters.status is not None else []
+    if filters.status is not None and filters.status not in statuses:
+        accepted = ", ".join(statuses)
+        message = f"unknown status {filters.status!r}; accepted statuses: {accepted}"
+        errors.append(field_error("filters.status", "unknown_status", message))
+    if filters.product is not None:
+        products = repository.product_codes(conn)
+        if filters.product not in products:
+            message = f"unknown product {filters.product!r}; accepted products: {', '.join(products)}"
+            errors.append(field_error("filters.product", "unknown_product", message))
+    if errors:
+        raise Unprocessable(f"Invalid fields: {', '.join(e['field'] for e in errors)}", errors=errors)
 
 
 def _list_organization(conn: Connection, filters: DossierFiltersIn) -> uuid.UUID:
-    mine = repository.my_organization_ids(conn)
+    mine = identity.my_organization_ids(conn)
     if filters.organization_id is not None:
         if filters.organization_id not in mine:
             raise NotFound("Unknown organization", code="organization_not_found")
@@ -159,6 +160,7 @@ def locate(conn: Connection, *, request: ExportIn) -> Target:
             raise NotFound("Unknown dossier", code="dossier_not_found")
         return Target(found["organization_id"])
     filters = request.filters or DossierFiltersIn()
+    _check_filters(conn, filters)
     organization = _organization(conn, _list_organization(conn, filters))
     rows = repository.count_dossiers(conn, **_list_filters(organization, filters, request.lang))
     return Target(organization["id"], rows)
@@ -182,11 +184,13 @@ def produce(conn: Connection, *, request: ExportIn, storage: Storage) -> ExportF
         data = _dossier_list(conn, organization, filters, lang)
         subject, day = organization["name"], organization["today"]
     content = renderer(request.document, fmt)(data, branding(organization, storage), lang)
-    return ExportFile(content, CONTENT_TYPES[fmt], file_name(request.document, subject, day, fmt, lang))
+    return ExportFile(
+        data=content, content_type=CONTENT_TYPES[fmt], file_name=file_name(request.document, subject, day, fmt, lang)
+    )
 
 
 def _simulation_document(conn: Connection, request: ExportIn, sim: Row, organization: Row) -> tuple[Any, str, dt.date]:
-    rule_set = simulations.rule_set(conn, rule_set_id=sim["rule_set_id"])
+    rule_set = simulations.rule_set_of(conn, rule_set_id=sim["rule_set_id"])
     company = sim["company"] or _ANONYMOUS[request.lang]
     if request.document == "simulation-report":
         report = simulation_inputs.simulation_report(
@@ -216,7 +220,8 @@ def _summary(conn: Connection, dossier_id: uuid.UUID, lang: str) -> tuple[Dossie
 def _dossier_list(conn: Connection, organization: Row, filters: DossierFiltersIn, lang: str) -> DossierList:
     product = filters.product and (repository.product_name(conn, code=filters.product, lang=lang) or filters.product)
     expert = filters.expert_id and (repository.expert_name(conn, expert_id=filters.expert_id) or "—")
-    shown = DossierFilters(filters.status, product or None, expert or None, filters.created_from, filters.created_to)
+    status = filters.status and (repository.status_label(conn, code=filters.status, lang=lang) or filters.status)
+    shown = DossierFilters(status or None, product or None, expert or None, filters.created_from, filters.created_to)
     rows = repository.dossiers(conn, **_list_filters(organization, filters, lang))
     return DossierList(dossier_inputs.dossier_rows(rows), organization["today"], shown)
 
@@ -224,7 +229,7 @@ def _dossier_list(conn: Connection, organization: Row, filters: DossierFiltersIn
 # --- requests ---------------------------------------------------------------------------------------
 
 
-def request_export(conn: Connection, *, user_id: uuid.UUID, request: ExportIn, storage: Storage) -> ExportFile | Row:
+def request_export(conn: Connection, *, user_id: uuid.UUID, request: ExportIn, storage: Storage) -> ExportFile | JobOut:
     """The file, when small; else (or when asked) a queued job. Access is checked now, as the caller."""
     target = locate(conn, request=request)
     if not request.async_ and (target.rows is None or target.rows <= INLINE_MAX_ROWS):
@@ -233,26 +238,33 @@ def request_export(conn: Connection, *, user_id: uuid.UUID, request: ExportIn, s
     if request.document == "dossier-list":  # the worker lists the organization resolved now
         parameters["filters"] = {**parameters.get("filters", {}), "organization_id": str(target.organization_id)}
     db.elevate(conn)  # the caller may see the data: queue the job as the service
-    return repository.insert_job(
+    queued = repository.insert_job(
         conn, organization_id=target.organization_id, requested_by=user_id, document=request.document,
         fmt=request.format, lang=request.lang, parameters=parameters,
     )  # fmt: skip
+    return job_view(queued, storage)
 
 
-def job(conn: Connection, *, job_id: uuid.UUID) -> Row:
+def _job(conn: Connection, *, job_id: uuid.UUID) -> Row:
     found = repository.job(conn, job_id=job_id)
     if found is None:
         raise NotFound("Unknown export job", code="export_job_not_found")
     return found
 
 
-def jobs(conn: Connection, *, status: str | None, limit: int) -> list[Row]:
-    return repository.my_jobs(conn, status=status, limit=limit)
+def job(conn: Connection, *, job_id: uuid.UUID, storage: Storage) -> JobOut:
+    """A job the caller may see: its status, its error when failed, a download URL when done."""
+    return job_view(_job(conn, job_id=job_id), storage)
 
 
-def retry(conn: Connection, *, user_id: uuid.UUID, job_id: uuid.UUID) -> Row:
+def jobs(conn: Connection, *, status: str | None, limit: int, storage: Storage) -> JobList:
+    """The caller's jobs, newest first."""
+    return JobList(items=[job_view(row, storage) for row in repository.my_jobs(conn, status=status, limit=limit)])
+
+
+def retry(conn: Connection, *, user_id: uuid.UUID, job_id: uuid.UUID, storage: Storage) -> JobOut:
     """Put a failed job back in the queue: only the person who asked for it may."""
-    found = job(conn, job_id=job_id)
+    found = _job(conn, job_id=job_id)
     if found["requested_by"] != user_id:
         raise Forbidden("Only the person who asked for this export may retry it", code="not_requester")
     if found["status"] != "failed":
@@ -261,10 +273,10 @@ def retry(conn: Connection, *, user_id: uuid.UUID, job_id: uuid.UUID) -> Row:
     queued = repository.requeue(conn, job_id=job_id)
     if queued is None:  # retried concurrently
         raise Conflict("The export was retried already", code="export_not_failed")
-    return queued
+    return job_view(queued, storage)
 
 
-def job_view(row: Row, storage: Storage) -> dict[str, Any]:
+def job_view(row: Row, storage: Storage) -> JobOut:
     """A job as the API shows it: its error, and a signed download URL when it is done."""
     view = dict(row)
     view["error"] = {"code": row["error_code"], "detail": row["error"]} if row["status"] == "failed" else None
@@ -272,10 +284,53 @@ def job_view(row: Row, storage: Storage) -> dict[str, Any]:
         expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=DOWNLOAD_TTL_SECONDS)
         url = storage.signed_url(row["storage_key"], expires_in=DOWNLOAD_TTL_SECONDS, filename=row["file_name"])
         view.update(download_url=url, download_expires_at=expires.replace(microsecond=0))
-    return view
+    return JobOut.model_validate(view)
 
 
 # --- the worker ---------------------------------------------------------------------------------------
+
+TIME_BUDGET_SECONDS = 50.0  # no new job is claimed after this; the schedule runs every minute
+MAX_JOBS_PER_RUN = 50
+
+
+def run_worker(
+    storage: Storage, *, budget_seconds: float = TIME_BUDGET_SECONDS, max_jobs: int = MAX_JOBS_PER_RUN
+) -> WorkerOut:
+    """One scheduled run: fail jobs interrupted too often, then claim and process queued jobs until none
+    is left, the time budget is spent or the run's quota is reached.
+
+    A system job: each step is its own short transaction (claims as the service role, rendering as the
+    job's requester), so a crash loses at most the job in hand, which is claimed again after its lease."""
+    deadline = time.monotonic() + budget_seconds
+    with db.service_transaction() as conn:
+        counts = {"done": 0, "failed": 0, "lost": 0, "interrupted": expire(conn)}
+    for _ in range(max_jobs):
+        if time.monotonic() > deadline:
+            break
+        with db.service_transaction() as conn:
+            claimed = claim(conn)
+        if claimed is None:
+            break
+        counts[process(claimed, storage)] += 1
+    return WorkerOut(**counts)
+
+
+def process(job: Row, storage: Storage) -> str:
+    """Render, store and record one claimed job: ``done``, ``failed`` or ``lost`` (another worker owns it)."""
+    try:
+        with db.user_transaction(requester_claims(job)) as conn:
+            file = render_job(conn, job=job, storage=storage)
+        with db.service_transaction() as conn:
+            if not heartbeat(conn, job=job):
+                return "lost"
+        stored = store(storage, job=job, file=file)
+        with db.service_transaction() as conn:
+            return "done" if finish(conn, job=job, stored=stored) else "lost"
+    except Exception as exc:
+        if public_error(exc)[0] == "export_failed":
+            logger.exception("export job %s failed", job["id"])
+        with db.service_transaction() as conn:
+            return "failed" if fail(conn, job=job, exc=exc) else "lost"
 
 
 def expire(conn: Connection) -> int:

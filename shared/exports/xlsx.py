@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from decimal import Decimal
 
-from shared.exports._dossiers import COLUMNS, Statuses, Totals, describe_filters, headers
+from shared.exports._dossiers import COLUMNS, Totals, describe_filters, headers
 from shared.exports._xlsx_book import Book, Row, S, Sheet, note_height
 from shared.exports.formatting import label, lang_of, yes_no
 from shared.exports.models import Branding, Comparison, DossierList, DossierRow, ProductComparison, SimulationReport
@@ -142,9 +142,8 @@ _DOSSIER_STYLES = (S.TEXT, S.TEXT, S.TEXT, S.TEXT, S.TEXT, S.INTEGER, S.MONEY, S
 
 
 def _dossier_rows(rows: Iterable[DossierRow], lang: str, totals: Totals) -> Iterator[Row]:
-    statuses = Statuses(lang)
     for d in map(totals.add, rows):
-        values = (d.reference, d.company, d.product, statuses[d.status], d.expert, d.priority, d.estimated)
+        values = (d.reference, d.company, d.product, d.status_label, d.expert, d.priority, d.estimated)
         yield Row((*values, d.audited, d.obtained, d.created_on, d.updated_on), _DOSSIER_STYLES)
 
 

@@ -12,6 +12,7 @@ Role = str
 class MembershipOut(BaseModel):
     organization_id: UUID
     organization_name: str
+    organization_slug: str = Field(description="what the questionnaire and anonymous starts name the organization by")
     role: Role = Field(description="owner, admin, expert, client, viewer or partner")
 
 

@@ -7,6 +7,7 @@ from uuid import UUID
 
 from shared.identity import repository
 from shared.identity.models import CompanyOut, MembershipOut, MeOut
+from shared.platform.db import Connection
 
 
 def me(*, claims: dict[str, Any], user_id: str, email: str | None) -> MeOut:
@@ -20,3 +21,9 @@ def me(*, claims: dict[str, Any], user_id: str, email: str | None) -> MeOut:
         managed_companies=[CompanyOut.model_validate(c) for c in row["managed_companies"]],
         platform_operator=bool(row["platform_operator"]),
     )
+
+
+def my_organization_ids(conn: Connection) -> list[UUID]:
+    """The organizations the caller belongs to, in a transaction acting as them; every capability asks
+    here (RLS asks ``private.my_organization_ids``, the same definition)."""
+    return repository.my_organization_ids(conn)

@@ -129,7 +129,6 @@ def events(conn: Connection, *, dossier_id: UUID) -> list[Row]:
 
 
 # --- settings ---------------------------------------------------------------------------------------
-_MY_ORGANIZATIONS = "select distinct organization_id from public.memberships where user_id = (select auth.uid())"
 _SETTINGS = """
 select id as organization_id, assignment_mode, offer_ttl_minutes, max_offer_attempts
 from public.organizations where id = %(id)s
@@ -142,10 +141,6 @@ set assignment_mode = coalesce(%(assignment_mode)s, assignment_mode),
 where id = %(id)s
 returning id as organization_id, assignment_mode, offer_ttl_minutes, max_offer_attempts
 """
-
-
-def my_organization_ids(conn: Connection) -> list[UUID]:
-    return [row["organization_id"] for row in _all(conn, _MY_ORGANIZATIONS, {})]
 
 
 def settings(conn: Connection, *, organization_id: UUID) -> Row | None:
@@ -165,12 +160,15 @@ returning id, dossier_id, expert_id, rating, comment, answer, answered_at, creat
 """
 _EDIT_REVIEW = """
 update public.expert_reviews set rating = %(rating)s, comment = %(comment)s
-where dossier_id = %(dossier)s and author_id = (select auth.uid())
+where dossier_id = %(dossier)s
+  and id in (select review_id from public.expert_review_parties where author_id = (select auth.uid()))
 returning id, dossier_id, expert_id, rating, comment, answer, answered_at, created_at, updated_at
 """
 _REVIEW_BY_DOSSIER = """
-select id, dossier_id, expert_id, rating, comment, answer, answered_at, created_at, updated_at, author_id
-from public.expert_reviews where dossier_id = %(id)s
+select r.id, r.dossier_id, r.expert_id, r.rating, r.comment, r.answer, r.answered_at, r.created_at, r.updated_at,
+       p.author_id  -- migration 0038: known to staff and to the author only
+from public.expert_reviews r left join public.expert_review_parties p on p.review_id = r.id
+where r.dossier_id = %(id)s
 """
 _ANSWER_REVIEW = """
 update public.expert_reviews set answer = %(answer)s where id = %(id)s

@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from shared.identity import service as identity
 from shared.marketplace import repository
 from shared.marketplace.models import (
     ApprovalOut,
@@ -192,7 +193,7 @@ def set_approval(conn: Connection, *, expert_id: UUID, action: str, reason: str 
 def _organization(conn: Connection, organization_id: UUID | None) -> UUID:
     if organization_id is not None:
         return organization_id
-    mine = repository.my_organization_ids(conn)
+    mine = identity.my_organization_ids(conn)
     if len(mine) != 1:
         raise errors.Unprocessable(
             "Choose an organization",

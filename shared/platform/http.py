@@ -71,6 +71,7 @@ class WithStatus:
 
     body: pydantic.BaseModel
     status: int
+    headers: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -469,7 +470,9 @@ def _render(result: Any, status: int) -> flask.Response:
     if isinstance(result, flask.Response):
         return result
     if isinstance(result, WithStatus):
-        return _render(result.body, result.status)
+        response = _render(result.body, result.status)
+        response.headers.update(result.headers)
+        return response
     if result is None:
         return flask.Response(status=204)
     if isinstance(result, pydantic.BaseModel):
@@ -490,6 +493,9 @@ def _problem(exc: errors.AppError, request_id: str) -> flask.Response:
     }
     if exc.errors:
         body["errors"] = exc.errors
+    members = exc.extra.get("members")  # extension members (RFC 9457), e.g. a 409's current_status
+    if isinstance(members, dict):
+        body.update({key: value for key, value in members.items() if key not in body})
     response = flask.Response(json.dumps(body, ensure_ascii=False), status=exc.status, mimetype=PROBLEM_JSON)
     if exc.status == 401:
         response.headers["WWW-Authenticate"] = 'Bearer realm="fintrack"'

@@ -152,8 +152,9 @@ def _operation(name: str, route: Route, schemas: _Schemas) -> dict[str, Any]:
     if parameters:
         operation["parameters"] = parameters
     if route.body is not None:
+        # An empty body reads as {}: it may be left out when every field is optional.
         operation["requestBody"] = {
-            "required": True,
+            "required": any(field.is_required() for field in route.body.model_fields.values()),
             "content": {"application/json": {"schema": schemas.ref(route.body, "validation")}},
         }
     operation["responses"] = _responses(route, schemas)

@@ -176,11 +176,11 @@ def test_dossier_summary_pdf_and_docx(world: World) -> None:
     assert response.status_code == 200
     assert re.fullmatch(r"Fiche dossier - D-[0-9A-F]{8} - \d{4}-\d{2}-\d{2}\.pdf", attachment_name(response))
     text = pdf_text(response.data)
-    assert "Expert attribué" in text and "Choix de l'expert (3/6)" in text and "Transports Simu" in text
+    assert "Expert attribué" in text and "Documents (3/8)" in text and "Transports Simu" in text
     assert fr("12 000,00 €") in text and "Dossier créé à la suite d'une simulation" in text
     assert "Proposition acceptée par l'expert" in text and "Expert attribué : Expert" in text
     text = docx_text(world.post("expert", format="docx", **body).data)
-    assert "Choix de l'expert (3/6)" in text and fr("12 000,00 €") in text and FOOTER in text
+    assert "Documents (3/8)" in text and fr("12 000,00 €") in text and FOOTER in text
 
 
 def test_same_data_gives_the_same_bytes(world: World) -> None:
@@ -397,7 +397,7 @@ def test_a_failed_job_keeps_its_error_and_its_requester_retries_it(
 def test_a_job_whose_data_became_invisible_fails_with_a_readable_error(world: World, committed: tdb.Conn) -> None:
     body = {"document": "dossier-summary", "format": "pdf", "dossier_id": str(world.ticpe), "async": True}
     job = world.post("expert", **body).get_json()
-    committed.execute("update public.dossiers set expert_id = null, status = 'expert_selection' where id = %s",
+    committed.execute("update public.dossiers set expert_id = null, status = 'admin_validated' where id = %s",
                       (world.ticpe,))  # fmt: skip
     assert world.work()["failed"] == 1
     error = world.get("expert", f"/export/jobs/{job['id']}").get_json()["error"]
@@ -406,3 +406,27 @@ def test_a_job_whose_data_became_invisible_fails_with_a_readable_error(world: Wo
 
 def _explode(*args: Any, **kwargs: Any) -> Any:
     raise RuntimeError("secret internals: /var/lib/postgresql password=hunter2")
+
+
+def test_unknown_filter_values_are_refused_with_the_accepted_ones(world: World) -> None:
+    errors = _errors(world.post("admin", document="dossier-list", format="csv", filters={"status": "nope"}))
+    assert errors["filters.status"]["rule"] == "unknown_status"
+    assert "expert_assigned" in errors["filters.status"]["message"]
+    errors = _errors(world.post("admin", document="dossier-list", format="xlsx", filters={"product": "tic"}))
+    assert errors["filters.product"]["rule"] == "unknown_product"
+    assert "accepted products:" in errors["filters.product"]["message"]
+    assert "ticpe" in errors["filters.product"]["message"]
+    both = _errors(world.post("admin", document="dossier-list", format="csv",
+                              filters={"status": "nope", "product": "tic"}))  # fmt: skip
+    assert set(both) == {"filters.status", "filters.product"}
+    queued = _errors(world.post("admin", **{"async": True}, document="dossier-list", format="csv",
+                                filters={"product": "tic"}))  # fmt: skip
+    assert "filters.product" in queued  # refused before any job is queued
+
+
+def test_a_csv_has_one_charset_in_its_content_type(world: World) -> None:
+    response = world.post("admin", document="dossier-list", format="csv", filters={})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
+    pdf = world.post("admin", document="dossier-list", format="pdf", filters={})
+    assert pdf.headers["Content-Type"] == "application/pdf"

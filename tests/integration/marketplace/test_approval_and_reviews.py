@@ -115,7 +115,7 @@ def test_a_client_reviews_once_and_the_rating_follows(market: Market, closed: di
         409,
         "already_reviewed",
     )
-    other = market.dossier(market.company(users=[market.world.users["client_a"]]), status="refund_completed")
+    other = market.dossier(market.company(users=[market.world.users["client_a"]]), status="closed")
     market.sql("update public.dossiers set expert_id = %s where id = %s", closed["expert"], other)
     act(market, "client_a", service.review, dossier_id=other, body=ReviewIn(rating=5))
     assert _rating(market, closed["expert"]) == (Decimal("4.5"), 2)

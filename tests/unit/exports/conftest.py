@@ -109,6 +109,7 @@ def make_dossier() -> MakeDossier:
             "company": "Boulangerie Élodie & Fils",
             "product": "TICPE",
             "status": "audit_in_progress",
+            "status_label": "Audit en cours",
             "expert": "Jean Dupont",
             "estimated": Decimal("1234.56"),
             "audited": Decimal("1000.00"),
@@ -133,7 +134,7 @@ def dossiers(make_dossier: MakeDossier) -> Callable[..., DossierList]:
 
     def build(count: int = 3, rows: list[DossierRow] | None = None, **over: Any) -> DossierList:
         source = iter(rows) if rows is not None else dossier_rows(count, make_dossier)
-        fields = {"generated_on": DAY, "filters": DossierFilters(status="audit_in_progress"), **over}
+        fields = {"generated_on": DAY, "filters": DossierFilters(status="Audit en cours"), **over}
         return DossierList(rows=source, **fields)
 
     return build
@@ -148,6 +149,7 @@ def summary() -> DossierSummary:
         siren="123456789",
         product="TICPE",
         status="audit_in_progress",
+        status_label="Audit en cours",
         step="Audit technique (4/6)",
         expert="Jean Dupont",
         estimated=Decimal("12000.00"),

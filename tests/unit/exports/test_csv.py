@@ -22,7 +22,9 @@ def parse(data: bytes, delimiter: str) -> list[list[str]]:
 def test_french_csv(dossiers: Callable[..., DossierList], make_dossier: Any, branding: Branding) -> None:
     rows = [
         make_dossier(company='Dupont; Fils "et" Cie', estimated=Decimal("1234567.8")),
-        make_dossier(reference="D-2", expert=None, audited=None, priority=None, status="paid"),
+        make_dossier(
+            reference="D-2", expert=None, audited=None, priority=None, status="closed", status_label="Clôturé"
+        ),
     ]
     table = parse(dossier_list_csv(dossiers(rows=rows), branding), ";")
     assert table[0] == [
@@ -51,12 +53,16 @@ def test_french_csv(dossiers: Callable[..., DossierList], make_dossier: Any, bra
         "15/01/2026",
         "21/11/2026",
     ]
-    assert table[2][3:6] == ["Payé", "", ""] and table[2][7] == ""
+    assert table[2][3:6] == ["Clôturé", "", ""] and table[2][7] == ""
     assert len(table) == 3
 
 
-def test_english_csv(dossiers: Callable[..., DossierList]) -> None:
-    table = parse(dossier_list_csv(dossiers(count=2), lang="en"), ",")
+def test_english_csv(dossiers: Callable[..., DossierList], make_dossier: Any) -> None:
+    rows = [
+        make_dossier(reference=f"D-{i:06d}", estimated=Decimal(i) + Decimal("0.5"), status_label="Audit in progress")
+        for i in range(2)
+    ]
+    table = parse(dossier_list_csv(dossiers(rows=rows), lang="en"), ",")
     assert table[0][:4] == ["Reference", "Company", "Product", "Status"]
     assert table[1][3] == "Audit in progress"
     assert table[2][6:11] == ["1.50", "1000.00", "", "2026-01-15", "2026-11-21"]

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import zipfile
 from collections.abc import Callable
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 import docx
@@ -94,8 +96,8 @@ def test_dossier_summary(summary: DossierSummary, branding: Branding) -> None:
     assert ["Statut", "Audit en cours"] in rows(identity)
     assert ["Étape", "Audit technique (4/6)"] in rows(identity)
     assert rows(amounts) == [
-        ["Montant estimé", "Montant audité", "Montant obtenu"],
-        ["12\u202f000,00\u00a0€", "11\u202f500,50\u00a0€", "—"],
+        ["Montant estimé", "Montant audité", "Montant obtenu", "Montant remboursé"],
+        ["12\u202f000,00\u00a0€", "11\u202f500,50\u00a0€", "—", "—"],
     ]
     assert rows(documents)[1:] == [
         ["Kbis de moins de 3 mois", "Validé"],
@@ -135,3 +137,12 @@ def test_without_logo(report: SimulationReport) -> None:
     document = load(simulation_report_docx(report, Branding("Solo", legal_footer="")))
     assert document.sections[0].header.paragraphs[0].text == "Solo"
     assert not document.inline_shapes
+
+
+def test_dossier_summary_shows_obtained_and_refunded_amounts(summary: DossierSummary, branding: Branding) -> None:
+    paid = dataclasses.replace(summary, obtained=Decimal("11000.00"), refunded=Decimal("10950.00"))
+    amounts = load(dossier_summary_docx(paid, branding, "en")).tables[1]
+    assert rows(amounts) == [
+        ["Estimated amount", "Audited amount", "Amount obtained", "Amount refunded"],
+        ["€12,000.00", "€11,500.50", "€11,000.00", "€10,950.00"],
+    ]

@@ -8,14 +8,14 @@ from decimal import Decimal
 from typing import Any
 
 from shared.exports.dossier_inputs import dossier_rows, event_text, reference, step, summary
-from shared.exports.formatting import STATUSES
 
 ID = uuid.UUID("1a2b3c4d-0000-4000-8000-000000000000")
 
 
 def dossier(**over: Any) -> dict[str, Any]:
     return {
-        "id": ID, "organization_id": uuid.uuid4(), "status": "expert_assigned", "product_code": "ticpe",
+        "id": ID, "organization_id": uuid.uuid4(), "status": "expert_assigned", "status_label": "Expert attribué",
+        "step_text": "Documents (3/8)", "product_code": "ticpe",
         "product": "TICPE", "estimated_amount": Decimal("12000.00"), "audited_amount": None, "document_count": 0,
         "source_simulation_id": uuid.uuid4(), "created_at": datetime(2026, 3, 1, 9), "assigned_at":
         datetime(2026, 3, 5, 10), "company": "Transports Martin", "siren": "732829320", "expert": "Jean Dupont",
@@ -27,13 +27,9 @@ def test_references_are_short_and_stable() -> None:
     assert reference("D", ID) == "D-1A2B3C4D" and reference("SIM", str(ID)) == "SIM-1A2B3C4D"
 
 
-def test_every_known_status_has_a_step_or_is_outside_the_process() -> None:
-    assert step("pending_upload") == "Dépôt des documents (1/6)"
-    assert step("audit_in_progress", "en") == "Audit (4/6)"
-    assert step("paid") == "Facturation et paiement (6/6)"
-    assert step("on_hold").startswith("Hors parcours") and step("cancelled", "en").startswith("Outside the process")
-    for status in STATUSES:
-        assert step(status)
+def test_the_step_is_the_reference_tables_or_the_status_outside_the_steps() -> None:
+    assert step({"step_text": "Audit (4/8)", "status_label": "Audit en cours"}) == "Audit (4/8)"
+    assert step({"step_text": None, "status_label": "Annulé"}) == "Annulé"
 
 
 def test_the_timeline_is_in_order_with_every_source() -> None:
@@ -60,7 +56,10 @@ def test_the_timeline_is_in_order_with_every_source() -> None:
         ("Plateforme", "Expert attribué : Jean Dupont"),
         ("Simulation", "Nouvelle estimation enregistrée sans modifier le dossier : 15\u202f000,00\u00a0€"),
     ]
-    assert built.reference == "D-1A2B3C4D" and built.step == "Choix de l'expert (3/6)"
+    assert built.reference == "D-1A2B3C4D" and (built.step, built.status_label) == (
+        "Documents (3/8)",
+        "Expert attribué",
+    )
     assert [(d.name, d.state) for d in built.documents] == [("3 pièce(s) déposée(s)", "uploaded")]
 
 
@@ -77,9 +76,10 @@ def test_unknown_event_kinds_stay_readable() -> None:
 
 
 def test_list_rows() -> None:
-    row = {"id": ID, "company": "A1", "product": None, "product_code": "ticpe", "status": "paid", "expert": None,
+    row = {"id": ID, "company": "A1", "product": None, "product_code": "ticpe", "status": "closed",
+           "status_label": "Clôturé", "expert": None,
            "estimated_amount": Decimal("1.50"), "audited_amount": None, "created_on": date(2026, 1, 1),
            "updated_on": date(2026, 1, 2), "priority": 2}  # fmt: skip
     (out,) = dossier_rows([row])
     assert (out.reference, out.product, out.estimated) == ("D-1A2B3C4D", "ticpe", Decimal("1.50"))
-    assert (out.obtained, out.priority, out.status) == (None, 2, "paid")
+    assert (out.obtained, out.priority, out.status) == (None, 2, "closed")

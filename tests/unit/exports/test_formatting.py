@@ -20,7 +20,6 @@ from shared.exports.formatting import (
     format_number,
     label,
     lang_of,
-    status_label,
 )
 from shared.exports.models import Answer, Branding, Comparison, ProductComparison
 
@@ -78,17 +77,11 @@ def test_unsupported_language_is_refused() -> None:
 
 
 def test_every_label_exists_in_both_languages() -> None:
-    for table in (formatting.LABELS, formatting.STATUSES, formatting.DOCUMENT_STATES):
+    for table in (formatting.LABELS, formatting.DOCUMENT_STATES):
         for key, (fr, en) in table.items():
             assert fr.strip() and en.strip(), key
     assert label("disclaimer", "fr", version="FR-2025.1").count("FR-2025.1") == 1
     assert "estimates" in label("disclaimer", "en", version="X")
-
-
-def test_statuses_are_translated_and_unknown_codes_stay_readable() -> None:
-    assert status_label("audit_in_progress") == "Audit en cours"
-    assert status_label("audit_in_progress", "en") == "Audit in progress"
-    assert status_label("waiting_for_godot", "fr") == "Waiting for godot"
 
 
 def test_branding_checks_colour_and_logo(logo: bytes) -> None:

@@ -85,15 +85,20 @@ def test_failed_jobs_keep_caller_facing_errors_only() -> None:
 
 def test_job_view_signs_a_url_only_when_done() -> None:
     storage = MemoryStorage()
-    base = {"id": uuid.uuid4(), "status": "queued", "error": None, "error_code": None, "storage_key": None,
-            "file_name": None}  # fmt: skip
-    assert service.job_view(base, storage)["error"] is None and "download_url" not in service.job_view(base, storage)
+    org = uuid.uuid4()
+    base = {"id": uuid.uuid4(), "organization_id": org, "document": "dossier-list", "format": "csv", "lang": "fr",
+            "parameters": {}, "status": "queued", "error": None, "error_code": None, "attempts": 0, "retries": 0,
+            "created_at": datetime.now(UTC), "started_at": None, "finished_at": None, "file_name": None,
+            "content_type": None, "byte_size": None, "sha256": None, "storage_key": None}  # fmt: skip
+    queued = service.job_view(base, storage)
+    assert queued.error is None and queued.download_url is None
     failed = service.job_view({**base, "status": "failed", "error": "Oups", "error_code": "export_failed"}, storage)
-    assert failed["error"] == {"code": "export_failed", "detail": "Oups"}
+    assert failed.error is not None and failed.error.model_dump() == {"code": "export_failed", "detail": "Oups"}
     done = service.job_view({**base, "status": "done", "storage_key": "o/exports/j.pdf", "file_name": "R é.pdf"},
                             storage)  # fmt: skip
-    assert done["download_url"] == "memory://o/exports/j.pdf?expires_in=900&filename=R%20%C3%A9.pdf"
-    remaining = (done["download_expires_at"] - datetime.now(UTC)).total_seconds()
+    assert done.download_url == "memory://o/exports/j.pdf?expires_in=900&filename=R%20%C3%A9.pdf"
+    assert done.download_expires_at is not None
+    remaining = (done.download_expires_at - datetime.now(UTC)).total_seconds()
     assert 890 < remaining <= 900
 
 

@@ -12,7 +12,7 @@ from typing import Any
 import openpyxl
 import pytest
 
-from shared.exports.models import Branding, Comparison, DossierList, SimulationReport
+from shared.exports.models import Branding, Comparison, DossierFilters, DossierList, SimulationReport
 from shared.exports.xlsx import comparison_xlsx, dossier_list_xlsx, simulation_report_xlsx
 
 FR_MONEY = '#,##0.00\\ "€"'
@@ -154,7 +154,14 @@ def test_comparison(comparison: Comparison, branding: Branding) -> None:
 def test_dossier_list(dossiers: Callable[..., DossierList], make_dossier: Any, branding: Branding) -> None:
     rows = [
         make_dossier(),
-        make_dossier(reference="D-2", status="paid", expert=None, audited=None, obtained=Decimal("900.10")),
+        make_dossier(
+            reference="D-2",
+            status="closed",
+            status_label="Clôturé",
+            expert=None,
+            audited=None,
+            obtained=Decimal("900.10"),
+        ),
     ]
     sheet = load(dossier_list_xlsx(dossiers(rows=rows), branding)).active
     head = header_row(sheet)
@@ -175,7 +182,7 @@ def test_dossier_list(dossiers: Callable[..., DossierList], make_dossier: Any, b
     ]
     assert [sheet.cell(head + 1, c).number_format for c in (7, 10)] == [FR_MONEY, "dd/mm/yyyy"]
     second = [c.value for c in sheet[head + 2]]
-    assert second[3:5] == ["Payé", None] and second[7:9] == [None, 900.1]
+    assert second[3:5] == ["Clôturé", None] and second[7:9] == [None, 900.1]
     assert sheet.auto_filter.ref == f"A{head}:K{head + 2}"
     total = find(sheet, "Total")
     assert [sheet.cell(total.row, c).value for c in (7, 8, 9)] == [pytest.approx(2469.12), 1000, 900.1]
@@ -203,10 +210,11 @@ def test_text_is_escaped_and_control_characters_dropped(
 def test_dossier_list_accepts_any_date_and_english(
     dossiers: Callable[..., DossierList], make_dossier: Any, branding: Branding
 ) -> None:
-    rows = [make_dossier(created_on=date(1970, 1, 1), status="brand_new_status")]
-    sheet = load(dossier_list_xlsx(dossiers(rows=rows), branding, "en")).active
+    rows = [make_dossier(created_on=date(1970, 1, 1), status_label="Audit in progress")]
+    shown = DossierFilters(status="Audit in progress")
+    sheet = load(dossier_list_xlsx(dossiers(rows=rows, filters=shown), branding, "en")).active
     head = header_row(sheet)
     values = [c.value for c in sheet[head + 1]]
-    assert values[3] == "Brand new status" and values[9] == datetime(1970, 1, 1)
+    assert values[3] == "Audit in progress" and values[9] == datetime(1970, 1, 1)
     assert sheet.cell(head + 1, 7).number_format == EN_MONEY
     assert sheet.cell(find(sheet, "Filters").row, 2).value == "Status: Audit in progress"

@@ -1,0 +1,219 @@
+"""SQL of the dossier capability. Runs inside the caller's transaction: RLS and the security-definer
+functions of migrations 0050–0053 decide. Database refusals become domain errors here, once:
+SQLSTATE ``PTxxx`` carries the HTTP status, the hint the stable code, and the detail (JSON) the
+machine-readable part — ``{"field", "rule"}`` or ``{"errors": [...]}`` for a 422, ``current_status``
+and ``allowed_commands`` for a 409 ``invalid_transition``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from decimal import Decimal
+from typing import Any
+from uuid import UUID
+
+import psycopg
+from psycopg import errors as pg_errors
+from psycopg.types.json import Jsonb
+
+from shared.platform import errors
+from shared.platform.db import Connection
+
+Row = dict[str, Any]
+
+_BY_STATUS: dict[str, type[errors.AppError]] = {
+    "PT400": errors.BadRequest,
+    "PT403": errors.Forbidden,
+    "PT404": errors.NotFound,
+    "PT409": errors.Conflict,
+    "PT422": errors.Unprocessable,
+}
+
+
+class NotImplementedCommand(errors.AppError):
+    status, code, title = 501, "not_implemented", "Not implemented yet"
+
+
+def _detail(diag: Any) -> dict[str, Any]:
+    raw = diag.message_detail
+    if not raw:
+        return {}
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        return {"text": raw}
+    return parsed if isinstance(parsed, dict) else {"value": parsed}
+
+
+def to_app_error(exc: psycopg.Error) -> errors.AppError | None:
+    """The domain error a database refusal stands for, or None when it is a genuine failure."""
+    diag = exc.diag
+    message = diag.message_primary or ""
+    hint = diag.message_hint or ""
+    if exc.sqlstate == "PT501":
+        return NotImplementedCommand(message, code=hint or "not_implemented")
+    kind = _BY_STATUS.get(exc.sqlstate or "")
+    if kind is not None:
+        detail = _detail(diag)
+        if kind is errors.Unprocessable:
+            items = detail.get("errors")
+            if not isinstance(items, list):
+                field = str(detail.get("field", "body"))
+                items = [errors.field_error(field, str(detail.get("rule", "invalid")), message)]
+            return errors.Unprocessable(message or kind.title, code=hint or "validation_failed", errors=items)
+        if hint == "invalid_transition":
+            allowed = detail.get("allowed_commands") or []
+            text = f"{message}; allowed now: {', '.join(allowed) if allowed else 'nothing for you'}"
+            return kind(text, code=hint, members=detail)
+        return kind(message or kind.title, code=hint or kind.code, members=detail)
+    if isinstance(exc, pg_errors.InsufficientPrivilege):
+        return errors.Forbidden("You are not allowed to do this", code="forbidden")
+    return None
+
+
+@contextmanager
+def translated() -> Iterator[None]:
+    try:
+        yield
+    except psycopg.Error as exc:
+        error = to_app_error(exc)
+        if error is None:
+            raise
+        raise error from exc
+
+
+def _one(conn: Connection, query: str, params: dict[str, Any]) -> Row | None:
+    with translated():
+        row: Row | None = conn.execute(query, params).fetchone()
+    return row
+
+
+def _all(conn: Connection, query: str, params: dict[str, Any]) -> list[Row]:
+    with translated():
+        return conn.execute(query, params).fetchall()
+
+
+# --- commands ---------------------------------------------------------------------------------------
+def run_command(conn: Connection, *, dossier_id: UUID, command: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """``public.dossier_command`` as the caller; its JSON answer."""
+    row = _one(
+        conn,
+        "select public.dossier_command(%(d)s, %(c)s, %(p)s) as r",
+        {"d": dossier_id, "c": command, "p": Jsonb(payload)},
+    )
+    assert row is not None
+    result: dict[str, Any] = row["r"]
+    return result
+
+
+def allowed_commands(conn: Connection, *, dossier_id: UUID) -> list[Row]:
+    return _all(conn, "select * from public.dossier_allowed_commands(%(d)s)", {"d": dossier_id})
+
+
+def status(conn: Connection, *, dossier_id: UUID) -> str:
+    """The status of a dossier the caller sees (checked by the caller's previous call)."""
+    row = _one(conn, "select status from public.dossiers where id = %(d)s", {"d": dossier_id})
+    if row is None:
+        raise errors.NotFound("no such dossier", code="dossier_not_found")
+    return str(row["status"])
+
+
+# --- reads -----------------------------------------------------------------------------------------
+def detail(conn: Connection, *, dossier_id: UUID) -> dict[str, Any]:
+    row = _one(conn, "select public.dossier_detail(%(d)s) as r", {"d": dossier_id})
+    assert row is not None
+    result: dict[str, Any] = row["r"]
+    return result
+
+
+def timeline(conn: Connection, *, dossier_id: UUID, limit: int) -> list[Row]:
+    return _all(conn, "select * from public.dossier_timeline(%(d)s, %(l)s)", {"d": dossier_id, "l": limit})
+
+
+def statuses(conn: Connection) -> list[Row]:
+    return _all(conn, "select * from public.dossier_statuses order by sort_order", {})
+
+
+def my_offers(conn: Connection) -> list[Row]:
+    return _all(conn, "select * from public.my_dossier_offers()", {})
+
+
+def my_organizations(conn: Connection) -> list[UUID]:
+    """The organizations the caller belongs to (any role): narrows the list to indexed ranges."""
+    rows = _all(conn, "select organization_id from public.memberships where user_id = (select auth.uid())", {})
+    return [UUID(str(r["organization_id"])) for r in rows]
+
+
+_LIST = """
+select d.id, d.organization_id, d.client_company_id as company_id, c.name as company_name,
+       d.product_code, p.name as product_name, d.status,
+       case when %(lang)s = 'en' then st.label_en else st.label_fr end as status_label,
+       sh.step, case when %(lang)s = 'en' then sh.step_label_en else sh.step_label_fr end as step_label,
+       sh.progress, d.priority, d.estimated_amount, d.audited_amount, d.granted_amount, d.expert_id,
+       e.display_name as expert_name, nx.waiting_on,
+       ({mine}) as waiting_on_me, d.created_at, d.updated_at
+from public.dossiers d
+join public.dossier_statuses st on st.code = d.status
+join public.dossier_statuses sh on sh.code = private.shown_status(d.status, d.resume_status, d.held_status)
+join public.dossier_statuses nx on nx.code = case when d.status = 'on_hold' then 'on_hold'
+                                                  else private.shown_status(d.status, d.resume_status, null) end
+join public.client_companies c on c.id = d.client_company_id
+join public.products p on p.code = d.product_code
+left join public.expert_profiles e on e.id = d.expert_id
+where d.organization_id = any(%(orgs)s)
+  and (%(statuses)s::text[] is null or d.status = any(%(statuses)s))
+  and (%(step)s::int is null or sh.step = %(step)s)
+  and (%(product)s::text is null or d.product_code = %(product)s)
+  and (%(company)s::uuid is null or d.client_company_id = %(company)s)
+  and (%(expert)s::uuid is null or d.expert_id = %(expert)s)
+  and (%(priority)s::int is null or d.priority = %(priority)s)
+  and (%(min_amount)s::numeric is null or coalesce(d.audited_amount, d.estimated_amount) >= %(min_amount)s)
+  and (%(max_amount)s::numeric is null or coalesce(d.audited_amount, d.estimated_amount) <= %(max_amount)s)
+  and (%(created_from)s::timestamptz is null or d.created_at >= %(created_from)s)
+  and (%(created_to)s::timestamptz is null or d.created_at < %(created_to)s)
+  and (%(updated_from)s::timestamptz is null or d.updated_at >= %(updated_from)s)
+  and (%(updated_to)s::timestamptz is null or d.updated_at < %(updated_to)s)
+  and (not %(open_only)s or st.is_open)
+  and (not %(waiting)s or ({mine}))
+  and (%(after_at)s::timestamptz is null or (d.{sort}, d.id) < (%(after_at)s, %(after_id)s::uuid))
+order by d.{sort} desc, d.id desc
+limit %(limit)s
+"""
+# Whether the dossier waits on the caller: the role its (shown) status waits on is one of theirs here.
+_MINE = """
+(nx.waiting_on = 'admin'
+ and d.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin'])))
+or (nx.waiting_on = 'client' and d.client_company_id in (select private.my_client_company_ids()))
+or (nx.waiting_on = 'expert' and (d.expert_id in (select private.my_expert_profile_ids())
+                                  or d.id in (select private.my_offered_dossier_ids())))
+"""
+_SORTS = {"updated": "updated_at", "created": "created_at"}
+
+
+def list_dossiers(
+    conn: Connection,
+    *,
+    organizations: list[UUID],
+    filters: dict[str, Any],
+    sort: str,
+    after: tuple[dt.datetime, UUID] | None,
+    limit: int,
+    lang: str,
+) -> list[Row]:
+    query = _LIST.format(mine=_MINE, sort=_SORTS[sort])
+    params = {
+        "orgs": organizations,
+        "lang": lang,
+        "after_at": after[0] if after else None,
+        "after_id": after[1] if after else None,
+        "limit": limit,
+        **filters,
+    }
+    return _all(conn, query, params)
+
+
+def as_decimal(value: Any) -> Decimal | None:
+    return None if value is None else Decimal(str(value))

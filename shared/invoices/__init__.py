@@ -1,0 +1,1 @@
+"""Invoices: the commission waterfall, Factur-X invoices and credit notes, payments, exports."""
