@@ -1,0 +1,56 @@
+"""Awaited actions on the default calendar: FOLLOWUP.md's public examples for their thresholds."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from tests.integration.conftest import World
+from tests.support import db as tdb
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def _dossier(conn: tdb.Conn, world: World) -> object:
+    row = conn.execute(
+        "insert into public.dossiers (organization_id, client_company_id, product_code) values (%s, %s, 'ticpe')"
+        " returning id",
+        (world.org_a, world.companies["ca1"]),
+    ).fetchone()
+    assert row is not None
+    return row["id"]
+
+
+def _paris(value: object) -> datetime:
+    assert isinstance(value, datetime)
+    return value.astimezone(PARIS).replace(tzinfo=None)
+
+
+def test_request_sent_friday_evening_is_due_after_whit_monday(conn: tdb.Conn, world: World) -> None:
+    dossier = _dossier(conn, world)
+    row = conn.execute(
+        "select private.open_awaited_action(%s, 'client_documents', 'r1', '2026-05-22 19:10+02') as id", (dossier,)
+    ).fetchone()
+    assert row is not None
+    a = conn.execute("select * from public.awaited_actions where id = %s", (row["id"],)).fetchone()
+    assert a is not None
+    assert _paris(a["target_at"]) == datetime(2026, 6, 1, 18, 0)
+    assert _paris(a["warning_at"]) == datetime(2026, 6, 8, 18, 0)
+    assert _paris(a["breach_at"]) == datetime(2026, 6, 15, 18, 0)
+
+
+def test_audit_paused_while_waiting_on_the_client(conn: tdb.Conn, world: World) -> None:
+    dossier = _dossier(conn, world)
+    row = conn.execute(
+        "select private.open_awaited_action(%s, 'audit', '', '2026-03-02 09:00+01') as id", (dossier,)
+    ).fetchone()
+    assert row is not None
+    action = row["id"]
+    conn.execute("select private.pause_awaited_action(%s, 'waiting_on_client', '2026-03-04 09:00+01')", (action,))
+    paused = conn.execute("select * from public.awaited_actions where id = %s", (action,)).fetchone()
+    assert paused is not None
+    assert paused["elapsed_minutes"] == 900 and paused["target_at"] is None
+    conn.execute("select private.resume_awaited_action(%s, 'waiting_on_client', '2026-03-18 09:00+01')", (action,))
+    resumed = conn.execute("select * from public.awaited_actions where id = %s", (action,)).fetchone()
+    assert resumed is not None
+    assert _paris(resumed["target_at"]) == datetime(2026, 3, 24, 18, 0)
