@@ -54,3 +54,14 @@ def test_audit_paused_while_waiting_on_the_client(conn: tdb.Conn, world: World) 
     resumed = conn.execute("select * from public.awaited_actions where id = %s", (action,)).fetchone()
     assert resumed is not None
     assert _paris(resumed["target_at"]) == datetime(2026, 3, 24, 18, 0)
+
+
+def test_the_catalogue_as_every_role(conn: tdb.Conn, world: World) -> None:
+    u = world.users
+    for persona, count in {"owner_a": 16, "client_a": 16, "expert_a": 16, "owner_b": 16, "outsider": 0}.items():
+        with conn.transaction(force_rollback=True):
+            tdb.as_user(conn, u[persona])
+            row = conn.execute("select count(*) as n from public.awaited_action_rules").fetchone()
+            assert row is not None and row["n"] == count, persona
+            changed = conn.execute("update public.awaited_action_rules set target = 4 where code = 'audit'").rowcount
+            assert changed == (1 if persona in ("owner_a", "owner_b") else 0), persona
