@@ -65,3 +65,22 @@ def test_the_catalogue_as_every_role(conn: tdb.Conn, world: World) -> None:
             assert row is not None and row["n"] == count, persona
             changed = conn.execute("update public.awaited_action_rules set target = 4 where code = 'audit'").rowcount
             assert changed == (1 if persona in ("owner_a", "owner_b") else 0), persona
+
+
+def test_catch_up_after_downtime_sends_the_critical_step_once(conn: tdb.Conn, world: World) -> None:
+    dossier = _dossier(conn, world)
+    conn.execute("select private.open_awaited_action(%s, 'client_documents', 'r1', '2026-05-22 19:10+02')", (dossier,))
+    sweep = "select * from private.sweep_awaited_actions(%s, '2026-06-17 10:00+02')"
+    first = conn.execute(sweep, (world.org_a,)).fetchall()
+    assert {r["step"] for r in first} == {"critical"} and first
+    steps = conn.execute(
+        "select l.step, l.status from public.reminder_ledger l join public.awaited_actions a on a.id = l.action_id"
+        " where a.dossier_id = %s order by l.step",
+        (dossier,),
+    ).fetchall()
+    assert [(s["step"], s["status"]) for s in steps] == [
+        ("critical", "sent"),
+        ("escalated", "skipped"),
+        ("reminder", "skipped"),
+    ]
+    assert conn.execute(sweep, (world.org_a,)).fetchall() == []
