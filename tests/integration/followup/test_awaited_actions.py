@@ -84,3 +84,12 @@ def test_catch_up_after_downtime_sends_the_critical_step_once(conn: tdb.Conn, wo
         ("reminder", "skipped"),
     ]
     assert conn.execute(sweep, (world.org_a,)).fetchall() == []
+
+
+def test_business_reminders_leave_in_working_time_only(conn: tdb.Conn, world: World) -> None:
+    dossier = _dossier(conn, world)
+    conn.execute("select private.open_awaited_action(%s, 'client_documents', 'r1', '2026-05-22 19:10+02')", (dossier,))
+    sweep = "select * from private.sweep_awaited_actions(%s, %s::timestamptz)"
+    assert conn.execute(sweep, (world.org_a, "2026-06-01 18:00+02")).fetchall() == []
+    sent = conn.execute(sweep, (world.org_a, "2026-06-02 09:00+02")).fetchall()
+    assert [(r["step"], r["recipient_id"]) for r in sent] == [("reminder", world.users["client_a"])]
