@@ -11,15 +11,20 @@ from functions.assign import assign
 from functions.assignment_timeouts import assignment_timeouts
 from functions.documents import documents
 from functions.dossier import dossier
+from functions.email_dispatch import email_dispatch
+from functions.email_events import email_events
 from functions.export import export
 from functions.export_worker import export_worker
 from functions.healthz import healthz
 from functions.invoices import invoices
 from functions.me import me
+from functions.notifications import notifications
+from functions.notifications_cleanup import notifications_cleanup
 from functions.prudential import prudential
 from functions.prudential_import_worker import prudential_import_worker
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
+from functions.webhook_dispatch import webhook_dispatch
 from shared.platform import http as _http
 
 # Set by functions-framework while it loads this module (create_app); absent on a plain import.
@@ -32,13 +37,18 @@ __all__ = [
     "assignment_timeouts",
     "documents",
     "dossier",
+    "email_dispatch",
+    "email_events",
     "export",
     "export_worker",
     "healthz",
     "invoices",
     "me",
+    "notifications",
+    "notifications_cleanup",
     "prudential",
     "prudential_import_worker",
     "simulate",
     "simulation_cleanup",
+    "webhook_dispatch",
 ]

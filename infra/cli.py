@@ -248,6 +248,14 @@ def cmd_match_score(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_sla(args: argparse.Namespace) -> int:
+    from shared.followup import cli as followup_cli
+
+    code, output = followup_cli.run(args.action, sys.stdin.read())
+    (_out if code == 0 else _err)(output)
+    return code
+
+
 def cmd_commission(args: argparse.Namespace) -> int:
     from shared.invoices import cli as invoices_cli
 
@@ -401,6 +409,17 @@ def build_parser() -> argparse.ArgumentParser:
         "each match score with its parts.",
     )
     score.set_defaults(run=cmd_match_score)
+
+    sla = sub.add_parser(
+        "sla", help="business time on a calendar: `elapsed` (minutes between) or `due` (instant after N minutes)"
+    )
+    sla.add_argument(
+        "action",
+        choices=["elapsed", "due"],
+        help="elapsed: {calendar, start, end, pauses}; due: "
+        "{calendar, start, business_minutes}; JSON object or array on stdin",
+    )
+    sla.set_defaults(run=cmd_sla)
 
     commission = sub.add_parser(
         "commission",

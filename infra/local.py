@@ -45,6 +45,10 @@ def local_settings(*, port: int = 8080, start_db: bool = True) -> Settings:
     if base.storage_dir == ".local/storage":
         changes["storage_dir"] = str(LOCAL_DIR / "storage")
     changes["public_base_url"] = f"http://127.0.0.1:{port}"
+    if base.mail_dir == ".local/mail":
+        changes["mail_dir"] = str(LOCAL_DIR / "mail")
+    # The local stack talks to receivers on this machine (a developer's webhook listener).
+    changes["webhooks_allow_private_hosts"] = True
     # Locally one address (127.0.0.1) is every visitor: keep the anonymous limits out of the way.
     if base.anonymous_starts_per_hour is None:
         changes["anonymous_starts_per_hour"] = LOCAL_ANONYMOUS_LIMIT

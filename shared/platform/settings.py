@@ -52,6 +52,12 @@ class Settings:
     s3_secret_access_key: Secret = Secret("")
     cron_secret: Secret = Secret("")
     log_level: str = "INFO"
+    mail_from: str = "FinancialTracker <notifications@financialtracker.local>"
+    mail_dir: str = ".local/mail"
+    resend_api_key: Secret = Secret("")
+    resend_api_url: str = "https://api.resend.com"
+    resend_webhook_secret: Secret = Secret("")
+    webhooks_allow_private_hosts: bool = False
     # Anonymous simulation visitors, per client address; None: the production defaults below.
     anonymous_starts_per_hour: int | None = None
     anonymous_calls_per_10_minutes: int | None = None
@@ -115,6 +121,12 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         s3_secret_access_key=Secret(env.get("S3_SECRET_ACCESS_KEY", "")),
         cron_secret=Secret(env.get("CRON_SECRET", "")),
         log_level=env.get("LOG_LEVEL", "INFO"),
+        mail_from=env.get("MAIL_FROM") or "FinancialTracker <notifications@financialtracker.local>",
+        mail_dir=env.get("MAIL_DIR", ".local/mail"),
+        resend_api_key=Secret(env.get("RESEND_API_KEY", "")),
+        resend_api_url=env.get("RESEND_API_URL", "https://api.resend.com"),
+        resend_webhook_secret=Secret(env.get("RESEND_WEBHOOK_SECRET", "")),
+        webhooks_allow_private_hosts=env.get("WEBHOOKS_ALLOW_PRIVATE_HOSTS", "").lower() in ("1", "true", "yes"),
         anonymous_starts_per_hour=_optional_int(env, "ANONYMOUS_STARTS_PER_HOUR"),
         anonymous_calls_per_10_minutes=_optional_int(env, "ANONYMOUS_CALLS_PER_10_MINUTES"),
     )

@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[2]
 RUNTIME = [ROOT / "shared", ROOT / "functions", ROOT / "infra", ROOT / "main.py"]
 CAPABILITIES = sorted(p.name for p in (ROOT / "shared").iterdir() if (p / "service.py").exists())
 # Declared but not imported yet, with the reason (anything else unused must be removed).
-NOT_YET_IMPORTED = {"resend": "the notifications work sends its e-mail through Resend"}
+NOT_YET_IMPORTED: dict[str, str] = {}
 
 
 def _imports(path: Path) -> set[str]:
@@ -65,7 +65,7 @@ def test_every_declared_runtime_dependency_is_imported_by_runtime_code() -> None
     used = {dist.lower().replace("_", "-") for top in imported_tops for dist in providers.get(top, [])}
     unused = sorted(names - used - set(NOT_YET_IMPORTED))
     assert unused == [], f"declared but never imported: {unused} (remove them, or import them)"
-    assert not {"httpx", "supabase", "postgrest"} & names
+    assert not {"supabase", "postgrest"} & names
 
 
 def test_ptxxx_translation_and_my_organizations_have_one_home_each() -> None:

@@ -1,0 +1,1 @@
+"""Follow-up: business calendars, awaited actions and their clocks, reminders."""
