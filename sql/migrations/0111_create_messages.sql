@@ -89,15 +89,58 @@ revoke execute on function private.my_reported_message_ids() from public, anon;
 grant execute on function private.my_reported_message_ids() to authenticated, service_role;
 
 -- 1. Sending --------------------------------------------------------------------------------------
+-- The row triggers below are SECURITY INVOKER on purpose: `current_user` then tells a client of the
+-- Data API (authenticated) from the server (a security-definer function or the service role). What
+-- they must read or write beyond the caller's rights goes through these definer helpers.
+create or replace function private.conversation_organization(p_conversation uuid) returns uuid
+language sql stable security definer
+set search_path = ''
+as $$
+  select c.organization_id from public.conversations c where c.id = p_conversation
+$$;
+create or replace function private.conversation_is_active(p_conversation uuid) returns boolean
+language sql stable security definer
+set search_path = ''
+as $$
+  select coalesce((select c.status = 'active' from public.conversations c where c.id = p_conversation), false)
+$$;
+create or replace function private.message_conversation(p_message bigint) returns uuid
+language sql stable security definer
+set search_path = ''
+as $$
+  select m.conversation_id from public.messages m where m.id = p_message
+$$;
+create or replace function private.messages_sent_last_minute(p_user uuid) returns integer
+language sql stable security definer
+set search_path = ''
+as $$
+  select count(*)::integer from public.messages m
+  where m.sender_id = p_user and m.created_at > clock_timestamp() - interval '1 minute'
+$$;
+create or replace function private.keep_message_version(p_message bigint, p_org uuid, p_body text, p_reason text)
+returns void
+language sql security definer
+set search_path = ''
+as $$
+  insert into public.message_versions (message_id, organization_id, body, reason, replaced_by)
+  values (p_message, p_org, p_body, p_reason, (select auth.uid()))
+$$;
+revoke execute on function private.conversation_organization(uuid), private.conversation_is_active(uuid),
+  private.message_conversation(bigint), private.messages_sent_last_minute(uuid),
+  private.keep_message_version(bigint, uuid, text, text) from public, anon;
+grant execute on function private.conversation_organization(uuid), private.conversation_is_active(uuid),
+  private.message_conversation(bigint), private.messages_sent_last_minute(uuid),
+  private.keep_message_version(bigint, uuid, text, text) to authenticated, service_role;
+
 create or replace function private.prepare_message() returns trigger
-language plpgsql security definer
+language plpgsql
 set search_path = ''
 as $$
 declare
   v_user uuid := (select auth.uid());
   v_sent integer;
 begin
-  select c.organization_id into new.organization_id from public.conversations c where c.id = new.conversation_id;
+  new.organization_id := private.conversation_organization(new.conversation_id);
   new.created_at := now();
   if current_user not in ('authenticated', 'anon') then
     return new;  -- the server (system notices, service role)
@@ -115,15 +158,14 @@ begin
   if new.body is null or length(new.body) not between 1 and 10000 then
     perform private.raise_field_error('body', 'length', 'Le message doit compter de 1 à 10 000 caractères.');
   end if;
-  if new.reply_to is not null and not exists (select 1 from public.messages m
-                                              where m.id = new.reply_to and m.conversation_id = new.conversation_id) then
+  if new.reply_to is not null
+     and private.message_conversation(new.reply_to) is distinct from new.conversation_id then
     perform private.raise_field_error('reply_to', 'same_conversation',
       'La réponse doit viser un message de la même conversation.');
   end if;
   -- 20 messages a minute per user: one user's sends queue on a per-user lock, so the count is exact.
   perform pg_advisory_xact_lock(hashtextextended('messages:' || v_user::text, 0));
-  select count(*) into v_sent from public.messages m
-  where m.sender_id = v_user and m.created_at > clock_timestamp() - interval '1 minute';
+  v_sent := private.messages_sent_last_minute(v_user);
   if v_sent >= 20 then
     raise exception 'too many messages: at most 20 a minute' using errcode = 'PT429', hint = 'rate_limited',
       detail = jsonb_build_object('retry_after_seconds', 60)::text;
@@ -137,7 +179,7 @@ create or replace trigger messages_prepare before insert on public.messages
 
 -- 2. Edits, deletes, moderation ------------------------------------------------------------------
 create or replace function private.guard_message_update() returns trigger
-language plpgsql security definer
+language plpgsql
 set search_path = ''
 as $$
 declare
@@ -166,7 +208,7 @@ begin
       raise exception 'messages can be edited or deleted within 15 minutes' using errcode = 'PT409',
         hint = 'edit_window_closed';
     end if;
-    if not exists (select 1 from public.conversations c where c.id = old.conversation_id and c.status = 'active') then
+    if not private.conversation_is_active(old.conversation_id) then
       raise exception 'the conversation is locked' using errcode = 'PT409', hint = 'conversation_locked';
     end if;
     if new.deleted_at is not null then
@@ -189,8 +231,7 @@ begin
   if v_reason <> 'edited' then
     new.body := null;
   end if;
-  insert into public.message_versions (message_id, organization_id, body, reason, replaced_by)
-  values (old.id, old.organization_id, old.body, v_reason, v_user);
+  perform private.keep_message_version(old.id, old.organization_id, old.body, v_reason);
   return new;
 end
 $$;
@@ -258,7 +299,7 @@ create or replace trigger dossier_events_notice_conversation after insert on pub
 
 -- 4. Reports ----------------------------------------------------------------------------------------
 create or replace function private.prepare_report() returns trigger
-language plpgsql security definer
+language plpgsql
 set search_path = ''
 as $$
 begin
@@ -271,9 +312,9 @@ begin
     new.created_at := now();
   end if;
   if new.message_id is not null then
-    select m.conversation_id into new.conversation_id from public.messages m where m.id = new.message_id;
+    new.conversation_id := private.message_conversation(new.message_id);
   end if;
-  select c.organization_id into new.organization_id from public.conversations c where c.id = new.conversation_id;
+  new.organization_id := private.conversation_organization(new.conversation_id);
   return new;
 end
 $$;
