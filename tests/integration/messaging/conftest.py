@@ -121,9 +121,7 @@ class Chat:
 
     def may_join(self, who: str, topic: str) -> bool:
         """Realtime's join check: the topic set, then a read of realtime.messages as the user."""
-        self.conn.execute(
-            "select realtime.send(%s::jsonb, 'probe', %s, true)", (json.dumps({"probe": True}), topic)
-        )
+        self.conn.execute("select realtime.send(%s::jsonb, 'probe', %s, true)", (json.dumps({"probe": True}), topic))
         with self.conn.transaction(force_rollback=True):
             tdb.as_user(self.conn, self.users[who])
             self.conn.execute("select set_config('realtime.topic', %s, true)", (topic,))
@@ -160,7 +158,8 @@ def chat(conn: tdb.Conn, world: World) -> Chat:
     world.experts["expert_old"] = tdb.make_expert(conn, world.org_a, u["expert_old"])
     u["partner_gone"] = add_user(conn, world.org_a, "partner", "Paul", "Parti")
     conn.execute(
-        "update public.client_companies set partner_user_id = %s where id = %s", (u["partner_gone"], world.companies["ca1"])
+        "update public.client_companies set partner_user_id = %s where id = %s",
+        (u["partner_gone"], world.companies["ca1"]),
     )
     row = conn.execute(
         "insert into public.dossiers (organization_id, client_company_id, product_code, status, expert_id)"
@@ -175,11 +174,10 @@ def chat(conn: tdb.Conn, world: World) -> Chat:
     chat.messages["hello"] = chat.sent("client_a", "dossier", "Bonjour, voici nos factures de gazole.")
     chat.ok("client_a", "select public.add_conversation_participant(%s, %s)", (found["id"], u["partner_gone"]))
     # the expert changes; the partner is replaced
+    conn.execute("update public.dossiers set expert_id = %s where id = %s", (world.experts["expert_a"], chat.dossier))
     conn.execute(
-        "update public.dossiers set expert_id = %s where id = %s", (world.experts["expert_a"], chat.dossier)
-    )
-    conn.execute(
-        "update public.client_companies set partner_user_id = %s where id = %s", (u["partner_a"], world.companies["ca1"])
+        "update public.client_companies set partner_user_id = %s where id = %s",
+        (u["partner_a"], world.companies["ca1"]),
     )
     chat.messages["reply"] = chat.sent("expert_a", "dossier", "Merci, je regarde l'éligibilité.")
     support = chat.open("client_a2", "support", [])

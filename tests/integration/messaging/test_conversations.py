@@ -64,7 +64,7 @@ def test_the_support_inbox_is_shared_by_owners_and_admins(chat: Chat) -> None:
 
 def test_display_names_never_show_an_email(chat: Chat) -> None:
     chat.conn.execute(
-        "update auth.users set raw_user_meta_data = '{\"full_name\": \"x@example.test\"}' where id = %s",
+        'update auth.users set raw_user_meta_data = \'{"full_name": "x@example.test"}\' where id = %s',
         (chat.users["client_a2"],),
     )
     opened = chat.open("admin_a", "direct", ["client_a2", "client_a", "expert_a"])
@@ -123,11 +123,15 @@ def test_losing_the_membership_removes_all_access(chat: Chat) -> None:
 
 def test_only_a_client_invites_the_partner_into_the_dossier_conversation(chat: Chat) -> None:
     conv = chat.conversations["dossier"]
-    refused = chat.act("expert_a", "select public.add_conversation_participant(%s, %s)", (conv, chat.users["partner_a"]))
+    refused = chat.act(
+        "expert_a", "select public.add_conversation_participant(%s, %s)", (conv, chat.users["partner_a"])
+    )
     assert refused == Refusal("PT403", "no_business_link")
     chat.ok("client_a", "select public.add_conversation_participant(%s, %s)", (conv, chat.users["partner_a"]))
     assert _participants(chat, "dossier")["partner_a"] == ("partner", "write")
-    gone = chat.act("client_a", "select public.add_conversation_participant(%s, %s)", (conv, chat.users["partner_gone"]))
+    gone = chat.act(
+        "client_a", "select public.add_conversation_participant(%s, %s)", (conv, chat.users["partner_gone"])
+    )
     assert gone == Refusal("PT403", "no_business_link")
 
 

@@ -74,42 +74,57 @@ def test_more_than_twenty_messages_a_minute_is_429(chat: Chat) -> None:
 
 
 def test_a_locked_conversation_or_a_suspended_sender_cannot_write(chat: Chat) -> None:
-    chat.ok("admin_a", "select public.moderate('suspend', p_conversation_id => %s, p_user_id => %s)",
-            (chat.conversations["support"], chat.users["client_a2"]))
+    chat.ok(
+        "admin_a",
+        "select public.moderate('suspend', p_conversation_id => %s, p_user_id => %s)",
+        (chat.conversations["support"], chat.users["client_a2"]),
+    )
     assert isinstance(chat.send("client_a2", "support", "Encore"), Refusal)
-    chat.ok("admin_a", "select public.moderate('unsuspend', p_conversation_id => %s, p_user_id => %s)",
-            (chat.conversations["support"], chat.users["client_a2"]))
+    chat.ok(
+        "admin_a",
+        "select public.moderate('unsuspend', p_conversation_id => %s, p_user_id => %s)",
+        (chat.conversations["support"], chat.users["client_a2"]),
+    )
     assert isinstance(chat.send("client_a2", "support", "Encore"), int)
     chat.ok("owner_a", "select public.moderate('lock', p_conversation_id => %s)", (chat.conversations["support"],))
     assert isinstance(chat.send("client_a2", "support", "Verrouillé"), Refusal)
     assert isinstance(chat.send("owner_a", "support", "Verrouillé"), Refusal)
-    refused = chat.act("owner_b", "select public.moderate('lock', p_conversation_id => %s)", (chat.conversations["dossier"],))
+    refused = chat.act(
+        "owner_b", "select public.moderate('lock', p_conversation_id => %s)", (chat.conversations["dossier"],)
+    )
     assert refused == Refusal("PT404", "not_found")
 
 
 def test_an_edit_keeps_the_previous_text_as_a_version(chat: Chat) -> None:
     message = chat.messages["reply"]
-    chat.ok("expert_a", "update public.messages set body = 'Merci, je vérifie l''éligibilité.' where id = %s", (message,))
-    row = chat.conn.execute("select body, edited_at is not null as edited from public.messages where id = %s",
-                            (message,)).fetchone()
+    chat.ok(
+        "expert_a", "update public.messages set body = 'Merci, je vérifie l''éligibilité.' where id = %s", (message,)
+    )
+    row = chat.conn.execute(
+        "select body, edited_at is not null as edited from public.messages where id = %s", (message,)
+    ).fetchone()
     assert row == {"body": "Merci, je vérifie l'éligibilité.", "edited": True}
-    versions = chat.conn.execute("select body, reason from public.message_versions where message_id = %s",
-                                 (message,)).fetchall()
+    versions = chat.conn.execute(
+        "select body, reason from public.message_versions where message_id = %s", (message,)
+    ).fetchall()
     assert versions == [{"body": "Merci, je regarde l'éligibilité.", "reason": "edited"}]
     # only the author, only the text
     assert chat.act("client_a", "update public.messages set body = 'x' where id = %s returning id", (message,)) == []
-    refused = chat.act("expert_a", "update public.messages set reply_to = %s where id = %s",
-                       (chat.messages["hello"], message))
+    refused = chat.act(
+        "expert_a", "update public.messages set reply_to = %s where id = %s", (chat.messages["hello"], message)
+    )
     assert isinstance(refused, Refusal) and refused.sqlstate == "42501"
 
 
 def test_an_edit_sixteen_minutes_after_sending_is_409(chat: Chat) -> None:
     _age(chat, chat.messages["reply"], 16)
-    refused = chat.act("expert_a", "update public.messages set body = 'Trop tard' where id = %s",
-                       (chat.messages["reply"],))
+    refused = chat.act(
+        "expert_a", "update public.messages set body = 'Trop tard' where id = %s", (chat.messages["reply"],)
+    )
     assert refused == Refusal("PT409", "edit_window_closed")
-    refused = chat.act("expert_a", "update public.messages set deleted_at = now() where id = %s",
-                       (chat.messages["reply"],))
+    refused = chat.act(
+        "expert_a", "update public.messages set deleted_at = now() where id = %s", (chat.messages["reply"],)
+    )
     assert refused == Refusal("PT409", "edit_window_closed")
 
 
@@ -125,8 +140,9 @@ def test_a_delete_is_a_tombstone_and_its_broadcast_carries_no_body(chat: Chat) -
     assert "regarde" not in str(payload)
     # kept for audit, readable by moderators only
     assert chat.ok("expert_a", "select body from public.message_versions") == []
-    assert isinstance(chat.act("expert_a", "update public.messages set body = 'Retour' where id = %s", (message,)),
-                      Refusal)
+    assert isinstance(
+        chat.act("expert_a", "update public.messages set body = 'Retour' where id = %s", (message,)), Refusal
+    )
 
 
 def test_system_notices_are_written_by_the_server_and_never_edited(chat: Chat) -> None:
@@ -139,8 +155,8 @@ def test_system_notices_are_written_by_the_server_and_never_edited(chat: Chat) -
     assert row == [{"kind": "system", "sender_id": None, "body": "Audit terminé"}]
     refused = chat.act("admin_a", "select public.moderate('delete', p_message_id => %s)", (notice["id"],))
     assert not isinstance(refused, Refusal)
-    row = chat.conn.execute("select deleted_at from public.messages where id = %s", (notice["id"],)).fetchone()
-    assert row == {"deleted_at": None}
+    kept = chat.conn.execute("select deleted_at from public.messages where id = %s", (notice["id"],)).fetchone()
+    assert kept == {"deleted_at": None}
     refused = chat.act("client_a", "select private.post_system_message(%s, 'Faux', null)", (chat.dossier,))
     assert isinstance(refused, Refusal) and refused.sqlstate == "42501"
 
@@ -165,19 +181,23 @@ def test_reports_and_moderation(chat: Chat) -> None:
     )[0]
     assert report["conversation_id"] == chat.conversations["dossier"]
     assert report["reporter_id"] == chat.users["client_a"] and report["status"] == "open"
-    dup = chat.act("client_a", "insert into public.message_reports (message_id, reason) values (%s, 'spam')", (message,))
+    dup = chat.act(
+        "client_a", "insert into public.message_reports (message_id, reason) values (%s, 'spam')", (message,)
+    )
     assert isinstance(dup, Refusal)
     assert isinstance(
         chat.act("client_b", "insert into public.message_reports (message_id, reason) values (%s, 'spam')", (message,)),
         Refusal,
     )
     # the admin, not a participant, reads the reported message while handling the report
-    seen = chat.ok("admin_a", "select id, body from public.messages where conversation_id = %s",
-                   (chat.conversations["dossier"],))
+    seen = chat.ok(
+        "admin_a", "select id, body from public.messages where conversation_id = %s", (chat.conversations["dossier"],)
+    )
     assert [r["id"] for r in seen] == [message]
     chat.ok("admin_a", "select public.moderate('hide', p_report_id => %s)", (report["id"],))
-    row = chat.ok("client_a", "select body, hidden_at is not null as hidden from public.messages where id = %s",
-                  (message,))
+    row = chat.ok(
+        "client_a", "select body, hidden_at is not null as hidden from public.messages where id = %s", (message,)
+    )
     assert row == [{"body": None, "hidden": True}]
     handled = chat.ok("client_a", "select status, action from public.message_reports where id = %s", (report["id"],))
     assert handled == [{"status": "handled", "action": "hide"}]
@@ -187,8 +207,12 @@ def test_reports_and_moderation(chat: Chat) -> None:
     ).fetchone()
     assert audited == {"n": 1}
     # handled: the admin no longer reads the conversation
-    assert chat.ok("admin_a", "select id from public.messages where conversation_id = %s",
-                   (chat.conversations["dossier"],)) == []
+    assert (
+        chat.ok(
+            "admin_a", "select id from public.messages where conversation_id = %s", (chat.conversations["dossier"],)
+        )
+        == []
+    )
     assert chat.act("expert_a", "select public.moderate('dismiss', p_report_id => %s)", (report["id"],)) == Refusal(
         "PT404", "report_not_found"
     )

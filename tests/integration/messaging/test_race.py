@@ -61,9 +61,7 @@ def test_two_participants_sending_and_reading_at_once_keep_exact_counts(database
     def read(conn: tdb.Conn) -> None:
         conn.execute("select public.mark_conversation_read(%s)", (conversation,))
 
-    threads = [
-        threading.Thread(target=run, args=(user, step)) for user in (client, expert) for step in (send, read)
-    ]
+    threads = [threading.Thread(target=run, args=(user, step)) for user in (client, expert) for step in (send, read)]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -80,8 +78,9 @@ def test_two_participants_sending_and_reading_at_once_keep_exact_counts(database
         assert len(rows) == 2
         for row in rows:
             assert row["unread_count"] == row["truth"], row
-        total = conn.execute("select count(*) as n from public.messages where conversation_id = %s",
-                             (conversation,)).fetchone()
+        total = conn.execute(
+            "select count(*) as n from public.messages where conversation_id = %s", (conversation,)
+        ).fetchone()
         assert total == {"n": 2 * SENDS}
         for user in (client, expert):
             tdb.as_user(conn, user)

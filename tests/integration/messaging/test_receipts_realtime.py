@@ -12,8 +12,9 @@ def test_three_unread_client_messages_then_read_up_to_the_second(chat: Chat) -> 
     assert chat.count_of("expert_a", "dossier") == 3
     assert chat.unread("expert_a")["total"] == 3
     assert chat.count_of("client_a", "dossier") == 1  # the expert's reply, not its own messages
-    result = chat.ok("expert_a", "select public.mark_conversation_read(%s, %s) as r",
-                     (chat.conversations["dossier"], ids[1]))[0]["r"]
+    result = chat.ok(
+        "expert_a", "select public.mark_conversation_read(%s, %s) as r", (chat.conversations["dossier"], ids[1])
+    )[0]["r"]
     assert result["unread_count"] == 1 and result["last_read_message_id"] == ids[1]
     assert chat.unread("expert_a")["total"] == 1
     # never back
@@ -39,14 +40,20 @@ def test_receipts_say_sent_read_by_n_or_read_and_respect_hidden_receipts(chat: C
     assert chat.ok("client_a2", sql, (conv, message)) == [{"state": "envoyé"}]
     chat.ok("admin_a", "select public.mark_conversation_read(%s)", (conv,))
     assert chat.ok("client_a2", sql, (conv, message)) == [{"state": "lu par 1"}]
-    chat.ok("owner_a", "insert into public.messaging_preferences (user_id, hide_receipts) values (%s, true)",
-            (chat.users["owner_a"],))
+    chat.ok(
+        "owner_a",
+        "insert into public.messaging_preferences (user_id, hide_receipts) values (%s, true)",
+        (chat.users["owner_a"],),
+    )
     chat.ok("owner_a", "select public.mark_conversation_read(%s)", (conv,))
     assert chat.ok("client_a2", sql, (conv, message)) == [{"state": "lu par 1"}]
     reads = chat.broadcasts(f"conversation:{conv}", "read")
     assert [r["payload"]["user_id"] for r in reads] == [str(chat.users["admin_a"])]
-    chat.ok("owner_a", "update public.messaging_preferences set hide_receipts = false where user_id = %s",
-            (chat.users["owner_a"],))
+    chat.ok(
+        "owner_a",
+        "update public.messaging_preferences set hide_receipts = false where user_id = %s",
+        (chat.users["owner_a"],),
+    )
     assert chat.ok("client_a2", sql, (conv, message)) == [{"state": "lu"}]
     assert chat.ok("client_b", sql, (conv, message)) == []
 

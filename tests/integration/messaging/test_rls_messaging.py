@@ -49,7 +49,9 @@ def rls_chat(chat: Chat) -> Chat:
         "insert into public.message_reports (message_id, reason) values (%s, 'harcelement')",
         (chat.messages["reply"],),
     )
-    chat.ok("expert_a", "update public.messages set body = 'Merci, je vérifie.' where id = %s", (chat.messages["reply"],))
+    chat.ok(
+        "expert_a", "update public.messages set body = 'Merci, je vérifie.' where id = %s", (chat.messages["reply"],)
+    )
     chat.conn.execute(
         "insert into public.messaging_suspensions (organization_id, user_id, reason) values (%s, %s, 'Spam')",
         (chat.world.org_a, chat.users["partner_gone"]),
@@ -108,7 +110,10 @@ def test_anon_receives_no_realtime_message(rls_chat: Chat) -> None:
 def test_realtime_messages_of_a_conversation_and_a_user_topic(rls_chat: Chat, persona: str) -> None:
     conversation = f"conversation:{rls_chat.conversations['dossier']}"
     user_topic = f"user:{rls_chat.users['client_a']}"
-    sql = "select count(*) filter (where topic = %s) as conv, count(*) filter (where topic = %s) as usr from realtime.messages"
+    sql = (
+        "select count(*) filter (where topic = %s) as conv, count(*) filter (where topic = %s) as usr"
+        " from realtime.messages"
+    )
     total = rls_chat.conn.execute(sql, (conversation, user_topic)).fetchone()
     assert total is not None and total["conv"] > 0 and total["usr"] > 0
     with rls_chat.conn.transaction(force_rollback=True):

@@ -9,8 +9,9 @@ from tests.integration.messaging.conftest import Chat, Refusal
 SEARCH = "select id from public.search_messages(%s, p_limit => %s, p_before_id => %s, p_sender_id => %s)"
 
 
-def _ids(chat: Chat, who: str, query: str, *, limit: int = 20, before: int | None = None,
-         sender: Any = None) -> list[int]:
+def _ids(
+    chat: Chat, who: str, query: str, *, limit: int = 20, before: int | None = None, sender: Any = None
+) -> list[int]:
     return [r["id"] for r in chat.ok(who, SEARCH, (query, limit, before, sender))]
 
 
@@ -27,8 +28,11 @@ def test_only_the_callers_conversations_are_searched(chat: Chat) -> None:
     assert _ids(chat, "client_a2", "document") == [chat.messages["support"]]
     assert _ids(chat, "owner_a", "document") == [chat.messages["support"]]
     # a moderator handling a report reads the message but does not search it
-    chat.ok("client_a", "insert into public.message_reports (message_id, reason) values (%s, 'spam')",
-            (chat.messages["reply"],))
+    chat.ok(
+        "client_a",
+        "insert into public.message_reports (message_id, reason) values (%s, 'spam')",
+        (chat.messages["reply"],),
+    )
     assert _ids(chat, "admin_a", "eligibilite") == []
 
 
@@ -52,7 +56,10 @@ def test_filters_and_keyset_pages_newest_first(chat: Chat) -> None:
     )
     assert len(rows) == 5 and rows[0]["dossier_id"] == chat.dossier
     assert rows[0]["sender_name"] == "Camille Durand (A1)"
-    assert chat.ok("expert_a", "select id from public.search_messages('remboursement', p_to => now() - interval '1 day')") == []
+    assert (
+        chat.ok("expert_a", "select id from public.search_messages('remboursement', p_to => now() - interval '1 day')")
+        == []
+    )
 
 
 def test_bad_input_names_the_field(chat: Chat) -> None:
