@@ -1,0 +1,69 @@
+"""Message search: French full text, accents ignored, the caller's conversations only (MESSAGING.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.integration.messaging.conftest import Chat, Refusal
+
+SEARCH = "select id from public.search_messages(%s, p_limit => %s, p_before_id => %s, p_sender_id => %s)"
+
+
+def _ids(
+    chat: Chat, who: str, query: str, *, limit: int = 20, before: int | None = None, sender: Any = None
+) -> list[int]:
+    return [r["id"] for r in chat.ok(who, SEARCH, (query, limit, before, sender))]
+
+
+def test_accents_and_inflections_are_ignored(chat: Chat) -> None:
+    assert _ids(chat, "client_a", "eligibilite") == [chat.messages["reply"]]
+    assert _ids(chat, "client_a", "ÉLIGIBILITÉ") == [chat.messages["reply"]]
+    assert _ids(chat, "client_a", "facture") == [chat.messages["hello"]]  # "factures" in the text
+
+
+def test_only_the_callers_conversations_are_searched(chat: Chat) -> None:
+    assert _ids(chat, "expert_old", "factures") == []
+    assert _ids(chat, "client_b", "factures") == []
+    assert _ids(chat, "viewer_a", "factures") == []
+    assert _ids(chat, "client_a2", "document") == [chat.messages["support"]]
+    assert _ids(chat, "owner_a", "document") == [chat.messages["support"]]
+    # a moderator handling a report reads the message but does not search it
+    chat.ok(
+        "client_a",
+        "insert into public.message_reports (message_id, reason) values (%s, 'spam')",
+        (chat.messages["reply"],),
+    )
+    assert _ids(chat, "admin_a", "eligibilite") == []
+
+
+def test_deleted_messages_are_excluded(chat: Chat) -> None:
+    chat.ok("expert_a", "update public.messages set deleted_at = now() where id = %s", (chat.messages["reply"],))
+    assert _ids(chat, "client_a", "eligibilite") == []
+
+
+def test_filters_and_keyset_pages_newest_first(chat: Chat) -> None:
+    ids = [chat.sent("client_a", "dossier", f"Remboursement TICPE numéro {n}") for n in range(5)]
+    first = _ids(chat, "expert_a", "remboursement", limit=2)
+    assert first == [ids[4], ids[3]]
+    assert _ids(chat, "expert_a", "remboursement", limit=2, before=first[-1]) == [ids[2], ids[1]]
+    assert _ids(chat, "expert_a", "remboursement", limit=2, before=ids[1]) == [ids[0]]
+    assert _ids(chat, "expert_a", "remboursement", sender=chat.users["expert_a"]) == []
+    rows = chat.ok(
+        "expert_a",
+        "select id, dossier_id, sender_name from public.search_messages('remboursement', p_dossier_id => %s,"
+        " p_conversation_id => %s, p_from => now() - interval '1 hour', p_to => now() + interval '1 hour')",
+        (chat.dossier, chat.conversations["dossier"]),
+    )
+    assert len(rows) == 5 and rows[0]["dossier_id"] == chat.dossier
+    assert rows[0]["sender_name"] == "Camille Durand (A1)"
+    assert (
+        chat.ok("expert_a", "select id from public.search_messages('remboursement', p_to => now() - interval '1 day')")
+        == []
+    )
+
+
+def test_bad_input_names_the_field(chat: Chat) -> None:
+    assert chat.act("client_a", "select * from public.search_messages(' ')") == Refusal("PT422", "validation_failed")
+    assert chat.act("client_a", "select * from public.search_messages('abc', p_limit => 500)") == Refusal(
+        "PT422", "validation_failed"
+    )
