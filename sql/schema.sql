@@ -50,6 +50,44 @@ end
 $$;
 
 --
+-- Name: actor_name(uuid, text, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.actor_name(p_user uuid, p_role text, p_org uuid) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce(
+    (select e.display_name from public.expert_profiles e
+     where p_role = 'expert' and e.user_id = p_user and e.organization_id = p_org limit 1),
+    (select nullif(btrim(coalesce(u.raw_user_meta_data ->> 'full_name', u.raw_user_meta_data ->> 'name', '')), '')
+     from auth.users u where u.id = p_user),
+    (select u.email from auth.users u where u.id = p_user))
+$$;
+
+--
+-- Name: add_business_days(date, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.add_business_days(p_from date, p_days integer) RETURNS date
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_day date := p_from;
+  v_count integer := 0;
+begin
+  while v_count < p_days loop
+    v_day := v_day + 1;
+    if extract(isodow from v_day) < 6 then
+      v_count := v_count + 1;
+    end if;
+  end loop;
+  return v_day;
+end
+$$;
+
+--
 -- Name: add_counts(jsonb, jsonb); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -62,6 +100,63 @@ CREATE FUNCTION private.add_counts(total jsonb, more jsonb) RETURNS jsonb
 $$;
 
 --
+-- Name: add_dossier_event(uuid, text, text, text, jsonb, text, text, text, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.add_dossier_event(p_dossier uuid, p_type text, p_title_fr text, p_title_en text, p_details jsonb DEFAULT '{}'::jsonb, p_visibility text DEFAULT 'client'::text, p_command text DEFAULT NULL::text, p_from text DEFAULT NULL::text, p_to text DEFAULT NULL::text, p_actor_role text DEFAULT NULL::text) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_org uuid;
+  v_user uuid := (select auth.uid());
+  v_role text := p_actor_role;
+  v_id bigint;
+begin
+  select x.organization_id into v_org from public.dossiers x where x.id = p_dossier;
+  if v_role is null then
+    v_role := coalesce((select r from unnest(private.dossier_roles(p_dossier)) r
+                        order by array_position(array['admin', 'expert', 'client', 'system'], r) limit 1),
+                       case when v_user is null then 'system' end);
+  end if;
+  if v_role is null then
+    v_role := case when private.has_role(v_org, array['viewer']) then 'viewer'
+                   when private.has_role(v_org, array['partner']) then 'partner' end;
+  end if;
+  insert into public.dossier_events (organization_id, dossier_id, type, command, from_status, to_status, actor_kind,
+                                     actor_id, actor_role, actor_name, title_fr, title_en, details, visibility)
+  values (v_org, p_dossier, p_type, p_command, p_from, p_to,
+          case when v_user is null or v_role = 'system' then 'system' else 'user' end,
+          case when v_role = 'system' then null else v_user end, v_role,
+          case when v_user is null or v_role = 'system' then null else private.actor_name(v_user, v_role, v_org) end,
+          p_title_fr, p_title_en, coalesce(p_details, '{}'::jsonb), p_visibility)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+
+--
+-- Name: add_participant(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.add_participant(p_conversation uuid, p_user uuid, p_role text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_org uuid;
+begin
+  select c.organization_id into v_org from public.conversations c where c.id = p_conversation;
+  insert into public.conversation_participants (conversation_id, user_id, organization_id, role, display_name,
+                                                last_read_message_id, last_read_at)
+  select p_conversation, p_user, v_org, p_role, private.messaging_display_name(v_org, p_user, p_role),
+         (select max(m.id) from public.messages m where m.conversation_id = p_conversation), now()
+  on conflict (conversation_id, user_id) do update set access = 'write'
+    where public.conversation_participants.access = 'read';
+end
+$$;
+
+--
 -- Name: all_match(text[], text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -70,6 +165,18 @@ CREATE FUNCTION private.all_match(items text[], pattern text) RETURNS boolean
     SET search_path TO ''
     AS $$
   select coalesce(bool_and(i ~ pattern), true) from unnest(items) as i
+$$;
+
+--
+-- Name: allowed_commands_for(text, text[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.allowed_commands_for(p_status text, p_roles text[]) RETURNS text[]
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce(array_agg(distinct t.command order by t.command), '{}')
+  from public.dossier_transitions t where t.from_status = p_status and t.actors && p_roles
 $$;
 
 --
@@ -149,8 +256,9 @@ begin
     raise exception 'the dossier is not ready for an expert' using errcode = 'PT409', hint = 'dossier_not_ready';
   end if;
   if d.status = 'assignment_failed' then
-    update public.dossiers set status = private.matching_status(resume_status), matching_started_at = now()
-    where id = p_dossier;
+    update public.dossiers set matching_started_at = now() where id = p_dossier;
+    perform private.change_dossier_status(p_dossier, 'restart_matching', private.matching_status(d.resume_status),
+      'Recherche d''un expert relancée', 'Expert search restarted', '{}'::jsonb, 'client', 'admin');
   end if;
   return private.offer_next(p_dossier);
 end
@@ -239,16 +347,16 @@ begin
   new_status := coalesce(d.resume_status, 'expert_assigned');
   perform set_config('fintrack.capacity_override', 'on', true);
   update public.dossiers
-  set expert_id = p_expert, status = new_status, resume_status = null, assigned_at = now(),
+  set expert_id = p_expert, resume_status = null, assigned_at = now(),
       proposed_expert_id = null, proposed_at = null, proposed_by = null
   where id = p_dossier;
   perform set_config('fintrack.capacity_override', 'off', true);
-  insert into public.audit_log (organization_id, table_name, row_id, action, actor_id, actor_role, old_values,
-                                new_values)
-  values (d.organization_id, 'dossiers', p_dossier, 'update', (select auth.uid()), 'authenticated',
-          jsonb_build_object('expert_id', null, 'status', d.status),
-          jsonb_build_object('expert_id', p_expert, 'status', new_status, 'forced', true, 'reason', p_reason,
-                             'ineligibility', why));
+  -- The admin's change is audited by the status writer, with the assignment's details.
+  perform private.change_dossier_status(p_dossier, 'force_assignment', new_status,
+    'Expert attribué par l''administrateur : ' || private.expert_name(p_expert),
+    'Expert assigned by an administrator: ' || private.expert_name(p_expert),
+    jsonb_build_object('expert_id', p_expert, 'forced', true, 'reason', p_reason, 'ineligibility', why),
+    'client', 'admin');
   perform private.record_event(d.organization_id, 'assignment_forced', p_dossier, p_expert,
     detail => jsonb_build_object('reason', p_reason, 'ineligibility', why, 'score', s.total, 'parts', s.parts),
     client_visible => true);
@@ -339,12 +447,27 @@ begin
   if private.dossier_is_finished(d.status) then
     raise exception 'the dossier is finished' using errcode = 'PT409', hint = 'dossier_finished';
   end if;
-  insert into public.audit_log (organization_id, table_name, row_id, action, actor_id, actor_role, old_values,
-                                new_values)
-  values (d.organization_id, 'dossiers', p_dossier, 'update', (select auth.uid()), 'authenticated',
-          jsonb_build_object('expert_id', d.expert_id, 'status', d.status),
-          jsonb_build_object('expert_id', null, 'released', true, 'reason', p_reason));
-  return private.return_to_matching(p_dossier, 'expert_released', jsonb_build_object('reason', p_reason));
+  -- Audited by the status writer (an admin's release), with the expert and the reason.
+  return private.return_to_matching(p_dossier, 'expert_released',
+                                    jsonb_build_object('reason', p_reason, 'released', true));
+end
+$$;
+
+--
+-- Name: audit_amount_of(jsonb, boolean); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.audit_amount_of(p_payload jsonb, p_required boolean) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_amount numeric := private.payload_decimal(p_payload, 'amount', p_required, 2);
+begin
+  if v_amount is not null and v_amount <= 0 then
+    perform private.raise_field_error('amount', 'gt_zero', 'amount must be greater than 0');
+  end if;
+  return v_amount;
 end
 $$;
 
@@ -391,6 +514,56 @@ CREATE FUNCTION private.audit_canonical(r public.audit_log) RETURNS text
 $$;
 
 --
+-- Name: audit_dossier(uuid, uuid, jsonb, jsonb, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.audit_dossier(p_organization uuid, p_dossier uuid, p_old jsonb, p_new jsonb, p_details jsonb DEFAULT NULL::jsonb) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.append_audit(p_organization, 'dossiers', p_dossier,
+                               coalesce(nullif(p_new ->> 'command', ''), 'update'), p_old,
+                               p_new || coalesce(p_details, '{}'::jsonb), coalesce(p_details, '{}'::jsonb));
+end
+$$;
+
+--
+-- Name: audit_fee_rate(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.audit_fee_rate(p_dossier uuid, p_payload jsonb) RETURNS numeric
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_rate numeric := private.payload_decimal(p_payload, 'client_fee_rate', false, 4);
+  v_min numeric;
+  v_max numeric;
+begin
+  select coalesce(f.min_client_fee_rate, o.min_client_fee_rate), t.fee_rate into v_min, v_max
+  from public.dossiers d
+  join public.organizations o on o.id = d.organization_id
+  left join public.organization_product_fees f on f.organization_id = d.organization_id
+                                              and f.product_code = d.product_code
+  left join public.expert_terms t on t.expert_id = d.expert_id
+  where d.id = p_dossier;
+  v_max := coalesce(v_max, 0.30);
+  if v_rate is null then
+    v_rate := v_max;
+  end if;
+  if v_rate > 1 then
+    perform private.raise_field_error('client_fee_rate', 'fraction',
+      'client_fee_rate is a fraction between 0 and 1 (0.30 for 30 %)');
+  elsif v_rate < v_min or v_rate > v_max then
+    perform private.raise_field_error('client_fee_rate', 'range',
+      format('client_fee_rate must be between %s and %s', v_min, v_max));
+  end if;
+  return v_rate;
+end
+$$;
+
+--
 -- Name: audit_hash(public.audit_log); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -399,6 +572,35 @@ CREATE FUNCTION private.audit_hash(r public.audit_log) RETURNS text
     SET search_path TO ''
     AS $$
   select pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(private.audit_canonical(r), 'UTF8')), 'hex')
+$$;
+
+--
+-- Name: audit_report_of(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.audit_report_of(p_dossier uuid, p_payload jsonb) RETURNS uuid
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_text text := private.payload_text(p_payload, 'report_document_id', false, 36, 36);
+  v_id uuid;
+begin
+  if v_text is null then
+    return null;
+  end if;
+  begin
+    v_id := v_text::uuid;
+  exception when others then
+    perform private.raise_field_error('report_document_id', 'uuid', 'report_document_id must be a UUID');
+  end;
+  if not exists (select 1 from public.documents x join public.dossiers d on d.client_company_id = x.client_company_id
+                    where x.id = v_id and d.id = p_dossier) then
+    perform private.raise_field_error('report_document_id', 'exists',
+      'report_document_id must name a document of this dossier''s company');
+  end if;
+  return v_id;
+end
 $$;
 
 --
@@ -501,6 +703,223 @@ end
 $$;
 
 --
+-- Name: broadcast_dossier_event(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.broadcast_dossier_event() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_audience text;
+begin
+  foreach v_audience in array case new.visibility
+      when 'partner' then array['staff', 'expert', 'client', 'partner']
+      when 'client' then array['staff', 'expert', 'client']
+      when 'expert' then array['staff', 'expert']
+      else array['staff'] end
+  loop
+    perform realtime.send(
+      jsonb_build_object('id', new.id, 'dossier_id', new.dossier_id, 'type', new.type, 'command', new.command,
+                         'from_status', new.from_status, 'to_status', new.to_status, 'actor_role', new.actor_role,
+                         'actor_name', new.actor_name, 'title_fr', new.title_fr, 'title_en', new.title_en,
+                         'details', new.details, 'visibility', new.visibility, 'created_at', new.created_at),
+      'dossier_event', 'dossier:' || new.dossier_id || ':' || v_audience, true);
+  end loop;
+  return null;
+end
+$$;
+
+--
+-- Name: broadcast_message(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.broadcast_message() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform realtime.send(private.message_payload(new),
+                        case when tg_op = 'INSERT' then 'message_created' else 'message_updated' end,
+                        'conversation:' || new.conversation_id, true);
+  return null;
+end
+$$;
+
+--
+-- Name: broadcast_participant(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.broadcast_participant() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    perform realtime.send(jsonb_build_object('conversation_id', new.conversation_id, 'role', new.role),
+                          'conversation_added', 'user:' || new.user_id, true);
+    return null;
+  elsif tg_op = 'DELETE' then
+    perform realtime.send(jsonb_build_object('conversation_id', old.conversation_id),
+                          'conversation_removed', 'user:' || old.user_id, true);
+    return null;
+  end if;
+  if new.last_read_message_id is distinct from old.last_read_message_id and not private.hides_receipts(new.user_id) then
+    perform realtime.send(jsonb_build_object('conversation_id', new.conversation_id, 'user_id', new.user_id,
+                                             'last_read_message_id', new.last_read_message_id),
+                          'read', 'conversation:' || new.conversation_id, true);
+  end if;
+  if new.unread_count is distinct from old.unread_count then
+    perform realtime.send(jsonb_build_object(
+                            'conversation_id', new.conversation_id, 'count', new.unread_count,
+                            'total', (select coalesce(sum(p.unread_count), 0) from public.conversation_participants p
+                                      where p.user_id = new.user_id)),
+                          'unread_changed', 'user:' || new.user_id, true);
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: is_time_zone(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_time_zone(p_name text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from pg_catalog.pg_timezone_names where name = p_name)
+$$;
+
+--
+-- Name: valid_business_hours(jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.valid_business_hours(p_hours jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  w jsonb;
+  previous_end integer := -1;
+  s integer;
+  e integer;
+begin
+  if jsonb_typeof(p_hours) <> 'array' then
+    return false;
+  end if;
+  for w in select value from jsonb_array_elements(p_hours) loop
+    if jsonb_typeof(w) <> 'array' or jsonb_array_length(w) <> 2 then
+      return false;
+    end if;
+    s := private.minute_of_day(w ->> 0);
+    e := private.minute_of_day(w ->> 1);
+    if s is null or e is null or s >= e or s < previous_end then
+      return false;
+    end if;
+    previous_end := e;
+  end loop;
+  return true;
+end
+$$;
+
+--
+-- Name: business_calendars; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.business_calendars (
+    organization_id uuid NOT NULL,
+    time_zone text DEFAULT 'Europe/Paris'::text NOT NULL,
+    working_days smallint[] DEFAULT '{1,2,3,4,5}'::smallint[] NOT NULL,
+    hours jsonb DEFAULT '[["09:00", "12:30"], ["14:00", "18:00"]]'::jsonb NOT NULL,
+    public_holidays text DEFAULT 'FR'::text,
+    closed_days date[] DEFAULT '{}'::date[] NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT business_calendars_closed_days_check CHECK ((array_position(closed_days, NULL::date) IS NULL)),
+    CONSTRAINT business_calendars_hours_check CHECK (private.valid_business_hours(hours)),
+    CONSTRAINT business_calendars_time_zone_check CHECK (private.is_time_zone(time_zone)),
+    CONSTRAINT business_calendars_working_days_check CHECK (((working_days <@ '{1,2,3,4,5,6,7}'::smallint[]) AND (array_position(working_days, NULL::smallint) IS NULL)))
+);
+
+--
+-- Name: business_due(public.business_calendars, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  remaining bigint := p_minutes::bigint * 60000000; -- microseconds
+  first_day date := (p_start at time zone p_calendar.time_zone)::date;
+  w record;
+  opening timestamptz;
+  available bigint;
+begin
+  if p_minutes is null or p_minutes < 0 then
+    raise exception 'business minutes must be 0 or more' using errcode = 'PT422', hint = 'invalid_business_minutes';
+  end if;
+  -- Scan a month at a time so that a short delay does not build years of windows.
+  for chunk in 0..60 loop
+    for w in select * from private.business_windows(p_calendar, first_day + chunk * 31, first_day + chunk * 31 + 30)
+    loop
+      continue when w.closes_at <= p_start;
+      opening := greatest(w.opens_at, p_start);
+      available := (extract(epoch from w.closes_at - opening) * 1000000)::bigint;
+      if remaining <= available then
+        return opening + (remaining || ' microseconds')::interval;
+      end if;
+      remaining := remaining - available;
+    end loop;
+  end loop;
+  raise exception 'the calendar has no working time within five years' using errcode = 'PT422',
+    hint = 'no_working_time';
+end
+$$;
+
+--
+-- Name: business_seconds(public.business_calendars, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.business_seconds(p_calendar public.business_calendars, p_start timestamp with time zone, p_end timestamp with time zone) RETURNS numeric
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce(sum(extract(epoch from least(w.closes_at, p_end) - greatest(w.opens_at, p_start))), 0)
+  from private.business_windows(p_calendar, (p_start at time zone p_calendar.time_zone)::date,
+                                (p_end at time zone p_calendar.time_zone)::date) w
+  where p_end > p_start and w.closes_at > p_start and w.opens_at < p_end
+$$;
+
+--
+-- Name: business_windows(public.business_calendars, date, date); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.business_windows(p_calendar public.business_calendars, p_from date, p_to date) RETURNS TABLE(opens_at timestamp with time zone, closes_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select (g.day + make_interval(mins => private.minute_of_day(w.value ->> 0))) at time zone p_calendar.time_zone,
+         (g.day + make_interval(mins => private.minute_of_day(w.value ->> 1))) at time zone p_calendar.time_zone
+  from generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as g(day)
+  cross join lateral jsonb_array_elements(p_calendar.hours) with ordinality as w(value, n)
+  where private.is_business_day(p_calendar, g.day::date)
+  order by g.day, w.n
+$$;
+
+--
+-- Name: calendar_day_minutes(public.business_calendars); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.calendar_day_minutes(p_calendar public.business_calendars) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce(sum(private.minute_of_day(w.value ->> 1) - private.minute_of_day(w.value ->> 0)), 0)::integer
+  from jsonb_array_elements(p_calendar.hours) w
+$$;
+
+--
 -- Name: can_follow_dossier(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -516,6 +935,26 @@ CREATE FUNCTION private.can_follow_dossier(p_dossier uuid) RETURNS boolean
            or d.client_company_id in (select private.my_partner_company_ids())
            or d.expert_id in (select private.my_expert_profile_ids()))
   )
+$$;
+
+--
+-- Name: can_read_document(uuid, uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.memberships m
+                 where m.organization_id = p_org and m.user_id = (select auth.uid())
+                   and m.role in ('owner', 'admin', 'viewer'))
+      or p_company in (select private.my_client_company_ids())
+      or exists (select 1 from public.dossiers d
+                 join public.expert_profiles e on e.id = d.expert_id
+                 where e.user_id = (select auth.uid()) and d.organization_id = p_org
+                   and (d.id = p_dossier
+                        or (p_dossier is null and d.client_company_id = p_company
+                            and private.dossier_needs_type(d.id, p_type))))
 $$;
 
 --
@@ -610,6 +1049,50 @@ begin
   update private.audit_chain_heads set last_seq = new.chain_seq, last_hash = new.row_hash
   where organization_id = new.organization_id;
   return new;
+end
+$$;
+
+--
+-- Name: change_dossier_status(uuid, text, text, text, text, jsonb, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.change_dossier_status(p_dossier uuid, p_command text, p_to text, p_title_fr text, p_title_en text, p_details jsonb DEFAULT '{}'::jsonb, p_visibility text DEFAULT 'partner'::text, p_actor text DEFAULT NULL::text) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d record;
+  v_actors text[];
+  v_roles text[];
+  v_actor text;
+begin
+  select x.id, x.organization_id, x.status into d from public.dossiers x where x.id = p_dossier for update;
+  if not found then
+    raise exception 'no such dossier' using errcode = 'PT404', hint = 'dossier_not_found';
+  end if;
+  v_roles := coalesce(case when p_actor is null then private.dossier_roles(p_dossier) else array[p_actor] end, '{}');
+  select t.actors into v_actors from public.dossier_transitions t
+  where t.command = p_command and t.from_status = d.status and t.to_status = p_to;
+  if v_actors is null then
+    perform private.raise_invalid_transition(p_command, d.status, v_roles);
+  end if;
+  v_actor := (select r from unnest(v_actors) r where r = any (v_roles)
+              order by array_position(array['admin', 'expert', 'client', 'system'], r) limit 1);
+  if v_actor is null then
+    raise exception 'your role on this dossier does not allow "%"', p_command
+      using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if p_to <> d.status then
+    update public.dossiers set status = p_to, status_changed_at = now() where id = p_dossier;
+  end if;
+  perform private.add_dossier_event(p_dossier, p_command, p_title_fr, p_title_en, p_details, p_visibility,
+                                    p_command, d.status, p_to, v_actor);
+  if v_actor = 'admin' then
+    perform private.audit_dossier(d.organization_id, p_dossier, jsonb_build_object('status', d.status),
+                                  jsonb_build_object('status', p_to, 'command', p_command),
+                                  coalesce(p_details, '{}'::jsonb));
+  end if;
+  return p_to;
 end
 $$;
 
@@ -850,6 +1333,76 @@ end
 $$;
 
 --
+-- Name: check_webhook_endpoint(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_webhook_endpoint() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  unknown text;
+begin
+  select t into unknown from unnest(new.event_types) t
+  where t <> '*' and not exists (select 1 from public.notification_events e where e.code = t) limit 1;
+  if unknown is not null then
+    raise exception 'unknown event type %', unknown using errcode = 'PT422', hint = 'validation_failed',
+      detail = jsonb_build_object('field', 'event_types', 'rule', 'unknown_event_type')::text;
+  end if;
+  if tg_op = 'INSERT' then
+    new.created_by := coalesce((select auth.uid()), new.created_by);
+  elsif (select auth.role()) = 'authenticated'
+        and (new.organization_id, new.created_by, new.created_at) is distinct from
+            (old.organization_id, old.created_by, old.created_at) then
+    raise exception 'an endpoint stays in its organization' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if tg_op = 'UPDATE' and new.enabled and not old.enabled then
+    new.disabled_reason := null;
+    new.failing_since := null;
+  end if;
+  new.updated_at := now();
+  return new;
+end
+$$;
+
+--
+-- Name: clock_due(public.business_calendars, text, timestamp with time zone, integer, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.clock_due(p_calendar public.business_calendars, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_minutes integer) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_minutes is null or p_since is null then null
+              when p_clock = 'wall' then p_since + make_interval(mins => greatest(p_minutes - p_elapsed, 0))
+              else private.business_due(p_calendar, p_since, greatest(p_minutes - p_elapsed, 0)) end
+$$;
+
+--
+-- Name: clock_minutes(public.business_calendars, text, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.clock_minutes(p_calendar public.business_calendars, p_clock text, p_start timestamp with time zone, p_end timestamp with time zone) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_end <= p_start then 0
+              when p_clock = 'wall' then floor(extract(epoch from p_end - p_start) / 60)::integer
+              else floor(private.business_seconds(p_calendar, p_start, p_end) / 60)::integer end
+$$;
+
+--
+-- Name: close_awaited_action(bigint, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.close_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone DEFAULT now()) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select private.switch_awaited_action(p_action, 'closed', p_reason, p_at)
+$$;
+
+--
 -- Name: close_offer(uuid, text, text, boolean); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -870,6 +1423,46 @@ begin
   perform private.record_event(o.organization_id, 'offer_' || p_status, o.dossier_id, o.expert_id, p_offer,
     jsonb_build_object('reason', p_reason), true);
   return true;
+end
+$$;
+
+--
+-- Name: close_settled_dossier(uuid, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.close_settled_dossier(p_dossier uuid, p_invoice_number text, p_credit_note_number text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if not exists (select 1 from public.dossiers d where d.id = p_dossier and d.status = 'refund_confirmed') then
+    return; -- held, or already elsewhere: an admin decides (override keeps the invariants)
+  end if;
+  update public.dossiers set outcome = 'paid', closed_at = now() where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'record_payment', 'closed',
+    format('Facture %s soldée par l''avoir %s, dossier clôturé', p_invoice_number, p_credit_note_number),
+    format('Invoice %s settled by credit note %s, case closed', p_invoice_number, p_credit_note_number),
+    jsonb_build_object('invoice_number', p_invoice_number, 'credit_note_number', p_credit_note_number),
+    'client');
+end
+$$;
+
+--
+-- Name: commission(numeric, numeric, numeric, numeric, numeric); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.commission(p_refund numeric, p_client_fee_rate numeric, p_platform_fee_rate numeric, p_partner_share_rate numeric, p_vat_rate numeric, OUT expert_fee numeric, OUT invoice_ht numeric, OUT partner_commission numeric, OUT vat numeric, OUT invoice_ttc numeric, OUT expert_net numeric, OUT platform_net numeric) RETURNS record
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+begin
+  expert_fee := round(round(p_refund, 2) * p_client_fee_rate, 2);
+  invoice_ht := round(expert_fee * p_platform_fee_rate, 2);
+  partner_commission := round(invoice_ht * coalesce(p_partner_share_rate, 0), 2);
+  vat := round(invoice_ht * p_vat_rate, 2);
+  invoice_ttc := invoice_ht + vat;
+  expert_net := expert_fee - invoice_ht;
+  platform_net := invoice_ht - partner_commission;
 end
 $$;
 
@@ -960,12 +1553,53 @@ begin
     return 'waiting';
   end if;
   if d.status = 'expert_pending_acceptance' then
-    update public.dossiers set status = private.matching_status(d.resume_status) where id = p_dossier;
+    perform private.change_dossier_status(p_dossier, 'offer_closed', private.matching_status(d.resume_status),
+      'Retour à la recherche d''un expert', 'Back to finding an expert', '{}'::jsonb, 'client', 'system');
   end if;
   if d.assignment_mode <> 'auto' then
     return 'waiting';
   end if;
   return case when private.offer_next(p_dossier) is null then 'failed' else 'offered' end;
+end
+$$;
+
+--
+-- Name: conversation_is_active(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.conversation_is_active(p_conversation uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce((select c.status = 'active' from public.conversations c where c.id = p_conversation), false)
+$$;
+
+--
+-- Name: conversation_organization(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.conversation_organization(p_conversation uuid) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select c.organization_id from public.conversations c where c.id = p_conversation
+$$;
+
+--
+-- Name: count_new_message(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.count_new_message() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.conversation_participants p
+  set unread_count = p.unread_count + 1
+  where p.conversation_id = new.conversation_id and p.user_id is distinct from new.sender_id
+    and coalesce(p.last_read_message_id, 0) < new.id;
+  update public.conversations c set last_message_at = new.created_at where c.id = new.conversation_id;
+  return null;
 end
 $$;
 
@@ -999,6 +1633,1583 @@ begin
   on conflict (expert_id) do nothing;
   return new;
 end
+$$;
+
+--
+-- Name: document_abandon_upload(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.document_abandon_upload(p_version uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.document_versions := private.my_upload(p_version);
+begin
+  delete from public.document_versions where id = v.id;
+  if not exists (select 1 from public.document_versions x where x.document_id = v.document_id) then
+    delete from public.documents where id = v.document_id;
+  end if;
+  return v.storage_key;
+end
+$$;
+
+--
+-- Name: document_begin_upload(uuid, text, text, bigint, date, uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.document_begin_upload(p_dossier uuid, p_document_type text, p_file_name text, p_size bigint, p_issue_date date DEFAULT NULL::date, p_request_item uuid DEFAULT NULL::uuid, p_document uuid DEFAULT NULL::uuid, p_label text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers;
+  v_roles text[];
+  t public.document_types;
+  v_item public.document_request_items;
+  v_doc public.documents;
+  v_type text := p_document_type;
+  v_format text := private.document_format_of(p_file_name);
+  v_label text := coalesce(nullif(btrim(p_label), ''), '');
+  v_version integer;
+  v_version_id uuid;
+  v_key text;
+  v_stale jsonb;
+begin
+  d := private.visible_dossier(p_dossier, p_lock => true);
+  v_roles := private.document_uploader_roles(d);
+  if p_request_item is not null then
+    select i.* into v_item from public.document_request_items i
+    where i.id = p_request_item and i.dossier_id = p_dossier;
+    if v_item.id is null then
+      perform private.raise_field_error('request_item_id', 'exists', 'No such request item on this dossier');
+    elsif v_item.state not in ('open', 'uploaded') then
+      perform private.raise_field_error('request_item_id', 'open', 'This request item is accepted or cancelled');
+    end if;
+    v_type := coalesce(v_type, v_item.document_type);
+    if v_type <> v_item.document_type then
+      perform private.raise_field_error('document_type', 'matches_request_item',
+                                        'The document type differs from the request item''s');
+    end if;
+    v_label := coalesce(nullif(v_label, ''), v_item.label);
+  end if;
+  if p_document is not null then
+    select x.* into v_doc from public.documents x
+    where x.id = p_document and x.client_company_id = d.client_company_id
+      and (x.dossier_id = p_dossier or (x.dossier_id is null and private.dossier_needs_type(p_dossier, x.document_type)));
+    if v_doc.id is null then
+      perform private.raise_field_error('document_id', 'exists', 'No such document on this dossier');
+    end if;
+    v_type := coalesce(v_type, v_doc.document_type);
+    if v_type <> v_doc.document_type then
+      perform private.raise_field_error('document_type', 'matches_document',
+                                        'A new version keeps its document''s type');
+    end if;
+  end if;
+  select x.* into t from public.document_types x where x.code = v_type;
+  if t.code is null then
+    perform private.raise_field_error('document_type', 'known', 'Unknown document type');
+  end if;
+  if t.expert_document and not v_roles && array['expert', 'admin'] then
+    raise exception 'only the expert uploads this document' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if not t.expert_document and t.code <> 'autre' and not v_roles && array['client', 'admin'] then
+    raise exception 'the client uploads this document' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if not (t.expert_document or t.code = 'autre' or private.dossier_needs_type(p_dossier, t.code)) then
+    perform private.raise_field_error('document_type', 'needed',
+                                      'This dossier neither lists nor requests this document type');
+  end if;
+  if p_file_name is null or length(btrim(p_file_name)) not between 1 and 255 or p_file_name ~ '[/\\[:cntrl:]]' then
+    perform private.raise_field_error('file_name', 'valid', 'A file name of 1 to 255 characters, without a path');
+  end if;
+  if v_format is null or not v_format = any (t.formats) then
+    perform private.raise_field_error('file_name', 'format',
+                                      format('Accepted formats: %s', array_to_string(t.formats, ', ')));
+  end if;
+  if p_size is null or p_size < 1 or p_size > t.max_size_bytes then
+    perform private.raise_field_error('size', 'max_size', format('Between 1 and %s bytes', t.max_size_bytes));
+  end if;
+  if t.validity_months is not null and p_issue_date is null then
+    perform private.raise_field_error('issue_date', 'required',
+                                      format('This document is valid %s months from its issue date', t.validity_months));
+  end if;
+  if p_issue_date > current_date then
+    perform private.raise_field_error('issue_date', 'not_future', 'The issue date cannot be in the future');
+  end if;
+  if t.code = 'autre' and length(v_label) < 2 then
+    perform private.raise_field_error('label', 'required', 'An "autre" document needs a label');
+  end if;
+
+  -- The document: the one named, the request item's, the company's reusable one, or a new one.
+  if v_doc.id is null and v_item.document_id is not null then
+    select x.* into v_doc from public.documents x where x.id = v_item.document_id;
+  end if;
+  if v_doc.id is null and t.reusable then
+    insert into public.documents (organization_id, client_company_id, dossier_id, document_type, created_by)
+    values (d.organization_id, d.client_company_id, null, t.code, (select auth.uid()))
+    on conflict (client_company_id, document_type) where dossier_id is null do nothing;
+    select x.* into v_doc from public.documents x
+    where x.client_company_id = d.client_company_id and x.document_type = t.code and x.dossier_id is null;
+  elsif v_doc.id is null then
+    insert into public.documents (organization_id, client_company_id, dossier_id, document_type, label, created_by)
+    values (d.organization_id, d.client_company_id, p_dossier, t.code, v_label, (select auth.uid()))
+    returning * into v_doc;
+  end if;
+  perform 1 from public.documents x where x.id = v_doc.id for update;
+
+  -- Numbers only grow (the document row is locked): a key is never signed twice. Uploads started
+  -- over an hour ago were never completed and their forms have expired: they go, with their files.
+  select coalesce(max(v.version), 0) + 1 into v_version from public.document_versions v where v.document_id = v_doc.id;
+  with gone as (
+    delete from public.document_versions v
+    where v.document_id = v_doc.id and v.state = 'uploading' and v.created_at < now() - interval '1 hour'
+    returning v.storage_key)
+  select coalesce(jsonb_agg(g.storage_key), '[]'::jsonb) into v_stale from gone g;
+  v_key := format('%s/companies/%s/%s/v%s', d.organization_id, d.client_company_id, v_doc.id, v_version);
+  insert into public.document_versions (document_id, organization_id, version, storage_key, file_name, declared_format,
+                                        declared_size, issue_date, uploaded_by, uploaded_for_dossier_id,
+                                        request_item_id)
+  values (v_doc.id, d.organization_id, v_version, v_key, btrim(p_file_name), v_format, p_size, p_issue_date,
+          (select auth.uid()), p_dossier, v_item.id)
+  returning id into v_version_id;
+  return jsonb_build_object('document_id', v_doc.id, 'version_id', v_version_id, 'version', v_version,
+                            'storage_key', v_key, 'document_type', t.code, 'format', v_format,
+                            'formats', to_jsonb(t.formats), 'max_size_bytes', t.max_size_bytes,
+                            'stale_keys', v_stale);
+end
+$$;
+
+--
+-- Name: document_complete_upload(uuid, bigint, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.document_complete_upload(p_version uuid, p_size bigint, p_sha256 text, p_format text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v public.document_versions := private.my_upload(p_version);
+  doc public.documents;
+  t public.document_types;
+  v_dossier uuid := v.uploaded_for_dossier_id;
+  v_status text;
+begin
+  select x.* into doc from public.documents x where x.id = v.document_id;
+  select x.* into t from public.document_types x where x.code = doc.document_type;
+  if p_size is null or p_size < 1 or p_size > t.max_size_bytes then
+    perform private.raise_field_error('file', 'max_size', format('Between 1 and %s bytes', t.max_size_bytes));
+  end if;
+  if p_format is null or p_format <> v.declared_format or not p_format = any (t.formats) then
+    perform private.raise_field_error('file', 'type_mismatch', 'The file''s content does not match its name');
+  end if;
+  if p_sha256 is null or p_sha256 !~ '^[0-9a-f]{64}$' then
+    perform private.raise_field_error('sha256', 'hex', 'A SHA-256 as 64 lowercase hexadecimal digits');
+  end if;
+  update public.document_versions set state = 'replaced', replaced_at = now()
+  where document_id = doc.id and state = 'uploaded';
+  update public.document_versions
+  set state = 'uploaded', size_bytes = p_size, sha256 = p_sha256, detected_format = p_format, completed_at = now()
+  where id = v.id;
+  -- The request item it answers (named, or the dossier's open item of that type) now points to it.
+  update public.document_request_items i set document_id = doc.id
+  where i.id = (
+    select i2.id from public.document_request_items i2
+    join public.document_requests q on q.id = i2.request_id and q.status = 'open'
+    where (v.request_item_id is not null and i2.id = v.request_item_id)
+       or (v.request_item_id is null and i2.dossier_id = v_dossier and i2.document_type = doc.document_type
+           and i2.document_type <> 'autre' and i2.state = 'open' and i2.document_id is null)
+    order by i2.position limit 1);
+  perform private.sync_document_requests(v_dossier);
+  perform private.add_dossier_event(
+    v_dossier, 'document_uploaded',
+    format('Document déposé : %s (v%s)', coalesce(nullif(doc.label, ''), t.label_fr), v.version),
+    format('Document uploaded: %s (v%s)', coalesce(nullif(doc.label, ''), t.label_en), v.version),
+    jsonb_build_object('document_id', doc.id, 'version_id', v.id, 'version', v.version,
+                       'document_type', doc.document_type, 'file_name', v.file_name, 'size_bytes', p_size),
+    'client');
+  select d.status into v_status from public.dossiers d where d.id = v_dossier;
+  if v_status = 'documents_requested'
+     and exists (select 1 from public.document_requests q where q.dossier_id = v_dossier and q.status = 'open')
+     and not exists (select 1 from public.document_request_items i
+                     join public.document_requests q on q.id = i.request_id and q.status = 'open'
+                     where i.dossier_id = v_dossier and i.required and i.state = 'open') then
+    v_status := private.change_dossier_status(
+      v_dossier, 'mark_documents_received', 'documents_received', 'Documents reçus', 'Documents received',
+      jsonb_build_object('version_id', v.id), 'client', p_actor => 'system');
+  end if;
+  return jsonb_build_object('document_id', doc.id, 'version_id', v.id, 'version', v.version, 'state', 'pending',
+                            'document_type', doc.document_type, 'size_bytes', p_size, 'sha256', p_sha256,
+                            'dossier_status', v_status);
+end
+$_$;
+
+--
+-- Name: document_delete_version(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.document_delete_version(p_version uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.document_versions;
+  doc public.documents;
+  t public.document_types;
+  v_previous uuid;
+begin
+  select x.* into v from public.document_versions x where x.id = p_version;
+  select x.* into doc from public.documents x where x.id = v.document_id;
+  if v.id is null or not private.can_read_document(doc.organization_id, doc.client_company_id, doc.dossier_id,
+                                                    doc.document_type) then
+    raise exception 'no such document' using errcode = 'PT404', hint = 'document_not_found';
+  end if;
+  if v.uploaded_by is distinct from (select auth.uid()) then
+    raise exception 'only its uploader may delete a pending version' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  perform 1 from public.dossiers d where d.id = v.uploaded_for_dossier_id for update;
+  perform 1 from public.documents x where x.id = doc.id for update;
+  select x.* into v from public.document_versions x where x.id = p_version for update;
+  if v.state = 'replaced' or exists (select 1 from public.document_reviews r where r.version_id = v.id) then
+    raise exception 'only a pending version can be deleted' using errcode = 'PT409', hint = 'document_not_pending';
+  end if;
+  delete from public.document_versions where id = v.id;
+  if v.state = 'uploaded' then
+    select x.id into v_previous from public.document_versions x
+    where x.document_id = doc.id and x.state = 'replaced' order by x.version desc limit 1;
+    update public.document_versions set state = 'uploaded', replaced_at = null where id = v_previous;
+    select x.* into t from public.document_types x where x.code = doc.document_type;
+    perform private.add_dossier_event(
+      v.uploaded_for_dossier_id, 'document_deleted',
+      format('Document retiré : %s (v%s)', coalesce(nullif(doc.label, ''), t.label_fr), v.version),
+      format('Document removed: %s (v%s)', coalesce(nullif(doc.label, ''), t.label_en), v.version),
+      jsonb_build_object('document_id', doc.id, 'version', v.version, 'document_type', doc.document_type), 'client');
+  end if;
+  if not exists (select 1 from public.document_versions x where x.document_id = doc.id) then
+    update public.document_request_items set state = 'open', document_id = null where document_id = doc.id;
+    delete from public.documents where id = doc.id;
+  end if;
+  perform private.sync_document_requests(v.uploaded_for_dossier_id);
+  return v.storage_key;
+end
+$$;
+
+--
+-- Name: document_download(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.document_download(p_version uuid, p_dossier uuid DEFAULT NULL::uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.document_versions;
+  doc public.documents;
+begin
+  select x.* into v from public.document_versions x where x.id = p_version;
+  select x.* into doc from public.documents x where x.id = v.document_id;
+  if v.id is null or ((select auth.uid()) is not null
+                      and not private.can_read_document(doc.organization_id, doc.client_company_id, doc.dossier_id,
+                                                        doc.document_type)) then
+    raise exception 'no such document' using errcode = 'PT404', hint = 'document_not_found';
+  end if;
+  if v.state = 'uploading' then
+    raise exception 'this upload is not complete' using errcode = 'PT409', hint = 'upload_incomplete';
+  end if;
+  insert into public.document_downloads (organization_id, version_id, dossier_id, user_id)
+  values (v.organization_id, v.id, coalesce(p_dossier, doc.dossier_id, v.uploaded_for_dossier_id),
+          (select auth.uid()));
+  return jsonb_build_object('storage_key', v.storage_key, 'file_name', v.file_name, 'sha256', v.sha256,
+                            'size_bytes', v.size_bytes, 'format', v.detected_format);
+end
+$$;
+
+--
+-- Name: document_format_of(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.document_format_of(p_file_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select case lower(substring(p_file_name from '\.([A-Za-z0-9]+)$'))
+           when 'pdf' then 'pdf' when 'jpg' then 'jpg' when 'jpeg' then 'jpg' when 'png' then 'png'
+           when 'xml' then 'xml' end
+$_$;
+
+--
+-- Name: dossiers; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossiers (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    client_company_id uuid NOT NULL,
+    product_code text NOT NULL,
+    status text DEFAULT 'pending_upload'::text NOT NULL,
+    estimated_amount numeric(14,2),
+    audited_amount numeric(14,2),
+    priority smallint,
+    source_simulation_id uuid,
+    expert_id uuid,
+    document_count integer DEFAULT 0 NOT NULL,
+    invoice_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    proposed_expert_id uuid,
+    proposed_at timestamp with time zone,
+    proposed_by uuid,
+    matching_started_at timestamp with time zone,
+    resume_status text,
+    assigned_at timestamp with time zone,
+    status_changed_at timestamp with time zone DEFAULT now() NOT NULL,
+    held_status text,
+    held_at timestamp with time zone,
+    held_by uuid,
+    hold_reason text,
+    hold_until date,
+    audit_revision integer,
+    proposed_client_fee_rate numeric(5,4),
+    audit_amount numeric(14,2),
+    client_fee_rate numeric(5,4),
+    platform_fee_rate numeric(5,4),
+    partner_share_rate numeric(5,4),
+    accepted_audit_revision integer,
+    rates_frozen_at timestamp with time zone,
+    claim_filed_on date,
+    claim_administration text,
+    claim_administration_name text,
+    claim_reference text,
+    claimed_amount numeric(14,2),
+    decision text,
+    granted_amount numeric(14,2),
+    decided_on date,
+    decision_reason text,
+    refunded_amount numeric(14,2),
+    refunded_on date,
+    outcome text,
+    closed_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    cancel_reason text,
+    CONSTRAINT dossiers_audit_amount_check CHECK ((audit_amount > (0)::numeric)),
+    CONSTRAINT dossiers_audit_revision_check CHECK ((audit_revision >= 1)),
+    CONSTRAINT dossiers_audited_amount_check CHECK ((audited_amount >= (0)::numeric)),
+    CONSTRAINT dossiers_claim_administration_check CHECK ((claim_administration = ANY (ARRAY['douanes'::text, 'urssaf'::text, 'msa'::text, 'dgfip'::text, 'autre'::text]))),
+    CONSTRAINT dossiers_claimed_amount_check CHECK ((claimed_amount > (0)::numeric)),
+    CONSTRAINT dossiers_client_fee_rate_check CHECK (((client_fee_rate > (0)::numeric) AND (client_fee_rate <= (1)::numeric))),
+    CONSTRAINT dossiers_decision_check CHECK ((decision = ANY (ARRAY['accepte'::text, 'partiel'::text, 'refuse'::text]))),
+    CONSTRAINT dossiers_document_count_check CHECK ((document_count >= 0)),
+    CONSTRAINT dossiers_estimated_amount_check CHECK ((estimated_amount >= (0)::numeric)),
+    CONSTRAINT dossiers_granted_amount_check CHECK ((granted_amount >= (0)::numeric)),
+    CONSTRAINT dossiers_outcome_check CHECK ((outcome = ANY (ARRAY['paid'::text, 'refused'::text]))),
+    CONSTRAINT dossiers_partner_share_rate_check CHECK (((partner_share_rate >= (0)::numeric) AND (partner_share_rate <= (1)::numeric))),
+    CONSTRAINT dossiers_platform_fee_rate_check CHECK (((platform_fee_rate >= (0)::numeric) AND (platform_fee_rate <= (1)::numeric))),
+    CONSTRAINT dossiers_priority_check CHECK (((priority >= 1) AND (priority <= 3))),
+    CONSTRAINT dossiers_proposed_client_fee_rate_check CHECK (((proposed_client_fee_rate > (0)::numeric) AND (proposed_client_fee_rate <= (1)::numeric))),
+    CONSTRAINT dossiers_refunded_amount_check CHECK ((refunded_amount > (0)::numeric))
+);
+
+--
+-- Name: document_uploader_roles(public.dossiers); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.document_uploader_roles(p_dossier public.dossiers) RETURNS text[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_roles text[] := private.dossier_roles(p_dossier.id);
+begin
+  if not v_roles && array['client', 'expert', 'admin'] then
+    raise exception 'your role on this dossier does not allow uploading documents'
+      using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if p_dossier.status in ('closed', 'cancelled') then
+    raise exception 'the dossier is %', p_dossier.status using errcode = 'PT409', hint = 'dossier_closed';
+  end if;
+  return v_roles;
+end
+$$;
+
+--
+-- Name: dossier_allowed_commands(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_allowed_commands(p_dossier_id uuid) RETURNS TABLE(command text, to_statuses text[], actors text[], allowed_for_me boolean)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  d public.dossiers := private.visible_dossier(p_dossier_id);
+  v_roles text[] := private.dossier_roles(p_dossier_id);
+begin
+  return query
+    select t.command, array_agg(t.to_status order by t.to_status),
+           (select array_agg(distinct a order by a) from public.dossier_transitions t2, unnest(t2.actors) a
+            where t2.command = t.command and t2.from_status = d.status),
+           bool_or(t.actors && v_roles)
+    from public.dossier_transitions t
+    where t.from_status = d.status
+      -- statuses only the dossier's own data can reach (a resume goes back where it was held)
+      and (t.command <> 'resume' or t.to_status = d.held_status)
+      and (t.command not in ('accept_offer', 'force_assignment')
+           or t.to_status = coalesce(d.resume_status, 'expert_assigned'))
+    group by t.command
+    order by t.command;
+end
+$$;
+
+--
+-- Name: dossier_checklist(uuid, date); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_checklist(p_dossier uuid, p_on date DEFAULT CURRENT_DATE) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_result jsonb;
+begin
+  if (select auth.uid()) is not null and p_dossier not in (select private.my_document_dossier_ids()) then
+    return null;
+  end if;
+  with states as (
+    select * from private.dossier_document_states(p_dossier, coalesce(p_on, current_date))
+  ),
+  best as (
+    select distinct on (s.document_type) s.*
+    from states s
+    order by s.document_type,
+             case when s.expired then 3 when s.review_state = 'validated' then 0
+                  when s.review_state = 'pending' then 1 else 2 end,
+             s.uploaded_at desc
+  ),
+  files as (select s.document_type, count(*) as n from states s group by s.document_type)
+  select jsonb_build_object(
+    'items', (
+      select coalesce(jsonb_agg(jsonb_build_object(
+               'phase', pd.phase, 'document_type', pd.document_type, 'label_fr', t.label_fr, 'label_en', t.label_en,
+               'required', pd.required, 'note_fr', pd.note_fr, 'note_en', pd.note_en, 'formats', t.formats,
+               'max_size_bytes', t.max_size_bytes, 'validity_months', t.validity_months, 'reusable', t.reusable,
+               'state', case when b.document_id is null then 'missing' when b.expired then 'expired'
+                             else b.review_state end,
+               'document_id', b.document_id, 'version_id', b.version_id, 'version', b.version,
+               'file_name', b.file_name, 'issue_date', b.issue_date, 'valid_until', b.valid_until,
+               'rejection_reason', b.reason, 'rejection_category', b.category, 'files', coalesce(f.n, 0))
+             order by pd.phase = 'collection', pd.position), '[]'::jsonb)
+      from public.dossiers d
+      join public.product_documents pd on pd.product_code = d.product_code
+      join public.document_types t on t.code = pd.document_type
+      left join best b on b.document_type = pd.document_type
+      left join files f on f.document_type = pd.document_type
+      where d.id = p_dossier),
+    'requests', (
+      select coalesce(jsonb_agg(jsonb_build_object(
+               'id', q.id, 'status', q.status, 'due_date', q.due_date, 'note', q.note, 'created_at', q.created_at,
+               'items', (select coalesce(jsonb_agg(jsonb_build_object(
+                                  'id', i.id, 'document_type', i.document_type,
+                                  'label', coalesce(nullif(i.label, ''), t.label_fr), 'note', i.note,
+                                  'required', i.required, 'state', i.state, 'document_id', i.document_id)
+                                order by i.position), '[]'::jsonb)
+                         from public.document_request_items i
+                         join public.document_types t on t.code = i.document_type
+                         where i.request_id = q.id))
+             order by q.created_at desc), '[]'::jsonb)
+      from public.document_requests q
+      where q.dossier_id = p_dossier and q.status <> 'cancelled')
+  ) into v_result;
+  return v_result;
+end
+$$;
+
+--
+-- Name: dossier_cmd_accept_audit(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_accept_audit(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_revision numeric := private.payload_decimal(p_payload, 'revision', true, 0);
+  d record;
+  v_platform numeric;
+  v_partner numeric;
+begin
+  select x.organization_id, x.audit_revision, x.audited_amount, x.proposed_client_fee_rate, x.expert_id,
+         c.partner_user_id, o.platform_fee_rate as org_platform, o.partner_share_rate as org_partner
+    into d
+  from public.dossiers x
+  join public.organizations o on o.id = x.organization_id
+  join public.client_companies c on c.id = x.client_company_id
+  where x.id = p_dossier;
+  if v_revision is distinct from d.audit_revision then
+    raise exception 'revision % is not the latest (%)', v_revision, d.audit_revision
+      using errcode = 'PT409', hint = 'stale_revision',
+            detail = jsonb_build_object('latest_revision', d.audit_revision)::text;
+  end if;
+  select coalesce(t.platform_fee_rate, d.org_platform) into v_platform
+  from public.expert_terms t where t.expert_id = d.expert_id;
+  v_platform := coalesce(v_platform, d.org_platform);
+  if d.partner_user_id is null then
+    v_partner := 0;
+  else
+    select coalesce(m.partner_share_rate, d.org_partner) into v_partner
+    from public.memberships m where m.organization_id = d.organization_id and m.user_id = d.partner_user_id;
+    v_partner := coalesce(v_partner, d.org_partner);
+  end if;
+  update public.dossiers
+  set audit_amount = d.audited_amount, client_fee_rate = d.proposed_client_fee_rate, platform_fee_rate = v_platform,
+      partner_share_rate = v_partner, accepted_audit_revision = d.audit_revision, rates_frozen_at = now()
+  where id = p_dossier;
+  update public.dossier_audits set status = 'accepted', decided_by = (select auth.uid()), decided_at = now()
+  where dossier_id = p_dossier and revision = d.audit_revision;
+  perform private.change_dossier_status(p_dossier, 'accept_audit', 'audit_accepted',
+    'Audit accepté : ' || private.format_eur_fr(d.audited_amount),
+    'Audit accepted: ' || private.format_eur_en(d.audited_amount),
+    jsonb_build_object('revision', d.audit_revision, 'audit_amount', d.audited_amount,
+                       'client_fee_rate', d.proposed_client_fee_rate, 'platform_fee_rate', v_platform,
+                       'partner_share_rate', v_partner), 'partner');
+  return jsonb_build_object('revision', d.audit_revision, 'audit_amount', d.audited_amount::text,
+                            'client_fee_rate', d.proposed_client_fee_rate::text, 'platform_fee_rate', v_platform::text,
+                            'partner_share_rate', v_partner::text);
+end
+$$;
+
+--
+-- Name: dossier_cmd_cancel(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_cancel(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_reason text := private.payload_reason(p_payload);
+  v_offer uuid;
+begin
+  if exists (select 1 from public.invoices i where i.dossier_id = p_dossier and i.status in ('issued', 'partially_paid'))
+  then
+    raise exception 'an unpaid invoice must be paid or credited first' using errcode = 'PT409', hint = 'invoice_unpaid';
+  end if;
+  select o.id into v_offer from public.assignment_offers o where o.dossier_id = p_dossier and o.status = 'offered';
+  if v_offer is not null then
+    perform private.close_offer(v_offer, 'withdrawn', 'Dossier annulé');
+  end if;
+  update public.document_request_items set state = 'cancelled'
+  where request_id in (select q.id from public.document_requests q where q.dossier_id = p_dossier and q.status = 'open')
+    and state = 'open';
+  update public.document_requests set status = 'cancelled', closed_at = now()
+  where dossier_id = p_dossier and status = 'open';
+  update public.dossiers
+  set cancelled_at = now(), cancel_reason = v_reason, held_status = null, held_at = null, held_by = null,
+      hold_reason = null, hold_until = null
+  where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'cancel', 'cancelled', 'Dossier annulé', 'Case cancelled',
+    jsonb_build_object('reason', v_reason), 'partner');
+  return '{}'::jsonb;
+end
+$$;
+
+--
+-- Name: dossier_cmd_close_refused(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_close_refused(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_reason text := private.payload_reason(p_payload);
+begin
+  update public.dossiers set outcome = 'refused', closed_at = now() where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'close_refused', 'closed',
+    'Dossier clôturé : réclamation refusée', 'Case closed: claim refused', jsonb_build_object('reason', v_reason),
+    'partner');
+  return jsonb_build_object('outcome', 'refused');
+end
+$$;
+
+--
+-- Name: dossier_cmd_complete_audit(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_complete_audit(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_amount numeric := private.audit_amount_of(p_payload, true);
+  v_rate numeric := private.audit_fee_rate(p_dossier, p_payload);
+  v_summary text := private.payload_text(p_payload, 'summary', false, 1, 5000);
+  v_report uuid := private.audit_report_of(p_dossier, p_payload);
+  v_revision integer;
+begin
+  v_revision := private.record_audit_revision(p_dossier, v_amount, v_rate, v_summary, v_report);
+  perform private.change_dossier_status(p_dossier, 'complete_audit', 'audit_completed',
+    'Audit terminé : ' || private.format_eur_fr(v_amount), 'Audit completed: ' || private.format_eur_en(v_amount),
+    jsonb_strip_nulls(jsonb_build_object('revision', v_revision, 'amount', v_amount, 'client_fee_rate', v_rate,
+                                         'report_document_id', v_report)), 'partner');
+  return jsonb_build_object('revision', v_revision, 'amount', v_amount::text, 'client_fee_rate', v_rate::text);
+end
+$$;
+
+--
+-- Name: dossier_cmd_confirm_refund(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_confirm_refund(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers;
+  v_today date;
+  v_errors jsonb := '[]'::jsonb;
+  v_amount numeric := private.payload_amount(p_payload, 'refund_amount');
+  v_on date := private.payload_date(p_payload, 'refund_date');
+  v_reference text := btrim(p_payload ->> 'payment_reference');
+  inv public.invoices;
+begin
+  select x.* into d from public.dossiers x where x.id = p_dossier for update;
+  select (now() at time zone o.time_zone)::date into v_today from public.organizations o where o.id = d.organization_id;
+  if v_amount is null or v_amount <= 0 then
+    v_errors := v_errors || private.field_error('refund_amount', case when p_payload ? 'refund_amount'
+      then 'positive_amount' else 'required' end, 'The refunded amount R: a number > 0 with at most 2 decimals');
+  end if;
+  if v_on is null then
+    v_errors := v_errors || private.field_error('refund_date', case when p_payload ? 'refund_date'
+      then 'date' else 'required' end, 'The refund date, YYYY-MM-DD');
+  elsif v_on > v_today then
+    v_errors := v_errors || private.field_error('refund_date', 'not_future', 'The refund date cannot be in the future');
+  elsif d.decided_on is not null and v_on < d.decided_on then
+    v_errors := v_errors || private.field_error('refund_date', 'after_decision',
+      'The refund cannot precede the administration''s decision');
+  end if;
+  if v_reference is null or length(v_reference) not between 1 and 100 or jsonb_typeof(p_payload -> 'payment_reference') <> 'string' then
+    v_errors := v_errors || private.field_error('payment_reference', case when p_payload ? 'payment_reference'
+      then 'length' else 'required' end, 'The reference of the administration''s payment (1–100 characters)');
+  end if;
+  v_errors := v_errors || private.invoice_data_problems(p_dossier);
+  if jsonb_array_length(v_errors) > 0 then
+    perform private.raise_field_errors(v_errors);
+  end if;
+  inv := private.issue_invoice(p_dossier, v_amount, v_on, v_reference);
+  update public.dossiers set refunded_amount = inv.refund_amount, refunded_on = v_on, invoice_id = inv.id
+  where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'confirm_refund', 'refund_confirmed',
+    format('Remboursement confirmé : %s — facture %s émise', private.format_eur_fr(inv.refund_amount), inv.number),
+    format('Refund confirmed: %s — invoice %s issued', private.format_eur_en(inv.refund_amount), inv.number),
+    jsonb_build_object('refund_amount', inv.refund_amount, 'refund_date', v_on, 'payment_reference', v_reference,
+                       'invoice_id', inv.id, 'invoice_number', inv.number, 'invoice_ttc', inv.invoice_ttc,
+                       'due_date', inv.due_date),
+    'partner');
+  return jsonb_build_object('invoice', jsonb_build_object(
+    'id', inv.id, 'number', inv.number, 'issue_date', inv.issue_date, 'due_date', inv.due_date,
+    'invoice_ht', inv.invoice_ht, 'vat', inv.vat, 'invoice_ttc', inv.invoice_ttc, 'status', inv.status));
+end
+$$;
+
+--
+-- Name: dossier_cmd_file_claim(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_file_claim(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_today date := private.dossier_today(p_dossier);
+  v_filed date := private.payload_date(p_payload, 'filed_on', true, v_today);
+  v_admin text := private.payload_choice(p_payload, 'administration', true,
+                                         array['douanes', 'urssaf', 'msa', 'dgfip', 'autre']);
+  v_name text := private.payload_text(p_payload, 'administration_name', v_admin = 'autre', 2, 200);
+  v_reference text := private.payload_text(p_payload, 'reference', true, 1, 100);
+  v_claimed numeric := private.payload_decimal(p_payload, 'claimed_amount', false, 2);
+  v_label text;
+begin
+  if v_claimed is not null and v_claimed <= 0 then
+    perform private.raise_field_error('claimed_amount', 'gt_zero', 'claimed_amount must be greater than 0');
+  end if;
+  v_claimed := coalesce(v_claimed, (select x.audit_amount from public.dossiers x where x.id = p_dossier));
+  v_label := case v_admin when 'douanes' then 'des douanes' when 'urssaf' then 'de l''URSSAF'
+                          when 'msa' then 'de la MSA' when 'dgfip' then 'de la DGFiP' else 'de ' || v_name end;
+  update public.dossiers
+  set claim_filed_on = v_filed, claim_administration = v_admin,
+      claim_administration_name = case when v_admin = 'autre' then v_name end, claim_reference = v_reference,
+      claimed_amount = v_claimed, decision = null, granted_amount = null, decided_on = null, decision_reason = null
+  where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'file_claim', 'claim_filed',
+    format('Réclamation déposée auprès %s : %s', v_label, private.format_eur_fr(v_claimed)),
+    format('Claim filed with %s: %s', coalesce(v_name, upper(v_admin)), private.format_eur_en(v_claimed)),
+    jsonb_strip_nulls(jsonb_build_object('filed_on', v_filed, 'administration', v_admin,
+                                         'administration_name', v_name, 'reference', v_reference,
+                                         'claimed_amount', v_claimed)), 'partner');
+  return jsonb_build_object('claimed_amount', v_claimed::text, 'filed_on', v_filed);
+end
+$$;
+
+--
+-- Name: dossier_cmd_hold(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_hold(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_reason text := private.payload_reason(p_payload);
+  v_until date := private.payload_date(p_payload, 'resume_on', false);
+  v_status text;
+begin
+  if v_until is not null and v_until < private.dossier_today(p_dossier) then
+    perform private.raise_field_error('resume_on', 'not_past', 'resume_on cannot be in the past');
+  end if;
+  select x.status into v_status from public.dossiers x where x.id = p_dossier;
+  update public.dossiers
+  set held_status = v_status, held_at = now(), held_by = (select auth.uid()), hold_reason = v_reason,
+      hold_until = v_until
+  where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'hold', 'on_hold', 'Dossier mis en pause', 'Case put on hold',
+    jsonb_strip_nulls(jsonb_build_object('reason', v_reason, 'resume_on', v_until, 'held_status', v_status)),
+    'partner');
+  return jsonb_build_object('held_status', v_status);
+end
+$$;
+
+--
+-- Name: dossier_cmd_override(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_override(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_to text := private.payload_text(p_payload, 'to_status', true, 1, 60);
+  v_reason text := private.payload_reason(p_payload);
+  v_outcome text := private.payload_choice(p_payload, 'outcome', false, array['paid', 'refused']);
+  d record;
+  s record;
+  v_invoice text;
+begin
+  select st.* into s from public.dossier_statuses st where st.code = v_to;
+  if not found then
+    perform private.raise_field_error('to_status', 'one_of', 'to_status must be a dossier status');
+  end if;
+  select x.status, x.expert_id, x.invoice_id into d from public.dossiers x where x.id = p_dossier;
+  select i.status into v_invoice from public.invoices i
+  where i.dossier_id = p_dossier and i.status <> 'cancelled' order by i.issued_at desc limit 1;
+  if s.step between 3 and 8 and d.expert_id is null then
+    raise exception 'status % needs an expert', v_to using errcode = 'PT409', hint = 'invariant_expert_required';
+  elsif s.step between 1 and 2 and d.expert_id is not null then
+    raise exception 'status % is before any expert: release the expert first', v_to
+      using errcode = 'PT409', hint = 'invariant_expert_assigned';
+  elsif v_to = 'refund_confirmed' and v_invoice is null then
+    raise exception 'refund_confirmed needs an invoice' using errcode = 'PT409', hint = 'invariant_invoice_required';
+  elsif v_to = 'closed' and not (coalesce(v_invoice = 'paid', false) or coalesce(v_outcome = 'refused', false)) then
+    raise exception 'closing needs a paid invoice or the outcome "refused"'
+      using errcode = 'PT409', hint = 'invariant_close_outcome';
+  end if;
+  update public.dossiers
+  set held_status = null, held_at = null, held_by = null, hold_reason = null, hold_until = null,
+      outcome = case when v_to = 'closed' then coalesce(case when v_invoice = 'paid' then 'paid' end, v_outcome)
+                     else outcome end,
+      closed_at = case when v_to = 'closed' then now() else closed_at end,
+      cancelled_at = case when v_to = 'cancelled' then now() else cancelled_at end,
+      cancel_reason = case when v_to = 'cancelled' then v_reason else cancel_reason end
+  where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'override', v_to,
+    'Statut modifié par un administrateur : ' || s.label_fr, 'Status changed by an administrator: ' || s.label_en,
+    jsonb_build_object('reason', v_reason, 'from', d.status, 'to', v_to), 'partner');
+  return jsonb_build_object('from', d.status);
+end
+$$;
+
+--
+-- Name: dossier_cmd_record_payment(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_record_payment(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers;
+  inv public.invoices;
+  v_old jsonb;
+  v_today date;
+  v_errors jsonb := '[]'::jsonb;
+  v_amount numeric := private.payload_amount(p_payload, 'amount');
+  v_on date := private.payload_date(p_payload, 'paid_on');
+  v_method text := p_payload ->> 'method';
+  v_reference text := btrim(p_payload ->> 'reference');
+  pay public.invoice_payments;
+  v_to text;
+begin
+  select x.* into d from public.dossiers x where x.id = p_dossier for update;
+  if d.invoice_id is null then
+    raise exception 'the dossier has no invoice to pay' using errcode = 'PT409', hint = 'no_invoice';
+  end if;
+  select x.* into inv from public.invoices x where x.id = d.invoice_id for update;
+  if inv.status = 'cancelled' then
+    raise exception 'invoice % is cancelled by credit notes', inv.number using errcode = 'PT409', hint = 'invoice_cancelled';
+  elsif inv.balance = 0 then
+    raise exception 'invoice % is settled', inv.number using errcode = 'PT409', hint = 'invoice_settled';
+  end if;
+  select (now() at time zone o.time_zone)::date into v_today from public.organizations o where o.id = d.organization_id;
+  if v_amount is null or v_amount <= 0 then
+    v_errors := v_errors || private.field_error('amount', case when p_payload ? 'amount' then 'positive_amount'
+      else 'required' end, 'The amount received: a number > 0 with at most 2 decimals');
+  elsif v_amount > inv.balance then
+    v_errors := v_errors || private.field_error('amount', 'at_most_balance',
+      format('The amount cannot exceed the balance of %s', private.format_eur_fr(inv.balance)));
+  end if;
+  if v_on is null then
+    v_errors := v_errors || private.field_error('paid_on', case when p_payload ? 'paid_on' then 'date'
+      else 'required' end, 'The payment date, YYYY-MM-DD');
+  elsif v_on > v_today then
+    v_errors := v_errors || private.field_error('paid_on', 'not_future', 'The payment date cannot be in the future');
+  end if;
+  if v_method is null or v_method not in ('virement', 'prelevement', 'cheque', 'autre')
+     or jsonb_typeof(p_payload -> 'method') <> 'string' then
+    v_errors := v_errors || private.field_error('method', case when p_payload ? 'method' then 'one_of'
+      else 'required' end, 'One of virement, prelevement, cheque, autre');
+  end if;
+  if v_reference is null or length(v_reference) not between 1 and 100 or jsonb_typeof(p_payload -> 'reference') <> 'string' then
+    v_errors := v_errors || private.field_error('reference', case when p_payload ? 'reference' then 'length'
+      else 'required' end, 'The payment reference (1–100 characters)');
+  end if;
+  if jsonb_array_length(v_errors) > 0 then
+    perform private.raise_field_errors(v_errors);
+  end if;
+  insert into public.invoice_payments (organization_id, invoice_id, dossier_id, client_company_id, expert_id, amount,
+                                       paid_on, method, reference, recorded_by)
+  values (inv.organization_id, inv.id, p_dossier, inv.client_company_id, inv.expert_id, v_amount, v_on, v_method,
+          v_reference, (select auth.uid()))
+  returning * into pay;
+  v_old := to_jsonb(inv);
+  update public.invoices
+  set paid_amount = paid_amount + v_amount,
+      status = private.invoice_state(invoice_ttc, paid_amount + v_amount, credited_amount),
+      paid_at = case when paid_amount + v_amount + credited_amount = invoice_ttc then now() end
+  where id = inv.id
+  returning * into inv;
+  perform private.append_audit(pay.organization_id, 'invoice_payments', pay.id, 'payment_recorded', null, to_jsonb(pay),
+    jsonb_build_object('command', 'record_payment', 'dossier_id', p_dossier, 'invoice_number', inv.number));
+  perform private.append_audit(inv.organization_id, 'invoices', inv.id, 'invoice_payment_applied', v_old,
+    to_jsonb(inv), jsonb_build_object('command', 'record_payment', 'payment_id', pay.id));
+  if inv.balance = 0 then
+    update public.partner_commissions set status = 'due', due_since = now()
+    where invoice_id = inv.id and status = 'pending';
+    update public.dossiers set outcome = 'paid', closed_at = now() where id = p_dossier;
+    v_to := 'closed';
+  else
+    v_to := 'refund_confirmed';
+  end if;
+  perform private.change_dossier_status(p_dossier, 'record_payment', v_to,
+    case when v_to = 'closed'
+      then format('Paiement reçu : %s — facture %s soldée, dossier clôturé', private.format_eur_fr(v_amount), inv.number)
+      else format('Paiement reçu : %s — reste dû %s', private.format_eur_fr(v_amount), private.format_eur_fr(inv.balance))
+    end,
+    case when v_to = 'closed'
+      then format('Payment received: %s — invoice %s settled, case closed', private.format_eur_en(v_amount), inv.number)
+      else format('Payment received: %s — %s still due', private.format_eur_en(v_amount), private.format_eur_en(inv.balance))
+    end,
+    jsonb_build_object('payment_id', pay.id, 'amount', v_amount, 'paid_on', v_on, 'method', v_method,
+                       'reference', v_reference, 'invoice_id', inv.id, 'invoice_number', inv.number,
+                       'balance', inv.balance),
+    'client');
+  return jsonb_build_object(
+    'payment', jsonb_build_object('id', pay.id, 'amount', pay.amount, 'paid_on', pay.paid_on, 'method', pay.method,
+                                  'reference', pay.reference),
+    'invoice', jsonb_build_object('id', inv.id, 'number', inv.number, 'status', inv.status,
+                                  'paid_amount', inv.paid_amount, 'balance', inv.balance));
+end
+$$;
+
+--
+-- Name: dossier_cmd_record_result(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_record_result(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d record;
+  v_today date := private.dossier_today(p_dossier);
+  v_decision text := private.payload_choice(p_payload, 'decision', true, array['accepte', 'partiel', 'refuse']);
+  v_granted numeric := private.payload_decimal(p_payload, 'granted_amount', v_decision <> 'refuse', 2);
+  v_on date := private.payload_date(p_payload, 'decided_on', true, v_today);
+  v_reason text := private.payload_reason(p_payload, 'reason', false);
+  v_to text;
+begin
+  select x.claimed_amount, x.claim_filed_on into d from public.dossiers x where x.id = p_dossier;
+  if v_decision = 'refuse' then
+    if coalesce(v_granted, 0) <> 0 then
+      perform private.raise_field_error('granted_amount', 'zero_when_refused', 'a refusal grants 0');
+    end if;
+    v_granted := 0;
+  elsif v_granted <= 0 then
+    perform private.raise_field_error('granted_amount', 'gt_zero', 'granted_amount must be greater than 0');
+  end if;
+  if v_on < d.claim_filed_on then
+    perform private.raise_field_error('decided_on', 'not_before_filing',
+      format('decided_on cannot be before the filing date (%s)', d.claim_filed_on));
+  end if;
+  if v_reason is null and (v_decision = 'partiel' or v_granted <> d.claimed_amount) then
+    perform private.raise_field_error('reason', 'required',
+      'reason is required for a partial decision or when the granted amount differs from the claimed amount');
+  end if;
+  v_to := case when v_decision = 'refuse' then 'claim_refused' else 'result_recorded' end;
+  update public.dossiers set decision = v_decision, granted_amount = v_granted, decided_on = v_on,
+                             decision_reason = v_reason
+  where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'record_result', v_to,
+    case v_decision when 'refuse' then 'Réclamation refusée par l''administration'
+         when 'partiel' then 'Décision : accord partiel, ' || private.format_eur_fr(v_granted) || ' accordés'
+         else 'Décision : accord, ' || private.format_eur_fr(v_granted) || ' accordés' end,
+    case v_decision when 'refuse' then 'Claim refused by the administration'
+         when 'partiel' then 'Decision: partly granted, ' || private.format_eur_en(v_granted)
+         else 'Decision: granted, ' || private.format_eur_en(v_granted) end,
+    jsonb_strip_nulls(jsonb_build_object('decision', v_decision, 'granted_amount', v_granted, 'decided_on', v_on,
+                                         'reason', v_reason)), 'partner');
+  return jsonb_build_object('decision', v_decision, 'granted_amount', v_granted::text);
+end
+$$;
+
+--
+-- Name: dossier_cmd_refuse_audit(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_refuse_audit(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_reason text := private.payload_reason(p_payload);
+  v_revision integer;
+begin
+  select x.audit_revision into v_revision from public.dossiers x where x.id = p_dossier;
+  update public.dossier_audits
+  set status = 'refused', refusal_reason = v_reason, decided_by = (select auth.uid()), decided_at = now()
+  where dossier_id = p_dossier and revision = v_revision;
+  perform private.change_dossier_status(p_dossier, 'refuse_audit', 'audit_refused',
+    'Audit refusé par le client', 'Audit refused by the client',
+    jsonb_build_object('revision', v_revision, 'reason', v_reason), 'partner');
+  return jsonb_build_object('revision', v_revision);
+end
+$$;
+
+--
+-- Name: dossier_cmd_reject_eligibility(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_reject_eligibility(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_reason text := private.payload_reason(p_payload);
+begin
+  perform private.change_dossier_status(p_dossier, 'reject_eligibility', 'admin_rejected',
+    'Éligibilité refusée', 'Eligibility rejected', jsonb_build_object('reason', v_reason), 'partner');
+  return '{}'::jsonb;
+end
+$$;
+
+--
+-- Name: dossier_cmd_request_documents(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_request_documents(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_items jsonb := p_payload -> 'items';
+  v_errors jsonb := '[]'::jsonb;
+  v_item jsonb;
+  v_index bigint;
+  v_type public.document_types;
+  v_note text := coalesce(p_payload ->> 'note', '');
+  v_days integer := 5;
+  v_due date;
+  v_org uuid;
+  v_request uuid;
+  v_count integer;
+begin
+  if v_items is null or jsonb_typeof(v_items) <> 'array' or jsonb_array_length(v_items) < 1 then
+    perform private.raise_field_error('items', 'min_items', 'Request at least one document');
+  end if;
+  if jsonb_array_length(v_items) > 50 then
+    perform private.raise_field_error('items', 'max_items', 'At most 50 documents per request');
+  end if;
+  for v_item, v_index in select e, n - 1 from jsonb_array_elements(v_items) with ordinality as x(e, n) loop
+    if jsonb_typeof(v_item) <> 'object' then
+      v_errors := v_errors || jsonb_build_object('field', format('items[%s]', v_index), 'rule', 'object',
+                                                 'message', 'Each item is an object');
+      continue;
+    end if;
+    select x.* into v_type from public.document_types x where x.code = v_item ->> 'document_type';
+    if v_type.code is null or v_type.expert_document then
+      v_errors := v_errors || jsonb_build_object('field', format('items[%s].document_type', v_index),
+                                                 'rule', 'known', 'message', 'A document type a client provides');
+    elsif v_type.code = 'autre' and length(btrim(coalesce(v_item ->> 'label', ''))) < 2 then
+      v_errors := v_errors || jsonb_build_object('field', format('items[%s].label', v_index), 'rule', 'required',
+                                                 'message', 'An "autre" item needs a label');
+    end if;
+    if length(coalesce(v_item ->> 'label', '')) > 200 then
+      v_errors := v_errors || jsonb_build_object('field', format('items[%s].label', v_index), 'rule', 'max_length',
+                                                 'message', 'At most 200 characters');
+    end if;
+    if length(coalesce(v_item ->> 'note', '')) > 1000 then
+      v_errors := v_errors || jsonb_build_object('field', format('items[%s].note', v_index), 'rule', 'max_length',
+                                                 'message', 'At most 1000 characters');
+    end if;
+    if v_item ? 'required' and jsonb_typeof(v_item -> 'required') <> 'boolean' then
+      v_errors := v_errors || jsonb_build_object('field', format('items[%s].required', v_index), 'rule', 'boolean',
+                                                 'message', 'true or false');
+    end if;
+  end loop;
+  if length(v_note) > 2000 then
+    v_errors := v_errors || jsonb_build_object('field', 'note', 'rule', 'max_length',
+                                               'message', 'At most 2000 characters');
+  end if;
+  if p_payload ? 'due_in_business_days' then
+    if jsonb_typeof(p_payload -> 'due_in_business_days') <> 'number'
+       or (p_payload ->> 'due_in_business_days') !~ '^[0-9]+$'
+       or (p_payload ->> 'due_in_business_days')::numeric not between 1 and 30 then
+      v_errors := v_errors || jsonb_build_object('field', 'due_in_business_days', 'rule', 'range',
+                                                 'message', 'Between 1 and 30 business days');
+    else
+      v_days := (p_payload ->> 'due_in_business_days')::integer;
+    end if;
+  end if;
+  if jsonb_array_length(v_errors) > 0 then
+    perform private.raise_field_errors(v_errors);
+  end if;
+  v_due := private.add_business_days(current_date, v_days);
+
+  select d.organization_id into v_org from public.dossiers d where d.id = p_dossier;
+  insert into public.document_requests (organization_id, dossier_id, requested_by, note, due_date)
+  values (v_org, p_dossier, (select auth.uid()), v_note, v_due)
+  returning id into v_request;
+  insert into public.document_request_items (request_id, organization_id, dossier_id, document_type, label, note,
+                                             required, position)
+  select v_request, v_org, p_dossier, e ->> 'document_type', coalesce(btrim(e ->> 'label'), ''),
+         coalesce(e ->> 'note', ''), coalesce((e ->> 'required')::boolean, true), n
+  from jsonb_array_elements(v_items) with ordinality as x(e, n);
+  get diagnostics v_count = row_count;
+  perform private.change_dossier_status(
+    p_dossier, 'request_documents', 'documents_requested',
+    format('Documents demandés : %s pièce%s, avant le %s', v_count, case when v_count > 1 then 's' else '' end,
+           to_char(v_due, 'DD/MM/YYYY')),
+    format('Documents requested: %s item%s, due %s', v_count, case when v_count > 1 then 's' else '' end,
+           to_char(v_due, 'YYYY-MM-DD')),
+    jsonb_build_object('request_id', v_request, 'due_date', v_due, 'note', v_note,
+                       'items', (select jsonb_agg(jsonb_build_object('document_type', e ->> 'document_type',
+                                                                     'label', coalesce(e ->> 'label', ''),
+                                                                     'required', coalesce((e ->> 'required')::boolean, true)))
+                                 from jsonb_array_elements(v_items) e)),
+    'client');
+  return jsonb_build_object('request_id', v_request, 'due_date', v_due, 'items', v_count);
+end
+$_$;
+
+--
+-- Name: dossier_cmd_resume(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_resume(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d record;
+begin
+  select x.organization_id, x.held_status, x.held_by, x.held_at into d from public.dossiers x where x.id = p_dossier;
+  if not ('admin' = any (private.dossier_roles(p_dossier)) or d.held_by = (select auth.uid())) then
+    raise exception 'only an admin or whoever put the dossier on hold may resume it'
+      using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  update public.dossiers
+  set held_status = null, held_at = null, held_by = null, hold_reason = null, hold_until = null
+  where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'resume', d.held_status, 'Dossier repris', 'Case resumed',
+    jsonb_build_object('held_since', d.held_at), 'partner');
+  return jsonb_build_object('resumed_status', d.held_status);
+end
+$$;
+
+--
+-- Name: dossier_cmd_review_document(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_review_document(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers;
+  v public.document_versions;
+  doc public.documents;
+  t public.document_types;
+  v_version uuid;
+  v_decision text := p_payload ->> 'decision';
+  v_reason text := nullif(btrim(coalesce(p_payload ->> 'reason', '')), '');
+  v_category text := coalesce(p_payload ->> 'category', 'autre');
+  v_errors jsonb := '[]'::jsonb;
+  v_state text;
+  v_to text;
+  v_name_fr text;
+  v_name_en text;
+begin
+  begin
+    v_version := (p_payload ->> 'version_id')::uuid;
+  exception when invalid_text_representation then
+    v_version := null;
+  end;
+  if v_version is null then
+    v_errors := v_errors || jsonb_build_object('field', 'version_id', 'rule', 'uuid',
+                                               'message', 'The reviewed version''s id');
+  end if;
+  if v_decision is null or v_decision not in ('validate', 'reject') then
+    v_errors := v_errors || jsonb_build_object('field', 'decision', 'rule', 'enum', 'message', 'validate or reject');
+  end if;
+  if v_decision = 'reject' and (v_reason is null or length(v_reason) not between 3 and 1000) then
+    v_errors := v_errors || jsonb_build_object('field', 'reason', 'rule', 'length',
+                                               'message', 'A rejection needs a reason of 3 to 1000 characters');
+  end if;
+  if v_category not in ('illisible', 'incomplet', 'expire', 'non_conforme', 'mauvais_document', 'autre') then
+    v_errors := v_errors || jsonb_build_object('field', 'category', 'rule', 'enum', 'message',
+                                               'illisible, incomplet, expire, non_conforme, mauvais_document or autre');
+  end if;
+  if jsonb_array_length(v_errors) > 0 then
+    perform private.raise_field_errors(v_errors);
+  end if;
+
+  select x.* into d from public.dossiers x where x.id = p_dossier;
+  select x.* into v from public.document_versions x where x.id = v_version;
+  select x.* into doc from public.documents x
+  where x.id = v.document_id and x.client_company_id = d.client_company_id
+    and (x.dossier_id = p_dossier or (x.dossier_id is null and private.dossier_needs_type(p_dossier, x.document_type)));
+  if doc.id is null then
+    raise exception 'no such document on this dossier' using errcode = 'PT404', hint = 'document_not_found';
+  end if;
+  perform 1 from public.documents x where x.id = doc.id for update;
+  select x.* into v from public.document_versions x where x.id = v_version for update;
+  if v.state = 'uploading' then
+    raise exception 'this upload is not complete' using errcode = 'PT409', hint = 'upload_incomplete';
+  elsif v.state = 'replaced' then
+    raise exception 'a newer version replaced this one' using errcode = 'PT409', hint = 'version_replaced';
+  end if;
+  v_state := case v_decision when 'validate' then 'validated' else 'rejected' end;
+  insert into public.document_reviews (dossier_id, version_id, organization_id, state, reason, category, reviewed_by)
+  values (p_dossier, v.id, d.organization_id, v_state, case when v_state = 'rejected' then v_reason end,
+          case when v_state = 'rejected' then v_category end, (select auth.uid()))
+  on conflict (dossier_id, version_id) do update
+    set state = excluded.state, reason = excluded.reason, category = excluded.category,
+        reviewed_by = excluded.reviewed_by, reviewed_at = now();
+  perform private.sync_document_requests(p_dossier);
+  select x.* into t from public.document_types x where x.code = doc.document_type;
+  v_name_fr := coalesce(nullif(doc.label, ''), t.label_fr);
+  v_name_en := coalesce(nullif(doc.label, ''), t.label_en);
+  v_to := case when v_state = 'rejected' and d.status = 'documents_received' then 'documents_requested'
+               else d.status end;
+  perform private.change_dossier_status(
+    p_dossier, 'review_document', v_to,
+    case v_state when 'validated' then format('Document validé : %s (v%s)', v_name_fr, v.version)
+                 else format('Document refusé : %s (v%s) — %s', v_name_fr, v.version, v_reason) end,
+    case v_state when 'validated' then format('Document validated: %s (v%s)', v_name_en, v.version)
+                 else format('Document rejected: %s (v%s) — %s', v_name_en, v.version, v_reason) end,
+    jsonb_build_object('document_id', doc.id, 'version_id', v.id, 'version', v.version,
+                       'document_type', doc.document_type, 'decision', v_state, 'reason', v_reason,
+                       'category', case when v_state = 'rejected' then v_category end),
+    'client');
+  return jsonb_build_object('document_id', doc.id, 'version_id', v.id, 'review', v_state);
+end
+$$;
+
+--
+-- Name: dossier_cmd_revise_audit(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_revise_audit(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d record;
+  v_amount numeric := private.audit_amount_of(p_payload, false);
+  v_rate numeric;
+  v_summary text := private.payload_text(p_payload, 'summary', false, 1, 5000);
+  v_report uuid := private.audit_report_of(p_dossier, p_payload);
+  v_revision integer;
+begin
+  select x.audited_amount, x.proposed_client_fee_rate into d from public.dossiers x where x.id = p_dossier;
+  if v_amount is null and (p_payload -> 'client_fee_rate') is null then
+    perform private.raise_field_error('amount', 'required_one_of', 'a revision changes amount and/or client_fee_rate');
+  end if;
+  v_rate := case when (p_payload -> 'client_fee_rate') is null then d.proposed_client_fee_rate
+                 else private.audit_fee_rate(p_dossier, p_payload) end;
+  v_amount := coalesce(v_amount, d.audited_amount);
+  v_revision := private.record_audit_revision(p_dossier, v_amount, v_rate, v_summary, v_report);
+  perform private.change_dossier_status(p_dossier, 'revise_audit', 'audit_completed',
+    format('Audit révisé (révision %s) : %s', v_revision, private.format_eur_fr(v_amount)),
+    format('Audit revised (revision %s): %s', v_revision, private.format_eur_en(v_amount)),
+    jsonb_build_object('revision', v_revision, 'amount', v_amount, 'client_fee_rate', v_rate), 'partner');
+  return jsonb_build_object('revision', v_revision, 'amount', v_amount::text, 'client_fee_rate', v_rate::text);
+end
+$$;
+
+--
+-- Name: dossier_cmd_start_audit(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_start_audit(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_problems jsonb := private.dossier_document_problems(p_dossier, 'collection', private.dossier_today(p_dossier));
+begin
+  if exists (select 1 from jsonb_array_elements(v_problems) p where p ->> 'problem' = 'open_request') then
+    raise exception 'a document request is still open'
+      using errcode = 'PT409', hint = 'open_request', detail = jsonb_build_object('problems', v_problems)::text;
+  elsif jsonb_array_length(v_problems) > 0 then
+    raise exception 'the documents are not all validated and valid today'
+      using errcode = 'PT409', hint = 'documents_not_ready', detail = jsonb_build_object('problems', v_problems)::text;
+  end if;
+  perform private.change_dossier_status(p_dossier, 'start_audit', 'audit_in_progress',
+    'Audit démarré', 'Audit started', '{}'::jsonb, 'partner');
+  return '{}'::jsonb;
+end
+$$;
+
+--
+-- Name: dossier_cmd_submit_eligibility(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_submit_eligibility(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_problems jsonb := private.dossier_document_problems(p_dossier, 'eligibility', private.dossier_today(p_dossier));
+begin
+  if jsonb_array_length(v_problems) > 0 then
+    raise exception 'the eligibility documents are not complete'
+      using errcode = 'PT409', hint = 'documents_missing', detail = jsonb_build_object('problems', v_problems)::text;
+  end if;
+  perform private.change_dossier_status(p_dossier, 'submit_eligibility', 'pending_admin_validation',
+    'Éligibilité soumise pour validation', 'Eligibility submitted for review', '{}'::jsonb, 'partner');
+  return '{}'::jsonb;
+end
+$$;
+
+--
+-- Name: dossier_cmd_validate_eligibility(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_cmd_validate_eligibility(p_dossier uuid, p_payload jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_note text := private.payload_text(p_payload, 'note', false, 1, 1000);
+  v_validated integer;
+begin
+  insert into public.document_reviews (dossier_id, version_id, organization_id, state, reviewed_by)
+  select p_dossier, s.version_id, d.organization_id, 'validated', (select auth.uid())
+  from public.dossiers d
+  cross join lateral private.dossier_document_states(p_dossier, private.dossier_today(p_dossier)) s
+  where d.id = p_dossier and s.review_state = 'pending'
+    and s.document_type in (select pd.document_type from public.product_documents pd
+                            where pd.product_code = d.product_code and pd.phase = 'eligibility')
+  on conflict (dossier_id, version_id) do nothing;
+  get diagnostics v_validated = row_count;
+  perform private.change_dossier_status(p_dossier, 'validate_eligibility', 'admin_validated',
+    'Éligibilité validée', 'Eligibility validated',
+    jsonb_strip_nulls(jsonb_build_object('note', v_note, 'documents_validated', v_validated)), 'partner');
+  return jsonb_build_object('documents_validated', v_validated);
+end
+$$;
+
+--
+-- Name: dossier_command(uuid, text, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_command(p_dossier_id uuid, p_command text, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  d public.dossiers;
+  v_roles text[];
+  v_result jsonb;
+  s record;
+begin
+  d := private.visible_dossier(p_dossier_id, p_lock => true);
+  if p_command is null or not exists (select 1 from public.dossier_transitions t where t.command = p_command) then
+    perform private.raise_field_error('command', 'unknown_command', format('Unknown command "%s"', p_command));
+  end if;
+  if p_payload is null or jsonb_typeof(p_payload) <> 'object' then
+    perform private.raise_field_error('payload', 'object', 'The payload must be a JSON object');
+  end if;
+  v_roles := private.dossier_roles(p_dossier_id);
+  if not exists (select 1 from public.dossier_transitions t where t.command = p_command and t.from_status = d.status) then
+    perform private.raise_invalid_transition(p_command, d.status, v_roles);
+  end if;
+  if not exists (select 1 from public.dossier_transitions t
+                 where t.command = p_command and t.from_status = d.status and t.actors && v_roles) then
+    raise exception 'your role on this dossier does not allow "%"', p_command using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if to_regprocedure(format('private.%I(uuid, jsonb)', 'dossier_cmd_' || p_command)) is null then
+    raise exception 'the command "%" is not available yet', p_command
+      using errcode = 'PT501', hint = 'not_implemented';
+  end if;
+  execute format('select private.%I($1, $2)', 'dossier_cmd_' || p_command) into v_result using p_dossier_id, p_payload;
+  select x.status, coalesce(h.step, st.step) as step, coalesce(h.progress, st.progress) as progress into s
+  from public.dossiers x
+  join public.dossier_statuses st on st.code = x.status
+  left join public.dossier_statuses h
+    on h.code = case st.shows_as when 'resume_status' then x.resume_status when 'held_status' then x.held_status end
+  where x.id = p_dossier_id;
+  return coalesce(v_result, '{}'::jsonb)
+         || jsonb_build_object('dossier_id', p_dossier_id, 'command', p_command, 'status', s.status, 'step', s.step,
+                               'progress', s.progress);
+end
+$_$;
+
+--
+-- Name: dossier_contacts(uuid, text[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_contacts(p_dossier uuid, p_roles text[]) RETURNS TABLE(user_id uuid, email text, name text, locale text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  with d as (select * from public.dossiers where id = p_dossier),
+  people as (
+    select u.user_id from public.client_company_users u, d where 'C' = any(p_roles) and u.company_id = d.client_company_id
+    union
+    select e.user_id from public.expert_profiles e, d where 'E' = any(p_roles) and e.id = d.expert_id
+    union
+    select e.user_id from public.assignment_offers o join public.expert_profiles e on e.id = o.expert_id, d
+    where 'E' = any(p_roles) and o.dossier_id = d.id and o.status = 'offered'
+    union
+    select c.partner_user_id from public.client_companies c, d
+    where 'P' = any(p_roles) and c.id = d.client_company_id and c.partner_user_id is not null
+    union
+    select m.user_id from public.memberships m, d
+    where 'A' = any(p_roles) and m.organization_id = d.organization_id and m.role in ('owner', 'admin')
+  )
+  select u.id, u.email::text, coalesce(u.raw_user_meta_data ->> 'full_name', ''), coalesce(s.locale, 'fr')
+  from people p
+  join auth.users u on u.id = p.user_id
+  left join public.notification_settings s on s.user_id = u.id
+  where u.email is not null
+  order by u.id
+$$;
+
+--
+-- Name: dossier_detail(uuid, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_detail(p_dossier_id uuid, p_timeline_limit integer DEFAULT 200) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers := private.visible_dossier(p_dossier_id);
+  v_roles text[] := private.dossier_roles(p_dossier_id);
+  v_audience text[] := case when (select auth.uid()) is null then array['staff', 'expert', 'client', 'partner']
+                            else private.my_event_audience(p_dossier_id) end;
+  v_result jsonb;
+begin
+  select jsonb_build_object(
+    'id', d.id, 'organization_id', d.organization_id,
+    'status', d.status, 'status_label_fr', st.label_fr, 'status_label_en', st.label_en,
+    'held_status', d.held_status, 'resume_status', d.resume_status,
+    'step', sh.step, 'step_label_fr', sh.step_label_fr, 'step_label_en', sh.step_label_en, 'progress', sh.progress,
+    'is_open', st.is_open, 'is_finished', st.is_finished,
+    'priority', d.priority, 'created_at', d.created_at, 'updated_at', d.updated_at,
+    'status_changed_at', d.status_changed_at,
+    'company', jsonb_build_object('id', c.id, 'name', c.name, 'siren', c.siren, 'sector', c.sector,
+                                  'departement', c.departement, 'city', c.city),
+    'product', jsonb_build_object('code', p.code, 'name', p.name, 'category', p.category),
+    -- money and rates as decimal strings ("12000.00", "0.3000"), never binary floats
+    'amounts', jsonb_build_object('estimated', d.estimated_amount::text, 'audited', d.audited_amount::text,
+                                  'accepted', d.audit_amount::text, 'claimed', d.claimed_amount::text,
+                                  'granted', d.granted_amount::text, 'refunded', d.refunded_amount::text),
+    'audit', case when d.audit_revision is null then null else jsonb_build_object(
+      'revision', d.audit_revision, 'amount', d.audited_amount::text,
+      'client_fee_rate', d.proposed_client_fee_rate::text, 'accepted_revision', d.accepted_audit_revision) end,
+    'rates', case when d.rates_frozen_at is null then null else jsonb_build_object(
+      'client_fee_rate', d.client_fee_rate::text, 'platform_fee_rate', d.platform_fee_rate::text,
+      'partner_share_rate', d.partner_share_rate::text, 'frozen_at', d.rates_frozen_at) end,
+    'claim', case when d.claim_filed_on is null then null else jsonb_build_object(
+      'filed_on', d.claim_filed_on, 'administration', d.claim_administration,
+      'administration_name', d.claim_administration_name, 'reference', d.claim_reference,
+      'claimed_amount', d.claimed_amount::text) end,
+    'decision', case when d.decision is null then null else jsonb_build_object(
+      'decision', d.decision, 'granted_amount', d.granted_amount::text, 'decided_on', d.decided_on,
+      'reason', d.decision_reason) end,
+    'refund', case when d.refunded_amount is null then null else jsonb_build_object(
+      'amount', d.refunded_amount::text, 'refunded_on', d.refunded_on) end,
+    'hold', case when d.held_status is null then null else jsonb_build_object(
+      'held_status', d.held_status, 'since', d.held_at, 'reason', d.hold_reason, 'resume_on', d.hold_until) end,
+    'outcome', d.outcome, 'closed_at', d.closed_at, 'cancelled_at', d.cancelled_at, 'cancel_reason', d.cancel_reason,
+    'invoice_id', d.invoice_id,
+    'expert', case when e.id is null then null else jsonb_build_object(
+      'id', e.id, 'display_name', e.display_name, 'company_name', e.company_name) end,
+    'next_action', case when shn.waiting_on is null then null else jsonb_build_object(
+      'waiting_on', shn.waiting_on, 'label_fr', shn.next_action_fr, 'label_en', shn.next_action_en,
+      'mine', case shn.waiting_on when 'admin' then 'admin' = any (v_roles)
+                                  when 'expert' then 'expert' = any (v_roles)
+                                    or d.id in (select private.my_offered_dossier_ids())
+                                  when 'client' then 'client' = any (v_roles) else false end) end,
+    'my_roles', to_jsonb(v_roles),
+    'checklist', private.dossier_checklist(d.id),
+    'allowed_commands', (select coalesce(jsonb_agg(to_jsonb(a) order by a.command), '[]'::jsonb)
+                         from public.dossier_allowed_commands(d.id) a),
+    'timeline', (select coalesce(jsonb_agg(to_jsonb(t) order by t.created_at, t.source, t.id), '[]'::jsonb)
+                 from public.dossier_timeline(d.id, p_timeline_limit) t)
+  ) into v_result
+  from public.dossier_statuses st
+  join public.dossier_statuses sh on sh.code = private.shown_status(d.status, d.resume_status, d.held_status)
+  -- the next action is the status's own (a held or reassigned dossier waits on an admin first)
+  join public.dossier_statuses shn on shn.code = d.status
+  join public.client_companies c on c.id = d.client_company_id
+  join public.products p on p.code = d.product_code
+  left join public.expert_profiles e on e.id = d.expert_id
+  where st.code = d.status;
+  -- Partners follow status and amounts only.
+  if v_audience = array['partner'] then
+    v_result := v_result - 'checklist' - 'hold' - 'cancel_reason' || jsonb_build_object('checklist', null);
+  end if;
+  return v_result;
+end
+$$;
+
+--
+-- Name: dossier_document_problems(uuid, text, date); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_document_problems(p_dossier uuid, p_phase text, p_on date) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_product text;
+  v_result jsonb;
+begin
+  if p_phase is null or p_phase not in ('eligibility', 'collection') then
+    raise exception 'unknown document phase %', p_phase using errcode = '22023';
+  end if;
+  select d.product_code into v_product from public.dossiers d where d.id = p_dossier;
+  if not found then
+    raise exception 'no such dossier' using errcode = 'PT404', hint = 'dossier_not_found';
+  end if;
+  with states as (
+    select * from private.dossier_document_states(p_dossier, coalesce(p_on, current_date))
+  ),
+  required as (
+    select pd.document_type, min(case pd.phase when 'eligibility' then 0 else 1000 end + pd.position) as pos
+    from public.product_documents pd
+    where pd.product_code = v_product and pd.required and (pd.phase = p_phase or p_phase = 'collection')
+    group by pd.document_type
+  ),
+  checked as (
+    select r.document_type, r.pos,
+           case
+             when p_phase = 'eligibility' and bool_or(s.review_state in ('pending', 'validated') and not s.expired)
+               then null
+             when p_phase = 'collection' and bool_or(s.review_state = 'validated' and not s.expired) then null
+             when p_phase = 'collection' and bool_or(s.review_state = 'pending' and not s.expired) then 'pending'
+             when bool_or(s.review_state = 'rejected' and not s.expired) then 'rejected'
+             when bool_or(s.expired) then 'expired'
+             else 'missing'
+           end as problem
+    from required r
+    left join states s on s.document_type = r.document_type
+    group by r.document_type, r.pos
+  ),
+  found as (
+    select c.document_type, c.problem, c.pos from checked c where c.problem is not null
+    union all
+    select s.document_type, 'pending', 5000 from states s
+    where p_phase = 'collection' and s.review_state = 'pending' and not s.expired
+    union all
+    select i.document_type, 'open_request', 6000 + i.position
+    from public.document_request_items i
+    join public.document_requests q on q.id = i.request_id
+    where p_phase = 'collection' and i.dossier_id = p_dossier and q.status = 'open' and i.state = 'open'
+      and i.required
+  )
+  select coalesce(jsonb_agg(jsonb_build_object('document_type', x.document_type, 'problem', x.problem)
+                            order by x.pos, x.document_type, x.problem), '[]'::jsonb)
+  into v_result
+  from (select f.document_type, f.problem, min(f.pos) as pos from found f group by f.document_type, f.problem) x;
+  return v_result;
+end
+$$;
+
+--
+-- Name: dossier_document_states(uuid, date); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_document_states(p_dossier uuid, p_on date) RETURNS TABLE(document_type text, document_id uuid, version_id uuid, version integer, file_name text, issue_date date, valid_until date, review_state text, reason text, category text, expired boolean, uploaded_at timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select doc.document_type, doc.id, v.id, v.version, v.file_name, v.issue_date,
+         case when t.validity_months is not null
+              then (v.issue_date + make_interval(months => t.validity_months))::date - 1 end,
+         coalesce(r.state, 'pending'), r.reason, r.category,
+         t.validity_months is not null
+           and (v.issue_date is null or p_on >= (v.issue_date + make_interval(months => t.validity_months))::date),
+         v.completed_at
+  from public.dossiers d
+  join public.documents doc
+    on doc.client_company_id = d.client_company_id
+   and (doc.dossier_id = d.id
+        or (doc.dossier_id is null and private.dossier_needs_type(d.id, doc.document_type)))
+  join public.document_types t on t.code = doc.document_type
+  join public.document_versions v on v.document_id = doc.id and v.state = 'uploaded'
+  left join public.document_reviews r on r.dossier_id = d.id and r.version_id = v.id
+  where d.id = p_dossier
+$$;
+
+--
+-- Name: dossier_events_append_only(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_events_append_only() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'DELETE' and pg_trigger_depth() > 1 then
+    return old; -- the cascade of a deleted dossier or organization
+  end if;
+  raise exception 'the dossier timeline is append-only' using errcode = '42501', hint = 'append_only';
+end
+$$;
+
+--
+-- Name: dossier_has_unsettled_invoice(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_has_unsettled_invoice(p_dossier uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.invoices i where i.dossier_id = p_dossier and i.balance > 0
+                 and i.status in ('issued', 'partially_paid'))
 $$;
 
 --
@@ -1047,6 +3258,202 @@ CREATE FUNCTION private.dossier_is_matchable(status text) RETURNS boolean
 $$;
 
 --
+-- Name: dossier_links(text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_links(p_dossier_status text, p_closed_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select coalesce((select s.is_open from public.dossier_statuses s where s.code = p_dossier_status), false)
+      or coalesce(p_closed_at > now() - interval '12 months', false)
+$$;
+
+--
+-- Name: dossier_needs_type(uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_needs_type(p_dossier uuid, p_type text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (
+           select 1 from public.dossiers d
+           join public.product_documents pd on pd.product_code = d.product_code and pd.document_type = p_type
+           where d.id = p_dossier)
+      or exists (
+           select 1 from public.document_request_items i
+           where i.dossier_id = p_dossier and i.document_type = p_type and i.state <> 'cancelled')
+$$;
+
+--
+-- Name: dossier_roles(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_roles(p_dossier uuid) RETURNS text[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d record;
+  roles text[] := '{}';
+begin
+  if (select auth.uid()) is null then
+    return array['system'];
+  end if;
+  select x.organization_id, x.client_company_id, x.expert_id into d from public.dossiers x where x.id = p_dossier;
+  if not found then
+    return roles;
+  end if;
+  if private.has_role(d.organization_id, array['owner', 'admin']) then
+    roles := roles || 'admin'::text;
+  end if;
+  if d.expert_id is not null and d.expert_id in (select private.my_expert_profile_ids()) then
+    roles := roles || 'expert'::text;
+  end if;
+  if d.client_company_id in (select private.my_client_company_ids()) then
+    roles := roles || 'client'::text;
+  end if;
+  return roles;
+end
+$$;
+
+--
+-- Name: dossier_timeline(uuid, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_timeline(p_dossier_id uuid, p_limit integer DEFAULT 500) RETURNS TABLE(source text, id bigint, type text, command text, from_status text, to_status text, actor_kind text, actor_id uuid, actor_role text, actor_name text, title_fr text, title_en text, details jsonb, visibility text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  d public.dossiers := private.visible_dossier(p_dossier_id);
+  v_audience text[] := case when (select auth.uid()) is null then array['staff', 'expert', 'client', 'partner']
+                            else private.my_event_audience(p_dossier_id) end;
+  v_staff boolean := 'staff' = any (v_audience);
+  v_mine uuid[] := array(select private.my_expert_profile_ids());
+begin
+  return query
+    select * from (
+      select 'dossier'::text, e.id, e.type, e.command, e.from_status, e.to_status, e.actor_kind, e.actor_id,
+             e.actor_role, e.actor_name, e.title_fr, e.title_en, e.details, e.visibility, e.created_at
+      from public.dossier_events e
+      where e.dossier_id = p_dossier_id and e.visibility = any (v_audience)
+      union all
+      select 'marketplace'::text, m.id, m.kind, null::text, null::text, null::text, m.actor_kind, m.actor_id,
+             null::text, null::text, private.marketplace_kind_title(m.kind, 'fr'),
+             private.marketplace_kind_title(m.kind, 'en'),
+             case when v_staff then m.detail else m.detail - 'score' - 'parts' end,
+             case when m.client_visible then 'client' else 'staff' end, m.created_at
+      from public.marketplace_events m
+      where m.dossier_id = p_dossier_id
+        and m.kind not in ('offer_made', 'offer_accepted', 'assignment_forced', 'expert_released',
+                           'returned_to_matching', 'assignment_failed')
+        and (v_staff or m.client_visible or m.expert_id = any (v_mine))
+        and cardinality(v_audience) > 0
+    ) t
+    order by 15, 1, 2
+    limit greatest(1, least(coalesce(p_limit, 500), 2000));
+end
+$$;
+
+--
+-- Name: dossier_today(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_today(p_dossier uuid) RETURNS date
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select (now() at time zone o.time_zone)::date
+  from public.dossiers d join public.organizations o on o.id = d.organization_id where d.id = p_dossier
+$$;
+
+--
+-- Name: dossier_waits_on_client(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossier_waits_on_client(p_dossier uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.awaited_actions a
+                 where a.dossier_id = p_dossier and a.code = 'client_documents' and a.closed_at is null)
+$$;
+
+--
+-- Name: dossiers_created_events(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.dossiers_created_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into public.dossier_events (organization_id, dossier_id, type, to_status, actor_kind, actor_id, actor_role,
+                                     title_fr, title_en, details, visibility)
+  select n.organization_id, n.id, 'created', n.status, 'system', null, 'system',
+         case when n.source_simulation_id is not null then 'Dossier créé à la suite d''une simulation'
+              else 'Dossier créé' end,
+         case when n.source_simulation_id is not null then 'Case created from a simulation' else 'Case created' end,
+         jsonb_strip_nulls(jsonb_build_object('product_code', n.product_code, 'estimated_amount', n.estimated_amount,
+                                              'simulation_id', n.source_simulation_id)),
+         'partner'
+  from created n;
+  return null;
+end
+$$;
+
+--
+-- Name: enqueue_email(uuid, text, uuid, text, text, text, text, text, boolean, jsonb, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.enqueue_email(p_organization uuid, p_idempotency_key text, p_recipient uuid, p_to text, p_subject text, p_html text, p_text text, p_event text, p_essential boolean DEFAULT false, p_headers jsonb DEFAULT '{}'::jsonb, p_send_after timestamp with time zone DEFAULT now()) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  message uuid;
+  suppressed boolean := not p_essential
+    and exists (select 1 from public.email_suppressions s where s.address = lower(p_to));
+begin
+  insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, subject, html,
+                                   text_body, event, essential, headers, send_after, status)
+  values (p_organization, p_idempotency_key, p_recipient, p_to, p_subject, p_html, p_text, p_event, p_essential,
+          p_headers, p_send_after, case when suppressed then 'suppressed' else 'queued' end)
+  on conflict (idempotency_key) do nothing
+  returning id into message;
+  if message is null then
+    select o.id into message from public.email_outbox o where o.idempotency_key = p_idempotency_key;
+  end if;
+  return message;
+end
+$$;
+
+--
+-- Name: enqueue_webhooks(uuid, text, text, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.enqueue_webhooks(p_organization uuid, p_event_type text, p_message_id text, p_payload jsonb) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  queued integer;
+begin
+  insert into public.webhook_deliveries (endpoint_id, organization_id, message_id, event_type, payload)
+  select e.id, e.organization_id, p_message_id, p_event_type, p_payload
+  from public.webhook_endpoints e
+  where e.organization_id = p_organization and e.enabled
+    and (p_event_type = any(e.event_types) or '*' = any(e.event_types))
+  on conflict (endpoint_id, message_id) do nothing;
+  get diagnostics queued = row_count;
+  return queued;
+end
+$$;
+
+--
 -- Name: expert_approval_event(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1064,6 +3471,17 @@ begin
                                  'reason', new.approval_reason));
   return null;
 end
+$$;
+
+--
+-- Name: expert_name(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.expert_name(p_expert uuid) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce((select e.display_name from public.expert_profiles e where e.id = p_expert), 'Expert')
 $$;
 
 --
@@ -1130,6 +3548,17 @@ end
 $$;
 
 --
+-- Name: field_error(text, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.field_error(p_field text, p_rule text, p_message text) RETURNS jsonb
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('field', p_field, 'rule', p_rule, 'message', p_message)
+$$;
+
+--
 -- Name: force_expert_absence_author(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1142,6 +3571,63 @@ begin
     new.created_by := old.created_by;
   elsif current_setting('role') in ('authenticated', 'anon') then
     new.created_by := (select auth.uid());
+  end if;
+  return new;
+end
+$$;
+
+--
+-- Name: force_settings_owner(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.force_settings_owner() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  new.user_id := coalesce((select auth.uid()), new.user_id);
+  new.updated_at := now();
+  return new;
+end
+$$;
+
+--
+-- Name: format_eur_en(numeric); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.format_eur_en(p_amount numeric) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select '€' || to_char(round(p_amount, 2), 'FM999,999,999,990.00')
+$$;
+
+--
+-- Name: format_eur_fr(numeric); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.format_eur_fr(p_amount numeric) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select replace(replace(replace(to_char(round(p_amount, 2), 'FM999,999,999,990.00'), ',', chr(8239)), '.', ','),
+                 '-' || chr(8239), '-') || chr(160) || '€'
+$$;
+
+--
+-- Name: guard_awaited_action_rule(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.guard_awaited_action_rule() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if (select auth.role()) = 'authenticated'
+     and (new.organization_id, new.code, new.late_party, new.open_while, new.clock)
+         is distinct from (old.organization_id, old.code, old.late_party, old.open_while, old.clock) then
+    raise exception 'only thresholds, recipients, priority and activity of an awaited action can change'
+      using errcode = 'PT403', hint = 'forbidden';
   end if;
   return new;
 end
@@ -1172,6 +3658,117 @@ begin
      or not (old.status = new.status or (old.status = 'current' and new.status = 'superseded')) then
     raise exception 'a calculation is never changed' using errcode = 'PT409', hint = 'calculation_immutable';
   end if;
+  return new;
+end
+$$;
+
+--
+-- Name: guard_message_update(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.guard_message_update() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  v_reason text;
+begin
+  if old.kind = 'system' then
+    raise exception 'system messages are never edited or deleted' using errcode = 'PT409', hint = 'system_message';
+  end if;
+  if old.deleted_at is not null or old.hidden_at is not null then
+    raise exception 'the message was removed' using errcode = 'PT409', hint = 'message_removed';
+  end if;
+  if current_user in ('authenticated', 'anon') then
+    -- the author through the Data API: the text, or a deletion (deleted_at set)
+    if (new.id, new.conversation_id, new.organization_id, new.sender_id, new.kind, new.details, new.reply_to,
+        new.created_at, new.edited_at, new.deleted_by, new.hidden_at, new.hidden_by)
+       is distinct from
+       (old.id, old.conversation_id, old.organization_id, old.sender_id, old.kind, old.details, old.reply_to,
+        old.created_at, old.edited_at, old.deleted_by, old.hidden_at, old.hidden_by) then
+      raise exception 'only the text may be edited' using errcode = 'PT403', hint = 'forbidden_field';
+    end if;
+    if old.sender_id is distinct from v_user then
+      raise exception 'only the author edits a message' using errcode = 'PT403', hint = 'forbidden';
+    end if;
+    if now() > old.created_at + interval '15 minutes' then
+      raise exception 'messages can be edited or deleted within 15 minutes' using errcode = 'PT409',
+        hint = 'edit_window_closed';
+    end if;
+    if not private.conversation_is_active(old.conversation_id) then
+      raise exception 'the conversation is locked' using errcode = 'PT409', hint = 'conversation_locked';
+    end if;
+    if new.deleted_at is not null then
+      new.deleted_at := now();
+      new.deleted_by := v_user;
+      new.body := null;
+    else
+      new.body := btrim(new.body);
+      if new.body is null or length(new.body) not between 1 and 10000 then
+        perform private.raise_field_error('body', 'length', 'Le message doit compter de 1 à 10 000 caractères.');
+      end if;
+      if new.body = old.body then
+        return new;
+      end if;
+      new.edited_at := now();
+    end if;
+  end if;
+  v_reason := case when new.hidden_at is not null then 'hidden' when new.deleted_at is not null then 'deleted'
+                   else 'edited' end;
+  if v_reason <> 'edited' then
+    new.body := null;
+  end if;
+  perform private.keep_message_version(old.id, old.organization_id, old.body, v_reason);
+  return new;
+end
+$$;
+
+--
+-- Name: guard_notification_preference(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.guard_notification_preference() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  new.user_id := coalesce((select auth.uid()), new.user_id);
+  if new.channel = 'email' and not new.enabled
+     and exists (select 1 from public.notification_events e where e.code = new.event and e.essential) then
+    raise exception 'essential email cannot be switched off' using errcode = 'PT422', hint = 'validation_failed',
+      detail = '{"field": "enabled", "rule": "essential_event"}';
+  end if;
+  new.updated_at := now();
+  return new;
+end
+$$;
+
+--
+-- Name: guard_notification_update(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.guard_notification_update() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if (select auth.role()) = 'authenticated' then
+    if old.status in ('replaced', 'resolved') or new.status not in ('unread', 'read', 'archived') then
+      raise exception 'a notification can only be marked read, unread or archived'
+        using errcode = 'PT422', hint = 'validation_failed',
+              detail = '{"field": "status", "rule": "one_of_unread_read_archived"}';
+    end if;
+    if (new.recipient_id, new.organization_id, new.event, new.dossier_id, new.title, new.body, new.link,
+        new.priority, new.dedupe_key, new.created_at)
+       is distinct from
+       (old.recipient_id, old.organization_id, old.event, old.dossier_id, old.title, old.body, old.link,
+        old.priority, old.dedupe_key, old.created_at) then
+      raise exception 'only the status of a notification can change' using errcode = 'PT403', hint = 'forbidden';
+    end if;
+  end if;
+  new.read_at := case when new.status = 'unread' then null else coalesce(old.read_at, now()) end;
+  new.archived_at := case when new.status = 'archived' then coalesce(old.archived_at, now()) end;
   return new;
 end
 $$;
@@ -1288,6 +3885,17 @@ end
 $$;
 
 --
+-- Name: hides_receipts(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.hides_receipts(p_user uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce((select p.hide_receipts from public.messaging_preferences p where p.user_id = p_user), false)
+$$;
+
+--
 -- Name: hit_rate_limit(text, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1300,6 +3908,17 @@ CREATE FUNCTION private.hit_rate_limit(p_bucket text, p_window_seconds integer) 
   on conflict (bucket, window_start) do update set hits = c.hits + 1
   returning c.hits,
             extract(epoch from c.window_start + make_interval(secs => p_window_seconds) - now())::integer
+$$;
+
+--
+-- Name: in_working_time(public.business_calendars, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.in_working_time(p_calendar public.business_calendars, p_at timestamp with time zone) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select private.business_due(p_calendar, p_at, 0) = p_at
 $$;
 
 --
@@ -1344,6 +3963,139 @@ end
 $$;
 
 --
+-- Name: invoice_data_problems(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.invoice_data_problems(p_dossier uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d record;
+  o record;
+  c record;
+  problems jsonb := '[]'::jsonb;
+  f text;
+begin
+  select x.* into d from public.dossiers x where x.id = p_dossier;
+  select x.* into o from public.organizations x where x.id = d.organization_id;
+  select x.* into c from public.client_companies x where x.id = d.client_company_id;
+  foreach f in array array['legal_name', 'siren', 'vat_number', 'address', 'postal_code', 'city'] loop
+    if nullif(btrim(to_jsonb(o) ->> f), '') is null then
+      problems := problems || private.field_error('organization.' || f, 'required',
+        format('The organization''s %s is needed on an invoice', f));
+    end if;
+  end loop;
+  foreach f in array array['siren', 'address', 'postal_code', 'city'] loop
+    if nullif(btrim(to_jsonb(c) ->> f), '') is null then
+      problems := problems || private.field_error('client_company.' || f, 'required',
+        format('The client company''s %s is needed on an invoice', f));
+    end if;
+  end loop;
+  if d.client_fee_rate is null then
+    problems := problems || private.field_error('dossier.client_fee_rate', 'required',
+      'The client fee rate is frozen when the client accepts the audit');
+  end if;
+  if d.platform_fee_rate is null then
+    problems := problems || private.field_error('dossier.platform_fee_rate', 'required',
+      'The platform rate is frozen when the client accepts the audit');
+  end if;
+  return problems;
+end
+$$;
+
+--
+-- Name: invoice_roles(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.invoice_roles(p_invoice uuid) RETURNS text[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  i record;
+  roles text[] := '{}';
+begin
+  select x.organization_id, x.client_company_id, x.expert_id into i from public.invoices x where x.id = p_invoice;
+  if found then
+    if (select auth.uid()) is null then
+      roles := array['system'];
+    else
+      if private.has_role(i.organization_id, array['owner', 'admin']) then
+        roles := roles || 'admin'::text;
+      end if;
+      if private.has_role(i.organization_id, array['viewer']) then
+        roles := roles || 'viewer'::text;
+      end if;
+      if i.client_company_id in (select private.my_client_company_ids()) then
+        roles := roles || 'client'::text;
+      end if;
+      if i.expert_id is not null and i.expert_id in (select private.my_expert_profile_ids()) then
+        roles := roles || 'expert'::text;
+      end if;
+    end if;
+  end if;
+  if cardinality(roles) = 0 then
+    raise exception 'no such invoice' using errcode = 'PT404', hint = 'invoice_not_found';
+  end if;
+  return roles;
+end
+$$;
+
+--
+-- Name: invoice_state(numeric, numeric, numeric); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.invoice_state(p_ttc numeric, p_paid numeric, p_credited numeric) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_paid + p_credited < p_ttc then case when p_paid > 0 then 'partially_paid' else 'issued' end
+              when p_paid > 0 then 'paid'
+              else 'cancelled' end
+$$;
+
+--
+-- Name: is_business_day(public.business_calendars, date); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_business_day(p_calendar public.business_calendars, p_day date) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select extract(isodow from p_day)::smallint = any(p_calendar.working_days)
+     and not (p_day = any(p_calendar.closed_days))
+     and not exists (select 1 from public.public_holidays h
+                     where h.region = p_calendar.public_holidays and h.day = p_day)
+$$;
+
+--
+-- Name: is_conversation_participant(uuid, boolean); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_conversation_participant(p_conversation uuid, p_write boolean DEFAULT false) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+begin
+  if v_user is null or p_conversation is null then
+    return false;
+  end if;
+  if not p_write then
+    return exists (select 1 from public.conversation_participants p
+                   where p.conversation_id = p_conversation and p.user_id = v_user);
+  end if;
+  return exists (select 1 from public.conversation_participants p
+                 join public.conversations c on c.id = p.conversation_id
+                 where p.conversation_id = p_conversation and p.user_id = v_user and p.access = 'write'
+                   and c.status = 'active'
+                   and not private.sending_suspended(c.organization_id, v_user));
+end
+$$;
+
+--
 -- Name: is_member(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1358,6 +4110,17 @@ begin
     )
   );
 end
+$$;
+
+--
+-- Name: is_moderator(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_moderator(p_org uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select private.has_role(p_org, array['owner', 'admin'])
 $$;
 
 --
@@ -1408,6 +4171,134 @@ end
 $_$;
 
 --
+-- Name: invoices; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invoices (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    dossier_id uuid NOT NULL,
+    client_company_id uuid NOT NULL,
+    expert_id uuid,
+    number text NOT NULL,
+    year integer NOT NULL,
+    sequence integer NOT NULL,
+    issued_at timestamp with time zone NOT NULL,
+    issue_date date NOT NULL,
+    due_date date NOT NULL,
+    currency text DEFAULT 'EUR'::text NOT NULL,
+    seller jsonb NOT NULL,
+    buyer jsonb NOT NULL,
+    product_code text NOT NULL,
+    refund_amount numeric(14,2) NOT NULL,
+    refunded_on date NOT NULL,
+    refund_reference text NOT NULL,
+    client_fee_rate numeric(5,4) NOT NULL,
+    expert_fee numeric(14,2) NOT NULL,
+    platform_fee_rate numeric(5,4) NOT NULL,
+    invoice_ht numeric(14,2) NOT NULL,
+    vat_rate numeric(5,4) NOT NULL,
+    vat numeric(14,2) NOT NULL,
+    invoice_ttc numeric(14,2) NOT NULL,
+    expert_net numeric(14,2) NOT NULL,
+    status text DEFAULT 'issued'::text NOT NULL,
+    paid_amount numeric(14,2) DEFAULT 0 NOT NULL,
+    credited_amount numeric(14,2) DEFAULT 0 NOT NULL,
+    balance numeric(14,2) GENERATED ALWAYS AS (((invoice_ttc - paid_amount) - credited_amount)) STORED,
+    paid_at timestamp with time zone,
+    cancelled_at timestamp with time zone,
+    document_path text,
+    document_sha256 text,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invoices_buyer_check CHECK ((jsonb_typeof(buyer) = 'object'::text)),
+    CONSTRAINT invoices_check CHECK ((invoice_ttc = (invoice_ht + vat))),
+    CONSTRAINT invoices_check1 CHECK ((expert_net = (expert_fee - invoice_ht))),
+    CONSTRAINT invoices_check2 CHECK ((due_date = (issue_date + 30))),
+    CONSTRAINT invoices_check3 CHECK (((paid_amount + credited_amount) <= invoice_ttc)),
+    CONSTRAINT invoices_check4 CHECK (((document_path IS NULL) = (document_sha256 IS NULL))),
+    CONSTRAINT invoices_check5 CHECK (((status <> 'paid'::text) OR ((paid_amount > (0)::numeric) AND ((paid_amount + credited_amount) = invoice_ttc)))),
+    CONSTRAINT invoices_check6 CHECK (((status <> 'cancelled'::text) OR (credited_amount = invoice_ttc))),
+    CONSTRAINT invoices_check7 CHECK (((status <> 'issued'::text) OR (paid_amount = (0)::numeric))),
+    CONSTRAINT invoices_client_fee_rate_check CHECK (((client_fee_rate > (0)::numeric) AND (client_fee_rate <= (1)::numeric))),
+    CONSTRAINT invoices_credited_amount_check CHECK ((credited_amount >= (0)::numeric)),
+    CONSTRAINT invoices_currency_check CHECK ((currency = 'EUR'::text)),
+    CONSTRAINT invoices_document_path_check CHECK ((document_path ~ '^[0-9a-f-]{36}/invoices/PROF-[0-9]{4}-[0-9]{4}\.pdf$'::text)),
+    CONSTRAINT invoices_document_sha256_check CHECK ((document_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT invoices_expert_fee_check CHECK ((expert_fee >= (0)::numeric)),
+    CONSTRAINT invoices_invoice_ht_check CHECK ((invoice_ht >= (0)::numeric)),
+    CONSTRAINT invoices_number_check CHECK ((number ~ '^PROF-[0-9]{4}-[0-9]{4}$'::text)),
+    CONSTRAINT invoices_paid_amount_check CHECK ((paid_amount >= (0)::numeric)),
+    CONSTRAINT invoices_platform_fee_rate_check CHECK (((platform_fee_rate >= (0)::numeric) AND (platform_fee_rate <= (1)::numeric))),
+    CONSTRAINT invoices_refund_amount_check CHECK ((refund_amount > (0)::numeric)),
+    CONSTRAINT invoices_refund_reference_check CHECK (((length(btrim(refund_reference)) >= 1) AND (length(btrim(refund_reference)) <= 100))),
+    CONSTRAINT invoices_seller_check CHECK ((jsonb_typeof(seller) = 'object'::text)),
+    CONSTRAINT invoices_sequence_check CHECK (((sequence >= 1) AND (sequence <= 9999))),
+    CONSTRAINT invoices_status_check CHECK ((status = ANY (ARRAY['issued'::text, 'partially_paid'::text, 'paid'::text, 'cancelled'::text]))),
+    CONSTRAINT invoices_vat_check CHECK ((vat >= (0)::numeric)),
+    CONSTRAINT invoices_vat_rate_check CHECK (((vat_rate >= (0)::numeric) AND (vat_rate <= (1)::numeric)))
+);
+
+--
+-- Name: issue_invoice(uuid, numeric, date, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.issue_invoice(p_dossier uuid, p_refund numeric, p_refunded_on date, p_reference text, p_issued_at timestamp with time zone DEFAULT now()) RETURNS public.invoices
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d record;
+  o record;
+  c record;
+  v_problems jsonb := private.invoice_data_problems(p_dossier);
+  v_partner uuid;
+  v_share numeric;
+  v_vat_rate numeric;
+  w record;
+  n record;
+  inv public.invoices;
+begin
+  if jsonb_array_length(v_problems) > 0 then
+    perform private.raise_field_errors(v_problems);
+  end if;
+  select x.* into d from public.dossiers x where x.id = p_dossier;
+  select x.* into o from public.organizations x where x.id = d.organization_id;
+  select x.* into c from public.client_companies x where x.id = d.client_company_id;
+  v_partner := c.partner_user_id;
+  v_share := case when v_partner is null then 0 else coalesce(d.partner_share_rate, 0) end;
+  v_vat_rate := private.vat_rate_for(d.organization_id, d.client_company_id);
+  select * into w from private.commission(p_refund, d.client_fee_rate, d.platform_fee_rate, v_share, v_vat_rate);
+  select * into n from private.next_document_number(d.organization_id, 'PROF', p_issued_at);
+  insert into public.invoices (
+    organization_id, dossier_id, client_company_id, expert_id, number, year, sequence, issued_at, issue_date,
+    due_date, seller, buyer, product_code, refund_amount, refunded_on, refund_reference, client_fee_rate, expert_fee,
+    platform_fee_rate, invoice_ht, vat_rate, vat, invoice_ttc, expert_net, created_by)
+  values (
+    d.organization_id, p_dossier, d.client_company_id, d.expert_id, n.number, n.year, n.sequence, p_issued_at,
+    n.issue_date, n.issue_date + 30,
+    jsonb_build_object('name', o.name, 'legal_name', o.legal_name, 'siren', o.siren, 'siret', o.siret,
+                       'vat_number', o.vat_number, 'address', o.address, 'postal_code', o.postal_code,
+                       'city', o.city, 'country_code', o.country_code, 'iban', o.iban, 'bic', o.bic,
+                       'legal_footer', o.legal_footer),
+    jsonb_build_object('name', c.name, 'siren', c.siren, 'address', c.address, 'postal_code', c.postal_code,
+                       'city', c.city, 'departement', c.departement, 'country_code', 'FR'),
+    d.product_code, round(p_refund, 2), p_refunded_on, btrim(p_reference), d.client_fee_rate, w.expert_fee,
+    d.platform_fee_rate, w.invoice_ht, v_vat_rate, w.vat, w.invoice_ttc, w.expert_net, (select auth.uid()))
+  returning * into inv;
+  if v_partner is not null then
+    insert into public.partner_commissions (invoice_id, organization_id, partner_user_id, invoice_number, share_rate,
+                                            base_ht, amount)
+    values (inv.id, inv.organization_id, v_partner, inv.number, v_share, inv.invoice_ht, w.partner_commission);
+  end if;
+  perform private.append_audit(inv.organization_id, 'invoices', inv.id, 'invoice_issued', null, to_jsonb(inv),
+    jsonb_build_object('command', 'confirm_refund', 'dossier_id', p_dossier,
+                       'partner_commission', w.partner_commission, 'platform_net', w.platform_net));
+  return inv;
+end
+$$;
+
+--
 -- Name: join_words(text[]); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1422,6 +4313,18 @@ $$;
 --
 
 COMMENT ON FUNCTION private.join_words(words text[]) IS 'Inlined on purpose (no fixed search_path): part of the expert search document expression; see migration 0040.';
+
+--
+-- Name: keep_message_version(bigint, uuid, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.keep_message_version(p_message bigint, p_org uuid, p_body text, p_reason text) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.message_versions (message_id, organization_id, body, reason, replaced_by)
+  values (p_message, p_org, p_body, p_reason, (select auth.uid()))
+$$;
 
 --
 -- Name: keep_one_owner(); Type: FUNCTION; Schema: private; Owner: -
@@ -1446,35 +4349,17 @@ end
 $$;
 
 --
--- Name: dossiers; Type: TABLE; Schema: public; Owner: -
+-- Name: link_reminder_message(uuid, bigint[]); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE TABLE public.dossiers (
-    id uuid DEFAULT gen_random_uuid() NOT NULL,
-    organization_id uuid NOT NULL,
-    client_company_id uuid NOT NULL,
-    product_code text NOT NULL,
-    status text DEFAULT 'pending_upload'::text NOT NULL,
-    estimated_amount numeric(14,2),
-    audited_amount numeric(14,2),
-    priority smallint,
-    source_simulation_id uuid,
-    expert_id uuid,
-    document_count integer DEFAULT 0 NOT NULL,
-    invoice_id uuid,
-    created_at timestamp with time zone DEFAULT now() NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    proposed_expert_id uuid,
-    proposed_at timestamp with time zone,
-    proposed_by uuid,
-    matching_started_at timestamp with time zone,
-    resume_status text,
-    assigned_at timestamp with time zone,
-    CONSTRAINT dossiers_audited_amount_check CHECK ((audited_amount >= (0)::numeric)),
-    CONSTRAINT dossiers_document_count_check CHECK ((document_count >= 0)),
-    CONSTRAINT dossiers_estimated_amount_check CHECK ((estimated_amount >= (0)::numeric)),
-    CONSTRAINT dossiers_priority_check CHECK (((priority >= 1) AND (priority <= 3)))
-);
+CREATE FUNCTION private.link_reminder_message(p_outbox uuid, p_ledger bigint[]) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.reminder_messages (ledger_id, outbox_id, organization_id)
+  select l.id, p_outbox, l.organization_id from public.reminder_ledger l where l.id = any(p_ledger)
+  on conflict do nothing
+$$;
 
 --
 -- Name: lock_followed_dossier(uuid); Type: FUNCTION; Schema: private; Owner: -
@@ -1631,6 +4516,33 @@ end
 $$;
 
 --
+-- Name: marketplace_kind_title(text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.marketplace_kind_title(p_kind text, p_lang text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select case p_lang when 'en' then
+    case p_kind when 'offer_declined' then 'Offer declined by the expert'
+                when 'offer_expired' then 'Offer expired without an answer'
+                when 'offer_withdrawn' then 'Offer withdrawn'
+                when 'expert_proposed' then 'Expert proposed'
+                when 'handed_over' then 'Case handed over to the expert''s substitute'
+                when 'review_posted' then 'Review of the expert posted'
+                else replace(p_kind, '_', ' ') end
+  else
+    case p_kind when 'offer_declined' then 'Proposition déclinée par l''expert'
+                when 'offer_expired' then 'Proposition expirée sans réponse'
+                when 'offer_withdrawn' then 'Proposition retirée'
+                when 'expert_proposed' then 'Expert proposé'
+                when 'handed_over' then 'Dossier transmis au suppléant de l''expert'
+                when 'review_posted' then 'Avis publié sur l''expert'
+                else replace(p_kind, '_', ' ') end
+  end
+$$;
+
+--
 -- Name: match_parts(text, text[], text[], numeric, integer, integer, integer, text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1670,6 +4582,89 @@ CREATE FUNCTION private.matching_status(resume_status text) RETURNS text
     SET search_path TO ''
     AS $$
   select case when resume_status is null then 'admin_validated' else 'awaiting_reassignment' end
+$$;
+
+--
+-- Name: may_contact(uuid, uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.may_contact(p_org uuid, p_from uuid, p_to uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  r_from text := private.member_role(p_org, p_from);
+  r_to text := private.member_role(p_org, p_to);
+begin
+  if r_from is null or r_to is null or p_from = p_to or r_from = 'viewer' or r_to = 'viewer' then
+    return false;
+  end if;
+  if r_from in ('owner', 'admin') then
+    return true;
+  end if;
+  if r_from = 'client' and r_to = 'expert' then
+    return exists (select 1 from public.dossiers d
+                   join public.client_company_users cu on cu.company_id = d.client_company_id and cu.user_id = p_from
+                   join public.expert_profiles e on e.id = d.expert_id and e.user_id = p_to
+                   where d.organization_id = p_org and private.dossier_links(d.status, d.closed_at));
+  elsif r_from = 'expert' and r_to = 'client' then
+    return exists (select 1 from public.dossiers d
+                   join public.client_company_users cu on cu.company_id = d.client_company_id and cu.user_id = p_to
+                   join public.expert_profiles e on e.id = d.expert_id and e.user_id = p_from
+                   where d.organization_id = p_org and private.dossier_links(d.status, d.closed_at));
+  elsif r_from = 'client' and r_to = 'partner' then
+    return exists (select 1 from public.client_company_users cu
+                   join public.client_companies c on c.id = cu.company_id
+                   where cu.user_id = p_from and c.partner_user_id = p_to and c.organization_id = p_org);
+  elsif r_from = 'partner' and r_to = 'client' then
+    return exists (select 1 from public.client_company_users cu
+                   join public.client_companies c on c.id = cu.company_id
+                   where cu.user_id = p_to and c.partner_user_id = p_from and c.organization_id = p_org);
+  elsif r_from = 'expert' and r_to = 'partner' then
+    return exists (select 1 from public.dossiers d
+                   join public.client_companies c on c.id = d.client_company_id and c.partner_user_id = p_to
+                   join public.expert_profiles e on e.id = d.expert_id and e.user_id = p_from
+                   where d.organization_id = p_org and private.dossier_links(d.status, d.closed_at));
+  end if;
+  return false;
+end
+$$;
+
+--
+-- Name: may_receive_topic(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.may_receive_topic(p_topic text) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_parts text[] := string_to_array(p_topic, ':');
+  v_uuid constant text := '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
+begin
+  if p_topic is null or (select auth.uid()) is null then
+    return false;
+  end if;
+  if v_parts[1] = 'dossier' and cardinality(v_parts) = 3 and v_parts[2] ~ v_uuid then
+    return v_parts[3] = any (private.my_event_audience(v_parts[2]::uuid));
+  elsif v_parts[1] = 'conversation' and cardinality(v_parts) = 2 and v_parts[2] ~ v_uuid then
+    return private.is_conversation_participant(v_parts[2]::uuid);
+  elsif v_parts[1] = 'user' and cardinality(v_parts) = 2 and v_parts[2] ~ v_uuid then
+    return v_parts[2]::uuid = (select auth.uid());
+  end if;
+  return false;
+end
+$_$;
+
+--
+-- Name: member_role(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.member_role(p_org uuid, p_user uuid) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select m.role from public.memberships m where m.organization_id = p_org and m.user_id = p_user
 $$;
 
 --
@@ -1751,6 +4746,141 @@ end
 $$;
 
 --
+-- Name: message_conversation(bigint); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.message_conversation(p_message bigint) RETURNS uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select m.conversation_id from public.messages m where m.id = p_message
+$$;
+
+--
+-- Name: unaccent_fr(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.unaccent_fr(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    AS $$
+  select replace(replace(replace(replace(replace(replace(lower(translate(coalesce(value, ''),
+    'ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖòóôõöÙÚÛÜùúûüÝŸýÿ’‘',
+    'aaaaaaaaaaaacceeeeeeeeiiiiiiiinnoooooooooouuuuuuuuyyyy''''')),
+    'œ', 'oe'), 'Œ', 'oe'), 'æ', 'ae'), 'Æ', 'ae'), 'ß', 'ss'), '''', ' ')
+$$;
+
+--
+-- Name: FUNCTION unaccent_fr(value text); Type: COMMENT; Schema: private; Owner: -
+--
+
+COMMENT ON FUNCTION private.unaccent_fr(value text) IS 'Inlined on purpose (no fixed search_path): part of the expert search document expression; see migration 0040.';
+
+--
+-- Name: messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.messages (
+    id bigint NOT NULL,
+    conversation_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    sender_id uuid,
+    kind text DEFAULT 'text'::text NOT NULL,
+    body text,
+    details jsonb,
+    reply_to bigint,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    edited_at timestamp with time zone,
+    deleted_at timestamp with time zone,
+    deleted_by uuid,
+    hidden_at timestamp with time zone,
+    hidden_by uuid,
+    search_vector tsvector GENERATED ALWAYS AS (to_tsvector('french'::regconfig, private.unaccent_fr(COALESCE(body, ''::text)))) STORED,
+    CONSTRAINT messages_body_check CHECK (((body IS NULL) OR ((length(btrim(body)) >= 1) AND (length(btrim(body)) <= 10000)))),
+    CONSTRAINT messages_check CHECK ((((deleted_at IS NULL) AND (hidden_at IS NULL)) = (body IS NOT NULL))),
+    CONSTRAINT messages_check1 CHECK (((kind = 'text'::text) OR (sender_id IS NULL))),
+    CONSTRAINT messages_kind_check CHECK ((kind = ANY (ARRAY['text'::text, 'system'::text])))
+);
+
+--
+-- Name: message_payload(public.messages); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.message_payload(m public.messages) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+    'id', m.id, 'conversation_id', m.conversation_id, 'sender_id', m.sender_id, 'kind', m.kind,
+    'body', case when m.deleted_at is null and m.hidden_at is null then m.body end,
+    'reply_to', m.reply_to, 'created_at', m.created_at, 'edited_at', m.edited_at,
+    'deleted', m.deleted_at is not null, 'hidden', m.hidden_at is not null,
+    'sender_name', (select p.display_name from public.conversation_participants p
+                    where p.conversation_id = m.conversation_id and p.user_id = m.sender_id))
+$$;
+
+--
+-- Name: messages_sent_last_minute(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.messages_sent_last_minute(p_user uuid) RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select count(*)::integer from public.messages m
+  where m.sender_id = p_user and m.created_at > clock_timestamp() - interval '1 minute'
+$$;
+
+--
+-- Name: messaging_display_name(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.messaging_display_name(p_org uuid, p_user uuid, p_role text) RETURNS text
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_meta jsonb;
+  v_name text;
+  v_company text;
+begin
+  select coalesce(u.raw_user_meta_data, '{}'::jsonb) into v_meta from auth.users u where u.id = p_user;
+  v_name := coalesce(nullif(btrim(concat_ws(' ', v_meta ->> 'first_name', v_meta ->> 'last_name')), ''),
+                     nullif(btrim(v_meta ->> 'full_name'), ''), nullif(btrim(v_meta ->> 'name'), ''));
+  if v_name is null and p_role = 'expert' then
+    select nullif(btrim(e.display_name), '') into v_name from public.expert_profiles e
+    where e.organization_id = p_org and e.user_id = p_user limit 1;
+  end if;
+  if v_name is null or v_name like '%@%' then
+    v_name := 'Utilisateur';
+  end if;
+  if p_role = 'client' then
+    select c.name into v_company from public.client_company_users cu
+    join public.client_companies c on c.id = cu.company_id
+    where cu.user_id = p_user and c.organization_id = p_org order by c.name limit 1;
+    if v_company is not null then
+      v_name := v_name || ' (' || v_company || ')';
+    end if;
+  elsif p_role = 'support' then
+    v_name := v_name || ' (Support)';
+  end if;
+  return v_name;
+end
+$$;
+
+--
+-- Name: minute_of_day(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.minute_of_day(p_time text) RETURNS integer
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $_$
+  select case when p_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'
+              then split_part(p_time, ':', 1)::integer * 60 + split_part(p_time, ':', 2)::integer
+              when p_time = '24:00' then 1440 end
+$_$;
+
+--
 -- Name: my_client_company_ids(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1764,6 +4894,78 @@ begin
     join public.memberships m
       on m.organization_id = u.organization_id and m.user_id = u.user_id and m.role = 'client'
     where u.user_id = (select auth.uid());
+end
+$$;
+
+--
+-- Name: my_conversation_ids(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_conversation_ids() RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select p.conversation_id from public.conversation_participants p where p.user_id = (select auth.uid())
+$$;
+
+--
+-- Name: my_document_dossier_ids(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_document_dossier_ids() RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select d.id from public.dossiers d
+  where d.organization_id in (select m.organization_id from public.memberships m
+                              where m.user_id = (select auth.uid()) and m.role in ('owner', 'admin', 'viewer'))
+     or d.client_company_id in (select private.my_client_company_ids())
+     or d.expert_id in (select private.my_expert_profile_ids())
+$$;
+
+--
+-- Name: my_dossier_offers(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_dossier_offers() RETURNS TABLE(offer_id uuid, dossier_id uuid, offered_at timestamp with time zone, expires_at timestamp with time zone, score numeric, source text, company_name text, sector text, departement text, city text, product_code text, product_name text, estimated_amount numeric, priority smallint)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select o.id, d.id, o.offered_at, o.expires_at, o.score, o.source, c.name, c.sector, c.departement, c.city,
+         p.code, p.name, d.estimated_amount, d.priority
+  from public.assignment_offers o
+  join public.expert_profiles e on e.id = o.expert_id
+  join public.dossiers d on d.id = o.dossier_id
+  join public.client_companies c on c.id = d.client_company_id
+  join public.products p on p.code = d.product_code
+  where e.user_id = (select auth.uid()) and o.status = 'offered'
+  order by o.expires_at, o.id
+$$;
+
+--
+-- Name: my_event_audience(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_event_audience(p_dossier uuid) RETURNS text[]
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d record;
+begin
+  select x.organization_id, x.client_company_id, x.expert_id into d from public.dossiers x where x.id = p_dossier;
+  if not found then
+    return '{}';
+  elsif private.has_role(d.organization_id, array['owner', 'admin', 'viewer']) then
+    return array['staff', 'expert', 'client', 'partner'];
+  elsif d.expert_id is not null and d.expert_id in (select private.my_expert_profile_ids()) then
+    return array['expert', 'client', 'partner'];
+  elsif d.client_company_id in (select private.my_client_company_ids()) then
+    return array['client', 'partner'];
+  elsif d.client_company_id in (select private.my_partner_company_ids()) then
+    return array['partner'];
+  end if;
+  return '{}';
 end
 $$;
 
@@ -1911,6 +5113,19 @@ end
 $$;
 
 --
+-- Name: my_reported_message_ids(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_reported_message_ids() RETURNS SETOF bigint
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select r.message_id from public.message_reports r
+  where r.status = 'open' and r.message_id is not null
+    and r.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin']))
+$$;
+
+--
 -- Name: my_reviewable_dossier_ids(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1921,6 +5136,67 @@ CREATE FUNCTION private.my_reviewable_dossier_ids() RETURNS SETOF uuid
   select d.id from public.dossiers d
   where d.client_company_id in (select private.my_client_company_ids())
     and d.expert_id is not null and private.dossier_is_closed(d.status)
+$$;
+
+--
+-- Name: document_versions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.document_versions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    document_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    version integer NOT NULL,
+    storage_key text NOT NULL,
+    file_name text NOT NULL,
+    declared_format text NOT NULL,
+    declared_size bigint NOT NULL,
+    size_bytes bigint,
+    detected_format text,
+    sha256 text,
+    issue_date date,
+    state text DEFAULT 'uploading'::text NOT NULL,
+    uploaded_by uuid,
+    uploaded_for_dossier_id uuid,
+    request_item_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    replaced_at timestamp with time zone,
+    CONSTRAINT document_versions_check CHECK (((state = 'uploading'::text) OR ((size_bytes IS NOT NULL) AND (sha256 IS NOT NULL) AND (detected_format IS NOT NULL) AND (completed_at IS NOT NULL)))),
+    CONSTRAINT document_versions_check1 CHECK (((state = 'replaced'::text) = (replaced_at IS NOT NULL))),
+    CONSTRAINT document_versions_declared_format_check CHECK ((declared_format = ANY (ARRAY['pdf'::text, 'jpg'::text, 'png'::text, 'xml'::text]))),
+    CONSTRAINT document_versions_declared_size_check CHECK ((declared_size >= 1)),
+    CONSTRAINT document_versions_detected_format_check CHECK ((detected_format = ANY (ARRAY['pdf'::text, 'jpg'::text, 'png'::text, 'xml'::text]))),
+    CONSTRAINT document_versions_file_name_check CHECK (((length(btrim(file_name)) >= 1) AND (length(btrim(file_name)) <= 255))),
+    CONSTRAINT document_versions_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT document_versions_size_bytes_check CHECK ((size_bytes >= 1)),
+    CONSTRAINT document_versions_state_check CHECK ((state = ANY (ARRAY['uploading'::text, 'uploaded'::text, 'replaced'::text]))),
+    CONSTRAINT document_versions_version_check CHECK ((version >= 1))
+);
+
+--
+-- Name: my_upload(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_upload(p_version uuid) RETURNS public.document_versions
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.document_versions;
+begin
+  select x.* into v from public.document_versions x where x.id = p_version;
+  if v.id is null or v.uploaded_by is distinct from (select auth.uid()) then
+    raise exception 'no such upload' using errcode = 'PT404', hint = 'upload_not_found';
+  end if;
+  perform 1 from public.dossiers d where d.id = v.uploaded_for_dossier_id for update;
+  perform 1 from public.documents x where x.id = v.document_id for update;
+  select x.* into v from public.document_versions x where x.id = p_version for update;
+  if v.state <> 'uploading' then
+    raise exception 'this upload is already complete' using errcode = 'PT409', hint = 'upload_already_completed';
+  end if;
+  return v;
+end
 $$;
 
 --
@@ -1939,6 +5215,83 @@ begin
        or d.client_company_id in (select private.my_client_company_ids())
        or d.client_company_id in (select private.my_partner_company_ids())
        or d.expert_id in (select private.my_expert_profile_ids());
+end
+$$;
+
+--
+-- Name: next_document_number(uuid, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.next_document_number(p_organization uuid, p_series text, p_issued_at timestamp with time zone, OUT number text, OUT year integer, OUT sequence integer, OUT issue_date date) RETURNS record
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+#variable_conflict use_column
+declare
+  v_zone text;
+  v_year integer;
+begin
+  select o.time_zone into v_zone from public.organizations o where o.id = p_organization;
+  issue_date := (p_issued_at at time zone coalesce(v_zone, 'Europe/Paris'))::date;
+  v_year := extract(year from issue_date)::integer;
+  insert into public.invoice_counters as c (organization_id, series, year, last_number)
+  values (p_organization, p_series, v_year, 1)
+  on conflict (organization_id, series, year) do update set last_number = c.last_number + 1
+  returning c.last_number into sequence;
+  year := v_year;
+  number := format('%s-%s-%s', p_series, v_year, lpad(sequence::text, 4, '0'));
+end
+$$;
+
+--
+-- Name: notice_dossier_milestone(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.notice_dossier_milestone() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_list text;
+begin
+  if new.to_status = 'documents_requested' then
+    select string_agg('• ' || coalesce(nullif(i.label, ''), t.label_fr, i.document_type) || coalesce(' — ' || nullif(i.note, ''), ''),
+                      E'\n' order by i.position)
+    into v_list
+    from public.document_request_items i
+    left join public.document_types t on t.code = i.document_type
+    where i.dossier_id = new.dossier_id and i.state = 'open';
+    perform private.post_system_message(new.dossier_id,
+      'Documents demandés' || coalesce(E' :\n' || v_list, ''),
+      jsonb_build_object('event', 'documents_requested', 'dossier_event_id', new.id));
+  elsif new.to_status = 'audit_completed' then
+    perform private.post_system_message(new.dossier_id, 'Audit terminé : il est prêt pour votre validation.',
+      jsonb_build_object('event', 'audit_completed', 'dossier_event_id', new.id));
+  elsif new.to_status = 'claim_filed' then
+    perform private.post_system_message(new.dossier_id, 'Réclamation déposée auprès de l''administration.',
+      jsonb_build_object('event', 'claim_filed', 'dossier_event_id', new.id));
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: notify(uuid, uuid, text, text, text, text, text, text, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.notify(p_organization uuid, p_recipient uuid, p_event text, p_dedupe_key text, p_title text, p_body text DEFAULT ''::text, p_link text DEFAULT NULL::text, p_priority text DEFAULT 'normal'::text, p_dossier uuid DEFAULT NULL::uuid) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  created uuid;
+begin
+  insert into public.notifications (organization_id, recipient_id, event, dossier_id, title, body, link, priority,
+                                    dedupe_key)
+  values (p_organization, p_recipient, p_event, p_dossier, p_title, p_body, p_link, p_priority, p_dedupe_key)
+  on conflict (dedupe_key) do nothing
+  returning id into created;
+  return created;
 end
 $$;
 
@@ -1991,8 +5344,11 @@ begin
   new_status := coalesce(d.resume_status, 'expert_assigned');
   perform private.close_offer(p_offer, 'accepted', null);
   -- The counters trigger refuses this update when the expert's capacity is already used up.
-  update public.dossiers set expert_id = o.expert_id, status = new_status, resume_status = null, assigned_at = now()
+  update public.dossiers set expert_id = o.expert_id, resume_status = null, assigned_at = now()
   where id = o.dossier_id;
+  perform private.change_dossier_status(o.dossier_id, 'accept_offer', new_status,
+    'Expert attribué : ' || private.expert_name(o.expert_id), 'Expert assigned: ' || private.expert_name(o.expert_id),
+    jsonb_build_object('offer_id', p_offer, 'expert_id', o.expert_id), 'client', 'expert');
   return jsonb_build_object('offer_id', p_offer, 'offer_status', 'accepted', 'dossier_id', o.dossier_id,
                             'dossier_status', new_status, 'expert_id', o.expert_id);
 end
@@ -2062,8 +5418,10 @@ begin
   else
     why := 'max_attempts';
   end if;
-  update public.dossiers set status = 'assignment_failed' where id = p_dossier and status <> 'assignment_failed';
-  if found then
+  if d.status <> 'assignment_failed' then
+    perform private.change_dossier_status(p_dossier, 'flag_assignment_failed', 'assignment_failed',
+      'Aucun expert disponible', 'No expert available',
+      jsonb_build_object('reason', why, 'attempts', attempts), 'client', 'system');
     perform private.record_event(d.organization_id, 'assignment_failed', p_dossier,
       detail => jsonb_build_object('reason', why, 'attempts', attempts));
   end if;
@@ -2083,17 +5441,147 @@ declare
   o public.assignment_offers := private.lock_offer(p_offer, false);
   d record;
 begin
-  select x.client_company_id, x.resume_status into d from public.dossiers x where x.id = o.dossier_id;
+  select x.client_company_id, x.resume_status, x.status into d from public.dossiers x where x.id = o.dossier_id;
   if not (private.has_role(o.organization_id, array['owner', 'admin'])
           or (o.source in ('client_choice', 'admin_proposal')
               and d.client_company_id in (select private.my_client_company_ids()))) then
     raise exception 'you may not withdraw this offer' using errcode = 'PT403', hint = 'forbidden';
   end if;
   perform private.close_offer(p_offer, 'withdrawn', nullif(btrim(coalesce(p_reason, '')), ''));
-  update public.dossiers set status = private.matching_status(d.resume_status)
-  where id = o.dossier_id and status = 'expert_pending_acceptance';
+  if d.status = 'expert_pending_acceptance' then
+    perform private.change_dossier_status(o.dossier_id, 'offer_closed', private.matching_status(d.resume_status),
+      'Proposition retirée, retour à la recherche d''un expert', 'Offer withdrawn, back to finding an expert',
+      jsonb_build_object('offer_id', p_offer, 'reason', nullif(btrim(coalesce(p_reason, '')), '')), 'client',
+      'system');
+  end if;
   return jsonb_build_object('offer_id', p_offer, 'offer_status', 'withdrawn', 'dossier_id', o.dossier_id,
                             'dossier_status', (select x.status from public.dossiers x where x.id = o.dossier_id));
+end
+$$;
+
+--
+-- Name: on_company_partner_change(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.on_company_partner_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if old.partner_user_id is not null then
+    delete from public.conversation_participants p
+    using public.conversations c, public.dossiers d
+    where c.id = p.conversation_id and d.id = c.dossier_id and d.client_company_id = old.id
+      and p.user_id = old.partner_user_id and p.role = 'partner';
+    perform private.refresh_direct_access(old.organization_id, old.partner_user_id);
+  end if;
+  if new.partner_user_id is not null then
+    perform private.refresh_direct_access(new.organization_id, new.partner_user_id);
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: on_company_user_change(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.on_company_user_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    perform private.sync_dossier_conversation(d.id)
+    from public.dossiers d where d.client_company_id = new.company_id and d.expert_id is not null;
+  else
+    delete from public.conversation_participants p
+    using public.conversations c, public.dossiers d
+    where c.id = p.conversation_id and d.id = c.dossier_id and d.client_company_id = old.company_id
+      and p.user_id = old.user_id and p.role = 'client';
+    perform private.refresh_direct_access(old.organization_id, old.user_id);
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: on_dossier_expert_change(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.on_dossier_expert_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.sync_dossier_conversation(new.id);
+  if tg_op = 'UPDATE' and old.expert_id is not null then
+    perform private.refresh_direct_access(new.organization_id, e.user_id)
+    from public.expert_profiles e where e.id = old.expert_id;
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: on_membership_change(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.on_membership_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op in ('DELETE', 'UPDATE') then
+    if tg_op = 'DELETE' or new.role = 'viewer' then
+      delete from public.conversation_participants p
+      where p.organization_id = old.organization_id and p.user_id = old.user_id;
+    elsif new.role not in ('owner', 'admin') then
+      delete from public.conversation_participants p
+      where p.organization_id = old.organization_id and p.user_id = old.user_id and p.role in ('support', 'admin');
+    end if;
+  end if;
+  if tg_op in ('INSERT', 'UPDATE') and new.role in ('owner', 'admin') then
+    perform private.add_participant(c.id, new.user_id, 'support')
+    from public.conversations c where c.organization_id = new.organization_id and c.kind = 'support';
+  end if;
+  if tg_op = 'UPDATE' then
+    perform private.refresh_direct_access(new.organization_id, new.user_id);
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: open_awaited_action(uuid, text, text, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.open_awaited_action(p_dossier uuid, p_code text, p_subject text DEFAULT ''::text, p_at timestamp with time zone DEFAULT now(), p_shift_minutes integer DEFAULT 0) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers;
+  r public.awaited_action_rules;
+  created bigint;
+begin
+  select * into d from public.dossiers where id = p_dossier;
+  perform private.seed_awaited_action_rules(d.organization_id);
+  select * into r from public.awaited_action_rules where organization_id = d.organization_id and code = p_code;
+  insert into public.awaited_actions (organization_id, dossier_id, code, subject, clock, opened_at, running_since,
+                                      shift_minutes)
+  values (d.organization_id, p_dossier, p_code, p_subject, r.clock, p_at, p_at, p_shift_minutes)
+  on conflict (dossier_id, code, subject) where closed_at is null do nothing
+  returning id into created;
+  if created is null then
+    select id into created from public.awaited_actions
+    where dossier_id = p_dossier and code = p_code and subject = p_subject and closed_at is null;
+    return created;
+  end if;
+  insert into public.awaited_action_segments (organization_id, action_id, state, started_at)
+  values (d.organization_id, created, 'running', p_at);
+  perform private.refresh_awaited_action(created);
+  return created;
 end
 $$;
 
@@ -2133,14 +5621,36 @@ begin
           now() + make_interval(mins => ttl))
   returning id into offer;
   update public.dossiers
-  set status = 'expert_pending_acceptance', proposed_expert_id = null, proposed_at = null, proposed_by = null,
+  set proposed_expert_id = null, proposed_at = null, proposed_by = null,
       matching_started_at = coalesce(matching_started_at, now())
   where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'offer', 'expert_pending_acceptance',
+    'Dossier proposé à un expert', 'Case offered to an expert',
+    jsonb_build_object('offer_id', offer, 'expert_id', p_expert, 'source', p_source, 'attempt', attempt),
+    'client', case when p_source = 'auto' then 'system' else 'client' end);
   perform private.record_event(d.organization_id, 'offer_made', p_dossier, p_expert, offer,
     jsonb_build_object('source', p_source, 'attempt', attempt, 'score', s.total, 'parts', s.parts,
                        'expires_at', now() + make_interval(mins => ttl)), true);
   return offer;
 end
+$$;
+
+--
+-- Name: organization_admin_contacts(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.organization_admin_contacts(p_organization uuid) RETURNS TABLE(user_id uuid, email text, name text, locale text, organization text, primary_color text, legal_footer text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select u.id, u.email::text, coalesce(u.raw_user_meta_data ->> 'full_name', ''), coalesce(s.locale, 'fr'),
+         o.name, o.primary_color, o.legal_footer
+  from public.memberships m
+  join auth.users u on u.id = m.user_id
+  join public.organizations o on o.id = m.organization_id
+  left join public.notification_settings s on s.user_id = u.id
+  where m.organization_id = p_organization and m.role in ('owner', 'admin') and u.email is not null
+  order by u.email
 $$;
 
 --
@@ -2152,6 +5662,324 @@ CREATE FUNCTION private.organization_by_key(p_key text) RETURNS TABLE(id uuid, n
     SET search_path TO ''
     AS $$
   select o.id, o.name, o.slug from public.organizations o where o.slug = p_key or o.id::text = p_key
+$$;
+
+--
+-- Name: organization_calendar(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.organization_calendar(p_organization uuid) RETURNS public.business_calendars
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select coalesce(
+    (select c from public.business_calendars c where c.organization_id = p_organization),
+    row(p_organization, 'Europe/Paris', '{1,2,3,4,5}', '[["09:00", "12:30"], ["14:00", "18:00"]]', 'FR', '{}',
+        now())::public.business_calendars)
+$$;
+
+--
+-- Name: organizations_with_due_actions(timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.organizations_with_due_actions(p_now timestamp with time zone) RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select distinct a.organization_id from public.awaited_actions a
+  where a.closed_at is null and a.running_since is not null and a.target_at <= p_now
+$$;
+
+--
+-- Name: pause_awaited_action(bigint, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.pause_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone DEFAULT now()) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select private.switch_awaited_action(a.id, 'paused', p_reason, p_at)
+  from public.awaited_actions a
+  where a.id = p_action and a.closed_at is null and a.running_since is not null
+$$;
+
+--
+-- Name: payload_amount(jsonb, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.payload_amount(p_payload jsonb, p_key text) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select case when jsonb_typeof(p_payload -> p_key) in ('number', 'string')
+              and btrim(p_payload ->> p_key) ~ '^[0-9]{1,12}(\.[0-9]{1,2})?$'
+         then btrim(p_payload ->> p_key)::numeric end
+$_$;
+
+--
+-- Name: payload_choice(jsonb, text, boolean, text[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.payload_choice(p_payload jsonb, p_field text, p_required boolean, p_choices text[]) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  t text := private.payload_text(p_payload, p_field, p_required, 1, 100);
+begin
+  if t is not null and not t = any (p_choices) then
+    perform private.raise_field_error(p_field, 'one_of',
+      format('%s must be one of: %s', p_field, array_to_string(p_choices, ', ')));
+  end if;
+  return t;
+end
+$$;
+
+--
+-- Name: payload_date(jsonb, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.payload_date(p_payload jsonb, p_key text) RETURNS date
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+begin
+  if jsonb_typeof(p_payload -> p_key) = 'string' and p_payload ->> p_key ~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
+    return (p_payload ->> p_key)::date;
+  end if;
+  return null;
+exception when others then
+  return null;
+end
+$_$;
+
+--
+-- Name: payload_date(jsonb, text, boolean, date); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.payload_date(p_payload jsonb, p_field text, p_required boolean, p_not_after date DEFAULT NULL::date) RETURNS date
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  v jsonb := p_payload -> p_field;
+  d date;
+begin
+  if v is null or v = 'null'::jsonb then
+    if p_required then
+      perform private.raise_field_error(p_field, 'required', format('%s is required', p_field));
+    end if;
+    return null;
+  end if;
+  if jsonb_typeof(v) <> 'string' or (v #>> '{}') !~ '^[0-9]{4}-[0-9]{2}-[0-9]{2}$' then
+    perform private.raise_field_error(p_field, 'date', format('%s must be a date (YYYY-MM-DD)', p_field));
+  end if;
+  begin
+    d := (v #>> '{}')::date;
+  exception when others then
+    perform private.raise_field_error(p_field, 'date', format('%s must be a date (YYYY-MM-DD)', p_field));
+  end;
+  if p_not_after is not null and d > p_not_after then
+    perform private.raise_field_error(p_field, 'not_future', format('%s cannot be in the future', p_field));
+  end if;
+  return d;
+end
+$_$;
+
+--
+-- Name: payload_decimal(jsonb, text, boolean, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.payload_decimal(p_payload jsonb, p_field text, p_required boolean, p_scale integer DEFAULT 2) RETURNS numeric
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+declare
+  v jsonb := p_payload -> p_field;
+  t text;
+begin
+  if v is null or v = 'null'::jsonb then
+    if p_required then
+      perform private.raise_field_error(p_field, 'required', format('%s is required', p_field));
+    end if;
+    return null;
+  end if;
+  if jsonb_typeof(v) not in ('string', 'number') then
+    perform private.raise_field_error(p_field, 'type', format('%s must be a decimal number', p_field));
+  end if;
+  t := btrim(v #>> '{}');
+  if t !~ '^-?[0-9]{1,12}(\.[0-9]+)?$' then
+    perform private.raise_field_error(p_field, 'decimal', format('%s must be a decimal number', p_field));
+  end if;
+  if length(split_part(t, '.', 2)) > p_scale then
+    perform private.raise_field_error(p_field, 'decimals', format('%s has at most %s decimals', p_field, p_scale));
+  end if;
+  return t::numeric;
+end
+$_$;
+
+--
+-- Name: payload_reason(jsonb, text, boolean); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.payload_reason(p_payload jsonb, p_field text DEFAULT 'reason'::text, p_required boolean DEFAULT true) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select private.payload_text(p_payload, p_field, p_required, 3, 1000)
+$$;
+
+--
+-- Name: payload_text(jsonb, text, boolean, integer, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.payload_text(p_payload jsonb, p_field text, p_required boolean, p_min integer DEFAULT 1, p_max integer DEFAULT 1000) RETURNS text
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v jsonb := p_payload -> p_field;
+  t text;
+begin
+  if v is null or v = 'null'::jsonb then
+    if p_required then
+      perform private.raise_field_error(p_field, 'required', format('%s is required', p_field));
+    end if;
+    return null;
+  end if;
+  if jsonb_typeof(v) <> 'string' then
+    perform private.raise_field_error(p_field, 'type', format('%s must be a string', p_field));
+  end if;
+  t := btrim(v #>> '{}');
+  if length(t) = 0 and not p_required then
+    return null;
+  end if;
+  if length(t) < p_min or length(t) > p_max then
+    perform private.raise_field_error(p_field, 'length',
+      format('%s must have between %s and %s characters', p_field, p_min, p_max));
+  end if;
+  return t;
+end
+$$;
+
+--
+-- Name: post_system_message(uuid, text, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.post_system_message(p_dossier uuid, p_body text, p_details jsonb DEFAULT NULL::jsonb) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_conversation uuid;
+  v_id bigint;
+begin
+  perform private.sync_dossier_conversation(p_dossier);
+  select c.id into v_conversation from public.conversations c where c.dossier_id = p_dossier;
+  if v_conversation is null then
+    return null;  -- no expert yet: no dossier conversation
+  end if;
+  insert into public.messages (conversation_id, organization_id, kind, body, details)
+  values (v_conversation, (select c.organization_id from public.conversations c where c.id = v_conversation),
+          'system', left(p_body, 10000), p_details)
+  returning id into v_id;
+  return v_id;
+end
+$$;
+
+--
+-- Name: prepare_message(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.prepare_message() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  v_sent integer;
+begin
+  new.organization_id := private.conversation_organization(new.conversation_id);
+  new.created_at := now();
+  if current_user not in ('authenticated', 'anon') then
+    return new;  -- the server (system notices, service role)
+  end if;
+  if new.sender_id is not null and new.sender_id <> v_user then
+    raise exception 'the sender is the signed-in user' using errcode = 'PT403', hint = 'sender_mismatch';
+  end if;
+  if new.kind <> 'text' or new.details is not null or new.edited_at is not null or new.deleted_at is not null
+     or new.deleted_by is not null or new.hidden_at is not null or new.hidden_by is not null then
+    raise exception 'only the text, the conversation and the reply may be given' using errcode = 'PT403',
+      hint = 'forbidden_field';
+  end if;
+  new.sender_id := v_user;
+  new.body := btrim(new.body);
+  if new.body is null or length(new.body) not between 1 and 10000 then
+    perform private.raise_field_error('body', 'length', 'Le message doit compter de 1 à 10 000 caractères.');
+  end if;
+  if new.reply_to is not null
+     and private.message_conversation(new.reply_to) is distinct from new.conversation_id then
+    perform private.raise_field_error('reply_to', 'same_conversation',
+      'La réponse doit viser un message de la même conversation.');
+  end if;
+  -- 20 messages a minute per user: one user's sends queue on a per-user lock, so the count is exact.
+  perform pg_advisory_xact_lock(hashtextextended('messages:' || v_user::text, 0));
+  v_sent := private.messages_sent_last_minute(v_user);
+  if v_sent >= 20 then
+    raise exception 'too many messages: at most 20 a minute' using errcode = 'PT429', hint = 'rate_limited',
+      detail = jsonb_build_object('retry_after_seconds', 60)::text;
+  end if;
+  return new;
+end
+$$;
+
+--
+-- Name: prepare_report(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.prepare_report() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if current_user in ('authenticated', 'anon') then
+    new.reporter_id := (select auth.uid());
+    new.status := 'open';
+    new.action := null;
+    new.handled_by := null;
+    new.handled_at := null;
+    new.created_at := now();
+  end if;
+  if new.message_id is not null then
+    new.conversation_id := private.message_conversation(new.message_id);
+  end if;
+  new.organization_id := private.conversation_organization(new.conversation_id);
+  return new;
+end
+$$;
+
+--
+-- Name: protect_dossier_workflow(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.protect_dossier_workflow() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if current_user in ('anon', 'authenticated', 'service_role')
+     and (new.status, new.expert_id, new.audited_amount, new.audit_amount, new.client_fee_rate, new.platform_fee_rate,
+          new.partner_share_rate, new.claimed_amount, new.granted_amount, new.refunded_amount, new.held_status,
+          new.outcome, new.invoice_id)
+         is distinct from
+         (old.status, old.expert_id, old.audited_amount, old.audit_amount, old.client_fee_rate, old.platform_fee_rate,
+          old.partner_share_rate, old.claimed_amount, old.granted_amount, old.refunded_amount, old.held_status,
+          old.outcome, old.invoice_id) then
+    raise exception 'a dossier''s status, expert and amounts change only through its commands'
+      using errcode = '42501', hint = 'use_dossier_command';
+  end if;
+  return new;
+end
 $$;
 
 --
@@ -2211,6 +6039,62 @@ end
 $$;
 
 --
+-- Name: protect_invoice(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.protect_invoice() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'DELETE' then
+    raise exception 'issued invoices are never deleted (issue a credit note)'
+      using errcode = '42501', hint = 'invoice_immutable';
+  end if;
+  if (to_jsonb(new) - array['status', 'paid_amount', 'credited_amount', 'balance', 'paid_at', 'cancelled_at',
+                            'document_path', 'document_sha256'])
+     is distinct from
+     (to_jsonb(old) - array['status', 'paid_amount', 'credited_amount', 'balance', 'paid_at', 'cancelled_at',
+                            'document_path', 'document_sha256'])
+     or (old.document_path is not null and new.document_path is distinct from old.document_path)
+     or (old.document_sha256 is not null and new.document_sha256 is distinct from old.document_sha256)
+     or new.paid_amount < old.paid_amount or new.credited_amount < old.credited_amount
+     or old.status in ('paid', 'cancelled') and new.status <> old.status then
+    raise exception 'an issued invoice is immutable (issue a credit note)'
+      using errcode = '42501', hint = 'invoice_immutable';
+  end if;
+  return new;
+end
+$$;
+
+--
+-- Name: protect_issued_document(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.protect_issued_document() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_old jsonb := to_jsonb(old);
+  v_new jsonb := case when tg_op = 'UPDATE' then to_jsonb(new) end;
+begin
+  if tg_op = 'UPDATE' and tg_table_name = 'credit_notes' then
+    if v_old ->> 'document_path' is null and v_new ->> 'document_path' is not null
+       and (v_new - array['document_path', 'document_sha256']) = (v_old - array['document_path', 'document_sha256']) then
+      return new; -- attaching the rendered document, once
+    end if;
+  elsif tg_op = 'UPDATE' and tg_table_name = 'partner_commissions' then
+    if v_old ->> 'status' = 'pending'
+       and (v_new - array['status', 'due_since']) = (v_old - array['status', 'due_since']) then
+      return new; -- pending → due (invoice paid) or cancelled (invoice fully credited)
+    end if;
+  end if;
+  raise exception '% rows are immutable', tg_table_name using errcode = '42501', hint = 'invoice_immutable';
+end
+$$;
+
+--
 -- Name: protect_recent_assignments(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2241,6 +6125,50 @@ CREATE FUNCTION private.prudential_roles(p_right text) RETURNS text[]
     when 'manage' then array['owner', 'admin']
     else array[]::text[]
   end
+$$;
+
+--
+-- Name: raise_field_error(text, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.raise_field_error(p_field text, p_rule text, p_message text) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception '%', p_message using errcode = 'PT422', hint = 'validation_failed',
+    detail = jsonb_build_object('field', p_field, 'rule', p_rule)::text;
+end
+$$;
+
+--
+-- Name: raise_field_errors(jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.raise_field_errors(p_errors jsonb) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception 'Invalid fields: %', (select string_agg(e ->> 'field', ', ') from jsonb_array_elements(p_errors) e)
+    using errcode = 'PT422', hint = 'validation_failed', detail = jsonb_build_object('errors', p_errors)::text;
+end
+$$;
+
+--
+-- Name: raise_invalid_transition(text, text, text[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.raise_invalid_transition(p_command text, p_status text, p_roles text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  raise exception '"%" is not possible while the dossier is %', p_command, p_status
+    using errcode = 'PT409', hint = 'invalid_transition',
+          detail = jsonb_build_object('current_status', p_status,
+                                      'allowed_commands', private.allowed_commands_for(p_status, p_roles))::text;
+end
 $$;
 
 --
@@ -2412,6 +6340,35 @@ end
 $$;
 
 --
+-- Name: record_audit_revision(uuid, numeric, numeric, text, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.record_audit_revision(p_dossier uuid, p_amount numeric, p_rate numeric, p_summary text, p_report uuid) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d record;
+  v_revision integer;
+begin
+  select x.organization_id, x.audit_revision, x.audited_amount into d from public.dossiers x where x.id = p_dossier;
+  v_revision := coalesce(d.audit_revision, 0) + 1;
+  update public.dossier_audits set status = 'superseded'
+  where dossier_id = p_dossier and status = 'proposed';
+  insert into public.dossier_audits (organization_id, dossier_id, revision, amount, client_fee_rate, summary,
+                                     report_document_id, created_by)
+  values (d.organization_id, p_dossier, v_revision, p_amount, p_rate, p_summary, p_report, (select auth.uid()));
+  update public.dossiers set audited_amount = p_amount, proposed_client_fee_rate = p_rate, audit_revision = v_revision
+  where id = p_dossier;
+  insert into public.dossier_amount_history (dossier_id, organization_id, amount, previous_amount, priority, source,
+                                             applied, note)
+  values (p_dossier, d.organization_id, p_amount, d.audited_amount, null, 'audit', true,
+          format('audit revision %s', v_revision));
+  return v_revision;
+end
+$$;
+
+--
 -- Name: record_event(uuid, text, uuid, uuid, uuid, jsonb, boolean); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2438,6 +6395,78 @@ begin
   insert into private.rule_set_publications (rule_set_id, transaction_id)
   values (new.id, pg_catalog.pg_current_xact_id());
   return null;
+end
+$$;
+
+--
+-- Name: refresh_awaited_action(bigint); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.refresh_awaited_action(p_action bigint) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  a public.awaited_actions;
+  r public.awaited_action_rules;
+  cal public.business_calendars;
+  per_unit integer;
+  t integer;
+  w integer;
+  b integer;
+begin
+  select * into a from public.awaited_actions where id = p_action;
+  if a.id is null or a.closed_at is not null then
+    return;
+  end if;
+  select * into r from public.awaited_action_rules where organization_id = a.organization_id and code = a.code;
+  cal := private.organization_calendar(a.organization_id);
+  per_unit := case when a.clock = 'wall' then 60 else private.calendar_day_minutes(cal) end;
+  t := round(r.target * per_unit) + a.shift_minutes;
+  w := round(r.warning * per_unit) + a.shift_minutes;
+  b := round(r.breach * per_unit) + a.shift_minutes;
+  update public.awaited_actions
+  set target_minutes = greatest(t, 0), warning_minutes = greatest(w, 0), breach_minutes = greatest(b, 0),
+      target_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(t, 0)) end,
+      warning_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(w, 0)) end,
+      breach_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(b, 0)) end
+  where id = p_action;
+end
+$$;
+
+--
+-- Name: refresh_awaited_actions_on_rule_change(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.refresh_awaited_actions_on_rule_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.refresh_awaited_action(a.id)
+  from public.awaited_actions a
+  where a.organization_id = new.organization_id and a.closed_at is null
+    and (tg_table_name = 'business_calendars' or a.code = to_jsonb(new) ->> 'code');
+  return null;
+end
+$$;
+
+--
+-- Name: refresh_direct_access(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.refresh_direct_access(p_org uuid, p_user uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.conversation_participants p
+  set access = case when p.user_id = c.created_by
+                      or private.may_contact(p_org, c.created_by, p.user_id)
+                      or private.may_contact(p_org, p.user_id, c.created_by) then 'write' else 'read' end
+  from public.conversations c
+  where c.id = p.conversation_id and c.kind = 'direct' and c.organization_id = p_org
+    and (p.user_id = p_user or c.created_by = p_user);
 end
 $$;
 
@@ -2565,6 +6594,21 @@ end
 $$;
 
 --
+-- Name: request_delay_days(uuid, timestamp with time zone, date); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.request_delay_days(p_organization uuid, p_created timestamp with time zone, p_due date) RETURNS integer
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  with x as (select private.organization_calendar(p_organization) as cal)
+  select count(*)::integer
+  from x, generate_series(((p_created at time zone (x.cal).time_zone)::date + 1)::timestamp, p_due::timestamp,
+                          interval '1 day') g(day)
+  where private.is_business_day(x.cal, g.day::date)
+$$;
+
+--
 -- Name: require_admin(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2598,6 +6642,19 @@ end
 $$;
 
 --
+-- Name: resume_awaited_action(bigint, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.resume_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone DEFAULT now()) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select private.switch_awaited_action(a.id, 'running', null, p_at)
+  from public.awaited_actions a
+  where a.id = p_action and a.closed_at is null and a.pause_reason = p_reason
+$$;
+
+--
 -- Name: return_to_matching(uuid, text, jsonb); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2610,11 +6667,20 @@ declare
   resume text;
 begin
   select x.* into d from public.dossiers x where x.id = p_dossier for update;
-  resume := case when d.status = 'expert_assigned' then d.resume_status else d.status end;
+  resume := case when d.status = 'expert_assigned' then d.resume_status
+                 when d.status = 'on_hold' then d.held_status
+                 else d.status end;
+  if resume = 'expert_assigned' then
+    resume := null;
+  end if;
   update public.dossiers
-  set expert_id = null, resume_status = resume, status = private.matching_status(resume),
-      matching_started_at = now(), assigned_at = null
+  set expert_id = null, resume_status = resume, matching_started_at = now(), assigned_at = null,
+      held_status = null, held_at = null, held_by = null, hold_reason = null, hold_until = null
   where id = p_dossier;
+  perform private.change_dossier_status(p_dossier, 'release_expert', private.matching_status(resume),
+    'Expert libéré du dossier', 'Expert released from the case',
+    p_detail || jsonb_build_object('previous_status', d.status, 'expert_id', d.expert_id), 'client',
+    case when p_kind = 'expert_released' then 'admin' else 'system' end);
   perform private.record_event(d.organization_id, p_kind, p_dossier, d.expert_id,
     detail => p_detail || jsonb_build_object('previous_status', d.status), client_visible => true);
   return private.continue_matching(p_dossier);
@@ -2985,6 +7051,119 @@ $$;
 COMMENT ON FUNCTION private.search_scope(org uuid, product text) IS 'Inlined on purpose (no fixed search_path): part of the scoped full-text index expressions; see migration 0040.';
 
 --
+-- Name: seed_awaited_action_rules(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.seed_awaited_action_rules(p_organization uuid) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.awaited_action_rules (organization_id, code, label_fr, label_en, late_party, open_while, clock,
+                                           target, warning, breach, target_recipients, warning_recipients,
+                                           breach_recipients, priority)
+  select p_organization, v.* from (values
+    ('eligibility_documents', 'Documents d''éligibilité à déposer', 'Eligibility documents to upload', 'client',
+     'pending_upload, admin_rejected', 'business', 3, 7, 15, '{C}'::text[], '{C,P}'::text[], '{A}'::text[], 2::smallint),
+    ('eligibility_review', 'Éligibilité à valider', 'Eligibility to review', 'admins', 'pending_admin_validation',
+     'business', 1, 2, 3, '{A}', '{A}', '{A}', 1),
+    ('expert_choice', 'Expert à choisir', 'Expert to choose', 'client', 'matchable, no open offer', 'business',
+     2, 5, 10, '{C}', '{C,P,A}', '{A}', 2),
+    ('expert_acceptance', 'Proposition à accepter', 'Offer to accept', 'expert', 'open offer', 'wall',
+     24, 40, null, '{E}', '{E,A}', '{}', 1),
+    ('expert_next_step', 'Prochaine étape de l''expert', 'Expert''s next step', 'expert',
+     'expert_assigned, documents_received', 'business', 1, 2, 3, '{E}', '{E}', '{E,A}', 2),
+    ('document_review', 'Document à vérifier', 'Document to review', 'expert', 'a document pending review',
+     'business', 2, 5, 7, '{E}', '{E,C}', '{E,A}', 2),
+    ('client_documents', 'Documents demandés à déposer', 'Requested documents to upload', 'client',
+     'a request with required items missing', 'business', 5, 10, 15, '{C}', '{C,E,P}', '{C,E,A}', 2),
+    ('audit', 'Audit à terminer', 'Audit to complete', 'expert', 'start_audit → complete_audit', 'business',
+     7, 14, 21, '{E}', '{E,A}', '{E,A}', 2),
+    ('client_decision', 'Audit à valider par le client', 'Audit awaiting the client''s decision', 'client',
+     'audit_completed', 'business', 3, 7, 10, '{C}', '{C,E,P}', '{C,E,A}', 2),
+    ('audit_revision', 'Audit à réviser', 'Audit to revise', 'expert', 'audit_refused', 'business', 3, 7, 10,
+     '{E}', '{E,A}', '{A}', 2),
+    ('claim_filing', 'Réclamation à déposer', 'Claim to file', 'expert', 'audit_accepted, claim_refused',
+     'business', 7, 14, 21, '{E}', '{E,A}', '{A}', 2),
+    ('administration_decision', 'Décision de l''administration attendue', 'Administration''s decision awaited',
+     'administration', 'claim_filed', 'business', 30, 60, 90, '{E}', '{E,A}', '{A}', 3),
+    ('refund_confirmation', 'Remboursement à confirmer', 'Refund to confirm', 'expert', 'result_recorded',
+     'business', 20, 40, 60, '{E}', '{E,A}', '{A}', 3),
+    ('invoice_payment', 'Facture à régler', 'Invoice to pay', 'client', 'invoice past due', 'business', 0, 10, 20,
+     '{C}', '{C,A}', '{A}', 1),
+    ('unread_message', 'Message client non lu', 'Unread client message', 'expert', 'a client message unread',
+     'business', 2, 4, null, '{E}', '{E,A}', '{}', 3),
+    ('support_reply', 'Message support sans réponse', 'Unanswered support message', 'admins',
+     'a support message unanswered', 'business', 1, 2, 3, '{A}', '{A}', '{A}', 2)
+  ) as v(code, label_fr, label_en, late_party, open_while, clock, target, warning, breach, target_recipients,
+         warning_recipients, breach_recipients, priority)
+  on conflict (organization_id, code) do nothing
+$$;
+
+--
+-- Name: seed_awaited_action_rules_for_new_organization(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.seed_awaited_action_rules_for_new_organization() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.seed_awaited_action_rules(new.id);
+  return new;
+end
+$$;
+
+--
+-- Name: sending_suspended(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.sending_suspended(p_org uuid, p_user uuid) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.messaging_suspensions s where s.organization_id = p_org and s.user_id = p_user)
+$$;
+
+--
+-- Name: settle_closed_awaited_action(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.settle_closed_awaited_action() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.email_outbox o set status = 'cancelled'
+  where o.status = 'queued'
+    and o.id in (select m.outbox_id from public.reminder_messages m
+                 join public.reminder_ledger l on l.id = m.ledger_id where l.action_id = new.id)
+    and not exists (select 1 from public.reminder_messages m
+                    join public.reminder_ledger l on l.id = m.ledger_id
+                    join public.awaited_actions a on a.id = l.action_id
+                    where m.outbox_id = o.id and a.closed_at is null);
+  update public.notifications n set status = 'resolved'
+  where n.dossier_id = new.dossier_id and n.status in ('unread', 'read') and n.event in ('reminder', 'critical_reminder')
+    and split_part(n.dedupe_key, ':', 1) = 'reminder'
+    and split_part(n.dedupe_key, ':', 2) in (select l.id::text from public.reminder_ledger l
+                                              where l.action_id = new.id);
+  return null;
+end
+$$;
+
+--
+-- Name: shown_status(text, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.shown_status(p_status text, p_resume text, p_held text) RETURNS text
+    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  select case when p_status = 'awaiting_reassignment' and p_resume is not null then p_resume
+              when p_status = 'on_hold' and p_held is not null then p_held
+              else p_status end
+$$;
+
+--
 -- Name: simulation_access(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3068,6 +7247,88 @@ end
 $$;
 
 --
+-- Name: status_awaited_action(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.status_awaited_action(p_status text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case p_status
+    when 'pending_upload' then 'eligibility_documents'
+    when 'admin_rejected' then 'eligibility_documents'
+    when 'pending_admin_validation' then 'eligibility_review'
+    when 'admin_validated' then 'expert_choice'
+    when 'assignment_failed' then 'expert_choice'
+    when 'awaiting_reassignment' then 'expert_choice'
+    when 'expert_pending_acceptance' then 'expert_acceptance'
+    when 'expert_assigned' then 'expert_next_step'
+    when 'documents_received' then 'expert_next_step'
+    when 'audit_in_progress' then 'audit'
+    when 'audit_completed' then 'client_decision'
+    when 'audit_refused' then 'audit_revision'
+    when 'audit_accepted' then 'claim_filing'
+    when 'claim_refused' then 'claim_filing'
+    when 'claim_filed' then 'administration_decision'
+    when 'result_recorded' then 'refund_confirmation'
+  end
+$$;
+
+--
+-- Name: storage_object_deletable(text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.storage_object_deletable(p_bucket text, p_name text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select case p_bucket
+    when 'documents' then exists (
+      select 1 from public.document_versions v
+      where v.storage_key = p_name and v.state in ('uploading', 'uploaded') and v.uploaded_by = (select auth.uid())
+        and not exists (select 1 from public.document_reviews r where r.version_id = v.id))
+    else false
+  end
+$$;
+
+--
+-- Name: storage_object_insertable(text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.storage_object_insertable(p_bucket text, p_name text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select case p_bucket
+    when 'documents' then exists (
+      select 1 from public.document_versions v
+      where v.storage_key = p_name and v.state = 'uploading' and v.uploaded_by = (select auth.uid()))
+    else false
+  end
+$$;
+
+--
+-- Name: storage_object_readable(text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.storage_object_readable(p_bucket text, p_name text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select case p_bucket
+    when 'documents' then exists (
+      select 1 from public.document_versions v
+      join public.documents doc on doc.id = v.document_id
+      where v.storage_key = p_name
+        and ((v.state <> 'uploading'
+              and private.can_read_document(doc.organization_id, doc.client_company_id, doc.dossier_id,
+                                            doc.document_type))
+             or v.uploaded_by = (select auth.uid())))
+    else false
+  end
+$$;
+
+--
 -- Name: supersede_calculations(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3104,6 +7365,87 @@ begin
     counts := private.add_counts(counts, private.hand_over_absence(r.id) || jsonb_build_object('absences', 1));
   end loop;
   return counts;
+end
+$$;
+
+--
+-- Name: sweep_awaited_actions(uuid, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) RETURNS TABLE(ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text, step text, due_at timestamp with time zone, recipient_id uuid, email text, name text, locale text, product_code text, company text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  cal public.business_calendars := private.organization_calendar(p_organization);
+  working boolean := private.in_working_time(private.organization_calendar(p_organization), p_now);
+  a public.awaited_actions;
+  r public.awaited_action_rules;
+  d record;
+  chosen text;
+  chosen_due timestamptz;
+  sent_id bigint;
+  roles text[];
+  c record;
+begin
+  for a in
+    select * from public.awaited_actions x
+    where x.organization_id = p_organization and x.closed_at is null and x.running_since is not null
+      and x.target_at <= p_now
+    order by x.target_at, x.id
+    for update skip locked
+  loop
+    continue when a.clock = 'business' and not working;
+    select * into r from public.awaited_action_rules x where x.organization_id = a.organization_id and x.code = a.code;
+    continue when not r.active;
+    if r.breach is not null and a.breach_at <= p_now then
+      chosen := 'critical'; chosen_due := a.breach_at; roles := r.breach_recipients;
+    elsif a.warning_at <= p_now then
+      chosen := 'escalated'; chosen_due := a.warning_at; roles := r.warning_recipients;
+    else
+      chosen := 'reminder'; chosen_due := a.target_at; roles := r.target_recipients;
+    end if;
+    continue when exists (select 1 from public.reminder_ledger l where l.action_id = a.id and l.step = chosen);
+    insert into public.reminder_ledger (organization_id, action_id, step, status, due_at)
+    select a.organization_id, a.id, s.step, 'skipped', s.due_at
+    from (values ('reminder', 1, a.target_at), ('escalated', 2, a.warning_at)) s(step, rank, due_at)
+    where s.rank < case chosen when 'critical' then 3 when 'escalated' then 2 else 1 end
+    on conflict on constraint reminder_ledger_action_id_step_key do nothing;
+    sent_id := null;
+    insert into public.reminder_ledger (organization_id, action_id, step, status, due_at)
+    values (a.organization_id, a.id, chosen, 'sent', chosen_due)
+    on conflict on constraint reminder_ledger_action_id_step_key do nothing
+    returning id into sent_id;
+    continue when sent_id is null;
+    -- The previous in-app reminder of this instance gives way to this step.
+    update public.notifications n set status = 'replaced'
+    where n.dossier_id = a.dossier_id and n.status in ('unread', 'read') and n.event in ('reminder', 'critical_reminder')
+      and split_part(n.dedupe_key, ':', 1) = 'reminder'
+      and split_part(n.dedupe_key, ':', 2) in (select l.id::text from public.reminder_ledger l
+                                                where l.action_id = a.id and l.id <> sent_id);
+    select dd.product_code, cc.name into d
+    from public.dossiers dd join public.client_companies cc on cc.id = dd.client_company_id
+    where dd.id = a.dossier_id;
+    for c in select * from private.dossier_contacts(a.dossier_id, roles) loop
+      perform private.notify(
+        a.organization_id, c.user_id, case when chosen = 'critical' then 'critical_reminder' else 'reminder' end,
+        'reminder:' || sent_id || ':' || c.user_id,
+        case when c.locale = 'en'
+             then (case chosen when 'critical' then 'Critical reminder' when 'escalated' then 'Urgent reminder'
+                   else 'Reminder' end) || ': ' || r.label_en
+             else (case chosen when 'critical' then 'Relance critique' when 'escalated' then 'Relance urgente'
+                   else 'Relance' end) || ' : ' || r.label_fr end,
+        d.name,
+        '/dossiers/' || a.dossier_id,
+        case chosen when 'critical' then 'urgent' when 'escalated' then 'high' else 'normal' end,
+        a.dossier_id);
+      ledger_id := sent_id; action_id := a.id; dossier_id := a.dossier_id; code := a.code;
+      label_fr := r.label_fr; label_en := r.label_en; step := chosen; due_at := chosen_due;
+      recipient_id := c.user_id; email := c.email; name := c.name; locale := c.locale;
+      product_code := d.product_code; company := d.name;
+      return next;
+    end loop;
+  end loop;
 end
 $$;
 
@@ -3195,6 +7537,132 @@ end
 $$;
 
 --
+-- Name: switch_awaited_action(bigint, text, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.switch_awaited_action(p_action bigint, p_state text, p_reason text, p_at timestamp with time zone) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  a public.awaited_actions;
+  spent integer := 0;
+begin
+  select * into a from public.awaited_actions where id = p_action and closed_at is null for update;
+  if a.id is null then
+    return;
+  end if;
+  if a.running_since is not null then
+    spent := private.clock_minutes(private.organization_calendar(a.organization_id), a.clock, a.running_since,
+                                   greatest(p_at, a.running_since));
+  end if;
+  update public.awaited_action_segments
+  set ended_at = greatest(p_at, started_at), minutes = case when state = 'running' then spent end
+  where action_id = p_action and ended_at is null;
+  if p_state = 'closed' then
+    update public.awaited_actions
+    set closed_at = greatest(p_at, opened_at), close_reason = p_reason, elapsed_minutes = elapsed_minutes + spent,
+        running_since = null
+    where id = p_action;
+    return;
+  end if;
+  insert into public.awaited_action_segments (organization_id, action_id, state, reason, started_at)
+  values (a.organization_id, p_action, p_state, case when p_state = 'paused' then p_reason end, p_at);
+  update public.awaited_actions
+  set elapsed_minutes = elapsed_minutes + spent,
+      running_since = case when p_state = 'running' then p_at end,
+      pause_reason = case when p_state = 'paused' then p_reason end
+  where id = p_action;
+  perform private.refresh_awaited_action(p_action);
+end
+$$;
+
+--
+-- Name: sync_document_requests(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.sync_document_requests(p_dossier uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.document_request_items i
+  set state = x.new_state,
+      document_id = case when x.new_state = 'open' and x.version_id is null then null else i.document_id end
+  from (
+    select i2.id,
+           cur.version_id,
+           case when cur.version_id is null then 'open'
+                when r.state = 'validated' then 'accepted'
+                when r.state = 'rejected' then 'open'
+                else 'uploaded' end as new_state
+    from public.document_request_items i2
+    left join lateral (
+      select v.id as version_id from public.document_versions v
+      where v.document_id = i2.document_id and v.state = 'uploaded'
+      order by v.version desc limit 1) cur on true
+    left join public.document_reviews r on r.dossier_id = i2.dossier_id and r.version_id = cur.version_id
+    where i2.dossier_id = p_dossier and i2.state <> 'cancelled' and i2.document_id is not null
+  ) x
+  where i.id = x.id and i.state <> x.new_state;
+
+  update public.document_requests q
+  set status = case when done then 'completed' else 'open' end,
+      closed_at = case when done then coalesce(q.closed_at, now()) end
+  from (
+    select q2.id, bool_and(i.state = 'accepted' or not i.required) as done
+    from public.document_requests q2
+    join public.document_request_items i on i.request_id = q2.id and i.state <> 'cancelled'
+    where q2.dossier_id = p_dossier and q2.status <> 'cancelled'
+    group by q2.id
+  ) s
+  where q.id = s.id and q.status <> case when s.done then 'completed' else 'open' end;
+end
+$$;
+
+--
+-- Name: sync_dossier_conversation(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.sync_dossier_conversation(p_dossier uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d record;
+  v_conversation uuid;
+  v_expert_user uuid;
+begin
+  select x.id, x.organization_id, x.client_company_id, x.expert_id, x.product_code, c.name as company_name
+  into d from public.dossiers x join public.client_companies c on c.id = x.client_company_id where x.id = p_dossier;
+  select e.user_id into v_expert_user from public.expert_profiles e where e.id = d.expert_id;
+  select c.id into v_conversation from public.conversations c where c.dossier_id = p_dossier;
+  if v_conversation is null then
+    if v_expert_user is null then
+      return;  -- created when an expert is first assigned
+    end if;
+    insert into public.conversations (organization_id, kind, dossier_id, title)
+    values (d.organization_id, 'dossier', p_dossier, left(d.product_code || ' — ' || d.company_name, 200))
+    on conflict (dossier_id) do nothing
+    returning id into v_conversation;
+    if v_conversation is null then
+      select c.id into v_conversation from public.conversations c where c.dossier_id = p_dossier;
+    end if;
+  end if;
+  -- the former expert leaves; the new one sees the whole history
+  delete from public.conversation_participants p
+  where p.conversation_id = v_conversation and p.role = 'expert' and p.user_id is distinct from v_expert_user;
+  if v_expert_user is not null then
+    perform private.add_participant(v_conversation, v_expert_user, 'expert');
+  end if;
+  perform private.add_participant(v_conversation, cu.user_id, 'client')
+  from public.client_company_users cu
+  where cu.company_id = d.client_company_id
+    and private.member_role(d.organization_id, cu.user_id) = 'client';
+end
+$$;
+
+--
 -- Name: touch_updated_at(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3209,23 +7677,200 @@ end
 $$;
 
 --
--- Name: unaccent_fr(text); Type: FUNCTION; Schema: private; Owner: -
+-- Name: track_document_request(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.unaccent_fr(value text) RETURNS text
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+CREATE FUNCTION private.track_document_request(p_request uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
     AS $$
-  select replace(replace(replace(replace(replace(replace(lower(translate(coalesce(value, ''),
-    'ÀÁÂÃÄÅàáâãäåÇçÈÉÊËèéêëÌÍÎÏìíîïÑñÒÓÔÕÖòóôõöÙÚÛÜùúûüÝŸýÿ’‘',
-    'aaaaaaaaaaaacceeeeeeeeiiiiiiiinnoooooooooouuuuuuuuyyyy''''')),
-    'œ', 'oe'), 'Œ', 'oe'), 'æ', 'ae'), 'Æ', 'ae'), 'ß', 'ss'), '''', ' ')
+declare
+  q public.document_requests;
+  missing boolean;
+  action_id bigint;
+  first_time boolean;
+  shift integer;
+  cal public.business_calendars;
+  rule_target numeric;
+begin
+  select * into q from public.document_requests where id = p_request;
+  if q.id is null then
+    return;
+  end if;
+  missing := q.status = 'open' and exists (select 1 from public.document_request_items i
+                                           where i.request_id = q.id and i.required and i.state = 'open');
+  select a.id into action_id from public.awaited_actions a
+  where a.dossier_id = q.dossier_id and a.code = 'client_documents' and a.subject = q.id::text and a.closed_at is null;
+  if missing and action_id is null then
+    first_time := not exists (select 1 from public.awaited_actions a
+                              where a.dossier_id = q.dossier_id and a.code = 'client_documents'
+                                and a.subject = q.id::text);
+    perform private.seed_awaited_action_rules(q.organization_id);
+    cal := private.organization_calendar(q.organization_id);
+    select r.target into rule_target from public.awaited_action_rules r
+    where r.organization_id = q.organization_id and r.code = 'client_documents';
+    shift := round((private.request_delay_days(q.organization_id, q.created_at, q.due_date) - rule_target)
+                   * private.calendar_day_minutes(cal));
+    perform private.open_awaited_action(q.dossier_id, 'client_documents', q.id::text,
+                                        case when first_time then q.created_at else now() end, shift);
+    perform private.pause_awaited_action(a.id, 'waiting_on_client',
+                                         case when first_time then q.created_at else now() end)
+    from public.awaited_actions a where a.dossier_id = q.dossier_id and a.code = 'audit' and a.closed_at is null;
+  elsif not missing and action_id is not null then
+    perform private.close_awaited_action(action_id, case when q.status = 'cancelled' then 'cancelled'
+                                                         else 'documents_provided' end,
+                                         coalesce(q.closed_at, now()));
+    if not private.dossier_waits_on_client(q.dossier_id) then
+      perform private.resume_awaited_action(a.id, 'waiting_on_client', coalesce(q.closed_at, now()))
+      from public.awaited_actions a where a.dossier_id = q.dossier_id and a.code = 'audit' and a.closed_at is null;
+    end if;
+  end if;
+end
 $$;
 
 --
--- Name: FUNCTION unaccent_fr(value text); Type: COMMENT; Schema: private; Owner: -
+-- Name: track_document_request_row(); Type: FUNCTION; Schema: private; Owner: -
 --
 
-COMMENT ON FUNCTION private.unaccent_fr(value text) IS 'Inlined on purpose (no fixed search_path): part of the expert search document expression; see migration 0040.';
+CREATE FUNCTION private.track_document_request_row() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.track_document_request(coalesce(to_jsonb(new) ->> 'request_id', to_jsonb(new) ->> 'id')::uuid);
+  return null;
+end
+$$;
+
+--
+-- Name: track_dossier_status(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.track_dossier_status() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  at_ timestamptz := coalesce(new.status_changed_at, now());
+  wanted text := private.status_awaited_action(new.status);
+  opened bigint;
+begin
+  if tg_op = 'UPDATE' and new.status is not distinct from old.status then
+    return null;
+  end if;
+  if new.status = 'on_hold' then
+    perform private.pause_awaited_action(a.id, 'on_hold', at_)
+    from public.awaited_actions a where a.dossier_id = new.id and a.closed_at is null;
+    return null;
+  end if;
+  -- The previous status's action ends (a finished dossier ends every action).
+  perform private.close_awaited_action(a.id, 'status_changed', at_)
+  from public.awaited_actions a
+  where a.dossier_id = new.id and a.closed_at is null
+    and ((a.subject = '' and a.code is distinct from wanted)
+         or new.status in (select s.code from public.dossier_statuses s where s.is_finished));
+  if tg_op = 'UPDATE' and old.status = 'on_hold' then
+    perform private.resume_awaited_action(a.id, 'on_hold', at_)
+    from public.awaited_actions a where a.dossier_id = new.id and a.closed_at is null;
+  end if;
+  if wanted is not null then
+    opened := private.open_awaited_action(new.id, wanted, '', at_);
+    if wanted = 'audit' and private.dossier_waits_on_client(new.id) then
+      perform private.pause_awaited_action(opened, 'waiting_on_client', at_);
+    end if;
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: vat_rate_for(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.vat_rate_for(p_organization uuid, p_company uuid) RETURNS numeric
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select case when c.departement in ('971', '972', '974') then o.overseas_vat_rate else o.vat_rate end
+  from public.organizations o
+  join public.client_companies c on c.id = p_company and c.organization_id = o.id
+  where o.id = p_organization
+$$;
+
+--
+-- Name: visible_dossier(uuid, boolean); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.visible_dossier(p_dossier uuid, p_lock boolean DEFAULT false) RETURNS public.dossiers
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers;
+begin
+  -- followers (staff, its clients and partner, its expert) and the expert it is being offered to
+  if (select auth.uid()) is not null and not private.can_follow_dossier(p_dossier)
+     and p_dossier not in (select private.my_offered_dossier_ids()) then
+    raise exception 'no such dossier' using errcode = 'PT404', hint = 'dossier_not_found';
+  end if;
+  if p_lock then
+    select x.* into d from public.dossiers x where x.id = p_dossier for update;
+  else
+    select x.* into d from public.dossiers x where x.id = p_dossier;
+  end if;
+  if d.id is null then
+    raise exception 'no such dossier' using errcode = 'PT404', hint = 'dossier_not_found';
+  end if;
+  return d;
+end
+$$;
+
+--
+-- Name: add_conversation_participant(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.add_conversation_participant(p_conversation_id uuid, p_user_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  c public.conversations;
+  v_role text;
+begin
+  select x.* into c from public.conversations x where x.id = p_conversation_id;
+  if c.id is null or v_user is null
+     or not (private.is_conversation_participant(c.id)
+             or (c.kind = 'dossier' and private.has_role(c.organization_id, array['owner', 'admin']))) then
+    raise exception 'no such conversation' using errcode = 'PT404', hint = 'conversation_not_found';
+  end if;
+  if c.status <> 'active' then
+    raise exception 'the conversation is locked' using errcode = 'PT409', hint = 'conversation_locked';
+  end if;
+  v_role := private.member_role(c.organization_id, p_user_id);
+  if c.kind = 'dossier' and p_user_id = v_user and v_role in ('owner', 'admin') then
+    perform private.add_participant(c.id, v_user, 'admin');  -- an admin joins: shown and audited
+    insert into public.audit_log (organization_id, table_name, row_id, action, actor_id, actor_role, new_values)
+    values (c.organization_id, 'conversations', c.id, 'update', v_user, 'admin',
+            jsonb_build_object('event', 'admin_joined', 'user_id', v_user));
+    return;
+  end if;
+  if not private.is_conversation_participant(c.id, true) then
+    raise exception 'you cannot write in this conversation' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if c.kind = 'dossier' and v_role = 'partner'
+     and private.member_role(c.organization_id, v_user) = 'client'
+     and exists (select 1 from public.dossiers d join public.client_companies co on co.id = d.client_company_id
+                 where d.id = c.dossier_id and co.partner_user_id = p_user_id) then
+    perform private.add_participant(c.id, p_user_id, 'partner');
+  elsif c.kind = 'direct' and private.may_contact(c.organization_id, v_user, p_user_id) then
+    perform private.add_participant(c.id, p_user_id, case when v_role in ('owner', 'admin') then 'admin' else v_role end);
+  else
+    raise exception 'no business link with %', p_user_id
+      using errcode = 'PT403', hint = 'no_business_link', detail = jsonb_build_object('user_id', p_user_id)::text;
+  end if;
+end
+$$;
 
 --
 -- Name: approve_portfolio_version(uuid, text); Type: FUNCTION; Schema: public; Owner: -
@@ -3246,6 +7891,374 @@ begin
   returning x.* into v;
   perform private.audit_version_transition(v, 'in_review', 'approved', comment, null);
   return jsonb_build_object('id', v.id, 'status', v.status);
+end
+$$;
+
+--
+-- Name: awaited_action_rules; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.awaited_action_rules (
+    organization_id uuid NOT NULL,
+    code text NOT NULL,
+    label_fr text NOT NULL,
+    label_en text NOT NULL,
+    late_party text NOT NULL,
+    open_while text DEFAULT ''::text NOT NULL,
+    clock text DEFAULT 'business'::text NOT NULL,
+    target numeric(6,2) NOT NULL,
+    warning numeric(6,2) NOT NULL,
+    breach numeric(6,2),
+    target_recipients text[] NOT NULL,
+    warning_recipients text[] NOT NULL,
+    breach_recipients text[] DEFAULT '{}'::text[] NOT NULL,
+    priority smallint DEFAULT 2 NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT awaited_action_rules_breach_recipients_check CHECK ((breach_recipients <@ '{C,E,P,A}'::text[])),
+    CONSTRAINT awaited_action_rules_check CHECK ((warning >= target)),
+    CONSTRAINT awaited_action_rules_check1 CHECK (((breach IS NULL) OR (breach >= warning))),
+    CONSTRAINT awaited_action_rules_clock_check CHECK ((clock = ANY (ARRAY['business'::text, 'wall'::text]))),
+    CONSTRAINT awaited_action_rules_code_check CHECK ((code ~ '^[a-z][a-z_]{1,60}$'::text)),
+    CONSTRAINT awaited_action_rules_label_en_check CHECK (((length(label_en) >= 1) AND (length(label_en) <= 200))),
+    CONSTRAINT awaited_action_rules_label_fr_check CHECK (((length(label_fr) >= 1) AND (length(label_fr) <= 200))),
+    CONSTRAINT awaited_action_rules_late_party_check CHECK ((late_party = ANY (ARRAY['client'::text, 'admins'::text, 'expert'::text, 'administration'::text]))),
+    CONSTRAINT awaited_action_rules_open_while_check CHECK ((length(open_while) <= 300)),
+    CONSTRAINT awaited_action_rules_priority_check CHECK (((priority >= 1) AND (priority <= 3))),
+    CONSTRAINT awaited_action_rules_target_check CHECK ((target >= (0)::numeric)),
+    CONSTRAINT awaited_action_rules_target_recipients_check CHECK ((target_recipients <@ '{C,E,P,A}'::text[])),
+    CONSTRAINT awaited_action_rules_warning_recipients_check CHECK ((warning_recipients <@ '{C,E,P,A}'::text[]))
+);
+
+--
+-- Name: awaited_actions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.awaited_actions (
+    id bigint NOT NULL,
+    organization_id uuid NOT NULL,
+    dossier_id uuid NOT NULL,
+    code text NOT NULL,
+    subject text DEFAULT ''::text NOT NULL,
+    clock text NOT NULL,
+    opened_at timestamp with time zone NOT NULL,
+    closed_at timestamp with time zone,
+    close_reason text,
+    elapsed_minutes integer DEFAULT 0 NOT NULL,
+    running_since timestamp with time zone,
+    pause_reason text,
+    shift_minutes integer DEFAULT 0 NOT NULL,
+    target_minutes integer,
+    warning_minutes integer,
+    breach_minutes integer,
+    target_at timestamp with time zone,
+    warning_at timestamp with time zone,
+    breach_at timestamp with time zone,
+    CONSTRAINT awaited_actions_check CHECK ((((running_since IS NULL) = (pause_reason IS NOT NULL)) OR (closed_at IS NOT NULL))),
+    CONSTRAINT awaited_actions_clock_check CHECK ((clock = ANY (ARRAY['business'::text, 'wall'::text]))),
+    CONSTRAINT awaited_actions_elapsed_minutes_check CHECK ((elapsed_minutes >= 0)),
+    CONSTRAINT awaited_actions_pause_reason_check CHECK ((pause_reason = ANY (ARRAY['on_hold'::text, 'waiting_on_client'::text])))
+);
+
+--
+-- Name: awaited_action_states; Type: VIEW; Schema: public; Owner: -
+--
+
+CREATE VIEW public.awaited_action_states WITH (security_invoker='true') AS
+ SELECT a.id,
+    a.organization_id,
+    a.dossier_id,
+    a.code,
+    a.subject,
+    r.label_fr,
+    r.label_en,
+    r.late_party,
+    r.priority,
+    a.opened_at,
+    a.closed_at,
+    ((a.running_since IS NULL) AND (a.closed_at IS NULL)) AS paused,
+    a.pause_reason,
+    a.target_at,
+    a.warning_at,
+    a.breach_at,
+        CASE
+            WHEN (a.closed_at IS NOT NULL) THEN 'closed'::text
+            WHEN (a.running_since IS NULL) THEN
+            CASE
+                WHEN ((a.elapsed_minutes >= a.breach_minutes) AND (r.breach IS NOT NULL)) THEN 'breached'::text
+                WHEN (a.elapsed_minutes >= a.warning_minutes) THEN 'at_risk'::text
+                WHEN (a.elapsed_minutes >= a.target_minutes) THEN 'late'::text
+                ELSE 'on_track'::text
+            END
+            WHEN ((a.breach_at <= now()) AND (r.breach IS NOT NULL)) THEN 'breached'::text
+            WHEN (a.warning_at <= now()) THEN 'at_risk'::text
+            WHEN (a.target_at <= now()) THEN 'late'::text
+            ELSE 'on_track'::text
+        END AS state,
+        CASE
+            WHEN (a.closed_at IS NULL) THEN
+            CASE
+                WHEN (a.target_at > now()) THEN a.target_at
+                WHEN (a.warning_at > now()) THEN a.warning_at
+                WHEN ((r.breach IS NOT NULL) AND (a.breach_at > now())) THEN a.breach_at
+                ELSE NULL::timestamp with time zone
+            END
+            ELSE NULL::timestamp with time zone
+        END AS act_before
+   FROM (public.awaited_actions a
+     JOIN public.awaited_action_rules r ON (((r.organization_id = a.organization_id) AND (r.code = a.code))));
+
+--
+-- Name: awaited_action_queue(integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.awaited_action_queue(p_limit integer DEFAULT 100) RETURNS SETOF public.awaited_action_states
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select s.* from public.awaited_action_states s
+  where s.closed_at is null and not s.paused and s.target_at is not null
+  order by s.act_before nulls first, s.priority, s.target_at, s.id
+  limit least(greatest(coalesce(p_limit, 100), 1), 500)
+$$;
+
+--
+-- Name: declare_invoice_payment(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.declare_invoice_payment(p_invoice_id uuid, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_roles text[] := private.invoice_roles(p_invoice_id);
+  inv public.invoices;
+  v_today date;
+  v_errors jsonb := '[]'::jsonb;
+  v_on date := private.payload_date(p_payload, 'paid_on');
+  v_amount numeric := private.payload_amount(p_payload, 'amount');
+  v_reference text := nullif(btrim(p_payload ->> 'reference'), '');
+  v_event bigint;
+begin
+  if not ('client' = any (v_roles)) then
+    raise exception 'only the client company declares its payment' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if p_payload is null or jsonb_typeof(p_payload) <> 'object' then
+    perform private.raise_field_error('payload', 'object', 'The payload must be a JSON object');
+  end if;
+  select x.* into inv from public.invoices x where x.id = p_invoice_id;
+  if inv.status in ('paid', 'cancelled') then
+    raise exception 'invoice % is %', inv.number, inv.status using errcode = 'PT409', hint = 'invoice_settled';
+  end if;
+  select (now() at time zone o.time_zone)::date into v_today from public.organizations o where o.id = inv.organization_id;
+  if v_on is null then
+    v_errors := v_errors || private.field_error('paid_on', case when p_payload ? 'paid_on' then 'date'
+      else 'required' end, 'The payment date, YYYY-MM-DD');
+  elsif v_on > v_today then
+    v_errors := v_errors || private.field_error('paid_on', 'not_future', 'The payment date cannot be in the future');
+  end if;
+  if p_payload ? 'amount' and (v_amount is null or v_amount <= 0) then
+    v_errors := v_errors || private.field_error('amount', 'positive_amount', 'A number > 0 with at most 2 decimals');
+  end if;
+  if v_reference is not null and length(v_reference) > 100 then
+    v_errors := v_errors || private.field_error('reference', 'length', 'At most 100 characters');
+  end if;
+  if jsonb_array_length(v_errors) > 0 then
+    perform private.raise_field_errors(v_errors);
+  end if;
+  v_amount := coalesce(v_amount, inv.balance);
+  v_event := private.add_dossier_event(inv.dossier_id, 'payment_declared',
+    format('Paiement effectué déclaré par le client : %s (facture %s)', private.format_eur_fr(v_amount), inv.number),
+    format('Payment declared by the client: %s (invoice %s)', private.format_eur_en(v_amount), inv.number),
+    jsonb_build_object('invoice_id', inv.id, 'invoice_number', inv.number, 'amount', v_amount, 'paid_on', v_on,
+                       'reference', v_reference),
+    'client', p_actor_role => 'client');
+  return jsonb_build_object('event_id', v_event, 'invoice', jsonb_build_object('id', inv.id, 'number', inv.number,
+                            'status', inv.status, 'balance', inv.balance));
+end
+$$;
+
+--
+-- Name: dossier_allowed_commands(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.dossier_allowed_commands(p_dossier_id uuid) RETURNS TABLE(command text, to_statuses text[], actors text[], allowed_for_me boolean)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select * from private.dossier_allowed_commands(p_dossier_id) $$;
+
+--
+-- Name: dossier_command(uuid, text, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.dossier_command(p_dossier_id uuid, p_command text, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select private.dossier_command(p_dossier_id, p_command, p_payload) $$;
+
+--
+-- Name: dossier_detail(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.dossier_detail(p_dossier_id uuid, p_timeline_limit integer DEFAULT 200) RETURNS jsonb
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select private.dossier_detail(p_dossier_id, p_timeline_limit) $$;
+
+--
+-- Name: dossier_timeline(uuid, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer DEFAULT 500) RETURNS TABLE(source text, id bigint, type text, command text, from_status text, to_status text, actor_kind text, actor_id uuid, actor_role text, actor_name text, title_fr text, title_en text, details jsonb, visibility text, created_at timestamp with time zone)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select * from private.dossier_timeline(p_dossier_id, p_limit) $$;
+
+--
+-- Name: issue_credit_note(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.issue_credit_note(p_invoice_id uuid, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_roles text[] := private.invoice_roles(p_invoice_id);
+  inv public.invoices;
+  v_old jsonb;
+  v_errors jsonb := '[]'::jsonb;
+  v_reason text := btrim(p_payload ->> 'reason');
+  v_full boolean := not (p_payload ? 'amount_ht') or p_payload -> 'amount_ht' = 'null'::jsonb;
+  v_ht numeric;
+  v_vat numeric;
+  v_rest_ht numeric;
+  v_rest_vat numeric;
+  n record;
+  cn public.credit_notes;
+begin
+  if not (v_roles && array['admin', 'system']) then
+    raise exception 'only owners and admins issue credit notes' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if p_payload is null or jsonb_typeof(p_payload) <> 'object' then
+    perform private.raise_field_error('payload', 'object', 'The payload must be a JSON object');
+  end if;
+  -- the dossier first, then the invoice (the lock order of the commands)
+  perform 1 from public.dossiers x where x.id = (select i.dossier_id from public.invoices i where i.id = p_invoice_id)
+  for update;
+  select x.* into inv from public.invoices x where x.id = p_invoice_id for update;
+  if inv.status = 'cancelled' or inv.balance = 0 then
+    raise exception 'invoice % has nothing left to credit', inv.number using errcode = 'PT409', hint = 'invoice_settled';
+  end if;
+  select inv.invoice_ht - coalesce(sum(c.amount_ht), 0), inv.vat - coalesce(sum(c.vat), 0) into v_rest_ht, v_rest_vat
+  from public.credit_notes c where c.invoice_id = inv.id;
+  if v_reason is null or length(v_reason) not between 3 and 1000 or jsonb_typeof(p_payload -> 'reason') <> 'string' then
+    v_errors := v_errors || private.field_error('reason', case when p_payload ? 'reason' then 'length'
+      else 'required' end, 'The reason (3–1 000 characters)');
+  end if;
+  if v_full then
+    if inv.paid_amount > 0 then
+      v_errors := v_errors || private.field_error('amount_ht', 'required_after_payment',
+        'The invoice is partly paid: credit an amount HT of its unpaid part');
+    end if;
+    v_ht := v_rest_ht;
+    v_vat := v_rest_vat;
+  else
+    v_ht := private.payload_amount(p_payload, 'amount_ht');
+    if v_ht is null or v_ht <= 0 then
+      v_errors := v_errors || private.field_error('amount_ht', 'positive_amount',
+        'An amount HT > 0 with at most 2 decimals (omit it for a full credit note)');
+    else
+      v_vat := round(v_ht * inv.vat_rate, 2);
+      if v_ht > v_rest_ht or v_ht + v_vat > inv.balance then
+        v_errors := v_errors || private.field_error('amount_ht', 'at_most_balance',
+          format('At most %s HT can still be credited', private.format_eur_fr(least(v_rest_ht,
+                 round(inv.balance / (1 + inv.vat_rate), 2)))));
+      elsif v_ht = v_rest_ht then
+        v_vat := v_rest_vat; -- the last credit takes exactly what is left, so totals match to the cent
+      end if;
+    end if;
+  end if;
+  if jsonb_array_length(v_errors) > 0 then
+    perform private.raise_field_errors(v_errors);
+  end if;
+  select * into n from private.next_document_number(inv.organization_id, 'AV', now());
+  insert into public.credit_notes (organization_id, invoice_id, dossier_id, client_company_id, expert_id, number, year,
+                                   sequence, issued_at, issue_date, is_full, reason, amount_ht, vat_rate, vat,
+                                   amount_ttc, created_by)
+  values (inv.organization_id, inv.id, inv.dossier_id, inv.client_company_id, inv.expert_id, n.number, n.year,
+          n.sequence, now(), n.issue_date, v_full, v_reason, v_ht, inv.vat_rate, v_vat, v_ht + v_vat,
+          (select auth.uid()))
+  returning * into cn;
+  v_old := to_jsonb(inv);
+  update public.invoices
+  set credited_amount = credited_amount + cn.amount_ttc,
+      status = private.invoice_state(invoice_ttc, paid_amount, credited_amount + cn.amount_ttc),
+      cancelled_at = case when paid_amount = 0 and credited_amount + cn.amount_ttc = invoice_ttc then now() end,
+      paid_at = case when paid_amount > 0 and paid_amount + credited_amount + cn.amount_ttc = invoice_ttc
+                     then now() end
+  where id = inv.id
+  returning * into inv;
+  if inv.status = 'cancelled' then
+    update public.partner_commissions set status = 'cancelled' where invoice_id = inv.id and status = 'pending';
+  elsif inv.status = 'paid' then
+    update public.partner_commissions set status = 'due', due_since = now()
+    where invoice_id = inv.id and status = 'pending';
+  end if;
+  perform private.append_audit(cn.organization_id, 'credit_notes', cn.id, 'credit_note_issued', null, to_jsonb(cn),
+    jsonb_build_object('command', 'issue_credit_note', 'invoice_number', inv.number));
+  perform private.append_audit(inv.organization_id, 'invoices', inv.id, 'invoice_credited', v_old, to_jsonb(inv),
+    jsonb_build_object('command', 'issue_credit_note', 'credit_note_id', cn.id));
+  perform private.add_dossier_event(inv.dossier_id, 'credit_note_issued',
+    format('Avoir %s émis : %s sur la facture %s', cn.number, private.format_eur_fr(cn.amount_ttc), inv.number),
+    format('Credit note %s issued: %s on invoice %s', cn.number, private.format_eur_en(cn.amount_ttc), inv.number),
+    jsonb_build_object('credit_note_id', cn.id, 'credit_note_number', cn.number, 'invoice_id', inv.id,
+                       'amount_ttc', cn.amount_ttc, 'reason', cn.reason, 'is_full', cn.is_full),
+    'client', p_actor_role => 'admin');
+  if inv.status = 'paid' then
+    perform private.close_settled_dossier(inv.dossier_id, inv.number, cn.number);
+  end if;
+  return jsonb_build_object(
+    'credit_note', jsonb_build_object('id', cn.id, 'number', cn.number, 'issue_date', cn.issue_date,
+                                      'is_full', cn.is_full, 'amount_ht', cn.amount_ht, 'vat', cn.vat,
+                                      'amount_ttc', cn.amount_ttc),
+    'invoice', jsonb_build_object('id', inv.id, 'number', inv.number, 'status', inv.status,
+                                  'credited_amount', inv.credited_amount, 'balance', inv.balance));
+end
+$$;
+
+--
+-- Name: mark_conversation_read(uuid, bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.mark_conversation_read(p_conversation_id uuid, p_up_to bigint DEFAULT NULL::bigint) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  v_pointer bigint;
+  v_target bigint;
+  v_count integer;
+begin
+  -- 1. the row lock first: concurrent sends for this participant wait or are already committed
+  select p.last_read_message_id into v_pointer from public.conversation_participants p
+  where p.conversation_id = p_conversation_id and p.user_id = v_user for update;
+  if not found then
+    raise exception 'no such conversation' using errcode = 'PT404', hint = 'conversation_not_found';
+  end if;
+  -- 2. a new statement (new snapshot) sees every message committed before the lock was granted
+  select max(m.id) into v_target from public.messages m
+  where m.conversation_id = p_conversation_id and (p_up_to is null or m.id <= p_up_to);
+  v_target := greatest(coalesce(v_pointer, 0), coalesce(v_target, 0));
+  select count(*) into v_count from public.messages m
+  where m.conversation_id = p_conversation_id and m.id > v_target and m.sender_id is distinct from v_user;
+  update public.conversation_participants p
+  set last_read_message_id = nullif(v_target, 0),
+      last_read_at = case when v_target > coalesce(v_pointer, 0) then now() else p.last_read_at end,
+      unread_count = v_count
+  where p.conversation_id = p_conversation_id and p.user_id = v_user;
+  return jsonb_build_object('conversation_id', p_conversation_id, 'last_read_message_id', nullif(v_target, 0),
+                            'unread_count', v_count);
 end
 $$;
 
@@ -3282,6 +8295,187 @@ begin
     'platform_operator', exists (select 1 from public.platform_operators p where p.user_id = uid)
   ) into result;
   return result;
+end
+$$;
+
+--
+-- Name: message_receipts(uuid, bigint[]); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) RETURNS TABLE(message_id bigint, read_by integer, others integer, state text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select m.id,
+         count(p.user_id) filter (where p.last_read_message_id >= m.id and not private.hides_receipts(p.user_id))::integer,
+         count(p.user_id)::integer,
+         case when count(p.user_id) filter (where p.last_read_message_id >= m.id
+                                            and not private.hides_receipts(p.user_id)) = 0 then 'envoyé'
+              when count(p.user_id) filter (where p.last_read_message_id >= m.id
+                                            and not private.hides_receipts(p.user_id)) = count(p.user_id) then 'lu'
+              else 'lu par ' || count(p.user_id) filter (where p.last_read_message_id >= m.id
+                                                          and not private.hides_receipts(p.user_id)) end
+  from public.messages m
+  left join public.conversation_participants p on p.conversation_id = m.conversation_id
+    and p.user_id is distinct from m.sender_id
+  where m.conversation_id = p_conversation_id and m.id = any (p_message_ids)
+    and private.is_conversation_participant(p_conversation_id)
+  group by m.id
+  order by m.id
+$$;
+
+--
+-- Name: moderate(text, uuid, bigint, uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.moderate(p_action text, p_report_id uuid DEFAULT NULL::uuid, p_message_id bigint DEFAULT NULL::bigint, p_conversation_id uuid DEFAULT NULL::uuid, p_user_id uuid DEFAULT NULL::uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  r public.message_reports;
+  v_org uuid;
+  v_message bigint := p_message_id;
+  v_conversation uuid := p_conversation_id;
+begin
+  if p_report_id is not null then
+    select x.* into r from public.message_reports x where x.id = p_report_id for update;
+    if r.id is null or not private.is_moderator(r.organization_id) then
+      raise exception 'no such report' using errcode = 'PT404', hint = 'report_not_found';
+    end if;
+    v_message := coalesce(v_message, r.message_id);
+    v_conversation := coalesce(v_conversation, r.conversation_id);
+  end if;
+  if p_action not in ('hide', 'delete', 'lock', 'unlock', 'suspend', 'unsuspend', 'dismiss') then
+    perform private.raise_field_error('action', 'one_of', 'Action : hide, delete, lock, unlock, suspend, unsuspend, dismiss.');
+  end if;
+  if p_action in ('hide', 'delete') then
+    select m.organization_id into v_org from public.messages m where m.id = v_message;
+  elsif p_action in ('lock', 'unlock') then
+    select c.organization_id into v_org from public.conversations c where c.id = v_conversation;
+  elsif p_action in ('suspend', 'unsuspend') then
+    v_org := coalesce(r.organization_id, (select c.organization_id from public.conversations c where c.id = v_conversation));
+  else
+    v_org := r.organization_id;
+  end if;
+  if v_org is null or not private.is_moderator(v_org) then
+    raise exception 'nothing to moderate here' using errcode = 'PT404', hint = 'not_found';
+  end if;
+  if p_action = 'hide' then
+    update public.messages set hidden_at = now(), hidden_by = v_user where id = v_message and hidden_at is null
+      and deleted_at is null and kind = 'text';
+  elsif p_action = 'delete' then
+    update public.messages set deleted_at = now(), deleted_by = v_user where id = v_message and hidden_at is null
+      and deleted_at is null and kind = 'text';
+  elsif p_action in ('lock', 'unlock') then
+    update public.conversations set status = case when p_action = 'lock' then 'locked' else 'active' end
+    where id = v_conversation;
+  elsif p_action = 'suspend' then
+    if p_user_id is null then
+      perform private.raise_field_error('user_id', 'required', 'La personne à suspendre est requise.');
+    end if;
+    insert into public.messaging_suspensions (organization_id, user_id, reason, suspended_by)
+    values (v_org, p_user_id, p_reason, v_user) on conflict do nothing;
+  elsif p_action = 'unsuspend' then
+    delete from public.messaging_suspensions s where s.organization_id = v_org and s.user_id = p_user_id;
+  end if;
+  if r.id is not null then
+    update public.message_reports set status = case when p_action = 'dismiss' then 'dismissed' else 'handled' end,
+      action = case when p_action in ('hide', 'delete', 'lock', 'suspend', 'dismiss') then p_action end,
+      handled_by = v_user, handled_at = now()
+    where id = r.id;
+  end if;
+  insert into public.audit_log (organization_id, table_name, row_id, action, actor_id, actor_role, new_values)
+  values (v_org, 'message_moderation', coalesce(r.id, v_conversation, p_user_id,
+                                                (select m.conversation_id from public.messages m where m.id = v_message)),
+          'update', v_user, 'admin',
+          jsonb_build_object('action', p_action, 'report_id', r.id, 'message_id', v_message,
+                             'conversation_id', v_conversation, 'user_id', p_user_id, 'reason', p_reason));
+  return jsonb_build_object('action', p_action, 'report_id', r.id, 'message_id', v_message,
+                            'conversation_id', v_conversation, 'user_id', p_user_id);
+end
+$$;
+
+--
+-- Name: my_dossier_offers(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.my_dossier_offers() RETURNS TABLE(offer_id uuid, dossier_id uuid, offered_at timestamp with time zone, expires_at timestamp with time zone, score numeric, source text, company_name text, sector text, departement text, city text, product_code text, product_name text, estimated_amount numeric, priority smallint)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$ select * from private.my_dossier_offers() $$;
+
+--
+-- Name: notification_counts(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.notification_counts(OUT unread bigint, OUT visible bigint) RETURNS record
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select count(*) filter (where n.status = 'unread'), count(*) filter (where n.status in ('unread', 'read'))
+  from public.notifications n where n.recipient_id = (select auth.uid())
+$$;
+
+--
+-- Name: open_conversation(uuid, text, uuid[], text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[] DEFAULT '{}'::uuid[], p_title text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  v_role text := private.member_role(p_organization_id, (select auth.uid()));
+  v_id uuid;
+  v_other uuid;
+begin
+  if v_user is null or v_role is null then
+    raise exception 'not a member of this organization' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if v_role = 'viewer' then
+    raise exception 'viewers take part in no conversation' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if p_title is not null and length(btrim(p_title)) not between 1 and 200 then
+    perform private.raise_field_error('title', 'length', 'Le titre doit compter de 1 à 200 caractères.');
+  end if;
+  if p_kind = 'support' then
+    if v_role in ('owner', 'admin') then
+      raise exception 'owners and admins answer the support inbox' using errcode = 'PT403', hint = 'forbidden';
+    end if;
+    select c.id into v_id from public.conversations c
+    where c.organization_id = p_organization_id and c.kind = 'support' and c.created_by = v_user;
+    if v_id is null then
+      insert into public.conversations (organization_id, kind, title, created_by)
+      values (p_organization_id, 'support', 'Support', v_user) returning id into v_id;
+      perform private.add_participant(v_id, v_user, v_role);
+      perform private.add_participant(v_id, m.user_id, 'support')
+      from public.memberships m
+      where m.organization_id = p_organization_id and m.role in ('owner', 'admin');
+    end if;
+    return v_id;
+  elsif p_kind <> 'direct' then
+    perform private.raise_field_error('kind', 'one_of',
+      'Type de conversation : direct ou support (les conversations de dossier sont créées automatiquement).');
+  end if;
+  if coalesce(cardinality(p_participants), 0) = 0 or cardinality(p_participants) > 20 then
+    perform private.raise_field_error('participants', 'length', 'De 1 à 20 participants.');
+  end if;
+  foreach v_other in array p_participants loop
+    if not private.may_contact(p_organization_id, v_user, v_other) then
+      raise exception 'no business link with %', v_other
+        using errcode = 'PT403', hint = 'no_business_link', detail = jsonb_build_object('user_id', v_other)::text;
+    end if;
+  end loop;
+  insert into public.conversations (organization_id, kind, title, created_by)
+  values (p_organization_id, 'direct', nullif(btrim(p_title), ''), v_user) returning id into v_id;
+  perform private.add_participant(v_id, v_user, case when v_role in ('owner', 'admin') then 'admin' else v_role end);
+  perform private.add_participant(v_id, u, case when r in ('owner', 'admin') then 'admin' else r end)
+  from (select distinct u, private.member_role(p_organization_id, u) as r from unnest(p_participants) u
+        where u <> v_user) x;
+  return v_id;
 end
 $$;
 
@@ -3342,6 +8536,26 @@ end
 $$;
 
 --
+-- Name: replay_webhook_delivery(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.webhook_deliveries d
+  set status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = null, last_error = null
+  where d.id = p_delivery_id
+    and d.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin']))
+    and d.status <> 'delivering';
+  if not found then
+    raise exception 'no such delivery, or it is being delivered' using errcode = 'PT404', hint = 'delivery_not_found';
+  end if;
+end
+$$;
+
+--
 -- Name: search_experts(uuid, text, text, text, text, numeric, text, boolean, boolean, uuid, boolean, text, uuid, integer); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -3352,6 +8566,66 @@ CREATE FUNCTION public.search_experts(organization_id uuid DEFAULT NULL::uuid, q
   select * from private.search_experts($1, $2, $3, $4, $5, $6, $7, coalesce($8, false), coalesce($9, false), $10,
                                        coalesce($11, false), $12, $13, $14)
 $_$;
+
+--
+-- Name: search_messages(text, uuid, uuid, uuid, timestamp with time zone, timestamp with time zone, bigint, integer); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.search_messages(p_query text, p_conversation_id uuid DEFAULT NULL::uuid, p_dossier_id uuid DEFAULT NULL::uuid, p_sender_id uuid DEFAULT NULL::uuid, p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id bigint DEFAULT NULL::bigint, p_limit integer DEFAULT 20) RETURNS TABLE(id bigint, conversation_id uuid, dossier_id uuid, sender_id uuid, sender_name text, kind text, body text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  v_query tsquery;
+begin
+  if length(btrim(coalesce(p_query, ''))) not between 2 and 200 then
+    perform private.raise_field_error('q', 'length', 'La recherche doit compter de 2 à 200 caractères.');
+  end if;
+  if p_limit is null or p_limit not between 1 and 100 then
+    perform private.raise_field_error('limit', 'range', 'De 1 à 100 résultats par page.');
+  end if;
+  if p_from is not null and p_to is not null and p_from > p_to then
+    perform private.raise_field_error('to', 'after_from', 'La date de fin doit suivre la date de début.');
+  end if;
+  v_query := websearch_to_tsquery('french'::regconfig, private.unaccent_fr(p_query));
+  if numnode(v_query) = 0 then
+    return;  -- only stop words
+  end if;
+  return query
+    select m.id, m.conversation_id, c.dossier_id, m.sender_id, p.display_name, m.kind, m.body, m.created_at
+    from public.messages m
+    join public.conversations c on c.id = m.conversation_id
+    left join public.conversation_participants p on p.conversation_id = m.conversation_id and p.user_id = m.sender_id
+    where m.conversation_id in (select private.my_conversation_ids())
+      and m.search_vector @@ v_query
+      and m.deleted_at is null and m.hidden_at is null
+      and (p_conversation_id is null or m.conversation_id = p_conversation_id)
+      and (p_dossier_id is null or c.dossier_id = p_dossier_id)
+      and (p_sender_id is null or m.sender_id = p_sender_id)
+      and (p_from is null or m.created_at >= p_from)
+      and (p_to is null or m.created_at < p_to)
+      and (p_before_id is null or m.id < p_before_id)
+    order by m.id desc
+    limit p_limit;
+end
+$$;
+
+--
+-- Name: set_conversation_muted(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.conversation_participants p set muted = p_muted
+  where p.conversation_id = p_conversation_id and p.user_id = (select auth.uid());
+  if not found then
+    raise exception 'no such conversation' using errcode = 'PT404', hint = 'conversation_not_found';
+  end if;
+end
+$$;
 
 --
 -- Name: submit_portfolio_version(uuid, text); Type: FUNCTION; Schema: public; Owner: -
@@ -3384,6 +8658,24 @@ begin
   perform private.audit_version_transition(v, 'draft', 'in_review', comment, null);
   return jsonb_build_object('id', v.id, 'status', v.status, 'calculation_id', calc);
 end
+$$;
+
+--
+-- Name: unread_counts(); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.unread_counts() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+    'total', coalesce(sum(p.unread_count), 0),
+    'conversations', coalesce(jsonb_agg(jsonb_build_object(
+      'conversation_id', p.conversation_id, 'unread_count', p.unread_count, 'muted', p.muted,
+      'last_read_message_id', p.last_read_message_id) order by c.last_message_at desc nulls last), '[]'::jsonb))
+  from public.conversation_participants p
+  join public.conversations c on c.id = p.conversation_id
+  where p.user_id = (select auth.uid())
 $$;
 
 --
@@ -3444,6 +8736,52 @@ ALTER TABLE public.audit_log ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
 );
 
 --
+-- Name: awaited_action_segments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.awaited_action_segments (
+    id bigint NOT NULL,
+    organization_id uuid NOT NULL,
+    action_id bigint NOT NULL,
+    state text NOT NULL,
+    reason text,
+    started_at timestamp with time zone NOT NULL,
+    ended_at timestamp with time zone,
+    minutes integer,
+    CONSTRAINT awaited_action_segments_check CHECK (((state = 'paused'::text) = (reason IS NOT NULL))),
+    CONSTRAINT awaited_action_segments_check1 CHECK (((ended_at IS NULL) OR (ended_at >= started_at))),
+    CONSTRAINT awaited_action_segments_minutes_check CHECK ((minutes >= 0)),
+    CONSTRAINT awaited_action_segments_reason_check CHECK ((reason = ANY (ARRAY['on_hold'::text, 'waiting_on_client'::text]))),
+    CONSTRAINT awaited_action_segments_state_check CHECK ((state = ANY (ARRAY['running'::text, 'paused'::text])))
+);
+
+--
+-- Name: awaited_action_segments_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.awaited_action_segments ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.awaited_action_segments_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: awaited_actions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.awaited_actions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.awaited_actions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
 -- Name: client_companies; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3479,6 +8817,212 @@ CREATE TABLE public.client_company_users (
 );
 
 --
+-- Name: conversation_participants; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.conversation_participants (
+    conversation_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    role text NOT NULL,
+    access text DEFAULT 'write'::text NOT NULL,
+    display_name text NOT NULL,
+    joined_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_read_message_id bigint,
+    last_read_at timestamp with time zone,
+    unread_count integer DEFAULT 0 NOT NULL,
+    muted boolean DEFAULT false NOT NULL,
+    CONSTRAINT conversation_participants_access_check CHECK ((access = ANY (ARRAY['write'::text, 'read'::text]))),
+    CONSTRAINT conversation_participants_role_check CHECK ((role = ANY (ARRAY['client'::text, 'expert'::text, 'partner'::text, 'admin'::text, 'support'::text]))),
+    CONSTRAINT conversation_participants_unread_count_check CHECK ((unread_count >= 0))
+);
+
+--
+-- Name: conversations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.conversations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    kind text NOT NULL,
+    dossier_id uuid,
+    title text,
+    status text DEFAULT 'active'::text NOT NULL,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_message_at timestamp with time zone,
+    CONSTRAINT conversations_check CHECK (((kind = 'dossier'::text) = (dossier_id IS NOT NULL))),
+    CONSTRAINT conversations_kind_check CHECK ((kind = ANY (ARRAY['dossier'::text, 'direct'::text, 'support'::text]))),
+    CONSTRAINT conversations_status_check CHECK ((status = ANY (ARRAY['active'::text, 'locked'::text]))),
+    CONSTRAINT conversations_title_check CHECK (((length(title) >= 1) AND (length(title) <= 200)))
+);
+
+--
+-- Name: credit_notes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.credit_notes (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    invoice_id uuid NOT NULL,
+    dossier_id uuid NOT NULL,
+    client_company_id uuid NOT NULL,
+    expert_id uuid,
+    number text NOT NULL,
+    year integer NOT NULL,
+    sequence integer NOT NULL,
+    issued_at timestamp with time zone NOT NULL,
+    issue_date date NOT NULL,
+    is_full boolean NOT NULL,
+    reason text NOT NULL,
+    amount_ht numeric(14,2) NOT NULL,
+    vat_rate numeric(5,4) NOT NULL,
+    vat numeric(14,2) NOT NULL,
+    amount_ttc numeric(14,2) NOT NULL,
+    document_path text,
+    document_sha256 text,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT credit_notes_amount_ht_check CHECK ((amount_ht > (0)::numeric)),
+    CONSTRAINT credit_notes_check CHECK ((amount_ttc = (amount_ht + vat))),
+    CONSTRAINT credit_notes_check1 CHECK (((document_path IS NULL) = (document_sha256 IS NULL))),
+    CONSTRAINT credit_notes_document_path_check CHECK ((document_path ~ '^[0-9a-f-]{36}/invoices/AV-[0-9]{4}-[0-9]{4}\.pdf$'::text)),
+    CONSTRAINT credit_notes_document_sha256_check CHECK ((document_sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT credit_notes_number_check CHECK ((number ~ '^AV-[0-9]{4}-[0-9]{4}$'::text)),
+    CONSTRAINT credit_notes_reason_check CHECK (((length(btrim(reason)) >= 3) AND (length(btrim(reason)) <= 1000))),
+    CONSTRAINT credit_notes_sequence_check CHECK (((sequence >= 1) AND (sequence <= 9999))),
+    CONSTRAINT credit_notes_vat_check CHECK ((vat >= (0)::numeric))
+);
+
+--
+-- Name: document_downloads; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.document_downloads (
+    id bigint NOT NULL,
+    organization_id uuid NOT NULL,
+    version_id uuid NOT NULL,
+    dossier_id uuid,
+    user_id uuid,
+    downloaded_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: document_downloads_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.document_downloads ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.document_downloads_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: document_request_items; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.document_request_items (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    request_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    dossier_id uuid NOT NULL,
+    document_type text NOT NULL,
+    label text DEFAULT ''::text NOT NULL,
+    note text DEFAULT ''::text NOT NULL,
+    required boolean DEFAULT true NOT NULL,
+    state text DEFAULT 'open'::text NOT NULL,
+    document_id uuid,
+    "position" smallint DEFAULT 0 NOT NULL,
+    CONSTRAINT document_request_items_check CHECK (((document_type <> 'autre'::text) OR (length(btrim(label)) >= 2))),
+    CONSTRAINT document_request_items_check1 CHECK (((state = 'open'::text) OR (state = 'cancelled'::text) OR (document_id IS NOT NULL))),
+    CONSTRAINT document_request_items_label_check CHECK ((length(label) <= 200)),
+    CONSTRAINT document_request_items_note_check CHECK ((length(note) <= 1000)),
+    CONSTRAINT document_request_items_state_check CHECK ((state = ANY (ARRAY['open'::text, 'uploaded'::text, 'accepted'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: document_requests; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.document_requests (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    dossier_id uuid NOT NULL,
+    requested_by uuid,
+    note text DEFAULT ''::text NOT NULL,
+    due_date date NOT NULL,
+    status text DEFAULT 'open'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    closed_at timestamp with time zone,
+    CONSTRAINT document_requests_check CHECK (((status = 'open'::text) = (closed_at IS NULL))),
+    CONSTRAINT document_requests_note_check CHECK ((length(note) <= 2000)),
+    CONSTRAINT document_requests_status_check CHECK ((status = ANY (ARRAY['open'::text, 'completed'::text, 'cancelled'::text])))
+);
+
+--
+-- Name: document_reviews; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.document_reviews (
+    dossier_id uuid NOT NULL,
+    version_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    state text NOT NULL,
+    reason text,
+    category text,
+    reviewed_by uuid,
+    reviewed_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT document_reviews_category_check CHECK ((category = ANY (ARRAY['illisible'::text, 'incomplet'::text, 'expire'::text, 'non_conforme'::text, 'mauvais_document'::text, 'autre'::text]))),
+    CONSTRAINT document_reviews_check CHECK (((state <> 'rejected'::text) OR ((reason IS NOT NULL) AND (category IS NOT NULL)))),
+    CONSTRAINT document_reviews_reason_check CHECK (((reason IS NULL) OR ((length(btrim(reason)) >= 3) AND (length(btrim(reason)) <= 1000)))),
+    CONSTRAINT document_reviews_state_check CHECK ((state = ANY (ARRAY['validated'::text, 'rejected'::text])))
+);
+
+--
+-- Name: document_types; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.document_types (
+    code text NOT NULL,
+    label_fr text NOT NULL,
+    label_en text NOT NULL,
+    formats text[] DEFAULT ARRAY['pdf'::text] NOT NULL,
+    max_size_bytes bigint DEFAULT 20971520 NOT NULL,
+    validity_months smallint,
+    reusable boolean DEFAULT false NOT NULL,
+    expert_document boolean DEFAULT false NOT NULL,
+    period_fr text DEFAULT ''::text NOT NULL,
+    period_en text DEFAULT ''::text NOT NULL,
+    "position" smallint DEFAULT 0 NOT NULL,
+    CONSTRAINT document_types_code_check CHECK ((code ~ '^[a-z][a-z0-9_]{1,39}$'::text)),
+    CONSTRAINT document_types_formats_check CHECK (((cardinality(formats) >= 1) AND (formats <@ ARRAY['pdf'::text, 'jpg'::text, 'png'::text, 'xml'::text]))),
+    CONSTRAINT document_types_label_en_check CHECK (((length(btrim(label_en)) >= 1) AND (length(btrim(label_en)) <= 120))),
+    CONSTRAINT document_types_label_fr_check CHECK (((length(btrim(label_fr)) >= 1) AND (length(btrim(label_fr)) <= 120))),
+    CONSTRAINT document_types_max_size_bytes_check CHECK (((max_size_bytes >= 1) AND (max_size_bytes <= 104857600))),
+    CONSTRAINT document_types_validity_months_check CHECK (((validity_months >= 1) AND (validity_months <= 120)))
+);
+
+--
+-- Name: documents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.documents (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    client_company_id uuid NOT NULL,
+    dossier_id uuid,
+    document_type text NOT NULL,
+    label text DEFAULT ''::text NOT NULL,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT documents_label_check CHECK ((length(label) <= 200))
+);
+
+--
 -- Name: dossier_amount_history; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3508,6 +9052,199 @@ ALTER TABLE public.dossier_amount_history ALTER COLUMN id ADD GENERATED ALWAYS A
     NO MINVALUE
     NO MAXVALUE
     CACHE 1
+);
+
+--
+-- Name: dossier_audits; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_audits (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    dossier_id uuid NOT NULL,
+    revision integer NOT NULL,
+    amount numeric(14,2) NOT NULL,
+    client_fee_rate numeric(5,4) NOT NULL,
+    summary text,
+    report_document_id uuid,
+    status text DEFAULT 'proposed'::text NOT NULL,
+    refusal_reason text,
+    created_by uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    decided_by uuid,
+    decided_at timestamp with time zone,
+    CONSTRAINT dossier_audits_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT dossier_audits_check CHECK (((status <> 'refused'::text) OR (refusal_reason IS NOT NULL))),
+    CONSTRAINT dossier_audits_client_fee_rate_check CHECK (((client_fee_rate > (0)::numeric) AND (client_fee_rate <= (1)::numeric))),
+    CONSTRAINT dossier_audits_refusal_reason_check CHECK (((length(refusal_reason) >= 3) AND (length(refusal_reason) <= 1000))),
+    CONSTRAINT dossier_audits_revision_check CHECK ((revision >= 1)),
+    CONSTRAINT dossier_audits_status_check CHECK ((status = ANY (ARRAY['proposed'::text, 'accepted'::text, 'refused'::text, 'superseded'::text]))),
+    CONSTRAINT dossier_audits_summary_check CHECK ((length(summary) <= 5000))
+);
+
+--
+-- Name: dossier_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_events (
+    id bigint NOT NULL,
+    organization_id uuid NOT NULL,
+    dossier_id uuid NOT NULL,
+    type text NOT NULL,
+    command text,
+    from_status text,
+    to_status text,
+    actor_kind text NOT NULL,
+    actor_id uuid,
+    actor_role text,
+    actor_name text,
+    title_fr text NOT NULL,
+    title_en text NOT NULL,
+    details jsonb DEFAULT '{}'::jsonb NOT NULL,
+    visibility text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT dossier_events_actor_kind_check CHECK ((actor_kind = ANY (ARRAY['user'::text, 'system'::text]))),
+    CONSTRAINT dossier_events_actor_role_check CHECK ((actor_role = ANY (ARRAY['client'::text, 'expert'::text, 'admin'::text, 'system'::text, 'partner'::text, 'viewer'::text]))),
+    CONSTRAINT dossier_events_check CHECK (((actor_kind = 'system'::text) = (actor_id IS NULL))),
+    CONSTRAINT dossier_events_details_check CHECK ((jsonb_typeof(details) = 'object'::text)),
+    CONSTRAINT dossier_events_title_en_check CHECK (((length(title_en) >= 1) AND (length(title_en) <= 300))),
+    CONSTRAINT dossier_events_title_fr_check CHECK (((length(title_fr) >= 1) AND (length(title_fr) <= 300))),
+    CONSTRAINT dossier_events_type_check CHECK ((type ~ '^[a-z][a-z_]{1,60}$'::text)),
+    CONSTRAINT dossier_events_visibility_check CHECK ((visibility = ANY (ARRAY['staff'::text, 'expert'::text, 'client'::text, 'partner'::text])))
+);
+
+--
+-- Name: dossier_events_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.dossier_events ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.dossier_events_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: dossier_statuses; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_statuses (
+    code text NOT NULL,
+    step smallint,
+    progress smallint,
+    step_label_fr text,
+    step_label_en text,
+    label_fr text NOT NULL,
+    label_en text NOT NULL,
+    is_open boolean NOT NULL,
+    is_matchable boolean DEFAULT false NOT NULL,
+    is_finished boolean DEFAULT false NOT NULL,
+    shows_as text,
+    waiting_on text,
+    next_action_fr text,
+    next_action_en text,
+    sort_order smallint NOT NULL,
+    CONSTRAINT dossier_statuses_check CHECK (((step IS NULL) = (progress IS NULL))),
+    CONSTRAINT dossier_statuses_check1 CHECK ((((step IS NULL) = (step_label_fr IS NULL)) AND ((step IS NULL) = (step_label_en IS NULL)))),
+    CONSTRAINT dossier_statuses_check2 CHECK ((NOT (is_open AND is_finished))),
+    CONSTRAINT dossier_statuses_progress_check CHECK (((progress >= 0) AND (progress <= 100))),
+    CONSTRAINT dossier_statuses_shows_as_check CHECK ((shows_as = ANY (ARRAY['resume_status'::text, 'held_status'::text]))),
+    CONSTRAINT dossier_statuses_step_check CHECK (((step >= 1) AND (step <= 8))),
+    CONSTRAINT dossier_statuses_waiting_on_check CHECK ((waiting_on = ANY (ARRAY['client'::text, 'expert'::text, 'admin'::text, 'administration'::text])))
+);
+
+--
+-- Name: dossier_transitions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_transitions (
+    command text NOT NULL,
+    from_status text NOT NULL,
+    to_status text NOT NULL,
+    actors text[] NOT NULL,
+    CONSTRAINT dossier_transitions_actors_check CHECK (((actors <@ ARRAY['client'::text, 'expert'::text, 'admin'::text, 'system'::text]) AND (cardinality(actors) > 0))),
+    CONSTRAINT dossier_transitions_command_check CHECK ((command ~ '^[a-z][a-z_]{1,40}$'::text))
+);
+
+--
+-- Name: email_batches; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.email_batches (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    idempotency_key text NOT NULL,
+    sender text NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts smallint DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    locked_until timestamp with time zone,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    finished_at timestamp with time zone,
+    CONSTRAINT email_batches_attempts_check CHECK ((attempts >= 0)),
+    CONSTRAINT email_batches_check CHECK (((status = ANY (ARRAY['sent'::text, 'failed'::text])) = (finished_at IS NOT NULL))),
+    CONSTRAINT email_batches_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'sending'::text, 'sent'::text, 'failed'::text])))
+);
+
+--
+-- Name: email_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.email_events (
+    svix_id text NOT NULL,
+    type text NOT NULL,
+    resend_id text,
+    outbox_id uuid,
+    payload jsonb NOT NULL,
+    received_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: email_outbox; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.email_outbox (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    idempotency_key text NOT NULL,
+    recipient_id uuid,
+    to_address text NOT NULL,
+    subject text NOT NULL,
+    html text NOT NULL,
+    text_body text NOT NULL,
+    headers jsonb DEFAULT '{}'::jsonb NOT NULL,
+    event text NOT NULL,
+    essential boolean DEFAULT false NOT NULL,
+    status text DEFAULT 'queued'::text NOT NULL,
+    batch_id uuid,
+    send_after timestamp with time zone DEFAULT now() NOT NULL,
+    resend_id text,
+    last_error text,
+    delivery text,
+    delivery_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    sent_at timestamp with time zone,
+    CONSTRAINT email_outbox_check CHECK (((status = 'sent'::text) = (sent_at IS NOT NULL))),
+    CONSTRAINT email_outbox_check1 CHECK (((status = 'sending'::text) <= (batch_id IS NOT NULL))),
+    CONSTRAINT email_outbox_delivery_check CHECK ((delivery = ANY (ARRAY['delivered'::text, 'delivery_delayed'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'suppressed'::text]))),
+    CONSTRAINT email_outbox_headers_check CHECK ((jsonb_typeof(headers) = 'object'::text)),
+    CONSTRAINT email_outbox_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text, 'suppressed'::text]))),
+    CONSTRAINT email_outbox_subject_check CHECK (((length(subject) >= 1) AND (length(subject) <= 998))),
+    CONSTRAINT email_outbox_to_address_check CHECK (((to_address ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(to_address) <= 320)))
+);
+
+--
+-- Name: email_suppressions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.email_suppressions (
+    address text NOT NULL,
+    reason text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT email_suppressions_address_check CHECK ((address = lower(address))),
+    CONSTRAINT email_suppressions_reason_check CHECK ((reason = ANY (ARRAY['bounced'::text, 'complained'::text])))
 );
 
 --
@@ -3626,10 +9363,12 @@ CREATE TABLE public.expert_terms (
     last_assigned_at timestamp with time zone,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     recent_assignments timestamp with time zone[] DEFAULT '{}'::timestamp with time zone[] NOT NULL,
+    platform_fee_rate numeric(5,4),
     CONSTRAINT expert_terms_capacity_check CHECK (((capacity >= 0) AND (capacity <= 1000))),
     CONSTRAINT expert_terms_completed_dossiers_check CHECK ((completed_dossiers >= 0)),
     CONSTRAINT expert_terms_fee_rate_check CHECK (((fee_rate >= (0)::numeric) AND (fee_rate <= (1)::numeric))),
-    CONSTRAINT expert_terms_open_dossiers_check CHECK ((open_dossiers >= 0))
+    CONSTRAINT expert_terms_open_dossiers_check CHECK ((open_dossiers >= 0)),
+    CONSTRAINT expert_terms_platform_fee_rate_check CHECK (((platform_fee_rate >= (0)::numeric) AND (platform_fee_rate <= (1)::numeric)))
 );
 
 --
@@ -3677,6 +9416,52 @@ CREATE TABLE public.export_jobs (
 );
 
 --
+-- Name: holiday_regions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.holiday_regions (
+    code text NOT NULL,
+    first_year smallint NOT NULL,
+    last_year smallint NOT NULL
+);
+
+--
+-- Name: invoice_counters; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invoice_counters (
+    organization_id uuid NOT NULL,
+    series text NOT NULL,
+    year integer NOT NULL,
+    last_number integer NOT NULL,
+    CONSTRAINT invoice_counters_last_number_check CHECK (((last_number >= 1) AND (last_number <= 9999))),
+    CONSTRAINT invoice_counters_series_check CHECK ((series = ANY (ARRAY['PROF'::text, 'AV'::text]))),
+    CONSTRAINT invoice_counters_year_check CHECK (((year >= 2000) AND (year <= 2999)))
+);
+
+--
+-- Name: invoice_payments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invoice_payments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    invoice_id uuid NOT NULL,
+    dossier_id uuid NOT NULL,
+    client_company_id uuid NOT NULL,
+    expert_id uuid,
+    amount numeric(14,2) NOT NULL,
+    paid_on date NOT NULL,
+    method text NOT NULL,
+    reference text NOT NULL,
+    recorded_by uuid,
+    recorded_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invoice_payments_amount_check CHECK ((amount > (0)::numeric)),
+    CONSTRAINT invoice_payments_method_check CHECK ((method = ANY (ARRAY['virement'::text, 'prelevement'::text, 'cheque'::text, 'autre'::text]))),
+    CONSTRAINT invoice_payments_reference_check CHECK (((length(btrim(reference)) >= 1) AND (length(btrim(reference)) <= 100)))
+);
+
+--
 -- Name: marketplace_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3721,7 +9506,178 @@ CREATE TABLE public.memberships (
     role text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    partner_share_rate numeric(5,4),
+    CONSTRAINT memberships_partner_share_rate_check CHECK (((partner_share_rate >= (0)::numeric) AND (partner_share_rate <= (1)::numeric))),
     CONSTRAINT memberships_role_check CHECK ((role = ANY (ARRAY['owner'::text, 'admin'::text, 'expert'::text, 'client'::text, 'viewer'::text, 'partner'::text, 'analyst'::text, 'approver'::text])))
+);
+
+--
+-- Name: message_reports; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.message_reports (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    conversation_id uuid NOT NULL,
+    message_id bigint,
+    reporter_id uuid,
+    reason text NOT NULL,
+    comment text,
+    status text DEFAULT 'open'::text NOT NULL,
+    action text,
+    handled_by uuid,
+    handled_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT message_reports_action_check CHECK ((action = ANY (ARRAY['hide'::text, 'delete'::text, 'lock'::text, 'suspend'::text, 'dismiss'::text]))),
+    CONSTRAINT message_reports_comment_check CHECK ((length(comment) <= 1000)),
+    CONSTRAINT message_reports_reason_check CHECK ((reason = ANY (ARRAY['spam'::text, 'harcelement'::text, 'contenu_inapproprie'::text, 'fraude'::text, 'autre'::text]))),
+    CONSTRAINT message_reports_status_check CHECK ((status = ANY (ARRAY['open'::text, 'handled'::text, 'dismissed'::text])))
+);
+
+--
+-- Name: message_versions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.message_versions (
+    id bigint NOT NULL,
+    message_id bigint NOT NULL,
+    organization_id uuid NOT NULL,
+    body text NOT NULL,
+    reason text NOT NULL,
+    replaced_at timestamp with time zone DEFAULT now() NOT NULL,
+    replaced_by uuid,
+    CONSTRAINT message_versions_reason_check CHECK ((reason = ANY (ARRAY['edited'::text, 'deleted'::text, 'hidden'::text])))
+);
+
+--
+-- Name: message_versions_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.message_versions ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.message_versions_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: messages_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.messages ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.messages_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: messaging_preferences; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.messaging_preferences (
+    user_id uuid NOT NULL,
+    hide_receipts boolean DEFAULT false NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: messaging_suspensions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.messaging_suspensions (
+    organization_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    reason text,
+    suspended_by uuid,
+    suspended_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT messaging_suspensions_reason_check CHECK ((length(reason) <= 1000))
+);
+
+--
+-- Name: notification_events; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_events (
+    code text NOT NULL,
+    essential boolean DEFAULT false NOT NULL,
+    default_mode text DEFAULT 'immediate'::text NOT NULL,
+    label_fr text NOT NULL,
+    label_en text NOT NULL,
+    CONSTRAINT notification_events_code_check CHECK ((code ~ '^[a-z][a-z_]*$'::text)),
+    CONSTRAINT notification_events_default_mode_check CHECK ((default_mode = ANY (ARRAY['immediate'::text, 'digest'::text])))
+);
+
+--
+-- Name: notification_preferences; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_preferences (
+    user_id uuid NOT NULL,
+    event text NOT NULL,
+    channel text NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    mode text DEFAULT 'immediate'::text NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_preferences_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'in_app'::text]))),
+    CONSTRAINT notification_preferences_mode_check CHECK ((mode = ANY (ARRAY['immediate'::text, 'digest'::text])))
+);
+
+--
+-- Name: notification_settings; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_settings (
+    user_id uuid NOT NULL,
+    locale text DEFAULT 'fr'::text NOT NULL,
+    time_zone text,
+    quiet_start time without time zone DEFAULT '20:00:00'::time without time zone NOT NULL,
+    quiet_end time without time zone DEFAULT '08:00:00'::time without time zone NOT NULL,
+    quiet_weekends boolean DEFAULT true NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_settings_locale_check CHECK ((locale = ANY (ARRAY['fr'::text, 'en'::text]))),
+    CONSTRAINT notification_settings_time_zone_check CHECK (((time_zone IS NULL) OR private.is_time_zone(time_zone)))
+);
+
+--
+-- Name: notifications; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notifications (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    recipient_id uuid NOT NULL,
+    event text NOT NULL,
+    dossier_id uuid,
+    title text NOT NULL,
+    body text DEFAULT ''::text NOT NULL,
+    link text,
+    priority text DEFAULT 'normal'::text NOT NULL,
+    status text DEFAULT 'unread'::text NOT NULL,
+    dedupe_key text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    read_at timestamp with time zone,
+    archived_at timestamp with time zone,
+    CONSTRAINT notifications_body_check CHECK ((length(body) <= 4000)),
+    CONSTRAINT notifications_link_check CHECK (((link IS NULL) OR (link ~ '^/[^\s]*$'::text))),
+    CONSTRAINT notifications_priority_check CHECK ((priority = ANY (ARRAY['normal'::text, 'high'::text, 'urgent'::text]))),
+    CONSTRAINT notifications_status_check CHECK ((status = ANY (ARRAY['unread'::text, 'read'::text, 'archived'::text, 'replaced'::text, 'resolved'::text]))),
+    CONSTRAINT notifications_title_check CHECK (((length(title) >= 1) AND (length(title) <= 300)))
+);
+
+--
+-- Name: organization_product_fees; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.organization_product_fees (
+    organization_id uuid NOT NULL,
+    product_code text NOT NULL,
+    min_client_fee_rate numeric(5,4) NOT NULL,
+    CONSTRAINT organization_product_fees_min_client_fee_rate_check CHECK (((min_client_fee_rate > (0)::numeric) AND (min_client_fee_rate <= (1)::numeric)))
 );
 
 --
@@ -3741,13 +9697,64 @@ CREATE TABLE public.organizations (
     offer_ttl_minutes integer DEFAULT 2880 NOT NULL,
     max_offer_attempts integer DEFAULT 3 NOT NULL,
     logo_path text,
+    platform_fee_rate numeric(5,4) DEFAULT 0.30 NOT NULL,
+    partner_share_rate numeric(5,4) DEFAULT 0.10 NOT NULL,
+    min_client_fee_rate numeric(5,4) DEFAULT 0.10 NOT NULL,
+    vat_rate numeric(5,4) DEFAULT 0.20 NOT NULL,
+    overseas_vat_rate numeric(5,4) DEFAULT 0.085 NOT NULL,
+    legal_name text,
+    siren text,
+    siret text,
+    vat_number text,
+    address text,
+    postal_code text,
+    city text,
+    country_code text DEFAULT 'FR'::text NOT NULL,
+    iban text,
+    bic text,
+    CONSTRAINT organizations_address_check CHECK (((length(btrim(address)) >= 1) AND (length(btrim(address)) <= 300))),
     CONSTRAINT organizations_assignment_mode_check CHECK ((assignment_mode = ANY (ARRAY['client_choice'::text, 'admin'::text, 'auto'::text]))),
+    CONSTRAINT organizations_bic_check CHECK ((bic ~ '^[A-Z]{6}[0-9A-Z]{2}([0-9A-Z]{3})?$'::text)),
+    CONSTRAINT organizations_check CHECK (((siret ~ '^[0-9]{14}$'::text) AND ("left"(siret, 9) = siren))),
+    CONSTRAINT organizations_city_check CHECK (((length(btrim(city)) >= 1) AND (length(btrim(city)) <= 100))),
+    CONSTRAINT organizations_country_code_check CHECK ((country_code ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT organizations_iban_check CHECK ((iban ~ '^[A-Z]{2}[0-9]{2}[0-9A-Z]{11,30}$'::text)),
+    CONSTRAINT organizations_legal_name_check CHECK (((length(btrim(legal_name)) >= 1) AND (length(btrim(legal_name)) <= 200))),
     CONSTRAINT organizations_logo_path_check CHECK (((logo_path IS NULL) OR ((split_part(logo_path, '/'::text, 1) = (id)::text) AND (logo_path ~* '^[0-9a-f-]{36}/branding/[a-z0-9][a-z0-9._-]{0,99}\.(png|jpe?g)$'::text)))),
     CONSTRAINT organizations_max_offer_attempts_check CHECK (((max_offer_attempts >= 1) AND (max_offer_attempts <= 20))),
+    CONSTRAINT organizations_min_client_fee_rate_check CHECK (((min_client_fee_rate > (0)::numeric) AND (min_client_fee_rate <= (1)::numeric))),
     CONSTRAINT organizations_name_check CHECK (((length(btrim(name)) >= 1) AND (length(btrim(name)) <= 200))),
     CONSTRAINT organizations_offer_ttl_minutes_check CHECK (((offer_ttl_minutes >= 5) AND (offer_ttl_minutes <= 43200))),
+    CONSTRAINT organizations_overseas_vat_rate_check CHECK (((overseas_vat_rate >= (0)::numeric) AND (overseas_vat_rate <= (1)::numeric))),
+    CONSTRAINT organizations_partner_share_rate_check CHECK (((partner_share_rate >= (0)::numeric) AND (partner_share_rate <= (1)::numeric))),
+    CONSTRAINT organizations_platform_fee_rate_check CHECK (((platform_fee_rate >= (0)::numeric) AND (platform_fee_rate <= (1)::numeric))),
+    CONSTRAINT organizations_postal_code_check CHECK ((postal_code ~ '^[0-9]{5}$'::text)),
     CONSTRAINT organizations_primary_color_check CHECK ((primary_color ~ '^#[0-9A-Fa-f]{6}$'::text)),
-    CONSTRAINT organizations_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text))
+    CONSTRAINT organizations_siren_check CHECK (((siren IS NULL) OR private.is_valid_siren(siren))),
+    CONSTRAINT organizations_slug_check CHECK ((slug ~ '^[a-z0-9][a-z0-9-]{1,62}$'::text)),
+    CONSTRAINT organizations_vat_number_check CHECK ((vat_number ~ '^FR[0-9A-Z]{2}[0-9]{9}$'::text)),
+    CONSTRAINT organizations_vat_rate_check CHECK (((vat_rate >= (0)::numeric) AND (vat_rate <= (1)::numeric)))
+);
+
+--
+-- Name: partner_commissions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.partner_commissions (
+    invoice_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    partner_user_id uuid NOT NULL,
+    invoice_number text NOT NULL,
+    share_rate numeric(5,4) NOT NULL,
+    base_ht numeric(14,2) NOT NULL,
+    amount numeric(14,2) NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    due_since timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT partner_commissions_amount_check CHECK ((amount >= (0)::numeric)),
+    CONSTRAINT partner_commissions_base_ht_check CHECK ((base_ht >= (0)::numeric)),
+    CONSTRAINT partner_commissions_share_rate_check CHECK (((share_rate >= (0)::numeric) AND (share_rate <= (1)::numeric))),
+    CONSTRAINT partner_commissions_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'due'::text, 'cancelled'::text])))
 );
 
 --
@@ -3758,6 +9765,21 @@ CREATE TABLE public.platform_operators (
     user_id uuid NOT NULL,
     note text DEFAULT ''::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: product_documents; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.product_documents (
+    product_code text NOT NULL,
+    phase text NOT NULL,
+    document_type text NOT NULL,
+    required boolean DEFAULT true NOT NULL,
+    note_fr text DEFAULT ''::text NOT NULL,
+    note_en text DEFAULT ''::text NOT NULL,
+    "position" smallint DEFAULT 0 NOT NULL,
+    CONSTRAINT product_documents_phase_check CHECK ((phase = ANY (ARRAY['eligibility'::text, 'collection'::text])))
 );
 
 --
@@ -3944,6 +9966,16 @@ CREATE TABLE public.prudential_scenarios (
 );
 
 --
+-- Name: public_holidays; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.public_holidays (
+    region text NOT NULL,
+    day date NOT NULL,
+    name text NOT NULL
+);
+
+--
 -- Name: questions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -3964,6 +9996,45 @@ CREATE TABLE public.rate_limit_counters (
     bucket text NOT NULL,
     window_start timestamp with time zone NOT NULL,
     hits integer DEFAULT 0 NOT NULL
+);
+
+--
+-- Name: reminder_ledger; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reminder_ledger (
+    id bigint NOT NULL,
+    organization_id uuid NOT NULL,
+    action_id bigint NOT NULL,
+    step text NOT NULL,
+    status text NOT NULL,
+    due_at timestamp with time zone NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT reminder_ledger_status_check CHECK ((status = ANY (ARRAY['sent'::text, 'skipped'::text]))),
+    CONSTRAINT reminder_ledger_step_check CHECK ((step = ANY (ARRAY['reminder'::text, 'escalated'::text, 'critical'::text])))
+);
+
+--
+-- Name: reminder_ledger_id_seq; Type: SEQUENCE; Schema: public; Owner: -
+--
+
+ALTER TABLE public.reminder_ledger ALTER COLUMN id ADD GENERATED ALWAYS AS IDENTITY (
+    SEQUENCE NAME public.reminder_ledger_id_seq
+    START WITH 1
+    INCREMENT BY 1
+    NO MINVALUE
+    NO MAXVALUE
+    CACHE 1
+);
+
+--
+-- Name: reminder_messages; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.reminder_messages (
+    ledger_id bigint NOT NULL,
+    outbox_id uuid NOT NULL,
+    organization_id uuid NOT NULL
 );
 
 --
@@ -4010,6 +10081,50 @@ CREATE TABLE public.simulations (
 ALTER TABLE ONLY public.simulations ALTER COLUMN result SET COMPRESSION lz4;
 
 --
+-- Name: webhook_deliveries; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_deliveries (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    endpoint_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    message_id text NOT NULL,
+    event_type text NOT NULL,
+    payload jsonb NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    attempts smallint DEFAULT 0 NOT NULL,
+    next_attempt_at timestamp with time zone DEFAULT now() NOT NULL,
+    locked_until timestamp with time zone,
+    last_status_code smallint,
+    last_error text,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    delivered_at timestamp with time zone,
+    CONSTRAINT webhook_deliveries_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'delivering'::text, 'succeeded'::text, 'failed'::text])))
+);
+
+--
+-- Name: webhook_endpoints; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.webhook_endpoints (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    url text NOT NULL,
+    description text DEFAULT ''::text NOT NULL,
+    event_types text[] NOT NULL,
+    secret text DEFAULT ('whsec_'::text || encode(decode((replace((gen_random_uuid())::text, '-'::text, ''::text) || replace((gen_random_uuid())::text, '-'::text, ''::text)), 'hex'::text), 'base64'::text)) NOT NULL,
+    enabled boolean DEFAULT true NOT NULL,
+    disabled_reason text,
+    failing_since timestamp with time zone,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT webhook_endpoints_description_check CHECK ((length(description) <= 500)),
+    CONSTRAINT webhook_endpoints_event_types_check CHECK (((cardinality(event_types) >= 1) AND (cardinality(event_types) <= 100))),
+    CONSTRAINT webhook_endpoints_url_check CHECK (((url ~ '^https?://[^\s/?#]+[^\s]*$'::text) AND (length(url) <= 2000)))
+);
+
+--
 -- Name: audit_chain_heads audit_chain_heads_pkey; Type: CONSTRAINT; Schema: private; Owner: -
 --
 
@@ -4045,6 +10160,34 @@ ALTER TABLE ONLY public.audit_log
     ADD CONSTRAINT audit_log_pkey PRIMARY KEY (id);
 
 --
+-- Name: awaited_action_rules awaited_action_rules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.awaited_action_rules
+    ADD CONSTRAINT awaited_action_rules_pkey PRIMARY KEY (organization_id, code);
+
+--
+-- Name: awaited_action_segments awaited_action_segments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.awaited_action_segments
+    ADD CONSTRAINT awaited_action_segments_pkey PRIMARY KEY (id);
+
+--
+-- Name: awaited_actions awaited_actions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.awaited_actions
+    ADD CONSTRAINT awaited_actions_pkey PRIMARY KEY (id);
+
+--
+-- Name: business_calendars business_calendars_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.business_calendars
+    ADD CONSTRAINT business_calendars_pkey PRIMARY KEY (organization_id);
+
+--
 -- Name: client_companies client_companies_organization_id_siren_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4066,11 +10209,158 @@ ALTER TABLE ONLY public.client_company_users
     ADD CONSTRAINT client_company_users_pkey PRIMARY KEY (company_id, user_id);
 
 --
+-- Name: conversation_participants conversation_participants_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversation_participants
+    ADD CONSTRAINT conversation_participants_pkey PRIMARY KEY (conversation_id, user_id);
+
+--
+-- Name: conversations conversations_dossier_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversations
+    ADD CONSTRAINT conversations_dossier_id_key UNIQUE (dossier_id);
+
+--
+-- Name: conversations conversations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversations
+    ADD CONSTRAINT conversations_pkey PRIMARY KEY (id);
+
+--
+-- Name: credit_notes credit_notes_organization_id_number_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credit_notes
+    ADD CONSTRAINT credit_notes_organization_id_number_key UNIQUE (organization_id, number);
+
+--
+-- Name: credit_notes credit_notes_organization_id_year_sequence_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credit_notes
+    ADD CONSTRAINT credit_notes_organization_id_year_sequence_key UNIQUE (organization_id, year, sequence);
+
+--
+-- Name: credit_notes credit_notes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credit_notes
+    ADD CONSTRAINT credit_notes_pkey PRIMARY KEY (id);
+
+--
+-- Name: document_downloads document_downloads_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_downloads
+    ADD CONSTRAINT document_downloads_pkey PRIMARY KEY (id);
+
+--
+-- Name: document_request_items document_request_items_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_request_items
+    ADD CONSTRAINT document_request_items_pkey PRIMARY KEY (id);
+
+--
+-- Name: document_requests document_requests_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_requests
+    ADD CONSTRAINT document_requests_pkey PRIMARY KEY (id);
+
+--
+-- Name: document_reviews document_reviews_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_reviews
+    ADD CONSTRAINT document_reviews_pkey PRIMARY KEY (dossier_id, version_id);
+
+--
+-- Name: document_types document_types_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_types
+    ADD CONSTRAINT document_types_pkey PRIMARY KEY (code);
+
+--
+-- Name: document_versions document_versions_document_id_version_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_document_id_version_key UNIQUE (document_id, version);
+
+--
+-- Name: document_versions document_versions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_pkey PRIMARY KEY (id);
+
+--
+-- Name: document_versions document_versions_storage_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_storage_key_key UNIQUE (storage_key);
+
+--
+-- Name: documents documents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_pkey PRIMARY KEY (id);
+
+--
 -- Name: dossier_amount_history dossier_amount_history_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.dossier_amount_history
     ADD CONSTRAINT dossier_amount_history_pkey PRIMARY KEY (id);
+
+--
+-- Name: dossier_audits dossier_audits_dossier_id_revision_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_audits
+    ADD CONSTRAINT dossier_audits_dossier_id_revision_key UNIQUE (dossier_id, revision);
+
+--
+-- Name: dossier_audits dossier_audits_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_audits
+    ADD CONSTRAINT dossier_audits_pkey PRIMARY KEY (id);
+
+--
+-- Name: dossier_events dossier_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_events
+    ADD CONSTRAINT dossier_events_pkey PRIMARY KEY (id);
+
+--
+-- Name: dossier_statuses dossier_statuses_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_statuses
+    ADD CONSTRAINT dossier_statuses_pkey PRIMARY KEY (code);
+
+--
+-- Name: dossier_statuses dossier_statuses_sort_order_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_statuses
+    ADD CONSTRAINT dossier_statuses_sort_order_key UNIQUE (sort_order);
+
+--
+-- Name: dossier_transitions dossier_transitions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_transitions
+    ADD CONSTRAINT dossier_transitions_pkey PRIMARY KEY (command, from_status, to_status);
 
 --
 -- Name: dossiers dossiers_client_company_id_product_code_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4085,6 +10375,48 @@ ALTER TABLE ONLY public.dossiers
 
 ALTER TABLE ONLY public.dossiers
     ADD CONSTRAINT dossiers_pkey PRIMARY KEY (id);
+
+--
+-- Name: email_batches email_batches_idempotency_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_batches
+    ADD CONSTRAINT email_batches_idempotency_key_key UNIQUE (idempotency_key);
+
+--
+-- Name: email_batches email_batches_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_batches
+    ADD CONSTRAINT email_batches_pkey PRIMARY KEY (id);
+
+--
+-- Name: email_events email_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_events
+    ADD CONSTRAINT email_events_pkey PRIMARY KEY (svix_id);
+
+--
+-- Name: email_outbox email_outbox_idempotency_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_outbox
+    ADD CONSTRAINT email_outbox_idempotency_key_key UNIQUE (idempotency_key);
+
+--
+-- Name: email_outbox email_outbox_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_outbox
+    ADD CONSTRAINT email_outbox_pkey PRIMARY KEY (id);
+
+--
+-- Name: email_suppressions email_suppressions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_suppressions
+    ADD CONSTRAINT email_suppressions_pkey PRIMARY KEY (address);
 
 --
 -- Name: expert_absences expert_absences_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4178,6 +10510,48 @@ ALTER TABLE ONLY public.export_jobs
     ADD CONSTRAINT export_jobs_pkey PRIMARY KEY (id);
 
 --
+-- Name: holiday_regions holiday_regions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.holiday_regions
+    ADD CONSTRAINT holiday_regions_pkey PRIMARY KEY (code);
+
+--
+-- Name: invoice_counters invoice_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_counters
+    ADD CONSTRAINT invoice_counters_pkey PRIMARY KEY (organization_id, series, year);
+
+--
+-- Name: invoice_payments invoice_payments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_payments
+    ADD CONSTRAINT invoice_payments_pkey PRIMARY KEY (id);
+
+--
+-- Name: invoices invoices_organization_id_number_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_organization_id_number_key UNIQUE (organization_id, number);
+
+--
+-- Name: invoices invoices_organization_id_year_sequence_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_organization_id_year_sequence_key UNIQUE (organization_id, year, sequence);
+
+--
+-- Name: invoices invoices_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_pkey PRIMARY KEY (id);
+
+--
 -- Name: marketplace_events marketplace_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4199,6 +10573,83 @@ ALTER TABLE ONLY public.memberships
     ADD CONSTRAINT memberships_pkey PRIMARY KEY (id);
 
 --
+-- Name: message_reports message_reports_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_reports
+    ADD CONSTRAINT message_reports_pkey PRIMARY KEY (id);
+
+--
+-- Name: message_versions message_versions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_versions
+    ADD CONSTRAINT message_versions_pkey PRIMARY KEY (id);
+
+--
+-- Name: messages messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_pkey PRIMARY KEY (id);
+
+--
+-- Name: messaging_preferences messaging_preferences_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messaging_preferences
+    ADD CONSTRAINT messaging_preferences_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: messaging_suspensions messaging_suspensions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messaging_suspensions
+    ADD CONSTRAINT messaging_suspensions_pkey PRIMARY KEY (organization_id, user_id);
+
+--
+-- Name: notification_events notification_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_events
+    ADD CONSTRAINT notification_events_pkey PRIMARY KEY (code);
+
+--
+-- Name: notification_preferences notification_preferences_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_preferences
+    ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (user_id, event, channel);
+
+--
+-- Name: notification_settings notification_settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_settings
+    ADD CONSTRAINT notification_settings_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: notifications notifications_dedupe_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_dedupe_key_key UNIQUE (dedupe_key);
+
+--
+-- Name: notifications notifications_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_pkey PRIMARY KEY (id);
+
+--
+-- Name: organization_product_fees organization_product_fees_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organization_product_fees
+    ADD CONSTRAINT organization_product_fees_pkey PRIMARY KEY (organization_id, product_code);
+
+--
 -- Name: organizations organizations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4213,11 +10664,25 @@ ALTER TABLE ONLY public.organizations
     ADD CONSTRAINT organizations_slug_key UNIQUE (slug);
 
 --
+-- Name: partner_commissions partner_commissions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_commissions
+    ADD CONSTRAINT partner_commissions_pkey PRIMARY KEY (invoice_id);
+
+--
 -- Name: platform_operators platform_operators_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.platform_operators
     ADD CONSTRAINT platform_operators_pkey PRIMARY KEY (user_id);
+
+--
+-- Name: product_documents product_documents_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.product_documents
+    ADD CONSTRAINT product_documents_pkey PRIMARY KEY (product_code, phase, document_type);
 
 --
 -- Name: product_rules product_rules_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4339,6 +10804,13 @@ ALTER TABLE ONLY public.prudential_scenarios
     ADD CONSTRAINT prudential_scenarios_portfolio_id_name_key UNIQUE (portfolio_id, name);
 
 --
+-- Name: public_holidays public_holidays_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.public_holidays
+    ADD CONSTRAINT public_holidays_pkey PRIMARY KEY (region, day);
+
+--
 -- Name: questions questions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -4351,6 +10823,27 @@ ALTER TABLE ONLY public.questions
 
 ALTER TABLE ONLY public.rate_limit_counters
     ADD CONSTRAINT rate_limit_counters_pkey PRIMARY KEY (bucket, window_start);
+
+--
+-- Name: reminder_ledger reminder_ledger_action_id_step_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reminder_ledger
+    ADD CONSTRAINT reminder_ledger_action_id_step_key UNIQUE (action_id, step);
+
+--
+-- Name: reminder_ledger reminder_ledger_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reminder_ledger
+    ADD CONSTRAINT reminder_ledger_pkey PRIMARY KEY (id);
+
+--
+-- Name: reminder_messages reminder_messages_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reminder_messages
+    ADD CONSTRAINT reminder_messages_pkey PRIMARY KEY (ledger_id, outbox_id);
 
 --
 -- Name: rule_sets rule_sets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -4372,6 +10865,27 @@ ALTER TABLE ONLY public.simulations
 
 ALTER TABLE ONLY public.simulations
     ADD CONSTRAINT simulations_resume_token_hash_key UNIQUE (resume_token_hash);
+
+--
+-- Name: webhook_deliveries webhook_deliveries_endpoint_id_message_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_message_id_key UNIQUE (endpoint_id, message_id);
+
+--
+-- Name: webhook_deliveries webhook_deliveries_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_pkey PRIMARY KEY (id);
+
+--
+-- Name: webhook_endpoints webhook_endpoints_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_pkey PRIMARY KEY (id);
 
 --
 -- Name: expert_match_rank_idx; Type: INDEX; Schema: private; Owner: -
@@ -4434,6 +10948,48 @@ CREATE INDEX audit_log_organization_created_idx ON public.audit_log USING btree 
 CREATE INDEX audit_log_row_idx ON public.audit_log USING btree (table_name, row_id);
 
 --
+-- Name: awaited_action_segments_action_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX awaited_action_segments_action_id_idx ON public.awaited_action_segments USING btree (action_id, id);
+
+--
+-- Name: awaited_action_segments_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX awaited_action_segments_organization_id_idx ON public.awaited_action_segments USING btree (organization_id);
+
+--
+-- Name: awaited_actions_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX awaited_actions_dossier_id_idx ON public.awaited_actions USING btree (dossier_id);
+
+--
+-- Name: awaited_actions_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX awaited_actions_due_idx ON public.awaited_actions USING btree (organization_id, target_at) WHERE ((closed_at IS NULL) AND (running_since IS NOT NULL));
+
+--
+-- Name: awaited_actions_one_open_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX awaited_actions_one_open_idx ON public.awaited_actions USING btree (dossier_id, code, subject) WHERE (closed_at IS NULL);
+
+--
+-- Name: awaited_actions_organization_code_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX awaited_actions_organization_code_idx ON public.awaited_actions USING btree (organization_id, code);
+
+--
+-- Name: business_calendars_public_holidays_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX business_calendars_public_holidays_idx ON public.business_calendars USING btree (public_holidays);
+
+--
 -- Name: client_companies_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4458,6 +11014,222 @@ CREATE INDEX client_company_users_organization_id_idx ON public.client_company_u
 CREATE INDEX client_company_users_user_id_idx ON public.client_company_users USING btree (user_id);
 
 --
+-- Name: conversation_participants_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX conversation_participants_organization_idx ON public.conversation_participants USING btree (organization_id);
+
+--
+-- Name: conversation_participants_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX conversation_participants_user_idx ON public.conversation_participants USING btree (user_id);
+
+--
+-- Name: conversations_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX conversations_created_by_idx ON public.conversations USING btree (created_by);
+
+--
+-- Name: conversations_one_support_per_user; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX conversations_one_support_per_user ON public.conversations USING btree (organization_id, created_by) WHERE (kind = 'support'::text);
+
+--
+-- Name: conversations_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX conversations_organization_idx ON public.conversations USING btree (organization_id, kind);
+
+--
+-- Name: credit_notes_client_company_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX credit_notes_client_company_id_idx ON public.credit_notes USING btree (client_company_id);
+
+--
+-- Name: credit_notes_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX credit_notes_created_by_idx ON public.credit_notes USING btree (created_by);
+
+--
+-- Name: credit_notes_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX credit_notes_dossier_id_idx ON public.credit_notes USING btree (dossier_id);
+
+--
+-- Name: credit_notes_expert_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX credit_notes_expert_id_idx ON public.credit_notes USING btree (expert_id);
+
+--
+-- Name: credit_notes_invoice_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX credit_notes_invoice_id_idx ON public.credit_notes USING btree (invoice_id);
+
+--
+-- Name: document_downloads_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_downloads_dossier_id_idx ON public.document_downloads USING btree (dossier_id);
+
+--
+-- Name: document_downloads_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_downloads_organization_id_idx ON public.document_downloads USING btree (organization_id, downloaded_at);
+
+--
+-- Name: document_downloads_user_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_downloads_user_id_idx ON public.document_downloads USING btree (user_id);
+
+--
+-- Name: document_downloads_version_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_downloads_version_id_idx ON public.document_downloads USING btree (version_id);
+
+--
+-- Name: document_request_items_document_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_request_items_document_id_idx ON public.document_request_items USING btree (document_id);
+
+--
+-- Name: document_request_items_document_type_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_request_items_document_type_idx ON public.document_request_items USING btree (document_type);
+
+--
+-- Name: document_request_items_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_request_items_dossier_id_idx ON public.document_request_items USING btree (dossier_id, state);
+
+--
+-- Name: document_request_items_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_request_items_organization_id_idx ON public.document_request_items USING btree (organization_id);
+
+--
+-- Name: document_request_items_request_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_request_items_request_id_idx ON public.document_request_items USING btree (request_id);
+
+--
+-- Name: document_requests_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_requests_dossier_id_idx ON public.document_requests USING btree (dossier_id, status);
+
+--
+-- Name: document_requests_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_requests_organization_id_idx ON public.document_requests USING btree (organization_id);
+
+--
+-- Name: document_requests_requested_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_requests_requested_by_idx ON public.document_requests USING btree (requested_by);
+
+--
+-- Name: document_reviews_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_reviews_organization_id_idx ON public.document_reviews USING btree (organization_id);
+
+--
+-- Name: document_reviews_reviewed_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_reviews_reviewed_by_idx ON public.document_reviews USING btree (reviewed_by);
+
+--
+-- Name: document_reviews_version_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_reviews_version_id_idx ON public.document_reviews USING btree (version_id);
+
+--
+-- Name: document_versions_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_versions_organization_id_idx ON public.document_versions USING btree (organization_id);
+
+--
+-- Name: document_versions_request_item_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_versions_request_item_id_idx ON public.document_versions USING btree (request_item_id);
+
+--
+-- Name: document_versions_stale_uploads_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_versions_stale_uploads_idx ON public.document_versions USING btree (created_at) WHERE (state = 'uploading'::text);
+
+--
+-- Name: document_versions_uploaded_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_versions_uploaded_by_idx ON public.document_versions USING btree (uploaded_by);
+
+--
+-- Name: document_versions_uploaded_for_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX document_versions_uploaded_for_dossier_id_idx ON public.document_versions USING btree (uploaded_for_dossier_id);
+
+--
+-- Name: documents_company_reusable_type_key; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX documents_company_reusable_type_key ON public.documents USING btree (client_company_id, document_type) WHERE (dossier_id IS NULL);
+
+--
+-- Name: documents_company_type_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX documents_company_type_idx ON public.documents USING btree (client_company_id, document_type);
+
+--
+-- Name: documents_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX documents_created_by_idx ON public.documents USING btree (created_by);
+
+--
+-- Name: documents_document_type_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX documents_document_type_idx ON public.documents USING btree (document_type);
+
+--
+-- Name: documents_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX documents_dossier_id_idx ON public.documents USING btree (dossier_id);
+
+--
+-- Name: documents_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX documents_organization_id_idx ON public.documents USING btree (organization_id);
+
+--
 -- Name: dossier_amount_history_dossier_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4476,16 +11248,100 @@ CREATE INDEX dossier_amount_history_organization_id_idx ON public.dossier_amount
 CREATE INDEX dossier_amount_history_simulation_id_idx ON public.dossier_amount_history USING btree (simulation_id);
 
 --
+-- Name: dossier_audits_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_audits_created_by_idx ON public.dossier_audits USING btree (created_by);
+
+--
+-- Name: dossier_audits_decided_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_audits_decided_by_idx ON public.dossier_audits USING btree (decided_by);
+
+--
+-- Name: dossier_audits_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_audits_organization_id_idx ON public.dossier_audits USING btree (organization_id);
+
+--
+-- Name: dossier_events_dossier_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_events_dossier_idx ON public.dossier_events USING btree (dossier_id, id);
+
+--
+-- Name: dossier_events_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_events_organization_idx ON public.dossier_events USING btree (organization_id, id);
+
+--
+-- Name: dossier_transitions_from_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_transitions_from_idx ON public.dossier_transitions USING btree (from_status, command);
+
+--
+-- Name: dossier_transitions_to_status_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_transitions_to_status_idx ON public.dossier_transitions USING btree (to_status);
+
+--
+-- Name: dossiers_client_company_updated_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_client_company_updated_idx ON public.dossiers USING btree (client_company_id, updated_at DESC, id DESC);
+
+--
 -- Name: dossiers_expert_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX dossiers_expert_id_idx ON public.dossiers USING btree (expert_id);
 
 --
+-- Name: dossiers_expert_updated_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_expert_updated_idx ON public.dossiers USING btree (expert_id, updated_at DESC, id DESC) WHERE (expert_id IS NOT NULL);
+
+--
+-- Name: dossiers_held_status_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_held_status_idx ON public.dossiers USING btree (held_status);
+
+--
+-- Name: dossiers_invoice_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_invoice_id_idx ON public.dossiers USING btree (invoice_id);
+
+--
+-- Name: dossiers_organization_created_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_organization_created_idx ON public.dossiers USING btree (organization_id, created_at DESC, id DESC);
+
+--
 -- Name: dossiers_organization_status_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX dossiers_organization_status_idx ON public.dossiers USING btree (organization_id, status);
+
+--
+-- Name: dossiers_organization_status_updated_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_organization_status_updated_idx ON public.dossiers USING btree (organization_id, status, updated_at DESC, id DESC);
+
+--
+-- Name: dossiers_organization_updated_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_organization_updated_idx ON public.dossiers USING btree (organization_id, updated_at DESC, id DESC);
 
 --
 -- Name: dossiers_product_code_idx; Type: INDEX; Schema: public; Owner: -
@@ -4504,6 +11360,54 @@ CREATE INDEX dossiers_proposed_expert_id_idx ON public.dossiers USING btree (pro
 --
 
 CREATE INDEX dossiers_source_simulation_id_idx ON public.dossiers USING btree (source_simulation_id);
+
+--
+-- Name: dossiers_status_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_status_idx ON public.dossiers USING btree (status);
+
+--
+-- Name: email_batches_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX email_batches_due_idx ON public.email_batches USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'sending'::text]));
+
+--
+-- Name: email_events_outbox_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX email_events_outbox_id_idx ON public.email_events USING btree (outbox_id);
+
+--
+-- Name: email_outbox_batch_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX email_outbox_batch_id_idx ON public.email_outbox USING btree (batch_id);
+
+--
+-- Name: email_outbox_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX email_outbox_due_idx ON public.email_outbox USING btree (send_after) WHERE (status = 'queued'::text);
+
+--
+-- Name: email_outbox_organization_created_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX email_outbox_organization_created_idx ON public.email_outbox USING btree (organization_id, created_at DESC);
+
+--
+-- Name: email_outbox_recipient_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX email_outbox_recipient_idx ON public.email_outbox USING btree (recipient_id, created_at DESC);
+
+--
+-- Name: email_outbox_resend_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX email_outbox_resend_id_idx ON public.email_outbox USING btree (resend_id);
 
 --
 -- Name: expert_absences_expert_idx; Type: INDEX; Schema: public; Owner: -
@@ -4620,6 +11524,78 @@ CREATE INDEX export_jobs_organization_id_idx ON public.export_jobs USING btree (
 CREATE INDEX export_jobs_requested_by_idx ON public.export_jobs USING btree (requested_by, created_at DESC);
 
 --
+-- Name: invoice_payments_client_company_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoice_payments_client_company_id_idx ON public.invoice_payments USING btree (client_company_id);
+
+--
+-- Name: invoice_payments_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoice_payments_dossier_id_idx ON public.invoice_payments USING btree (dossier_id);
+
+--
+-- Name: invoice_payments_expert_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoice_payments_expert_id_idx ON public.invoice_payments USING btree (expert_id);
+
+--
+-- Name: invoice_payments_invoice_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoice_payments_invoice_id_idx ON public.invoice_payments USING btree (invoice_id, paid_on);
+
+--
+-- Name: invoice_payments_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoice_payments_organization_id_idx ON public.invoice_payments USING btree (organization_id);
+
+--
+-- Name: invoice_payments_recorded_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoice_payments_recorded_by_idx ON public.invoice_payments USING btree (recorded_by);
+
+--
+-- Name: invoices_client_company_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_client_company_id_idx ON public.invoices USING btree (client_company_id);
+
+--
+-- Name: invoices_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_created_by_idx ON public.invoices USING btree (created_by);
+
+--
+-- Name: invoices_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_dossier_id_idx ON public.invoices USING btree (dossier_id);
+
+--
+-- Name: invoices_expert_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_expert_id_idx ON public.invoices USING btree (expert_id);
+
+--
+-- Name: invoices_one_live_per_dossier_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX invoices_one_live_per_dossier_idx ON public.invoices USING btree (dossier_id) WHERE (status <> 'cancelled'::text);
+
+--
+-- Name: invoices_organization_issued_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invoices_organization_issued_idx ON public.invoices USING btree (organization_id, issued_at DESC, id);
+
+--
 -- Name: marketplace_events_dossier_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4648,6 +11624,174 @@ CREATE INDEX memberships_organization_role_idx ON public.memberships USING btree
 --
 
 CREATE INDEX memberships_user_id_idx ON public.memberships USING btree (user_id);
+
+--
+-- Name: message_reports_conversation_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_reports_conversation_idx ON public.message_reports USING btree (conversation_id);
+
+--
+-- Name: message_reports_handled_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_reports_handled_by_idx ON public.message_reports USING btree (handled_by);
+
+--
+-- Name: message_reports_message_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_reports_message_idx ON public.message_reports USING btree (message_id);
+
+--
+-- Name: message_reports_one_open_per_reporter; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX message_reports_one_open_per_reporter ON public.message_reports USING btree (reporter_id, message_id) WHERE ((status = 'open'::text) AND (message_id IS NOT NULL));
+
+--
+-- Name: message_reports_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_reports_organization_idx ON public.message_reports USING btree (organization_id, status);
+
+--
+-- Name: message_reports_reporter_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_reports_reporter_idx ON public.message_reports USING btree (reporter_id);
+
+--
+-- Name: message_versions_message_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_versions_message_idx ON public.message_versions USING btree (message_id, id);
+
+--
+-- Name: message_versions_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_versions_organization_idx ON public.message_versions USING btree (organization_id);
+
+--
+-- Name: message_versions_replaced_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_versions_replaced_by_idx ON public.message_versions USING btree (replaced_by);
+
+--
+-- Name: messages_conversation_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_conversation_idx ON public.messages USING btree (conversation_id, id);
+
+--
+-- Name: messages_deleted_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_deleted_by_idx ON public.messages USING btree (deleted_by);
+
+--
+-- Name: messages_hidden_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_hidden_by_idx ON public.messages USING btree (hidden_by);
+
+--
+-- Name: messages_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_organization_idx ON public.messages USING btree (organization_id);
+
+--
+-- Name: messages_reply_to_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_reply_to_idx ON public.messages USING btree (reply_to);
+
+--
+-- Name: messages_search_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_search_idx ON public.messages USING gin (search_vector);
+
+--
+-- Name: messages_sender_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messages_sender_idx ON public.messages USING btree (sender_id, created_at);
+
+--
+-- Name: messaging_suspensions_suspended_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messaging_suspensions_suspended_by_idx ON public.messaging_suspensions USING btree (suspended_by);
+
+--
+-- Name: messaging_suspensions_user_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX messaging_suspensions_user_idx ON public.messaging_suspensions USING btree (user_id);
+
+--
+-- Name: notification_preferences_event_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_preferences_event_idx ON public.notification_preferences USING btree (event);
+
+--
+-- Name: notifications_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notifications_dossier_id_idx ON public.notifications USING btree (dossier_id);
+
+--
+-- Name: notifications_event_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notifications_event_idx ON public.notifications USING btree (event);
+
+--
+-- Name: notifications_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notifications_organization_id_idx ON public.notifications USING btree (organization_id);
+
+--
+-- Name: notifications_purge_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notifications_purge_idx ON public.notifications USING btree (read_at) WHERE (status = ANY (ARRAY['read'::text, 'archived'::text]));
+
+--
+-- Name: notifications_recipient_status_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notifications_recipient_status_idx ON public.notifications USING btree (recipient_id, status, created_at DESC);
+
+--
+-- Name: organization_product_fees_product_code_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX organization_product_fees_product_code_idx ON public.organization_product_fees USING btree (product_code);
+
+--
+-- Name: partner_commissions_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX partner_commissions_organization_id_idx ON public.partner_commissions USING btree (organization_id);
+
+--
+-- Name: partner_commissions_partner_user_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX partner_commissions_partner_user_id_idx ON public.partner_commissions USING btree (partner_user_id);
+
+--
+-- Name: product_documents_document_type_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX product_documents_document_type_idx ON public.product_documents USING btree (document_type);
 
 --
 -- Name: product_rules_product_code_idx; Type: INDEX; Schema: public; Owner: -
@@ -4806,6 +11950,24 @@ CREATE INDEX prudential_scenarios_portfolio_org_idx ON public.prudential_scenari
 CREATE INDEX rate_limit_counters_window_idx ON public.rate_limit_counters USING btree (window_start);
 
 --
+-- Name: reminder_ledger_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reminder_ledger_organization_id_idx ON public.reminder_ledger USING btree (organization_id);
+
+--
+-- Name: reminder_messages_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reminder_messages_organization_id_idx ON public.reminder_messages USING btree (organization_id);
+
+--
+-- Name: reminder_messages_outbox_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX reminder_messages_outbox_id_idx ON public.reminder_messages USING btree (outbox_id);
+
+--
 -- Name: rule_sets_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -4848,6 +12010,30 @@ CREATE INDEX simulations_organization_id_idx ON public.simulations USING btree (
 CREATE INDEX simulations_rule_set_id_idx ON public.simulations USING btree (rule_set_id);
 
 --
+-- Name: webhook_deliveries_due_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_due_idx ON public.webhook_deliveries USING btree (next_attempt_at) WHERE (status = ANY (ARRAY['pending'::text, 'delivering'::text]));
+
+--
+-- Name: webhook_deliveries_organization_created_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_deliveries_organization_created_idx ON public.webhook_deliveries USING btree (organization_id, created_at DESC);
+
+--
+-- Name: webhook_endpoints_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX webhook_endpoints_organization_id_idx ON public.webhook_endpoints USING btree (organization_id);
+
+--
+-- Name: dossiers_amount_stats; Type: STATISTICS; Schema: public; Owner: -
+--
+
+CREATE STATISTICS public.dossiers_amount_stats ON COALESCE(audited_amount, estimated_amount) FROM public.dossiers;
+
+--
 -- Name: assignment_offers assignment_offers_check_change; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4878,6 +12064,48 @@ CREATE TRIGGER audit_log_chain BEFORE INSERT ON public.audit_log FOR EACH ROW EX
 CREATE TRIGGER audit_log_no_truncate BEFORE TRUNCATE ON public.audit_log FOR EACH STATEMENT EXECUTE FUNCTION private.refuse_audit_change();
 
 --
+-- Name: awaited_action_rules awaited_action_rules_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER awaited_action_rules_guard BEFORE UPDATE ON public.awaited_action_rules FOR EACH ROW EXECUTE FUNCTION private.guard_awaited_action_rule();
+
+--
+-- Name: awaited_action_rules awaited_action_rules_refresh_instances; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER awaited_action_rules_refresh_instances AFTER UPDATE ON public.awaited_action_rules FOR EACH ROW EXECUTE FUNCTION private.refresh_awaited_actions_on_rule_change();
+
+--
+-- Name: awaited_action_rules awaited_action_rules_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER awaited_action_rules_touch_updated_at BEFORE UPDATE ON public.awaited_action_rules FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: awaited_actions awaited_actions_settle_on_close; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER awaited_actions_settle_on_close AFTER UPDATE OF closed_at ON public.awaited_actions FOR EACH ROW WHEN (((old.closed_at IS NULL) AND (new.closed_at IS NOT NULL))) EXECUTE FUNCTION private.settle_closed_awaited_action();
+
+--
+-- Name: business_calendars business_calendars_refresh_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER business_calendars_refresh_awaited_actions AFTER INSERT OR UPDATE ON public.business_calendars FOR EACH ROW EXECUTE FUNCTION private.refresh_awaited_actions_on_rule_change();
+
+--
+-- Name: business_calendars business_calendars_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER business_calendars_touch_updated_at BEFORE UPDATE ON public.business_calendars FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: client_companies client_companies_sync_conversations; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER client_companies_sync_conversations AFTER UPDATE OF partner_user_id ON public.client_companies FOR EACH ROW WHEN ((old.partner_user_id IS DISTINCT FROM new.partner_user_id)) EXECUTE FUNCTION private.on_company_partner_change();
+
+--
 -- Name: client_companies client_companies_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -4888,6 +12116,72 @@ CREATE TRIGGER client_companies_touch_updated_at BEFORE UPDATE ON public.client_
 --
 
 CREATE TRIGGER client_company_users_organization BEFORE INSERT OR UPDATE ON public.client_company_users FOR EACH ROW EXECUTE FUNCTION private.company_user_organization();
+
+--
+-- Name: client_company_users client_company_users_sync_conversations; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER client_company_users_sync_conversations AFTER INSERT OR DELETE ON public.client_company_users FOR EACH ROW EXECUTE FUNCTION private.on_company_user_change();
+
+--
+-- Name: conversation_participants conversation_participants_broadcast; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER conversation_participants_broadcast AFTER INSERT OR DELETE OR UPDATE OF last_read_message_id, unread_count ON public.conversation_participants FOR EACH ROW EXECUTE FUNCTION private.broadcast_participant();
+
+--
+-- Name: credit_notes credit_notes_immutable; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER credit_notes_immutable BEFORE DELETE OR UPDATE ON public.credit_notes FOR EACH ROW EXECUTE FUNCTION private.protect_issued_document();
+
+--
+-- Name: document_request_items document_request_items_track_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER document_request_items_track_awaited_actions AFTER INSERT OR UPDATE OF state, required ON public.document_request_items FOR EACH ROW EXECUTE FUNCTION private.track_document_request_row();
+
+--
+-- Name: document_requests document_requests_track_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER document_requests_track_awaited_actions AFTER UPDATE OF status ON public.document_requests FOR EACH ROW EXECUTE FUNCTION private.track_document_request_row();
+
+--
+-- Name: documents documents_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER documents_touch_updated_at BEFORE UPDATE ON public.documents FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: dossier_events dossier_events_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossier_events_append_only BEFORE DELETE OR UPDATE ON public.dossier_events FOR EACH ROW EXECUTE FUNCTION private.dossier_events_append_only();
+
+--
+-- Name: dossier_events dossier_events_broadcast; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossier_events_broadcast AFTER INSERT ON public.dossier_events FOR EACH ROW EXECUTE FUNCTION private.broadcast_dossier_event();
+
+--
+-- Name: dossier_events dossier_events_no_truncate; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossier_events_no_truncate BEFORE TRUNCATE ON public.dossier_events FOR EACH STATEMENT EXECUTE FUNCTION private.dossier_events_append_only();
+
+--
+-- Name: dossier_events dossier_events_notice_conversation; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossier_events_notice_conversation AFTER INSERT ON public.dossier_events FOR EACH ROW WHEN (((new.to_status = ANY (ARRAY['documents_requested'::text, 'audit_completed'::text, 'claim_filed'::text])) AND (new.from_status IS DISTINCT FROM new.to_status))) EXECUTE FUNCTION private.notice_dossier_milestone();
+
+--
+-- Name: dossiers dossiers_created_events; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossiers_created_events AFTER INSERT ON public.dossiers REFERENCING NEW TABLE AS created FOR EACH STATEMENT EXECUTE FUNCTION private.dossiers_created_events();
 
 --
 -- Name: dossiers dossiers_maintain_expert_counters_on_delete; Type: TRIGGER; Schema: public; Owner: -
@@ -4908,16 +12202,40 @@ CREATE TRIGGER dossiers_maintain_expert_counters_on_insert AFTER INSERT ON publi
 CREATE TRIGGER dossiers_maintain_expert_counters_on_update AFTER UPDATE OF expert_id, status ON public.dossiers FOR EACH ROW WHEN (((old.expert_id IS NOT NULL) OR (new.expert_id IS NOT NULL))) EXECUTE FUNCTION private.maintain_expert_counters();
 
 --
+-- Name: dossiers dossiers_protect_workflow; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossiers_protect_workflow BEFORE UPDATE ON public.dossiers FOR EACH ROW EXECUTE FUNCTION private.protect_dossier_workflow();
+
+--
 -- Name: dossiers dossiers_start_auto_matching; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER dossiers_start_auto_matching AFTER UPDATE OF status ON public.dossiers FOR EACH ROW WHEN (((new.status = 'admin_validated'::text) AND (new.expert_id IS NULL) AND (old.expert_id IS NULL) AND (old.status <> ALL (ARRAY['admin_validated'::text, 'expert_pending_acceptance'::text, 'assignment_failed'::text, 'awaiting_reassignment'::text])))) EXECUTE FUNCTION private.start_auto_matching();
 
 --
+-- Name: dossiers dossiers_sync_conversation_on_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossiers_sync_conversation_on_insert AFTER INSERT ON public.dossiers FOR EACH ROW WHEN ((new.expert_id IS NOT NULL)) EXECUTE FUNCTION private.on_dossier_expert_change();
+
+--
+-- Name: dossiers dossiers_sync_conversation_on_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossiers_sync_conversation_on_update AFTER UPDATE OF expert_id ON public.dossiers FOR EACH ROW WHEN ((old.expert_id IS DISTINCT FROM new.expert_id)) EXECUTE FUNCTION private.on_dossier_expert_change();
+
+--
 -- Name: dossiers dossiers_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER dossiers_touch_updated_at BEFORE UPDATE ON public.dossiers FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: dossiers dossiers_track_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossiers_track_awaited_actions AFTER INSERT OR UPDATE OF status ON public.dossiers FOR EACH ROW EXECUTE FUNCTION private.track_dossier_status();
 
 --
 -- Name: expert_absences expert_absences_check; Type: TRIGGER; Schema: public; Owner: -
@@ -5052,6 +12370,18 @@ CREATE TRIGGER expert_terms_touch_updated_at BEFORE UPDATE ON public.expert_term
 CREATE TRIGGER export_jobs_touch_updated_at BEFORE UPDATE ON public.export_jobs FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: invoice_payments invoice_payments_append_only; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER invoice_payments_append_only BEFORE DELETE OR UPDATE ON public.invoice_payments FOR EACH ROW EXECUTE FUNCTION private.protect_issued_document();
+
+--
+-- Name: invoices invoices_immutable; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER invoices_immutable BEFORE DELETE OR UPDATE ON public.invoices FOR EACH ROW EXECUTE FUNCTION private.protect_invoice();
+
+--
 -- Name: memberships memberships_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -5064,16 +12394,82 @@ CREATE TRIGGER memberships_audit AFTER INSERT OR DELETE OR UPDATE ON public.memb
 CREATE TRIGGER memberships_keep_one_owner BEFORE DELETE OR UPDATE ON public.memberships FOR EACH ROW EXECUTE FUNCTION private.keep_one_owner();
 
 --
+-- Name: memberships memberships_sync_conversations; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER memberships_sync_conversations AFTER INSERT OR DELETE OR UPDATE OF role ON public.memberships FOR EACH ROW EXECUTE FUNCTION private.on_membership_change();
+
+--
 -- Name: memberships memberships_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER memberships_touch_updated_at BEFORE UPDATE ON public.memberships FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: message_reports message_reports_prepare; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER message_reports_prepare BEFORE INSERT ON public.message_reports FOR EACH ROW EXECUTE FUNCTION private.prepare_report();
+
+--
+-- Name: messages messages_broadcast; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_broadcast AFTER INSERT OR UPDATE ON public.messages FOR EACH ROW EXECUTE FUNCTION private.broadcast_message();
+
+--
+-- Name: messages messages_count_unread; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_count_unread AFTER INSERT ON public.messages FOR EACH ROW EXECUTE FUNCTION private.count_new_message();
+
+--
+-- Name: messages messages_guard_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_guard_update BEFORE UPDATE ON public.messages FOR EACH ROW EXECUTE FUNCTION private.guard_message_update();
+
+--
+-- Name: messages messages_prepare; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_prepare BEFORE INSERT ON public.messages FOR EACH ROW EXECUTE FUNCTION private.prepare_message();
+
+--
+-- Name: notification_preferences notification_preferences_guard; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER notification_preferences_guard BEFORE INSERT OR UPDATE ON public.notification_preferences FOR EACH ROW EXECUTE FUNCTION private.guard_notification_preference();
+
+--
+-- Name: notification_settings notification_settings_owner; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER notification_settings_owner BEFORE INSERT OR UPDATE ON public.notification_settings FOR EACH ROW EXECUTE FUNCTION private.force_settings_owner();
+
+--
+-- Name: notifications notifications_guard_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER notifications_guard_update BEFORE UPDATE ON public.notifications FOR EACH ROW EXECUTE FUNCTION private.guard_notification_update();
+
+--
+-- Name: organizations organizations_seed_awaited_action_rules; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organizations_seed_awaited_action_rules AFTER INSERT ON public.organizations FOR EACH ROW EXECUTE FUNCTION private.seed_awaited_action_rules_for_new_organization();
+
+--
 -- Name: organizations organizations_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER organizations_touch_updated_at BEFORE UPDATE ON public.organizations FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: partner_commissions partner_commissions_immutable; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER partner_commissions_immutable BEFORE DELETE OR UPDATE ON public.partner_commissions FOR EACH ROW EXECUTE FUNCTION private.protect_issued_document();
 
 --
 -- Name: product_rules product_rules_frozen_once_published; Type: TRIGGER; Schema: public; Owner: -
@@ -5196,6 +12592,12 @@ CREATE TRIGGER rule_sets_record_publication AFTER INSERT ON public.rule_sets FOR
 CREATE TRIGGER simulations_touch_updated_at BEFORE UPDATE ON public.simulations FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: webhook_endpoints webhook_endpoints_check; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER webhook_endpoints_check BEFORE INSERT OR UPDATE ON public.webhook_endpoints FOR EACH ROW EXECUTE FUNCTION private.check_webhook_endpoint();
+
+--
 -- Name: expert_match expert_match_expert_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
 --
 
@@ -5229,6 +12631,62 @@ ALTER TABLE ONLY public.assignment_offers
 
 ALTER TABLE ONLY public.assignment_offers
     ADD CONSTRAINT assignment_offers_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: awaited_action_rules awaited_action_rules_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.awaited_action_rules
+    ADD CONSTRAINT awaited_action_rules_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: awaited_action_segments awaited_action_segments_action_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.awaited_action_segments
+    ADD CONSTRAINT awaited_action_segments_action_id_fkey FOREIGN KEY (action_id) REFERENCES public.awaited_actions(id) ON DELETE CASCADE;
+
+--
+-- Name: awaited_action_segments awaited_action_segments_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.awaited_action_segments
+    ADD CONSTRAINT awaited_action_segments_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: awaited_actions awaited_actions_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.awaited_actions
+    ADD CONSTRAINT awaited_actions_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: awaited_actions awaited_actions_organization_id_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.awaited_actions
+    ADD CONSTRAINT awaited_actions_organization_id_code_fkey FOREIGN KEY (organization_id, code) REFERENCES public.awaited_action_rules(organization_id, code);
+
+--
+-- Name: awaited_actions awaited_actions_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.awaited_actions
+    ADD CONSTRAINT awaited_actions_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: business_calendars business_calendars_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.business_calendars
+    ADD CONSTRAINT business_calendars_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: business_calendars business_calendars_public_holidays_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.business_calendars
+    ADD CONSTRAINT business_calendars_public_holidays_fkey FOREIGN KEY (public_holidays) REFERENCES public.holiday_regions(code);
 
 --
 -- Name: client_companies client_companies_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5266,6 +12724,272 @@ ALTER TABLE ONLY public.client_company_users
     ADD CONSTRAINT client_company_users_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: conversation_participants conversation_participants_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversation_participants
+    ADD CONSTRAINT conversation_participants_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE;
+
+--
+-- Name: conversation_participants conversation_participants_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversation_participants
+    ADD CONSTRAINT conversation_participants_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: conversation_participants conversation_participants_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversation_participants
+    ADD CONSTRAINT conversation_participants_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: conversations conversations_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversations
+    ADD CONSTRAINT conversations_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: conversations conversations_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversations
+    ADD CONSTRAINT conversations_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: conversations conversations_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.conversations
+    ADD CONSTRAINT conversations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: credit_notes credit_notes_client_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credit_notes
+    ADD CONSTRAINT credit_notes_client_company_id_fkey FOREIGN KEY (client_company_id) REFERENCES public.client_companies(id) ON DELETE RESTRICT;
+
+--
+-- Name: credit_notes credit_notes_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credit_notes
+    ADD CONSTRAINT credit_notes_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: credit_notes credit_notes_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credit_notes
+    ADD CONSTRAINT credit_notes_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE RESTRICT;
+
+--
+-- Name: credit_notes credit_notes_expert_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credit_notes
+    ADD CONSTRAINT credit_notes_expert_id_fkey FOREIGN KEY (expert_id) REFERENCES public.expert_profiles(id) ON DELETE SET NULL;
+
+--
+-- Name: credit_notes credit_notes_invoice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credit_notes
+    ADD CONSTRAINT credit_notes_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES public.invoices(id) ON DELETE RESTRICT;
+
+--
+-- Name: credit_notes credit_notes_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.credit_notes
+    ADD CONSTRAINT credit_notes_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
+
+--
+-- Name: document_downloads document_downloads_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_downloads
+    ADD CONSTRAINT document_downloads_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE SET NULL;
+
+--
+-- Name: document_downloads document_downloads_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_downloads
+    ADD CONSTRAINT document_downloads_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: document_downloads document_downloads_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_downloads
+    ADD CONSTRAINT document_downloads_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: document_downloads document_downloads_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_downloads
+    ADD CONSTRAINT document_downloads_version_id_fkey FOREIGN KEY (version_id) REFERENCES public.document_versions(id) ON DELETE CASCADE;
+
+--
+-- Name: document_request_items document_request_items_document_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_request_items
+    ADD CONSTRAINT document_request_items_document_id_fkey FOREIGN KEY (document_id) REFERENCES public.documents(id) ON DELETE SET NULL;
+
+--
+-- Name: document_request_items document_request_items_document_type_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_request_items
+    ADD CONSTRAINT document_request_items_document_type_fkey FOREIGN KEY (document_type) REFERENCES public.document_types(code);
+
+--
+-- Name: document_request_items document_request_items_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_request_items
+    ADD CONSTRAINT document_request_items_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: document_request_items document_request_items_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_request_items
+    ADD CONSTRAINT document_request_items_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: document_request_items document_request_items_request_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_request_items
+    ADD CONSTRAINT document_request_items_request_id_fkey FOREIGN KEY (request_id) REFERENCES public.document_requests(id) ON DELETE CASCADE;
+
+--
+-- Name: document_requests document_requests_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_requests
+    ADD CONSTRAINT document_requests_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: document_requests document_requests_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_requests
+    ADD CONSTRAINT document_requests_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: document_requests document_requests_requested_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_requests
+    ADD CONSTRAINT document_requests_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: document_reviews document_reviews_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_reviews
+    ADD CONSTRAINT document_reviews_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: document_reviews document_reviews_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_reviews
+    ADD CONSTRAINT document_reviews_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: document_reviews document_reviews_reviewed_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_reviews
+    ADD CONSTRAINT document_reviews_reviewed_by_fkey FOREIGN KEY (reviewed_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: document_reviews document_reviews_version_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_reviews
+    ADD CONSTRAINT document_reviews_version_id_fkey FOREIGN KEY (version_id) REFERENCES public.document_versions(id) ON DELETE CASCADE;
+
+--
+-- Name: document_versions document_versions_document_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_document_id_fkey FOREIGN KEY (document_id) REFERENCES public.documents(id) ON DELETE CASCADE;
+
+--
+-- Name: document_versions document_versions_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: document_versions document_versions_request_item_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_request_item_id_fkey FOREIGN KEY (request_item_id) REFERENCES public.document_request_items(id) ON DELETE SET NULL;
+
+--
+-- Name: document_versions document_versions_uploaded_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_uploaded_by_fkey FOREIGN KEY (uploaded_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: document_versions document_versions_uploaded_for_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.document_versions
+    ADD CONSTRAINT document_versions_uploaded_for_dossier_id_fkey FOREIGN KEY (uploaded_for_dossier_id) REFERENCES public.dossiers(id) ON DELETE SET NULL;
+
+--
+-- Name: documents documents_client_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_client_company_id_fkey FOREIGN KEY (client_company_id) REFERENCES public.client_companies(id) ON DELETE CASCADE;
+
+--
+-- Name: documents documents_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: documents documents_document_type_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_document_type_fkey FOREIGN KEY (document_type) REFERENCES public.document_types(code);
+
+--
+-- Name: documents documents_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: documents documents_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.documents
+    ADD CONSTRAINT documents_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
 -- Name: dossier_amount_history dossier_amount_history_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5287,6 +13011,62 @@ ALTER TABLE ONLY public.dossier_amount_history
     ADD CONSTRAINT dossier_amount_history_simulation_id_fkey FOREIGN KEY (simulation_id) REFERENCES public.simulations(id) ON DELETE SET NULL;
 
 --
+-- Name: dossier_audits dossier_audits_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_audits
+    ADD CONSTRAINT dossier_audits_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: dossier_audits dossier_audits_decided_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_audits
+    ADD CONSTRAINT dossier_audits_decided_by_fkey FOREIGN KEY (decided_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: dossier_audits dossier_audits_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_audits
+    ADD CONSTRAINT dossier_audits_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: dossier_audits dossier_audits_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_audits
+    ADD CONSTRAINT dossier_audits_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: dossier_events dossier_events_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_events
+    ADD CONSTRAINT dossier_events_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: dossier_events dossier_events_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_events
+    ADD CONSTRAINT dossier_events_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: dossier_transitions dossier_transitions_from_status_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_transitions
+    ADD CONSTRAINT dossier_transitions_from_status_fkey FOREIGN KEY (from_status) REFERENCES public.dossier_statuses(code);
+
+--
+-- Name: dossier_transitions dossier_transitions_to_status_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_transitions
+    ADD CONSTRAINT dossier_transitions_to_status_fkey FOREIGN KEY (to_status) REFERENCES public.dossier_statuses(code);
+
+--
 -- Name: dossiers dossiers_client_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5299,6 +13079,20 @@ ALTER TABLE ONLY public.dossiers
 
 ALTER TABLE ONLY public.dossiers
     ADD CONSTRAINT dossiers_expert_id_fkey FOREIGN KEY (expert_id) REFERENCES public.expert_profiles(id) ON DELETE SET NULL;
+
+--
+-- Name: dossiers dossiers_held_status_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossiers
+    ADD CONSTRAINT dossiers_held_status_fkey FOREIGN KEY (held_status) REFERENCES public.dossier_statuses(code);
+
+--
+-- Name: dossiers dossiers_invoice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossiers
+    ADD CONSTRAINT dossiers_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES public.invoices(id);
 
 --
 -- Name: dossiers dossiers_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5327,6 +13121,34 @@ ALTER TABLE ONLY public.dossiers
 
 ALTER TABLE ONLY public.dossiers
     ADD CONSTRAINT dossiers_source_simulation_id_fkey FOREIGN KEY (source_simulation_id) REFERENCES public.simulations(id) ON DELETE SET NULL;
+
+--
+-- Name: dossiers dossiers_status_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossiers
+    ADD CONSTRAINT dossiers_status_fkey FOREIGN KEY (status) REFERENCES public.dossier_statuses(code);
+
+--
+-- Name: email_events email_events_outbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_events
+    ADD CONSTRAINT email_events_outbox_id_fkey FOREIGN KEY (outbox_id) REFERENCES public.email_outbox(id) ON DELETE SET NULL;
+
+--
+-- Name: email_outbox email_outbox_batch_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_outbox
+    ADD CONSTRAINT email_outbox_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES public.email_batches(id) ON DELETE SET NULL;
+
+--
+-- Name: email_outbox email_outbox_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_outbox
+    ADD CONSTRAINT email_outbox_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: expert_absences expert_absences_expert_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5455,6 +13277,90 @@ ALTER TABLE ONLY public.export_jobs
     ADD CONSTRAINT export_jobs_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: invoice_counters invoice_counters_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_counters
+    ADD CONSTRAINT invoice_counters_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: invoice_payments invoice_payments_client_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_payments
+    ADD CONSTRAINT invoice_payments_client_company_id_fkey FOREIGN KEY (client_company_id) REFERENCES public.client_companies(id) ON DELETE RESTRICT;
+
+--
+-- Name: invoice_payments invoice_payments_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_payments
+    ADD CONSTRAINT invoice_payments_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE RESTRICT;
+
+--
+-- Name: invoice_payments invoice_payments_expert_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_payments
+    ADD CONSTRAINT invoice_payments_expert_id_fkey FOREIGN KEY (expert_id) REFERENCES public.expert_profiles(id) ON DELETE SET NULL;
+
+--
+-- Name: invoice_payments invoice_payments_invoice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_payments
+    ADD CONSTRAINT invoice_payments_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES public.invoices(id) ON DELETE RESTRICT;
+
+--
+-- Name: invoice_payments invoice_payments_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_payments
+    ADD CONSTRAINT invoice_payments_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
+
+--
+-- Name: invoice_payments invoice_payments_recorded_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoice_payments
+    ADD CONSTRAINT invoice_payments_recorded_by_fkey FOREIGN KEY (recorded_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: invoices invoices_client_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_client_company_id_fkey FOREIGN KEY (client_company_id) REFERENCES public.client_companies(id) ON DELETE RESTRICT;
+
+--
+-- Name: invoices invoices_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: invoices invoices_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE RESTRICT;
+
+--
+-- Name: invoices invoices_expert_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_expert_id_fkey FOREIGN KEY (expert_id) REFERENCES public.expert_profiles(id) ON DELETE SET NULL;
+
+--
+-- Name: invoices invoices_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invoices
+    ADD CONSTRAINT invoices_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
+
+--
 -- Name: marketplace_events marketplace_events_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -5490,11 +13396,214 @@ ALTER TABLE ONLY public.memberships
     ADD CONSTRAINT memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: message_reports message_reports_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_reports
+    ADD CONSTRAINT message_reports_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE;
+
+--
+-- Name: message_reports message_reports_handled_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_reports
+    ADD CONSTRAINT message_reports_handled_by_fkey FOREIGN KEY (handled_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: message_reports message_reports_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_reports
+    ADD CONSTRAINT message_reports_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
+
+--
+-- Name: message_reports message_reports_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_reports
+    ADD CONSTRAINT message_reports_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: message_reports message_reports_reporter_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_reports
+    ADD CONSTRAINT message_reports_reporter_id_fkey FOREIGN KEY (reporter_id) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: message_versions message_versions_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_versions
+    ADD CONSTRAINT message_versions_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
+
+--
+-- Name: message_versions message_versions_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_versions
+    ADD CONSTRAINT message_versions_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: message_versions message_versions_replaced_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_versions
+    ADD CONSTRAINT message_versions_replaced_by_fkey FOREIGN KEY (replaced_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: messages messages_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE;
+
+--
+-- Name: messages messages_deleted_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_deleted_by_fkey FOREIGN KEY (deleted_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: messages messages_hidden_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_hidden_by_fkey FOREIGN KEY (hidden_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: messages messages_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: messages messages_reply_to_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_reply_to_fkey FOREIGN KEY (reply_to) REFERENCES public.messages(id) ON DELETE SET NULL;
+
+--
+-- Name: messages messages_sender_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messages
+    ADD CONSTRAINT messages_sender_id_fkey FOREIGN KEY (sender_id) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: messaging_preferences messaging_preferences_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messaging_preferences
+    ADD CONSTRAINT messaging_preferences_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: messaging_suspensions messaging_suspensions_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messaging_suspensions
+    ADD CONSTRAINT messaging_suspensions_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: messaging_suspensions messaging_suspensions_suspended_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messaging_suspensions
+    ADD CONSTRAINT messaging_suspensions_suspended_by_fkey FOREIGN KEY (suspended_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
+-- Name: messaging_suspensions messaging_suspensions_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.messaging_suspensions
+    ADD CONSTRAINT messaging_suspensions_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: notification_preferences notification_preferences_event_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_preferences
+    ADD CONSTRAINT notification_preferences_event_fkey FOREIGN KEY (event) REFERENCES public.notification_events(code);
+
+--
+-- Name: notifications notifications_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: notifications notifications_event_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_event_fkey FOREIGN KEY (event) REFERENCES public.notification_events(code);
+
+--
+-- Name: notifications notifications_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notifications
+    ADD CONSTRAINT notifications_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: organization_product_fees organization_product_fees_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organization_product_fees
+    ADD CONSTRAINT organization_product_fees_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: organization_product_fees organization_product_fees_product_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.organization_product_fees
+    ADD CONSTRAINT organization_product_fees_product_code_fkey FOREIGN KEY (product_code) REFERENCES public.products(code);
+
+--
+-- Name: partner_commissions partner_commissions_invoice_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_commissions
+    ADD CONSTRAINT partner_commissions_invoice_id_fkey FOREIGN KEY (invoice_id) REFERENCES public.invoices(id) ON DELETE RESTRICT;
+
+--
+-- Name: partner_commissions partner_commissions_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_commissions
+    ADD CONSTRAINT partner_commissions_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE RESTRICT;
+
+--
+-- Name: partner_commissions partner_commissions_partner_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.partner_commissions
+    ADD CONSTRAINT partner_commissions_partner_user_id_fkey FOREIGN KEY (partner_user_id) REFERENCES auth.users(id) ON DELETE RESTRICT;
+
+--
 -- Name: platform_operators platform_operators_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.platform_operators
     ADD CONSTRAINT platform_operators_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: product_documents product_documents_document_type_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.product_documents
+    ADD CONSTRAINT product_documents_document_type_fkey FOREIGN KEY (document_type) REFERENCES public.document_types(code);
+
+--
+-- Name: product_documents product_documents_product_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.product_documents
+    ADD CONSTRAINT product_documents_product_code_fkey FOREIGN KEY (product_code) REFERENCES public.products(code) ON DELETE CASCADE;
 
 --
 -- Name: product_rules product_rules_product_code_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5658,11 +13767,53 @@ ALTER TABLE ONLY public.prudential_scenarios
     ADD CONSTRAINT prudential_scenarios_portfolio_id_organization_id_fkey FOREIGN KEY (portfolio_id, organization_id) REFERENCES public.prudential_portfolios(id, organization_id) ON DELETE CASCADE;
 
 --
+-- Name: public_holidays public_holidays_region_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.public_holidays
+    ADD CONSTRAINT public_holidays_region_fkey FOREIGN KEY (region) REFERENCES public.holiday_regions(code) ON DELETE CASCADE;
+
+--
 -- Name: questions questions_rule_set_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.questions
     ADD CONSTRAINT questions_rule_set_id_fkey FOREIGN KEY (rule_set_id) REFERENCES public.rule_sets(id) ON DELETE CASCADE;
+
+--
+-- Name: reminder_ledger reminder_ledger_action_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reminder_ledger
+    ADD CONSTRAINT reminder_ledger_action_id_fkey FOREIGN KEY (action_id) REFERENCES public.awaited_actions(id) ON DELETE CASCADE;
+
+--
+-- Name: reminder_ledger reminder_ledger_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reminder_ledger
+    ADD CONSTRAINT reminder_ledger_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: reminder_messages reminder_messages_ledger_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reminder_messages
+    ADD CONSTRAINT reminder_messages_ledger_id_fkey FOREIGN KEY (ledger_id) REFERENCES public.reminder_ledger(id) ON DELETE CASCADE;
+
+--
+-- Name: reminder_messages reminder_messages_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reminder_messages
+    ADD CONSTRAINT reminder_messages_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: reminder_messages reminder_messages_outbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.reminder_messages
+    ADD CONSTRAINT reminder_messages_outbox_id_fkey FOREIGN KEY (outbox_id) REFERENCES public.email_outbox(id) ON DELETE CASCADE;
 
 --
 -- Name: rule_sets rule_sets_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -5698,6 +13849,27 @@ ALTER TABLE ONLY public.simulations
 
 ALTER TABLE ONLY public.simulations
     ADD CONSTRAINT simulations_rule_set_id_fkey FOREIGN KEY (rule_set_id) REFERENCES public.rule_sets(id) ON DELETE RESTRICT;
+
+--
+-- Name: webhook_deliveries webhook_deliveries_endpoint_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_endpoint_id_fkey FOREIGN KEY (endpoint_id) REFERENCES public.webhook_endpoints(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_deliveries webhook_deliveries_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_deliveries
+    ADD CONSTRAINT webhook_deliveries_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: webhook_endpoints webhook_endpoints_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.webhook_endpoints
+    ADD CONSTRAINT webhook_endpoints_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: audit_chain_heads; Type: ROW SECURITY; Schema: private; Owner: -
@@ -5742,6 +13914,12 @@ CREATE POLICY "Admins update companies, partners the ones they manage" ON public
 CREATE POLICY "Anyone reads the product catalogue" ON public.products FOR SELECT TO anon, authenticated USING (true);
 
 --
+-- Name: messages Authors edit or delete their own messages; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Authors edit or delete their own messages" ON public.messages FOR UPDATE TO authenticated USING (((sender_id = ( SELECT auth.uid() AS uid)) AND (conversation_id IN ( SELECT private.my_conversation_ids() AS my_conversation_ids)))) WITH CHECK (((sender_id = ( SELECT auth.uid() AS uid)) AND (conversation_id IN ( SELECT private.my_conversation_ids() AS my_conversation_ids))));
+
+--
 -- Name: expert_reviews Authors edit reviews for 7 days, experts answer theirs; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5752,6 +13930,18 @@ CREATE POLICY "Authors edit reviews for 7 days, experts answer theirs" ON public
 --
 
 CREATE POLICY "Clients review the closed dossiers of their company" ON public.expert_reviews FOR INSERT TO authenticated WITH CHECK ((dossier_id IN ( SELECT private.my_reviewable_dossier_ids() AS my_reviewable_dossier_ids)));
+
+--
+-- Name: dossier_statuses Everyone reads the dossier statuses; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Everyone reads the dossier statuses" ON public.dossier_statuses FOR SELECT TO anon, authenticated USING (true);
+
+--
+-- Name: dossier_transitions Everyone reads the dossier transitions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Everyone reads the dossier transitions" ON public.dossier_transitions FOR SELECT TO anon, authenticated USING (true);
 
 --
 -- Name: expert_products Experts add their own products, admins anyone's; Type: POLICY; Schema: public; Owner: -
@@ -5820,10 +14010,53 @@ CREATE POLICY "Members read approved experts, staff all, experts themselves" ON 
 CREATE POLICY "Members read the reviews of their organization" ON public.expert_reviews FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids() AS my_organization_ids)));
 
 --
+-- Name: awaited_action_rules Members read their organization's awaited actions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members read their organization's awaited actions" ON public.awaited_action_rules FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids() AS my_organization_ids)));
+
+--
+-- Name: business_calendars Members read their organization's calendar; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members read their organization's calendar" ON public.business_calendars FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids() AS my_organization_ids)));
+
+--
+-- Name: organization_product_fees Members read their organization's product fees; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Members read their organization's product fees" ON public.organization_product_fees FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids() AS my_organization_ids)));
+
+--
+-- Name: message_versions Moderators read the versions of messages they may read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Moderators read the versions of messages they may read" ON public.message_versions FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)) AND (message_id IN ( SELECT m.id
+   FROM public.messages m))));
+
+--
+-- Name: email_batches Nobody reads batches through the Data API; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Nobody reads batches through the Data API" ON public.email_batches FOR SELECT TO authenticated USING (false);
+
+--
 -- Name: rate_limit_counters Nobody reads rate limit counters through the API; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Nobody reads rate limit counters through the API" ON public.rate_limit_counters FOR SELECT TO authenticated USING (false);
+
+--
+-- Name: email_events Nobody reads raw delivery events through the Data API; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Nobody reads raw delivery events through the Data API" ON public.email_events FOR SELECT TO authenticated USING (false);
+
+--
+-- Name: email_suppressions Nobody reads suppressions through the Data API; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Nobody reads suppressions through the Data API" ON public.email_suppressions FOR SELECT TO authenticated USING (false);
 
 --
 -- Name: rule_sets Operators and admins withdraw rule sets nobody used; Type: POLICY; Schema: public; Owner: -
@@ -5876,6 +14109,18 @@ CREATE POLICY "Owners and admins change import mappings" ON public.prudential_im
 CREATE POLICY "Owners and admins change members" ON public.memberships FOR UPDATE TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text]) AS my_organization_ids_with_role)) OR ((role <> 'owner'::text) AND (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['admin'::text]) AS my_organization_ids_with_role))))) WITH CHECK (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text]) AS my_organization_ids_with_role)) OR ((role <> 'owner'::text) AND (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['admin'::text]) AS my_organization_ids_with_role)))));
 
 --
+-- Name: business_calendars Owners and admins change their organization's calendar; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins change their organization's calendar" ON public.business_calendars FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: webhook_endpoints Owners and admins change their webhook endpoints; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins change their webhook endpoints" ON public.webhook_endpoints FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
 -- Name: client_companies Owners and admins delete companies; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5912,6 +14157,18 @@ CREATE POLICY "Owners and admins link users to companies" ON public.client_compa
 CREATE POLICY "Owners and admins publish their organization's rule sets" ON public.prudential_rule_sets FOR INSERT TO authenticated WITH CHECK (((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)) AND (published_by = ( SELECT auth.uid() AS uid)) AND (published_at = now())));
 
 --
+-- Name: webhook_deliveries Owners and admins read their organization's webhook deliveries; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins read their organization's webhook deliveries" ON public.webhook_deliveries FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: webhook_endpoints Owners and admins register webhook endpoints; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins register webhook endpoints" ON public.webhook_endpoints FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
 -- Name: memberships Owners and admins remove members; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -5924,16 +14181,76 @@ CREATE POLICY "Owners and admins remove members" ON public.memberships FOR DELET
 CREATE POLICY "Owners and admins remove reviews" ON public.expert_reviews FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
 
 --
+-- Name: webhook_endpoints Owners and admins remove their webhook endpoints; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins remove their webhook endpoints" ON public.webhook_endpoints FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
 -- Name: prudential_import_mappings Owners and admins save import mappings; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Owners and admins save import mappings" ON public.prudential_import_mappings FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
 
 --
+-- Name: webhook_endpoints Owners and admins see their organization's webhook endpoints; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins see their organization's webhook endpoints" ON public.webhook_endpoints FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: business_calendars Owners and admins set their organization's calendar; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins set their organization's calendar" ON public.business_calendars FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: awaited_action_rules Owners and admins tune their organization's awaited actions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins tune their organization's awaited actions" ON public.awaited_action_rules FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
 -- Name: client_company_users Owners and admins unlink users from companies; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Owners and admins unlink users from companies" ON public.client_company_users FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: messages Participants and moderators handling a report read messages; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Participants and moderators handling a report read messages" ON public.messages FOR SELECT TO authenticated USING (((conversation_id IN ( SELECT private.my_conversation_ids() AS my_conversation_ids)) OR (id IN ( SELECT private.my_reported_message_ids() AS my_reported_message_ids))));
+
+--
+-- Name: dossier_events Participants read the dossier events meant for them; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Participants read the dossier events meant for them" ON public.dossier_events FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR ((dossier_id IN ( SELECT private.my_visible_dossier_ids() AS my_visible_dossier_ids)) AND (visibility = ANY (private.my_event_audience(dossier_id))))));
+
+--
+-- Name: conversations Participants read their conversations; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Participants read their conversations" ON public.conversations FOR SELECT TO authenticated USING ((id IN ( SELECT private.my_conversation_ids() AS my_conversation_ids)));
+
+--
+-- Name: message_reports Participants report what they can read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Participants report what they can read" ON public.message_reports FOR INSERT TO authenticated WITH CHECK (((reporter_id = ( SELECT auth.uid() AS uid)) AND private.is_conversation_participant(conversation_id)));
+
+--
+-- Name: conversation_participants Participants see who takes part in their conversations; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Participants see who takes part in their conversations" ON public.conversation_participants FOR SELECT TO authenticated USING ((conversation_id IN ( SELECT private.my_conversation_ids() AS my_conversation_ids)));
+
+--
+-- Name: messages Participants who may write send their own messages; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Participants who may write send their own messages" ON public.messages FOR INSERT TO authenticated WITH CHECK (((sender_id = ( SELECT auth.uid() AS uid)) AND (kind = 'text'::text) AND private.is_conversation_participant(conversation_id, true)));
 
 --
 -- Name: products Platform operators maintain the product catalogue; Type: POLICY; Schema: public; Owner: -
@@ -6040,10 +14357,48 @@ CREATE POLICY "Prudential writers edit draft versions" ON public.prudential_port
 CREATE POLICY "Prudential writers rename their organization's portfolios" ON public.prudential_portfolios FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))) WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)));
 
 --
+-- Name: documents Readers of a company's documents read them; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Readers of a company's documents read them" ON public.documents FOR SELECT TO authenticated USING (private.can_read_document(organization_id, client_company_id, dossier_id, document_type));
+
+--
+-- Name: document_versions Readers of a document read its versions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Readers of a document read its versions" ON public.document_versions FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
+   FROM public.documents d
+  WHERE (d.id = document_versions.document_id))));
+
+--
 -- Name: dossier_amount_history Readers of a dossier read its amount history; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Readers of a dossier read its amount history" ON public.dossier_amount_history FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_visible_dossier_ids() AS my_visible_dossier_ids)));
+
+--
+-- Name: dossier_audits Readers of a dossier read its audit revisions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Readers of a dossier read its audit revisions" ON public.dossier_audits FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_visible_dossier_ids() AS my_visible_dossier_ids)));
+
+--
+-- Name: document_request_items Readers of a dossier's documents read its request items; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Readers of a dossier's documents read its request items" ON public.document_request_items FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_document_dossier_ids() AS my_document_dossier_ids)));
+
+--
+-- Name: document_requests Readers of a dossier's documents read its requests; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Readers of a dossier's documents read its requests" ON public.document_requests FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_document_dossier_ids() AS my_document_dossier_ids)));
+
+--
+-- Name: document_reviews Readers of a dossier's documents read their reviews; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Readers of a dossier's documents read their reviews" ON public.document_reviews FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_document_dossier_ids() AS my_document_dossier_ids)));
 
 --
 -- Name: questions Readers of a rule set read its questions; Type: POLICY; Schema: public; Owner: -
@@ -6066,6 +14421,12 @@ CREATE POLICY "Readers of an expert profile read its products" ON public.expert_
   WHERE (p.id = expert_products.expert_id))));
 
 --
+-- Name: message_reports Reporters read their reports and moderators their organization'; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Reporters read their reports and moderators their organization'" ON public.message_reports FOR SELECT TO authenticated USING (((reporter_id = ( SELECT auth.uid() AS uid)) OR (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role))));
+
+--
 -- Name: prudential_import_jobs Requesters and prudential readers read import jobs; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6078,10 +14439,64 @@ CREATE POLICY "Requesters and prudential readers read import jobs" ON public.pru
 CREATE POLICY "Requesters read their export jobs, staff their organization's" ON public.export_jobs FOR SELECT TO authenticated USING (((requested_by = ( SELECT auth.uid() AS uid)) OR (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role))));
 
 --
+-- Name: document_types Signed-in users read the document types; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Signed-in users read the document types" ON public.document_types FOR SELECT TO authenticated USING (true);
+
+--
+-- Name: holiday_regions Signed-in users read the holiday regions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Signed-in users read the holiday regions" ON public.holiday_regions FOR SELECT TO authenticated USING (true);
+
+--
+-- Name: notification_events Signed-in users read the notification catalogue; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Signed-in users read the notification catalogue" ON public.notification_events FOR SELECT TO authenticated USING (true);
+
+--
+-- Name: product_documents Signed-in users read the product checklists; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Signed-in users read the product checklists" ON public.product_documents FOR SELECT TO authenticated USING (true);
+
+--
+-- Name: public_holidays Signed-in users read the public holidays; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Signed-in users read the public holidays" ON public.public_holidays FOR SELECT TO authenticated USING (true);
+
+--
+-- Name: partner_commissions Staff and the partner read partner commissions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Staff and the partner read partner commissions" ON public.partner_commissions FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR ((partner_user_id = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['partner'::text]) AS my_organization_ids_with_role)))));
+
+--
 -- Name: audit_log Staff read their organization's audit log; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Staff read their organization's audit log" ON public.audit_log FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: invoice_counters Staff read their organization's invoice counters; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Staff read their organization's invoice counters" ON public.invoice_counters FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: email_outbox Staff read their organization's mail and users their own; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Staff read their organization's mail and users their own" ON public.email_outbox FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)) OR (recipient_id = ( SELECT auth.uid() AS uid))));
+
+--
+-- Name: reminder_ledger Staff read their organization's reminder ledger; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Staff read their organization's reminder ledger" ON public.reminder_ledger FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
 
 --
 -- Name: expert_terms Staff read their organization's terms, experts their own; Type: POLICY; Schema: public; Owner: -
@@ -6090,10 +14505,34 @@ CREATE POLICY "Staff read their organization's audit log" ON public.audit_log FO
 CREATE POLICY "Staff read their organization's terms, experts their own" ON public.expert_terms FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR (user_id = ( SELECT auth.uid() AS uid))));
 
 --
+-- Name: reminder_messages Staff read which messages carried their reminders; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Staff read which messages carried their reminders" ON public.reminder_messages FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
 -- Name: client_companies Staff, its clients, partner and experts read a company; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Staff, its clients, partner and experts read a company" ON public.client_companies FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR (id IN ( SELECT private.my_client_company_ids() AS my_client_company_ids)) OR (id IN ( SELECT private.my_partner_company_ids() AS my_partner_company_ids)) OR (id IN ( SELECT private.my_expert_company_ids() AS my_expert_company_ids)) OR (id IN ( SELECT private.my_offered_company_ids() AS my_offered_company_ids))));
+
+--
+-- Name: credit_notes Staff, the client company and the expert read credit notes; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Staff, the client company and the expert read credit notes" ON public.credit_notes FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR (client_company_id IN ( SELECT private.my_client_company_ids() AS my_client_company_ids)) OR (expert_id IN ( SELECT private.my_expert_profile_ids() AS my_expert_profile_ids))));
+
+--
+-- Name: invoices Staff, the client company and the expert read invoices; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Staff, the client company and the expert read invoices" ON public.invoices FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR (client_company_id IN ( SELECT private.my_client_company_ids() AS my_client_company_ids)) OR (expert_id IN ( SELECT private.my_expert_profile_ids() AS my_expert_profile_ids))));
+
+--
+-- Name: invoice_payments Staff, the client company and the expert read payments; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Staff, the client company and the expert read payments" ON public.invoice_payments FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR (client_company_id IN ( SELECT private.my_client_company_ids() AS my_client_company_ids)) OR (expert_id IN ( SELECT private.my_expert_profile_ids() AS my_expert_profile_ids))));
 
 --
 -- Name: simulations Staff, the company's clients and its partner read simulations; Type: POLICY; Schema: public; Owner: -
@@ -6126,6 +14565,48 @@ CREATE POLICY "Staff, the expert and the dossier's followers read offers" ON pub
 CREATE POLICY "Staff, the expert and the substitute read an absence" ON public.expert_absences FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR (expert_id IN ( SELECT private.my_expert_profile_ids() AS my_expert_profile_ids)) OR (substitute_id IN ( SELECT private.my_expert_profile_ids() AS my_expert_profile_ids))));
 
 --
+-- Name: messaging_preferences Users change their own messaging preferences; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users change their own messaging preferences" ON public.messaging_preferences FOR UPDATE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: notification_preferences Users change their own notification preferences; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users change their own notification preferences" ON public.notification_preferences FOR UPDATE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: notification_settings Users change their own notification settings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users change their own notification settings" ON public.notification_settings FOR UPDATE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: messaging_preferences Users create their own messaging preferences; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users create their own messaging preferences" ON public.messaging_preferences FOR INSERT TO authenticated WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: notification_preferences Users create their own notification preferences; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users create their own notification preferences" ON public.notification_preferences FOR INSERT TO authenticated WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: notification_settings Users create their own notification settings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users create their own notification settings" ON public.notification_settings FOR INSERT TO authenticated WITH CHECK ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: notifications Users mark their own notifications; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users mark their own notifications" ON public.notifications FOR UPDATE TO authenticated USING ((recipient_id = ( SELECT auth.uid() AS uid))) WITH CHECK ((recipient_id = ( SELECT auth.uid() AS uid)));
+
+--
 -- Name: rule_sets Users read platform rule sets and their organization's; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -6138,16 +14619,80 @@ CREATE POLICY "Users read platform rule sets and their organization's" ON public
 CREATE POLICY "Users read their own company links and staff read all" ON public.client_company_users FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role))));
 
 --
+-- Name: document_downloads Users read their own downloads and staff their organization's; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users read their own downloads and staff their organization's" ON public.document_downloads FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role))));
+
+--
 -- Name: memberships Users read their own memberships and staff read their organizat; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Users read their own memberships and staff read their organizat" ON public.memberships FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role))));
 
 --
+-- Name: messaging_preferences Users read their own messaging preferences; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users read their own messaging preferences" ON public.messaging_preferences FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: notification_preferences Users read their own notification preferences; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users read their own notification preferences" ON public.notification_preferences FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: notification_settings Users read their own notification settings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users read their own notification settings" ON public.notification_settings FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: notifications Users read their own notifications; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users read their own notifications" ON public.notifications FOR SELECT TO authenticated USING ((recipient_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: notification_preferences Users remove their own notification preferences; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users remove their own notification preferences" ON public.notification_preferences FOR DELETE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: notification_settings Users remove their own notification settings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users remove their own notification settings" ON public.notification_settings FOR DELETE TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
+-- Name: messaging_suspensions Users see their own suspension and staff their organization's; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users see their own suspension and staff their organization's" ON public.messaging_suspensions FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role))));
+
+--
 -- Name: rule_sets Visitors read platform rule sets; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Visitors read platform rule sets" ON public.rule_sets FOR SELECT TO anon USING ((organization_id IS NULL));
+
+--
+-- Name: awaited_actions Who sees a dossier sees its awaited actions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Who sees a dossier sees its awaited actions" ON public.awaited_actions FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids() AS my_organization_ids)) AND (EXISTS ( SELECT 1
+   FROM public.dossiers d
+  WHERE (d.id = awaited_actions.dossier_id)))));
+
+--
+-- Name: awaited_action_segments Who sees an awaited action sees its clock; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Who sees an awaited action sees its clock" ON public.awaited_action_segments FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids() AS my_organization_ids)) AND (EXISTS ( SELECT 1
+   FROM public.awaited_actions a
+  WHERE (a.id = awaited_action_segments.action_id)))));
 
 --
 -- Name: questions Writers of a rule set add its questions; Type: POLICY; Schema: public; Owner: -
@@ -6186,6 +14731,30 @@ ALTER TABLE public.assignment_offers ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.audit_log ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: awaited_action_rules; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.awaited_action_rules ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: awaited_action_segments; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.awaited_action_segments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: awaited_actions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.awaited_actions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: business_calendars; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.business_calendars ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: client_companies; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -6198,16 +14767,124 @@ ALTER TABLE public.client_companies ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.client_company_users ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: conversation_participants; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.conversation_participants ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: conversations; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.conversations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: credit_notes; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.credit_notes ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_downloads; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.document_downloads ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_request_items; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.document_request_items ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_requests; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.document_requests ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_reviews; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.document_reviews ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_types; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.document_types ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: document_versions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.document_versions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: documents; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.documents ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: dossier_amount_history; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.dossier_amount_history ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: dossier_audits; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.dossier_audits ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dossier_events; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.dossier_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dossier_statuses; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.dossier_statuses ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dossier_transitions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.dossier_transitions ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: dossiers; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.dossiers ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: email_batches; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.email_batches ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: email_events; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.email_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: email_outbox; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.email_outbox ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: email_suppressions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.email_suppressions ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: expert_absences; Type: ROW SECURITY; Schema: public; Owner: -
@@ -6246,6 +14923,30 @@ ALTER TABLE public.expert_terms ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.export_jobs ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: holiday_regions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.holiday_regions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invoice_counters; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invoice_counters ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invoice_payments; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invoice_payments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: invoices; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invoices ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: marketplace_events; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -6258,16 +14959,88 @@ ALTER TABLE public.marketplace_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.memberships ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: message_reports; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.message_reports ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: message_versions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.message_versions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: messages; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.messages ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: messaging_preferences; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.messaging_preferences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: messaging_suspensions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.messaging_suspensions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_events; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_events ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_preferences; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_preferences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_settings; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_settings ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notifications; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notifications ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: organization_product_fees; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.organization_product_fees ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: organizations; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.organizations ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: partner_commissions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.partner_commissions ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: platform_operators; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.platform_operators ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: product_documents; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.product_documents ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: product_rules; Type: ROW SECURITY; Schema: public; Owner: -
@@ -6330,6 +15103,12 @@ ALTER TABLE public.prudential_rule_sets ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.prudential_scenarios ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: public_holidays; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.public_holidays ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: questions; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -6342,6 +15121,18 @@ ALTER TABLE public.questions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.rate_limit_counters ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: reminder_ledger; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.reminder_ledger ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: reminder_messages; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.reminder_messages ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: rule_sets; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -6352,6 +15143,18 @@ ALTER TABLE public.rule_sets ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.simulations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: webhook_deliveries; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_deliveries ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: webhook_endpoints; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.webhook_endpoints ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: SCHEMA private; Type: ACL; Schema: -; Owner: -
@@ -6378,10 +15181,36 @@ GRANT ALL ON FUNCTION private.abandon_anonymous_simulation(p_simulation uuid, p_
 GRANT ALL ON FUNCTION private.abandon_anonymous_simulation(p_simulation uuid, p_token_hash text, p_reason text) TO service_role;
 
 --
+-- Name: FUNCTION actor_name(p_user uuid, p_role text, p_org uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.actor_name(p_user uuid, p_role text, p_org uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION add_business_days(p_from date, p_days integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.add_business_days(p_from date, p_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.add_business_days(p_from date, p_days integer) TO authenticated;
+GRANT ALL ON FUNCTION private.add_business_days(p_from date, p_days integer) TO service_role;
+
+--
 -- Name: FUNCTION add_counts(total jsonb, more jsonb); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.add_counts(total jsonb, more jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION add_dossier_event(p_dossier uuid, p_type text, p_title_fr text, p_title_en text, p_details jsonb, p_visibility text, p_command text, p_from text, p_to text, p_actor_role text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.add_dossier_event(p_dossier uuid, p_type text, p_title_fr text, p_title_en text, p_details jsonb, p_visibility text, p_command text, p_from text, p_to text, p_actor_role text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION add_participant(p_conversation uuid, p_user uuid, p_role text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.add_participant(p_conversation uuid, p_user uuid, p_role text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION all_match(items text[], pattern text); Type: ACL; Schema: private; Owner: -
@@ -6390,6 +15219,14 @@ REVOKE ALL ON FUNCTION private.add_counts(total jsonb, more jsonb) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.all_match(items text[], pattern text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.all_match(items text[], pattern text) TO authenticated;
 GRANT ALL ON FUNCTION private.all_match(items text[], pattern text) TO service_role;
+
+--
+-- Name: FUNCTION allowed_commands_for(p_status text, p_roles text[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.allowed_commands_for(p_status text, p_roles text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.allowed_commands_for(p_status text, p_roles text[]) TO authenticated;
+GRANT ALL ON FUNCTION private.allowed_commands_for(p_status text, p_roles text[]) TO service_role;
 
 --
 -- Name: FUNCTION anonymous_simulation(p_simulation uuid, p_token_hash text, p_lock boolean); Type: ACL; Schema: private; Owner: -
@@ -6464,6 +15301,14 @@ GRANT ALL ON FUNCTION private.assignment_release(p_dossier uuid, p_reason text) 
 GRANT ALL ON FUNCTION private.assignment_release(p_dossier uuid, p_reason text) TO service_role;
 
 --
+-- Name: FUNCTION audit_amount_of(p_payload jsonb, p_required boolean); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.audit_amount_of(p_payload jsonb, p_required boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.audit_amount_of(p_payload jsonb, p_required boolean) TO authenticated;
+GRANT ALL ON FUNCTION private.audit_amount_of(p_payload jsonb, p_required boolean) TO service_role;
+
+--
 -- Name: TABLE audit_log; Type: ACL; Schema: public; Owner: -
 --
 
@@ -6477,10 +15322,28 @@ GRANT SELECT,INSERT,REFERENCES,TRIGGER ON TABLE public.audit_log TO service_role
 REVOKE ALL ON FUNCTION private.audit_canonical(r public.audit_log) FROM PUBLIC;
 
 --
+-- Name: FUNCTION audit_dossier(p_organization uuid, p_dossier uuid, p_old jsonb, p_new jsonb, p_details jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.audit_dossier(p_organization uuid, p_dossier uuid, p_old jsonb, p_new jsonb, p_details jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION audit_fee_rate(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.audit_fee_rate(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
 -- Name: FUNCTION audit_hash(r public.audit_log); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.audit_hash(r public.audit_log) FROM PUBLIC;
+
+--
+-- Name: FUNCTION audit_report_of(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.audit_report_of(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
 
 --
 -- Name: FUNCTION audit_row(); Type: ACL; Schema: private; Owner: -
@@ -6532,12 +15395,92 @@ GRANT UPDATE(summary) ON TABLE public.prudential_portfolio_versions TO authentic
 REVOKE ALL ON FUNCTION private.audit_version_transition(v public.prudential_portfolio_versions, p_from text, p_to text, p_comment text, p_new_version uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION broadcast_dossier_event(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_dossier_event() FROM PUBLIC;
+
+--
+-- Name: FUNCTION broadcast_message(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_message() FROM PUBLIC;
+
+--
+-- Name: FUNCTION broadcast_participant(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_participant() FROM PUBLIC;
+
+--
+-- Name: FUNCTION is_time_zone(p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.is_time_zone(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_time_zone(p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.is_time_zone(p_name text) TO service_role;
+
+--
+-- Name: FUNCTION valid_business_hours(p_hours jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) TO authenticated;
+GRANT ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) TO service_role;
+
+--
+-- Name: TABLE business_calendars; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.business_calendars TO authenticated;
+GRANT ALL ON TABLE public.business_calendars TO service_role;
+
+--
+-- Name: FUNCTION business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer) TO authenticated;
+GRANT ALL ON FUNCTION private.business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer) TO service_role;
+
+--
+-- Name: FUNCTION business_seconds(p_calendar public.business_calendars, p_start timestamp with time zone, p_end timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.business_seconds(p_calendar public.business_calendars, p_start timestamp with time zone, p_end timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.business_seconds(p_calendar public.business_calendars, p_start timestamp with time zone, p_end timestamp with time zone) TO authenticated;
+GRANT ALL ON FUNCTION private.business_seconds(p_calendar public.business_calendars, p_start timestamp with time zone, p_end timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION business_windows(p_calendar public.business_calendars, p_from date, p_to date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.business_windows(p_calendar public.business_calendars, p_from date, p_to date) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.business_windows(p_calendar public.business_calendars, p_from date, p_to date) TO authenticated;
+GRANT ALL ON FUNCTION private.business_windows(p_calendar public.business_calendars, p_from date, p_to date) TO service_role;
+
+--
+-- Name: FUNCTION calendar_day_minutes(p_calendar public.business_calendars); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.calendar_day_minutes(p_calendar public.business_calendars) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.calendar_day_minutes(p_calendar public.business_calendars) TO service_role;
+
+--
 -- Name: FUNCTION can_follow_dossier(p_dossier uuid); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.can_follow_dossier(p_dossier uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.can_follow_dossier(p_dossier uuid) TO authenticated;
 GRANT ALL ON FUNCTION private.can_follow_dossier(p_dossier uuid) TO service_role;
+
+--
+-- Name: FUNCTION can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text) TO authenticated;
+GRANT ALL ON FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text) TO service_role;
 
 --
 -- Name: FUNCTION can_read_rule_set(target uuid); Type: ACL; Schema: private; Owner: -
@@ -6569,6 +15512,12 @@ GRANT ALL ON FUNCTION private.can_write_rule_set(target uuid) TO service_role;
 --
 
 REVOKE ALL ON FUNCTION private.chain_audit_row() FROM PUBLIC;
+
+--
+-- Name: FUNCTION change_dossier_status(p_dossier uuid, p_command text, p_to text, p_title_fr text, p_title_en text, p_details jsonb, p_visibility text, p_actor text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.change_dossier_status(p_dossier uuid, p_command text, p_to text, p_title_fr text, p_title_en text, p_details jsonb, p_visibility text, p_actor text) FROM PUBLIC;
 
 --
 -- Name: FUNCTION check_expert_absence(); Type: ACL; Schema: private; Owner: -
@@ -6617,10 +15566,51 @@ GRANT ALL ON FUNCTION private.check_prudential_parameter_overlap() TO service_ro
 REVOKE ALL ON FUNCTION private.check_second_pair_of_eyes(v public.prudential_portfolio_versions) FROM PUBLIC;
 
 --
+-- Name: FUNCTION check_webhook_endpoint(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_webhook_endpoint() FROM PUBLIC;
+
+--
+-- Name: FUNCTION clock_due(p_calendar public.business_calendars, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_minutes integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.clock_due(p_calendar public.business_calendars, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_minutes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.clock_due(p_calendar public.business_calendars, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_minutes integer) TO service_role;
+
+--
+-- Name: FUNCTION clock_minutes(p_calendar public.business_calendars, p_clock text, p_start timestamp with time zone, p_end timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.clock_minutes(p_calendar public.business_calendars, p_clock text, p_start timestamp with time zone, p_end timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.clock_minutes(p_calendar public.business_calendars, p_clock text, p_start timestamp with time zone, p_end timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION close_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.close_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.close_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION close_offer(p_offer uuid, p_status text, p_reason text, p_due boolean); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.close_offer(p_offer uuid, p_status text, p_reason text, p_due boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION close_settled_dossier(p_dossier uuid, p_invoice_number text, p_credit_note_number text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.close_settled_dossier(p_dossier uuid, p_invoice_number text, p_credit_note_number text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION commission(p_refund numeric, p_client_fee_rate numeric, p_platform_fee_rate numeric, p_partner_share_rate numeric, p_vat_rate numeric, OUT expert_fee numeric, OUT invoice_ht numeric, OUT partner_commission numeric, OUT vat numeric, OUT invoice_ttc numeric, OUT expert_net numeric, OUT platform_net numeric); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.commission(p_refund numeric, p_client_fee_rate numeric, p_platform_fee_rate numeric, p_partner_share_rate numeric, p_vat_rate numeric, OUT expert_fee numeric, OUT invoice_ht numeric, OUT partner_commission numeric, OUT vat numeric, OUT invoice_ttc numeric, OUT expert_net numeric, OUT platform_net numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.commission(p_refund numeric, p_client_fee_rate numeric, p_platform_fee_rate numeric, p_partner_share_rate numeric, p_vat_rate numeric, OUT expert_fee numeric, OUT invoice_ht numeric, OUT partner_commission numeric, OUT vat numeric, OUT invoice_ttc numeric, OUT expert_net numeric, OUT platform_net numeric) TO authenticated;
+GRANT ALL ON FUNCTION private.commission(p_refund numeric, p_client_fee_rate numeric, p_platform_fee_rate numeric, p_partner_share_rate numeric, p_vat_rate numeric, OUT expert_fee numeric, OUT invoice_ht numeric, OUT partner_commission numeric, OUT vat numeric, OUT invoice_ttc numeric, OUT expert_net numeric, OUT platform_net numeric) TO service_role;
 
 --
 -- Name: FUNCTION company_user_organization(); Type: ACL; Schema: private; Owner: -
@@ -6650,6 +15640,28 @@ GRANT ALL ON FUNCTION private.complete_simulation(p_simulation uuid, p_result js
 REVOKE ALL ON FUNCTION private.continue_matching(p_dossier uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION conversation_is_active(p_conversation uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.conversation_is_active(p_conversation uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.conversation_is_active(p_conversation uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.conversation_is_active(p_conversation uuid) TO service_role;
+
+--
+-- Name: FUNCTION conversation_organization(p_conversation uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.conversation_organization(p_conversation uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.conversation_organization(p_conversation uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.conversation_organization(p_conversation uuid) TO service_role;
+
+--
+-- Name: FUNCTION count_new_message(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.count_new_message() FROM PUBLIC;
+
+--
 -- Name: FUNCTION count_recent(times timestamp with time zone[], since timestamp with time zone); Type: ACL; Schema: private; Owner: -
 --
 
@@ -6662,6 +15674,248 @@ GRANT ALL ON FUNCTION private.count_recent(times timestamp with time zone[], sin
 --
 
 REVOKE ALL ON FUNCTION private.create_expert_terms() FROM PUBLIC;
+
+--
+-- Name: FUNCTION document_abandon_upload(p_version uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.document_abandon_upload(p_version uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.document_abandon_upload(p_version uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.document_abandon_upload(p_version uuid) TO service_role;
+
+--
+-- Name: FUNCTION document_begin_upload(p_dossier uuid, p_document_type text, p_file_name text, p_size bigint, p_issue_date date, p_request_item uuid, p_document uuid, p_label text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.document_begin_upload(p_dossier uuid, p_document_type text, p_file_name text, p_size bigint, p_issue_date date, p_request_item uuid, p_document uuid, p_label text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.document_begin_upload(p_dossier uuid, p_document_type text, p_file_name text, p_size bigint, p_issue_date date, p_request_item uuid, p_document uuid, p_label text) TO authenticated;
+GRANT ALL ON FUNCTION private.document_begin_upload(p_dossier uuid, p_document_type text, p_file_name text, p_size bigint, p_issue_date date, p_request_item uuid, p_document uuid, p_label text) TO service_role;
+
+--
+-- Name: FUNCTION document_complete_upload(p_version uuid, p_size bigint, p_sha256 text, p_format text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.document_complete_upload(p_version uuid, p_size bigint, p_sha256 text, p_format text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.document_complete_upload(p_version uuid, p_size bigint, p_sha256 text, p_format text) TO authenticated;
+GRANT ALL ON FUNCTION private.document_complete_upload(p_version uuid, p_size bigint, p_sha256 text, p_format text) TO service_role;
+
+--
+-- Name: FUNCTION document_delete_version(p_version uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.document_delete_version(p_version uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.document_delete_version(p_version uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.document_delete_version(p_version uuid) TO service_role;
+
+--
+-- Name: FUNCTION document_download(p_version uuid, p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.document_download(p_version uuid, p_dossier uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.document_download(p_version uuid, p_dossier uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.document_download(p_version uuid, p_dossier uuid) TO service_role;
+
+--
+-- Name: FUNCTION document_format_of(p_file_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.document_format_of(p_file_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.document_format_of(p_file_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.document_format_of(p_file_name text) TO service_role;
+
+--
+-- Name: TABLE dossiers; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.dossiers TO authenticated;
+GRANT ALL ON TABLE public.dossiers TO service_role;
+
+--
+-- Name: FUNCTION document_uploader_roles(p_dossier public.dossiers); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.document_uploader_roles(p_dossier public.dossiers) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_allowed_commands(p_dossier_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_allowed_commands(p_dossier_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_allowed_commands(p_dossier_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.dossier_allowed_commands(p_dossier_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION dossier_checklist(p_dossier uuid, p_on date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_checklist(p_dossier uuid, p_on date) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_checklist(p_dossier uuid, p_on date) TO authenticated;
+GRANT ALL ON FUNCTION private.dossier_checklist(p_dossier uuid, p_on date) TO service_role;
+
+--
+-- Name: FUNCTION dossier_cmd_accept_audit(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_accept_audit(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_cancel(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_cancel(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_close_refused(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_close_refused(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_complete_audit(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_complete_audit(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_confirm_refund(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_confirm_refund(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_file_claim(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_file_claim(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_hold(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_hold(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_override(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_override(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_record_payment(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_record_payment(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_record_result(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_record_result(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_refuse_audit(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_refuse_audit(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_reject_eligibility(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_reject_eligibility(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_request_documents(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_request_documents(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_resume(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_resume(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_review_document(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_review_document(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_revise_audit(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_revise_audit(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_start_audit(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_start_audit(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_submit_eligibility(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_submit_eligibility(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_cmd_validate_eligibility(p_dossier uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_cmd_validate_eligibility(p_dossier uuid, p_payload jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_command(p_dossier_id uuid, p_command text, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_command(p_dossier_id uuid, p_command text, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_command(p_dossier_id uuid, p_command text, p_payload jsonb) TO authenticated;
+GRANT ALL ON FUNCTION private.dossier_command(p_dossier_id uuid, p_command text, p_payload jsonb) TO service_role;
+
+--
+-- Name: FUNCTION dossier_contacts(p_dossier uuid, p_roles text[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_contacts(p_dossier uuid, p_roles text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_contacts(p_dossier uuid, p_roles text[]) TO service_role;
+
+--
+-- Name: FUNCTION dossier_detail(p_dossier_id uuid, p_timeline_limit integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_detail(p_dossier_id uuid, p_timeline_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_detail(p_dossier_id uuid, p_timeline_limit integer) TO authenticated;
+GRANT ALL ON FUNCTION private.dossier_detail(p_dossier_id uuid, p_timeline_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION dossier_document_problems(p_dossier uuid, p_phase text, p_on date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_document_problems(p_dossier uuid, p_phase text, p_on date) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_document_problems(p_dossier uuid, p_phase text, p_on date) TO service_role;
+
+--
+-- Name: FUNCTION dossier_document_states(p_dossier uuid, p_on date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_document_states(p_dossier uuid, p_on date) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_document_states(p_dossier uuid, p_on date) TO service_role;
+
+--
+-- Name: FUNCTION dossier_events_append_only(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_events_append_only() FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_has_unsettled_invoice(p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_has_unsettled_invoice(p_dossier uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_has_unsettled_invoice(p_dossier uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.dossier_has_unsettled_invoice(p_dossier uuid) TO service_role;
 
 --
 -- Name: FUNCTION dossier_is_closed(status text); Type: ACL; Schema: private; Owner: -
@@ -6696,10 +15950,81 @@ GRANT ALL ON FUNCTION private.dossier_is_matchable(status text) TO authenticated
 GRANT ALL ON FUNCTION private.dossier_is_matchable(status text) TO service_role;
 
 --
+-- Name: FUNCTION dossier_links(p_dossier_status text, p_closed_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_links(p_dossier_status text, p_closed_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_links(p_dossier_status text, p_closed_at timestamp with time zone) TO authenticated;
+GRANT ALL ON FUNCTION private.dossier_links(p_dossier_status text, p_closed_at timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION dossier_needs_type(p_dossier uuid, p_type text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_needs_type(p_dossier uuid, p_type text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_needs_type(p_dossier uuid, p_type text) TO authenticated;
+GRANT ALL ON FUNCTION private.dossier_needs_type(p_dossier uuid, p_type text) TO service_role;
+
+--
+-- Name: FUNCTION dossier_roles(p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_roles(p_dossier uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_roles(p_dossier uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.dossier_roles(p_dossier uuid) TO service_role;
+
+--
+-- Name: FUNCTION dossier_timeline(p_dossier_id uuid, p_limit integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_timeline(p_dossier_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_timeline(p_dossier_id uuid, p_limit integer) TO authenticated;
+GRANT ALL ON FUNCTION private.dossier_timeline(p_dossier_id uuid, p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION dossier_today(p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_today(p_dossier uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION dossier_waits_on_client(p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossier_waits_on_client(p_dossier uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.dossier_waits_on_client(p_dossier uuid) TO service_role;
+
+--
+-- Name: FUNCTION dossiers_created_events(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.dossiers_created_events() FROM PUBLIC;
+
+--
+-- Name: FUNCTION enqueue_email(p_organization uuid, p_idempotency_key text, p_recipient uuid, p_to text, p_subject text, p_html text, p_text text, p_event text, p_essential boolean, p_headers jsonb, p_send_after timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.enqueue_email(p_organization uuid, p_idempotency_key text, p_recipient uuid, p_to text, p_subject text, p_html text, p_text text, p_event text, p_essential boolean, p_headers jsonb, p_send_after timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.enqueue_email(p_organization uuid, p_idempotency_key text, p_recipient uuid, p_to text, p_subject text, p_html text, p_text text, p_event text, p_essential boolean, p_headers jsonb, p_send_after timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION enqueue_webhooks(p_organization uuid, p_event_type text, p_message_id text, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.enqueue_webhooks(p_organization uuid, p_event_type text, p_message_id text, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.enqueue_webhooks(p_organization uuid, p_event_type text, p_message_id text, p_payload jsonb) TO service_role;
+
+--
 -- Name: FUNCTION expert_approval_event(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.expert_approval_event() FROM PUBLIC;
+
+--
+-- Name: FUNCTION expert_name(p_expert uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.expert_name(p_expert uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION expert_product_organization(); Type: ACL; Schema: private; Owner: -
@@ -6716,16 +16041,70 @@ GRANT ALL ON FUNCTION private.expert_set_approval(p_expert uuid, p_action text, 
 GRANT ALL ON FUNCTION private.expert_set_approval(p_expert uuid, p_action text, p_reason text) TO service_role;
 
 --
+-- Name: FUNCTION field_error(p_field text, p_rule text, p_message text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.field_error(p_field text, p_rule text, p_message text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.field_error(p_field text, p_rule text, p_message text) TO authenticated;
+GRANT ALL ON FUNCTION private.field_error(p_field text, p_rule text, p_message text) TO service_role;
+
+--
 -- Name: FUNCTION force_expert_absence_author(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.force_expert_absence_author() FROM PUBLIC;
 
 --
+-- Name: FUNCTION force_settings_owner(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.force_settings_owner() FROM PUBLIC;
+
+--
+-- Name: FUNCTION format_eur_en(p_amount numeric); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.format_eur_en(p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.format_eur_en(p_amount numeric) TO authenticated;
+GRANT ALL ON FUNCTION private.format_eur_en(p_amount numeric) TO service_role;
+
+--
+-- Name: FUNCTION format_eur_fr(p_amount numeric); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.format_eur_fr(p_amount numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.format_eur_fr(p_amount numeric) TO authenticated;
+GRANT ALL ON FUNCTION private.format_eur_fr(p_amount numeric) TO service_role;
+
+--
+-- Name: FUNCTION guard_awaited_action_rule(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.guard_awaited_action_rule() FROM PUBLIC;
+
+--
 -- Name: FUNCTION guard_calculation(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.guard_calculation() FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_message_update(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.guard_message_update() FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_notification_preference(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.guard_notification_preference() FROM PUBLIC;
+
+--
+-- Name: FUNCTION guard_notification_update(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.guard_notification_update() FROM PUBLIC;
 
 --
 -- Name: FUNCTION guard_portfolio_version(); Type: ACL; Schema: private; Owner: -
@@ -6748,6 +16127,14 @@ GRANT ALL ON FUNCTION private.has_role(org uuid, roles text[]) TO authenticated;
 GRANT ALL ON FUNCTION private.has_role(org uuid, roles text[]) TO service_role;
 
 --
+-- Name: FUNCTION hides_receipts(p_user uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.hides_receipts(p_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.hides_receipts(p_user uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.hides_receipts(p_user uuid) TO service_role;
+
+--
 -- Name: FUNCTION hit_rate_limit(p_bucket text, p_window_seconds integer); Type: ACL; Schema: private; Owner: -
 --
 
@@ -6756,10 +16143,55 @@ GRANT ALL ON FUNCTION private.hit_rate_limit(p_bucket text, p_window_seconds int
 GRANT ALL ON FUNCTION private.hit_rate_limit(p_bucket text, p_window_seconds integer) TO service_role;
 
 --
+-- Name: FUNCTION in_working_time(p_calendar public.business_calendars, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.in_working_time(p_calendar public.business_calendars, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.in_working_time(p_calendar public.business_calendars, p_at timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION ineligibility(p_expert uuid, p_dossier uuid, p_lock boolean, p_check_capacity boolean); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.ineligibility(p_expert uuid, p_dossier uuid, p_lock boolean, p_check_capacity boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION invoice_data_problems(p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.invoice_data_problems(p_dossier uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION invoice_roles(p_invoice uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.invoice_roles(p_invoice uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.invoice_roles(p_invoice uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.invoice_roles(p_invoice uuid) TO service_role;
+
+--
+-- Name: FUNCTION invoice_state(p_ttc numeric, p_paid numeric, p_credited numeric); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.invoice_state(p_ttc numeric, p_paid numeric, p_credited numeric) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.invoice_state(p_ttc numeric, p_paid numeric, p_credited numeric) TO authenticated;
+GRANT ALL ON FUNCTION private.invoice_state(p_ttc numeric, p_paid numeric, p_credited numeric) TO service_role;
+
+--
+-- Name: FUNCTION is_business_day(p_calendar public.business_calendars, p_day date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.is_business_day(p_calendar public.business_calendars, p_day date) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_business_day(p_calendar public.business_calendars, p_day date) TO authenticated;
+GRANT ALL ON FUNCTION private.is_business_day(p_calendar public.business_calendars, p_day date) TO service_role;
+
+--
+-- Name: FUNCTION is_conversation_participant(p_conversation uuid, p_write boolean); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.is_conversation_participant(p_conversation uuid, p_write boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_conversation_participant(p_conversation uuid, p_write boolean) TO authenticated;
+GRANT ALL ON FUNCTION private.is_conversation_participant(p_conversation uuid, p_write boolean) TO service_role;
 
 --
 -- Name: FUNCTION is_member(org uuid); Type: ACL; Schema: private; Owner: -
@@ -6768,6 +16200,14 @@ REVOKE ALL ON FUNCTION private.ineligibility(p_expert uuid, p_dossier uuid, p_lo
 REVOKE ALL ON FUNCTION private.is_member(org uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.is_member(org uuid) TO authenticated;
 GRANT ALL ON FUNCTION private.is_member(org uuid) TO service_role;
+
+--
+-- Name: FUNCTION is_moderator(p_org uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.is_moderator(p_org uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_moderator(p_org uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.is_moderator(p_org uuid) TO service_role;
 
 --
 -- Name: FUNCTION is_platform_operator(); Type: ACL; Schema: private; Owner: -
@@ -6786,6 +16226,19 @@ GRANT ALL ON FUNCTION private.is_valid_siren(siren text) TO authenticated;
 GRANT ALL ON FUNCTION private.is_valid_siren(siren text) TO service_role;
 
 --
+-- Name: TABLE invoices; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invoices TO authenticated;
+GRANT ALL ON TABLE public.invoices TO service_role;
+
+--
+-- Name: FUNCTION issue_invoice(p_dossier uuid, p_refund numeric, p_refunded_on date, p_reference text, p_issued_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.issue_invoice(p_dossier uuid, p_refund numeric, p_refunded_on date, p_reference text, p_issued_at timestamp with time zone) FROM PUBLIC;
+
+--
 -- Name: FUNCTION join_words(words text[]); Type: ACL; Schema: private; Owner: -
 --
 
@@ -6794,17 +16247,25 @@ GRANT ALL ON FUNCTION private.join_words(words text[]) TO authenticated;
 GRANT ALL ON FUNCTION private.join_words(words text[]) TO service_role;
 
 --
+-- Name: FUNCTION keep_message_version(p_message bigint, p_org uuid, p_body text, p_reason text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.keep_message_version(p_message bigint, p_org uuid, p_body text, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.keep_message_version(p_message bigint, p_org uuid, p_body text, p_reason text) TO authenticated;
+GRANT ALL ON FUNCTION private.keep_message_version(p_message bigint, p_org uuid, p_body text, p_reason text) TO service_role;
+
+--
 -- Name: FUNCTION keep_one_owner(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.keep_one_owner() FROM PUBLIC;
 
 --
--- Name: TABLE dossiers; Type: ACL; Schema: public; Owner: -
+-- Name: FUNCTION link_reminder_message(p_outbox uuid, p_ledger bigint[]); Type: ACL; Schema: private; Owner: -
 --
 
-GRANT SELECT ON TABLE public.dossiers TO authenticated;
-GRANT ALL ON TABLE public.dossiers TO service_role;
+REVOKE ALL ON FUNCTION private.link_reminder_message(p_outbox uuid, p_ledger bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.link_reminder_message(p_outbox uuid, p_ledger bigint[]) TO service_role;
 
 --
 -- Name: FUNCTION lock_followed_dossier(p_dossier uuid); Type: ACL; Schema: private; Owner: -
@@ -6840,6 +16301,14 @@ GRANT ALL ON FUNCTION private.lock_portfolio_version(p_version uuid, p_right tex
 REVOKE ALL ON FUNCTION private.maintain_expert_counters() FROM PUBLIC;
 
 --
+-- Name: FUNCTION marketplace_kind_title(p_kind text, p_lang text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.marketplace_kind_title(p_kind text, p_lang text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.marketplace_kind_title(p_kind text, p_lang text) TO authenticated;
+GRANT ALL ON FUNCTION private.marketplace_kind_title(p_kind text, p_lang text) TO service_role;
+
+--
 -- Name: FUNCTION match_parts(level text, expert_sectors text[], expert_departements text[], rating numeric, completed integer, open_dossiers integer, capacity integer, client_sector text, client_departement text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -6864,11 +16333,124 @@ GRANT ALL ON FUNCTION private.matching_status(resume_status text) TO authenticat
 GRANT ALL ON FUNCTION private.matching_status(resume_status text) TO service_role;
 
 --
+-- Name: FUNCTION may_contact(p_org uuid, p_from uuid, p_to uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.may_contact(p_org uuid, p_from uuid, p_to uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.may_contact(p_org uuid, p_from uuid, p_to uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.may_contact(p_org uuid, p_from uuid, p_to uuid) TO service_role;
+
+--
+-- Name: FUNCTION may_receive_topic(p_topic text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.may_receive_topic(p_topic text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.may_receive_topic(p_topic text) TO authenticated;
+GRANT ALL ON FUNCTION private.may_receive_topic(p_topic text) TO service_role;
+
+--
+-- Name: FUNCTION member_role(p_org uuid, p_user uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.member_role(p_org uuid, p_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.member_role(p_org uuid, p_user uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.member_role(p_org uuid, p_user uuid) TO service_role;
+
+--
 -- Name: FUNCTION merge_simulation_dossiers(p_organization uuid, p_company uuid, p_simulation uuid, p_codes text[], p_amounts numeric[], p_priorities smallint[], p_ineligible text[]); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.merge_simulation_dossiers(p_organization uuid, p_company uuid, p_simulation uuid, p_codes text[], p_amounts numeric[], p_priorities smallint[], p_ineligible text[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.merge_simulation_dossiers(p_organization uuid, p_company uuid, p_simulation uuid, p_codes text[], p_amounts numeric[], p_priorities smallint[], p_ineligible text[]) TO service_role;
+
+--
+-- Name: FUNCTION message_conversation(p_message bigint); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.message_conversation(p_message bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.message_conversation(p_message bigint) TO authenticated;
+GRANT ALL ON FUNCTION private.message_conversation(p_message bigint) TO service_role;
+
+--
+-- Name: FUNCTION unaccent_fr(value text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.unaccent_fr(value text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.unaccent_fr(value text) TO authenticated;
+GRANT ALL ON FUNCTION private.unaccent_fr(value text) TO service_role;
+
+--
+-- Name: TABLE messages; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.messages TO authenticated;
+GRANT ALL ON TABLE public.messages TO service_role;
+
+--
+-- Name: COLUMN messages.conversation_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(conversation_id) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.sender_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(sender_id) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.kind; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(kind) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.body; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(body),UPDATE(body) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.reply_to; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(reply_to) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: COLUMN messages.deleted_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(deleted_at) ON TABLE public.messages TO authenticated;
+
+--
+-- Name: FUNCTION message_payload(m public.messages); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.message_payload(m public.messages) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.message_payload(m public.messages) TO authenticated;
+GRANT ALL ON FUNCTION private.message_payload(m public.messages) TO service_role;
+
+--
+-- Name: FUNCTION messages_sent_last_minute(p_user uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.messages_sent_last_minute(p_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.messages_sent_last_minute(p_user uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.messages_sent_last_minute(p_user uuid) TO service_role;
+
+--
+-- Name: FUNCTION messaging_display_name(p_org uuid, p_user uuid, p_role text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.messaging_display_name(p_org uuid, p_user uuid, p_role text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION minute_of_day(p_time text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.minute_of_day(p_time text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.minute_of_day(p_time text) TO authenticated;
+GRANT ALL ON FUNCTION private.minute_of_day(p_time text) TO service_role;
 
 --
 -- Name: FUNCTION my_client_company_ids(); Type: ACL; Schema: private; Owner: -
@@ -6877,6 +16459,37 @@ GRANT ALL ON FUNCTION private.merge_simulation_dossiers(p_organization uuid, p_c
 REVOKE ALL ON FUNCTION private.my_client_company_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.my_client_company_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.my_client_company_ids() TO service_role;
+
+--
+-- Name: FUNCTION my_conversation_ids(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_conversation_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_conversation_ids() TO authenticated;
+GRANT ALL ON FUNCTION private.my_conversation_ids() TO service_role;
+
+--
+-- Name: FUNCTION my_document_dossier_ids(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_document_dossier_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_document_dossier_ids() TO authenticated;
+GRANT ALL ON FUNCTION private.my_document_dossier_ids() TO service_role;
+
+--
+-- Name: FUNCTION my_dossier_offers(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_dossier_offers() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_dossier_offers() TO authenticated;
+
+--
+-- Name: FUNCTION my_event_audience(p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_event_audience(p_dossier uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_event_audience(p_dossier uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.my_event_audience(p_dossier uuid) TO service_role;
 
 --
 -- Name: FUNCTION my_expert_company_ids(); Type: ACL; Schema: private; Owner: -
@@ -6959,6 +16572,14 @@ GRANT ALL ON FUNCTION private.my_prudential_organization_ids(p_right text) TO au
 GRANT ALL ON FUNCTION private.my_prudential_organization_ids(p_right text) TO service_role;
 
 --
+-- Name: FUNCTION my_reported_message_ids(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_reported_message_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_reported_message_ids() TO authenticated;
+GRANT ALL ON FUNCTION private.my_reported_message_ids() TO service_role;
+
+--
 -- Name: FUNCTION my_reviewable_dossier_ids(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -6967,12 +16588,44 @@ GRANT ALL ON FUNCTION private.my_reviewable_dossier_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.my_reviewable_dossier_ids() TO service_role;
 
 --
+-- Name: TABLE document_versions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.document_versions TO authenticated;
+GRANT ALL ON TABLE public.document_versions TO service_role;
+
+--
+-- Name: FUNCTION my_upload(p_version uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_upload(p_version uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION my_visible_dossier_ids(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.my_visible_dossier_ids() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.my_visible_dossier_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.my_visible_dossier_ids() TO service_role;
+
+--
+-- Name: FUNCTION next_document_number(p_organization uuid, p_series text, p_issued_at timestamp with time zone, OUT number text, OUT year integer, OUT sequence integer, OUT issue_date date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.next_document_number(p_organization uuid, p_series text, p_issued_at timestamp with time zone, OUT number text, OUT year integer, OUT sequence integer, OUT issue_date date) FROM PUBLIC;
+
+--
+-- Name: FUNCTION notice_dossier_milestone(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.notice_dossier_milestone() FROM PUBLIC;
+
+--
+-- Name: FUNCTION notify(p_organization uuid, p_recipient uuid, p_event text, p_dedupe_key text, p_title text, p_body text, p_link text, p_priority text, p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.notify(p_organization uuid, p_recipient uuid, p_event text, p_dedupe_key text, p_title text, p_body text, p_link text, p_priority text, p_dossier uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.notify(p_organization uuid, p_recipient uuid, p_event text, p_dedupe_key text, p_title text, p_body text, p_link text, p_priority text, p_dossier uuid) TO service_role;
 
 --
 -- Name: FUNCTION number_portfolio_version(); Type: ACL; Schema: private; Owner: -
@@ -7011,10 +16664,48 @@ GRANT ALL ON FUNCTION private.offer_withdraw(p_offer uuid, p_reason text) TO aut
 GRANT ALL ON FUNCTION private.offer_withdraw(p_offer uuid, p_reason text) TO service_role;
 
 --
+-- Name: FUNCTION on_company_partner_change(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.on_company_partner_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION on_company_user_change(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.on_company_user_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION on_dossier_expert_change(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.on_dossier_expert_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION on_membership_change(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.on_membership_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION open_awaited_action(p_dossier uuid, p_code text, p_subject text, p_at timestamp with time zone, p_shift_minutes integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.open_awaited_action(p_dossier uuid, p_code text, p_subject text, p_at timestamp with time zone, p_shift_minutes integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.open_awaited_action(p_dossier uuid, p_code text, p_subject text, p_at timestamp with time zone, p_shift_minutes integer) TO service_role;
+
+--
 -- Name: FUNCTION open_offer(p_dossier uuid, p_expert uuid, p_source text); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.open_offer(p_dossier uuid, p_expert uuid, p_source text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION organization_admin_contacts(p_organization uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.organization_admin_contacts(p_organization uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.organization_admin_contacts(p_organization uuid) TO service_role;
 
 --
 -- Name: FUNCTION organization_by_key(p_key text); Type: ACL; Schema: private; Owner: -
@@ -7024,6 +16715,108 @@ REVOKE ALL ON FUNCTION private.organization_by_key(p_key text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.organization_by_key(p_key text) TO anon;
 GRANT ALL ON FUNCTION private.organization_by_key(p_key text) TO authenticated;
 GRANT ALL ON FUNCTION private.organization_by_key(p_key text) TO service_role;
+
+--
+-- Name: FUNCTION organization_calendar(p_organization uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.organization_calendar(p_organization uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.organization_calendar(p_organization uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.organization_calendar(p_organization uuid) TO service_role;
+
+--
+-- Name: FUNCTION organizations_with_due_actions(p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.organizations_with_due_actions(p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.organizations_with_due_actions(p_now timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION pause_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.pause_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.pause_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION payload_amount(p_payload jsonb, p_key text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.payload_amount(p_payload jsonb, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.payload_amount(p_payload jsonb, p_key text) TO authenticated;
+GRANT ALL ON FUNCTION private.payload_amount(p_payload jsonb, p_key text) TO service_role;
+
+--
+-- Name: FUNCTION payload_choice(p_payload jsonb, p_field text, p_required boolean, p_choices text[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.payload_choice(p_payload jsonb, p_field text, p_required boolean, p_choices text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.payload_choice(p_payload jsonb, p_field text, p_required boolean, p_choices text[]) TO authenticated;
+GRANT ALL ON FUNCTION private.payload_choice(p_payload jsonb, p_field text, p_required boolean, p_choices text[]) TO service_role;
+
+--
+-- Name: FUNCTION payload_date(p_payload jsonb, p_key text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.payload_date(p_payload jsonb, p_key text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.payload_date(p_payload jsonb, p_key text) TO authenticated;
+GRANT ALL ON FUNCTION private.payload_date(p_payload jsonb, p_key text) TO service_role;
+
+--
+-- Name: FUNCTION payload_date(p_payload jsonb, p_field text, p_required boolean, p_not_after date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.payload_date(p_payload jsonb, p_field text, p_required boolean, p_not_after date) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.payload_date(p_payload jsonb, p_field text, p_required boolean, p_not_after date) TO authenticated;
+GRANT ALL ON FUNCTION private.payload_date(p_payload jsonb, p_field text, p_required boolean, p_not_after date) TO service_role;
+
+--
+-- Name: FUNCTION payload_decimal(p_payload jsonb, p_field text, p_required boolean, p_scale integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.payload_decimal(p_payload jsonb, p_field text, p_required boolean, p_scale integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.payload_decimal(p_payload jsonb, p_field text, p_required boolean, p_scale integer) TO authenticated;
+GRANT ALL ON FUNCTION private.payload_decimal(p_payload jsonb, p_field text, p_required boolean, p_scale integer) TO service_role;
+
+--
+-- Name: FUNCTION payload_reason(p_payload jsonb, p_field text, p_required boolean); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.payload_reason(p_payload jsonb, p_field text, p_required boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.payload_reason(p_payload jsonb, p_field text, p_required boolean) TO authenticated;
+GRANT ALL ON FUNCTION private.payload_reason(p_payload jsonb, p_field text, p_required boolean) TO service_role;
+
+--
+-- Name: FUNCTION payload_text(p_payload jsonb, p_field text, p_required boolean, p_min integer, p_max integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.payload_text(p_payload jsonb, p_field text, p_required boolean, p_min integer, p_max integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.payload_text(p_payload jsonb, p_field text, p_required boolean, p_min integer, p_max integer) TO authenticated;
+GRANT ALL ON FUNCTION private.payload_text(p_payload jsonb, p_field text, p_required boolean, p_min integer, p_max integer) TO service_role;
+
+--
+-- Name: FUNCTION post_system_message(p_dossier uuid, p_body text, p_details jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.post_system_message(p_dossier uuid, p_body text, p_details jsonb) FROM PUBLIC;
+
+--
+-- Name: FUNCTION prepare_message(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.prepare_message() FROM PUBLIC;
+
+--
+-- Name: FUNCTION prepare_report(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.prepare_report() FROM PUBLIC;
+
+--
+-- Name: FUNCTION protect_dossier_workflow(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.protect_dossier_workflow() FROM PUBLIC;
 
 --
 -- Name: FUNCTION protect_expert_fields(); Type: ACL; Schema: private; Owner: -
@@ -7042,6 +16835,18 @@ GRANT ALL ON FUNCTION private.protect_expert_terms() TO authenticated;
 GRANT ALL ON FUNCTION private.protect_expert_terms() TO service_role;
 
 --
+-- Name: FUNCTION protect_invoice(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.protect_invoice() FROM PUBLIC;
+
+--
+-- Name: FUNCTION protect_issued_document(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.protect_issued_document() FROM PUBLIC;
+
+--
 -- Name: FUNCTION protect_recent_assignments(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -7056,6 +16861,30 @@ GRANT ALL ON FUNCTION private.protect_recent_assignments() TO service_role;
 REVOKE ALL ON FUNCTION private.prudential_roles(p_right text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO authenticated;
 GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO service_role;
+
+--
+-- Name: FUNCTION raise_field_error(p_field text, p_rule text, p_message text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.raise_field_error(p_field text, p_rule text, p_message text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.raise_field_error(p_field text, p_rule text, p_message text) TO authenticated;
+GRANT ALL ON FUNCTION private.raise_field_error(p_field text, p_rule text, p_message text) TO service_role;
+
+--
+-- Name: FUNCTION raise_field_errors(p_errors jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.raise_field_errors(p_errors jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.raise_field_errors(p_errors jsonb) TO authenticated;
+GRANT ALL ON FUNCTION private.raise_field_errors(p_errors jsonb) TO service_role;
+
+--
+-- Name: FUNCTION raise_invalid_transition(p_command text, p_status text, p_roles text[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.raise_invalid_transition(p_command text, p_status text, p_roles text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.raise_invalid_transition(p_command text, p_status text, p_roles text[]) TO authenticated;
+GRANT ALL ON FUNCTION private.raise_invalid_transition(p_command text, p_status text, p_roles text[]) TO service_role;
 
 --
 -- Name: FUNCTION ranked_experts(p_org uuid, p_product text, p_client_sector text, p_client_departement text, p_eligible_only boolean, p_exclude uuid[], p_q text, p_sector text, p_departement text, p_min_rating numeric, p_language text, p_available_now boolean, p_has_capacity boolean, p_after uuid, p_limit integer); Type: ACL; Schema: private; Owner: -
@@ -7076,6 +16905,12 @@ REVOKE ALL ON FUNCTION private.rated_experts(p_org uuid, p_product text, p_eligi
 REVOKE ALL ON FUNCTION private.recompute_expert_rating() FROM PUBLIC;
 
 --
+-- Name: FUNCTION record_audit_revision(p_dossier uuid, p_amount numeric, p_rate numeric, p_summary text, p_report uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.record_audit_revision(p_dossier uuid, p_amount numeric, p_rate numeric, p_summary text, p_report uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION record_event(org uuid, kind text, dossier uuid, expert uuid, offer uuid, detail jsonb, client_visible boolean); Type: ACL; Schema: private; Owner: -
 --
 
@@ -7086,6 +16921,25 @@ REVOKE ALL ON FUNCTION private.record_event(org uuid, kind text, dossier uuid, e
 --
 
 REVOKE ALL ON FUNCTION private.record_rule_set_publication() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refresh_awaited_action(p_action bigint); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.refresh_awaited_action(p_action bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.refresh_awaited_action(p_action bigint) TO service_role;
+
+--
+-- Name: FUNCTION refresh_awaited_actions_on_rule_change(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.refresh_awaited_actions_on_rule_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refresh_direct_access(p_org uuid, p_user uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.refresh_direct_access(p_org uuid, p_user uuid) FROM PUBLIC;
 
 --
 -- Name: FUNCTION refresh_expert_match(p_expert uuid); Type: ACL; Schema: private; Owner: -
@@ -7128,6 +16982,13 @@ GRANT ALL ON FUNCTION private.refuse_rule_set_change() TO authenticated;
 GRANT ALL ON FUNCTION private.refuse_rule_set_change() TO service_role;
 
 --
+-- Name: FUNCTION request_delay_days(p_organization uuid, p_created timestamp with time zone, p_due date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.request_delay_days(p_organization uuid, p_created timestamp with time zone, p_due date) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.request_delay_days(p_organization uuid, p_created timestamp with time zone, p_due date) TO service_role;
+
+--
 -- Name: FUNCTION require_admin(p_org uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -7140,6 +17001,13 @@ REVOKE ALL ON FUNCTION private.require_admin(p_org uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.require_followed_dossier(p_dossier uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.require_followed_dossier(p_dossier uuid) TO authenticated;
 GRANT ALL ON FUNCTION private.require_followed_dossier(p_dossier uuid) TO service_role;
+
+--
+-- Name: FUNCTION resume_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.resume_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.resume_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION return_to_matching(p_dossier uuid, p_kind text, p_detail jsonb); Type: ACL; Schema: private; Owner: -
@@ -7269,6 +17137,41 @@ GRANT ALL ON FUNCTION private.search_experts(p_organization uuid, p_q text, p_pr
 REVOKE ALL ON FUNCTION private.search_scope(org uuid, product text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION seed_awaited_action_rules(p_organization uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.seed_awaited_action_rules(p_organization uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.seed_awaited_action_rules(p_organization uuid) TO service_role;
+
+--
+-- Name: FUNCTION seed_awaited_action_rules_for_new_organization(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.seed_awaited_action_rules_for_new_organization() FROM PUBLIC;
+
+--
+-- Name: FUNCTION sending_suspended(p_org uuid, p_user uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.sending_suspended(p_org uuid, p_user uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.sending_suspended(p_org uuid, p_user uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.sending_suspended(p_org uuid, p_user uuid) TO service_role;
+
+--
+-- Name: FUNCTION settle_closed_awaited_action(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.settle_closed_awaited_action() FROM PUBLIC;
+
+--
+-- Name: FUNCTION shown_status(p_status text, p_resume text, p_held text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.shown_status(p_status text, p_resume text, p_held text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.shown_status(p_status text, p_resume text, p_held text) TO authenticated;
+GRANT ALL ON FUNCTION private.shown_status(p_status text, p_resume text, p_held text) TO service_role;
+
+--
 -- Name: FUNCTION simulation_access(target uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -7298,6 +17201,37 @@ GRANT ALL ON FUNCTION private.start_anonymous_simulation(p_organization uuid, p_
 REVOKE ALL ON FUNCTION private.start_auto_matching() FROM PUBLIC;
 
 --
+-- Name: FUNCTION status_awaited_action(p_status text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.status_awaited_action(p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.status_awaited_action(p_status text) TO service_role;
+
+--
+-- Name: FUNCTION storage_object_deletable(p_bucket text, p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.storage_object_deletable(p_bucket text, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.storage_object_deletable(p_bucket text, p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.storage_object_deletable(p_bucket text, p_name text) TO service_role;
+
+--
+-- Name: FUNCTION storage_object_insertable(p_bucket text, p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.storage_object_insertable(p_bucket text, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.storage_object_insertable(p_bucket text, p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.storage_object_insertable(p_bucket text, p_name text) TO service_role;
+
+--
+-- Name: FUNCTION storage_object_readable(p_bucket text, p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.storage_object_readable(p_bucket text, p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.storage_object_readable(p_bucket text, p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.storage_object_readable(p_bucket text, p_name text) TO service_role;
+
+--
 -- Name: FUNCTION supersede_calculations(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -7308,6 +17242,13 @@ REVOKE ALL ON FUNCTION private.supersede_calculations() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.sweep_absences(p_org uuid, p_batch integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION sweep_due_offers(p_org uuid, p_batch integer); Type: ACL; Schema: private; Owner: -
@@ -7328,18 +17269,69 @@ REVOKE ALL ON FUNCTION private.sweep_stale_offers(p_org uuid, p_batch integer) F
 REVOKE ALL ON FUNCTION private.sweep_waiting_dossiers(p_org uuid, p_batch integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION switch_awaited_action(p_action bigint, p_state text, p_reason text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.switch_awaited_action(p_action bigint, p_state text, p_reason text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.switch_awaited_action(p_action bigint, p_state text, p_reason text, p_at timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION sync_document_requests(p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.sync_document_requests(p_dossier uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION sync_dossier_conversation(p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.sync_dossier_conversation(p_dossier uuid) FROM PUBLIC;
+
+--
 -- Name: FUNCTION touch_updated_at(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.touch_updated_at() FROM PUBLIC;
 
 --
--- Name: FUNCTION unaccent_fr(value text); Type: ACL; Schema: private; Owner: -
+-- Name: FUNCTION track_document_request(p_request uuid); Type: ACL; Schema: private; Owner: -
 --
 
-REVOKE ALL ON FUNCTION private.unaccent_fr(value text) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.unaccent_fr(value text) TO authenticated;
-GRANT ALL ON FUNCTION private.unaccent_fr(value text) TO service_role;
+REVOKE ALL ON FUNCTION private.track_document_request(p_request uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.track_document_request(p_request uuid) TO service_role;
+
+--
+-- Name: FUNCTION track_document_request_row(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.track_document_request_row() FROM PUBLIC;
+
+--
+-- Name: FUNCTION track_dossier_status(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.track_dossier_status() FROM PUBLIC;
+
+--
+-- Name: FUNCTION vat_rate_for(p_organization uuid, p_company uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.vat_rate_for(p_organization uuid, p_company uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.vat_rate_for(p_organization uuid, p_company uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.vat_rate_for(p_organization uuid, p_company uuid) TO service_role;
+
+--
+-- Name: FUNCTION visible_dossier(p_dossier uuid, p_lock boolean); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.visible_dossier(p_dossier uuid, p_lock boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION add_conversation_participant(p_conversation_id uuid, p_user_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.add_conversation_participant(p_conversation_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.add_conversation_participant(p_conversation_id uuid, p_user_id uuid) TO authenticated;
 
 --
 -- Name: FUNCTION approve_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: public; Owner: -
@@ -7350,11 +17342,131 @@ GRANT ALL ON FUNCTION public.approve_portfolio_version(p_version uuid, p_comment
 GRANT ALL ON FUNCTION public.approve_portfolio_version(p_version uuid, p_comment text) TO service_role;
 
 --
+-- Name: TABLE awaited_action_rules; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,UPDATE ON TABLE public.awaited_action_rules TO authenticated;
+GRANT ALL ON TABLE public.awaited_action_rules TO service_role;
+
+--
+-- Name: TABLE awaited_actions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.awaited_actions TO authenticated;
+GRANT ALL ON TABLE public.awaited_actions TO service_role;
+
+--
+-- Name: TABLE awaited_action_states; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.awaited_action_states TO authenticated;
+GRANT SELECT ON TABLE public.awaited_action_states TO service_role;
+
+--
+-- Name: FUNCTION awaited_action_queue(p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.awaited_action_queue(p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.awaited_action_queue(p_limit integer) TO authenticated;
+GRANT ALL ON FUNCTION public.awaited_action_queue(p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION declare_invoice_payment(p_invoice_id uuid, p_payload jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.declare_invoice_payment(p_invoice_id uuid, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.declare_invoice_payment(p_invoice_id uuid, p_payload jsonb) TO authenticated;
+GRANT ALL ON FUNCTION public.declare_invoice_payment(p_invoice_id uuid, p_payload jsonb) TO service_role;
+
+--
+-- Name: FUNCTION dossier_allowed_commands(p_dossier_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.dossier_allowed_commands(p_dossier_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.dossier_allowed_commands(p_dossier_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.dossier_allowed_commands(p_dossier_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION dossier_command(p_dossier_id uuid, p_command text, p_payload jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.dossier_command(p_dossier_id uuid, p_command text, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.dossier_command(p_dossier_id uuid, p_command text, p_payload jsonb) TO authenticated;
+GRANT ALL ON FUNCTION public.dossier_command(p_dossier_id uuid, p_command text, p_payload jsonb) TO service_role;
+
+--
+-- Name: FUNCTION dossier_detail(p_dossier_id uuid, p_timeline_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.dossier_detail(p_dossier_id uuid, p_timeline_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.dossier_detail(p_dossier_id uuid, p_timeline_limit integer) TO authenticated;
+GRANT ALL ON FUNCTION public.dossier_detail(p_dossier_id uuid, p_timeline_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION dossier_timeline(p_dossier_id uuid, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer) TO authenticated;
+GRANT ALL ON FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION issue_credit_note(p_invoice_id uuid, p_payload jsonb); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.issue_credit_note(p_invoice_id uuid, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.issue_credit_note(p_invoice_id uuid, p_payload jsonb) TO authenticated;
+GRANT ALL ON FUNCTION public.issue_credit_note(p_invoice_id uuid, p_payload jsonb) TO service_role;
+
+--
+-- Name: FUNCTION mark_conversation_read(p_conversation_id uuid, p_up_to bigint); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.mark_conversation_read(p_conversation_id uuid, p_up_to bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.mark_conversation_read(p_conversation_id uuid, p_up_to bigint) TO authenticated;
+
+--
 -- Name: FUNCTION me(); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.me() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.me() TO authenticated;
+
+--
+-- Name: FUNCTION message_receipts(p_conversation_id uuid, p_message_ids bigint[]); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) TO authenticated;
+
+--
+-- Name: FUNCTION moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text) TO authenticated;
+
+--
+-- Name: FUNCTION my_dossier_offers(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.my_dossier_offers() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.my_dossier_offers() TO authenticated;
+GRANT ALL ON FUNCTION public.my_dossier_offers() TO service_role;
+
+--
+-- Name: FUNCTION notification_counts(OUT unread bigint, OUT visible bigint); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.notification_counts(OUT unread bigint, OUT visible bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.notification_counts(OUT unread bigint, OUT visible bigint) TO authenticated;
+
+--
+-- Name: FUNCTION open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[], p_title text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[], p_title text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[], p_title text) TO authenticated;
 
 --
 -- Name: FUNCTION portfolio_version_history(p_version uuid); Type: ACL; Schema: public; Owner: -
@@ -7373,6 +17485,13 @@ GRANT ALL ON FUNCTION public.reject_portfolio_version(p_version uuid, p_comment 
 GRANT ALL ON FUNCTION public.reject_portfolio_version(p_version uuid, p_comment text) TO service_role;
 
 --
+-- Name: FUNCTION replay_webhook_delivery(p_delivery_id uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) TO authenticated;
+
+--
 -- Name: FUNCTION search_experts(organization_id uuid, q text, product text, sector text, departement text, min_rating numeric, language text, available_now boolean, has_capacity boolean, dossier_id uuid, eligible_only boolean, sort text, after uuid, page_size integer); Type: ACL; Schema: public; Owner: -
 --
 
@@ -7381,12 +17500,40 @@ GRANT ALL ON FUNCTION public.search_experts(organization_id uuid, q text, produc
 GRANT ALL ON FUNCTION public.search_experts(organization_id uuid, q text, product text, sector text, departement text, min_rating numeric, language text, available_now boolean, has_capacity boolean, dossier_id uuid, eligible_only boolean, sort text, after uuid, page_size integer) TO service_role;
 
 --
+-- Name: FUNCTION search_messages(p_query text, p_conversation_id uuid, p_dossier_id uuid, p_sender_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_before_id bigint, p_limit integer); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.search_messages(p_query text, p_conversation_id uuid, p_dossier_id uuid, p_sender_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_before_id bigint, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.search_messages(p_query text, p_conversation_id uuid, p_dossier_id uuid, p_sender_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_before_id bigint, p_limit integer) TO authenticated;
+
+--
+-- Name: FUNCTION set_conversation_muted(p_conversation_id uuid, p_muted boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted boolean) TO authenticated;
+
+--
 -- Name: FUNCTION submit_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: public; Owner: -
 --
 
 REVOKE ALL ON FUNCTION public.submit_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.submit_portfolio_version(p_version uuid, p_comment text) TO authenticated;
 GRANT ALL ON FUNCTION public.submit_portfolio_version(p_version uuid, p_comment text) TO service_role;
+
+--
+-- Name: FUNCTION unread_counts(); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.unread_counts() FROM PUBLIC;
+GRANT ALL ON FUNCTION public.unread_counts() TO authenticated;
+
+--
+-- Name: TABLE awaited_action_segments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.awaited_action_segments TO authenticated;
+GRANT ALL ON TABLE public.awaited_action_segments TO service_role;
 
 --
 -- Name: TABLE client_companies; Type: ACL; Schema: public; Owner: -
@@ -7403,11 +17550,170 @@ GRANT SELECT,INSERT,DELETE ON TABLE public.client_company_users TO authenticated
 GRANT ALL ON TABLE public.client_company_users TO service_role;
 
 --
+-- Name: TABLE conversation_participants; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.conversation_participants TO service_role;
+
+--
+-- Name: COLUMN conversation_participants.conversation_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(conversation_id) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_id) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(organization_id) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.role; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(role) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.access; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(access) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.display_name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(display_name) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.joined_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(joined_at) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: TABLE conversations; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.conversations TO authenticated;
+GRANT ALL ON TABLE public.conversations TO service_role;
+
+--
+-- Name: TABLE credit_notes; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.credit_notes TO authenticated;
+GRANT ALL ON TABLE public.credit_notes TO service_role;
+
+--
+-- Name: TABLE document_downloads; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.document_downloads TO authenticated;
+GRANT ALL ON TABLE public.document_downloads TO service_role;
+
+--
+-- Name: TABLE document_request_items; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.document_request_items TO authenticated;
+GRANT ALL ON TABLE public.document_request_items TO service_role;
+
+--
+-- Name: TABLE document_requests; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.document_requests TO authenticated;
+GRANT ALL ON TABLE public.document_requests TO service_role;
+
+--
+-- Name: TABLE document_reviews; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.document_reviews TO authenticated;
+GRANT ALL ON TABLE public.document_reviews TO service_role;
+
+--
+-- Name: TABLE document_types; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.document_types TO authenticated;
+GRANT ALL ON TABLE public.document_types TO service_role;
+
+--
+-- Name: TABLE documents; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.documents TO authenticated;
+GRANT ALL ON TABLE public.documents TO service_role;
+
+--
 -- Name: TABLE dossier_amount_history; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT SELECT ON TABLE public.dossier_amount_history TO authenticated;
 GRANT ALL ON TABLE public.dossier_amount_history TO service_role;
+
+--
+-- Name: TABLE dossier_audits; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.dossier_audits TO authenticated;
+GRANT ALL ON TABLE public.dossier_audits TO service_role;
+
+--
+-- Name: TABLE dossier_events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.dossier_events TO authenticated;
+GRANT SELECT,INSERT ON TABLE public.dossier_events TO service_role;
+
+--
+-- Name: TABLE dossier_statuses; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.dossier_statuses TO anon;
+GRANT SELECT ON TABLE public.dossier_statuses TO authenticated;
+GRANT ALL ON TABLE public.dossier_statuses TO service_role;
+
+--
+-- Name: TABLE dossier_transitions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.dossier_transitions TO anon;
+GRANT SELECT ON TABLE public.dossier_transitions TO authenticated;
+GRANT ALL ON TABLE public.dossier_transitions TO service_role;
+
+--
+-- Name: TABLE email_batches; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.email_batches TO service_role;
+
+--
+-- Name: TABLE email_events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.email_events TO service_role;
+
+--
+-- Name: TABLE email_outbox; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.email_outbox TO authenticated;
+GRANT ALL ON TABLE public.email_outbox TO service_role;
+
+--
+-- Name: TABLE email_suppressions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.email_suppressions TO service_role;
 
 --
 -- Name: TABLE expert_absences; Type: ACL; Schema: public; Owner: -
@@ -7519,6 +17825,27 @@ GRANT SELECT ON TABLE public.export_jobs TO authenticated;
 GRANT ALL ON TABLE public.export_jobs TO service_role;
 
 --
+-- Name: TABLE holiday_regions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.holiday_regions TO authenticated;
+GRANT ALL ON TABLE public.holiday_regions TO service_role;
+
+--
+-- Name: TABLE invoice_counters; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invoice_counters TO authenticated;
+GRANT ALL ON TABLE public.invoice_counters TO service_role;
+
+--
+-- Name: TABLE invoice_payments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invoice_payments TO authenticated;
+GRANT ALL ON TABLE public.invoice_payments TO service_role;
+
+--
 -- Name: TABLE marketplace_events; Type: ACL; Schema: public; Owner: -
 --
 
@@ -7533,6 +17860,111 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.memberships TO authenticated;
 GRANT ALL ON TABLE public.memberships TO service_role;
 
 --
+-- Name: TABLE message_reports; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.message_reports TO authenticated;
+GRANT ALL ON TABLE public.message_reports TO service_role;
+
+--
+-- Name: COLUMN message_reports.conversation_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(conversation_id) ON TABLE public.message_reports TO authenticated;
+
+--
+-- Name: COLUMN message_reports.message_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(message_id) ON TABLE public.message_reports TO authenticated;
+
+--
+-- Name: COLUMN message_reports.reason; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(reason) ON TABLE public.message_reports TO authenticated;
+
+--
+-- Name: COLUMN message_reports.comment; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(comment) ON TABLE public.message_reports TO authenticated;
+
+--
+-- Name: TABLE message_versions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.message_versions TO authenticated;
+GRANT ALL ON TABLE public.message_versions TO service_role;
+
+--
+-- Name: TABLE messaging_preferences; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.messaging_preferences TO authenticated;
+GRANT ALL ON TABLE public.messaging_preferences TO service_role;
+
+--
+-- Name: COLUMN messaging_preferences.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(user_id) ON TABLE public.messaging_preferences TO authenticated;
+
+--
+-- Name: COLUMN messaging_preferences.hide_receipts; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT INSERT(hide_receipts),UPDATE(hide_receipts) ON TABLE public.messaging_preferences TO authenticated;
+
+--
+-- Name: TABLE messaging_suspensions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.messaging_suspensions TO authenticated;
+GRANT ALL ON TABLE public.messaging_suspensions TO service_role;
+
+--
+-- Name: TABLE notification_events; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.notification_events TO authenticated;
+GRANT ALL ON TABLE public.notification_events TO service_role;
+
+--
+-- Name: TABLE notification_preferences; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notification_preferences TO authenticated;
+GRANT ALL ON TABLE public.notification_preferences TO service_role;
+
+--
+-- Name: TABLE notification_settings; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notification_settings TO authenticated;
+GRANT ALL ON TABLE public.notification_settings TO service_role;
+
+--
+-- Name: TABLE notifications; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.notifications TO authenticated;
+GRANT ALL ON TABLE public.notifications TO service_role;
+
+--
+-- Name: COLUMN notifications.status; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(status) ON TABLE public.notifications TO authenticated;
+
+--
+-- Name: TABLE organization_product_fees; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.organization_product_fees TO authenticated;
+GRANT ALL ON TABLE public.organization_product_fees TO service_role;
+
+--
 -- Name: TABLE organizations; Type: ACL; Schema: public; Owner: -
 --
 
@@ -7540,11 +17972,25 @@ GRANT SELECT,UPDATE ON TABLE public.organizations TO authenticated;
 GRANT ALL ON TABLE public.organizations TO service_role;
 
 --
+-- Name: TABLE partner_commissions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.partner_commissions TO authenticated;
+GRANT ALL ON TABLE public.partner_commissions TO service_role;
+
+--
 -- Name: TABLE platform_operators; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT SELECT ON TABLE public.platform_operators TO authenticated;
 GRANT ALL ON TABLE public.platform_operators TO service_role;
+
+--
+-- Name: TABLE product_documents; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.product_documents TO authenticated;
+GRANT ALL ON TABLE public.product_documents TO service_role;
 
 --
 -- Name: TABLE product_rules; Type: ACL; Schema: public; Owner: -
@@ -7612,6 +18058,13 @@ GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.prudential_scenarios TO authen
 GRANT ALL ON TABLE public.prudential_scenarios TO service_role;
 
 --
+-- Name: TABLE public_holidays; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.public_holidays TO authenticated;
+GRANT ALL ON TABLE public.public_holidays TO service_role;
+
+--
 -- Name: TABLE questions; Type: ACL; Schema: public; Owner: -
 --
 
@@ -7624,6 +18077,20 @@ GRANT ALL ON TABLE public.questions TO service_role;
 --
 
 GRANT ALL ON TABLE public.rate_limit_counters TO service_role;
+
+--
+-- Name: TABLE reminder_ledger; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.reminder_ledger TO authenticated;
+GRANT ALL ON TABLE public.reminder_ledger TO service_role;
+
+--
+-- Name: TABLE reminder_messages; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.reminder_messages TO authenticated;
+GRANT ALL ON TABLE public.reminder_messages TO service_role;
 
 --
 -- Name: TABLE rule_sets; Type: ACL; Schema: public; Owner: -
@@ -7639,6 +18106,44 @@ GRANT ALL ON TABLE public.rule_sets TO service_role;
 
 GRANT SELECT ON TABLE public.simulations TO authenticated;
 GRANT ALL ON TABLE public.simulations TO service_role;
+
+--
+-- Name: TABLE webhook_deliveries; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.webhook_deliveries TO authenticated;
+GRANT ALL ON TABLE public.webhook_deliveries TO service_role;
+
+--
+-- Name: TABLE webhook_endpoints; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.webhook_endpoints TO authenticated;
+GRANT ALL ON TABLE public.webhook_endpoints TO service_role;
+
+--
+-- Name: COLUMN webhook_endpoints.url; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(url) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.description; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(description) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.event_types; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(event_types) ON TABLE public.webhook_endpoints TO authenticated;
+
+--
+-- Name: COLUMN webhook_endpoints.enabled; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(enabled) ON TABLE public.webhook_endpoints TO authenticated;
 
 --
 -- PostgreSQL database dump complete

@@ -74,7 +74,8 @@ def test_recompleting_updates_untouched_dossiers_and_never_overwrites_work(site:
     _complete(site, first["id"])
     dossiers = _dossiers(committed, site.company)
     committed.execute(
-        "update public.dossiers set audited_amount = 11000, status = 'audit_in_progress' where id = %s", (dossiers["ticpe"]["id"],)
+        "update public.dossiers set audited_amount = 11000, status = 'audit_in_progress' where id = %s",
+        (dossiers["ticpe"]["id"],),
     )
     committed.execute("update public.dossiers set document_count = 2 where id = %s", (dossiers["dfs"]["id"],))
     second = _start(site)

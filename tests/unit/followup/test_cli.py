@@ -95,7 +95,11 @@ START, END = "2026-03-02T09:00:00+01:00", "2026-03-02T10:00:00+01:00"
         ("due", {"calendar": CALENDAR, "start": START, "business_minutes": -1}, "business_minutes: must be"),
         ("due", {"calendar": CALENDAR, "start": START, "business_minutes": 1.5}, "business_minutes: must be"),
         ("due", {"calendar": CALENDAR, "start": START, "business_minutes": True}, "business_minutes: must be"),
-        ("due", {"calendar": {"working_days": []}, "start": START, "business_minutes": 1}, "calendar: not enough working time"),
+        (
+            "due",
+            {"calendar": {"working_days": []}, "start": START, "business_minutes": 1},
+            "calendar: not enough working time",
+        ),
     ],
 )
 def test_bad_input_exits_2_naming_the_field(action: str, item: object, message: str) -> None:
