@@ -411,7 +411,10 @@ def build_parser() -> argparse.ArgumentParser:
     score.set_defaults(run=cmd_match_score)
 
     sla = sub.add_parser(
-        "sla", help="business time on a calendar: `elapsed` (minutes between) or `due` (instant after N minutes)"
+        "sla",
+        help="business time on a calendar: `elapsed` (minutes between) or `due` (instant after N minutes)",
+        description="Read {calendar, start, end, pauses} (elapsed) or {calendar, start, business_minutes} (due), or an "
+        "array of them, on standard input and print the business minutes or the due instant for each.",
     )
     sla.add_argument(
         "action",

@@ -14,39 +14,15 @@ from uuid import UUID
 
 import psycopg
 
-from shared.platform import errors
+from shared.platform import dberrors, errors
 from shared.platform.db import Connection
 
 Row = dict[str, Any]
 
-_BY_STATUS: dict[str, type[errors.AppError]] = {
-    "PT403": errors.Forbidden,
-    "PT404": errors.NotFound,
-    "PT409": errors.Conflict,
-    "PT422": errors.Unprocessable,
-}
-
 
 def to_app_error(exc: psycopg.Error) -> errors.AppError | None:
-    """The domain error a database refusal stands for, or None when it is a genuine failure."""
-    kind = _BY_STATUS.get(exc.sqlstate or "")
-    if kind is None:
-        return None
-    diag = exc.diag
-    message = diag.message_primary or kind.title
-    field_errors: list[dict[str, Any]] = []
-    try:
-        detail = json.loads(diag.message_detail or "null")
-    except ValueError:
-        detail = None
-    if isinstance(detail, dict):
-        if isinstance(detail.get("errors"), list):
-            field_errors = [e for e in detail["errors"] if isinstance(e, dict)]
-        elif "field" in detail:
-            field_errors = [errors.field_error(str(detail["field"]), str(detail.get("rule", "")), message)]
-        elif "allowed_commands" in detail:
-            message = f"{message}; allowed now: {', '.join(detail['allowed_commands']) or 'none'}"
-    return kind(message, code=diag.message_hint or kind.code, errors=field_errors)
+    """The domain error a database refusal stands for (shared/platform/dberrors), or None."""
+    return dberrors.to_app_error(exc)
 
 
 @contextmanager

@@ -8,7 +8,6 @@ and ``allowed_commands`` for a 409 ``invalid_transition``.
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from decimal import Decimal
@@ -16,62 +15,23 @@ from typing import Any
 from uuid import UUID
 
 import psycopg
-from psycopg import errors as pg_errors
 from psycopg.types.json import Jsonb
 
-from shared.platform import errors
+from shared.platform import dberrors, errors
 from shared.platform.db import Connection
 
 Row = dict[str, Any]
-
-_BY_STATUS: dict[str, type[errors.AppError]] = {
-    "PT400": errors.BadRequest,
-    "PT403": errors.Forbidden,
-    "PT404": errors.NotFound,
-    "PT409": errors.Conflict,
-    "PT422": errors.Unprocessable,
-}
 
 
 class NotImplementedCommand(errors.AppError):
     status, code, title = 501, "not_implemented", "Not implemented yet"
 
 
-def _detail(diag: Any) -> dict[str, Any]:
-    raw = diag.message_detail
-    if not raw:
-        return {}
-    try:
-        parsed = json.loads(raw)
-    except ValueError:
-        return {"text": raw}
-    return parsed if isinstance(parsed, dict) else {"value": parsed}
-
-
 def to_app_error(exc: psycopg.Error) -> errors.AppError | None:
-    """The domain error a database refusal stands for, or None when it is a genuine failure."""
-    diag = exc.diag
-    message = diag.message_primary or ""
-    hint = diag.message_hint or ""
+    """The domain error a database refusal stands for (shared/platform/dberrors), or None."""
     if exc.sqlstate == "PT501":
-        return NotImplementedCommand(message, code=hint or "not_implemented")
-    kind = _BY_STATUS.get(exc.sqlstate or "")
-    if kind is not None:
-        detail = _detail(diag)
-        if kind is errors.Unprocessable:
-            items = detail.get("errors")
-            if not isinstance(items, list):
-                field = str(detail.get("field", "body"))
-                items = [errors.field_error(field, str(detail.get("rule", "invalid")), message)]
-            return errors.Unprocessable(message or kind.title, code=hint or "validation_failed", errors=items)
-        if hint == "invalid_transition":
-            allowed = detail.get("allowed_commands") or []
-            text = f"{message}; allowed now: {', '.join(allowed) if allowed else 'nothing for you'}"
-            return kind(text, code=hint, members=detail)
-        return kind(message or kind.title, code=hint or kind.code, members=detail)
-    if isinstance(exc, pg_errors.InsufficientPrivilege):
-        return errors.Forbidden("You are not allowed to do this", code="forbidden")
-    return None
+        return NotImplementedCommand(exc.diag.message_primary or "", code=exc.diag.message_hint or "not_implemented")
+    return dberrors.to_app_error(exc)
 
 
 @contextmanager

@@ -7,8 +7,10 @@ A capability may name the stable code of its own unique constraints and check co
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from typing import Any
 
 import psycopg
 from psycopg import errors as pg_errors
@@ -35,7 +37,7 @@ def to_app_error(exc: BaseException, *, unique_codes: Mapping[str, str] | None =
     diag = exc.diag
     kind = _BY_STATUS.get(exc.sqlstate or "")
     if kind is not None:
-        return kind(diag.message_primary or kind.title, code=diag.message_hint or kind.code)
+        return _refusal(kind, diag)
     if isinstance(exc, pg_errors.UniqueViolation) and unique_codes and diag.constraint_name in unique_codes:
         return errors.Conflict("This already exists", code=unique_codes[diag.constraint_name or ""])
     if isinstance(exc, pg_errors.CheckViolation) and diag.message_hint:
@@ -43,6 +45,29 @@ def to_app_error(exc: BaseException, *, unique_codes: Mapping[str, str] | None =
     if isinstance(exc, pg_errors.InsufficientPrivilege):
         return errors.Forbidden("You are not allowed to do this", code="forbidden")
     return None
+
+
+def _refusal(kind: type[errors.AppError], diag: Any) -> errors.AppError:
+    """A PTxxx refusal: its message, the code in its HINT, and what its DETAIL (JSON) adds: field
+    errors for a 422 (``{"field", "rule"}`` or ``{"errors": [...]}``), extra problem members otherwise
+    (``invalid_transition`` names the current status and the commands allowed now)."""
+    message = diag.message_primary or kind.title
+    hint = diag.message_hint or kind.code
+    try:
+        detail = json.loads(diag.message_detail or "null")
+    except ValueError:
+        detail = None
+    if not isinstance(detail, dict):
+        return kind(message, code=hint)
+    if kind is errors.Unprocessable:
+        items = detail.get("errors")
+        if not isinstance(items, list):
+            items = [errors.field_error(str(detail.get("field", "body")), str(detail.get("rule", "invalid")), message)]
+        return kind(message, code=hint, errors=[e for e in items if isinstance(e, dict)])
+    if hint == "invalid_transition":
+        allowed = detail.get("allowed_commands") or []
+        message = f"{message}; allowed now: {', '.join(allowed) if allowed else 'nothing for you'}"
+    return kind(message, code=hint, members=detail)
 
 
 @contextmanager
