@@ -88,6 +88,53 @@ end
 $$;
 
 --
+-- Name: add_conversation_participant(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.add_conversation_participant(p_conversation_id uuid, p_user_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  c public.conversations;
+  v_role text;
+begin
+  select x.* into c from public.conversations x where x.id = p_conversation_id;
+  if c.id is null or v_user is null
+     or not (private.is_conversation_participant(c.id)
+             or (c.kind = 'dossier' and private.has_role(c.organization_id, array['owner', 'admin']))) then
+    raise exception 'no such conversation' using errcode = 'PT404', hint = 'conversation_not_found';
+  end if;
+  if c.status <> 'active' then
+    raise exception 'the conversation is locked' using errcode = 'PT409', hint = 'conversation_locked';
+  end if;
+  v_role := private.member_role(c.organization_id, p_user_id);
+  if c.kind = 'dossier' and p_user_id = v_user and v_role in ('owner', 'admin') then
+    perform private.add_participant(c.id, v_user, 'admin');  -- an admin joins: shown and audited
+    insert into public.audit_log (organization_id, table_name, row_id, action, actor_id, actor_role, new_values)
+    values (c.organization_id, 'conversations', c.id, 'update', v_user, 'admin',
+            jsonb_build_object('event', 'admin_joined', 'user_id', v_user));
+    return;
+  end if;
+  if not private.is_conversation_participant(c.id, true) then
+    raise exception 'you cannot write in this conversation' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if c.kind = 'dossier' and v_role = 'partner'
+     and private.member_role(c.organization_id, v_user) = 'client'
+     and exists (select 1 from public.dossiers d join public.client_companies co on co.id = d.client_company_id
+                 where d.id = c.dossier_id and co.partner_user_id = p_user_id) then
+    perform private.add_participant(c.id, p_user_id, 'partner');
+  elsif c.kind = 'direct' and private.may_contact(c.organization_id, v_user, p_user_id) then
+    perform private.add_participant(c.id, p_user_id, case when v_role in ('owner', 'admin') then 'admin' else v_role end);
+  else
+    raise exception 'no business link with %', p_user_id
+      using errcode = 'PT403', hint = 'no_business_link', detail = jsonb_build_object('user_id', p_user_id)::text;
+  end if;
+end
+$$;
+
+--
 -- Name: add_counts(jsonb, jsonb); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -233,6 +280,28 @@ begin
           coalesce((select auth.role()), current_user), p_old, p_new, p_details)
   returning id into new_id;
   return new_id;
+end
+$$;
+
+--
+-- Name: approve_portfolio_version(uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.approve_portfolio_version(p_version uuid, p_comment text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.prudential_portfolio_versions := private.lock_portfolio_version(p_version, 'approve');
+  comment text := nullif(btrim(coalesce(p_comment, '')), '');
+begin
+  perform private.check_second_pair_of_eyes(v);
+  update public.prudential_portfolio_versions x
+  set status = 'approved', decided_by = (select auth.uid()), decided_at = now(), decision_comment = comment
+  where x.id = v.id
+  returning x.* into v;
+  perform private.audit_version_transition(v, 'in_review', 'approved', comment, null);
+  return jsonb_build_object('id', v.id, 'status', v.status);
 end
 $$;
 
@@ -1632,6 +1701,62 @@ begin
   values (new.id, new.organization_id, new.user_id)
   on conflict (expert_id) do nothing;
   return new;
+end
+$$;
+
+--
+-- Name: declare_invoice_payment(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.declare_invoice_payment(p_invoice_id uuid, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_roles text[] := private.invoice_roles(p_invoice_id);
+  inv public.invoices;
+  v_today date;
+  v_errors jsonb := '[]'::jsonb;
+  v_on date := private.payload_date(p_payload, 'paid_on');
+  v_amount numeric := private.payload_amount(p_payload, 'amount');
+  v_reference text := nullif(btrim(p_payload ->> 'reference'), '');
+  v_event bigint;
+begin
+  if not ('client' = any (v_roles)) then
+    raise exception 'only the client company declares its payment' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if p_payload is null or jsonb_typeof(p_payload) <> 'object' then
+    perform private.raise_field_error('payload', 'object', 'The payload must be a JSON object');
+  end if;
+  select x.* into inv from public.invoices x where x.id = p_invoice_id;
+  if inv.status in ('paid', 'cancelled') then
+    raise exception 'invoice % is %', inv.number, inv.status using errcode = 'PT409', hint = 'invoice_settled';
+  end if;
+  select (now() at time zone o.time_zone)::date into v_today from public.organizations o where o.id = inv.organization_id;
+  if v_on is null then
+    v_errors := v_errors || private.field_error('paid_on', case when p_payload ? 'paid_on' then 'date'
+      else 'required' end, 'The payment date, YYYY-MM-DD');
+  elsif v_on > v_today then
+    v_errors := v_errors || private.field_error('paid_on', 'not_future', 'The payment date cannot be in the future');
+  end if;
+  if p_payload ? 'amount' and (v_amount is null or v_amount <= 0) then
+    v_errors := v_errors || private.field_error('amount', 'positive_amount', 'A number > 0 with at most 2 decimals');
+  end if;
+  if v_reference is not null and length(v_reference) > 100 then
+    v_errors := v_errors || private.field_error('reference', 'length', 'At most 100 characters');
+  end if;
+  if jsonb_array_length(v_errors) > 0 then
+    perform private.raise_field_errors(v_errors);
+  end if;
+  v_amount := coalesce(v_amount, inv.balance);
+  v_event := private.add_dossier_event(inv.dossier_id, 'payment_declared',
+    format('Paiement effectué déclaré par le client : %s (facture %s)', private.format_eur_fr(v_amount), inv.number),
+    format('Payment declared by the client: %s (invoice %s)', private.format_eur_en(v_amount), inv.number),
+    jsonb_build_object('invoice_id', inv.id, 'invoice_number', inv.number, 'amount', v_amount, 'paid_on', v_on,
+                       'reference', v_reference),
+    'client', p_actor_role => 'client');
+  return jsonb_build_object('event_id', v_event, 'invoice', jsonb_build_object('id', inv.id, 'number', inv.number,
+                            'status', inv.status, 'balance', inv.balance));
 end
 $$;
 
@@ -4171,6 +4296,118 @@ end
 $_$;
 
 --
+-- Name: issue_credit_note(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.issue_credit_note(p_invoice_id uuid, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_roles text[] := private.invoice_roles(p_invoice_id);
+  inv public.invoices;
+  v_old jsonb;
+  v_errors jsonb := '[]'::jsonb;
+  v_reason text := btrim(p_payload ->> 'reason');
+  v_full boolean := not (p_payload ? 'amount_ht') or p_payload -> 'amount_ht' = 'null'::jsonb;
+  v_ht numeric;
+  v_vat numeric;
+  v_rest_ht numeric;
+  v_rest_vat numeric;
+  n record;
+  cn public.credit_notes;
+begin
+  if not (v_roles && array['admin', 'system']) then
+    raise exception 'only owners and admins issue credit notes' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if p_payload is null or jsonb_typeof(p_payload) <> 'object' then
+    perform private.raise_field_error('payload', 'object', 'The payload must be a JSON object');
+  end if;
+  -- the dossier first, then the invoice (the lock order of the commands)
+  perform 1 from public.dossiers x where x.id = (select i.dossier_id from public.invoices i where i.id = p_invoice_id)
+  for update;
+  select x.* into inv from public.invoices x where x.id = p_invoice_id for update;
+  if inv.status = 'cancelled' or inv.balance = 0 then
+    raise exception 'invoice % has nothing left to credit', inv.number using errcode = 'PT409', hint = 'invoice_settled';
+  end if;
+  select inv.invoice_ht - coalesce(sum(c.amount_ht), 0), inv.vat - coalesce(sum(c.vat), 0) into v_rest_ht, v_rest_vat
+  from public.credit_notes c where c.invoice_id = inv.id;
+  if v_reason is null or length(v_reason) not between 3 and 1000 or jsonb_typeof(p_payload -> 'reason') <> 'string' then
+    v_errors := v_errors || private.field_error('reason', case when p_payload ? 'reason' then 'length'
+      else 'required' end, 'The reason (3–1 000 characters)');
+  end if;
+  if v_full then
+    if inv.paid_amount > 0 then
+      v_errors := v_errors || private.field_error('amount_ht', 'required_after_payment',
+        'The invoice is partly paid: credit an amount HT of its unpaid part');
+    end if;
+    v_ht := v_rest_ht;
+    v_vat := v_rest_vat;
+  else
+    v_ht := private.payload_amount(p_payload, 'amount_ht');
+    if v_ht is null or v_ht <= 0 then
+      v_errors := v_errors || private.field_error('amount_ht', 'positive_amount',
+        'An amount HT > 0 with at most 2 decimals (omit it for a full credit note)');
+    else
+      v_vat := round(v_ht * inv.vat_rate, 2);
+      if v_ht > v_rest_ht or v_ht + v_vat > inv.balance then
+        v_errors := v_errors || private.field_error('amount_ht', 'at_most_balance',
+          format('At most %s HT can still be credited', private.format_eur_fr(least(v_rest_ht,
+                 round(inv.balance / (1 + inv.vat_rate), 2)))));
+      elsif v_ht = v_rest_ht then
+        v_vat := v_rest_vat; -- the last credit takes exactly what is left, so totals match to the cent
+      end if;
+    end if;
+  end if;
+  if jsonb_array_length(v_errors) > 0 then
+    perform private.raise_field_errors(v_errors);
+  end if;
+  select * into n from private.next_document_number(inv.organization_id, 'AV', now());
+  insert into public.credit_notes (organization_id, invoice_id, dossier_id, client_company_id, expert_id, number, year,
+                                   sequence, issued_at, issue_date, is_full, reason, amount_ht, vat_rate, vat,
+                                   amount_ttc, created_by)
+  values (inv.organization_id, inv.id, inv.dossier_id, inv.client_company_id, inv.expert_id, n.number, n.year,
+          n.sequence, now(), n.issue_date, v_full, v_reason, v_ht, inv.vat_rate, v_vat, v_ht + v_vat,
+          (select auth.uid()))
+  returning * into cn;
+  v_old := to_jsonb(inv);
+  update public.invoices
+  set credited_amount = credited_amount + cn.amount_ttc,
+      status = private.invoice_state(invoice_ttc, paid_amount, credited_amount + cn.amount_ttc),
+      cancelled_at = case when paid_amount = 0 and credited_amount + cn.amount_ttc = invoice_ttc then now() end,
+      paid_at = case when paid_amount > 0 and paid_amount + credited_amount + cn.amount_ttc = invoice_ttc
+                     then now() end
+  where id = inv.id
+  returning * into inv;
+  if inv.status = 'cancelled' then
+    update public.partner_commissions set status = 'cancelled' where invoice_id = inv.id and status = 'pending';
+  elsif inv.status = 'paid' then
+    update public.partner_commissions set status = 'due', due_since = now()
+    where invoice_id = inv.id and status = 'pending';
+  end if;
+  perform private.append_audit(cn.organization_id, 'credit_notes', cn.id, 'credit_note_issued', null, to_jsonb(cn),
+    jsonb_build_object('command', 'issue_credit_note', 'invoice_number', inv.number));
+  perform private.append_audit(inv.organization_id, 'invoices', inv.id, 'invoice_credited', v_old, to_jsonb(inv),
+    jsonb_build_object('command', 'issue_credit_note', 'credit_note_id', cn.id));
+  perform private.add_dossier_event(inv.dossier_id, 'credit_note_issued',
+    format('Avoir %s émis : %s sur la facture %s', cn.number, private.format_eur_fr(cn.amount_ttc), inv.number),
+    format('Credit note %s issued: %s on invoice %s', cn.number, private.format_eur_en(cn.amount_ttc), inv.number),
+    jsonb_build_object('credit_note_id', cn.id, 'credit_note_number', cn.number, 'invoice_id', inv.id,
+                       'amount_ttc', cn.amount_ttc, 'reason', cn.reason, 'is_full', cn.is_full),
+    'client', p_actor_role => 'admin');
+  if inv.status = 'paid' then
+    perform private.close_settled_dossier(inv.dossier_id, inv.number, cn.number);
+  end if;
+  return jsonb_build_object(
+    'credit_note', jsonb_build_object('id', cn.id, 'number', cn.number, 'issue_date', cn.issue_date,
+                                      'is_full', cn.is_full, 'amount_ht', cn.amount_ht, 'vat', cn.vat,
+                                      'amount_ttc', cn.amount_ttc),
+    'invoice', jsonb_build_object('id', inv.id, 'number', inv.number, 'status', inv.status,
+                                  'credited_amount', inv.credited_amount, 'balance', inv.balance));
+end
+$$;
+
+--
 -- Name: invoices; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -4516,6 +4753,42 @@ end
 $$;
 
 --
+-- Name: mark_conversation_read(uuid, bigint); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.mark_conversation_read(p_conversation_id uuid, p_up_to bigint DEFAULT NULL::bigint) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  v_pointer bigint;
+  v_target bigint;
+  v_count integer;
+begin
+  -- 1. the row lock first: concurrent sends for this participant wait or are already committed
+  select p.last_read_message_id into v_pointer from public.conversation_participants p
+  where p.conversation_id = p_conversation_id and p.user_id = v_user for update;
+  if not found then
+    raise exception 'no such conversation' using errcode = 'PT404', hint = 'conversation_not_found';
+  end if;
+  -- 2. a new statement (new snapshot) sees every message committed before the lock was granted
+  select max(m.id) into v_target from public.messages m
+  where m.conversation_id = p_conversation_id and (p_up_to is null or m.id <= p_up_to);
+  v_target := greatest(coalesce(v_pointer, 0), coalesce(v_target, 0));
+  select count(*) into v_count from public.messages m
+  where m.conversation_id = p_conversation_id and m.id > v_target and m.sender_id is distinct from v_user;
+  update public.conversation_participants p
+  set last_read_message_id = nullif(v_target, 0),
+      last_read_at = case when v_target > coalesce(v_pointer, 0) then now() else p.last_read_at end,
+      unread_count = v_count
+  where p.conversation_id = p_conversation_id and p.user_id = v_user;
+  return jsonb_build_object('conversation_id', p_conversation_id, 'last_read_message_id', nullif(v_target, 0),
+                            'unread_count', v_count);
+end
+$$;
+
+--
 -- Name: marketplace_kind_title(text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -4819,6 +5092,32 @@ CREATE FUNCTION private.message_payload(m public.messages) RETURNS jsonb
 $$;
 
 --
+-- Name: message_receipts(uuid, bigint[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) RETURNS TABLE(message_id bigint, read_by integer, others integer, state text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select m.id,
+         count(p.user_id) filter (where p.last_read_message_id >= m.id and not private.hides_receipts(p.user_id))::integer,
+         count(p.user_id)::integer,
+         case when count(p.user_id) filter (where p.last_read_message_id >= m.id
+                                            and not private.hides_receipts(p.user_id)) = 0 then 'envoyé'
+              when count(p.user_id) filter (where p.last_read_message_id >= m.id
+                                            and not private.hides_receipts(p.user_id)) = count(p.user_id) then 'lu'
+              else 'lu par ' || count(p.user_id) filter (where p.last_read_message_id >= m.id
+                                                          and not private.hides_receipts(p.user_id)) end
+  from public.messages m
+  left join public.conversation_participants p on p.conversation_id = m.conversation_id
+    and p.user_id is distinct from m.sender_id
+  where m.conversation_id = p_conversation_id and m.id = any (p_message_ids)
+    and private.is_conversation_participant(p_conversation_id)
+  group by m.id
+  order by m.id
+$$;
+
+--
 -- Name: messages_sent_last_minute(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -4879,6 +5178,79 @@ CREATE FUNCTION private.minute_of_day(p_time text) RETURNS integer
               then split_part(p_time, ':', 1)::integer * 60 + split_part(p_time, ':', 2)::integer
               when p_time = '24:00' then 1440 end
 $_$;
+
+--
+-- Name: moderate(text, uuid, bigint, uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.moderate(p_action text, p_report_id uuid DEFAULT NULL::uuid, p_message_id bigint DEFAULT NULL::bigint, p_conversation_id uuid DEFAULT NULL::uuid, p_user_id uuid DEFAULT NULL::uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  r public.message_reports;
+  v_org uuid;
+  v_message bigint := p_message_id;
+  v_conversation uuid := p_conversation_id;
+begin
+  if p_report_id is not null then
+    select x.* into r from public.message_reports x where x.id = p_report_id for update;
+    if r.id is null or not private.is_moderator(r.organization_id) then
+      raise exception 'no such report' using errcode = 'PT404', hint = 'report_not_found';
+    end if;
+    v_message := coalesce(v_message, r.message_id);
+    v_conversation := coalesce(v_conversation, r.conversation_id);
+  end if;
+  if p_action not in ('hide', 'delete', 'lock', 'unlock', 'suspend', 'unsuspend', 'dismiss') then
+    perform private.raise_field_error('action', 'one_of', 'Action : hide, delete, lock, unlock, suspend, unsuspend, dismiss.');
+  end if;
+  if p_action in ('hide', 'delete') then
+    select m.organization_id into v_org from public.messages m where m.id = v_message;
+  elsif p_action in ('lock', 'unlock') then
+    select c.organization_id into v_org from public.conversations c where c.id = v_conversation;
+  elsif p_action in ('suspend', 'unsuspend') then
+    v_org := coalesce(r.organization_id, (select c.organization_id from public.conversations c where c.id = v_conversation));
+  else
+    v_org := r.organization_id;
+  end if;
+  if v_org is null or not private.is_moderator(v_org) then
+    raise exception 'nothing to moderate here' using errcode = 'PT404', hint = 'not_found';
+  end if;
+  if p_action = 'hide' then
+    update public.messages set hidden_at = now(), hidden_by = v_user where id = v_message and hidden_at is null
+      and deleted_at is null and kind = 'text';
+  elsif p_action = 'delete' then
+    update public.messages set deleted_at = now(), deleted_by = v_user where id = v_message and hidden_at is null
+      and deleted_at is null and kind = 'text';
+  elsif p_action in ('lock', 'unlock') then
+    update public.conversations set status = case when p_action = 'lock' then 'locked' else 'active' end
+    where id = v_conversation;
+  elsif p_action = 'suspend' then
+    if p_user_id is null then
+      perform private.raise_field_error('user_id', 'required', 'La personne à suspendre est requise.');
+    end if;
+    insert into public.messaging_suspensions (organization_id, user_id, reason, suspended_by)
+    values (v_org, p_user_id, p_reason, v_user) on conflict do nothing;
+  elsif p_action = 'unsuspend' then
+    delete from public.messaging_suspensions s where s.organization_id = v_org and s.user_id = p_user_id;
+  end if;
+  if r.id is not null then
+    update public.message_reports set status = case when p_action = 'dismiss' then 'dismissed' else 'handled' end,
+      action = case when p_action in ('hide', 'delete', 'lock', 'suspend', 'dismiss') then p_action end,
+      handled_by = v_user, handled_at = now()
+    where id = r.id;
+  end if;
+  insert into public.audit_log (organization_id, table_name, row_id, action, actor_id, actor_role, new_values)
+  values (v_org, 'message_moderation', coalesce(r.id, v_conversation, p_user_id,
+                                                (select m.conversation_id from public.messages m where m.id = v_message)),
+          'update', v_user, 'admin',
+          jsonb_build_object('action', p_action, 'report_id', r.id, 'message_id', v_message,
+                             'conversation_id', v_conversation, 'user_id', p_user_id, 'reason', p_reason));
+  return jsonb_build_object('action', p_action, 'report_id', r.id, 'message_id', v_message,
+                            'conversation_id', v_conversation, 'user_id', p_user_id);
+end
+$$;
 
 --
 -- Name: my_client_company_ids(); Type: FUNCTION; Schema: private; Owner: -
@@ -5586,6 +5958,67 @@ end
 $$;
 
 --
+-- Name: open_conversation(uuid, text, uuid[], text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[] DEFAULT '{}'::uuid[], p_title text DEFAULT NULL::text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  v_role text := private.member_role(p_organization_id, (select auth.uid()));
+  v_id uuid;
+  v_other uuid;
+begin
+  if v_user is null or v_role is null then
+    raise exception 'not a member of this organization' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if v_role = 'viewer' then
+    raise exception 'viewers take part in no conversation' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if p_title is not null and length(btrim(p_title)) not between 1 and 200 then
+    perform private.raise_field_error('title', 'length', 'Le titre doit compter de 1 à 200 caractères.');
+  end if;
+  if p_kind = 'support' then
+    if v_role in ('owner', 'admin') then
+      raise exception 'owners and admins answer the support inbox' using errcode = 'PT403', hint = 'forbidden';
+    end if;
+    select c.id into v_id from public.conversations c
+    where c.organization_id = p_organization_id and c.kind = 'support' and c.created_by = v_user;
+    if v_id is null then
+      insert into public.conversations (organization_id, kind, title, created_by)
+      values (p_organization_id, 'support', 'Support', v_user) returning id into v_id;
+      perform private.add_participant(v_id, v_user, v_role);
+      perform private.add_participant(v_id, m.user_id, 'support')
+      from public.memberships m
+      where m.organization_id = p_organization_id and m.role in ('owner', 'admin');
+    end if;
+    return v_id;
+  elsif p_kind <> 'direct' then
+    perform private.raise_field_error('kind', 'one_of',
+      'Type de conversation : direct ou support (les conversations de dossier sont créées automatiquement).');
+  end if;
+  if coalesce(cardinality(p_participants), 0) = 0 or cardinality(p_participants) > 20 then
+    perform private.raise_field_error('participants', 'length', 'De 1 à 20 participants.');
+  end if;
+  foreach v_other in array p_participants loop
+    if not private.may_contact(p_organization_id, v_user, v_other) then
+      raise exception 'no business link with %', v_other
+        using errcode = 'PT403', hint = 'no_business_link', detail = jsonb_build_object('user_id', v_other)::text;
+    end if;
+  end loop;
+  insert into public.conversations (organization_id, kind, title, created_by)
+  values (p_organization_id, 'direct', nullif(btrim(p_title), ''), v_user) returning id into v_id;
+  perform private.add_participant(v_id, v_user, case when v_role in ('owner', 'admin') then 'admin' else v_role end);
+  perform private.add_participant(v_id, u, case when r in ('owner', 'admin') then 'admin' else r end)
+  from (select distinct u, private.member_role(p_organization_id, u) as r from unnest(p_participants) u
+        where u <> v_user) x;
+  return v_id;
+end
+$$;
+
+--
 -- Name: open_offer(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -5859,6 +6292,30 @@ begin
       format('%s must have between %s and %s characters', p_field, p_min, p_max));
   end if;
   return t;
+end
+$$;
+
+--
+-- Name: portfolio_version_history(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.portfolio_version_history(p_version uuid) RETURNS TABLE(id bigint, action text, actor_id uuid, details jsonb, created_at timestamp with time zone, chain_seq bigint, prev_hash text, row_hash text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  org uuid;
+begin
+  select v.organization_id into org from public.prudential_portfolio_versions v where v.id = p_version;
+  if org is null or not (private.has_role(org, private.prudential_roles('read'))
+                         or (select auth.role()) = 'service_role') then
+    raise exception 'no such portfolio version' using errcode = 'PT404', hint = 'version_not_found';
+  end if;
+  return query
+    select a.id, a.action, a.actor_id, a.details, a.created_at, a.chain_seq, a.prev_hash, a.row_hash
+    from public.audit_log a
+    where a.organization_id = org and a.table_name = 'prudential_portfolio_versions' and a.row_id = p_version
+    order by a.chain_seq, a.id;
 end
 $$;
 
@@ -6594,6 +7051,58 @@ end
 $$;
 
 --
+-- Name: reject_portfolio_version(uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.prudential_portfolio_versions := private.lock_portfolio_version(p_version, 'approve');
+  comment text := nullif(btrim(coalesce(p_comment, '')), '');
+  next_id uuid;
+begin
+  perform private.check_second_pair_of_eyes(v);
+  if comment is null then
+    raise exception 'say why the version is rejected' using errcode = 'PT422', hint = 'comment_required';
+  end if;
+  update public.prudential_portfolio_versions x
+  set status = 'rejected', decided_by = (select auth.uid()), decided_at = now(), decision_comment = comment
+  where x.id = v.id
+  returning x.* into v;
+  insert into public.prudential_portfolio_versions
+    (organization_id, portfolio_id, version, input, input_sha256, reference_date, exposure_count, summary,
+     source, based_on_version_id, created_by, contributors)
+  values (v.organization_id, v.portfolio_id, v.version + 1, v.input, v.input_sha256, v.reference_date,
+          v.exposure_count, v.summary, 'revision', v.id, v.created_by, v.contributors)
+  returning id into next_id;
+  perform private.audit_version_transition(v, 'in_review', 'rejected', comment, next_id);
+  return jsonb_build_object('id', v.id, 'status', v.status, 'new_version_id', next_id);
+end
+$$;
+
+--
+-- Name: replay_webhook_delivery(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.replay_webhook_delivery(p_delivery_id uuid) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.webhook_deliveries d
+  set status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = null, last_error = null
+  where d.id = p_delivery_id
+    and d.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin']))
+    and d.status <> 'delivering';
+  if not found then
+    raise exception 'no such delivery, or it is being delivered' using errcode = 'PT404', hint = 'delivery_not_found';
+  end if;
+end
+$$;
+
+--
 -- Name: request_delay_days(uuid, timestamp with time zone, date); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -7125,6 +7634,23 @@ CREATE FUNCTION private.sending_suspended(p_org uuid, p_user uuid) RETURNS boole
 $$;
 
 --
+-- Name: set_conversation_muted(uuid, boolean); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.set_conversation_muted(p_conversation_id uuid, p_muted boolean) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.conversation_participants p set muted = p_muted
+  where p.conversation_id = p_conversation_id and p.user_id = (select auth.uid());
+  if not found then
+    raise exception 'no such conversation' using errcode = 'PT404', hint = 'conversation_not_found';
+  end if;
+end
+$$;
+
+--
 -- Name: settle_closed_awaited_action(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -7326,6 +7852,39 @@ CREATE FUNCTION private.storage_object_readable(p_bucket text, p_name text) RETU
              or v.uploaded_by = (select auth.uid())))
     else false
   end
+$$;
+
+--
+-- Name: submit_portfolio_version(uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.submit_portfolio_version(p_version uuid, p_comment text DEFAULT NULL::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v public.prudential_portfolio_versions := private.lock_portfolio_version(p_version, 'write');
+  comment text := nullif(btrim(coalesce(p_comment, '')), '');
+  calc uuid;
+begin
+  if v.status <> 'draft' then
+    raise exception 'only a draft can be submitted (this version is %)', v.status
+      using errcode = 'PT409', hint = 'version_not_draft';
+  end if;
+  select c.id into calc from public.prudential_calculations c
+  where c.portfolio_version_id = v.id and c.status = 'current' and c.input_sha256 = v.input_sha256
+  order by c.created_at desc, c.id limit 1;
+  if calc is null then
+    raise exception 'calculate this version before submitting it'
+      using errcode = 'PT409', hint = 'calculation_required';
+  end if;
+  update public.prudential_portfolio_versions x
+  set status = 'in_review', submitted_by = (select auth.uid()), submitted_at = now(), calculation_id = calc
+  where x.id = v.id
+  returning x.* into v;
+  perform private.audit_version_transition(v, 'draft', 'in_review', comment, null);
+  return jsonb_build_object('id', v.id, 'status', v.status, 'calculation_id', calc);
+end
 $$;
 
 --
@@ -7784,6 +8343,24 @@ end
 $$;
 
 --
+-- Name: unread_counts(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.unread_counts() RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object(
+    'total', coalesce(sum(p.unread_count), 0),
+    'conversations', coalesce(jsonb_agg(jsonb_build_object(
+      'conversation_id', p.conversation_id, 'unread_count', p.unread_count, 'muted', p.muted,
+      'last_read_message_id', p.last_read_message_id) order by c.last_message_at desc nulls last), '[]'::jsonb))
+  from public.conversation_participants p
+  join public.conversations c on c.id = p.conversation_id
+  where p.user_id = (select auth.uid())
+$$;
+
+--
 -- Name: vat_rate_for(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -7830,69 +8407,18 @@ $$;
 --
 
 CREATE FUNCTION public.add_conversation_participant(p_conversation_id uuid, p_user_id uuid) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-declare
-  v_user uuid := (select auth.uid());
-  c public.conversations;
-  v_role text;
-begin
-  select x.* into c from public.conversations x where x.id = p_conversation_id;
-  if c.id is null or v_user is null
-     or not (private.is_conversation_participant(c.id)
-             or (c.kind = 'dossier' and private.has_role(c.organization_id, array['owner', 'admin']))) then
-    raise exception 'no such conversation' using errcode = 'PT404', hint = 'conversation_not_found';
-  end if;
-  if c.status <> 'active' then
-    raise exception 'the conversation is locked' using errcode = 'PT409', hint = 'conversation_locked';
-  end if;
-  v_role := private.member_role(c.organization_id, p_user_id);
-  if c.kind = 'dossier' and p_user_id = v_user and v_role in ('owner', 'admin') then
-    perform private.add_participant(c.id, v_user, 'admin');  -- an admin joins: shown and audited
-    insert into public.audit_log (organization_id, table_name, row_id, action, actor_id, actor_role, new_values)
-    values (c.organization_id, 'conversations', c.id, 'update', v_user, 'admin',
-            jsonb_build_object('event', 'admin_joined', 'user_id', v_user));
-    return;
-  end if;
-  if not private.is_conversation_participant(c.id, true) then
-    raise exception 'you cannot write in this conversation' using errcode = 'PT403', hint = 'forbidden';
-  end if;
-  if c.kind = 'dossier' and v_role = 'partner'
-     and private.member_role(c.organization_id, v_user) = 'client'
-     and exists (select 1 from public.dossiers d join public.client_companies co on co.id = d.client_company_id
-                 where d.id = c.dossier_id and co.partner_user_id = p_user_id) then
-    perform private.add_participant(c.id, p_user_id, 'partner');
-  elsif c.kind = 'direct' and private.may_contact(c.organization_id, v_user, p_user_id) then
-    perform private.add_participant(c.id, p_user_id, case when v_role in ('owner', 'admin') then 'admin' else v_role end);
-  else
-    raise exception 'no business link with %', p_user_id
-      using errcode = 'PT403', hint = 'no_business_link', detail = jsonb_build_object('user_id', p_user_id)::text;
-  end if;
-end
-$$;
+    AS $_$select private.add_conversation_participant($1, $2)$_$;
 
 --
 -- Name: approve_portfolio_version(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.approve_portfolio_version(p_version uuid, p_comment text DEFAULT NULL::text) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-declare
-  v public.prudential_portfolio_versions := private.lock_portfolio_version(p_version, 'approve');
-  comment text := nullif(btrim(coalesce(p_comment, '')), '');
-begin
-  perform private.check_second_pair_of_eyes(v);
-  update public.prudential_portfolio_versions x
-  set status = 'approved', decided_by = (select auth.uid()), decided_at = now(), decision_comment = comment
-  where x.id = v.id
-  returning x.* into v;
-  perform private.audit_version_transition(v, 'in_review', 'approved', comment, null);
-  return jsonb_build_object('id', v.id, 'status', v.status);
-end
-$$;
+    AS $_$select private.approve_portfolio_version($1, $2)$_$;
 
 --
 -- Name: awaited_action_rules; Type: TABLE; Schema: public; Owner: -
@@ -8027,56 +8553,9 @@ $$;
 --
 
 CREATE FUNCTION public.declare_invoice_payment(p_invoice_id uuid, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-declare
-  v_roles text[] := private.invoice_roles(p_invoice_id);
-  inv public.invoices;
-  v_today date;
-  v_errors jsonb := '[]'::jsonb;
-  v_on date := private.payload_date(p_payload, 'paid_on');
-  v_amount numeric := private.payload_amount(p_payload, 'amount');
-  v_reference text := nullif(btrim(p_payload ->> 'reference'), '');
-  v_event bigint;
-begin
-  if not ('client' = any (v_roles)) then
-    raise exception 'only the client company declares its payment' using errcode = 'PT403', hint = 'forbidden';
-  end if;
-  if p_payload is null or jsonb_typeof(p_payload) <> 'object' then
-    perform private.raise_field_error('payload', 'object', 'The payload must be a JSON object');
-  end if;
-  select x.* into inv from public.invoices x where x.id = p_invoice_id;
-  if inv.status in ('paid', 'cancelled') then
-    raise exception 'invoice % is %', inv.number, inv.status using errcode = 'PT409', hint = 'invoice_settled';
-  end if;
-  select (now() at time zone o.time_zone)::date into v_today from public.organizations o where o.id = inv.organization_id;
-  if v_on is null then
-    v_errors := v_errors || private.field_error('paid_on', case when p_payload ? 'paid_on' then 'date'
-      else 'required' end, 'The payment date, YYYY-MM-DD');
-  elsif v_on > v_today then
-    v_errors := v_errors || private.field_error('paid_on', 'not_future', 'The payment date cannot be in the future');
-  end if;
-  if p_payload ? 'amount' and (v_amount is null or v_amount <= 0) then
-    v_errors := v_errors || private.field_error('amount', 'positive_amount', 'A number > 0 with at most 2 decimals');
-  end if;
-  if v_reference is not null and length(v_reference) > 100 then
-    v_errors := v_errors || private.field_error('reference', 'length', 'At most 100 characters');
-  end if;
-  if jsonb_array_length(v_errors) > 0 then
-    perform private.raise_field_errors(v_errors);
-  end if;
-  v_amount := coalesce(v_amount, inv.balance);
-  v_event := private.add_dossier_event(inv.dossier_id, 'payment_declared',
-    format('Paiement effectué déclaré par le client : %s (facture %s)', private.format_eur_fr(v_amount), inv.number),
-    format('Payment declared by the client: %s (invoice %s)', private.format_eur_en(v_amount), inv.number),
-    jsonb_build_object('invoice_id', inv.id, 'invoice_number', inv.number, 'amount', v_amount, 'paid_on', v_on,
-                       'reference', v_reference),
-    'client', p_actor_role => 'client');
-  return jsonb_build_object('event_id', v_event, 'invoice', jsonb_build_object('id', inv.id, 'number', inv.number,
-                            'status', inv.status, 'balance', inv.balance));
-end
-$$;
+    AS $_$select private.declare_invoice_payment($1, $2)$_$;
 
 --
 -- Name: dossier_allowed_commands(uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -8119,148 +8598,18 @@ CREATE FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer DEFAU
 --
 
 CREATE FUNCTION public.issue_credit_note(p_invoice_id uuid, p_payload jsonb DEFAULT '{}'::jsonb) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-declare
-  v_roles text[] := private.invoice_roles(p_invoice_id);
-  inv public.invoices;
-  v_old jsonb;
-  v_errors jsonb := '[]'::jsonb;
-  v_reason text := btrim(p_payload ->> 'reason');
-  v_full boolean := not (p_payload ? 'amount_ht') or p_payload -> 'amount_ht' = 'null'::jsonb;
-  v_ht numeric;
-  v_vat numeric;
-  v_rest_ht numeric;
-  v_rest_vat numeric;
-  n record;
-  cn public.credit_notes;
-begin
-  if not (v_roles && array['admin', 'system']) then
-    raise exception 'only owners and admins issue credit notes' using errcode = 'PT403', hint = 'forbidden';
-  end if;
-  if p_payload is null or jsonb_typeof(p_payload) <> 'object' then
-    perform private.raise_field_error('payload', 'object', 'The payload must be a JSON object');
-  end if;
-  -- the dossier first, then the invoice (the lock order of the commands)
-  perform 1 from public.dossiers x where x.id = (select i.dossier_id from public.invoices i where i.id = p_invoice_id)
-  for update;
-  select x.* into inv from public.invoices x where x.id = p_invoice_id for update;
-  if inv.status = 'cancelled' or inv.balance = 0 then
-    raise exception 'invoice % has nothing left to credit', inv.number using errcode = 'PT409', hint = 'invoice_settled';
-  end if;
-  select inv.invoice_ht - coalesce(sum(c.amount_ht), 0), inv.vat - coalesce(sum(c.vat), 0) into v_rest_ht, v_rest_vat
-  from public.credit_notes c where c.invoice_id = inv.id;
-  if v_reason is null or length(v_reason) not between 3 and 1000 or jsonb_typeof(p_payload -> 'reason') <> 'string' then
-    v_errors := v_errors || private.field_error('reason', case when p_payload ? 'reason' then 'length'
-      else 'required' end, 'The reason (3–1 000 characters)');
-  end if;
-  if v_full then
-    if inv.paid_amount > 0 then
-      v_errors := v_errors || private.field_error('amount_ht', 'required_after_payment',
-        'The invoice is partly paid: credit an amount HT of its unpaid part');
-    end if;
-    v_ht := v_rest_ht;
-    v_vat := v_rest_vat;
-  else
-    v_ht := private.payload_amount(p_payload, 'amount_ht');
-    if v_ht is null or v_ht <= 0 then
-      v_errors := v_errors || private.field_error('amount_ht', 'positive_amount',
-        'An amount HT > 0 with at most 2 decimals (omit it for a full credit note)');
-    else
-      v_vat := round(v_ht * inv.vat_rate, 2);
-      if v_ht > v_rest_ht or v_ht + v_vat > inv.balance then
-        v_errors := v_errors || private.field_error('amount_ht', 'at_most_balance',
-          format('At most %s HT can still be credited', private.format_eur_fr(least(v_rest_ht,
-                 round(inv.balance / (1 + inv.vat_rate), 2)))));
-      elsif v_ht = v_rest_ht then
-        v_vat := v_rest_vat; -- the last credit takes exactly what is left, so totals match to the cent
-      end if;
-    end if;
-  end if;
-  if jsonb_array_length(v_errors) > 0 then
-    perform private.raise_field_errors(v_errors);
-  end if;
-  select * into n from private.next_document_number(inv.organization_id, 'AV', now());
-  insert into public.credit_notes (organization_id, invoice_id, dossier_id, client_company_id, expert_id, number, year,
-                                   sequence, issued_at, issue_date, is_full, reason, amount_ht, vat_rate, vat,
-                                   amount_ttc, created_by)
-  values (inv.organization_id, inv.id, inv.dossier_id, inv.client_company_id, inv.expert_id, n.number, n.year,
-          n.sequence, now(), n.issue_date, v_full, v_reason, v_ht, inv.vat_rate, v_vat, v_ht + v_vat,
-          (select auth.uid()))
-  returning * into cn;
-  v_old := to_jsonb(inv);
-  update public.invoices
-  set credited_amount = credited_amount + cn.amount_ttc,
-      status = private.invoice_state(invoice_ttc, paid_amount, credited_amount + cn.amount_ttc),
-      cancelled_at = case when paid_amount = 0 and credited_amount + cn.amount_ttc = invoice_ttc then now() end,
-      paid_at = case when paid_amount > 0 and paid_amount + credited_amount + cn.amount_ttc = invoice_ttc
-                     then now() end
-  where id = inv.id
-  returning * into inv;
-  if inv.status = 'cancelled' then
-    update public.partner_commissions set status = 'cancelled' where invoice_id = inv.id and status = 'pending';
-  elsif inv.status = 'paid' then
-    update public.partner_commissions set status = 'due', due_since = now()
-    where invoice_id = inv.id and status = 'pending';
-  end if;
-  perform private.append_audit(cn.organization_id, 'credit_notes', cn.id, 'credit_note_issued', null, to_jsonb(cn),
-    jsonb_build_object('command', 'issue_credit_note', 'invoice_number', inv.number));
-  perform private.append_audit(inv.organization_id, 'invoices', inv.id, 'invoice_credited', v_old, to_jsonb(inv),
-    jsonb_build_object('command', 'issue_credit_note', 'credit_note_id', cn.id));
-  perform private.add_dossier_event(inv.dossier_id, 'credit_note_issued',
-    format('Avoir %s émis : %s sur la facture %s', cn.number, private.format_eur_fr(cn.amount_ttc), inv.number),
-    format('Credit note %s issued: %s on invoice %s', cn.number, private.format_eur_en(cn.amount_ttc), inv.number),
-    jsonb_build_object('credit_note_id', cn.id, 'credit_note_number', cn.number, 'invoice_id', inv.id,
-                       'amount_ttc', cn.amount_ttc, 'reason', cn.reason, 'is_full', cn.is_full),
-    'client', p_actor_role => 'admin');
-  if inv.status = 'paid' then
-    perform private.close_settled_dossier(inv.dossier_id, inv.number, cn.number);
-  end if;
-  return jsonb_build_object(
-    'credit_note', jsonb_build_object('id', cn.id, 'number', cn.number, 'issue_date', cn.issue_date,
-                                      'is_full', cn.is_full, 'amount_ht', cn.amount_ht, 'vat', cn.vat,
-                                      'amount_ttc', cn.amount_ttc),
-    'invoice', jsonb_build_object('id', inv.id, 'number', inv.number, 'status', inv.status,
-                                  'credited_amount', inv.credited_amount, 'balance', inv.balance));
-end
-$$;
+    AS $_$select private.issue_credit_note($1, $2)$_$;
 
 --
 -- Name: mark_conversation_read(uuid, bigint); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.mark_conversation_read(p_conversation_id uuid, p_up_to bigint DEFAULT NULL::bigint) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-declare
-  v_user uuid := (select auth.uid());
-  v_pointer bigint;
-  v_target bigint;
-  v_count integer;
-begin
-  -- 1. the row lock first: concurrent sends for this participant wait or are already committed
-  select p.last_read_message_id into v_pointer from public.conversation_participants p
-  where p.conversation_id = p_conversation_id and p.user_id = v_user for update;
-  if not found then
-    raise exception 'no such conversation' using errcode = 'PT404', hint = 'conversation_not_found';
-  end if;
-  -- 2. a new statement (new snapshot) sees every message committed before the lock was granted
-  select max(m.id) into v_target from public.messages m
-  where m.conversation_id = p_conversation_id and (p_up_to is null or m.id <= p_up_to);
-  v_target := greatest(coalesce(v_pointer, 0), coalesce(v_target, 0));
-  select count(*) into v_count from public.messages m
-  where m.conversation_id = p_conversation_id and m.id > v_target and m.sender_id is distinct from v_user;
-  update public.conversation_participants p
-  set last_read_message_id = nullif(v_target, 0),
-      last_read_at = case when v_target > coalesce(v_pointer, 0) then now() else p.last_read_at end,
-      unread_count = v_count
-  where p.conversation_id = p_conversation_id and p.user_id = v_user;
-  return jsonb_build_object('conversation_id', p_conversation_id, 'last_read_message_id', nullif(v_target, 0),
-                            'unread_count', v_count);
-end
-$$;
+    AS $_$select private.mark_conversation_read($1, $2)$_$;
 
 --
 -- Name: me(); Type: FUNCTION; Schema: public; Owner: -
@@ -8303,99 +8652,18 @@ $$;
 --
 
 CREATE FUNCTION public.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) RETURNS TABLE(message_id bigint, read_by integer, others integer, state text)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-  select m.id,
-         count(p.user_id) filter (where p.last_read_message_id >= m.id and not private.hides_receipts(p.user_id))::integer,
-         count(p.user_id)::integer,
-         case when count(p.user_id) filter (where p.last_read_message_id >= m.id
-                                            and not private.hides_receipts(p.user_id)) = 0 then 'envoyé'
-              when count(p.user_id) filter (where p.last_read_message_id >= m.id
-                                            and not private.hides_receipts(p.user_id)) = count(p.user_id) then 'lu'
-              else 'lu par ' || count(p.user_id) filter (where p.last_read_message_id >= m.id
-                                                          and not private.hides_receipts(p.user_id)) end
-  from public.messages m
-  left join public.conversation_participants p on p.conversation_id = m.conversation_id
-    and p.user_id is distinct from m.sender_id
-  where m.conversation_id = p_conversation_id and m.id = any (p_message_ids)
-    and private.is_conversation_participant(p_conversation_id)
-  group by m.id
-  order by m.id
-$$;
+    AS $_$select * from private.message_receipts($1, $2)$_$;
 
 --
 -- Name: moderate(text, uuid, bigint, uuid, uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.moderate(p_action text, p_report_id uuid DEFAULT NULL::uuid, p_message_id bigint DEFAULT NULL::bigint, p_conversation_id uuid DEFAULT NULL::uuid, p_user_id uuid DEFAULT NULL::uuid, p_reason text DEFAULT NULL::text) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-declare
-  v_user uuid := (select auth.uid());
-  r public.message_reports;
-  v_org uuid;
-  v_message bigint := p_message_id;
-  v_conversation uuid := p_conversation_id;
-begin
-  if p_report_id is not null then
-    select x.* into r from public.message_reports x where x.id = p_report_id for update;
-    if r.id is null or not private.is_moderator(r.organization_id) then
-      raise exception 'no such report' using errcode = 'PT404', hint = 'report_not_found';
-    end if;
-    v_message := coalesce(v_message, r.message_id);
-    v_conversation := coalesce(v_conversation, r.conversation_id);
-  end if;
-  if p_action not in ('hide', 'delete', 'lock', 'unlock', 'suspend', 'unsuspend', 'dismiss') then
-    perform private.raise_field_error('action', 'one_of', 'Action : hide, delete, lock, unlock, suspend, unsuspend, dismiss.');
-  end if;
-  if p_action in ('hide', 'delete') then
-    select m.organization_id into v_org from public.messages m where m.id = v_message;
-  elsif p_action in ('lock', 'unlock') then
-    select c.organization_id into v_org from public.conversations c where c.id = v_conversation;
-  elsif p_action in ('suspend', 'unsuspend') then
-    v_org := coalesce(r.organization_id, (select c.organization_id from public.conversations c where c.id = v_conversation));
-  else
-    v_org := r.organization_id;
-  end if;
-  if v_org is null or not private.is_moderator(v_org) then
-    raise exception 'nothing to moderate here' using errcode = 'PT404', hint = 'not_found';
-  end if;
-  if p_action = 'hide' then
-    update public.messages set hidden_at = now(), hidden_by = v_user where id = v_message and hidden_at is null
-      and deleted_at is null and kind = 'text';
-  elsif p_action = 'delete' then
-    update public.messages set deleted_at = now(), deleted_by = v_user where id = v_message and hidden_at is null
-      and deleted_at is null and kind = 'text';
-  elsif p_action in ('lock', 'unlock') then
-    update public.conversations set status = case when p_action = 'lock' then 'locked' else 'active' end
-    where id = v_conversation;
-  elsif p_action = 'suspend' then
-    if p_user_id is null then
-      perform private.raise_field_error('user_id', 'required', 'La personne à suspendre est requise.');
-    end if;
-    insert into public.messaging_suspensions (organization_id, user_id, reason, suspended_by)
-    values (v_org, p_user_id, p_reason, v_user) on conflict do nothing;
-  elsif p_action = 'unsuspend' then
-    delete from public.messaging_suspensions s where s.organization_id = v_org and s.user_id = p_user_id;
-  end if;
-  if r.id is not null then
-    update public.message_reports set status = case when p_action = 'dismiss' then 'dismissed' else 'handled' end,
-      action = case when p_action in ('hide', 'delete', 'lock', 'suspend', 'dismiss') then p_action end,
-      handled_by = v_user, handled_at = now()
-    where id = r.id;
-  end if;
-  insert into public.audit_log (organization_id, table_name, row_id, action, actor_id, actor_role, new_values)
-  values (v_org, 'message_moderation', coalesce(r.id, v_conversation, p_user_id,
-                                                (select m.conversation_id from public.messages m where m.id = v_message)),
-          'update', v_user, 'admin',
-          jsonb_build_object('action', p_action, 'report_id', r.id, 'message_id', v_message,
-                             'conversation_id', v_conversation, 'user_id', p_user_id, 'reason', p_reason));
-  return jsonb_build_object('action', p_action, 'report_id', r.id, 'message_id', v_message,
-                            'conversation_id', v_conversation, 'user_id', p_user_id);
-end
-$$;
+    AS $_$select private.moderate($1, $2, $3, $4, $5, $6)$_$;
 
 --
 -- Name: my_dossier_offers(); Type: FUNCTION; Schema: public; Owner: -
@@ -8423,137 +8691,36 @@ $$;
 --
 
 CREATE FUNCTION public.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[] DEFAULT '{}'::uuid[], p_title text DEFAULT NULL::text) RETURNS uuid
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-declare
-  v_user uuid := (select auth.uid());
-  v_role text := private.member_role(p_organization_id, (select auth.uid()));
-  v_id uuid;
-  v_other uuid;
-begin
-  if v_user is null or v_role is null then
-    raise exception 'not a member of this organization' using errcode = 'PT403', hint = 'forbidden';
-  end if;
-  if v_role = 'viewer' then
-    raise exception 'viewers take part in no conversation' using errcode = 'PT403', hint = 'forbidden';
-  end if;
-  if p_title is not null and length(btrim(p_title)) not between 1 and 200 then
-    perform private.raise_field_error('title', 'length', 'Le titre doit compter de 1 à 200 caractères.');
-  end if;
-  if p_kind = 'support' then
-    if v_role in ('owner', 'admin') then
-      raise exception 'owners and admins answer the support inbox' using errcode = 'PT403', hint = 'forbidden';
-    end if;
-    select c.id into v_id from public.conversations c
-    where c.organization_id = p_organization_id and c.kind = 'support' and c.created_by = v_user;
-    if v_id is null then
-      insert into public.conversations (organization_id, kind, title, created_by)
-      values (p_organization_id, 'support', 'Support', v_user) returning id into v_id;
-      perform private.add_participant(v_id, v_user, v_role);
-      perform private.add_participant(v_id, m.user_id, 'support')
-      from public.memberships m
-      where m.organization_id = p_organization_id and m.role in ('owner', 'admin');
-    end if;
-    return v_id;
-  elsif p_kind <> 'direct' then
-    perform private.raise_field_error('kind', 'one_of',
-      'Type de conversation : direct ou support (les conversations de dossier sont créées automatiquement).');
-  end if;
-  if coalesce(cardinality(p_participants), 0) = 0 or cardinality(p_participants) > 20 then
-    perform private.raise_field_error('participants', 'length', 'De 1 à 20 participants.');
-  end if;
-  foreach v_other in array p_participants loop
-    if not private.may_contact(p_organization_id, v_user, v_other) then
-      raise exception 'no business link with %', v_other
-        using errcode = 'PT403', hint = 'no_business_link', detail = jsonb_build_object('user_id', v_other)::text;
-    end if;
-  end loop;
-  insert into public.conversations (organization_id, kind, title, created_by)
-  values (p_organization_id, 'direct', nullif(btrim(p_title), ''), v_user) returning id into v_id;
-  perform private.add_participant(v_id, v_user, case when v_role in ('owner', 'admin') then 'admin' else v_role end);
-  perform private.add_participant(v_id, u, case when r in ('owner', 'admin') then 'admin' else r end)
-  from (select distinct u, private.member_role(p_organization_id, u) as r from unnest(p_participants) u
-        where u <> v_user) x;
-  return v_id;
-end
-$$;
+    AS $_$select private.open_conversation($1, $2, $3, $4)$_$;
 
 --
 -- Name: portfolio_version_history(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.portfolio_version_history(p_version uuid) RETURNS TABLE(id bigint, action text, actor_id uuid, details jsonb, created_at timestamp with time zone, chain_seq bigint, prev_hash text, row_hash text)
-    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-declare
-  org uuid;
-begin
-  select v.organization_id into org from public.prudential_portfolio_versions v where v.id = p_version;
-  if org is null or not (private.has_role(org, private.prudential_roles('read'))
-                         or (select auth.role()) = 'service_role') then
-    raise exception 'no such portfolio version' using errcode = 'PT404', hint = 'version_not_found';
-  end if;
-  return query
-    select a.id, a.action, a.actor_id, a.details, a.created_at, a.chain_seq, a.prev_hash, a.row_hash
-    from public.audit_log a
-    where a.organization_id = org and a.table_name = 'prudential_portfolio_versions' and a.row_id = p_version
-    order by a.chain_seq, a.id;
-end
-$$;
+    AS $_$select * from private.portfolio_version_history($1)$_$;
 
 --
 -- Name: reject_portfolio_version(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.reject_portfolio_version(p_version uuid, p_comment text) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-declare
-  v public.prudential_portfolio_versions := private.lock_portfolio_version(p_version, 'approve');
-  comment text := nullif(btrim(coalesce(p_comment, '')), '');
-  next_id uuid;
-begin
-  perform private.check_second_pair_of_eyes(v);
-  if comment is null then
-    raise exception 'say why the version is rejected' using errcode = 'PT422', hint = 'comment_required';
-  end if;
-  update public.prudential_portfolio_versions x
-  set status = 'rejected', decided_by = (select auth.uid()), decided_at = now(), decision_comment = comment
-  where x.id = v.id
-  returning x.* into v;
-  insert into public.prudential_portfolio_versions
-    (organization_id, portfolio_id, version, input, input_sha256, reference_date, exposure_count, summary,
-     source, based_on_version_id, created_by, contributors)
-  values (v.organization_id, v.portfolio_id, v.version + 1, v.input, v.input_sha256, v.reference_date,
-          v.exposure_count, v.summary, 'revision', v.id, v.created_by, v.contributors)
-  returning id into next_id;
-  perform private.audit_version_transition(v, 'in_review', 'rejected', comment, next_id);
-  return jsonb_build_object('id', v.id, 'status', v.status, 'new_version_id', next_id);
-end
-$$;
+    AS $_$select private.reject_portfolio_version($1, $2)$_$;
 
 --
 -- Name: replay_webhook_delivery(uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-begin
-  update public.webhook_deliveries d
-  set status = 'pending', attempts = 0, next_attempt_at = now(), locked_until = null, last_error = null
-  where d.id = p_delivery_id
-    and d.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin']))
-    and d.status <> 'delivering';
-  if not found then
-    raise exception 'no such delivery, or it is being delivered' using errcode = 'PT404', hint = 'delivery_not_found';
-  end if;
-end
-$$;
+    AS $_$select private.replay_webhook_delivery($1)$_$;
 
 --
 -- Name: search_experts(uuid, text, text, text, text, numeric, text, boolean, boolean, uuid, boolean, text, uuid, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -8615,68 +8782,27 @@ $$;
 --
 
 CREATE FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted boolean) RETURNS void
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-begin
-  update public.conversation_participants p set muted = p_muted
-  where p.conversation_id = p_conversation_id and p.user_id = (select auth.uid());
-  if not found then
-    raise exception 'no such conversation' using errcode = 'PT404', hint = 'conversation_not_found';
-  end if;
-end
-$$;
+    AS $_$select private.set_conversation_muted($1, $2)$_$;
 
 --
 -- Name: submit_portfolio_version(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.submit_portfolio_version(p_version uuid, p_comment text DEFAULT NULL::text) RETURNS jsonb
-    LANGUAGE plpgsql SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-declare
-  v public.prudential_portfolio_versions := private.lock_portfolio_version(p_version, 'write');
-  comment text := nullif(btrim(coalesce(p_comment, '')), '');
-  calc uuid;
-begin
-  if v.status <> 'draft' then
-    raise exception 'only a draft can be submitted (this version is %)', v.status
-      using errcode = 'PT409', hint = 'version_not_draft';
-  end if;
-  select c.id into calc from public.prudential_calculations c
-  where c.portfolio_version_id = v.id and c.status = 'current' and c.input_sha256 = v.input_sha256
-  order by c.created_at desc, c.id limit 1;
-  if calc is null then
-    raise exception 'calculate this version before submitting it'
-      using errcode = 'PT409', hint = 'calculation_required';
-  end if;
-  update public.prudential_portfolio_versions x
-  set status = 'in_review', submitted_by = (select auth.uid()), submitted_at = now(), calculation_id = calc
-  where x.id = v.id
-  returning x.* into v;
-  perform private.audit_version_transition(v, 'draft', 'in_review', comment, null);
-  return jsonb_build_object('id', v.id, 'status', v.status, 'calculation_id', calc);
-end
-$$;
+    AS $_$select private.submit_portfolio_version($1, $2)$_$;
 
 --
 -- Name: unread_counts(); Type: FUNCTION; Schema: public; Owner: -
 --
 
 CREATE FUNCTION public.unread_counts() RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE sql
     SET search_path TO ''
-    AS $$
-  select jsonb_build_object(
-    'total', coalesce(sum(p.unread_count), 0),
-    'conversations', coalesce(jsonb_agg(jsonb_build_object(
-      'conversation_id', p.conversation_id, 'unread_count', p.unread_count, 'muted', p.muted,
-      'last_read_message_id', p.last_read_message_id) order by c.last_message_at desc nulls last), '[]'::jsonb))
-  from public.conversation_participants p
-  join public.conversations c on c.id = p.conversation_id
-  where p.user_id = (select auth.uid())
-$$;
+    AS $$select private.unread_counts()$$;
 
 --
 -- Name: audit_chain_heads; Type: TABLE; Schema: private; Owner: -
@@ -15195,6 +15321,13 @@ GRANT ALL ON FUNCTION private.add_business_days(p_from date, p_days integer) TO 
 GRANT ALL ON FUNCTION private.add_business_days(p_from date, p_days integer) TO service_role;
 
 --
+-- Name: FUNCTION add_conversation_participant(p_conversation_id uuid, p_user_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.add_conversation_participant(p_conversation_id uuid, p_user_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.add_conversation_participant(p_conversation_id uuid, p_user_id uuid) TO authenticated;
+
+--
 -- Name: FUNCTION add_counts(total jsonb, more jsonb); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15243,6 +15376,14 @@ GRANT ALL ON FUNCTION private.anonymous_simulation(p_simulation uuid, p_token_ha
 REVOKE ALL ON FUNCTION private.append_audit(p_organization_id uuid, p_table_name text, p_row_id uuid, p_action text, p_old jsonb, p_new jsonb, p_details jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.append_audit(p_organization_id uuid, p_table_name text, p_row_id uuid, p_action text, p_old jsonb, p_new jsonb, p_details jsonb) TO authenticated;
 GRANT ALL ON FUNCTION private.append_audit(p_organization_id uuid, p_table_name text, p_row_id uuid, p_action text, p_old jsonb, p_new jsonb, p_details jsonb) TO service_role;
+
+--
+-- Name: FUNCTION approve_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.approve_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.approve_portfolio_version(p_version uuid, p_comment text) TO authenticated;
+GRANT ALL ON FUNCTION private.approve_portfolio_version(p_version uuid, p_comment text) TO service_role;
 
 --
 -- Name: FUNCTION assignment_auto_offer(p_dossier uuid); Type: ACL; Schema: private; Owner: -
@@ -15674,6 +15815,14 @@ GRANT ALL ON FUNCTION private.count_recent(times timestamp with time zone[], sin
 --
 
 REVOKE ALL ON FUNCTION private.create_expert_terms() FROM PUBLIC;
+
+--
+-- Name: FUNCTION declare_invoice_payment(p_invoice_id uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.declare_invoice_payment(p_invoice_id uuid, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.declare_invoice_payment(p_invoice_id uuid, p_payload jsonb) TO authenticated;
+GRANT ALL ON FUNCTION private.declare_invoice_payment(p_invoice_id uuid, p_payload jsonb) TO service_role;
 
 --
 -- Name: FUNCTION document_abandon_upload(p_version uuid); Type: ACL; Schema: private; Owner: -
@@ -16226,6 +16375,14 @@ GRANT ALL ON FUNCTION private.is_valid_siren(siren text) TO authenticated;
 GRANT ALL ON FUNCTION private.is_valid_siren(siren text) TO service_role;
 
 --
+-- Name: FUNCTION issue_credit_note(p_invoice_id uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.issue_credit_note(p_invoice_id uuid, p_payload jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.issue_credit_note(p_invoice_id uuid, p_payload jsonb) TO authenticated;
+GRANT ALL ON FUNCTION private.issue_credit_note(p_invoice_id uuid, p_payload jsonb) TO service_role;
+
+--
 -- Name: TABLE invoices; Type: ACL; Schema: public; Owner: -
 --
 
@@ -16299,6 +16456,13 @@ GRANT ALL ON FUNCTION private.lock_portfolio_version(p_version uuid, p_right tex
 --
 
 REVOKE ALL ON FUNCTION private.maintain_expert_counters() FROM PUBLIC;
+
+--
+-- Name: FUNCTION mark_conversation_read(p_conversation_id uuid, p_up_to bigint); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.mark_conversation_read(p_conversation_id uuid, p_up_to bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.mark_conversation_read(p_conversation_id uuid, p_up_to bigint) TO authenticated;
 
 --
 -- Name: FUNCTION marketplace_kind_title(p_kind text, p_lang text); Type: ACL; Schema: private; Owner: -
@@ -16431,6 +16595,13 @@ GRANT ALL ON FUNCTION private.message_payload(m public.messages) TO authenticate
 GRANT ALL ON FUNCTION private.message_payload(m public.messages) TO service_role;
 
 --
+-- Name: FUNCTION message_receipts(p_conversation_id uuid, p_message_ids bigint[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) TO authenticated;
+
+--
 -- Name: FUNCTION messages_sent_last_minute(p_user uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16451,6 +16622,13 @@ REVOKE ALL ON FUNCTION private.messaging_display_name(p_org uuid, p_user uuid, p
 REVOKE ALL ON FUNCTION private.minute_of_day(p_time text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.minute_of_day(p_time text) TO authenticated;
 GRANT ALL ON FUNCTION private.minute_of_day(p_time text) TO service_role;
+
+--
+-- Name: FUNCTION moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text) TO authenticated;
 
 --
 -- Name: FUNCTION my_client_company_ids(); Type: ACL; Schema: private; Owner: -
@@ -16695,6 +16873,13 @@ REVOKE ALL ON FUNCTION private.open_awaited_action(p_dossier uuid, p_code text, 
 GRANT ALL ON FUNCTION private.open_awaited_action(p_dossier uuid, p_code text, p_subject text, p_at timestamp with time zone, p_shift_minutes integer) TO service_role;
 
 --
+-- Name: FUNCTION open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[], p_title text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[], p_title text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[], p_title text) TO authenticated;
+
+--
 -- Name: FUNCTION open_offer(p_dossier uuid, p_expert uuid, p_source text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16793,6 +16978,14 @@ GRANT ALL ON FUNCTION private.payload_reason(p_payload jsonb, p_field text, p_re
 REVOKE ALL ON FUNCTION private.payload_text(p_payload jsonb, p_field text, p_required boolean, p_min integer, p_max integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.payload_text(p_payload jsonb, p_field text, p_required boolean, p_min integer, p_max integer) TO authenticated;
 GRANT ALL ON FUNCTION private.payload_text(p_payload jsonb, p_field text, p_required boolean, p_min integer, p_max integer) TO service_role;
+
+--
+-- Name: FUNCTION portfolio_version_history(p_version uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.portfolio_version_history(p_version uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.portfolio_version_history(p_version uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.portfolio_version_history(p_version uuid) TO service_role;
 
 --
 -- Name: FUNCTION post_system_message(p_dossier uuid, p_body text, p_details jsonb); Type: ACL; Schema: private; Owner: -
@@ -16982,6 +17175,21 @@ GRANT ALL ON FUNCTION private.refuse_rule_set_change() TO authenticated;
 GRANT ALL ON FUNCTION private.refuse_rule_set_change() TO service_role;
 
 --
+-- Name: FUNCTION reject_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) TO authenticated;
+GRANT ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) TO service_role;
+
+--
+-- Name: FUNCTION replay_webhook_delivery(p_delivery_id uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.replay_webhook_delivery(p_delivery_id uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.replay_webhook_delivery(p_delivery_id uuid) TO authenticated;
+
+--
 -- Name: FUNCTION request_delay_days(p_organization uuid, p_created timestamp with time zone, p_due date); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17158,6 +17366,13 @@ GRANT ALL ON FUNCTION private.sending_suspended(p_org uuid, p_user uuid) TO auth
 GRANT ALL ON FUNCTION private.sending_suspended(p_org uuid, p_user uuid) TO service_role;
 
 --
+-- Name: FUNCTION set_conversation_muted(p_conversation_id uuid, p_muted boolean); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.set_conversation_muted(p_conversation_id uuid, p_muted boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.set_conversation_muted(p_conversation_id uuid, p_muted boolean) TO authenticated;
+
+--
 -- Name: FUNCTION settle_closed_awaited_action(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17230,6 +17445,14 @@ GRANT ALL ON FUNCTION private.storage_object_insertable(p_bucket text, p_name te
 REVOKE ALL ON FUNCTION private.storage_object_readable(p_bucket text, p_name text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.storage_object_readable(p_bucket text, p_name text) TO authenticated;
 GRANT ALL ON FUNCTION private.storage_object_readable(p_bucket text, p_name text) TO service_role;
+
+--
+-- Name: FUNCTION submit_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.submit_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.submit_portfolio_version(p_version uuid, p_comment text) TO authenticated;
+GRANT ALL ON FUNCTION private.submit_portfolio_version(p_version uuid, p_comment text) TO service_role;
 
 --
 -- Name: FUNCTION supersede_calculations(); Type: ACL; Schema: private; Owner: -
@@ -17313,6 +17536,13 @@ REVOKE ALL ON FUNCTION private.track_document_request_row() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.track_dossier_status() FROM PUBLIC;
 
 --
+-- Name: FUNCTION unread_counts(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.unread_counts() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.unread_counts() TO authenticated;
+
+--
 -- Name: FUNCTION vat_rate_for(p_organization uuid, p_company uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17332,6 +17562,7 @@ REVOKE ALL ON FUNCTION private.visible_dossier(p_dossier uuid, p_lock boolean) F
 
 REVOKE ALL ON FUNCTION public.add_conversation_participant(p_conversation_id uuid, p_user_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.add_conversation_participant(p_conversation_id uuid, p_user_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.add_conversation_participant(p_conversation_id uuid, p_user_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION approve_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: public; Owner: -
@@ -17424,6 +17655,7 @@ GRANT ALL ON FUNCTION public.issue_credit_note(p_invoice_id uuid, p_payload json
 
 REVOKE ALL ON FUNCTION public.mark_conversation_read(p_conversation_id uuid, p_up_to bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.mark_conversation_read(p_conversation_id uuid, p_up_to bigint) TO authenticated;
+GRANT ALL ON FUNCTION public.mark_conversation_read(p_conversation_id uuid, p_up_to bigint) TO service_role;
 
 --
 -- Name: FUNCTION me(); Type: ACL; Schema: public; Owner: -
@@ -17438,6 +17670,7 @@ GRANT ALL ON FUNCTION public.me() TO authenticated;
 
 REVOKE ALL ON FUNCTION public.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) TO authenticated;
+GRANT ALL ON FUNCTION public.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) TO service_role;
 
 --
 -- Name: FUNCTION moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text); Type: ACL; Schema: public; Owner: -
@@ -17445,6 +17678,7 @@ GRANT ALL ON FUNCTION public.message_receipts(p_conversation_id uuid, p_message_
 
 REVOKE ALL ON FUNCTION public.moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text) TO authenticated;
+GRANT ALL ON FUNCTION public.moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text) TO service_role;
 
 --
 -- Name: FUNCTION my_dossier_offers(); Type: ACL; Schema: public; Owner: -
@@ -17467,6 +17701,7 @@ GRANT ALL ON FUNCTION public.notification_counts(OUT unread bigint, OUT visible 
 
 REVOKE ALL ON FUNCTION public.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[], p_title text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[], p_title text) TO authenticated;
+GRANT ALL ON FUNCTION public.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[], p_title text) TO service_role;
 
 --
 -- Name: FUNCTION portfolio_version_history(p_version uuid); Type: ACL; Schema: public; Owner: -
@@ -17490,6 +17725,7 @@ GRANT ALL ON FUNCTION public.reject_portfolio_version(p_version uuid, p_comment 
 
 REVOKE ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) TO service_role;
 
 --
 -- Name: FUNCTION search_experts(organization_id uuid, q text, product text, sector text, departement text, min_rating numeric, language text, available_now boolean, has_capacity boolean, dossier_id uuid, eligible_only boolean, sort text, after uuid, page_size integer); Type: ACL; Schema: public; Owner: -
@@ -17512,6 +17748,7 @@ GRANT ALL ON FUNCTION public.search_messages(p_query text, p_conversation_id uui
 
 REVOKE ALL ON FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted boolean) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted boolean) TO authenticated;
+GRANT ALL ON FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted boolean) TO service_role;
 
 --
 -- Name: FUNCTION submit_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: public; Owner: -
@@ -17527,6 +17764,7 @@ GRANT ALL ON FUNCTION public.submit_portfolio_version(p_version uuid, p_comment 
 
 REVOKE ALL ON FUNCTION public.unread_counts() FROM PUBLIC;
 GRANT ALL ON FUNCTION public.unread_counts() TO authenticated;
+GRANT ALL ON FUNCTION public.unread_counts() TO service_role;
 
 --
 -- Name: TABLE awaited_action_segments; Type: ACL; Schema: public; Owner: -

@@ -162,6 +162,22 @@ def _compile(path: str) -> re.Pattern[str]:
     return re.compile(f"^{regex}/?$")
 
 
+def _names_its_resource(path: str, params: dict[str, str]) -> bool:
+    """False when a route that starts with its id (``/{invoice_id}``) is given something that is not
+    one: nothing else in the path says the caller meant this resource, so the path is unknown (404)
+    rather than a bad id (422, which a route with a literal segment before its id answers)."""
+    if not path.startswith("/{"):
+        return True
+    first = path[2 : path.index("}")]
+    if not first.endswith("_id"):
+        return True
+    try:
+        uuid.UUID(params[first])
+    except (KeyError, ValueError):
+        return False
+    return True
+
+
 class Router:
     """The routes of one deployed function, served under ``/<name>``."""
 
@@ -220,6 +236,8 @@ class Router:
         allowed: list[str] = []
         for route in self.routes:
             found = route.pattern.match(path.rstrip("/") or "")
+            if found and not _names_its_resource(route.path, found.groupdict()):
+                continue
             if found:
                 if route.method == method:
                     return route, found.groupdict(), allowed
