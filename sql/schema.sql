@@ -772,6 +772,82 @@ end
 $$;
 
 --
+-- Name: is_time_zone(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_time_zone(p_name text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from pg_catalog.pg_timezone_names where name = p_name)
+$$;
+
+--
+-- Name: valid_business_hours(jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.valid_business_hours(p_hours jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  w jsonb;
+  previous_end integer := -1;
+  s integer;
+  e integer;
+begin
+  if jsonb_typeof(p_hours) <> 'array' then
+    return false;
+  end if;
+  for w in select value from jsonb_array_elements(p_hours) loop
+    if jsonb_typeof(w) <> 'array' or jsonb_array_length(w) <> 2 then
+      return false;
+    end if;
+    s := private.minute_of_day(w ->> 0);
+    e := private.minute_of_day(w ->> 1);
+    if s is null or e is null or s >= e or s < previous_end then
+      return false;
+    end if;
+    previous_end := e;
+  end loop;
+  return true;
+end
+$$;
+
+--
+-- Name: business_calendars; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.business_calendars (
+    organization_id uuid NOT NULL,
+    time_zone text DEFAULT 'Europe/Paris'::text NOT NULL,
+    working_days smallint[] DEFAULT '{1,2,3,4,5}'::smallint[] NOT NULL,
+    hours jsonb DEFAULT '[["09:00", "12:30"], ["14:00", "18:00"]]'::jsonb NOT NULL,
+    public_holidays text DEFAULT 'FR'::text,
+    closed_days date[] DEFAULT '{}'::date[] NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT business_calendars_closed_days_check CHECK ((array_position(closed_days, NULL::date) IS NULL)),
+    CONSTRAINT business_calendars_hours_check CHECK (private.valid_business_hours(hours)),
+    CONSTRAINT business_calendars_time_zone_check CHECK (private.is_time_zone(time_zone)),
+    CONSTRAINT business_calendars_working_days_check CHECK (((working_days <@ '{1,2,3,4,5,6,7}'::smallint[]) AND (array_position(working_days, NULL::smallint) IS NULL)))
+);
+
+--
+-- Name: awaited_action_next_step(public.business_calendars, text, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.awaited_action_next_step(p_calendar public.business_calendars, p_clock text, p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select private.reminder_leaves_at(p_calendar, p_clock, s.due)
+  from (values (0, p_notice), (1, p_target), (2, p_warning), (3, p_breach)) s(rank, due)
+  where s.rank > coalesce(p_sent_rank, -1) and s.due is not null
+  order by s.rank
+  limit 1
+$$;
+
+--
 -- Name: broadcast_dossier_event(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -848,67 +924,6 @@ begin
   return null;
 end
 $$;
-
---
--- Name: is_time_zone(text); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.is_time_zone(p_name text) RETURNS boolean
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-  select exists (select 1 from pg_catalog.pg_timezone_names where name = p_name)
-$$;
-
---
--- Name: valid_business_hours(jsonb); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.valid_business_hours(p_hours jsonb) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
-    AS $$
-declare
-  w jsonb;
-  previous_end integer := -1;
-  s integer;
-  e integer;
-begin
-  if jsonb_typeof(p_hours) <> 'array' then
-    return false;
-  end if;
-  for w in select value from jsonb_array_elements(p_hours) loop
-    if jsonb_typeof(w) <> 'array' or jsonb_array_length(w) <> 2 then
-      return false;
-    end if;
-    s := private.minute_of_day(w ->> 0);
-    e := private.minute_of_day(w ->> 1);
-    if s is null or e is null or s >= e or s < previous_end then
-      return false;
-    end if;
-    previous_end := e;
-  end loop;
-  return true;
-end
-$$;
-
---
--- Name: business_calendars; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.business_calendars (
-    organization_id uuid NOT NULL,
-    time_zone text DEFAULT 'Europe/Paris'::text NOT NULL,
-    working_days smallint[] DEFAULT '{1,2,3,4,5}'::smallint[] NOT NULL,
-    hours jsonb DEFAULT '[["09:00", "12:30"], ["14:00", "18:00"]]'::jsonb NOT NULL,
-    public_holidays text DEFAULT 'FR'::text,
-    closed_days date[] DEFAULT '{}'::date[] NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT business_calendars_closed_days_check CHECK ((array_position(closed_days, NULL::date) IS NULL)),
-    CONSTRAINT business_calendars_hours_check CHECK (private.valid_business_hours(hours)),
-    CONSTRAINT business_calendars_time_zone_check CHECK (private.is_time_zone(time_zone)),
-    CONSTRAINT business_calendars_working_days_check CHECK (((working_days <@ '{1,2,3,4,5,6,7}'::smallint[]) AND (array_position(working_days, NULL::smallint) IS NULL)))
-);
 
 --
 -- Name: business_due(public.business_calendars, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
@@ -1430,6 +1445,25 @@ begin
     new.failing_since := null;
   end if;
   new.updated_at := now();
+  return new;
+end
+$$;
+
+--
+-- Name: clear_awaited_action_next_step(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.clear_awaited_action_next_step() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new.closed_at is not null or new.running_since is null then
+    new.next_step_at := null;
+    if new.closed_at is not null then
+      new.notice_at := null;
+    end if;
+  end if;
   return new;
 end
 $$;
@@ -6120,7 +6154,7 @@ CREATE FUNCTION private.organizations_with_due_actions(p_now timestamp with time
     SET search_path TO ''
     AS $$
   select distinct a.organization_id from public.awaited_actions a
-  where a.closed_at is null and a.running_since is not null and a.target_at <= p_now
+  where a.closed_at is null and a.running_since is not null and a.next_step_at <= p_now
 $$;
 
 --
@@ -6585,6 +6619,87 @@ CREATE FUNCTION private.prudential_roles(p_right text) RETURNS text[]
 $$;
 
 --
+-- Name: queue_reminder_emails(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.queue_reminder_emails(p_organization uuid, p_messages jsonb) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  queued integer;
+begin
+  with m as (
+    select * from jsonb_to_recordset(p_messages) as x(key text, recipient_id uuid, "to" text, subject text, html text,
+                                                     text_body text, event text, essential boolean, headers jsonb,
+                                                     send_after timestamptz, ledger_ids bigint[])
+  ), inserted as (
+    insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, subject, html,
+                                     text_body, event, essential, headers, send_after, status)
+    select p_organization, m.key, m.recipient_id, m."to", m.subject, m.html, m.text_body, m.event, m.essential,
+           coalesce(m.headers, '{}'::jsonb), m.send_after,
+           case when not m.essential and exists (select 1 from public.email_suppressions s
+                                                 where s.address = lower(m."to"))
+                then 'suppressed' else 'queued' end
+    from m
+    on conflict (idempotency_key) do nothing
+    returning id, idempotency_key
+  ), linked as (
+    insert into public.reminder_messages (ledger_id, outbox_id, organization_id)
+    select l.ledger_id, i.id, p_organization
+    from inserted i join m on m.key = i.idempotency_key
+    cross join lateral unnest(m.ledger_ids) l(ledger_id)
+    on conflict do nothing
+  )
+  select count(*) into queued from inserted;
+  return queued;
+end
+$$;
+
+--
+-- Name: quiet_hours_end(uuid, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.quiet_hours_end(p_user uuid, p_tz text, p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  s public.notification_settings;
+  tz text;
+  q_start time := '20:00';
+  q_end time := '08:00';
+  weekends boolean := true;
+  l timestamp;
+  t time;
+begin
+  select * into s from public.notification_settings where user_id = p_user;
+  if s.user_id is not null then
+    q_start := s.quiet_start; q_end := s.quiet_end; weekends := s.quiet_weekends;
+  end if;
+  tz := coalesce(s.time_zone, p_tz, 'Europe/Paris');
+  l := p_at at time zone tz;
+  for i in 1..10 loop
+    if weekends and extract(isodow from l) in (6, 7) then
+      l := date_trunc('day', l) + interval '1 day';
+      continue;
+    end if;
+    t := l::time;
+    if q_start > q_end and t >= q_start then
+      l := date_trunc('day', l) + interval '1 day';
+      continue;
+    elsif q_start > q_end and t < q_end then
+      l := date_trunc('day', l) + q_end;
+    elsif q_start < q_end and t >= q_start and t < q_end then
+      l := date_trunc('day', l) + q_end;
+    end if;
+    return greatest(l at time zone tz, p_at);
+  end loop;
+  return p_at;
+end
+$$;
+
+--
 -- Name: raise_field_error(text, text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -6871,6 +6986,12 @@ declare
   t integer;
   w integer;
   b integer;
+  n integer;
+  t_at timestamptz;
+  w_at timestamptz;
+  b_at timestamptz;
+  n_at timestamptz;
+  sent_rank integer;
 begin
   select * into a from public.awaited_actions where id = p_action;
   if a.id is null or a.closed_at is not null then
@@ -6879,14 +7000,23 @@ begin
   select * into r from public.awaited_action_rules where organization_id = a.organization_id and code = a.code;
   cal := private.organization_calendar(a.organization_id);
   per_unit := case when a.clock = 'wall' then 60 else private.calendar_day_minutes(cal) end;
-  t := round(r.target * per_unit) + a.shift_minutes;
-  w := round(r.warning * per_unit) + a.shift_minutes;
-  b := round(r.breach * per_unit) + a.shift_minutes;
+  t := greatest(round(r.target * per_unit) + a.shift_minutes, 0);
+  w := greatest(round(r.warning * per_unit) + a.shift_minutes, 0);
+  b := case when r.breach is not null then greatest(round(r.breach * per_unit) + a.shift_minutes, 0) end;
+  -- The 75 % notice goes to the experts and admins among the target's recipients.
+  n := case when r.target_recipients && '{E,A}'::text[] and t > 0 then round(t * 0.75) end;
+  if r.active and a.running_since is not null then
+    t_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, t);
+    w_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, w);
+    b_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, b);
+    n_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, n);
+    select max(private.reminder_step_rank(l.step)) into sent_rank from public.reminder_ledger l
+    where l.action_id = a.id;
+  end if;
   update public.awaited_actions
-  set target_minutes = greatest(t, 0), warning_minutes = greatest(w, 0), breach_minutes = greatest(b, 0),
-      target_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(t, 0)) end,
-      warning_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(w, 0)) end,
-      breach_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(b, 0)) end
+  set target_minutes = t, warning_minutes = w, breach_minutes = b,
+      target_at = t_at, warning_at = w_at, breach_at = b_at, notice_at = n_at,
+      next_step_at = private.awaited_action_next_step(cal, a.clock, n_at, t_at, w_at, b_at, sent_rank)
   where id = p_action;
 end
 $$;
@@ -7080,6 +7210,30 @@ begin
   perform private.audit_version_transition(v, 'in_review', 'rejected', comment, next_id);
   return jsonb_build_object('id', v.id, 'status', v.status, 'new_version_id', next_id);
 end
+$$;
+
+--
+-- Name: reminder_leaves_at(public.business_calendars, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.reminder_leaves_at(p_calendar public.business_calendars, p_clock text, p_due timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_due is null then null
+              when p_clock = 'business' then private.business_due(p_calendar, p_due, 0)
+              else p_due end
+$$;
+
+--
+-- Name: reminder_step_rank(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.reminder_step_rank(p_step text) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case p_step when 'notice' then 0 when 'reminder' then 1 when 'escalated' then 2 when 'critical' then 3 end
 $$;
 
 --
@@ -7668,7 +7822,8 @@ begin
                     join public.awaited_actions a on a.id = l.action_id
                     where m.outbox_id = o.id and a.closed_at is null);
   update public.notifications n set status = 'resolved'
-  where n.dossier_id = new.dossier_id and n.status in ('unread', 'read') and n.event in ('reminder', 'critical_reminder')
+  where n.dossier_id = new.dossier_id and n.status in ('unread', 'read')
+    and n.event in ('reminder', 'critical_reminder', 'invoice_reminder', 'action_due_soon')
     and split_part(n.dedupe_key, ':', 1) = 'reminder'
     and split_part(n.dedupe_key, ':', 2) in (select l.id::text from public.reminder_ledger l
                                               where l.action_id = new.id);
@@ -7931,80 +8086,165 @@ $$;
 -- Name: sweep_awaited_actions(uuid, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) RETURNS TABLE(ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text, step text, due_at timestamp with time zone, recipient_id uuid, email text, name text, locale text, product_code text, company text)
+CREATE FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) RETURNS TABLE(ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text, step text, due_at timestamp with time zone, recipient_id uuid, email text, name text, locale text, product_code text, company text, event text, priority text, essential boolean, wants_email boolean, send_after timestamp with time zone)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
 declare
   cal public.business_calendars := private.organization_calendar(p_organization);
   working boolean := private.in_working_time(private.organization_calendar(p_organization), p_now);
-  a public.awaited_actions;
-  r public.awaited_action_rules;
-  d record;
-  chosen text;
-  chosen_due timestamptz;
-  sent_id bigint;
-  roles text[];
-  c record;
 begin
-  for a in
-    select * from public.awaited_actions x
-    where x.organization_id = p_organization and x.closed_at is null and x.running_since is not null
-      and x.target_at <= p_now
-    order by x.target_at, x.id
-    for update skip locked
-  loop
-    continue when a.clock = 'business' and not working;
-    select * into r from public.awaited_action_rules x where x.organization_id = a.organization_id and x.code = a.code;
-    continue when not r.active;
-    if r.breach is not null and a.breach_at <= p_now then
-      chosen := 'critical'; chosen_due := a.breach_at; roles := r.breach_recipients;
-    elsif a.warning_at <= p_now then
-      chosen := 'escalated'; chosen_due := a.warning_at; roles := r.warning_recipients;
-    else
-      chosen := 'reminder'; chosen_due := a.target_at; roles := r.target_recipients;
-    end if;
-    continue when exists (select 1 from public.reminder_ledger l where l.action_id = a.id and l.step = chosen);
+  create temp table if not exists sweep_claimed (
+    id bigint primary key, dossier_id uuid, code text, clock text, notice_at timestamptz, target_at timestamptz,
+    warning_at timestamptz, breach_at timestamptz, sent_rank integer, chosen_rank integer
+  ) on commit drop;
+  create temp table if not exists sweep_sent (
+    ledger_id bigint primary key, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz
+  ) on commit drop;
+  create temp table if not exists sweep_out (
+    ledger_id bigint, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz,
+    recipient_id uuid, event text, priority text, essential boolean, in_app boolean, wants_email boolean
+  ) on commit drop;
+  truncate sweep_claimed, sweep_sent, sweep_out;
+
+  -- 1. Claim what may leave now (a running clock, its next step's instant passed; business clocks in
+  --    working time only); rows another run holds are skipped, rows it has moved on fail the re-check.
+  insert into sweep_claimed (id, dossier_id, code, clock, notice_at, target_at, warning_at, breach_at)
+  select a.id, a.dossier_id, a.code, a.clock, a.notice_at, a.target_at, a.warning_at, a.breach_at
+  from public.awaited_actions a
+  where a.organization_id = p_organization and a.closed_at is null and a.running_since is not null
+    and a.next_step_at <= p_now and (a.clock = 'wall' or working)
+  for update of a skip locked;
+
+  -- 2. The highest step reached, and the highest already in the ledger.
+  update sweep_claimed c
+  set chosen_rank = case when c.breach_at <= p_now then 3 when c.warning_at <= p_now then 2
+                         when c.target_at <= p_now then 1 when c.notice_at <= p_now then 0 end,
+      sent_rank = (select max(private.reminder_step_rank(l.step)) from public.reminder_ledger l
+                   where l.action_id = c.id);
+  delete from sweep_claimed c using public.awaited_action_rules r
+  where r.organization_id = p_organization and r.code = c.code and not r.active;
+
+  -- 3. Lower steps never sent are skipped; the chosen one is sent unless some run already has it.
+  insert into public.reminder_ledger (organization_id, action_id, step, status, due_at)
+  select p_organization, c.id, s.step, 'skipped', s.due
+  from sweep_claimed c
+  cross join lateral (values ('notice', 0, c.notice_at), ('reminder', 1, c.target_at),
+                             ('escalated', 2, c.warning_at)) s(step, rank, due)
+  where c.chosen_rank > coalesce(c.sent_rank, -1) and s.rank < c.chosen_rank and s.rank > coalesce(c.sent_rank, -1)
+    and s.due is not null
+  on conflict on constraint reminder_ledger_action_id_step_key do nothing;
+
+  with chosen as (
+    select c.id, (array['notice', 'reminder', 'escalated', 'critical'])[c.chosen_rank + 1] as step,
+           (array[c.notice_at, c.target_at, c.warning_at, c.breach_at])[c.chosen_rank + 1] as due
+    from sweep_claimed c
+    where c.chosen_rank > coalesce(c.sent_rank, -1)
+  ), inserted as (
     insert into public.reminder_ledger (organization_id, action_id, step, status, due_at)
-    select a.organization_id, a.id, s.step, 'skipped', s.due_at
-    from (values ('reminder', 1, a.target_at), ('escalated', 2, a.warning_at)) s(step, rank, due_at)
-    where s.rank < case chosen when 'critical' then 3 when 'escalated' then 2 else 1 end
-    on conflict on constraint reminder_ledger_action_id_step_key do nothing;
-    sent_id := null;
-    insert into public.reminder_ledger (organization_id, action_id, step, status, due_at)
-    values (a.organization_id, a.id, chosen, 'sent', chosen_due)
+    select p_organization, chosen.id, chosen.step, 'sent', chosen.due from chosen
     on conflict on constraint reminder_ledger_action_id_step_key do nothing
-    returning id into sent_id;
-    continue when sent_id is null;
-    -- The previous in-app reminder of this instance gives way to this step.
-    update public.notifications n set status = 'replaced'
-    where n.dossier_id = a.dossier_id and n.status in ('unread', 'read') and n.event in ('reminder', 'critical_reminder')
-      and split_part(n.dedupe_key, ':', 1) = 'reminder'
-      and split_part(n.dedupe_key, ':', 2) in (select l.id::text from public.reminder_ledger l
-                                                where l.action_id = a.id and l.id <> sent_id);
-    select dd.product_code, cc.name into d
-    from public.dossiers dd join public.client_companies cc on cc.id = dd.client_company_id
-    where dd.id = a.dossier_id;
-    for c in select * from private.dossier_contacts(a.dossier_id, roles) loop
-      perform private.notify(
-        a.organization_id, c.user_id, case when chosen = 'critical' then 'critical_reminder' else 'reminder' end,
-        'reminder:' || sent_id || ':' || c.user_id,
-        case when c.locale = 'en'
-             then (case chosen when 'critical' then 'Critical reminder' when 'escalated' then 'Urgent reminder'
-                   else 'Reminder' end) || ': ' || r.label_en
-             else (case chosen when 'critical' then 'Relance critique' when 'escalated' then 'Relance urgente'
-                   else 'Relance' end) || ' : ' || r.label_fr end,
-        d.name,
-        '/dossiers/' || a.dossier_id,
-        case chosen when 'critical' then 'urgent' when 'escalated' then 'high' else 'normal' end,
-        a.dossier_id);
-      ledger_id := sent_id; action_id := a.id; dossier_id := a.dossier_id; code := a.code;
-      label_fr := r.label_fr; label_en := r.label_en; step := chosen; due_at := chosen_due;
-      recipient_id := c.user_id; email := c.email; name := c.name; locale := c.locale;
-      product_code := d.product_code; company := d.name;
-      return next;
-    end loop;
-  end loop;
+    returning id, reminder_ledger.action_id, reminder_ledger.step, reminder_ledger.due_at
+  )
+  insert into sweep_sent (ledger_id, action_id, dossier_id, code, step, due_at)
+  select i.id, i.action_id, c.dossier_id, c.code, i.step, i.due_at
+  from inserted i join sweep_claimed c on c.id = i.action_id;
+
+  -- 4. Each instance moves on to its next step.
+  update public.awaited_actions a
+  set next_step_at = private.awaited_action_next_step(cal, c.clock, c.notice_at, c.target_at, c.warning_at,
+                                                      c.breach_at, greatest(c.chosen_rank, c.sent_rank))
+  from sweep_claimed c
+  where a.id = c.id;
+
+  -- 5. The previous in-app reminders of these instances give way.
+  update public.notifications n set status = 'replaced'
+  from sweep_sent s
+  join public.reminder_ledger l on l.action_id = s.action_id and l.id <> s.ledger_id
+  where n.dossier_id = s.dossier_id and n.status in ('unread', 'read')
+    and n.event in ('reminder', 'critical_reminder', 'invoice_reminder', 'action_due_soon')
+    and split_part(n.dedupe_key, ':', 1) = 'reminder' and split_part(n.dedupe_key, ':', 2) = l.id::text;
+
+  -- 6. The recipients: C client users, E the expert (or the offered one), P the partner, A owners and
+  --    admins; the notice goes to the experts and admins among the target's recipients.
+  insert into sweep_out (ledger_id, action_id, dossier_id, code, step, due_at, recipient_id, event, priority,
+                         essential, in_app, wants_email)
+  select distinct on (s.ledger_id, p.user_id)
+         s.ledger_id, s.action_id, s.dossier_id, s.code, s.step, s.due_at, p.user_id, ev.code,
+         case s.step when 'critical' then 'urgent' when 'escalated' then 'high' else 'normal' end,
+         ev.essential,
+         coalesce(inapp.enabled, true),
+         s.step <> 'notice' and (ev.essential or (coalesce(mail.enabled, true)
+                                                  and coalesce(mail.mode, ev.default_mode) = 'immediate'))
+  from sweep_sent s
+  join public.dossiers d on d.id = s.dossier_id
+  join public.awaited_action_rules r on r.organization_id = p_organization and r.code = s.code
+  cross join lateral (
+    select case s.step when 'notice' then array(select x from unnest(r.target_recipients) x where x in ('E', 'A'))
+                       when 'reminder' then r.target_recipients when 'escalated' then r.warning_recipients
+                       else r.breach_recipients end as roles
+  ) k
+  cross join lateral (
+    select u.user_id from public.client_company_users u
+    where 'C' = any(k.roles) and u.company_id = d.client_company_id
+    union all
+    select e.user_id from public.expert_profiles e where 'E' = any(k.roles) and e.id = d.expert_id
+    union all
+    select e.user_id from public.assignment_offers o join public.expert_profiles e on e.id = o.expert_id
+    where 'E' = any(k.roles) and o.dossier_id = d.id and o.status = 'offered'
+    union all
+    select c.partner_user_id from public.client_companies c
+    where 'P' = any(k.roles) and c.id = d.client_company_id and c.partner_user_id is not null
+    union all
+    select m.user_id from public.memberships m
+    where 'A' = any(k.roles) and m.organization_id = p_organization and m.role in ('owner', 'admin')
+  ) p
+  join public.notification_events ev
+    on ev.code = case when s.step = 'notice' then 'action_due_soon' when s.code = 'invoice_payment' then 'invoice_reminder'
+                      when s.step = 'critical' then 'critical_reminder' else 'reminder' end
+  left join public.notification_preferences inapp
+    on inapp.user_id = p.user_id and inapp.event = ev.code and inapp.channel = 'in_app'
+  left join public.notification_preferences mail
+    on mail.user_id = p.user_id and mail.event = ev.code and mail.channel = 'email'
+  order by s.ledger_id, p.user_id;
+
+  -- 7. The in-app reminders (the notice reads "à traiter avant …").
+  insert into public.notifications (organization_id, recipient_id, event, dossier_id, title, body, link, priority,
+                                    dedupe_key)
+  select p_organization, o.recipient_id, o.event, o.dossier_id,
+         case when coalesce(st.locale, 'fr') = 'en' then
+                (case o.step when 'critical' then 'Critical reminder: ' when 'escalated' then 'Urgent reminder: '
+                             when 'notice' then 'Due soon: ' else 'Reminder: ' end) || r.label_en
+              else (case o.step when 'critical' then 'Relance critique : ' when 'escalated' then 'Relance urgente : '
+                                when 'notice' then 'À traiter bientôt : ' else 'Relance : ' end) || r.label_fr end,
+         case when o.step = 'notice' then
+                (case when coalesce(st.locale, 'fr') = 'en' then 'To handle before ' else 'À traiter avant le ' end)
+                || to_char(a.target_at at time zone cal.time_zone, 'DD/MM/YYYY HH24:MI') || ' – ' || cc.name
+              else cc.name end,
+         '/dossiers/' || o.dossier_id, o.priority, 'reminder:' || o.ledger_id || ':' || o.recipient_id
+  from sweep_out o
+  join public.awaited_actions a on a.id = o.action_id
+  join public.awaited_action_rules r on r.organization_id = p_organization and r.code = o.code
+  join public.dossiers d on d.id = o.dossier_id
+  join public.client_companies cc on cc.id = d.client_company_id
+  left join public.notification_settings st on st.user_id = o.recipient_id
+  where o.in_app
+  on conflict (dedupe_key) do nothing;
+
+  -- 8. One row per ledger row and recipient for the caller.
+  return query
+  select o.ledger_id, o.action_id, o.dossier_id, o.code, r.label_fr, r.label_en, o.step, o.due_at, o.recipient_id,
+         u.email::text, coalesce(u.raw_user_meta_data ->> 'full_name', ''), coalesce(st.locale, 'fr'),
+         d.product_code, cc.name, o.event, o.priority, o.essential, o.wants_email and u.email is not null,
+         case when o.priority = 'urgent' then p_now
+              else private.quiet_hours_end(o.recipient_id, cal.time_zone, p_now) end
+  from sweep_out o
+  join auth.users u on u.id = o.recipient_id
+  join public.awaited_action_rules r on r.organization_id = p_organization and r.code = o.code
+  join public.dossiers d on d.id = o.dossier_id
+  join public.client_companies cc on cc.id = d.client_company_id
+  left join public.notification_settings st on st.user_id = o.recipient_id
+  order by o.recipient_id, o.ledger_id;
 end
 $$;
 
@@ -8480,6 +8720,8 @@ CREATE TABLE public.awaited_actions (
     target_at timestamp with time zone,
     warning_at timestamp with time zone,
     breach_at timestamp with time zone,
+    notice_at timestamp with time zone,
+    next_step_at timestamp with time zone,
     CONSTRAINT awaited_actions_check CHECK ((((running_since IS NULL) = (pause_reason IS NOT NULL)) OR (closed_at IS NOT NULL))),
     CONSTRAINT awaited_actions_clock_check CHECK ((clock = ANY (ARRAY['business'::text, 'wall'::text]))),
     CONSTRAINT awaited_actions_elapsed_minutes_check CHECK ((elapsed_minutes >= 0)),
@@ -8511,12 +8753,12 @@ CREATE VIEW public.awaited_action_states WITH (security_invoker='true') AS
             WHEN (a.closed_at IS NOT NULL) THEN 'closed'::text
             WHEN (a.running_since IS NULL) THEN
             CASE
-                WHEN ((a.elapsed_minutes >= a.breach_minutes) AND (r.breach IS NOT NULL)) THEN 'breached'::text
+                WHEN (a.elapsed_minutes >= a.breach_minutes) THEN 'breached'::text
                 WHEN (a.elapsed_minutes >= a.warning_minutes) THEN 'at_risk'::text
                 WHEN (a.elapsed_minutes >= a.target_minutes) THEN 'late'::text
                 ELSE 'on_track'::text
             END
-            WHEN ((a.breach_at <= now()) AND (r.breach IS NOT NULL)) THEN 'breached'::text
+            WHEN (a.breach_at <= now()) THEN 'breached'::text
             WHEN (a.warning_at <= now()) THEN 'at_risk'::text
             WHEN (a.target_at <= now()) THEN 'late'::text
             ELSE 'on_track'::text
@@ -8526,11 +8768,18 @@ CREATE VIEW public.awaited_action_states WITH (security_invoker='true') AS
             CASE
                 WHEN (a.target_at > now()) THEN a.target_at
                 WHEN (a.warning_at > now()) THEN a.warning_at
-                WHEN ((r.breach IS NOT NULL) AND (a.breach_at > now())) THEN a.breach_at
+                WHEN (a.breach_at > now()) THEN a.breach_at
                 ELSE NULL::timestamp with time zone
             END
             ELSE NULL::timestamp with time zone
-        END AS act_before
+        END AS act_before,
+    a.notice_at,
+    a.next_step_at,
+    r.clock,
+    a.elapsed_minutes,
+    a.target_minutes,
+    a.warning_minutes,
+    a.breach_minutes
    FROM (public.awaited_actions a
      JOIN public.awaited_action_rules r ON (((r.organization_id = a.organization_id) AND (r.code = a.code))));
 
@@ -10137,7 +10386,7 @@ CREATE TABLE public.reminder_ledger (
     due_at timestamp with time zone NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT reminder_ledger_status_check CHECK ((status = ANY (ARRAY['sent'::text, 'skipped'::text]))),
-    CONSTRAINT reminder_ledger_step_check CHECK ((step = ANY (ARRAY['reminder'::text, 'escalated'::text, 'critical'::text])))
+    CONSTRAINT reminder_ledger_step_check CHECK ((step = ANY (ARRAY['notice'::text, 'reminder'::text, 'escalated'::text, 'critical'::text])))
 );
 
 --
@@ -11098,6 +11347,12 @@ CREATE INDEX awaited_actions_dossier_id_idx ON public.awaited_actions USING btre
 CREATE INDEX awaited_actions_due_idx ON public.awaited_actions USING btree (organization_id, target_at) WHERE ((closed_at IS NULL) AND (running_since IS NOT NULL));
 
 --
+-- Name: awaited_actions_next_step_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX awaited_actions_next_step_idx ON public.awaited_actions USING btree (next_step_at) WHERE ((closed_at IS NULL) AND (running_since IS NOT NULL));
+
+--
 -- Name: awaited_actions_one_open_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -11108,6 +11363,12 @@ CREATE UNIQUE INDEX awaited_actions_one_open_idx ON public.awaited_actions USING
 --
 
 CREATE INDEX awaited_actions_organization_code_idx ON public.awaited_actions USING btree (organization_id, code);
+
+--
+-- Name: awaited_actions_organization_next_step_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX awaited_actions_organization_next_step_idx ON public.awaited_actions USING btree (organization_id, next_step_at) WHERE ((closed_at IS NULL) AND (running_since IS NOT NULL));
 
 --
 -- Name: business_calendars_public_holidays_idx; Type: INDEX; Schema: public; Owner: -
@@ -12206,6 +12467,12 @@ CREATE TRIGGER awaited_action_rules_refresh_instances AFTER UPDATE ON public.awa
 --
 
 CREATE TRIGGER awaited_action_rules_touch_updated_at BEFORE UPDATE ON public.awaited_action_rules FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: awaited_actions awaited_actions_clear_next_step; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER awaited_actions_clear_next_step BEFORE UPDATE ON public.awaited_actions FOR EACH ROW EXECUTE FUNCTION private.clear_awaited_action_next_step();
 
 --
 -- Name: awaited_actions awaited_actions_settle_on_close; Type: TRIGGER; Schema: public; Owner: -
@@ -15536,24 +15803,6 @@ GRANT UPDATE(summary) ON TABLE public.prudential_portfolio_versions TO authentic
 REVOKE ALL ON FUNCTION private.audit_version_transition(v public.prudential_portfolio_versions, p_from text, p_to text, p_comment text, p_new_version uuid) FROM PUBLIC;
 
 --
--- Name: FUNCTION broadcast_dossier_event(); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.broadcast_dossier_event() FROM PUBLIC;
-
---
--- Name: FUNCTION broadcast_message(); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.broadcast_message() FROM PUBLIC;
-
---
--- Name: FUNCTION broadcast_participant(); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.broadcast_participant() FROM PUBLIC;
-
---
 -- Name: FUNCTION is_time_zone(p_name text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15575,6 +15824,31 @@ GRANT ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) TO service_rol
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.business_calendars TO authenticated;
 GRANT ALL ON TABLE public.business_calendars TO service_role;
+
+--
+-- Name: FUNCTION awaited_action_next_step(p_calendar public.business_calendars, p_clock text, p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.awaited_action_next_step(p_calendar public.business_calendars, p_clock text, p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.awaited_action_next_step(p_calendar public.business_calendars, p_clock text, p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) TO service_role;
+
+--
+-- Name: FUNCTION broadcast_dossier_event(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_dossier_event() FROM PUBLIC;
+
+--
+-- Name: FUNCTION broadcast_message(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_message() FROM PUBLIC;
+
+--
+-- Name: FUNCTION broadcast_participant(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_participant() FROM PUBLIC;
 
 --
 -- Name: FUNCTION business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer); Type: ACL; Schema: private; Owner: -
@@ -15711,6 +15985,12 @@ REVOKE ALL ON FUNCTION private.check_second_pair_of_eyes(v public.prudential_por
 --
 
 REVOKE ALL ON FUNCTION private.check_webhook_endpoint() FROM PUBLIC;
+
+--
+-- Name: FUNCTION clear_awaited_action_next_step(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.clear_awaited_action_next_step() FROM PUBLIC;
 
 --
 -- Name: FUNCTION clock_due(p_calendar public.business_calendars, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_minutes integer); Type: ACL; Schema: private; Owner: -
@@ -17056,6 +17336,20 @@ GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO authenticated;
 GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO service_role;
 
 --
+-- Name: FUNCTION queue_reminder_emails(p_organization uuid, p_messages jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.queue_reminder_emails(p_organization uuid, p_messages jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.queue_reminder_emails(p_organization uuid, p_messages jsonb) TO service_role;
+
+--
+-- Name: FUNCTION quiet_hours_end(p_user uuid, p_tz text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.quiet_hours_end(p_user uuid, p_tz text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.quiet_hours_end(p_user uuid, p_tz text, p_at timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION raise_field_error(p_field text, p_rule text, p_message text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17181,6 +17475,20 @@ GRANT ALL ON FUNCTION private.refuse_rule_set_change() TO service_role;
 REVOKE ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) TO authenticated;
 GRANT ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) TO service_role;
+
+--
+-- Name: FUNCTION reminder_leaves_at(p_calendar public.business_calendars, p_clock text, p_due timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.reminder_leaves_at(p_calendar public.business_calendars, p_clock text, p_due timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.reminder_leaves_at(p_calendar public.business_calendars, p_clock text, p_due timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION reminder_step_rank(p_step text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.reminder_step_rank(p_step text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.reminder_step_rank(p_step text) TO service_role;
 
 --
 -- Name: FUNCTION replay_webhook_delivery(p_delivery_id uuid); Type: ACL; Schema: private; Owner: -
