@@ -772,75 +772,14 @@ end
 $$;
 
 --
--- Name: is_time_zone(text); Type: FUNCTION; Schema: private; Owner: -
+-- Name: awaited_action_next_step(timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.is_time_zone(p_name text) RETURNS boolean
-    LANGUAGE sql STABLE
+CREATE FUNCTION private.awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select exists (select 1 from pg_catalog.pg_timezone_names where name = p_name)
-$$;
-
---
--- Name: valid_business_hours(jsonb); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.valid_business_hours(p_hours jsonb) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
-    AS $$
-declare
-  w jsonb;
-  previous_end integer := -1;
-  s integer;
-  e integer;
-begin
-  if jsonb_typeof(p_hours) <> 'array' then
-    return false;
-  end if;
-  for w in select value from jsonb_array_elements(p_hours) loop
-    if jsonb_typeof(w) <> 'array' or jsonb_array_length(w) <> 2 then
-      return false;
-    end if;
-    s := private.minute_of_day(w ->> 0);
-    e := private.minute_of_day(w ->> 1);
-    if s is null or e is null or s >= e or s < previous_end then
-      return false;
-    end if;
-    previous_end := e;
-  end loop;
-  return true;
-end
-$$;
-
---
--- Name: business_calendars; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.business_calendars (
-    organization_id uuid NOT NULL,
-    time_zone text DEFAULT 'Europe/Paris'::text NOT NULL,
-    working_days smallint[] DEFAULT '{1,2,3,4,5}'::smallint[] NOT NULL,
-    hours jsonb DEFAULT '[["09:00", "12:30"], ["14:00", "18:00"]]'::jsonb NOT NULL,
-    public_holidays text DEFAULT 'FR'::text,
-    closed_days date[] DEFAULT '{}'::date[] NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT business_calendars_closed_days_check CHECK ((array_position(closed_days, NULL::date) IS NULL)),
-    CONSTRAINT business_calendars_hours_check CHECK (private.valid_business_hours(hours)),
-    CONSTRAINT business_calendars_time_zone_check CHECK (private.is_time_zone(time_zone)),
-    CONSTRAINT business_calendars_working_days_check CHECK (((working_days <@ '{1,2,3,4,5,6,7}'::smallint[]) AND (array_position(working_days, NULL::smallint) IS NULL)))
-);
-
---
--- Name: awaited_action_next_step(public.business_calendars, text, timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.awaited_action_next_step(p_calendar public.business_calendars, p_clock text, p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) RETURNS timestamp with time zone
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-  select private.reminder_leaves_at(p_calendar, p_clock, s.due)
+  select s.due
   from (values (0, p_notice), (1, p_target), (2, p_warning), (3, p_breach)) s(rank, due)
   where s.rank > coalesce(p_sent_rank, -1) and s.due is not null
   order by s.rank
@@ -924,6 +863,67 @@ begin
   return null;
 end
 $$;
+
+--
+-- Name: is_time_zone(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_time_zone(p_name text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from pg_catalog.pg_timezone_names where name = p_name)
+$$;
+
+--
+-- Name: valid_business_hours(jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.valid_business_hours(p_hours jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  w jsonb;
+  previous_end integer := -1;
+  s integer;
+  e integer;
+begin
+  if jsonb_typeof(p_hours) <> 'array' then
+    return false;
+  end if;
+  for w in select value from jsonb_array_elements(p_hours) loop
+    if jsonb_typeof(w) <> 'array' or jsonb_array_length(w) <> 2 then
+      return false;
+    end if;
+    s := private.minute_of_day(w ->> 0);
+    e := private.minute_of_day(w ->> 1);
+    if s is null or e is null or s >= e or s < previous_end then
+      return false;
+    end if;
+    previous_end := e;
+  end loop;
+  return true;
+end
+$$;
+
+--
+-- Name: business_calendars; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.business_calendars (
+    organization_id uuid NOT NULL,
+    time_zone text DEFAULT 'Europe/Paris'::text NOT NULL,
+    working_days smallint[] DEFAULT '{1,2,3,4,5}'::smallint[] NOT NULL,
+    hours jsonb DEFAULT '[["09:00", "12:30"], ["14:00", "18:00"]]'::jsonb NOT NULL,
+    public_holidays text DEFAULT 'FR'::text,
+    closed_days date[] DEFAULT '{}'::date[] NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT business_calendars_closed_days_check CHECK ((array_position(closed_days, NULL::date) IS NULL)),
+    CONSTRAINT business_calendars_hours_check CHECK (private.valid_business_hours(hours)),
+    CONSTRAINT business_calendars_time_zone_check CHECK (private.is_time_zone(time_zone)),
+    CONSTRAINT business_calendars_working_days_check CHECK (((working_days <@ '{1,2,3,4,5,6,7}'::smallint[]) AND (array_position(working_days, NULL::smallint) IS NULL)))
+);
 
 --
 -- Name: business_due(public.business_calendars, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
@@ -6153,8 +6153,11 @@ CREATE FUNCTION private.organizations_with_due_actions(p_now timestamp with time
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select distinct a.organization_id from public.awaited_actions a
-  where a.closed_at is null and a.running_since is not null and a.next_step_at <= p_now
+  select o.id from public.organizations o
+  where exists (select 1 from public.awaited_actions a
+                where a.organization_id = o.id and a.closed_at is null and a.running_since is not null
+                  and a.next_step_at <= p_now)
+  order by o.id
 $$;
 
 --
@@ -6619,87 +6622,6 @@ CREATE FUNCTION private.prudential_roles(p_right text) RETURNS text[]
 $$;
 
 --
--- Name: queue_reminder_emails(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.queue_reminder_emails(p_organization uuid, p_messages jsonb) RETURNS integer
-    LANGUAGE plpgsql SECURITY DEFINER
-    SET search_path TO ''
-    AS $$
-declare
-  queued integer;
-begin
-  with m as (
-    select * from jsonb_to_recordset(p_messages) as x(key text, recipient_id uuid, "to" text, subject text, html text,
-                                                     text_body text, event text, essential boolean, headers jsonb,
-                                                     send_after timestamptz, ledger_ids bigint[])
-  ), inserted as (
-    insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, subject, html,
-                                     text_body, event, essential, headers, send_after, status)
-    select p_organization, m.key, m.recipient_id, m."to", m.subject, m.html, m.text_body, m.event, m.essential,
-           coalesce(m.headers, '{}'::jsonb), m.send_after,
-           case when not m.essential and exists (select 1 from public.email_suppressions s
-                                                 where s.address = lower(m."to"))
-                then 'suppressed' else 'queued' end
-    from m
-    on conflict (idempotency_key) do nothing
-    returning id, idempotency_key
-  ), linked as (
-    insert into public.reminder_messages (ledger_id, outbox_id, organization_id)
-    select l.ledger_id, i.id, p_organization
-    from inserted i join m on m.key = i.idempotency_key
-    cross join lateral unnest(m.ledger_ids) l(ledger_id)
-    on conflict do nothing
-  )
-  select count(*) into queued from inserted;
-  return queued;
-end
-$$;
-
---
--- Name: quiet_hours_end(uuid, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.quiet_hours_end(p_user uuid, p_tz text, p_at timestamp with time zone) RETURNS timestamp with time zone
-    LANGUAGE plpgsql STABLE
-    SET search_path TO ''
-    AS $$
-declare
-  s public.notification_settings;
-  tz text;
-  q_start time := '20:00';
-  q_end time := '08:00';
-  weekends boolean := true;
-  l timestamp;
-  t time;
-begin
-  select * into s from public.notification_settings where user_id = p_user;
-  if s.user_id is not null then
-    q_start := s.quiet_start; q_end := s.quiet_end; weekends := s.quiet_weekends;
-  end if;
-  tz := coalesce(s.time_zone, p_tz, 'Europe/Paris');
-  l := p_at at time zone tz;
-  for i in 1..10 loop
-    if weekends and extract(isodow from l) in (6, 7) then
-      l := date_trunc('day', l) + interval '1 day';
-      continue;
-    end if;
-    t := l::time;
-    if q_start > q_end and t >= q_start then
-      l := date_trunc('day', l) + interval '1 day';
-      continue;
-    elsif q_start > q_end and t < q_end then
-      l := date_trunc('day', l) + q_end;
-    elsif q_start < q_end and t >= q_start and t < q_end then
-      l := date_trunc('day', l) + q_end;
-    end if;
-    return greatest(l at time zone tz, p_at);
-  end loop;
-  return p_at;
-end
-$$;
-
---
 -- Name: raise_field_error(text, text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -7016,7 +6938,7 @@ begin
   update public.awaited_actions
   set target_minutes = t, warning_minutes = w, breach_minutes = b,
       target_at = t_at, warning_at = w_at, breach_at = b_at, notice_at = n_at,
-      next_step_at = private.awaited_action_next_step(cal, a.clock, n_at, t_at, w_at, b_at, sent_rank)
+      next_step_at = private.awaited_action_next_step(n_at, t_at, w_at, b_at, sent_rank)
   where id = p_action;
 end
 $$;
@@ -7210,19 +7132,6 @@ begin
   perform private.audit_version_transition(v, 'in_review', 'rejected', comment, next_id);
   return jsonb_build_object('id', v.id, 'status', v.status, 'new_version_id', next_id);
 end
-$$;
-
---
--- Name: reminder_leaves_at(public.business_calendars, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.reminder_leaves_at(p_calendar public.business_calendars, p_clock text, p_due timestamp with time zone) RETURNS timestamp with time zone
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-  select case when p_due is null then null
-              when p_clock = 'business' then private.business_due(p_calendar, p_due, 0)
-              else p_due end
 $$;
 
 --
@@ -8086,7 +7995,7 @@ $$;
 -- Name: sweep_awaited_actions(uuid, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) RETURNS TABLE(ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text, step text, due_at timestamp with time zone, recipient_id uuid, email text, name text, locale text, product_code text, company text, event text, priority text, essential boolean, wants_email boolean, send_after timestamp with time zone)
+CREATE FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) RETURNS TABLE(ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text, step text, due_at timestamp with time zone, recipient_id uuid, email text, name text, locale text, product_code text, company text, event text, priority text, essential boolean, wants_email boolean, time_zone text, quiet_start time without time zone, quiet_end time without time zone, quiet_weekends boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -8099,10 +8008,12 @@ begin
     warning_at timestamptz, breach_at timestamptz, sent_rank integer, chosen_rank integer
   ) on commit drop;
   create temp table if not exists sweep_sent (
-    ledger_id bigint primary key, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz
+    ledger_id bigint primary key, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz,
+    target_at timestamptz, company_id uuid, expert_id uuid, product_code text, company text
   ) on commit drop;
   create temp table if not exists sweep_out (
     ledger_id bigint, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz,
+    target_at timestamptz, product_code text, company text, label_fr text, label_en text,
     recipient_id uuid, event text, priority text, essential boolean, in_app boolean, wants_email boolean
   ) on commit drop;
   truncate sweep_claimed, sweep_sent, sweep_out;
@@ -8115,6 +8026,7 @@ begin
   where a.organization_id = p_organization and a.closed_at is null and a.running_since is not null
     and a.next_step_at <= p_now and (a.clock = 'wall' or working)
   for update of a skip locked;
+  analyze sweep_claimed;
 
   -- 2. The highest step reached, and the highest already in the ledger.
   update sweep_claimed c
@@ -8146,14 +8058,20 @@ begin
     on conflict on constraint reminder_ledger_action_id_step_key do nothing
     returning id, reminder_ledger.action_id, reminder_ledger.step, reminder_ledger.due_at
   )
-  insert into sweep_sent (ledger_id, action_id, dossier_id, code, step, due_at)
-  select i.id, i.action_id, c.dossier_id, c.code, i.step, i.due_at
-  from inserted i join sweep_claimed c on c.id = i.action_id;
+  insert into sweep_sent (ledger_id, action_id, dossier_id, code, step, due_at, target_at, company_id, expert_id,
+                          product_code, company)
+  select i.id, i.action_id, c.dossier_id, c.code, i.step, i.due_at, c.target_at, d.client_company_id, d.expert_id,
+         d.product_code, cc.name
+  from inserted i
+  join sweep_claimed c on c.id = i.action_id
+  join public.dossiers d on d.id = c.dossier_id
+  join public.client_companies cc on cc.id = d.client_company_id;
+  analyze sweep_sent;
 
   -- 4. Each instance moves on to its next step.
   update public.awaited_actions a
-  set next_step_at = private.awaited_action_next_step(cal, c.clock, c.notice_at, c.target_at, c.warning_at,
-                                                      c.breach_at, greatest(c.chosen_rank, c.sent_rank))
+  set next_step_at = private.awaited_action_next_step(c.notice_at, c.target_at, c.warning_at, c.breach_at,
+                                                      greatest(c.chosen_rank, c.sent_rank))
   from sweep_claimed c
   where a.id = c.id;
 
@@ -8167,17 +8085,17 @@ begin
 
   -- 6. The recipients: C client users, E the expert (or the offered one), P the partner, A owners and
   --    admins; the notice goes to the experts and admins among the target's recipients.
-  insert into sweep_out (ledger_id, action_id, dossier_id, code, step, due_at, recipient_id, event, priority,
-                         essential, in_app, wants_email)
+  insert into sweep_out (ledger_id, action_id, dossier_id, code, step, due_at, target_at, product_code, company,
+                         label_fr, label_en, recipient_id, event, priority, essential, in_app, wants_email)
   select distinct on (s.ledger_id, p.user_id)
-         s.ledger_id, s.action_id, s.dossier_id, s.code, s.step, s.due_at, p.user_id, ev.code,
+         s.ledger_id, s.action_id, s.dossier_id, s.code, s.step, s.due_at, s.target_at, s.product_code, s.company,
+         r.label_fr, r.label_en, p.user_id, ev.code,
          case s.step when 'critical' then 'urgent' when 'escalated' then 'high' else 'normal' end,
          ev.essential,
          coalesce(inapp.enabled, true),
          s.step <> 'notice' and (ev.essential or (coalesce(mail.enabled, true)
                                                   and coalesce(mail.mode, ev.default_mode) = 'immediate'))
   from sweep_sent s
-  join public.dossiers d on d.id = s.dossier_id
   join public.awaited_action_rules r on r.organization_id = p_organization and r.code = s.code
   cross join lateral (
     select case s.step when 'notice' then array(select x from unnest(r.target_recipients) x where x in ('E', 'A'))
@@ -8186,15 +8104,15 @@ begin
   ) k
   cross join lateral (
     select u.user_id from public.client_company_users u
-    where 'C' = any(k.roles) and u.company_id = d.client_company_id
+    where 'C' = any(k.roles) and u.company_id = s.company_id
     union all
-    select e.user_id from public.expert_profiles e where 'E' = any(k.roles) and e.id = d.expert_id
+    select e.user_id from public.expert_profiles e where 'E' = any(k.roles) and e.id = s.expert_id
     union all
     select e.user_id from public.assignment_offers o join public.expert_profiles e on e.id = o.expert_id
-    where 'E' = any(k.roles) and o.dossier_id = d.id and o.status = 'offered'
+    where 'E' = any(k.roles) and o.dossier_id = s.dossier_id and o.status = 'offered'
     union all
     select c.partner_user_id from public.client_companies c
-    where 'P' = any(k.roles) and c.id = d.client_company_id and c.partner_user_id is not null
+    where 'P' = any(k.roles) and c.id = s.company_id and c.partner_user_id is not null
     union all
     select m.user_id from public.memberships m
     where 'A' = any(k.roles) and m.organization_id = p_organization and m.role in ('owner', 'admin')
@@ -8207,6 +8125,7 @@ begin
   left join public.notification_preferences mail
     on mail.user_id = p.user_id and mail.event = ev.code and mail.channel = 'email'
   order by s.ledger_id, p.user_id;
+  analyze sweep_out;
 
   -- 7. The in-app reminders (the notice reads "à traiter avant …").
   insert into public.notifications (organization_id, recipient_id, event, dossier_id, title, body, link, priority,
@@ -8214,35 +8133,28 @@ begin
   select p_organization, o.recipient_id, o.event, o.dossier_id,
          case when coalesce(st.locale, 'fr') = 'en' then
                 (case o.step when 'critical' then 'Critical reminder: ' when 'escalated' then 'Urgent reminder: '
-                             when 'notice' then 'Due soon: ' else 'Reminder: ' end) || r.label_en
+                             when 'notice' then 'Due soon: ' else 'Reminder: ' end) || o.label_en
               else (case o.step when 'critical' then 'Relance critique : ' when 'escalated' then 'Relance urgente : '
-                                when 'notice' then 'À traiter bientôt : ' else 'Relance : ' end) || r.label_fr end,
+                                when 'notice' then 'À traiter bientôt : ' else 'Relance : ' end) || o.label_fr end,
          case when o.step = 'notice' then
                 (case when coalesce(st.locale, 'fr') = 'en' then 'To handle before ' else 'À traiter avant le ' end)
-                || to_char(a.target_at at time zone cal.time_zone, 'DD/MM/YYYY HH24:MI') || ' – ' || cc.name
-              else cc.name end,
+                || to_char(o.target_at at time zone cal.time_zone, 'DD/MM/YYYY HH24:MI') || ' – ' || o.company
+              else o.company end,
          '/dossiers/' || o.dossier_id, o.priority, 'reminder:' || o.ledger_id || ':' || o.recipient_id
   from sweep_out o
-  join public.awaited_actions a on a.id = o.action_id
-  join public.awaited_action_rules r on r.organization_id = p_organization and r.code = o.code
-  join public.dossiers d on d.id = o.dossier_id
-  join public.client_companies cc on cc.id = d.client_company_id
   left join public.notification_settings st on st.user_id = o.recipient_id
   where o.in_app
   on conflict (dedupe_key) do nothing;
 
   -- 8. One row per ledger row and recipient for the caller.
   return query
-  select o.ledger_id, o.action_id, o.dossier_id, o.code, r.label_fr, r.label_en, o.step, o.due_at, o.recipient_id,
+  select o.ledger_id, o.action_id, o.dossier_id, o.code, o.label_fr, o.label_en, o.step, o.due_at, o.recipient_id,
          u.email::text, coalesce(u.raw_user_meta_data ->> 'full_name', ''), coalesce(st.locale, 'fr'),
-         d.product_code, cc.name, o.event, o.priority, o.essential, o.wants_email and u.email is not null,
-         case when o.priority = 'urgent' then p_now
-              else private.quiet_hours_end(o.recipient_id, cal.time_zone, p_now) end
+         o.product_code, o.company, o.event, o.priority, o.essential, o.wants_email and u.email is not null,
+         coalesce(st.time_zone, cal.time_zone), coalesce(st.quiet_start, '20:00'), coalesce(st.quiet_end, '08:00'),
+         coalesce(st.quiet_weekends, true)
   from sweep_out o
   join auth.users u on u.id = o.recipient_id
-  join public.awaited_action_rules r on r.organization_id = p_organization and r.code = o.code
-  join public.dossiers d on d.id = o.dossier_id
-  join public.client_companies cc on cc.id = d.client_company_id
   left join public.notification_settings st on st.user_id = o.recipient_id
   order by o.recipient_id, o.ledger_id;
 end
@@ -11341,18 +11253,6 @@ CREATE INDEX awaited_action_segments_organization_id_idx ON public.awaited_actio
 CREATE INDEX awaited_actions_dossier_id_idx ON public.awaited_actions USING btree (dossier_id);
 
 --
--- Name: awaited_actions_due_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX awaited_actions_due_idx ON public.awaited_actions USING btree (organization_id, target_at) WHERE ((closed_at IS NULL) AND (running_since IS NOT NULL));
-
---
--- Name: awaited_actions_next_step_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX awaited_actions_next_step_idx ON public.awaited_actions USING btree (next_step_at) WHERE ((closed_at IS NULL) AND (running_since IS NOT NULL));
-
---
 -- Name: awaited_actions_one_open_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -12472,7 +12372,7 @@ CREATE TRIGGER awaited_action_rules_touch_updated_at BEFORE UPDATE ON public.awa
 -- Name: awaited_actions awaited_actions_clear_next_step; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER awaited_actions_clear_next_step BEFORE UPDATE ON public.awaited_actions FOR EACH ROW EXECUTE FUNCTION private.clear_awaited_action_next_step();
+CREATE TRIGGER awaited_actions_clear_next_step BEFORE UPDATE ON public.awaited_actions FOR EACH ROW WHEN (((new.closed_at IS NOT NULL) OR (new.running_since IS NULL))) EXECUTE FUNCTION private.clear_awaited_action_next_step();
 
 --
 -- Name: awaited_actions awaited_actions_settle_on_close; Type: TRIGGER; Schema: public; Owner: -
@@ -15803,6 +15703,31 @@ GRANT UPDATE(summary) ON TABLE public.prudential_portfolio_versions TO authentic
 REVOKE ALL ON FUNCTION private.audit_version_transition(v public.prudential_portfolio_versions, p_from text, p_to text, p_comment text, p_new_version uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) TO service_role;
+
+--
+-- Name: FUNCTION broadcast_dossier_event(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_dossier_event() FROM PUBLIC;
+
+--
+-- Name: FUNCTION broadcast_message(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_message() FROM PUBLIC;
+
+--
+-- Name: FUNCTION broadcast_participant(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_participant() FROM PUBLIC;
+
+--
 -- Name: FUNCTION is_time_zone(p_name text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15824,31 +15749,6 @@ GRANT ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) TO service_rol
 
 GRANT SELECT,INSERT,UPDATE ON TABLE public.business_calendars TO authenticated;
 GRANT ALL ON TABLE public.business_calendars TO service_role;
-
---
--- Name: FUNCTION awaited_action_next_step(p_calendar public.business_calendars, p_clock text, p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.awaited_action_next_step(p_calendar public.business_calendars, p_clock text, p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.awaited_action_next_step(p_calendar public.business_calendars, p_clock text, p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) TO service_role;
-
---
--- Name: FUNCTION broadcast_dossier_event(); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.broadcast_dossier_event() FROM PUBLIC;
-
---
--- Name: FUNCTION broadcast_message(); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.broadcast_message() FROM PUBLIC;
-
---
--- Name: FUNCTION broadcast_participant(); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.broadcast_participant() FROM PUBLIC;
 
 --
 -- Name: FUNCTION business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer); Type: ACL; Schema: private; Owner: -
@@ -17336,20 +17236,6 @@ GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO authenticated;
 GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO service_role;
 
 --
--- Name: FUNCTION queue_reminder_emails(p_organization uuid, p_messages jsonb); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.queue_reminder_emails(p_organization uuid, p_messages jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.queue_reminder_emails(p_organization uuid, p_messages jsonb) TO service_role;
-
---
--- Name: FUNCTION quiet_hours_end(p_user uuid, p_tz text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.quiet_hours_end(p_user uuid, p_tz text, p_at timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.quiet_hours_end(p_user uuid, p_tz text, p_at timestamp with time zone) TO service_role;
-
---
 -- Name: FUNCTION raise_field_error(p_field text, p_rule text, p_message text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17475,13 +17361,6 @@ GRANT ALL ON FUNCTION private.refuse_rule_set_change() TO service_role;
 REVOKE ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) TO authenticated;
 GRANT ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) TO service_role;
-
---
--- Name: FUNCTION reminder_leaves_at(p_calendar public.business_calendars, p_clock text, p_due timestamp with time zone); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.reminder_leaves_at(p_calendar public.business_calendars, p_clock text, p_due timestamp with time zone) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.reminder_leaves_at(p_calendar public.business_calendars, p_clock text, p_due timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION reminder_step_rank(p_step text); Type: ACL; Schema: private; Owner: -

@@ -5,8 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from psycopg.types.json import Jsonb
-
 from shared.platform.db import Connection
 
 _STATE_COLUMNS = (
@@ -34,11 +32,53 @@ def branding(conn: Connection, organization_id: str) -> dict[str, Any] | None:
     ).fetchone()
 
 
-def queue_emails(conn: Connection, organization_id: str, messages: list[dict[str, Any]]) -> int:
+_STAGE = (
+    "create temp table if not exists reminder_mail_stage (key text, recipient_id uuid, to_address text, subject text,"
+    " html text, text_body text, event text, essential boolean, headers jsonb, send_after timestamptz,"
+    " ledger_ids bigint[]) on commit drop"
+)
+STAGE_COLUMNS = (
+    "key",
+    "recipient_id",
+    "to_address",
+    "subject",
+    "html",
+    "text_body",
+    "event",
+    "essential",
+    "headers",
+    "send_after",
+    "ledger_ids",
+)
+
+
+def queue_emails(conn: Connection, organization_id: str, messages: list[tuple[Any, ...]]) -> int:
+    """Queue one run's reminder mail (rows in STAGE_COLUMNS order) through COPY, in two statements: the
+    outbox rows (a repeated key queues nothing; non-essential mail to a suppressed address is recorded,
+    not sent) and the links to the ledger rows each message carries."""
     if not messages:
         return 0
+    conn.execute(_STAGE)
+    conn.execute("truncate reminder_mail_stage")
+    with conn.cursor().copy(f"copy reminder_mail_stage ({', '.join(STAGE_COLUMNS)}) from stdin") as copy:
+        for message in messages:
+            copy.write_row(message)
     row = conn.execute(
-        "select private.queue_reminder_emails(%s, %s) as n", (organization_id, Jsonb(messages))
+        "with inserted as ("
+        " insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, subject, html,"
+        "  text_body, event, essential, headers, send_after, status)"
+        " select %(org)s, m.key, m.recipient_id, m.to_address, m.subject, m.html, m.text_body, m.event, m.essential,"
+        "  m.headers, m.send_after,"
+        "  case when not m.essential and exists (select 1 from public.email_suppressions s"
+        "   where s.address = lower(m.to_address)) then 'suppressed' else 'queued' end"
+        " from reminder_mail_stage m"
+        " on conflict (idempotency_key) do nothing returning id, idempotency_key"
+        "), linked as ("
+        " insert into public.reminder_messages (ledger_id, outbox_id, organization_id)"
+        " select l.ledger_id, i.id, %(org)s from inserted i join reminder_mail_stage m on m.key = i.idempotency_key"
+        " cross join lateral unnest(m.ledger_ids) l(ledger_id) on conflict do nothing"
+        ") select count(*) as n from inserted",
+        {"org": organization_id},
     ).fetchone()
     return int(row["n"]) if row else 0
 

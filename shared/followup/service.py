@@ -13,10 +13,15 @@ import time
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from psycopg.types.json import Jsonb
 
 from shared.followup import repository
+from shared.followup.mail import Item, ReminderMail
 from shared.followup.models import (
     AwaitedActionOut,
     DossierSlaOut,
@@ -26,29 +31,38 @@ from shared.followup.models import (
     RulesOut,
     SweepOut,
 )
+from shared.followup.quiet import quiet_hours_end
 from shared.notifications import unsubscribe
-from shared.notifications.render import Branding, product_tag, render
+from shared.notifications.render import Branding
 from shared.platform import db
 from shared.platform.errors import Forbidden, NotFound, Unprocessable, field_error
 from shared.platform.settings import Settings
 
+SWEEP_WORKERS = 2  # organizations swept at once (the functions run on 2 vCPUs)
 SWEEP_STATEMENT_TIMEOUT = "120s"  # one organization's run may hold tens of thousands of due instances
-STEP_TEXTS = {
-    "reminder": ("Relance", "Reminder"),
-    "escalated": ("Relance urgente", "Urgent reminder"),
-    "critical": ("Relance critique", "Critical reminder"),
-}
 _STEP_RANK = {"reminder": 1, "escalated": 2, "critical": 3}
 _STATE_RANK = {"on_track": 0, "late": 1, "at_risk": 2, "breached": 3}
 
 
-def _messages(rows: Iterable[dict[str, Any]], organization: Branding, settings: Settings) -> list[dict[str, Any]]:
-    """One email per recipient for this run, grouping their dossiers (highest step names the mail)."""
+def _send_after(items: list[dict[str, Any]], now: datetime) -> datetime:
+    """Urgent mail leaves at once; the rest waits for the end of the recipient's quiet hours."""
+    if any(r["priority"] == "urgent" for r in items):
+        return now
+    first = items[0]
+    return quiet_hours_end(
+        now, str(first["time_zone"]), first["quiet_start"], first["quiet_end"], bool(first["quiet_weekends"])
+    )
+
+
+def _messages(
+    rows: Iterable[dict[str, Any]], mailer: ReminderMail, settings: Settings, now: datetime
+) -> list[tuple[Any, ...]]:
+    """One email per recipient for this run, grouping their dossiers (the highest step names the mail)."""
     by_recipient: dict[Any, list[dict[str, Any]]] = defaultdict(list)
     for row in rows:
         if row["wants_email"]:
             by_recipient[row["recipient_id"]].append(row)
-    messages: list[dict[str, Any]] = []
+    messages: list[tuple[Any, ...]] = []
     secret = settings.signing_secret.value
     base = settings.public_base_url.rstrip("/")
     for recipient, items in by_recipient.items():
@@ -56,52 +70,45 @@ def _messages(rows: Iterable[dict[str, Any]], organization: Branding, settings: 
         lang = "en" if first["locale"] == "en" else "fr"
         top = max(items, key=lambda r: _STEP_RANK[r["step"]])
         essential = any(r["essential"] for r in items)
-        event = "critical_reminder" if top["step"] == "critical" else top["event"]
         unsubscribe_url = None
         headers: dict[str, str] = {}
         if not essential and secret:
             token = unsubscribe.make_token(secret, uuid.UUID(str(recipient)), str(first["event"]))
             unsubscribe_url = f"{base}/notifications/unsubscribe?token={token}"
             headers = unsubscribe.headers(unsubscribe_url)
-        dossiers = [
-            {
-                "tag": product_tag(r["product_code"]),
-                "company": r["company"],
-                "action": r["label_en"] if lang == "en" else r["label_fr"],
-                "due_at": r["due_at"],
-            }
-            for r in items
-        ]
-        mail = render(
-            "reminder",
+        zone = ZoneInfo(str(first["time_zone"]))
+        mail = mailer.render(
+            str(top["step"]),
             lang,
-            {
-                "dossiers": dossiers,
-                "step_fr": STEP_TEXTS[top["step"]][0],
-                "step_en": STEP_TEXTS[top["step"]][1],
-                "product_code": top["product_code"] if len(items) == 1 else None,
-            },
-            organization=organization,
-            recipient_name=str(first["name"] or ""),
+            [
+                Item(
+                    r["product_code"],
+                    str(r["company"]),
+                    str(r["label_en" if lang == "en" else "label_fr"]),
+                    r["due_at"].astimezone(zone),
+                )
+                for r in items
+            ],
+            name=str(first["name"] or ""),
             link=f"{base}/dossiers/{first['dossier_id']}" if len(items) == 1 else f"{base}/dossiers",
             unsubscribe_url=unsubscribe_url,
         )
         ledger_ids = sorted({int(r["ledger_id"]) for r in items})
         messages.append(
-            {
+            (
                 # The first ledger row it carries names the message: a rerun of the same rows queues nothing.
-                "key": f"reminder:{ledger_ids[0]}:{recipient}",
-                "recipient_id": str(recipient),
-                "to": first["email"],
-                "subject": mail.subject,
-                "html": mail.html,
-                "text_body": mail.text,
-                "event": event,
-                "essential": essential,
-                "headers": headers,
-                "send_after": min(r["send_after"] for r in items).isoformat(),
-                "ledger_ids": ledger_ids,
-            }
+                f"reminder:{ledger_ids[0]}:{recipient}",
+                recipient,
+                first["email"],
+                mail.subject,
+                mail.html,
+                mail.text,
+                "critical_reminder" if top["step"] == "critical" else top["event"],
+                essential,
+                Jsonb(headers),
+                _send_after(items, now),
+                ledger_ids,
+            )
         )
     return messages
 
@@ -114,30 +121,35 @@ def sweep_organization(organization_id: str, at: datetime, settings: Settings) -
         if not rows:
             return 0, 0, 0
         brand = repository.branding(conn, organization_id) or {}
-        organization = Branding(
-            str(brand.get("name") or ""),
-            str(brand.get("primary_color") or "#1F4E79"),
-            str(brand.get("legal_footer") or ""),
+        mailer = ReminderMail(
+            Branding(
+                str(brand.get("name") or ""),
+                str(brand.get("primary_color") or "#1F4E79"),
+                str(brand.get("legal_footer") or ""),
+            )
         )
-        queued = repository.queue_emails(conn, organization_id, _messages(rows, organization, settings))
+        queued = repository.queue_emails(conn, organization_id, _messages(rows, mailer, settings, at))
         return len({r["ledger_id"] for r in rows}), len(rows), queued
 
 
-def sweep(settings: Settings, *, now: datetime | None = None) -> SweepOut:
-    """Every organization with a step that may leave at ``now`` (default: the current instant)."""
+def sweep(settings: Settings, *, now: datetime | None = None, workers: int = SWEEP_WORKERS) -> SweepOut:
+    """Every organization with a step due at ``now`` (default: the current instant), each in its own
+    transaction; ``workers`` organizations at a time (one renders while another's SQL runs)."""
     started = time.perf_counter()
     at = now or datetime.now(UTC)
     with db.service_transaction() as conn:
         organizations = repository.organizations_due(conn, at)
-    steps = reached = queued = 0
-    for organization_id in organizations:
-        s, r, q = sweep_organization(organization_id, at, settings)
-        steps, reached, queued = steps + s, reached + r, queued + q
+    workers = max(1, min(workers, len(organizations), settings.db_pool_max))
+    if workers == 1:
+        results = [sweep_organization(o, at, settings) for o in organizations]
+    else:
+        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="followup-sweep") as pool:
+            results = list(pool.map(lambda o: sweep_organization(o, at, settings), organizations))
     return SweepOut(
         organizations=len(organizations),
-        steps_sent=steps,
-        notifications=reached,
-        emails_queued=queued,
+        steps_sent=sum(r[0] for r in results),
+        notifications=sum(r[1] for r in results),
+        emails_queued=sum(r[2] for r in results),
         seconds=round(time.perf_counter() - started, 3),
     )
 

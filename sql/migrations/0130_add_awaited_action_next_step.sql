@@ -1,17 +1,16 @@
 -- Why: the reminder sweep runs every 15 minutes over up to a million open instances; finding what is
 -- due must cost the due rows only, and an idle run nothing. Each open running instance now carries
--- `next_step_at`, the instant its next unsent step may leave (a business-clock step due at 18:00 may
--- leave at the next opening, 09:00), kept by the clock functions and by the sweep, under a partial
--- index. Experts and admins also get an in-app "à traiter avant …" notice at 75 % of the target
+-- `next_step_at`, the instant its next unsent step is due, kept by the clock functions and by the
+-- sweep, under a partial index. Experts and admins also get an in-app "à traiter avant …" notice at 75 % of the target
 -- (FOLLOWUP.md), a fourth ledger step `notice`. An action without a breach threshold has no breach
 -- instant (it was materialised at 0 minutes, i.e. as soon as the clock started).
 
 alter table public.awaited_actions add column if not exists notice_at timestamptz;
 alter table public.awaited_actions add column if not exists next_step_at timestamptz;
 
--- The sweep's entry (organizations with something due) and each organization's claim.
-create index if not exists awaited_actions_next_step_idx on public.awaited_actions (next_step_at)
-  where closed_at is null and running_since is not null;
+-- Each organization's claim (and whether it has anything due). It replaces the index by first threshold,
+-- which nothing reads any more: fewer indexes to maintain when the sweep moves 50 000 instances on.
+drop index if exists public.awaited_actions_due_idx;
 create index if not exists awaited_actions_organization_next_step_idx
   on public.awaited_actions (organization_id, next_step_at)
   where closed_at is null and running_since is not null;
@@ -32,28 +31,17 @@ as $$
   select case p_step when 'notice' then 0 when 'reminder' then 1 when 'escalated' then 2 when 'critical' then 3 end
 $$;
 
--- When a step due at p_due may leave: business-clock steps at the next working instant, wall ones at once.
-create or replace function private.reminder_leaves_at(p_calendar public.business_calendars, p_clock text,
-                                                      p_due timestamptz)
-returns timestamptz
-language sql stable
-set search_path = ''
-as $$
-  select case when p_due is null then null
-              when p_clock = 'business' then private.business_due(p_calendar, p_due, 0)
-              else p_due end
-$$;
-
--- The instant the lowest step above p_sent_rank (the highest step in the ledger, -1: none) may leave.
-create or replace function private.awaited_action_next_step(p_calendar public.business_calendars, p_clock text,
-                                                            p_notice timestamptz, p_target timestamptz,
+-- The instant the lowest step above p_sent_rank (the highest step in the ledger, -1: none) is due; a
+-- business-clock step due when work stops (18:00) leaves at the next opening, the sweep claiming
+-- business clocks in working time only.
+create or replace function private.awaited_action_next_step(p_notice timestamptz, p_target timestamptz,
                                                             p_warning timestamptz, p_breach timestamptz,
                                                             p_sent_rank integer)
 returns timestamptz
-language sql stable
+language sql immutable
 set search_path = ''
 as $$
-  select private.reminder_leaves_at(p_calendar, p_clock, s.due)
+  select s.due
   from (values (0, p_notice), (1, p_target), (2, p_warning), (3, p_breach)) s(rank, due)
   where s.rank > coalesce(p_sent_rank, -1) and s.due is not null
   order by s.rank
@@ -104,7 +92,7 @@ begin
   update public.awaited_actions
   set target_minutes = t, warning_minutes = w, breach_minutes = b,
       target_at = t_at, warning_at = w_at, breach_at = b_at, notice_at = n_at,
-      next_step_at = private.awaited_action_next_step(cal, a.clock, n_at, t_at, w_at, b_at, sent_rank)
+      next_step_at = private.awaited_action_next_step(n_at, t_at, w_at, b_at, sent_rank)
   where id = p_action;
 end
 $$;
@@ -126,17 +114,14 @@ end
 $$;
 revoke execute on function private.clear_awaited_action_next_step() from public, anon, authenticated;
 create or replace trigger awaited_actions_clear_next_step before update on public.awaited_actions
-  for each row execute function private.clear_awaited_action_next_step();
+  for each row when (new.closed_at is not null or new.running_since is null)
+  execute function private.clear_awaited_action_next_step();
 
 revoke execute on function private.reminder_step_rank(text),
-  private.reminder_leaves_at(public.business_calendars, text, timestamptz),
-  private.awaited_action_next_step(public.business_calendars, text, timestamptz, timestamptz, timestamptz,
-                                   timestamptz, integer)
+  private.awaited_action_next_step(timestamptz, timestamptz, timestamptz, timestamptz, integer)
   from public, anon, authenticated;
 grant execute on function private.reminder_step_rank(text),
-  private.reminder_leaves_at(public.business_calendars, text, timestamptz),
-  private.awaited_action_next_step(public.business_calendars, text, timestamptz, timestamptz, timestamptz,
-                                   timestamptz, integer)
+  private.awaited_action_next_step(timestamptz, timestamptz, timestamptz, timestamptz, integer)
   to service_role;
 
 -- SLA state: on_track < target ≤ late < warning ≤ at_risk < breach ≤ breached (no breach threshold:

@@ -5,58 +5,17 @@
 -- (instance, step) key decides who sends: a concurrent run's conflict sends nothing), replace the
 -- previous in-app reminders, write the new ones as the recipients' preferences allow, move each
 -- instance's next step, and return one row per (ledger row, recipient) with whether an email is
--- wanted and when it may leave (quiet hours: email waits, in-app does not, urgent passes). The caller
--- renders one email per recipient per run and queues them with private.queue_reminder_emails in the
+-- wanted and the recipient's quiet hours (email waits, in-app does not, urgent passes). The caller
+-- renders one email per recipient per run and queues them (email_outbox, reminder_messages) in the
 -- same transaction.
 
 drop function if exists private.sweep_awaited_actions(uuid, timestamptz);
-
--- When mail to a user may leave after p_at: outside their quiet hours (their time zone, else p_tz).
-create or replace function private.quiet_hours_end(p_user uuid, p_tz text, p_at timestamptz)
-returns timestamptz
-language plpgsql stable
-set search_path = ''
-as $$
-declare
-  s public.notification_settings;
-  tz text;
-  q_start time := '20:00';
-  q_end time := '08:00';
-  weekends boolean := true;
-  l timestamp;
-  t time;
-begin
-  select * into s from public.notification_settings where user_id = p_user;
-  if s.user_id is not null then
-    q_start := s.quiet_start; q_end := s.quiet_end; weekends := s.quiet_weekends;
-  end if;
-  tz := coalesce(s.time_zone, p_tz, 'Europe/Paris');
-  l := p_at at time zone tz;
-  for i in 1..10 loop
-    if weekends and extract(isodow from l) in (6, 7) then
-      l := date_trunc('day', l) + interval '1 day';
-      continue;
-    end if;
-    t := l::time;
-    if q_start > q_end and t >= q_start then
-      l := date_trunc('day', l) + interval '1 day';
-      continue;
-    elsif q_start > q_end and t < q_end then
-      l := date_trunc('day', l) + q_end;
-    elsif q_start < q_end and t >= q_start and t < q_end then
-      l := date_trunc('day', l) + q_end;
-    end if;
-    return greatest(l at time zone tz, p_at);
-  end loop;
-  return p_at;
-end
-$$;
 
 create or replace function private.sweep_awaited_actions(p_organization uuid, p_now timestamptz)
 returns table (ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text,
                step text, due_at timestamptz, recipient_id uuid, email text, name text, locale text,
                product_code text, company text, event text, priority text, essential boolean,
-               wants_email boolean, send_after timestamptz)
+               wants_email boolean, time_zone text, quiet_start time, quiet_end time, quiet_weekends boolean)
 language plpgsql security definer
 set search_path = ''
 as $$
@@ -69,10 +28,12 @@ begin
     warning_at timestamptz, breach_at timestamptz, sent_rank integer, chosen_rank integer
   ) on commit drop;
   create temp table if not exists sweep_sent (
-    ledger_id bigint primary key, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz
+    ledger_id bigint primary key, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz,
+    target_at timestamptz, company_id uuid, expert_id uuid, product_code text, company text
   ) on commit drop;
   create temp table if not exists sweep_out (
     ledger_id bigint, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz,
+    target_at timestamptz, product_code text, company text, label_fr text, label_en text,
     recipient_id uuid, event text, priority text, essential boolean, in_app boolean, wants_email boolean
   ) on commit drop;
   truncate sweep_claimed, sweep_sent, sweep_out;
@@ -85,6 +46,7 @@ begin
   where a.organization_id = p_organization and a.closed_at is null and a.running_since is not null
     and a.next_step_at <= p_now and (a.clock = 'wall' or working)
   for update of a skip locked;
+  analyze sweep_claimed;
 
   -- 2. The highest step reached, and the highest already in the ledger.
   update sweep_claimed c
@@ -116,14 +78,20 @@ begin
     on conflict on constraint reminder_ledger_action_id_step_key do nothing
     returning id, reminder_ledger.action_id, reminder_ledger.step, reminder_ledger.due_at
   )
-  insert into sweep_sent (ledger_id, action_id, dossier_id, code, step, due_at)
-  select i.id, i.action_id, c.dossier_id, c.code, i.step, i.due_at
-  from inserted i join sweep_claimed c on c.id = i.action_id;
+  insert into sweep_sent (ledger_id, action_id, dossier_id, code, step, due_at, target_at, company_id, expert_id,
+                          product_code, company)
+  select i.id, i.action_id, c.dossier_id, c.code, i.step, i.due_at, c.target_at, d.client_company_id, d.expert_id,
+         d.product_code, cc.name
+  from inserted i
+  join sweep_claimed c on c.id = i.action_id
+  join public.dossiers d on d.id = c.dossier_id
+  join public.client_companies cc on cc.id = d.client_company_id;
+  analyze sweep_sent;
 
   -- 4. Each instance moves on to its next step.
   update public.awaited_actions a
-  set next_step_at = private.awaited_action_next_step(cal, c.clock, c.notice_at, c.target_at, c.warning_at,
-                                                      c.breach_at, greatest(c.chosen_rank, c.sent_rank))
+  set next_step_at = private.awaited_action_next_step(c.notice_at, c.target_at, c.warning_at, c.breach_at,
+                                                      greatest(c.chosen_rank, c.sent_rank))
   from sweep_claimed c
   where a.id = c.id;
 
@@ -137,17 +105,17 @@ begin
 
   -- 6. The recipients: C client users, E the expert (or the offered one), P the partner, A owners and
   --    admins; the notice goes to the experts and admins among the target's recipients.
-  insert into sweep_out (ledger_id, action_id, dossier_id, code, step, due_at, recipient_id, event, priority,
-                         essential, in_app, wants_email)
+  insert into sweep_out (ledger_id, action_id, dossier_id, code, step, due_at, target_at, product_code, company,
+                         label_fr, label_en, recipient_id, event, priority, essential, in_app, wants_email)
   select distinct on (s.ledger_id, p.user_id)
-         s.ledger_id, s.action_id, s.dossier_id, s.code, s.step, s.due_at, p.user_id, ev.code,
+         s.ledger_id, s.action_id, s.dossier_id, s.code, s.step, s.due_at, s.target_at, s.product_code, s.company,
+         r.label_fr, r.label_en, p.user_id, ev.code,
          case s.step when 'critical' then 'urgent' when 'escalated' then 'high' else 'normal' end,
          ev.essential,
          coalesce(inapp.enabled, true),
          s.step <> 'notice' and (ev.essential or (coalesce(mail.enabled, true)
                                                   and coalesce(mail.mode, ev.default_mode) = 'immediate'))
   from sweep_sent s
-  join public.dossiers d on d.id = s.dossier_id
   join public.awaited_action_rules r on r.organization_id = p_organization and r.code = s.code
   cross join lateral (
     select case s.step when 'notice' then array(select x from unnest(r.target_recipients) x where x in ('E', 'A'))
@@ -156,15 +124,15 @@ begin
   ) k
   cross join lateral (
     select u.user_id from public.client_company_users u
-    where 'C' = any(k.roles) and u.company_id = d.client_company_id
+    where 'C' = any(k.roles) and u.company_id = s.company_id
     union all
-    select e.user_id from public.expert_profiles e where 'E' = any(k.roles) and e.id = d.expert_id
+    select e.user_id from public.expert_profiles e where 'E' = any(k.roles) and e.id = s.expert_id
     union all
     select e.user_id from public.assignment_offers o join public.expert_profiles e on e.id = o.expert_id
-    where 'E' = any(k.roles) and o.dossier_id = d.id and o.status = 'offered'
+    where 'E' = any(k.roles) and o.dossier_id = s.dossier_id and o.status = 'offered'
     union all
     select c.partner_user_id from public.client_companies c
-    where 'P' = any(k.roles) and c.id = d.client_company_id and c.partner_user_id is not null
+    where 'P' = any(k.roles) and c.id = s.company_id and c.partner_user_id is not null
     union all
     select m.user_id from public.memberships m
     where 'A' = any(k.roles) and m.organization_id = p_organization and m.role in ('owner', 'admin')
@@ -177,6 +145,7 @@ begin
   left join public.notification_preferences mail
     on mail.user_id = p.user_id and mail.event = ev.code and mail.channel = 'email'
   order by s.ledger_id, p.user_id;
+  analyze sweep_out;
 
   -- 7. The in-app reminders (the notice reads "à traiter avant …").
   insert into public.notifications (organization_id, recipient_id, event, dossier_id, title, body, link, priority,
@@ -184,96 +153,51 @@ begin
   select p_organization, o.recipient_id, o.event, o.dossier_id,
          case when coalesce(st.locale, 'fr') = 'en' then
                 (case o.step when 'critical' then 'Critical reminder: ' when 'escalated' then 'Urgent reminder: '
-                             when 'notice' then 'Due soon: ' else 'Reminder: ' end) || r.label_en
+                             when 'notice' then 'Due soon: ' else 'Reminder: ' end) || o.label_en
               else (case o.step when 'critical' then 'Relance critique : ' when 'escalated' then 'Relance urgente : '
-                                when 'notice' then 'À traiter bientôt : ' else 'Relance : ' end) || r.label_fr end,
+                                when 'notice' then 'À traiter bientôt : ' else 'Relance : ' end) || o.label_fr end,
          case when o.step = 'notice' then
                 (case when coalesce(st.locale, 'fr') = 'en' then 'To handle before ' else 'À traiter avant le ' end)
-                || to_char(a.target_at at time zone cal.time_zone, 'DD/MM/YYYY HH24:MI') || ' – ' || cc.name
-              else cc.name end,
+                || to_char(o.target_at at time zone cal.time_zone, 'DD/MM/YYYY HH24:MI') || ' – ' || o.company
+              else o.company end,
          '/dossiers/' || o.dossier_id, o.priority, 'reminder:' || o.ledger_id || ':' || o.recipient_id
   from sweep_out o
-  join public.awaited_actions a on a.id = o.action_id
-  join public.awaited_action_rules r on r.organization_id = p_organization and r.code = o.code
-  join public.dossiers d on d.id = o.dossier_id
-  join public.client_companies cc on cc.id = d.client_company_id
   left join public.notification_settings st on st.user_id = o.recipient_id
   where o.in_app
   on conflict (dedupe_key) do nothing;
 
   -- 8. One row per ledger row and recipient for the caller.
   return query
-  select o.ledger_id, o.action_id, o.dossier_id, o.code, r.label_fr, r.label_en, o.step, o.due_at, o.recipient_id,
+  select o.ledger_id, o.action_id, o.dossier_id, o.code, o.label_fr, o.label_en, o.step, o.due_at, o.recipient_id,
          u.email::text, coalesce(u.raw_user_meta_data ->> 'full_name', ''), coalesce(st.locale, 'fr'),
-         d.product_code, cc.name, o.event, o.priority, o.essential, o.wants_email and u.email is not null,
-         case when o.priority = 'urgent' then p_now
-              else private.quiet_hours_end(o.recipient_id, cal.time_zone, p_now) end
+         o.product_code, o.company, o.event, o.priority, o.essential, o.wants_email and u.email is not null,
+         coalesce(st.time_zone, cal.time_zone), coalesce(st.quiet_start, '20:00'), coalesce(st.quiet_end, '08:00'),
+         coalesce(st.quiet_weekends, true)
   from sweep_out o
   join auth.users u on u.id = o.recipient_id
-  join public.awaited_action_rules r on r.organization_id = p_organization and r.code = o.code
-  join public.dossiers d on d.id = o.dossier_id
-  join public.client_companies cc on cc.id = d.client_company_id
   left join public.notification_settings st on st.user_id = o.recipient_id
   order by o.recipient_id, o.ledger_id;
 end
 $$;
 
--- Queues the rendered reminder emails of one run in one statement and links each to the ledger rows it
--- carries; a repeated key queues nothing. Non-essential mail to a suppressed address is recorded, not
--- sent. p_messages: [{key, recipient_id, to, subject, html, text_body, event, essential, headers, send_after,
--- ledger_ids}].
-create or replace function private.queue_reminder_emails(p_organization uuid, p_messages jsonb)
-returns integer
-language plpgsql security definer
-set search_path = ''
-as $$
-declare
-  queued integer;
-begin
-  with m as (
-    select * from jsonb_to_recordset(p_messages) as x(key text, recipient_id uuid, "to" text, subject text, html text,
-                                                     text_body text, event text, essential boolean, headers jsonb,
-                                                     send_after timestamptz, ledger_ids bigint[])
-  ), inserted as (
-    insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, subject, html,
-                                     text_body, event, essential, headers, send_after, status)
-    select p_organization, m.key, m.recipient_id, m."to", m.subject, m.html, m.text_body, m.event, m.essential,
-           coalesce(m.headers, '{}'::jsonb), m.send_after,
-           case when not m.essential and exists (select 1 from public.email_suppressions s
-                                                 where s.address = lower(m."to"))
-                then 'suppressed' else 'queued' end
-    from m
-    on conflict (idempotency_key) do nothing
-    returning id, idempotency_key
-  ), linked as (
-    insert into public.reminder_messages (ledger_id, outbox_id, organization_id)
-    select l.ledger_id, i.id, p_organization
-    from inserted i join m on m.key = i.idempotency_key
-    cross join lateral unnest(m.ledger_ids) l(ledger_id)
-    on conflict do nothing
-  )
-  select count(*) into queued from inserted;
-  return queued;
-end
-$$;
-
--- Organizations with an instance whose next step may leave (the sweep's work list; an idle run reads
--- an empty index range).
+-- Organizations with an instance whose next step is due (the sweep's work list): one probe of the
+-- (organization, next step) index per organization, so an idle run reads empty index ranges only.
 create or replace function private.organizations_with_due_actions(p_now timestamptz)
 returns setof uuid
 language sql stable security definer
 set search_path = ''
 as $$
-  select distinct a.organization_id from public.awaited_actions a
-  where a.closed_at is null and a.running_since is not null and a.next_step_at <= p_now
+  select o.id from public.organizations o
+  where exists (select 1 from public.awaited_actions a
+                where a.organization_id = o.id and a.closed_at is null and a.running_since is not null
+                  and a.next_step_at <= p_now)
+  order by o.id
 $$;
 
-revoke execute on function private.quiet_hours_end(uuid, text, timestamptz),
-  private.sweep_awaited_actions(uuid, timestamptz), private.queue_reminder_emails(uuid, jsonb),
+revoke execute on function private.sweep_awaited_actions(uuid, timestamptz),
   private.organizations_with_due_actions(timestamptz)
   from public, anon, authenticated;
-grant execute on function private.quiet_hours_end(uuid, text, timestamptz),
-  private.sweep_awaited_actions(uuid, timestamptz), private.queue_reminder_emails(uuid, jsonb),
+grant execute on function private.sweep_awaited_actions(uuid, timestamptz),
   private.organizations_with_due_actions(timestamptz)
   to service_role;
 
