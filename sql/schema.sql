@@ -3661,6 +3661,19 @@ end
 $$;
 
 --
+-- Name: expert_reviews_documents(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.expert_reviews_documents(p_status text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select p_status in ('expert_assigned', 'documents_requested', 'documents_received', 'audit_in_progress',
+                      'audit_completed', 'audit_refused', 'audit_accepted', 'claim_filed', 'claim_refused',
+                      'result_recorded', 'on_hold')
+$$;
+
+--
 -- Name: expert_set_approval(uuid, text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -8454,6 +8467,54 @@ end
 $$;
 
 --
+-- Name: track_document_review(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.track_document_review() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.close_awaited_action(a.id, 'reviewed', new.reviewed_at)
+  from public.awaited_actions a
+  where a.dossier_id = new.dossier_id and a.code = 'document_review' and a.subject = new.version_id::text
+    and a.closed_at is null;
+  return null;
+end
+$$;
+
+--
+-- Name: track_document_version_review(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.track_document_version_review() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers;
+  opened bigint;
+begin
+  if new.state = 'uploaded' and old.state is distinct from 'uploaded' and new.uploaded_for_dossier_id is not null then
+    select * into d from public.dossiers where id = new.uploaded_for_dossier_id;
+    if d.expert_id is not null and private.expert_reviews_documents(d.status)
+       and not exists (select 1 from public.document_reviews r where r.dossier_id = d.id and r.version_id = new.id) then
+      opened := private.open_awaited_action(d.id, 'document_review', new.id::text,
+                                            coalesce(new.completed_at, now()));
+      if d.status = 'on_hold' then
+        perform private.pause_awaited_action(opened, 'on_hold', coalesce(new.completed_at, now()));
+      end if;
+    end if;
+  elsif new.state = 'replaced' and old.state is distinct from 'replaced' then
+    perform private.close_awaited_action(a.id, 'replaced', coalesce(new.replaced_at, now()))
+    from public.awaited_actions a
+    where a.code = 'document_review' and a.subject = new.id::text and a.closed_at is null;
+  end if;
+  return null;
+end
+$$;
+
+--
 -- Name: track_dossier_status(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -8489,6 +8550,30 @@ begin
     if wanted = 'audit' and private.dossier_waits_on_client(new.id) then
       perform private.pause_awaited_action(opened, 'waiting_on_client', at_);
     end if;
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: track_invoice_payment(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.track_invoice_payment() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  cal public.business_calendars := private.organization_calendar(new.organization_id);
+begin
+  if tg_op = 'INSERT' and new.status in ('issued', 'partially_paid') then
+    perform private.open_awaited_action(new.dossier_id, 'invoice_payment', new.id::text,
+                                        ((new.due_date + 1)::timestamp at time zone cal.time_zone));
+  elsif tg_op = 'UPDATE' and new.status in ('paid', 'cancelled') and old.status is distinct from new.status then
+    perform private.close_awaited_action(a.id, case when new.status = 'paid' then 'paid' else 'cancelled' end, now())
+    from public.awaited_actions a
+    where a.dossier_id = new.dossier_id and a.code = 'invoice_payment' and a.subject = new.id::text
+      and a.closed_at is null;
   end if;
   return null;
 end
@@ -12441,6 +12526,18 @@ CREATE TRIGGER document_request_items_track_awaited_actions AFTER INSERT OR UPDA
 CREATE TRIGGER document_requests_track_awaited_actions AFTER UPDATE OF status ON public.document_requests FOR EACH ROW EXECUTE FUNCTION private.track_document_request_row();
 
 --
+-- Name: document_reviews document_reviews_track_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER document_reviews_track_awaited_actions AFTER INSERT OR UPDATE ON public.document_reviews FOR EACH ROW EXECUTE FUNCTION private.track_document_review();
+
+--
+-- Name: document_versions document_versions_track_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER document_versions_track_awaited_actions AFTER UPDATE OF state ON public.document_versions FOR EACH ROW EXECUTE FUNCTION private.track_document_version_review();
+
+--
 -- Name: documents documents_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -12673,6 +12770,12 @@ CREATE TRIGGER invoice_payments_append_only BEFORE DELETE OR UPDATE ON public.in
 --
 
 CREATE TRIGGER invoices_immutable BEFORE DELETE OR UPDATE ON public.invoices FOR EACH ROW EXECUTE FUNCTION private.protect_invoice();
+
+--
+-- Name: invoices invoices_track_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER invoices_track_awaited_actions AFTER INSERT OR UPDATE OF status ON public.invoices FOR EACH ROW EXECUTE FUNCTION private.track_invoice_payment();
 
 --
 -- Name: memberships memberships_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -16362,6 +16465,13 @@ REVOKE ALL ON FUNCTION private.expert_name(p_expert uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.expert_product_organization() FROM PUBLIC;
 
 --
+-- Name: FUNCTION expert_reviews_documents(p_status text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.expert_reviews_documents(p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.expert_reviews_documents(p_status text) TO service_role;
+
+--
 -- Name: FUNCTION expert_set_approval(p_expert uuid, p_action text, p_reason text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17717,10 +17827,28 @@ GRANT ALL ON FUNCTION private.track_document_request(p_request uuid) TO service_
 REVOKE ALL ON FUNCTION private.track_document_request_row() FROM PUBLIC;
 
 --
+-- Name: FUNCTION track_document_review(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.track_document_review() FROM PUBLIC;
+
+--
+-- Name: FUNCTION track_document_version_review(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.track_document_version_review() FROM PUBLIC;
+
+--
 -- Name: FUNCTION track_dossier_status(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.track_dossier_status() FROM PUBLIC;
+
+--
+-- Name: FUNCTION track_invoice_payment(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.track_invoice_payment() FROM PUBLIC;
 
 --
 -- Name: FUNCTION unread_counts(); Type: ACL; Schema: private; Owner: -
