@@ -11,6 +11,7 @@ A test holds both paths equal on hostile values.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -81,14 +82,33 @@ def render_full(
 MAX_SHAPED = 20  # mail grouping more dossiers is rendered in full
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """A rendered shape cut at its markers: literal text and value keys, alternating, per part."""
+
+    subject: tuple[str, ...]
+    text: tuple[str, ...]
+    html: tuple[str, ...]
+
+
+def _cut(rendered: str, pattern: re.Pattern[str], keys: dict[str, str]) -> tuple[str, ...]:
+    """``literal, key, literal, key, …, literal``: every marker replaced by the key of its value."""
+    pieces = pattern.split(rendered)
+    return tuple(piece if index % 2 == 0 else keys[piece] for index, piece in enumerate(pieces))
+
+
+def _fill(pieces: tuple[str, ...], values: dict[str, str]) -> str:
+    return "".join(piece if index % 2 == 0 else values[piece] for index, piece in enumerate(pieces))
+
+
 @dataclass
 class ReminderMail:
     """Renders one organization's reminders, mail of up to MAX_SHAPED dossiers through cached shapes."""
 
     organization: Branding
-    _shapes: dict[tuple[str, str, int, bool, bool], RenderedEmail] = field(default_factory=dict)
+    _shapes: dict[tuple[str, str, int, bool, bool], _Shape] = field(default_factory=dict)
 
-    def _shape(self, step: str, lang: str, count: int, named: bool, unsubscribable: bool) -> RenderedEmail:
+    def _shape(self, step: str, lang: str, count: int, named: bool, unsubscribable: bool) -> _Shape:
         key = (step, lang, count, named, unsubscribable)
         shape = self._shapes.get(key)
         if shape is None:
@@ -101,7 +121,7 @@ class ReminderMail:
                 }
                 for i in range(count)
             ]
-            shape = render(
+            rendered = render(
                 "reminder",
                 lang,
                 _values(step, dossiers),
@@ -109,6 +129,16 @@ class ReminderMail:
                 recipient_name=_MARK.format("name") if named else "",
                 link=_MARK.format("link"),
                 unsubscribe_url=_MARK.format("unsubscribe") if unsubscribable else None,
+            )
+            keys = {_MARK.format(k): k for k in ("name", "link", "unsubscribe")}
+            for i in range(count):
+                keys.update({_MARK.format(f"{k}{i}"): f"{k}{i}" for k in ("tag", "company", "action")})
+                keys[format_datetime(_DUE_MARK + timedelta(minutes=i), lang)] = f"due{i}"
+            pattern = re.compile("(" + "|".join(re.escape(k) for k in sorted(keys, key=len, reverse=True)) + ")")
+            shape = _Shape(
+                subject=_cut(rendered.subject, pattern, keys),
+                text=_cut(rendered.text, pattern, keys),
+                html=_cut(rendered.html, pattern, keys),
             )
             self._shapes[key] = shape
         return shape
@@ -128,30 +158,13 @@ class ReminderMail:
                 step, lang, items, organization=self.organization, name=name, link=link, unsubscribe_url=unsubscribe_url
             )
         shape = self._shape(step, lang, len(items), bool(name), unsubscribe_url is not None)
-        values: list[tuple[str, str]] = []
-        for i in reversed(range(len(items))):
-            item = items[i]
-            values += [
-                (_MARK.format(f"tag{i}"), product_tag(item.product_code)),
-                (_MARK.format(f"company{i}"), item.company),
-                (_MARK.format(f"action{i}"), item.action),
-            ]
-        values += [
-            (_MARK.format("name"), name),
-            (_MARK.format("link"), link),
-            (_MARK.format("unsubscribe"), unsubscribe_url or ""),
-        ]
-        dues = [
-            (format_datetime(_DUE_MARK + timedelta(minutes=i), lang), format_datetime(item.due_at, lang))
-            for i, item in enumerate(items)
-        ]
-
-        def put(text: str, html: bool) -> str:
-            for mark, due in dues:
-                text = text.replace(mark, str(escape(due)) if html else due)
-            for mark, value in values:
-                text = text.replace(mark, str(escape(value)) if html else value)
-            return text
-
-        subject = _fold(put(shape.subject, False))
-        return RenderedEmail(subject=subject, text=put(shape.text, False), html=put(shape.html, True))
+        raw = {"name": name, "link": link, "unsubscribe": unsubscribe_url or ""}
+        for i, item in enumerate(items):
+            raw[f"tag{i}"] = product_tag(item.product_code)
+            raw[f"company{i}"] = item.company
+            raw[f"action{i}"] = item.action
+            raw[f"due{i}"] = format_datetime(item.due_at, lang)
+        escaped = {k: str(escape(v)) for k, v in raw.items()}
+        return RenderedEmail(
+            subject=_fold(_fill(shape.subject, raw)), text=_fill(shape.text, raw), html=_fill(shape.html, escaped)
+        )
