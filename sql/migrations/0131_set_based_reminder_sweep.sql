@@ -25,7 +25,8 @@ declare
 begin
   create temp table if not exists sweep_claimed (
     id bigint primary key, dossier_id uuid, code text, clock text, notice_at timestamptz, target_at timestamptz,
-    warning_at timestamptz, breach_at timestamptz, sent_rank integer, chosen_rank integer
+    warning_at timestamptz, breach_at timestamptz, sent_rank integer, chosen_rank integer, company_id uuid,
+    expert_id uuid, product_code text, company text
   ) on commit drop;
   create temp table if not exists sweep_sent (
     ledger_id bigint primary key, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz,
@@ -38,26 +39,26 @@ begin
   ) on commit drop;
   truncate sweep_claimed, sweep_sent, sweep_out;
 
-  -- 1. Claim what may leave now (a running clock, its next step's instant passed; business clocks in
-  --    working time only); rows another run holds are skipped, rows it has moved on fail the re-check.
-  insert into sweep_claimed (id, dossier_id, code, clock, notice_at, target_at, warning_at, breach_at)
-  select a.id, a.dossier_id, a.code, a.clock, a.notice_at, a.target_at, a.warning_at, a.breach_at
+  -- 1. Claim what may leave now (a running clock of an active action, its next step due; business
+  --    clocks in working time only); rows another run holds are skipped, rows it has moved on fail the
+  --    re-check under the lock. With each: the highest step reached and the highest in the ledger.
+  insert into sweep_claimed (id, dossier_id, code, clock, notice_at, target_at, warning_at, breach_at, sent_rank,
+                             chosen_rank, company_id, expert_id, product_code, company)
+  select a.id, a.dossier_id, a.code, a.clock, a.notice_at, a.target_at, a.warning_at, a.breach_at,
+         (select max(private.reminder_step_rank(l.step)) from public.reminder_ledger l where l.action_id = a.id),
+         case when a.breach_at <= p_now then 3 when a.warning_at <= p_now then 2
+              when a.target_at <= p_now then 1 when a.notice_at <= p_now then 0 end,
+         d.client_company_id, d.expert_id, d.product_code, cc.name
   from public.awaited_actions a
+  join public.awaited_action_rules r on r.organization_id = a.organization_id and r.code = a.code and r.active
+  join public.dossiers d on d.id = a.dossier_id
+  join public.client_companies cc on cc.id = d.client_company_id
   where a.organization_id = p_organization and a.closed_at is null and a.running_since is not null
     and a.next_step_at <= p_now and (a.clock = 'wall' or working)
   for update of a skip locked;
   analyze sweep_claimed;
 
-  -- 2. The highest step reached, and the highest already in the ledger.
-  update sweep_claimed c
-  set chosen_rank = case when c.breach_at <= p_now then 3 when c.warning_at <= p_now then 2
-                         when c.target_at <= p_now then 1 when c.notice_at <= p_now then 0 end,
-      sent_rank = (select max(private.reminder_step_rank(l.step)) from public.reminder_ledger l
-                   where l.action_id = c.id);
-  delete from sweep_claimed c using public.awaited_action_rules r
-  where r.organization_id = p_organization and r.code = c.code and not r.active;
-
-  -- 3. Lower steps never sent are skipped; the chosen one is sent unless some run already has it.
+  -- 2. Lower steps never sent are skipped; the chosen one is sent unless some run already has it.
   insert into public.reminder_ledger (organization_id, action_id, step, status, due_at)
   select p_organization, c.id, s.step, 'skipped', s.due
   from sweep_claimed c
@@ -80,22 +81,20 @@ begin
   )
   insert into sweep_sent (ledger_id, action_id, dossier_id, code, step, due_at, target_at, company_id, expert_id,
                           product_code, company)
-  select i.id, i.action_id, c.dossier_id, c.code, i.step, i.due_at, c.target_at, d.client_company_id, d.expert_id,
-         d.product_code, cc.name
+  select i.id, i.action_id, c.dossier_id, c.code, i.step, i.due_at, c.target_at, c.company_id, c.expert_id,
+         c.product_code, c.company
   from inserted i
-  join sweep_claimed c on c.id = i.action_id
-  join public.dossiers d on d.id = c.dossier_id
-  join public.client_companies cc on cc.id = d.client_company_id;
+  join sweep_claimed c on c.id = i.action_id;
   analyze sweep_sent;
 
-  -- 4. Each instance moves on to its next step.
+  -- 3. Each instance moves on to its next step.
   update public.awaited_actions a
   set next_step_at = private.awaited_action_next_step(c.notice_at, c.target_at, c.warning_at, c.breach_at,
                                                       greatest(c.chosen_rank, c.sent_rank))
   from sweep_claimed c
   where a.id = c.id;
 
-  -- 5. The previous in-app reminders of these instances give way.
+  -- 4. The previous in-app reminders of these instances give way.
   update public.notifications n set status = 'replaced'
   from sweep_sent s
   join public.reminder_ledger l on l.action_id = s.action_id and l.id <> s.ledger_id
@@ -103,7 +102,7 @@ begin
     and n.event in ('reminder', 'critical_reminder', 'invoice_reminder', 'action_due_soon')
     and split_part(n.dedupe_key, ':', 1) = 'reminder' and split_part(n.dedupe_key, ':', 2) = l.id::text;
 
-  -- 6. The recipients: C client users, E the expert (or the offered one), P the partner, A owners and
+  -- 5. The recipients: C client users, E the expert (or the offered one), P the partner, A owners and
   --    admins; the notice goes to the experts and admins among the target's recipients.
   insert into sweep_out (ledger_id, action_id, dossier_id, code, step, due_at, target_at, product_code, company,
                          label_fr, label_en, recipient_id, event, priority, essential, in_app, wants_email)
@@ -147,7 +146,7 @@ begin
   order by s.ledger_id, p.user_id;
   analyze sweep_out;
 
-  -- 7. The in-app reminders (the notice reads "à traiter avant …").
+  -- 6. The in-app reminders (the notice reads "à traiter avant …").
   insert into public.notifications (organization_id, recipient_id, event, dossier_id, title, body, link, priority,
                                     dedupe_key)
   select p_organization, o.recipient_id, o.event, o.dossier_id,
@@ -166,7 +165,7 @@ begin
   where o.in_app
   on conflict (dedupe_key) do nothing;
 
-  -- 8. One row per ledger row and recipient for the caller.
+  -- 7. One row per ledger row and recipient for the caller.
   return query
   select o.ledger_id, o.action_id, o.dossier_id, o.code, o.label_fr, o.label_en, o.step, o.due_at, o.recipient_id,
          u.email::text, coalesce(u.raw_user_meta_data ->> 'full_name', ''), coalesce(st.locale, 'fr'),
