@@ -8011,7 +8011,7 @@ $$;
 CREATE FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) RETURNS TABLE(ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text, step text, due_at timestamp with time zone, recipient_id uuid, email text, name text, locale text, product_code text, company text, event text, priority text, essential boolean, wants_email boolean, time_zone text, quiet_start time without time zone, quiet_end time without time zone, quiet_weekends boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
   cal public.business_calendars := private.organization_calendar(p_organization);
   working boolean := private.in_working_time(private.organization_calendar(p_organization), p_now);
@@ -8162,7 +8162,9 @@ begin
   return query
   select o.ledger_id, o.action_id, o.dossier_id, o.code, o.label_fr, o.label_en, o.step, o.due_at, o.recipient_id,
          u.email::text, coalesce(u.raw_user_meta_data ->> 'full_name', ''), coalesce(st.locale, 'fr'),
-         o.product_code, o.company, o.event, o.priority, o.essential, o.wants_email and u.email is not null,
+         o.product_code, o.company, o.event, o.priority, o.essential,
+         -- an unusable address gets the in-app reminder only (it must not fail the organization's run)
+         o.wants_email and coalesce(u.email ~ '^[^@\s]+@[^@\s]+$' and length(u.email) <= 320, false),
          coalesce(st.time_zone, cal.time_zone), coalesce(st.quiet_start, '20:00'), coalesce(st.quiet_end, '08:00'),
          coalesce(st.quiet_weekends, true)
   from sweep_out o
@@ -8170,7 +8172,7 @@ begin
   left join public.notification_settings st on st.user_id = o.recipient_id
   order by o.recipient_id, o.ledger_id;
 end
-$$;
+$_$;
 
 --
 -- Name: sweep_due_offers(uuid, integer); Type: FUNCTION; Schema: private; Owner: -

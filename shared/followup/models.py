@@ -16,6 +16,7 @@ class SweepOut(BaseModel):
     """What one reminder sweep did, over every organization with something due."""
 
     organizations: int
+    failed: int = Field(description="organizations whose sweep failed (rolled back, retried next run)")
     steps_sent: int = Field(description="ledger rows recorded `sent` in this run")
     notifications: int = Field(description="(ledger row, recipient) pairs reached in the app or by email")
     emails_queued: int = Field(description="one message per recipient per organization, grouping their dossiers")

@@ -9,6 +9,7 @@ transaction. Safe to run several times at once: the unique (instance, step) ledg
 
 from __future__ import annotations
 
+import logging
 import time
 import uuid
 from collections import defaultdict
@@ -37,6 +38,8 @@ from shared.notifications.render import Branding
 from shared.platform import db
 from shared.platform.errors import Forbidden, NotFound, Unprocessable, field_error
 from shared.platform.settings import Settings
+
+logger = logging.getLogger(__name__)
 
 SWEEP_WORKERS = 2  # organizations swept at once (the functions run on 2 vCPUs)
 SWEEP_STATEMENT_TIMEOUT = "120s"  # one organization's run may hold tens of thousands of due instances
@@ -139,14 +142,25 @@ def sweep(settings: Settings, *, now: datetime | None = None, workers: int = SWE
     at = now or datetime.now(UTC)
     with db.service_transaction() as conn:
         organizations = repository.organizations_due(conn, at)
+
+    def one(organization_id: str) -> tuple[int, int, int] | None:
+        """One organization; a failure is logged and rolled back, the others carry on (retried next run)."""
+        try:
+            return sweep_organization(organization_id, at, settings)
+        except Exception:
+            logger.exception("reminder sweep of organization %s failed", organization_id)
+            return None
+
     workers = max(1, min(workers, len(organizations), settings.db_pool_max))
     if workers == 1:
-        results = [sweep_organization(o, at, settings) for o in organizations]
+        outcomes = [one(o) for o in organizations]
     else:
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="followup-sweep") as pool:
-            results = list(pool.map(lambda o: sweep_organization(o, at, settings), organizations))
+            outcomes = list(pool.map(one, organizations))
+    results = [r for r in outcomes if r is not None]
     return SweepOut(
         organizations=len(organizations),
+        failed=len(outcomes) - len(results),
         steps_sent=sum(r[0] for r in results),
         notifications=sum(r[1] for r in results),
         emails_queued=sum(r[2] for r in results),

@@ -169,7 +169,9 @@ begin
   return query
   select o.ledger_id, o.action_id, o.dossier_id, o.code, o.label_fr, o.label_en, o.step, o.due_at, o.recipient_id,
          u.email::text, coalesce(u.raw_user_meta_data ->> 'full_name', ''), coalesce(st.locale, 'fr'),
-         o.product_code, o.company, o.event, o.priority, o.essential, o.wants_email and u.email is not null,
+         o.product_code, o.company, o.event, o.priority, o.essential,
+         -- an unusable address gets the in-app reminder only (it must not fail the organization's run)
+         o.wants_email and coalesce(u.email ~ '^[^@\s]+@[^@\s]+$' and length(u.email) <= 320, false),
          coalesce(st.time_zone, cal.time_zone), coalesce(st.quiet_start, '20:00'), coalesce(st.quiet_end, '08:00'),
          coalesce(st.quiet_weekends, true)
   from sweep_out o

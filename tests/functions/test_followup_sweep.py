@@ -269,6 +269,15 @@ def test_email_switched_off_keeps_the_in_app_reminder(committed: tdb.Conn, offic
     assert mail(committed, action) == [] and len(inbox(committed, dossier)) == 1
 
 
+def test_an_unusable_address_gets_the_app_only_and_fails_nothing(committed: tdb.Conn, office: Office) -> None:
+    committed.execute("update auth.users set email = 'not an address' where id = %s", (office.users["client"],))
+    dossier = office.dossier(committed)
+    action = office.open(committed, dossier, "client_documents", "2026-05-22 19:10", "r1")
+    assert office.sweep("2026-06-09 09:00") == (1, 3, 2)  # escalated: expert and partner by email too
+    assert office.users["client"] not in {m["recipient_id"] for m in mail(committed, action)}
+    assert office.users["client"] in {n["recipient_id"] for n in inbox(committed, dossier)}
+
+
 def test_concurrent_sweeps_on_real_threads_send_nothing_twice(committed: tdb.Conn, office: Office) -> None:
     dossiers = [office.dossier(committed, expert=False) for _ in range(120)]
     actions = [office.open(committed, d, "client_documents", "2026-05-22 19:10", "r1") for d in dossiers]
@@ -316,4 +325,4 @@ def test_the_cron_function_needs_its_secret(office: Office, client_for: Callable
     response = app.post("/followup-sweep", json={}, headers={"X-Cron-Secret": CRON})
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
-    assert set(body) == {"organizations", "steps_sent", "notifications", "emails_queued", "seconds"}
+    assert set(body) == {"organizations", "failed", "steps_sent", "notifications", "emails_queued", "seconds"}
