@@ -22,6 +22,7 @@ class Desk:
     dossiers: dict[str, uuid.UUID]
     keys: KeyPair
     app: FlaskClient
+    dossier_app: FlaskClient
 
     def get(self, who: str, path: str) -> tuple[int, dict[str, object]]:
         response = self.app.get(path, headers={"Authorization": f"Bearer {self.keys.token(self.users[who])}"})
@@ -61,7 +62,7 @@ def desk(committed: tdb.Conn, keys: KeyPair, client_for: Callable[[str], FlaskCl
         ).fetchone()
         assert row is not None
         dossiers[key] = uuid.UUID(str(row["id"]))
-    return Desk(org, other, users, dossiers, keys, client_for("followup"))
+    return Desk(org, other, users, dossiers, keys, client_for("followup"), client_for("dossier"))
 
 
 def test_the_queue_and_a_dossiers_sla_as_every_role(desk: Desk) -> None:
@@ -78,6 +79,13 @@ def test_the_queue_and_a_dossiers_sla_as_every_role(desk: Desk) -> None:
     assert action["code"] == "eligibility_documents" and action["act_before"] is not None
     for who in ("client2", "stranger", "outsider"):
         assert desk.get(who, f"/followup/dossiers/{desk.dossiers['one']}")[0] == 404, who
+    detail = desk.dossier_app.get(
+        f"/dossier/dossiers/{desk.dossiers['one']}",
+        headers={"Authorization": f"Bearer {desk.keys.token(desk.users['client'])}"},
+    )
+    assert detail.status_code == 200, detail.get_json()
+    sla = detail.get_json()["sla"]
+    assert sla["state"] == "on_track" and [a["code"] for a in sla["actions"]] == ["eligibility_documents"]
     assert desk.get("client", "/followup/queue?limit=0")[0] == 422
     assert desk.app.get("/followup/queue").status_code == 401
 
