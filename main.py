@@ -15,6 +15,8 @@ from functions.email_dispatch import email_dispatch
 from functions.email_events import email_events
 from functions.export import export
 from functions.export_worker import export_worker
+from functions.followup import followup
+from functions.followup_sweep import followup_sweep
 from functions.healthz import healthz
 from functions.invoices import invoices
 from functions.me import me
@@ -41,6 +43,8 @@ __all__ = [
     "email_events",
     "export",
     "export_worker",
+    "followup",
+    "followup_sweep",
     "healthz",
     "invoices",
     "me",

@@ -28,6 +28,8 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "invoices",
     "prudential",
     "prudential-import-worker",
+    "followup",
+    "followup-sweep",
 )
 
 

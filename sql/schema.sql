@@ -772,6 +772,21 @@ end
 $$;
 
 --
+-- Name: awaited_action_next_step(timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) RETURNS timestamp with time zone
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select s.due
+  from (values (0, p_notice), (1, p_target), (2, p_warning), (3, p_breach)) s(rank, due)
+  where s.rank > coalesce(p_sent_rank, -1) and s.due is not null
+  order by s.rank
+  limit 1
+$$;
+
+--
 -- Name: broadcast_dossier_event(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1430,6 +1445,25 @@ begin
     new.failing_since := null;
   end if;
   new.updated_at := now();
+  return new;
+end
+$$;
+
+--
+-- Name: clear_awaited_action_next_step(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.clear_awaited_action_next_step() RETURNS trigger
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+begin
+  if new.closed_at is not null or new.running_since is null then
+    new.next_step_at := null;
+    if new.closed_at is not null then
+      new.notice_at := null;
+    end if;
+  end if;
   return new;
 end
 $$;
@@ -3624,6 +3658,19 @@ begin
   end if;
   return new;
 end
+$$;
+
+--
+-- Name: expert_reviews_documents(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.expert_reviews_documents(p_status text) RETURNS boolean
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select p_status in ('expert_assigned', 'documents_requested', 'documents_received', 'audit_in_progress',
+                      'audit_completed', 'audit_refused', 'audit_accepted', 'claim_filed', 'claim_refused',
+                      'result_recorded', 'on_hold')
 $$;
 
 --
@@ -6119,8 +6166,11 @@ CREATE FUNCTION private.organizations_with_due_actions(p_now timestamp with time
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select distinct a.organization_id from public.awaited_actions a
-  where a.closed_at is null and a.running_since is not null and a.target_at <= p_now
+  select o.id from public.organizations o
+  where exists (select 1 from public.awaited_actions a
+                where a.organization_id = o.id and a.closed_at is null and a.running_since is not null
+                  and a.next_step_at <= p_now)
+  order by o.id
 $$;
 
 --
@@ -6871,6 +6921,12 @@ declare
   t integer;
   w integer;
   b integer;
+  n integer;
+  t_at timestamptz;
+  w_at timestamptz;
+  b_at timestamptz;
+  n_at timestamptz;
+  sent_rank integer;
 begin
   select * into a from public.awaited_actions where id = p_action;
   if a.id is null or a.closed_at is not null then
@@ -6879,14 +6935,23 @@ begin
   select * into r from public.awaited_action_rules where organization_id = a.organization_id and code = a.code;
   cal := private.organization_calendar(a.organization_id);
   per_unit := case when a.clock = 'wall' then 60 else private.calendar_day_minutes(cal) end;
-  t := round(r.target * per_unit) + a.shift_minutes;
-  w := round(r.warning * per_unit) + a.shift_minutes;
-  b := round(r.breach * per_unit) + a.shift_minutes;
+  t := greatest(round(r.target * per_unit) + a.shift_minutes, 0);
+  w := greatest(round(r.warning * per_unit) + a.shift_minutes, 0);
+  b := case when r.breach is not null then greatest(round(r.breach * per_unit) + a.shift_minutes, 0) end;
+  -- The 75 % notice goes to the experts and admins among the target's recipients.
+  n := case when r.target_recipients && '{E,A}'::text[] and t > 0 then round(t * 0.75) end;
+  if r.active and a.running_since is not null then
+    t_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, t);
+    w_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, w);
+    b_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, b);
+    n_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, n);
+    select max(private.reminder_step_rank(l.step)) into sent_rank from public.reminder_ledger l
+    where l.action_id = a.id;
+  end if;
   update public.awaited_actions
-  set target_minutes = greatest(t, 0), warning_minutes = greatest(w, 0), breach_minutes = greatest(b, 0),
-      target_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(t, 0)) end,
-      warning_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(w, 0)) end,
-      breach_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(b, 0)) end
+  set target_minutes = t, warning_minutes = w, breach_minutes = b,
+      target_at = t_at, warning_at = w_at, breach_at = b_at, notice_at = n_at,
+      next_step_at = private.awaited_action_next_step(n_at, t_at, w_at, b_at, sent_rank)
   where id = p_action;
 end
 $$;
@@ -7080,6 +7145,17 @@ begin
   perform private.audit_version_transition(v, 'in_review', 'rejected', comment, next_id);
   return jsonb_build_object('id', v.id, 'status', v.status, 'new_version_id', next_id);
 end
+$$;
+
+--
+-- Name: reminder_step_rank(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.reminder_step_rank(p_step text) RETURNS integer
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+  select case p_step when 'notice' then 0 when 'reminder' then 1 when 'escalated' then 2 when 'critical' then 3 end
 $$;
 
 --
@@ -7668,7 +7744,8 @@ begin
                     join public.awaited_actions a on a.id = l.action_id
                     where m.outbox_id = o.id and a.closed_at is null);
   update public.notifications n set status = 'resolved'
-  where n.dossier_id = new.dossier_id and n.status in ('unread', 'read') and n.event in ('reminder', 'critical_reminder')
+  where n.dossier_id = new.dossier_id and n.status in ('unread', 'read')
+    and n.event in ('reminder', 'critical_reminder', 'invoice_reminder', 'action_due_soon')
     and split_part(n.dedupe_key, ':', 1) = 'reminder'
     and split_part(n.dedupe_key, ':', 2) in (select l.id::text from public.reminder_ledger l
                                               where l.action_id = new.id);
@@ -7931,82 +8008,171 @@ $$;
 -- Name: sweep_awaited_actions(uuid, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) RETURNS TABLE(ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text, step text, due_at timestamp with time zone, recipient_id uuid, email text, name text, locale text, product_code text, company text)
+CREATE FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) RETURNS TABLE(ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text, step text, due_at timestamp with time zone, recipient_id uuid, email text, name text, locale text, product_code text, company text, event text, priority text, essential boolean, wants_email boolean, time_zone text, quiet_start time without time zone, quiet_end time without time zone, quiet_weekends boolean)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
-    AS $$
+    AS $_$
 declare
   cal public.business_calendars := private.organization_calendar(p_organization);
   working boolean := private.in_working_time(private.organization_calendar(p_organization), p_now);
-  a public.awaited_actions;
-  r public.awaited_action_rules;
-  d record;
-  chosen text;
-  chosen_due timestamptz;
-  sent_id bigint;
-  roles text[];
-  c record;
 begin
-  for a in
-    select * from public.awaited_actions x
-    where x.organization_id = p_organization and x.closed_at is null and x.running_since is not null
-      and x.target_at <= p_now
-    order by x.target_at, x.id
-    for update skip locked
-  loop
-    continue when a.clock = 'business' and not working;
-    select * into r from public.awaited_action_rules x where x.organization_id = a.organization_id and x.code = a.code;
-    continue when not r.active;
-    if r.breach is not null and a.breach_at <= p_now then
-      chosen := 'critical'; chosen_due := a.breach_at; roles := r.breach_recipients;
-    elsif a.warning_at <= p_now then
-      chosen := 'escalated'; chosen_due := a.warning_at; roles := r.warning_recipients;
-    else
-      chosen := 'reminder'; chosen_due := a.target_at; roles := r.target_recipients;
-    end if;
-    continue when exists (select 1 from public.reminder_ledger l where l.action_id = a.id and l.step = chosen);
+  create temp table if not exists sweep_claimed (
+    id bigint primary key, dossier_id uuid, code text, clock text, notice_at timestamptz, target_at timestamptz,
+    warning_at timestamptz, breach_at timestamptz, sent_rank integer, chosen_rank integer, company_id uuid,
+    expert_id uuid, product_code text, company text
+  ) on commit drop;
+  create temp table if not exists sweep_sent (
+    ledger_id bigint primary key, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz,
+    target_at timestamptz, company_id uuid, expert_id uuid, product_code text, company text
+  ) on commit drop;
+  create temp table if not exists sweep_out (
+    ledger_id bigint, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz,
+    target_at timestamptz, product_code text, company text, label_fr text, label_en text,
+    recipient_id uuid, event text, priority text, essential boolean, in_app boolean, wants_email boolean
+  ) on commit drop;
+  truncate sweep_claimed, sweep_sent, sweep_out;
+
+  -- 1. Claim what may leave now (a running clock of an active action, its next step due; business
+  --    clocks in working time only); rows another run holds are skipped, rows it has moved on fail the
+  --    re-check under the lock. With each: the highest step reached and the highest in the ledger.
+  insert into sweep_claimed (id, dossier_id, code, clock, notice_at, target_at, warning_at, breach_at, sent_rank,
+                             chosen_rank, company_id, expert_id, product_code, company)
+  select a.id, a.dossier_id, a.code, a.clock, a.notice_at, a.target_at, a.warning_at, a.breach_at,
+         (select max(private.reminder_step_rank(l.step)) from public.reminder_ledger l where l.action_id = a.id),
+         case when a.breach_at <= p_now then 3 when a.warning_at <= p_now then 2
+              when a.target_at <= p_now then 1 when a.notice_at <= p_now then 0 end,
+         d.client_company_id, d.expert_id, d.product_code, cc.name
+  from public.awaited_actions a
+  join public.awaited_action_rules r on r.organization_id = a.organization_id and r.code = a.code and r.active
+  join public.dossiers d on d.id = a.dossier_id
+  join public.client_companies cc on cc.id = d.client_company_id
+  where a.organization_id = p_organization and a.closed_at is null and a.running_since is not null
+    and a.next_step_at <= p_now and (a.clock = 'wall' or working)
+  for update of a skip locked;
+  analyze sweep_claimed;
+
+  -- 2. Lower steps never sent are skipped; the chosen one is sent unless some run already has it.
+  insert into public.reminder_ledger (organization_id, action_id, step, status, due_at)
+  select p_organization, c.id, s.step, 'skipped', s.due
+  from sweep_claimed c
+  cross join lateral (values ('notice', 0, c.notice_at), ('reminder', 1, c.target_at),
+                             ('escalated', 2, c.warning_at)) s(step, rank, due)
+  where c.chosen_rank > coalesce(c.sent_rank, -1) and s.rank < c.chosen_rank and s.rank > coalesce(c.sent_rank, -1)
+    and s.due is not null
+  on conflict on constraint reminder_ledger_action_id_step_key do nothing;
+
+  with chosen as (
+    select c.id, (array['notice', 'reminder', 'escalated', 'critical'])[c.chosen_rank + 1] as step,
+           (array[c.notice_at, c.target_at, c.warning_at, c.breach_at])[c.chosen_rank + 1] as due
+    from sweep_claimed c
+    where c.chosen_rank > coalesce(c.sent_rank, -1)
+  ), inserted as (
     insert into public.reminder_ledger (organization_id, action_id, step, status, due_at)
-    select a.organization_id, a.id, s.step, 'skipped', s.due_at
-    from (values ('reminder', 1, a.target_at), ('escalated', 2, a.warning_at)) s(step, rank, due_at)
-    where s.rank < case chosen when 'critical' then 3 when 'escalated' then 2 else 1 end
-    on conflict on constraint reminder_ledger_action_id_step_key do nothing;
-    sent_id := null;
-    insert into public.reminder_ledger (organization_id, action_id, step, status, due_at)
-    values (a.organization_id, a.id, chosen, 'sent', chosen_due)
+    select p_organization, chosen.id, chosen.step, 'sent', chosen.due from chosen
     on conflict on constraint reminder_ledger_action_id_step_key do nothing
-    returning id into sent_id;
-    continue when sent_id is null;
-    -- The previous in-app reminder of this instance gives way to this step.
-    update public.notifications n set status = 'replaced'
-    where n.dossier_id = a.dossier_id and n.status in ('unread', 'read') and n.event in ('reminder', 'critical_reminder')
-      and split_part(n.dedupe_key, ':', 1) = 'reminder'
-      and split_part(n.dedupe_key, ':', 2) in (select l.id::text from public.reminder_ledger l
-                                                where l.action_id = a.id and l.id <> sent_id);
-    select dd.product_code, cc.name into d
-    from public.dossiers dd join public.client_companies cc on cc.id = dd.client_company_id
-    where dd.id = a.dossier_id;
-    for c in select * from private.dossier_contacts(a.dossier_id, roles) loop
-      perform private.notify(
-        a.organization_id, c.user_id, case when chosen = 'critical' then 'critical_reminder' else 'reminder' end,
-        'reminder:' || sent_id || ':' || c.user_id,
-        case when c.locale = 'en'
-             then (case chosen when 'critical' then 'Critical reminder' when 'escalated' then 'Urgent reminder'
-                   else 'Reminder' end) || ': ' || r.label_en
-             else (case chosen when 'critical' then 'Relance critique' when 'escalated' then 'Relance urgente'
-                   else 'Relance' end) || ' : ' || r.label_fr end,
-        d.name,
-        '/dossiers/' || a.dossier_id,
-        case chosen when 'critical' then 'urgent' when 'escalated' then 'high' else 'normal' end,
-        a.dossier_id);
-      ledger_id := sent_id; action_id := a.id; dossier_id := a.dossier_id; code := a.code;
-      label_fr := r.label_fr; label_en := r.label_en; step := chosen; due_at := chosen_due;
-      recipient_id := c.user_id; email := c.email; name := c.name; locale := c.locale;
-      product_code := d.product_code; company := d.name;
-      return next;
-    end loop;
-  end loop;
+    returning id, reminder_ledger.action_id, reminder_ledger.step, reminder_ledger.due_at
+  )
+  insert into sweep_sent (ledger_id, action_id, dossier_id, code, step, due_at, target_at, company_id, expert_id,
+                          product_code, company)
+  select i.id, i.action_id, c.dossier_id, c.code, i.step, i.due_at, c.target_at, c.company_id, c.expert_id,
+         c.product_code, c.company
+  from inserted i
+  join sweep_claimed c on c.id = i.action_id;
+  analyze sweep_sent;
+
+  -- 3. Each instance moves on to its next step.
+  update public.awaited_actions a
+  set next_step_at = private.awaited_action_next_step(c.notice_at, c.target_at, c.warning_at, c.breach_at,
+                                                      greatest(c.chosen_rank, c.sent_rank))
+  from sweep_claimed c
+  where a.id = c.id;
+
+  -- 4. The previous in-app reminders of these instances give way.
+  update public.notifications n set status = 'replaced'
+  from sweep_sent s
+  join public.reminder_ledger l on l.action_id = s.action_id and l.id <> s.ledger_id
+  where n.dossier_id = s.dossier_id and n.status in ('unread', 'read')
+    and n.event in ('reminder', 'critical_reminder', 'invoice_reminder', 'action_due_soon')
+    and split_part(n.dedupe_key, ':', 1) = 'reminder' and split_part(n.dedupe_key, ':', 2) = l.id::text;
+
+  -- 5. The recipients: C client users, E the expert (or the offered one), P the partner, A owners and
+  --    admins; the notice goes to the experts and admins among the target's recipients.
+  insert into sweep_out (ledger_id, action_id, dossier_id, code, step, due_at, target_at, product_code, company,
+                         label_fr, label_en, recipient_id, event, priority, essential, in_app, wants_email)
+  select distinct on (s.ledger_id, p.user_id)
+         s.ledger_id, s.action_id, s.dossier_id, s.code, s.step, s.due_at, s.target_at, s.product_code, s.company,
+         r.label_fr, r.label_en, p.user_id, ev.code,
+         case s.step when 'critical' then 'urgent' when 'escalated' then 'high' else 'normal' end,
+         ev.essential,
+         coalesce(inapp.enabled, true),
+         s.step <> 'notice' and (ev.essential or (coalesce(mail.enabled, true)
+                                                  and coalesce(mail.mode, ev.default_mode) = 'immediate'))
+  from sweep_sent s
+  join public.awaited_action_rules r on r.organization_id = p_organization and r.code = s.code
+  cross join lateral (
+    select case s.step when 'notice' then array(select x from unnest(r.target_recipients) x where x in ('E', 'A'))
+                       when 'reminder' then r.target_recipients when 'escalated' then r.warning_recipients
+                       else r.breach_recipients end as roles
+  ) k
+  cross join lateral (
+    select u.user_id from public.client_company_users u
+    where 'C' = any(k.roles) and u.company_id = s.company_id
+    union all
+    select e.user_id from public.expert_profiles e where 'E' = any(k.roles) and e.id = s.expert_id
+    union all
+    select e.user_id from public.assignment_offers o join public.expert_profiles e on e.id = o.expert_id
+    where 'E' = any(k.roles) and o.dossier_id = s.dossier_id and o.status = 'offered'
+    union all
+    select c.partner_user_id from public.client_companies c
+    where 'P' = any(k.roles) and c.id = s.company_id and c.partner_user_id is not null
+    union all
+    select m.user_id from public.memberships m
+    where 'A' = any(k.roles) and m.organization_id = p_organization and m.role in ('owner', 'admin')
+  ) p
+  join public.notification_events ev
+    on ev.code = case when s.step = 'notice' then 'action_due_soon' when s.code = 'invoice_payment' then 'invoice_reminder'
+                      when s.step = 'critical' then 'critical_reminder' else 'reminder' end
+  left join public.notification_preferences inapp
+    on inapp.user_id = p.user_id and inapp.event = ev.code and inapp.channel = 'in_app'
+  left join public.notification_preferences mail
+    on mail.user_id = p.user_id and mail.event = ev.code and mail.channel = 'email'
+  order by s.ledger_id, p.user_id;
+  analyze sweep_out;
+
+  -- 6. The in-app reminders (the notice reads "à traiter avant …").
+  insert into public.notifications (organization_id, recipient_id, event, dossier_id, title, body, link, priority,
+                                    dedupe_key)
+  select p_organization, o.recipient_id, o.event, o.dossier_id,
+         case when coalesce(st.locale, 'fr') = 'en' then
+                (case o.step when 'critical' then 'Critical reminder: ' when 'escalated' then 'Urgent reminder: '
+                             when 'notice' then 'Due soon: ' else 'Reminder: ' end) || o.label_en
+              else (case o.step when 'critical' then 'Relance critique : ' when 'escalated' then 'Relance urgente : '
+                                when 'notice' then 'À traiter bientôt : ' else 'Relance : ' end) || o.label_fr end,
+         case when o.step = 'notice' then
+                (case when coalesce(st.locale, 'fr') = 'en' then 'To handle before ' else 'À traiter avant le ' end)
+                || to_char(o.target_at at time zone cal.time_zone, 'DD/MM/YYYY HH24:MI') || ' – ' || o.company
+              else o.company end,
+         '/dossiers/' || o.dossier_id, o.priority, 'reminder:' || o.ledger_id || ':' || o.recipient_id
+  from sweep_out o
+  left join public.notification_settings st on st.user_id = o.recipient_id
+  where o.in_app
+  on conflict (dedupe_key) do nothing;
+
+  -- 7. One row per ledger row and recipient for the caller.
+  return query
+  select o.ledger_id, o.action_id, o.dossier_id, o.code, o.label_fr, o.label_en, o.step, o.due_at, o.recipient_id,
+         u.email::text, coalesce(u.raw_user_meta_data ->> 'full_name', ''), coalesce(st.locale, 'fr'),
+         o.product_code, o.company, o.event, o.priority, o.essential,
+         -- an unusable address gets the in-app reminder only (it must not fail the organization's run)
+         o.wants_email and coalesce(u.email ~ '^[^@\s]+@[^@\s]+$' and length(u.email) <= 320, false),
+         coalesce(st.time_zone, cal.time_zone), coalesce(st.quiet_start, '20:00'), coalesce(st.quiet_end, '08:00'),
+         coalesce(st.quiet_weekends, true)
+  from sweep_out o
+  join auth.users u on u.id = o.recipient_id
+  left join public.notification_settings st on st.user_id = o.recipient_id
+  order by o.recipient_id, o.ledger_id;
 end
-$$;
+$_$;
 
 --
 -- Name: sweep_due_offers(uuid, integer); Type: FUNCTION; Schema: private; Owner: -
@@ -8302,6 +8468,54 @@ end
 $$;
 
 --
+-- Name: track_document_review(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.track_document_review() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.close_awaited_action(a.id, 'reviewed', new.reviewed_at)
+  from public.awaited_actions a
+  where a.dossier_id = new.dossier_id and a.code = 'document_review' and a.subject = new.version_id::text
+    and a.closed_at is null;
+  return null;
+end
+$$;
+
+--
+-- Name: track_document_version_review(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.track_document_version_review() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers;
+  opened bigint;
+begin
+  if new.state = 'uploaded' and old.state is distinct from 'uploaded' and new.uploaded_for_dossier_id is not null then
+    select * into d from public.dossiers where id = new.uploaded_for_dossier_id;
+    if d.expert_id is not null and private.expert_reviews_documents(d.status)
+       and not exists (select 1 from public.document_reviews r where r.dossier_id = d.id and r.version_id = new.id) then
+      opened := private.open_awaited_action(d.id, 'document_review', new.id::text,
+                                            coalesce(new.completed_at, now()));
+      if d.status = 'on_hold' then
+        perform private.pause_awaited_action(opened, 'on_hold', coalesce(new.completed_at, now()));
+      end if;
+    end if;
+  elsif new.state = 'replaced' and old.state is distinct from 'replaced' then
+    perform private.close_awaited_action(a.id, 'replaced', coalesce(new.replaced_at, now()))
+    from public.awaited_actions a
+    where a.code = 'document_review' and a.subject = new.id::text and a.closed_at is null;
+  end if;
+  return null;
+end
+$$;
+
+--
 -- Name: track_dossier_status(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -8337,6 +8551,30 @@ begin
     if wanted = 'audit' and private.dossier_waits_on_client(new.id) then
       perform private.pause_awaited_action(opened, 'waiting_on_client', at_);
     end if;
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: track_invoice_payment(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.track_invoice_payment() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  cal public.business_calendars := private.organization_calendar(new.organization_id);
+begin
+  if tg_op = 'INSERT' and new.status in ('issued', 'partially_paid') then
+    perform private.open_awaited_action(new.dossier_id, 'invoice_payment', new.id::text,
+                                        ((new.due_date + 1)::timestamp at time zone cal.time_zone));
+  elsif tg_op = 'UPDATE' and new.status in ('paid', 'cancelled') and old.status is distinct from new.status then
+    perform private.close_awaited_action(a.id, case when new.status = 'paid' then 'paid' else 'cancelled' end, now())
+    from public.awaited_actions a
+    where a.dossier_id = new.dossier_id and a.code = 'invoice_payment' and a.subject = new.id::text
+      and a.closed_at is null;
   end if;
   return null;
 end
@@ -8480,6 +8718,8 @@ CREATE TABLE public.awaited_actions (
     target_at timestamp with time zone,
     warning_at timestamp with time zone,
     breach_at timestamp with time zone,
+    notice_at timestamp with time zone,
+    next_step_at timestamp with time zone,
     CONSTRAINT awaited_actions_check CHECK ((((running_since IS NULL) = (pause_reason IS NOT NULL)) OR (closed_at IS NOT NULL))),
     CONSTRAINT awaited_actions_clock_check CHECK ((clock = ANY (ARRAY['business'::text, 'wall'::text]))),
     CONSTRAINT awaited_actions_elapsed_minutes_check CHECK ((elapsed_minutes >= 0)),
@@ -8511,12 +8751,12 @@ CREATE VIEW public.awaited_action_states WITH (security_invoker='true') AS
             WHEN (a.closed_at IS NOT NULL) THEN 'closed'::text
             WHEN (a.running_since IS NULL) THEN
             CASE
-                WHEN ((a.elapsed_minutes >= a.breach_minutes) AND (r.breach IS NOT NULL)) THEN 'breached'::text
+                WHEN (a.elapsed_minutes >= a.breach_minutes) THEN 'breached'::text
                 WHEN (a.elapsed_minutes >= a.warning_minutes) THEN 'at_risk'::text
                 WHEN (a.elapsed_minutes >= a.target_minutes) THEN 'late'::text
                 ELSE 'on_track'::text
             END
-            WHEN ((a.breach_at <= now()) AND (r.breach IS NOT NULL)) THEN 'breached'::text
+            WHEN (a.breach_at <= now()) THEN 'breached'::text
             WHEN (a.warning_at <= now()) THEN 'at_risk'::text
             WHEN (a.target_at <= now()) THEN 'late'::text
             ELSE 'on_track'::text
@@ -8526,11 +8766,18 @@ CREATE VIEW public.awaited_action_states WITH (security_invoker='true') AS
             CASE
                 WHEN (a.target_at > now()) THEN a.target_at
                 WHEN (a.warning_at > now()) THEN a.warning_at
-                WHEN ((r.breach IS NOT NULL) AND (a.breach_at > now())) THEN a.breach_at
+                WHEN (a.breach_at > now()) THEN a.breach_at
                 ELSE NULL::timestamp with time zone
             END
             ELSE NULL::timestamp with time zone
-        END AS act_before
+        END AS act_before,
+    a.notice_at,
+    a.next_step_at,
+    r.clock,
+    a.elapsed_minutes,
+    a.target_minutes,
+    a.warning_minutes,
+    a.breach_minutes
    FROM (public.awaited_actions a
      JOIN public.awaited_action_rules r ON (((r.organization_id = a.organization_id) AND (r.code = a.code))));
 
@@ -10137,7 +10384,7 @@ CREATE TABLE public.reminder_ledger (
     due_at timestamp with time zone NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT reminder_ledger_status_check CHECK ((status = ANY (ARRAY['sent'::text, 'skipped'::text]))),
-    CONSTRAINT reminder_ledger_step_check CHECK ((step = ANY (ARRAY['reminder'::text, 'escalated'::text, 'critical'::text])))
+    CONSTRAINT reminder_ledger_step_check CHECK ((step = ANY (ARRAY['notice'::text, 'reminder'::text, 'escalated'::text, 'critical'::text])))
 );
 
 --
@@ -11092,12 +11339,6 @@ CREATE INDEX awaited_action_segments_organization_id_idx ON public.awaited_actio
 CREATE INDEX awaited_actions_dossier_id_idx ON public.awaited_actions USING btree (dossier_id);
 
 --
--- Name: awaited_actions_due_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX awaited_actions_due_idx ON public.awaited_actions USING btree (organization_id, target_at) WHERE ((closed_at IS NULL) AND (running_since IS NOT NULL));
-
---
 -- Name: awaited_actions_one_open_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -11108,6 +11349,12 @@ CREATE UNIQUE INDEX awaited_actions_one_open_idx ON public.awaited_actions USING
 --
 
 CREATE INDEX awaited_actions_organization_code_idx ON public.awaited_actions USING btree (organization_id, code);
+
+--
+-- Name: awaited_actions_organization_next_step_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX awaited_actions_organization_next_step_idx ON public.awaited_actions USING btree (organization_id, next_step_at) WHERE ((closed_at IS NULL) AND (running_since IS NOT NULL));
 
 --
 -- Name: business_calendars_public_holidays_idx; Type: INDEX; Schema: public; Owner: -
@@ -12208,6 +12455,12 @@ CREATE TRIGGER awaited_action_rules_refresh_instances AFTER UPDATE ON public.awa
 CREATE TRIGGER awaited_action_rules_touch_updated_at BEFORE UPDATE ON public.awaited_action_rules FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: awaited_actions awaited_actions_clear_next_step; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER awaited_actions_clear_next_step BEFORE UPDATE ON public.awaited_actions FOR EACH ROW WHEN (((new.closed_at IS NOT NULL) OR (new.running_since IS NULL))) EXECUTE FUNCTION private.clear_awaited_action_next_step();
+
+--
 -- Name: awaited_actions awaited_actions_settle_on_close; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -12272,6 +12525,18 @@ CREATE TRIGGER document_request_items_track_awaited_actions AFTER INSERT OR UPDA
 --
 
 CREATE TRIGGER document_requests_track_awaited_actions AFTER UPDATE OF status ON public.document_requests FOR EACH ROW EXECUTE FUNCTION private.track_document_request_row();
+
+--
+-- Name: document_reviews document_reviews_track_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER document_reviews_track_awaited_actions AFTER INSERT OR UPDATE ON public.document_reviews FOR EACH ROW EXECUTE FUNCTION private.track_document_review();
+
+--
+-- Name: document_versions document_versions_track_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER document_versions_track_awaited_actions AFTER UPDATE OF state ON public.document_versions FOR EACH ROW EXECUTE FUNCTION private.track_document_version_review();
 
 --
 -- Name: documents documents_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -12506,6 +12771,12 @@ CREATE TRIGGER invoice_payments_append_only BEFORE DELETE OR UPDATE ON public.in
 --
 
 CREATE TRIGGER invoices_immutable BEFORE DELETE OR UPDATE ON public.invoices FOR EACH ROW EXECUTE FUNCTION private.protect_invoice();
+
+--
+-- Name: invoices invoices_track_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER invoices_track_awaited_actions AFTER INSERT OR UPDATE OF status ON public.invoices FOR EACH ROW EXECUTE FUNCTION private.track_invoice_payment();
 
 --
 -- Name: memberships memberships_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -15536,6 +15807,13 @@ GRANT UPDATE(summary) ON TABLE public.prudential_portfolio_versions TO authentic
 REVOKE ALL ON FUNCTION private.audit_version_transition(v public.prudential_portfolio_versions, p_from text, p_to text, p_comment text, p_new_version uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) TO service_role;
+
+--
 -- Name: FUNCTION broadcast_dossier_event(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -15711,6 +15989,12 @@ REVOKE ALL ON FUNCTION private.check_second_pair_of_eyes(v public.prudential_por
 --
 
 REVOKE ALL ON FUNCTION private.check_webhook_endpoint() FROM PUBLIC;
+
+--
+-- Name: FUNCTION clear_awaited_action_next_step(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.clear_awaited_action_next_step() FROM PUBLIC;
 
 --
 -- Name: FUNCTION clock_due(p_calendar public.business_calendars, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_minutes integer); Type: ACL; Schema: private; Owner: -
@@ -16180,6 +16464,13 @@ REVOKE ALL ON FUNCTION private.expert_name(p_expert uuid) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.expert_product_organization() FROM PUBLIC;
+
+--
+-- Name: FUNCTION expert_reviews_documents(p_status text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.expert_reviews_documents(p_status text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.expert_reviews_documents(p_status text) TO service_role;
 
 --
 -- Name: FUNCTION expert_set_approval(p_expert uuid, p_action text, p_reason text); Type: ACL; Schema: private; Owner: -
@@ -17183,6 +17474,13 @@ GRANT ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment
 GRANT ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) TO service_role;
 
 --
+-- Name: FUNCTION reminder_step_rank(p_step text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.reminder_step_rank(p_step text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.reminder_step_rank(p_step text) TO service_role;
+
+--
 -- Name: FUNCTION replay_webhook_delivery(p_delivery_id uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17530,10 +17828,28 @@ GRANT ALL ON FUNCTION private.track_document_request(p_request uuid) TO service_
 REVOKE ALL ON FUNCTION private.track_document_request_row() FROM PUBLIC;
 
 --
+-- Name: FUNCTION track_document_review(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.track_document_review() FROM PUBLIC;
+
+--
+-- Name: FUNCTION track_document_version_review(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.track_document_version_review() FROM PUBLIC;
+
+--
 -- Name: FUNCTION track_dossier_status(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.track_dossier_status() FROM PUBLIC;
+
+--
+-- Name: FUNCTION track_invoice_payment(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.track_invoice_payment() FROM PUBLIC;
 
 --
 -- Name: FUNCTION unread_counts(); Type: ACL; Schema: private; Owner: -

@@ -14,6 +14,8 @@ from uuid import UUID
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
+from shared.followup.models import DossierSlaOut
+
 _ISO_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -213,6 +215,7 @@ class DossierDetail(BaseModel):
     next_action: dict[str, Any] | None
     allowed_commands: list[AllowedCommand]
     timeline: list[TimelineEvent]
+    sla: DossierSlaOut | None = None  # the open awaited actions and the worst SLA state
 
 
 class OfferBrief(BaseModel):

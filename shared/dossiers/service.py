@@ -25,6 +25,7 @@ from shared.dossiers.models import (
     StatusList,
     Timeline,
 )
+from shared.followup import service as followup
 from shared.platform import errors
 from shared.platform.db import Connection
 
@@ -43,7 +44,8 @@ def allowed(conn: Connection, *, dossier_id: UUID) -> AllowedCommands:
 
 
 def detail(conn: Connection, *, dossier_id: UUID, lang: str) -> DossierDetail:
-    return render.detail(repository.detail(conn, dossier_id=dossier_id), lang)
+    found = render.detail(repository.detail(conn, dossier_id=dossier_id), lang)
+    return found.model_copy(update={"sla": followup.dossier_sla(conn, str(dossier_id))})
 
 
 def timeline(conn: Connection, *, dossier_id: UUID, lang: str, limit: int = 500) -> Timeline:
