@@ -203,7 +203,9 @@ def test_two_dispatchers_at_once_send_every_message_exactly_once(
         thread.start()
     for thread in threads:
         thread.join()
-    assert sum(r.sent for r in results) == 6
+    # SKIP LOCKED may split a claim between dispatchers (more, smaller batches), never duplicate one
+    assert sum(r.sent for r in results) == len(stand_in.deliveries) >= 6
+    assert all(len(batch) <= 100 for _, batch in stand_in.deliveries)
     assert sum(r.lost for r in results) == 0
     delivered = Counter(email["to"][0] for email in stand_in.sent)
     assert len(delivered) == 600 and set(delivered.values()) == {1}
