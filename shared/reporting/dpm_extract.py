@@ -27,7 +27,7 @@ TABLES = {
     "corep_of": ["C_00.01", "C_01.00", "C_02.00.a", "C_03.00", "C_07.00.a"],
     "corep_lr": ["C_00.01", "C_47.00"],
     "corep_lcr_da": ["C_00.01", "C_72.00.a", "C_73.00.a", "C_74.00.a", "C_76.00.a"],
-    "corep_nsfr": ["C_00.01", "C_84.00.a"],
+    "corep_nsfr": ["C_00.01", "C_84.00.a", "C_84.00.b", "C_84.00.c", "C_84.00.d", "C_84.00.e"],
 }
 _CELL = re.compile(r"^\{(?P<table>[^,]+), (?P<axes>.*)\}$")
 
@@ -97,15 +97,33 @@ def _table(db: sqlite3.Connection, code: str, release: int) -> dict[str, Any]:
     }  # fmt: skip
 
 
-def _module_datapoints(module: str) -> dict[str, set[str]]:
+def _module_datapoints(module: str) -> dict[str, dict[str, tuple[str, list[str]]]]:
+    """Per CSV file of the module: datapoint id → (its decimals attribute, its allowed values)."""
     import xbridge  # the pinned eba-xbridge
 
     path = Path(xbridge.__file__).with_name("modules") / f"{module}_corep_{RELEASE}.json"
     data = json.loads(path.read_text())
-    out: dict[str, set[str]] = {}
+    out: dict[str, dict[str, tuple[str, list[str]]]] = {}
+    kinds = {"$decimalsMonetary": "monetary", "$decimalsPercentage": "percentage", "$decimalsInteger": "integer"}
     for table in data["tables"]:
-        out.setdefault(table["url"], set()).update(v["code"] for v in table["variables"])
+        out.setdefault(table["url"], {}).update(
+            {
+                v["code"]: (kinds.get(v["attributes"] or "", "enumeration"), v["allowed_values"] or [])
+                for v in table["variables"]
+            }
+        )
     return out
+
+
+def _item_name(db: sqlite3.Connection, signature: str) -> str:
+    row = db.execute(
+        "select i.Name from ItemCategory ic join Item i on i.ItemID = ic.ItemID"
+        " where ic.Signature = ? and ic.EndReleaseID is null",
+        (signature,),
+    ).fetchone()
+    if row is None:
+        raise SystemExit(f"member {signature} not in the DPM")
+    return str(row[0])
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -122,9 +140,18 @@ def main(argv: list[str] | None = None) -> int:
         for code in codes:
             table = _table(db, code, release)
             url = code.lower() + ".csv"
+            enumerations: dict[str, list[dict[str, str]]] = {}
+            types: dict[str, str] = {}
             for cell, dp in table["cells"].items():
-                if dp not in known.get(url, set()):
+                found = known.get(url, {}).get(dp)
+                if found is None:
                     problems.append(f"{module} {code} {cell}: {dp} not in the eba-xbridge module")
+                    continue
+                types[cell] = found[0]
+                if found[1]:
+                    enumerations[cell] = [{"code": a, "label": _item_name(db, a)} for a in found[1]]
+            table["types"] = types
+            table["enumerations"] = enumerations
             tables.append(table)
         modules[module] = tables
     if problems:
