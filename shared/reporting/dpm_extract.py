@@ -115,6 +115,14 @@ def _module_datapoints(module: str) -> dict[str, dict[str, tuple[str, list[str]]
     return out
 
 
+def _module_templates(module: str) -> list[str]:
+    """Every filing indicator (template) of the module, sorted: the rows of FilingIndicators.csv."""
+    import xbridge
+
+    path = Path(xbridge.__file__).with_name("modules") / f"{module}_corep_{RELEASE}.json"
+    return sorted({t["filing_indicator"] for t in json.loads(path.read_text())["tables"]})
+
+
 def _item_name(db: sqlite3.Connection, signature: str) -> str:
     row = db.execute(
         "select i.Name from ItemCategory ic join Item i on i.ItemID = ic.ItemID"
@@ -134,8 +142,18 @@ def main(argv: list[str] | None = None) -> int:
     release = _release_id(db)
     modules: dict[str, Any] = {}
     problems: list[str] = []
+    versions: dict[str, dict[str, Any]] = {}
     for module, codes in TABLES.items():
+        found = db.execute(
+            "select VersionNumber, FromReferenceDate, ToReferenceDate from ModuleVersion where Code = ?"
+            " and StartReleaseID <= ? and (EndReleaseID is null or EndReleaseID > ?)",
+            (module.upper(), release, release),
+        ).fetchone()
+        if found is None:
+            raise SystemExit(f"{module}: no module version live in release {RELEASE}")
+        versions[module] = {"version": found[0], "from": found[1], "to": found[2] or None}
         known = _module_datapoints(module)
+        versions[module]["templates"] = _module_templates(module)
         tables = []
         for code in codes:
             table = _table(db, code, release)
@@ -157,7 +175,7 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
-    OUT.write_text(json.dumps({"release": RELEASE, "modules": modules}, indent=1, ensure_ascii=False) + "\n")
+    OUT.write_text(json.dumps({"release": RELEASE, "module_versions": versions, "modules": modules}, indent=1, ensure_ascii=False) + "\n")
     print(OUT)
     return 0
 
