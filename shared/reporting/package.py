@@ -46,7 +46,7 @@ def lei_check_digits_ok(lei: str) -> bool:
     return int(digits) % 97 == 1
 
 
-def check_settings(lei: str, country: str, basis: str, timestamp: str) -> None:
+def check_settings(lei: str, country: str, basis: str, timestamp: str | None) -> None:
     if not _LEI.match(lei):
         raise PackageError("lei", "must be 20 characters: 18 upper-case letters or digits, then 2 check digits")
     if not lei_check_digits_ok(lei):
@@ -55,6 +55,8 @@ def check_settings(lei: str, country: str, basis: str, timestamp: str) -> None:
         raise PackageError("country", "must be an ISO 3166-1 alpha-2 code in upper case")
     if basis not in ("CON", "IND"):
         raise PackageError("basis", "must be CON or IND")
+    if timestamp is None:
+        return
     if not _TIMESTAMP.match(timestamp):
         raise PackageError("timestamp", "must be YYYYMMDDhhmmssfff (17 digits)")
     try:
