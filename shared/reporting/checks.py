@@ -65,7 +65,7 @@ def _rows(raw: bytes) -> list[list[str]]:
     return list(csv.reader(io.StringIO(raw.decode("utf-8"))))
 
 
-def structure_findings(content: bytes, name: str) -> list[str]:  # noqa: C901 - one pass over the package
+def structure_findings(content: bytes, name: str) -> list[str]:
     """Problems found in the package ``content`` named ``name``; empty when it is well formed."""
     problems: list[str] = []
     stem = name.removesuffix(".zip")
@@ -182,7 +182,7 @@ def arelle_findings(path: str | Path) -> dict[str, Any]:
         return {"status": "skipped", "reason": "arelleCmdLine is not installed (pip install arelle-release)"}
     with tempfile.TemporaryDirectory() as work:
         log = Path(work) / "arelle.log"
-        run = subprocess.run(  # noqa: S603 - fixed executable, arguments from settings
+        run = subprocess.run(
             [command, "--file", str(path), "--packages", taxonomy, "--validate", "--reportPackage",
              "--workOffline", "--logFile", str(log), "--logFormat", "[%(levelname)s] [%(messageCode)s] %(message)s"],
             capture_output=True, text=True, timeout=600, check=False,

@@ -21,7 +21,6 @@ from shared.prudential.cli import parse_json
 from shared.prudential.engine import calculate
 from shared.prudential.models import InvalidInput, validate_input
 from shared.prudential.rules import DEFAULT_RULE_SET, UnknownRuleSet, load_rule_set
-
 from shared.reporting.package import (
     PackageError,
     check_settings,

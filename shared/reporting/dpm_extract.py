@@ -51,8 +51,8 @@ def _table(db: sqlite3.Connection, code: str, release: int) -> dict[str, Any]:
     headers: dict[str, list[dict[str, Any]]] = {"X": [], "Y": []}
     key: dict[str, Any] | None = None
     for direction, is_key, hcode, label, subcat, key_var, abstract in db.execute(
-        'select h.Direction, h.IsKey, hv.Code, hv.Label, hv.SubCategoryVID, hv.KeyVariableVID, tvh.IsAbstract'
-        ' from TableVersionHeader tvh join Header h on h.HeaderID = tvh.HeaderID'
+        "select h.Direction, h.IsKey, hv.Code, hv.Label, hv.SubCategoryVID, hv.KeyVariableVID, tvh.IsAbstract"
+        " from TableVersionHeader tvh join Header h on h.HeaderID = tvh.HeaderID"
         ' join HeaderVersion hv on hv.HeaderVID = tvh.HeaderVID where tvh.TableVID = ? order by tvh."Order"',
         (vid,),
     ):
@@ -65,7 +65,7 @@ def _table(db: sqlite3.Connection, code: str, release: int) -> dict[str, Any]:
             members = [
                 {"code": signature, "label": item}
                 for signature, item in db.execute(
-                    'select ic.Signature, i.Name from SubCategoryItem sci join Item i on i.ItemID = sci.ItemID'
+                    "select ic.Signature, i.Name from SubCategoryItem sci join Item i on i.ItemID = sci.ItemID"
                     " join ItemCategory ic on ic.ItemID = sci.ItemID and ic.EndReleaseID is null"
                     ' where sci.SubCategoryVID = ? order by sci."Order"',
                     (subcat,),
@@ -175,7 +175,10 @@ def main(argv: list[str] | None = None) -> int:
     if problems:
         print("\n".join(problems), file=sys.stderr)
         return 1
-    OUT.write_text(json.dumps({"release": RELEASE, "module_versions": versions, "modules": modules}, indent=1, ensure_ascii=False) + "\n")
+    OUT.write_text(
+        json.dumps({"release": RELEASE, "module_versions": versions, "modules": modules}, indent=1, ensure_ascii=False)
+        + "\n"
+    )
     print(OUT)
     return 0
 

@@ -79,9 +79,13 @@ def framework_component() -> str:
 def file_stem(report: Report, lei: str, country: str, timestamp: str) -> str:
     return "_".join(
         (
-            f"{lei}.{report.basis}", country, framework_component(), report.module.file_code,
-            report.reference_date.isoformat(), timestamp,
-        )  # fmt: skip
+            f"{lei}.{report.basis}",
+            country,
+            framework_component(),
+            report.module.file_code,
+            report.reference_date.isoformat(),
+            timestamp,
+        )
     )
 
 

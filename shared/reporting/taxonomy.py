@@ -103,9 +103,16 @@ def module(code: str) -> Module:
         raise KeyError(code)
     tables = tuple(
         Table(
-            code=t["code"], name=t["name"], rows=tuple(t["rows"]), columns=tuple(t["columns"]), key=t["key"],
-            cells=t["cells"], types=t["types"], signs=t["signs"], enumerations=t["enumerations"],
-        )  # fmt: skip
+            code=t["code"],
+            name=t["name"],
+            rows=tuple(t["rows"]),
+            columns=tuple(t["columns"]),
+            key=t["key"],
+            cells=t["cells"],
+            types=t["types"],
+            signs=t["signs"],
+            enumerations=t["enumerations"],
+        )
         for t in _raw()["modules"][code]
     )
     return Module(code, tables)

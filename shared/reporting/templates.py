@@ -24,10 +24,9 @@ from typing import Any
 from shared.prudential.models import CalculationInput, Exposure, ExposureResult, Result
 from shared.prudential.numbers import EXACT
 from shared.prudential.rules import RuleSet
-
 from shared.reporting.taxonomy import MODULES, Module, module
 
-__all__ = ["BASES", "Cell", "Report", "build", "drill_down", "ACCOUNTING"]
+__all__ = ["ACCOUNTING", "BASES", "Cell", "Report", "build", "drill_down"]
 
 ZERO = Decimal(0)
 ONE = Decimal(1)
@@ -374,7 +373,7 @@ def _aggregate(sheets: _Sheets) -> dict[tuple[str, str], dict[str, Decimal]]:
                 agg = out.setdefault((target, row), {})
                 for column, value in sums.items():
                     agg[column] = agg.get(column, ZERO) + value
-        for (sheet, row), sums in out.items():
+        for (_sheet, row), sums in out.items():
             if row == "r0010":
                 sums["c0040"] = sums.get("c0010", ZERO) + sums.get("c0030", ZERO)
                 sums["c0110"] = sums["c0040"] + sums.get("c0090", ZERO) + sums.get("c0100", ZERO)

@@ -32,7 +32,6 @@ from pathlib import Path
 from typing import Any
 
 from shared.prudential.numbers import EXACT
-
 from shared.reporting.templates import Cell, Report
 
 __all__ = ["Finding", "Rule", "RuleSyntaxError", "evaluate", "load_rules", "parse"]
@@ -133,7 +132,7 @@ def _tokens(text: str) -> list[str]:
     while pos < len(text):
         match = _TOKEN.match(text, pos)
         if match is None or match.end() == pos:
-            raise RuleSyntaxError(f"unexpected text at {pos}: {text[pos:pos + 20]!r}")
+            raise RuleSyntaxError(f"unexpected text at {pos}: {text[pos : pos + 20]!r}")
         out.append(next(g for g in match.groups() if g is not None))
         pos = match.end()
     return out
@@ -169,9 +168,9 @@ class _Parser:
 
     def factor(self) -> Node:
         token = self.take()
-        if token == "-":
+        if token == "-":  # noqa: S105 - a formula token, not a secret
             return ("neg", self.factor())
-        if token == "(":
+        if token == "(":  # noqa: S105 - a formula token, not a secret
             node = self.expr()
             if self.take() != ")":
                 raise RuleSyntaxError("missing )")
@@ -279,11 +278,19 @@ def _sign_findings(report: Report) -> list[Finding]:
         if isinstance(cell.value, str):
             continue
         sign = report.module.table(cell.table).signs.get(f"{cell.row},{cell.column}")
-        if sign == "positive" and cell.value < 0 or sign == "negative" and cell.value > 0:
+        if (sign == "positive" and cell.value < 0) or (sign == "negative" and cell.value > 0):
             expected = "≥ 0" if sign == "positive" else "≤ 0"
             out.append(
-                Finding("sign", "ERROR", "failed", cell.sheet, (cell.address,), format(cell.value, "f"), "0",
-                        f"{cell.address} must be {expected} (DPM sign {sign})")  # fmt: skip
+                Finding(
+                    "sign",
+                    "ERROR",
+                    "failed",
+                    cell.sheet,
+                    (cell.address,),
+                    format(cell.value, "f"),
+                    "0",
+                    f"{cell.address} must be {expected} (DPM sign {sign})",
+                )
             )
     if not out:
         out.append(Finding("sign", "ERROR", "passed", None, (), None, None, "every signed cell has its sign"))
@@ -326,8 +333,16 @@ def evaluate(report: Report, rules: Iterable[Rule] | None = None) -> list[Findin
                     else f"{rule.description}: {_mid(left)} {rule.op} {_mid(right)} does not hold"
                 )  # fmt: skip
                 findings.append(
-                    Finding(rule.id, rule.severity, "passed" if ok else "failed", scope, addresses, _mid(left),
-                            _mid(right), message)  # fmt: skip
+                    Finding(
+                        rule.id,
+                        rule.severity,
+                        "passed" if ok else "failed",
+                        scope,
+                        addresses,
+                        _mid(left),
+                        _mid(right),
+                        message,
+                    )
                 )
     findings.extend(_sign_findings(report))
     return findings

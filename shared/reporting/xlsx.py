@@ -10,7 +10,6 @@ from decimal import Decimal
 
 from shared.exports._xlsx_book import Book, Row, S, Sheet, note_height
 from shared.exports.models import Branding
-
 from shared.reporting.taxonomy import Table
 from shared.reporting.templates import Report
 from shared.reporting.validation import Finding
@@ -122,10 +121,16 @@ def workbook(
     widths = (16, 10, 10, 18, 70, 40)
     body = [
         Row(
-            (f.rule, f.severity, f.status, f.scope or "", f.message,
-             notes.get(f"{f.rule}|{f.scope}" if f.scope else f.rule, "")),
+            (
+                f.rule,
+                f.severity,
+                f.status,
+                f.scope or "",
+                f.message,
+                notes.get(f"{f.rule}|{f.scope}" if f.scope else f.rule, ""),
+            ),
             (S.TEXT, S.TEXT, S.BOLD if f.status == "failed" else S.TEXT, S.TEXT, S.WRAP, S.WRAP),
-        )  # fmt: skip
+        )
         for f in findings
         if f.status != "skipped"
     ]
@@ -133,10 +138,12 @@ def workbook(
     footer = text["footer"] + (f" {branding.legal_footer}" if branding.legal_footer else "")
     sheets.append(
         Sheet(
-            name=text["validation"], widths=widths,
-            head=_head(branding, f"{report.module.code} — {text['validation']}", meta, header), body=body,
+            name=text["validation"],
+            widths=widths,
+            head=_head(branding, f"{report.module.code} — {text['validation']}", meta, header),
+            body=body,
             tail=[Row(), Row((footer,), S.NOTE, height=note_height(footer, widths), merge=True)],
-        )  # fmt: skip
+        )
     )
     title = f"COREP {report.module.file_code} {report.reference_date.isoformat()}"
     return Book(branding, title, report.reference_date, "en" if lang == "en" else "fr", sheets).render()
