@@ -105,27 +105,52 @@ def test_v11_in_c01_c02_c03(reports: Reports) -> None:
     assert c01 == {"r0010": "1700.00", "r0015": "1400.00", "r0020": "1200.00", "r0530": "200.00", "r0750": "300.00"}
     assert (val(of, "C_02.00.a", "r0010", "c0010"), val(of, "C_02.00.a", "r0690", "c0010")) == ("10000.00",) * 2
     c03 = {row: val(of, "C_03.00", row, "c0010") for row in ("r0010", "r0020", "r0030", "r0040", "r0050", "r0060")}
-    assert c03 == {"r0010": "0.120000", "r0020": "750.00", "r0030": "0.140000", "r0040": "800.00",
-                   "r0050": "0.170000", "r0060": "900.00"}  # fmt: skip
+    assert c03 == {
+        "r0010": "0.120000",
+        "r0020": "750.00",
+        "r0030": "0.140000",
+        "r0040": "800.00",
+        "r0050": "0.170000",
+        "r0060": "900.00",
+    }
     assert (val(of, "C_03.00", "r0130", "c0010"), val(of, "C_03.00", "r0160", "c0010")) == ("0.100000", "0.145000")
     assert (val(of, "C_03.00", "r0170", "c0010"), val(of, "C_03.00", "r0180", "c0010")) == ("0.101250", "0.120000")
     assert of.cells[("C_03.00", None, "r0010", "c0010")].kind == "percentage"
 
 
 def test_negative_tiers_cascade_through_the_c01_excess_rows(reports: Reports) -> None:
-    own = {"cet1_instruments": "1000", "at1_instruments": "100", "at1_deductions": "130", "t2_instruments": "100",
-           "t2_deductions": "150"}  # fmt: skip
+    own = {
+        "cet1_instruments": "1000",
+        "at1_instruments": "100",
+        "at1_deductions": "130",
+        "t2_instruments": "100",
+        "t2_deductions": "150",
+    }
     of = reports({"own_funds": own})["corep_of"]
     rows = {r: val(of, "C_01.00", r, "c0010") for r in ("r0720", "r0970", "r0440", "r0740", "r0530", "r0750")}
-    assert rows == {"r0720": "-50.00", "r0970": "50.00", "r0440": "-80.00", "r0740": "80.00", "r0530": "0.00",
-                    "r0750": "0.00"}  # fmt: skip
+    assert rows == {
+        "r0720": "-50.00",
+        "r0970": "50.00",
+        "r0440": "-80.00",
+        "r0740": "80.00",
+        "r0530": "0.00",
+        "r0750": "0.00",
+    }
     assert val(of, "C_01.00", "r0020", "c0010") == "920.00"
 
 
 def test_v12_leverage_in_c47(reports: Reports) -> None:
-    lr = reports({"own_funds": {"cet1_instruments": "1400"}, "leverage": {
-        "on_balance": "38000", "derivatives": "1000", "sft": "500", "off_balance": {"3": "4000", "5": "5000", "4": "1000"}}}
-    )["corep_lr"]  # fmt: skip
+    lr = reports(
+        {
+            "own_funds": {"cet1_instruments": "1400"},
+            "leverage": {
+                "on_balance": "38000",
+                "derivatives": "1000",
+                "sft": "500",
+                "off_balance": {"3": "4000", "5": "5000", "4": "1000"},
+            },
+        }
+    )["corep_lr"]
     assert (val(lr, "C_47.00", "r0290", "c0010"), val(lr, "C_47.00", "r0310", "c0010")) == ("41800.00", "1400.00")
     assert (val(lr, "C_47.00", "r0330", "c0010"), val(lr, "C_47.00", "r0410", "c0010")) == ("0.033493", "0.030000")
     assert val(lr, "C_47.00", "r0165", "c0010") == "1600.00"  # 4 000 at 40 %
@@ -135,15 +160,27 @@ def test_v12_leverage_in_c47(reports: Reports) -> None:
 
 
 V13_OUTFLOWS = {
-    "retail_stable": 2000, "retail_other": 1000, "operational_deposits": 800, "non_operational_non_financial": 500,
-    "financial_customers": 300, "committed_credit_non_financial": 1000, "committed_liquidity_non_financial": 200,
-}  # fmt: skip
+    "retail_stable": 2000,
+    "retail_other": 1000,
+    "operational_deposits": 800,
+    "non_operational_non_financial": 500,
+    "financial_customers": 300,
+    "committed_credit_non_financial": 1000,
+    "committed_liquidity_non_financial": 200,
+}
 
 
 def test_v13_lcr_in_c72_and_c76(reports: Reports) -> None:
     assets = {"l1_central_bank_reserves": 400, "l1_securities": 300, "l2a": 200, "l2b_other": 100}
-    lcr = reports({"lcr": {"assets": assets, "outflows": V13_OUTFLOWS,
-                           "inflows": {"non_financial_customers": 400, "financial_customers": 300}}})["corep_lcr_da"]  # fmt: skip
+    lcr = reports(
+        {
+            "lcr": {
+                "assets": assets,
+                "outflows": V13_OUTFLOWS,
+                "inflows": {"non_financial_customers": 400, "financial_customers": 300},
+            }
+        }
+    )["corep_lcr_da"]
     c76 = {r: val(lcr, "C_76.00.a", r, "c0010") for r in ("r0010", "r0020", "r0030", "r0300", "r0360")}
     assert c76 == {"r0010": "920.00", "r0020": "560.00", "r0030": "1.642857", "r0300": "1060.00", "r0360": "500.00"}
     assert (val(lcr, "C_72.00.a", "r0050", "c0010"), val(lcr, "C_72.00.a", "r0050", "c0030")) == ("400.00", "1.000000")
@@ -153,8 +190,9 @@ def test_v13_lcr_in_c72_and_c76(reports: Reports) -> None:
 
 
 def test_nsfr_in_c84(reports: Reports) -> None:
-    nsfr = reports({"nsfr": {"asf": {"capital": 1000, "retail_stable": 500},
-                             "rsf": {"level1": 100, "loans_rw_over_35": 800}}})["corep_nsfr"]  # fmt: skip
+    nsfr = reports(
+        {"nsfr": {"asf": {"capital": 1000, "retail_stable": 500}, "rsf": {"level1": 100, "loans_rw_over_35": 800}}}
+    )["corep_nsfr"]
     assert val(nsfr, "C_84.00.d", "r0120", "c0030") == "1475.00"
     assert val(nsfr, "C_84.00.c", "r0010", "c0020") == "680.00"
     assert val(nsfr, "C_84.00.a", "r0220", "c0040") == "2.169118"
@@ -164,9 +202,14 @@ def test_real_estate_parts_go_to_their_sub_classes(rich: dict[str, Report]) -> N
     of = rich["corep_of"]
     secured, unsecured = "eba_qEC:qx2039", "eba_qEC:qx2040"
     # V5-style split: 300 000 on a 400 000 home: 220 000 at 20 %, 80 000 at the retail 75 %
-    assert (val(of, C07, "r0010", "c0200", secured), val(of, C07, "r0010", "c0220", secured)) == ("220000.00", "44000.00")
+    assert (val(of, C07, "r0010", "c0200", secured), val(of, C07, "r0010", "c0220", secured)) == (
+        "220000.00",
+        "44000.00",
+    )
     assert (val(of, C07, "r0010", "c0200", unsecured), val(of, C07, "r0010", "c0220", unsecured)) == (
-        "80000.00", "60000.00")  # fmt: skip
+        "80000.00",
+        "60000.00",
+    )
     assert val(of, "C_02.00.a", "r0151", "c0010") == "44000.00"
     assert val(of, C07, "r0010", "c0220", "eba_qEC:qx2049") == "375000.00"  # ADC 150 %
     assert val(of, C07, "r0010", "c0220", "eba_qEC:qx2037") == "400000.00"  # specialised lending, object 100 %

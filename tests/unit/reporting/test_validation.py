@@ -66,8 +66,19 @@ RULES = load_rules()
 def test_the_rule_table_is_data_with_unique_ids_and_known_cells() -> None:
     assert len(RULES) > 100
     ids = {r.id for r in RULES}
-    for required in ("v0204_m", "v0205_m", "v0207_m", "v0218_m", "v0223_m", "v0010_h", "v0305_m", "v0306_m",
-                     "v0307_m", "v0329_m", "v0312_m_c0200"):  # fmt: skip
+    for required in (
+        "v0204_m",
+        "v0205_m",
+        "v0207_m",
+        "v0218_m",
+        "v0223_m",
+        "v0010_h",
+        "v0305_m",
+        "v0306_m",
+        "v0307_m",
+        "v0329_m",
+        "v0312_m_c0200",
+    ):
         assert required in ids
     for rule in RULES:
         assert rule.severity in ("ERROR", "WARNING")
@@ -126,8 +137,15 @@ def test_a_cell_with_the_wrong_sign_is_an_error() -> None:
 
 
 def test_inactive_rules_and_unfiled_templates_are_skipped() -> None:
-    row = {"id": "t1", "severity": "ERROR", "templates": ["C_01.00"], "description": "t",
-           "formula": "{C_01.00, r0010, c0010} = {C_01.00, r0015, c0010}", "from": None, "to": "2025-12-31"}  # fmt: skip
+    row = {
+        "id": "t1",
+        "severity": "ERROR",
+        "templates": ["C_01.00"],
+        "description": "t",
+        "formula": "{C_01.00, r0010, c0010} = {C_01.00, r0015, c0010}",
+        "from": None,
+        "to": "2025-12-31",
+    }
     report = _empty("corep_of")
     _put(report, Ref("C_01.00", "r0010", "c0010", None), Decimal(5))
     assert [f.message for f in evaluate(report, [rule_from_row(row)]) if f.rule == "t1"] == ["not active"]
