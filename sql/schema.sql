@@ -8984,6 +8984,49 @@ CREATE TABLE public.conversations (
 );
 
 --
+-- Name: corep_rule_comments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.corep_rule_comments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    calculation_id uuid NOT NULL,
+    module text NOT NULL,
+    rule_id text NOT NULL,
+    scope text DEFAULT ''::text NOT NULL,
+    comment text NOT NULL,
+    created_by uuid DEFAULT auth.uid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT corep_rule_comments_comment_check CHECK (((length(btrim(comment)) >= 1) AND (length(btrim(comment)) <= 4000))),
+    CONSTRAINT corep_rule_comments_module_check CHECK ((module = ANY (ARRAY['corep_of'::text, 'corep_lr'::text, 'corep_lcr_da'::text, 'corep_nsfr'::text]))),
+    CONSTRAINT corep_rule_comments_rule_id_check CHECK ((rule_id ~ '^[a-z0-9_]{1,64}$'::text)),
+    CONSTRAINT corep_rule_comments_scope_check CHECK ((length(scope) <= 64))
+);
+
+--
+-- Name: corep_validation_results; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.corep_validation_results (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    calculation_id uuid NOT NULL,
+    module text NOT NULL,
+    framework text DEFAULT 'COREP 4.2'::text NOT NULL,
+    findings jsonb NOT NULL,
+    error_count integer NOT NULL,
+    warning_count integer NOT NULL,
+    evaluated_by uuid DEFAULT auth.uid() NOT NULL,
+    evaluated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT corep_validation_results_error_count_check CHECK ((error_count >= 0)),
+    CONSTRAINT corep_validation_results_findings_check CHECK ((jsonb_typeof(findings) = 'array'::text)),
+    CONSTRAINT corep_validation_results_framework_check CHECK (((length(framework) >= 1) AND (length(framework) <= 32))),
+    CONSTRAINT corep_validation_results_module_check CHECK ((module = ANY (ARRAY['corep_of'::text, 'corep_lr'::text, 'corep_lcr_da'::text, 'corep_nsfr'::text]))),
+    CONSTRAINT corep_validation_results_warning_count_check CHECK ((warning_count >= 0))
+);
+
+--
 -- Name: credit_notes; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -10356,6 +10399,34 @@ ALTER TABLE ONLY public.conversations
     ADD CONSTRAINT conversations_pkey PRIMARY KEY (id);
 
 --
+-- Name: corep_rule_comments corep_rule_comments_calculation_id_module_rule_id_scope_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_rule_comments
+    ADD CONSTRAINT corep_rule_comments_calculation_id_module_rule_id_scope_key UNIQUE (calculation_id, module, rule_id, scope);
+
+--
+-- Name: corep_rule_comments corep_rule_comments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_rule_comments
+    ADD CONSTRAINT corep_rule_comments_pkey PRIMARY KEY (id);
+
+--
+-- Name: corep_validation_results corep_validation_results_calculation_id_module_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_validation_results
+    ADD CONSTRAINT corep_validation_results_calculation_id_module_key UNIQUE (calculation_id, module);
+
+--
+-- Name: corep_validation_results corep_validation_results_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_validation_results
+    ADD CONSTRAINT corep_validation_results_pkey PRIMARY KEY (id);
+
+--
 -- Name: credit_notes credit_notes_organization_id_number_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11168,6 +11239,42 @@ CREATE UNIQUE INDEX conversations_one_support_per_user ON public.conversations U
 --
 
 CREATE INDEX conversations_organization_idx ON public.conversations USING btree (organization_id, kind);
+
+--
+-- Name: corep_rule_comments_calculation_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_rule_comments_calculation_org_idx ON public.corep_rule_comments USING btree (calculation_id, organization_id);
+
+--
+-- Name: corep_rule_comments_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_rule_comments_created_by_idx ON public.corep_rule_comments USING btree (created_by);
+
+--
+-- Name: corep_rule_comments_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_rule_comments_organization_idx ON public.corep_rule_comments USING btree (organization_id);
+
+--
+-- Name: corep_validation_results_calculation_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_validation_results_calculation_org_idx ON public.corep_validation_results USING btree (calculation_id, organization_id);
+
+--
+-- Name: corep_validation_results_evaluated_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_validation_results_evaluated_by_idx ON public.corep_validation_results USING btree (evaluated_by);
+
+--
+-- Name: corep_validation_results_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_validation_results_organization_idx ON public.corep_validation_results USING btree (organization_id);
 
 --
 -- Name: credit_notes_client_company_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -12256,6 +12363,12 @@ CREATE TRIGGER client_company_users_sync_conversations AFTER INSERT OR DELETE ON
 CREATE TRIGGER conversation_participants_broadcast AFTER INSERT OR DELETE OR UPDATE OF last_read_message_id, unread_count ON public.conversation_participants FOR EACH ROW EXECUTE FUNCTION private.broadcast_participant();
 
 --
+-- Name: corep_rule_comments corep_rule_comments_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER corep_rule_comments_touch_updated_at BEFORE UPDATE ON public.corep_rule_comments FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
 -- Name: credit_notes credit_notes_immutable; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -12890,6 +13003,34 @@ ALTER TABLE ONLY public.conversations
 
 ALTER TABLE ONLY public.conversations
     ADD CONSTRAINT conversations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: corep_rule_comments corep_rule_comments_calculation_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_rule_comments
+    ADD CONSTRAINT corep_rule_comments_calculation_id_organization_id_fkey FOREIGN KEY (calculation_id, organization_id) REFERENCES public.prudential_calculations(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: corep_rule_comments corep_rule_comments_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_rule_comments
+    ADD CONSTRAINT corep_rule_comments_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id);
+
+--
+-- Name: corep_validation_results corep_validation_results_calculation_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_validation_results
+    ADD CONSTRAINT corep_validation_results_calculation_id_organization_id_fkey FOREIGN KEY (calculation_id, organization_id) REFERENCES public.prudential_calculations(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: corep_validation_results corep_validation_results_evaluated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_validation_results
+    ADD CONSTRAINT corep_validation_results_evaluated_by_fkey FOREIGN KEY (evaluated_by) REFERENCES auth.users(id);
 
 --
 -- Name: credit_notes credit_notes_client_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -14405,6 +14546,18 @@ CREATE POLICY "Prudential members read the parameters of rule sets they see" ON 
    FROM public.prudential_rule_sets s)));
 
 --
+-- Name: corep_rule_comments Prudential readers read their organization's COREP comments; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's COREP comments" ON public.corep_rule_comments FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: corep_validation_results Prudential readers read their organization's COREP validation; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's COREP validation" ON public.corep_validation_results FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
 -- Name: prudential_calculations Prudential readers read their organization's calculations; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -14477,10 +14630,40 @@ CREATE POLICY "Prudential writers delete scenarios" ON public.prudential_scenari
 CREATE POLICY "Prudential writers edit draft versions" ON public.prudential_portfolio_versions FOR UPDATE TO authenticated USING (((status = 'draft'::text) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)))) WITH CHECK (((status = 'draft'::text) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
 
 --
+-- Name: corep_rule_comments Prudential writers explain COREP warnings as themselves; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers explain COREP warnings as themselves" ON public.corep_rule_comments FOR INSERT TO authenticated WITH CHECK (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: corep_validation_results Prudential writers record COREP validation; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers record COREP validation" ON public.corep_validation_results FOR INSERT TO authenticated WITH CHECK (((evaluated_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: corep_validation_results Prudential writers refresh COREP validation; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers refresh COREP validation" ON public.corep_validation_results FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))) WITH CHECK (((evaluated_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
 -- Name: prudential_portfolios Prudential writers rename their organization's portfolios; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Prudential writers rename their organization's portfolios" ON public.prudential_portfolios FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))) WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: corep_rule_comments Prudential writers revise their COREP comments; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers revise their COREP comments" ON public.corep_rule_comments FOR UPDATE TO authenticated USING (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)))) WITH CHECK (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: corep_rule_comments Prudential writers withdraw their COREP comments; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers withdraw their COREP comments" ON public.corep_rule_comments FOR DELETE TO authenticated USING (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
 
 --
 -- Name: documents Readers of a company's documents read them; Type: POLICY; Schema: public; Owner: -
@@ -14903,6 +15086,18 @@ ALTER TABLE public.conversation_participants ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.conversations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: corep_rule_comments; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.corep_rule_comments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: corep_validation_results; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.corep_validation_results ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: credit_notes; Type: ROW SECURITY; Schema: public; Owner: -
@@ -17841,6 +18036,20 @@ GRANT SELECT(joined_at) ON TABLE public.conversation_participants TO authenticat
 
 GRANT SELECT ON TABLE public.conversations TO authenticated;
 GRANT ALL ON TABLE public.conversations TO service_role;
+
+--
+-- Name: TABLE corep_rule_comments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.corep_rule_comments TO authenticated;
+GRANT ALL ON TABLE public.corep_rule_comments TO service_role;
+
+--
+-- Name: TABLE corep_validation_results; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.corep_validation_results TO authenticated;
+GRANT ALL ON TABLE public.corep_validation_results TO service_role;
 
 --
 -- Name: TABLE credit_notes; Type: ACL; Schema: public; Owner: -
