@@ -203,67 +203,123 @@ def _ccf_column(r: ExposureResult) -> str:
     return CCF_COLUMNS[r.ccf]
 
 
+_ORIG, _SCRA, _GUAR, _INFLOW, _COLL, _EV, _PRE, _RWA = range(8)
+
+
 class _Sheets:
-    """Unrounded C 07.00 sums per (sheet, row, column) and the exposures behind each (sheet, row)."""
+    """Unrounded C 07.00 sums per (sheet, row) and the exposures behind each (sheet, row).
+
+    Each (sheet, row) keeps eight running sums (original exposure, scra, guaranteed, substitution
+    inflow, collateral, exposure value, RWEA before and after supporting factors) plus the
+    off-balance nominal per CCF column; :meth:`columns` turns them into the template's columns."""
 
     def __init__(self) -> None:
-        self.sums: dict[tuple[str, str], dict[str, Decimal]] = {}
+        self.sums: dict[tuple[str, str], list[Decimal]] = {}
+        self.off: dict[tuple[str, str], dict[str, Decimal]] = {}
         self.members: dict[tuple[str, str], list[int]] = {}
 
-    def add(self, sheet: str, row: str, index: int, values: Iterable[tuple[str, Decimal]]) -> None:
+    def entry(self, sheet: str, row: str, index: int) -> list[Decimal]:
         key = (sheet, row)
         sums = self.sums.get(key)
         if sums is None:
-            sums = self.sums[key] = {}
-            self.members[key] = []
-        for column, value in values:
-            sums[column] = sums.get(column, ZERO) + value
+            sums = self.sums[key] = [ZERO] * 8
+            self.members[key] = [index]
+            return sums
         members = self.members[key]
-        if not members or members[-1] != index:
+        if members[-1] != index:
             members.append(index)
+        return sums
+
+    def add_off(self, sheet: str, row: str, column: str, value: Decimal) -> None:
+        off = self.off.setdefault((sheet, row), {})
+        off[column] = off.get(column, ZERO) + value
+
+    def columns(self) -> dict[tuple[str, str], dict[str, Decimal]]:
+        out: dict[tuple[str, str], dict[str, Decimal]] = {}
+        for (sheet, row), v in self.sums.items():
+            cols = {"c0200": v[_EV], "c0215": v[_PRE], "c0216": v[_RWA] - v[_PRE], "c0220": v[_RWA]}
+            if row in ("r0010", "r0070", "r0080"):
+                cols["c0010"] = v[_ORIG]
+            if row in ("r0010", "r0070"):
+                cols["c0030"] = -v[_SCRA]
+            if row == "r0010":
+                cols.update({"c0050": -v[_GUAR], "c0090": -v[_GUAR], "c0100": v[_INFLOW], "c0130": -v[_COLL]})
+            if row in ("r0010", "r0080"):
+                cols.update(self.off.get((sheet, row), {}))
+            out[(sheet, row)] = cols
+        return out
 
 
 def _credit_sheets(inp: CalculationInput, result: Result) -> _Sheets:
     s = _Sheets()
+    entry = s.entry
     with localcontext(EXACT):
         for index, (e, r) in enumerate(zip(inp.exposures, result.exposures, strict=True)):
-            obligor = [p for p in r.parts if p.kind != "guaranteed"]
-            home = _sheet(e, r.reporting_class, obligor[0].kind if obligor else "obligor", False)
-            exposure_values: list[tuple[str, Decimal]] = [
-                ("c0010", r.original_exposure), ("c0030", -r.scra), ("c0050", -r.guaranteed),
-                ("c0090", -r.guaranteed), ("c0130", -r.collateral_adjusted),
-            ]  # fmt: skip
-            if r.off_balance:
-                exposure_values.append((_ccf_column(r), r.off_balance))
-            if len({_sheet(e, p.reporting_class, p.kind, False) for p in obligor}) > 1:
+            parts = r.parts
+            obligor = [p for p in parts if p.kind != "guaranteed"]
+            sheets = [_sheet(e, p.reporting_class, p.kind, False) for p in obligor]
+            home = sheets[0] if sheets else _sheet(e, r.reporting_class, "obligor", False)
+            if len(set(sheets)) > 1:
                 # loan splitting (real estate: no value adjustment, CRM or off-balance): c0010 per part
-                for p in obligor:
-                    s.add(_sheet(e, p.reporting_class, p.kind, False), "r0010", index, [("c0010", p.exposure_value)])
-                    s.add(_sheet(e, p.reporting_class, p.kind, False), "r0070", index, [("c0010", p.exposure_value)])
+                for p, sheet in zip(obligor, sheets, strict=True):
+                    entry(sheet, "r0010", index)[_ORIG] += p.exposure_value
+                    entry(sheet, "r0070", index)[_ORIG] += p.exposure_value
             else:
-                s.add(home, "r0010", index, exposure_values)
-                on = r.original_exposure - r.off_balance
-                s.add(home, "r0070", index, [("c0010", on), ("c0030", -r.scra)])
+                t = entry(home, "r0010", index)
+                t[_ORIG] += r.original_exposure
+                if r.scra:
+                    t[_SCRA] += r.scra
+                if r.guaranteed:
+                    t[_GUAR] += r.guaranteed
+                if r.collateral_adjusted:
+                    t[_COLL] += r.collateral_adjusted
+                on = entry(home, "r0070", index)
+                on[_ORIG] += r.original_exposure - r.off_balance
+                if r.scra:
+                    on[_SCRA] += r.scra
                 if r.off_balance:
-                    s.add(home, "r0080", index, [("c0010", r.off_balance), (_ccf_column(r), r.off_balance)])
-            for p in r.parts:
+                    column = _ccf_column(r)
+                    s.add_off(home, "r0010", column, r.off_balance)
+                    s.add_off(home, "r0080", column, r.off_balance)
+                    entry(home, "r0080", index)[_ORIG] += r.off_balance
+            for p in parts:
                 guaranteed = p.kind == "guaranteed"
-                sheet = _sheet(e, p.reporting_class, p.kind, guaranteed)
-                values = [
-                    ("c0200", p.exposure_value), ("c0215", p.rwa_pre_sf), ("c0216", p.rwa - p.rwa_pre_sf),
-                    ("c0220", p.rwa),
-                ]  # fmt: skip
-                s.add(sheet, "r0010", index, [("c0100", p.exposure_value), *values] if guaranteed else values)
+                sheet = _sheet(e, p.reporting_class, p.kind, True) if guaranteed else home
+                if not guaranteed and len(sheets) > 1:
+                    sheet = _sheet(e, p.reporting_class, p.kind, False)
+                ev, pre, rwa = p.exposure_value, p.rwa_pre_sf, p.rwa
+                t = entry(sheet, "r0010", index)
+                t[_EV] += ev
+                t[_PRE] += pre
+                t[_RWA] += rwa
+                if guaranteed:
+                    t[_INFLOW] += ev
                 off_ev = r.off_balance * r.ccf if not guaranteed and r.off_balance else ZERO
-                if off_ev and p.exposure_value:
-                    share = off_ev / p.exposure_value
-                    s.add(sheet, "r0080", index, [(c, v * share) for c, v in values])
-                    s.add(sheet, "r0070", index, [(c, v * (ONE - share)) for c, v in values])
+                if off_ev and ev:
+                    share = off_ev / ev
+                    t = entry(sheet, "r0080", index)
+                    t[_EV] += ev * share
+                    t[_PRE] += pre * share
+                    t[_RWA] += rwa * share
+                    rest = ONE - share
+                    t = entry(sheet, "r0070", index)
+                    t[_EV] += ev * rest
+                    t[_PRE] += pre * rest
+                    t[_RWA] += rwa * rest
                 else:
-                    s.add(sheet, "r0070", index, values)
-                s.add(sheet, RISK_WEIGHT_ROWS.get(p.risk_weight, OTHER_RISK_WEIGHT_ROW), index, values)
+                    t = entry(sheet, "r0070", index)
+                    t[_EV] += ev
+                    t[_PRE] += pre
+                    t[_RWA] += rwa
+                t = entry(sheet, RISK_WEIGHT_ROWS.get(p.risk_weight, OTHER_RISK_WEIGHT_ROW), index)
+                t[_EV] += ev
+                t[_PRE] += pre
+                t[_RWA] += rwa
                 if r.sme_factor_applied and not guaranteed:
-                    s.add(sheet, "r0030", index, values)
+                    t = entry(sheet, "r0030", index)
+                    t[_EV] += ev
+                    t[_PRE] += pre
+                    t[_RWA] += rwa
     return s
 
 
@@ -364,10 +420,11 @@ def _own_funds(w: _Writer, inp: CalculationInput, result: Result, sheets: _Sheet
 
 
 def _aggregate(sheets: _Sheets) -> dict[tuple[str, str], dict[str, Decimal]]:
-    out = {k: dict(v) for k, v in sheets.sums.items()}
-    real_estate = {m for m in C02_REAL_ESTATE_ROWS}
+    base = sheets.columns()
+    out = {k: dict(v) for k, v in base.items()}
+    real_estate = set(C02_REAL_ESTATE_ROWS)
     with localcontext(EXACT):
-        for (sheet, row), sums in sheets.sums.items():
+        for (sheet, row), sums in base.items():
             targets = [ALL_CLASSES] + ([REAL_ESTATE_TOTAL] if sheet in real_estate else [])
             for target in targets:
                 agg = out.setdefault((target, row), {})
