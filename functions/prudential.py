@@ -7,6 +7,7 @@ they see and may do (analyst, approver, owner, admin write; viewer reads; other 
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
 from typing import Any
@@ -57,13 +58,18 @@ from shared.prudential.portfolios.models import (
 )
 from shared.reporting import service as reporting
 from shared.reporting.models import (
+    CalendarOut,
+    CalendarQuery,
     CommentIn,
     CommentOut,
     CorepView,
     DrillOut,
     DrillQuery,
+    DueReportOut,
     ModuleQuery,
     PackageQuery,
+    PlanIn,
+    PlanOut,
     WorkbookQuery,
 )
 
@@ -556,6 +562,28 @@ def corep_comment(ctx: Context) -> CommentOut:
             scope=body.scope, text=body.comment,
         )  # fmt: skip
     return CommentOut.model_validate(row)
+
+
+@router.get("/corep/calendar", query=CalendarQuery, response=CalendarOut)
+def corep_calendar(ctx: Context) -> CalendarOut:
+    """The next due COREP reports of the caller's organizations with their remittance dates and state."""
+    q = ctx.query(CalendarQuery)
+    today = datetime.datetime.now(datetime.UTC).date()
+    with db.user_transaction(ctx.claims().raw) as conn:
+        due = reporting.due_reports(conn, organization_id=q.organization_id, today=today, count=q.count)
+    return CalendarOut(items=[DueReportOut.model_validate(d, from_attributes=True) for d in due])
+
+
+@router.post("/corep/plans", body=PlanIn, response=PlanOut, status=201)
+def corep_plan(ctx: Context) -> PlanOut:
+    """Set a module the organization files (basis, source portfolio, authority's country); owners and admins."""
+    body: PlanIn = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = reporting.save_plan(
+            conn, organization_id=body.organization_id, module=body.module, basis=body.basis,
+            portfolio_id=body.portfolio_id, country=body.country,
+        )  # fmt: skip
+    return PlanOut.model_validate(row)
 
 
 @functions_framework.http

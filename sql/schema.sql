@@ -8984,6 +8984,43 @@ CREATE TABLE public.conversations (
 );
 
 --
+-- Name: corep_exports; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.corep_exports (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    calculation_id uuid NOT NULL,
+    module text NOT NULL,
+    file_name text NOT NULL,
+    sha256 text NOT NULL,
+    exported_by uuid DEFAULT auth.uid() NOT NULL,
+    exported_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT corep_exports_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 255))),
+    CONSTRAINT corep_exports_module_check CHECK ((module = ANY (ARRAY['corep_of'::text, 'corep_lr'::text, 'corep_lcr_da'::text, 'corep_nsfr'::text]))),
+    CONSTRAINT corep_exports_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: corep_filing_plans; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.corep_filing_plans (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    module text NOT NULL,
+    basis text NOT NULL,
+    portfolio_id uuid NOT NULL,
+    country text NOT NULL,
+    created_by uuid DEFAULT auth.uid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT corep_filing_plans_basis_check CHECK ((basis = ANY (ARRAY['CON'::text, 'IND'::text]))),
+    CONSTRAINT corep_filing_plans_country_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT corep_filing_plans_module_check CHECK ((module = ANY (ARRAY['corep_of'::text, 'corep_lr'::text, 'corep_lcr_da'::text, 'corep_nsfr'::text])))
+);
+
+--
 -- Name: corep_rule_comments; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -10399,6 +10436,27 @@ ALTER TABLE ONLY public.conversations
     ADD CONSTRAINT conversations_pkey PRIMARY KEY (id);
 
 --
+-- Name: corep_exports corep_exports_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_exports
+    ADD CONSTRAINT corep_exports_pkey PRIMARY KEY (id);
+
+--
+-- Name: corep_filing_plans corep_filing_plans_organization_id_module_basis_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_filing_plans
+    ADD CONSTRAINT corep_filing_plans_organization_id_module_basis_key UNIQUE (organization_id, module, basis);
+
+--
+-- Name: corep_filing_plans corep_filing_plans_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_filing_plans
+    ADD CONSTRAINT corep_filing_plans_pkey PRIMARY KEY (id);
+
+--
 -- Name: corep_rule_comments corep_rule_comments_calculation_id_module_rule_id_scope_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11239,6 +11297,36 @@ CREATE UNIQUE INDEX conversations_one_support_per_user ON public.conversations U
 --
 
 CREATE INDEX conversations_organization_idx ON public.conversations USING btree (organization_id, kind);
+
+--
+-- Name: corep_exports_calculation_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_exports_calculation_org_idx ON public.corep_exports USING btree (calculation_id, organization_id);
+
+--
+-- Name: corep_exports_exported_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_exports_exported_by_idx ON public.corep_exports USING btree (exported_by);
+
+--
+-- Name: corep_exports_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_exports_organization_idx ON public.corep_exports USING btree (organization_id);
+
+--
+-- Name: corep_filing_plans_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_filing_plans_created_by_idx ON public.corep_filing_plans USING btree (created_by);
+
+--
+-- Name: corep_filing_plans_portfolio_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_filing_plans_portfolio_org_idx ON public.corep_filing_plans USING btree (portfolio_id, organization_id);
 
 --
 -- Name: corep_rule_comments_calculation_org_idx; Type: INDEX; Schema: public; Owner: -
@@ -12363,6 +12451,12 @@ CREATE TRIGGER client_company_users_sync_conversations AFTER INSERT OR DELETE ON
 CREATE TRIGGER conversation_participants_broadcast AFTER INSERT OR DELETE OR UPDATE OF last_read_message_id, unread_count ON public.conversation_participants FOR EACH ROW EXECUTE FUNCTION private.broadcast_participant();
 
 --
+-- Name: corep_filing_plans corep_filing_plans_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER corep_filing_plans_touch_updated_at BEFORE UPDATE ON public.corep_filing_plans FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
 -- Name: corep_rule_comments corep_rule_comments_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -13003,6 +13097,41 @@ ALTER TABLE ONLY public.conversations
 
 ALTER TABLE ONLY public.conversations
     ADD CONSTRAINT conversations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: corep_exports corep_exports_calculation_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_exports
+    ADD CONSTRAINT corep_exports_calculation_id_organization_id_fkey FOREIGN KEY (calculation_id, organization_id) REFERENCES public.prudential_calculations(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: corep_exports corep_exports_exported_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_exports
+    ADD CONSTRAINT corep_exports_exported_by_fkey FOREIGN KEY (exported_by) REFERENCES auth.users(id);
+
+--
+-- Name: corep_filing_plans corep_filing_plans_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_filing_plans
+    ADD CONSTRAINT corep_filing_plans_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id);
+
+--
+-- Name: corep_filing_plans corep_filing_plans_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_filing_plans
+    ADD CONSTRAINT corep_filing_plans_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: corep_filing_plans corep_filing_plans_portfolio_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_filing_plans
+    ADD CONSTRAINT corep_filing_plans_portfolio_id_organization_id_fkey FOREIGN KEY (portfolio_id, organization_id) REFERENCES public.prudential_portfolios(id, organization_id) ON DELETE CASCADE;
 
 --
 -- Name: corep_rule_comments corep_rule_comments_calculation_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -14364,6 +14493,12 @@ CREATE POLICY "Owners and admins add the rows of the rule sets they publish" ON 
 CREATE POLICY "Owners and admins can update their organization" ON public.organizations FOR UPDATE TO authenticated USING ((id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role))) WITH CHECK ((id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
 
 --
+-- Name: corep_filing_plans Owners and admins change COREP filing plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins change COREP filing plans" ON public.corep_filing_plans FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids))) WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
+
+--
 -- Name: prudential_import_mappings Owners and admins change import mappings; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -14412,10 +14547,22 @@ CREATE POLICY "Owners and admins delete import mappings" ON public.prudential_im
 CREATE POLICY "Owners and admins delete portfolios" ON public.prudential_portfolios FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
 
 --
+-- Name: corep_filing_plans Owners and admins drop COREP filing plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins drop COREP filing plans" ON public.corep_filing_plans FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
+
+--
 -- Name: client_company_users Owners and admins link users to companies; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Owners and admins link users to companies" ON public.client_company_users FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: corep_filing_plans Owners and admins plan COREP filings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins plan COREP filings" ON public.corep_filing_plans FOR INSERT TO authenticated WITH CHECK (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids))));
 
 --
 -- Name: prudential_rule_sets Owners and admins publish their organization's rule sets; Type: POLICY; Schema: public; Owner: -
@@ -14552,6 +14699,12 @@ CREATE POLICY "Prudential members read the parameters of rule sets they see" ON 
 CREATE POLICY "Prudential readers read their organization's COREP comments" ON public.corep_rule_comments FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
 
 --
+-- Name: corep_exports Prudential readers read their organization's COREP exports; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's COREP exports" ON public.corep_exports FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
 -- Name: corep_validation_results Prudential readers read their organization's COREP validation; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -14562,6 +14715,12 @@ CREATE POLICY "Prudential readers read their organization's COREP validation" ON
 --
 
 CREATE POLICY "Prudential readers read their organization's calculations" ON public.prudential_calculations FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: corep_filing_plans Prudential readers read their organization's filing plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's filing plans" ON public.corep_filing_plans FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
 
 --
 -- Name: prudential_import_mappings Prudential readers read their organization's import mappings; Type: POLICY; Schema: public; Owner: -
@@ -14586,6 +14745,12 @@ CREATE POLICY "Prudential readers read their organization's scenarios" ON public
 --
 
 CREATE POLICY "Prudential readers read their organization's versions" ON public.prudential_portfolio_versions FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: corep_exports Prudential readers record the packages they download; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers record the packages they download" ON public.corep_exports FOR INSERT TO authenticated WITH CHECK (((exported_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids))));
 
 --
 -- Name: prudential_portfolio_versions Prudential writers add draft versions as their author; Type: POLICY; Schema: public; Owner: -
@@ -15086,6 +15251,18 @@ ALTER TABLE public.conversation_participants ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.conversations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: corep_exports; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.corep_exports ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: corep_filing_plans; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.corep_filing_plans ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: corep_rule_comments; Type: ROW SECURITY; Schema: public; Owner: -
@@ -18036,6 +18213,20 @@ GRANT SELECT(joined_at) ON TABLE public.conversation_participants TO authenticat
 
 GRANT SELECT ON TABLE public.conversations TO authenticated;
 GRANT ALL ON TABLE public.conversations TO service_role;
+
+--
+-- Name: TABLE corep_exports; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.corep_exports TO authenticated;
+GRANT ALL ON TABLE public.corep_exports TO service_role;
+
+--
+-- Name: TABLE corep_filing_plans; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.corep_filing_plans TO authenticated;
+GRANT ALL ON TABLE public.corep_filing_plans TO service_role;
 
 --
 -- Name: TABLE corep_rule_comments; Type: ACL; Schema: public; Owner: -

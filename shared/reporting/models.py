@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any, Literal
+from uuid import UUID
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,3 +72,40 @@ class CommentOut(BaseModel):
     rule_id: str
     scope: str
     comment: str
+
+
+class CalendarQuery(_In):
+    organization_id: UUID | None = None
+    count: int = Field(default=2, ge=1, le=12)
+
+
+class PlanIn(_In):
+    organization_id: UUID
+    module: Module
+    basis: Literal["CON", "IND"]
+    portfolio_id: UUID
+    country: str = Field(pattern=r"^[A-Z]{2}$")
+
+
+class PlanOut(BaseModel):
+    id: UUID
+    organization_id: UUID
+    module: str
+    basis: str
+    portfolio_id: UUID
+    country: str
+
+
+class DueReportOut(BaseModel):
+    module: str
+    basis: str
+    reference_date: date
+    remittance_date: date
+    state: Literal["no_calculation", "draft", "in_review", "approved", "exported"]
+    version_id: UUID | None
+    calculation_id: UUID | None
+    days_left: int
+
+
+class CalendarOut(BaseModel):
+    items: list[DueReportOut]

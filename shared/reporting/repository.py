@@ -80,3 +80,64 @@ def save_comment(
     ).fetchone()
     assert row is not None  # insert … returning always gives the row
     return row
+
+
+# --- calendar -------------------------------------------------------------------------------------
+
+
+def plans(conn: Connection, *, organization_id: uuid.UUID | None) -> list[Row]:
+    rows: list[Row] = conn.execute(
+        "select id, organization_id, module, basis, portfolio_id, country from public.corep_filing_plans"
+        " where (%(org)s::uuid is null or organization_id = %(org)s) order by organization_id, module, basis",
+        {"org": organization_id},
+    ).fetchall()
+    return rows
+
+
+def save_plan(
+    conn: Connection, *, organization_id: uuid.UUID, module: str, basis: str, portfolio_id: uuid.UUID, country: str
+) -> Row:
+    row: Row | None = conn.execute(
+        "insert into public.corep_filing_plans (organization_id, module, basis, portfolio_id, country)"
+        " values (%(org)s, %(module)s, %(basis)s, %(portfolio)s, %(country)s)"
+        " on conflict (organization_id, module, basis) do update set portfolio_id = excluded.portfolio_id,"
+        " country = excluded.country"
+        " returning id, organization_id, module, basis, portfolio_id, country",
+        {"org": organization_id, "module": module, "basis": basis, "portfolio": portfolio_id, "country": country},
+    ).fetchone()
+    assert row is not None
+    return row
+
+
+def latest_version_at(conn: Connection, *, portfolio_id: uuid.UUID, reference_date: Any) -> Row | None:
+    """The newest version of the portfolio at that reference date, its latest current calculation,
+    whether that calculation is the approved one."""
+    row: Row | None = conn.execute(
+        "select v.id as version_id, v.status, v.calculation_id as submitted_calculation_id,"
+        " (select c.id from public.prudential_calculations c where c.portfolio_version_id = v.id"
+        "  and c.status = 'current' order by c.created_at desc limit 1) as latest_calculation_id"
+        " from public.prudential_portfolio_versions v"
+        " where v.portfolio_id = %(portfolio)s and v.reference_date = %(day)s order by v.version desc limit 1",
+        {"portfolio": portfolio_id, "day": reference_date},
+    ).fetchone()
+    return row
+
+
+def exported(conn: Connection, *, calculation_id: uuid.UUID, module: str) -> bool:
+    row = conn.execute(
+        "select exists (select 1 from public.corep_exports where calculation_id = %(calc)s and module = %(module)s)"
+        " as found",
+        {"calc": calculation_id, "module": module},
+    ).fetchone()
+    return bool(row and row["found"])
+
+
+def record_export(
+    conn: Connection, *, organization_id: uuid.UUID, calculation_id: uuid.UUID, module: str, file_name: str,
+    sha256: str,
+) -> None:  # fmt: skip
+    conn.execute(
+        "insert into public.corep_exports (organization_id, calculation_id, module, file_name, sha256)"
+        " values (%(org)s, %(calc)s, %(module)s, %(name)s, %(sha)s)",
+        {"org": organization_id, "calc": calculation_id, "module": module, "name": file_name, "sha": sha256},
+    )

@@ -10,8 +10,10 @@ draft until then.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import psycopg
@@ -24,7 +26,8 @@ from shared.prudential.engine import calculate
 from shared.prudential.models import validate_input
 from shared.prudential.portfolios import rule_sets
 from shared.prudential.portfolios import service as prudential
-from shared.reporting import repository
+from shared.reporting import calendar, repository
+from shared.reporting.calendar import DueReport
 from shared.reporting.package import PackageError, module_applies, write_package
 from shared.reporting.taxonomy import MODULES
 from shared.reporting.templates import Report, build, drill_down, template_view
@@ -175,7 +178,59 @@ def package(
         made = write_package(built.report, lei, country, timestamp)
     except PackageError as exc:
         raise Unprocessable("Bad report setting", errors=[field_error(exc.field, "invalid", exc.problem)]) from None
+    repository.record_export(
+        conn, organization_id=built.calculation["organization_id"], calculation_id=calculation_id, module=module,
+        file_name=made.name, sha256=hashlib.sha256(made.content).hexdigest(),
+    )  # fmt: skip
     return File(made.content, "application/zip", made.name)
+
+
+# --- calendar -------------------------------------------------------------------------------------
+
+
+def save_plan(
+    conn: Connection, *, organization_id: uuid.UUID, module: str, basis: str, portfolio_id: uuid.UUID, country: str
+) -> dict[str, Any]:
+    """Set which module the organization files, on which basis, from which portfolio, to which authority."""
+    owner = prudential.portfolio(conn, portfolio_id=portfolio_id)
+    if owner["organization_id"] != organization_id:
+        raise Unprocessable(
+            "The portfolio belongs to another organization",
+            errors=[field_error("portfolio_id", "other_organization", "a portfolio of this organization")],
+        )
+    try:
+        with conn.transaction():
+            return repository.save_plan(
+                conn, organization_id=organization_id, module=_module(module), basis=basis,
+                portfolio_id=portfolio_id, country=country,
+            )  # fmt: skip
+    except psycopg.errors.InsufficientPrivilege:
+        raise Forbidden("Owners and admins set the filing plan", code="forbidden") from None
+
+
+def due_reports(conn: Connection, *, organization_id: uuid.UUID | None, today: date, count: int = 2) -> list[DueReport]:
+    """The next ``count`` due reports of every plan, earliest remittance first, with their state."""
+    out: list[DueReport] = []
+    for plan in repository.plans(conn, organization_id=organization_id):
+        for reference, due in calendar.next_reference_dates(plan["module"], today, plan["country"], count):
+            found = repository.latest_version_at(conn, portfolio_id=plan["portfolio_id"], reference_date=reference)
+            status = found["status"] if found else None
+            calc = (found["submitted_calculation_id"] or found["latest_calculation_id"]) if found else None
+            approved = bool(found and status == "approved" and found["submitted_calculation_id"])
+            done = bool(approved and calc and repository.exported(conn, calculation_id=calc, module=plan["module"]))
+            out.append(
+                DueReport(
+                    plan["module"],
+                    plan["basis"],
+                    reference,
+                    due,
+                    calendar.state_of(status, calc, approved, done),
+                    str(found["version_id"]) if found else None,
+                    str(calc) if calc else None,
+                    (due - today).days,
+                )
+            )
+    return sorted(out, key=lambda d: (d.remittance_date, d.module, d.basis))
 
 
 def comment(

@@ -4,6 +4,7 @@ approved calculation (validated by eba-xbridge), and who may see or do what (RLS
 
 from __future__ import annotations
 
+import datetime
 import hashlib
 import io
 import zipfile
@@ -16,6 +17,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from shared.platform.settings import Secret, Settings
+from shared.reporting.calendar import next_reference_dates
 from shared.reporting.checks import structure_findings, xbridge_findings
 from tests.support import db as tdb
 from tests.support.prudential import Bank, make_bank
@@ -190,3 +192,46 @@ def test_who_sees_and_records_corep(bank: Bank, committed: tdb.Conn) -> None:
         "partner": (0, 0),
         "stranger": (0, 0),
     }
+
+
+def test_the_calendar_follows_a_report_from_no_calculation_to_exported(bank: Bank) -> None:
+    portfolio = bank.portfolio()
+    plan = {
+        "organization_id": str(bank.org),
+        "module": "corep_of",
+        "basis": "CON",
+        "portfolio_id": portfolio,
+        "country": "FR",
+    }
+    assert bank.post("analyst", "/corep/plans", plan).status_code == 403
+    assert bank.post("expert", "/corep/plans", plan).status_code == 404
+    made = bank.post("owner", "/corep/plans", plan)
+    assert made.status_code == 201, made.json
+    today = datetime.datetime.now(datetime.UTC).date()
+    (reference, due), _ = next_reference_dates("corep_of", today, "FR")
+
+    def state() -> dict[str, Any]:
+        items = bank.get("viewer", "/corep/calendar").json["items"]  # type: ignore[index]
+        first: dict[str, Any] = items[0]
+        assert (first["module"], first["reference_date"], first["remittance_date"]) == (
+            "corep_of",
+            reference.isoformat(),
+            due.isoformat(),
+        )
+        assert first["days_left"] == (due - today).days and len(items) == 2
+        return first
+
+    assert state()["state"] == "no_calculation"
+    document = corep_input()
+    document["reference_date"] = reference.isoformat()
+    version = bank.version(portfolio, document)
+    assert state()["state"] == "no_calculation"
+    calc = bank.calculate(version)["id"]
+    assert (state()["state"], state()["calculation_id"]) == ("draft", calc)
+    assert bank.post("analyst", f"/versions/{version}/submit", {}).status_code == 200
+    assert state()["state"] == "in_review"
+    assert bank.post("approver", f"/versions/{version}/approve", {}).status_code == 200
+    assert state()["state"] == "approved"
+    assert bank.get("viewer", f"/calculations/{calc}/corep/package?lei={LEI}&country=FR").status_code == 200
+    assert state()["state"] == "exported"
+    assert bank.get("stranger", "/corep/calendar").json["items"] == []  # type: ignore[index]
