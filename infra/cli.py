@@ -415,7 +415,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prudential.add_argument("--rule-set", default="CRR3-2025.1", help="bundled rule set (default CRR3-2025.1)")
     prudential.set_defaults(run=cmd_prudential)
-    prudential_sub = prudential.add_subparsers(dest="prudential_command", required=False)
+    prudential_sub = prudential.add_subparsers(
+        dest="prudential_command", required=False, help="optional: `report` writes a COREP workbook or package"
+    )
     report = prudential_sub.add_parser(
         "report",
         help="COREP report: one calculation input on stdin, the XLSX workbook or xBRL-CSV package in --out",
