@@ -66,6 +66,7 @@ from shared.reporting.models import (
     DrillOut,
     DrillQuery,
     DueReportOut,
+    LinkOut,
     ModuleQuery,
     PackageQuery,
     PlanIn,
@@ -550,6 +551,39 @@ def corep_package(ctx: Context) -> flask.Response:
             basis=q.basis, timestamp=q.timestamp,
         )  # fmt: skip
     return _attachment(service.ReportFile(made.data, made.content_type, made.file_name))
+
+
+@router.get("/calculations/{calculation_id}/corep/package-link", query=PackageQuery, response=LinkOut)
+def corep_package_link(ctx: Context) -> LinkOut:
+    """The package of an approved calculation stored and offered as a signed link (15 minutes)."""
+    q = ctx.query(PackageQuery)
+    storage = storage_from_settings(ctx.settings)
+    calculation_id = ctx.path_id("calculation_id")
+    with db.user_transaction(ctx.claims().raw) as conn:
+        made = reporting.package(
+            conn, calculation_id=calculation_id, module=q.module, lei=q.lei, country=q.country, basis=q.basis,
+            timestamp=q.timestamp,
+        )  # fmt: skip
+        organization = reporting.organization_of(conn, calculation_id=calculation_id)
+    return LinkOut.model_validate(
+        reporting.link(storage, organization_id=organization, calculation_id=calculation_id, made=made)
+    )
+
+
+@router.get("/calculations/{calculation_id}/corep/workbook-link", query=WorkbookQuery, response=LinkOut)
+def corep_workbook_link(ctx: Context) -> LinkOut:
+    """The workbook stored and offered as a signed link (15 minutes), for large calculations."""
+    q = ctx.query(WorkbookQuery)
+    storage = storage_from_settings(ctx.settings)
+    calculation_id = ctx.path_id("calculation_id")
+    with db.user_transaction(ctx.claims().raw) as conn:
+        made = reporting.workbook(
+            conn, calculation_id=calculation_id, module=q.module, lang=q.lang, storage=storage, lei=None
+        )
+        organization = reporting.organization_of(conn, calculation_id=calculation_id)
+    return LinkOut.model_validate(
+        reporting.link(storage, organization_id=organization, calculation_id=calculation_id, made=made)
+    )
 
 
 @router.post("/calculations/{calculation_id}/corep/comments", body=CommentIn, response=CommentOut, status=201)

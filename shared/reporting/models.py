@@ -109,3 +109,13 @@ class DueReportOut(BaseModel):
 
 class CalendarOut(BaseModel):
     items: list[DueReportOut]
+
+
+class LinkOut(BaseModel):
+    """A signed download link to a stored COREP file (valid ``expires_in`` seconds)."""
+
+    url: str
+    file_name: str
+    sha256: str
+    byte_size: int
+    expires_in: int

@@ -185,6 +185,27 @@ def package(
     return File(made.content, "application/zip", made.name)
 
 
+LINK_TTL_SECONDS = 900  # signed download links live 15 minutes
+
+
+def link(storage: Storage, *, organization_id: uuid.UUID, calculation_id: uuid.UUID, made: File) -> dict[str, Any]:
+    """Store ``made`` under the organization's prefix and give a signed download link to it."""
+    key = f"{organization_id}/corep/{calculation_id}/{made.file_name}"
+    storage.put(key, made.data, made.content_type)
+    return {
+        "url": storage.signed_url(key, expires_in=LINK_TTL_SECONDS, filename=made.file_name),
+        "file_name": made.file_name,
+        "sha256": hashlib.sha256(made.data).hexdigest(),
+        "byte_size": len(made.data),
+        "expires_in": LINK_TTL_SECONDS,
+    }
+
+
+def organization_of(conn: Connection, *, calculation_id: uuid.UUID) -> uuid.UUID:
+    organization: uuid.UUID = prudential.calculation(conn, calculation_id=calculation_id)["organization_id"]
+    return organization
+
+
 # --- calendar -------------------------------------------------------------------------------------
 
 

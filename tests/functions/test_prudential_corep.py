@@ -235,3 +235,17 @@ def test_the_calendar_follows_a_report_from_no_calculation_to_exported(bank: Ban
     assert bank.get("viewer", f"/calculations/{calc}/corep/package?lei={LEI}&country=FR").status_code == 200
     assert state()["state"] == "exported"
     assert bank.get("stranger", "/corep/calendar").json["items"] == []  # type: ignore[index]
+
+
+def test_signed_links_for_the_workbook_and_the_package(bank: Bank) -> None:
+    calc = approved_calculation(bank, corep_input())
+    link = bank.get("viewer", f"/calculations/{calc}/corep/package-link?lei={LEI}&country=FR")
+    assert link.status_code == 200, link.json
+    body: dict[str, Any] = link.json  # type: ignore[assignment]
+    assert body["file_name"].endswith("_COREPOF_2026-03-31_20260331000000000.zip") and body["expires_in"] == 900
+    direct = bank.get("viewer", f"/calculations/{calc}/corep/package?lei={LEI}&country=FR")
+    assert body["sha256"] == hashlib.sha256(direct.data).hexdigest()
+    assert "sig" in body["url"] or "Signature" in body["url"] or "signature" in body["url"]
+    book = bank.get("viewer", f"/calculations/{calc}/corep/workbook-link?lang=en")
+    assert book.status_code == 200 and book.json["file_name"].endswith(".xlsx")  # type: ignore[index]
+    assert bank.get("stranger", f"/calculations/{calc}/corep/package-link?lei={LEI}&country=FR").status_code == 404
