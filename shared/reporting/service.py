@@ -100,8 +100,16 @@ def view(conn: Connection, *, calculation_id: uuid.UUID, module: str) -> dict[st
         item = f.to_json()
         item["comment"] = notes.get(_comment_key(f.rule, f.scope))
         findings.append(item)
+    failed: dict[str, list[str]] = {}
+    for f in built.findings:
+        if f.status == "failed":
+            for address in f.cells:
+                failed.setdefault(address, []).append(f.rule)
+    shown = template_view(built.report)
+    for cell, source in zip(shown["cells"], built.report.sorted_cells(), strict=True):
+        cell["failed_rules"] = failed.get(source.address, [])
     return {
-        **template_view(built.report),
+        **shown,
         "calculation_id": str(calculation_id),
         "approved": built.approved,
         "validation": {

@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime
 import hashlib
 import io
+import threading
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -127,6 +128,8 @@ def test_a_failing_warning_needs_a_comment_before_the_package(bank: Bank, commit
     view = bank.get("analyst", f"/calculations/{calc}/corep").json
     failing = {f["rule"] for f in view["validation"]["findings"] if f["status"] == "failed"}  # type: ignore[index]
     assert "ft_c0300_w0010" in failing and view["validation"]["errors"] == 0  # type: ignore[index]
+    ratio = next(c for c in view["cells"] if (c["table"], c["row"]) == ("C_03.00", "r0010"))  # type: ignore[index]
+    assert "ft_c0300_w0010" in ratio["failed_rules"]
     blocked = bank.get("analyst", f"/calculations/{calc}/corep/package?lei={LEI}&country=FR")
     assert blocked.status_code == 422
     assert {e["field"] for e in blocked.json["errors"]} == failing  # type: ignore[index]
@@ -249,3 +252,31 @@ def test_signed_links_for_the_workbook_and_the_package(bank: Bank) -> None:
     book = bank.get("viewer", f"/calculations/{calc}/corep/workbook-link?lang=en")
     assert book.status_code == 200 and book.json["file_name"].endswith(".xlsx")  # type: ignore[index]
     assert bank.get("stranger", f"/calculations/{calc}/corep/package-link?lei={LEI}&country=FR").status_code == 404
+
+
+def test_concurrent_views_record_one_result_row(
+    bank: Bank, committed: tdb.Conn, client_for: Callable[[str], FlaskClient]
+) -> None:
+    calc = bank.calculate(bank.version(bank.portfolio(), corep_input()))["id"]
+    clients = [client_for("prudential") for _ in range(4)]
+    barrier = threading.Barrier(len(clients))
+    statuses: list[int] = []
+
+    def view(client: FlaskClient, who: str) -> None:
+        barrier.wait()
+        response = client.get(f"/prudential/calculations/{calc}/corep", headers=bank.headers(who))
+        statuses.append(response.status_code)
+
+    threads = [
+        threading.Thread(target=view, args=(c, w))
+        for c, w in zip(clients, ("analyst", "approver", "owner", "admin"), strict=True)
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert statuses == [200] * 4
+    rows = committed.execute(
+        "select count(*) as n from public.corep_validation_results where calculation_id = %s", (calc,)
+    ).fetchone()
+    assert rows is not None and rows["n"] == 1
