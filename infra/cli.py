@@ -432,7 +432,9 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--basis", required=True, choices=["CON", "IND"])
     report.add_argument("--timestamp", help="creation timestamp YYYYMMDDhhmmssfff (default: reference date 00:00)")
     report.add_argument("--out", required=True, help="directory the file is written into")
-    report.add_argument("--rule-set", default="CRR3-2025.1", help="bundled rule set (default CRR3-2025.1)")
+    report.add_argument(
+        "--rule-set", default=argparse.SUPPRESS, help="bundled rule set (default CRR3-2025.1, also before `report`)"
+    )
     report.set_defaults(run=cmd_prudential_report)
 
     score = sub.add_parser(
