@@ -230,28 +230,42 @@ def load_rules() -> tuple[Rule, ...]:
 Interval = tuple[Decimal, Decimal]
 
 
-def _interval(cell: Cell | None) -> Interval | None:
+#: the decimals each kind of value is reported with (the package's decimalsMonetary/decimalsPercentage).
+DECIMALS = {"monetary": 2, "percentage": 6, "integer": 0}
+
+
+def _half(decimals: int) -> Decimal:
+    """½·10^−d."""
+    return Decimal(5).scaleb(-(decimals + 1))
+
+
+def _interval(cell: Cell | None, decimals: dict[str, int] | None = None) -> Interval | None:
     if cell is None or isinstance(cell.value, str):
         return None
-    half = _HALF_MICRO if cell.kind == "percentage" else _HALF_CENT
+    if decimals is None:
+        half = _HALF_MICRO if cell.kind == "percentage" else _HALF_CENT
+    else:
+        half = _half(decimals[cell.kind])
     return (cell.value - half, cell.value + half)
 
 
-def _eval(node: Node, cells: dict[Any, Cell], scope: str | None, seen: list[bool]) -> Interval:
+def _eval(
+    node: Node, cells: dict[Any, Cell], scope: str | None, seen: list[bool], decimals: dict[str, int] | None = None
+) -> Interval:
     kind = node[0]
     if kind == "num":
         return (node[1], node[1])
     if kind == "ref":
-        found = _interval(cells.get(node[1].key(scope)))
+        found = _interval(cells.get(node[1].key(scope)), decimals)
         if found is None:
             return (Decimal(0), Decimal(0))
         seen[0] = True
         return found
     if kind == "neg":
-        lo, hi = _eval(node[1], cells, scope, seen)
+        lo, hi = _eval(node[1], cells, scope, seen, decimals)
         return (-hi, -lo)
-    a = _eval(node[1], cells, scope, seen)
-    b = _eval(node[2], cells, scope, seen)
+    a = _eval(node[1], cells, scope, seen, decimals)
+    b = _eval(node[2], cells, scope, seen, decimals)
     if kind == "+":
         return (a[0] + b[0], a[1] + b[1])
     if kind == "-":
@@ -297,9 +311,12 @@ def _sign_findings(report: Report) -> list[Finding]:
     return out
 
 
-def evaluate(report: Report, rules: Iterable[Rule] | None = None) -> list[Finding]:
+def evaluate(
+    report: Report, rules: Iterable[Rule] | None = None, decimals: dict[str, int] | None = None
+) -> list[Finding]:
     """Every active rule whose templates are all filed in ``report``'s module, in rule order, then the
-    sign rule. Rules about tables of another module are not this report's."""
+    sign rule. Rules about tables of another module are not this report's. ``decimals``: the decimals
+    per kind the values are reported with (default :data:`DECIMALS`, those of our packages)."""
     tables = {t.code for t in report.module.tables}
     findings: list[Finding] = []
     cells = report.cells
@@ -318,8 +335,8 @@ def evaluate(report: Report, rules: Iterable[Rule] | None = None) -> list[Findin
                 continue
             for scope in sheets if rule.scoped else [None]:
                 seen = [False]
-                left = _eval(rule.left, cells, scope, seen)
-                right = _eval(rule.right, cells, scope, seen)
+                left = _eval(rule.left, cells, scope, seen, decimals)
+                right = _eval(rule.right, cells, scope, seen, decimals)
                 addresses = tuple(dict.fromkeys(r.address(scope) for r in rule.refs))
                 if not seen[0]:
                     if not rule.scoped:

@@ -21,6 +21,7 @@ from shared.reporting.validation import (
     rule_from_row,
     warnings,
 )
+from tests.unit.reporting.conftest import Reports
 
 DAY = date(2026, 3, 31)
 SHEET = "eba_qEC:qx2036"
@@ -163,3 +164,44 @@ def test_malformed_formulas_are_rejected(formula: str) -> None:
         parse(formula)
     with pytest.raises(RuleSyntaxError):
         rule_from_row({"id": "x", "severity": "FATAL", "templates": [], "formula": "1 = 1", "description": ""})
+
+
+def test_v18_rules_on_v11_data_and_a_broken_hierarchy(reports: Reports) -> None:
+    own = {
+        "own_funds": {"cet1_instruments": "1200", "at1_instruments": "200", "t2_instruments": "300"},
+        "other_risks": {"other_rwa": "10000"},
+        "requirements": {"p2r": "0.02", "ccyb": "0.01", "osii": "0.01"},
+    }
+    report = reports(own)["corep_of"]
+    status = {f.rule: f.status for f in evaluate(report)}
+    assert (status["v0218_m"], status["v0219_m"], status["v0222_m"], status["ft_c0100_h02"]) == ("passed",) * 4
+    _put(report, Ref("C_01.00", "r0530", "c0010", None), Decimal(250))
+    broken = [f for f in evaluate(report) if f.rule == "ft_c0100_h02"]
+    assert [(f.status, f.severity) for f in broken] == [("failed", "ERROR")]
+    assert (Decimal(broken[0].left or "0"), Decimal(broken[0].right or "0")) == (1400, 1450)
+
+
+@pytest.mark.parametrize(("ratio", "status"), [("0.1200", "passed"), ("0.1210", "failed")])
+def test_v18_interval_with_the_reported_decimals(ratio: str, status: str) -> None:
+    (rule,) = [r for r in RULES if r.id == "v0218_m"]
+    report = _empty("corep_of")
+    _put(report, Ref("C_01.00", "r0020", "c0010", None), Decimal(1200000))
+    _put(report, Ref("C_02.00.a", "r0010", "c0010", None), Decimal(10000000))
+    _put(report, Ref("C_03.00", "r0010", "c0010", None), Decimal(ratio))
+    found = evaluate(report, [rule], decimals={"monetary": -3, "percentage": 4, "integer": 0})
+    assert [f.status for f in found if f.rule == rule.id] == [status]
+
+
+def test_v18_c07_risk_weight_row_and_supporting_factor_identity() -> None:
+    rules = [r for r in RULES if r.id in ("ft_c0700_rw0180", "v0329_m")]
+    report = _empty("corep_of")
+    for column, value in (("c0200", 1000000), ("c0215", 200000), ("c0220", 200000)):
+        _put(report, Ref("C_07.00.a", "r0180", column, "*"), Decimal(value))
+    for column, value in (("c0215", 200000), ("c0216", 0), ("c0220", 200000)):
+        _put(report, Ref("C_07.00.a", "r0010", column, "*"), Decimal(value))
+    assert {f.rule: f.status for f in evaluate(report, rules) if f.rule != "sign"} == {
+        "ft_c0700_rw0180": "passed",
+        "v0329_m": "passed",
+    }
+    _put(report, Ref("C_07.00.a", "r0180", "c0215", "*"), Decimal(210000))
+    assert {f.rule: f.status for f in evaluate(report, rules)}["ft_c0700_rw0180"] == "failed"
