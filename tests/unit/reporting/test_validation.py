@@ -178,7 +178,7 @@ def test_v18_rules_on_v11_data_and_a_broken_hierarchy(reports: Reports) -> None:
     _put(report, Ref("C_01.00", "r0530", "c0010", None), Decimal(250))
     broken = [f for f in evaluate(report) if f.rule == "ft_c0100_h02"]
     assert [(f.status, f.severity) for f in broken] == [("failed", "ERROR")]
-    assert (Decimal(broken[0].left or "0"), Decimal(broken[0].right or "0")) == (1400, 1450)
+    assert (Decimal(broken[0].left or "0"), Decimal(broken[0].right or "0")) == (Decimal(1400), Decimal(1450))
 
 
 @pytest.mark.parametrize(("ratio", "status"), [("0.1200", "passed"), ("0.1210", "failed")])
