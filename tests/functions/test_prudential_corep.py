@@ -178,10 +178,10 @@ def test_who_sees_and_records_corep(bank: Bank, committed: tdb.Conn) -> None:
             counts[who] = (
                 conn.execute(
                     "select count(*) as n from public.corep_validation_results where calculation_id = %s", (calc,)
-                ).fetchone()["n"],
+                ).fetchone()["n"],  # type: ignore[index]
                 conn.execute(
                     "select count(*) as n from public.corep_rule_comments where calculation_id = %s", (calc,)
-                ).fetchone()["n"],
+                ).fetchone()["n"],  # type: ignore[index]
             )
             tdb.as_owner(committed)
     assert counts == {
