@@ -9,6 +9,7 @@ import json
 import sys
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from infra.cli import main
 from shared.reporting.checks import arelle_findings, structure_findings, xbridge_findings
 from shared.reporting.package import PackageError, write_package
 from shared.reporting.templates import Report
-from tests.unit.reporting.conftest import LEI, RICH
+from tests.unit.reporting.conftest import LEI, RICH, Reports
 
 MODULE_FILES = {"corep_of": "COREPOF", "corep_lr": "COREPLR", "corep_lcr_da": "COREPLCRDA", "corep_nsfr": "COREPNSFR"}
 
@@ -225,3 +226,26 @@ def test_cli_bad_input_is_one_line_and_exit_2(
     assert (code, out) == (2, "")
     assert err.startswith(line) and err.count("\n") == 1
     assert not tmp_path.exists() or list(tmp_path.iterdir()) == []
+
+
+def test_v19_c01_csv_iff_reported_and_ratios_as_fractions(reports: Reports) -> None:
+    v11 = {
+        "own_funds": {"cet1_instruments": "1200", "at1_instruments": "200", "t2_instruments": "300"},
+        "other_risks": {"other_rwa": "10000"},
+    }
+    with_capital = reports(v11)["corep_of"]
+    files = _files(write_package(with_capital, LEI, "FR"))
+    ratio_dp = with_capital.cells[("C_03.00", None, "r0010", "c0010")].datapoint
+    assert f"{ratio_dp},0.120000" in files["reports/c_03.00.csv"].decode().splitlines()
+    assert "C_01.00,true" in files["reports/FilingIndicators.csv"].decode().splitlines()
+    assert "reports/c_01.00.csv" in files
+    without = reports({"exposures": [{"id": "a", "class": "corporate", "amount": 10}]})["corep_of"]
+    files = _files(write_package(without, LEI, "FR"))
+    assert "C_01.00,false" in files["reports/FilingIndicators.csv"].decode().splitlines()
+    assert "reports/c_01.00.csv" not in files and "reports/c_07.00.a.csv" in files
+
+
+def _files(package: Any) -> dict[str, bytes]:
+    archive = zipfile.ZipFile(io.BytesIO(package.content))
+    stem = package.name.removesuffix(".zip")
+    return {n.removeprefix(stem + "/"): archive.read(n) for n in archive.namelist()}
