@@ -10,7 +10,17 @@ from typing import Any
 import pytest
 
 from shared.reporting.taxonomy import module, modules
-from shared.reporting.templates import Report, drill_down, template_view
+from shared.reporting.templates import (
+    C02_CLASS_ROWS,
+    C02_REAL_ESTATE_ROWS,
+    CCF_COLUMNS,
+    OTHER_RISK_WEIGHT_ROW,
+    RISK_WEIGHT_ROWS,
+    UCC_TRANSITIONAL_COLUMN,
+    Report,
+    drill_down,
+    template_view,
+)
 from tests.unit.reporting.conftest import Reports
 
 C07 = "C_07.00.a"
@@ -241,3 +251,19 @@ def test_template_view_is_ordered_json(rich: dict[str, Report]) -> None:
     assert view["framework"] == "COREP 4.2" and view["cells"][0]["table"] == "C_00.01"
     assert all(isinstance(c["value"], str) for c in view["cells"])
     assert Decimal(next(c["value"] for c in view["cells"] if c["table"] == "C_01.00" and c["row"] == "r0020")) > 0
+
+
+def test_hand_written_mappings_match_the_eba_labels() -> None:
+    c07 = module("corep_of").table(C07)
+    for weight, row in RISK_WEIGHT_ROWS.items():
+        assert c07.row_label(row[1:]) == f"{(weight * 100).normalize():f}%", row
+    assert c07.row_label(OTHER_RISK_WEIGHT_ROW[1:]) == "Other risk weights"
+    for factor, column in CCF_COLUMNS.items():
+        assert c07.column_label(column[1:]) == f"{(factor * 100).normalize():f}%", column
+    assert "UCC" in c07.column_label(UCC_TRANSITIONAL_COLUMN[1:])
+    members = c07.sheet_members
+    assert set(C02_CLASS_ROWS) | set(C02_REAL_ESTATE_ROWS) <= set(members)
+    c02 = module("corep_of").table("C_02.00.a")
+    for member, row in C02_REAL_ESTATE_ROWS.items():
+        assert c02.row_label(row[1:]).lower() in members[member].lower(), (member, row)
+    assert c02.row_label("0171") == "Subordinated debt exposures" and "subordinated" in members["eba_qEC:qx2050"]
