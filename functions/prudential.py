@@ -532,7 +532,7 @@ def corep_workbook(ctx: Context) -> flask.Response:
     storage = storage_from_settings(ctx.settings)
     with db.user_transaction(ctx.claims().raw) as conn:
         made = reporting.workbook(
-            conn, calculation_id=ctx.path_id("calculation_id"), module=q.module, lang=q.lang, storage=storage, lei=None
+            conn, calculation_id=ctx.path_id("calculation_id"), module=q.module, lang=q.lang, storage=storage
         )
     return _attachment(service.ReportFile(made.data, made.content_type, made.file_name))
 
@@ -577,9 +577,7 @@ def corep_workbook_link(ctx: Context) -> LinkOut:
     storage = storage_from_settings(ctx.settings)
     calculation_id = ctx.path_id("calculation_id")
     with db.user_transaction(ctx.claims().raw) as conn:
-        made = reporting.workbook(
-            conn, calculation_id=calculation_id, module=q.module, lang=q.lang, storage=storage, lei=None
-        )
+        made = reporting.workbook(conn, calculation_id=calculation_id, module=q.module, lang=q.lang, storage=storage)
         organization = reporting.organization_of(conn, calculation_id=calculation_id)
     return LinkOut.model_validate(
         reporting.link(storage, organization_id=organization, calculation_id=calculation_id, made=made)

@@ -141,9 +141,7 @@ class File:
     file_name: str
 
 
-def workbook(
-    conn: Connection, *, calculation_id: uuid.UUID, module: str, lang: str, storage: Storage, lei: str | None
-) -> File:
+def workbook(conn: Connection, *, calculation_id: uuid.UUID, module: str, lang: str, storage: Storage) -> File:
     built = _build(conn, calculation_id, _module(module))
     organization = repository.organization(conn, organization_id=built.calculation["organization_id"])
     if organization is None:

@@ -15,7 +15,7 @@ so that :func:`drill_down` lists them with the rule each was weighted under.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
@@ -733,7 +733,3 @@ def template_view(report: Report) -> dict[str, Any]:
         "filing": report.filing,
         "cells": [c.to_json() for c in report.sorted_cells()],
     }
-
-
-def as_mapping(report: Report) -> Mapping[Key, Cell]:
-    return report.cells
