@@ -250,77 +250,138 @@ class _Sheets:
         return out
 
 
+def _simple(e: Exposure) -> bool:
+    """No default, CRM, SME factor or real estate: the risk weight depends on the profile and the
+    CCF bucket only (the engine groups these exposures the same way)."""
+    return not (
+        e.defaulted or e.guarantee is not None or e.collateral is not None or e.sme_supporting_factor
+        or e.cls == "real_estate"
+    )  # fmt: skip
+
+
 def _credit_sheets(inp: CalculationInput, result: Result) -> _Sheets:
+    """Exposures with CRM, splitting, default or SME factor are taken one by one from the result;
+    the others are summed per (profile, CCF bucket) and weighed once per group — exact either way."""
     s = _Sheets()
-    entry = s.entry
+    exposures = result.exposures
+    groups: dict[tuple[Any, int | None], list[Any]] = {}
     with localcontext(EXACT):
-        for index, (e, r) in enumerate(zip(inp.exposures, result.exposures, strict=True)):
-            parts = r.parts
-            obligor = [p for p in parts if p.kind != "guaranteed"]
-            sheets = [_sheet(e, p.reporting_class, p.kind, False) for p in obligor]
-            home = sheets[0] if sheets else _sheet(e, r.reporting_class, "obligor", False)
-            if len(set(sheets)) > 1:
-                # loan splitting (real estate: no value adjustment, CRM or off-balance): c0010 per part
-                for p, sheet in zip(obligor, sheets, strict=True):
-                    entry(sheet, "r0010", index)[_ORIG] += p.exposure_value
-                    entry(sheet, "r0070", index)[_ORIG] += p.exposure_value
-            else:
-                t = entry(home, "r0010", index)
-                t[_ORIG] += r.original_exposure
-                if r.scra:
-                    t[_SCRA] += r.scra
-                if r.guaranteed:
-                    t[_GUAR] += r.guaranteed
-                if r.collateral_adjusted:
-                    t[_COLL] += r.collateral_adjusted
-                on = entry(home, "r0070", index)
-                on[_ORIG] += r.original_exposure - r.off_balance
-                if r.scra:
-                    on[_SCRA] += r.scra
-                if r.off_balance:
-                    column = _ccf_column(r)
-                    s.add_off(home, "r0010", column, r.off_balance)
-                    s.add_off(home, "r0080", column, r.off_balance)
-                    entry(home, "r0080", index)[_ORIG] += r.off_balance
-            for p in parts:
-                guaranteed = p.kind == "guaranteed"
-                sheet = _sheet(e, p.reporting_class, p.kind, True) if guaranteed else home
-                if not guaranteed and len(sheets) > 1:
-                    sheet = _sheet(e, p.reporting_class, p.kind, False)
-                ev, pre, rwa = p.exposure_value, p.rwa_pre_sf, p.rwa
-                t = entry(sheet, "r0010", index)
-                t[_EV] += ev
-                t[_PRE] += pre
-                t[_RWA] += rwa
-                if guaranteed:
-                    t[_INFLOW] += ev
-                off_ev = r.off_balance * r.ccf if not guaranteed and r.off_balance else ZERO
-                if off_ev and ev:
-                    share = off_ev / ev
-                    t = entry(sheet, "r0080", index)
-                    t[_EV] += ev * share
-                    t[_PRE] += pre * share
-                    t[_RWA] += rwa * share
-                    rest = ONE - share
-                    t = entry(sheet, "r0070", index)
-                    t[_EV] += ev * rest
-                    t[_PRE] += pre * rest
-                    t[_RWA] += rwa * rest
-                else:
-                    t = entry(sheet, "r0070", index)
-                    t[_EV] += ev
-                    t[_PRE] += pre
-                    t[_RWA] += rwa
-                t = entry(sheet, RISK_WEIGHT_ROWS.get(p.risk_weight, OTHER_RISK_WEIGHT_ROW), index)
-                t[_EV] += ev
-                t[_PRE] += pre
-                t[_RWA] += rwa
-                if r.sme_factor_applied and not guaranteed:
-                    t = entry(sheet, "r0030", index)
-                    t[_EV] += ev
-                    t[_PRE] += pre
-                    t[_RWA] += rwa
+        for index, e in enumerate(inp.exposures):
+            if not _simple(e):
+                _one(s, index, e, exposures[index])
+                continue
+            key = (e.profile, e.ccf_bucket if e.off_balance else None)
+            group = groups.get(key)
+            if group is None:
+                group = groups[key] = [ZERO, ZERO, ZERO, [], e]
+            group[0] += e.amount
+            group[1] += e.scra
+            group[2] += e.off_balance
+            group[3].append(index)
+        for amounts, scras, offs, members, e in groups.values():
+            _group(s, e, exposures[members[0]], amounts, scras, offs, members)
     return s
+
+
+def _group(
+    s: _Sheets, e: Exposure, r: ExposureResult, amounts: Decimal, scras: Decimal, offs: Decimal, members: list[int]
+) -> None:
+    """A group of simple exposures: one risk weight, one sheet; sums exact (Decimal)."""
+    part = r.parts[0]
+    rw = part.risk_weight
+    sheet = _sheet(e, r.reporting_class, part.kind, False)
+    off_ev = offs * r.ccf if offs else ZERO
+    ev = amounts - scras + off_ev
+    on_ev = ev - off_ev
+    rows: list[tuple[str, list[Decimal]]] = [
+        ("r0010", [amounts + offs, scras, ZERO, ZERO, ZERO, ev, ev * rw, ev * rw]),
+        ("r0070", [amounts, scras, ZERO, ZERO, ZERO, on_ev, on_ev * rw, on_ev * rw]),
+        (RISK_WEIGHT_ROWS.get(rw, OTHER_RISK_WEIGHT_ROW), [ZERO, ZERO, ZERO, ZERO, ZERO, ev, ev * rw, ev * rw]),
+    ]
+    if offs:
+        rows.append(("r0080", [offs, ZERO, ZERO, ZERO, ZERO, off_ev, off_ev * rw, off_ev * rw]))
+        column = _ccf_column(r)
+        s.add_off(sheet, "r0010", column, offs)
+        s.add_off(sheet, "r0080", column, offs)
+    for row, values in rows:
+        key = (sheet, row)
+        sums = s.sums.get(key)
+        if sums is None:
+            sums = s.sums[key] = [ZERO] * 8
+            s.members[key] = []
+        for slot, value in enumerate(values):
+            sums[slot] += value
+        s.members[key].extend(members)
+
+
+def _one(s: _Sheets, index: int, e: Exposure, r: ExposureResult) -> None:
+    """One exposure weighed by the engine: its parts to their sheets and rows."""
+    entry = s.entry
+    parts = r.parts
+    obligor = [p for p in parts if p.kind != "guaranteed"]
+    sheets = [_sheet(e, p.reporting_class, p.kind, False) for p in obligor]
+    home = sheets[0] if sheets else _sheet(e, r.reporting_class, "obligor", False)
+    if len(set(sheets)) > 1:
+        # loan splitting (real estate: no value adjustment, CRM or off-balance): c0010 per part
+        for p, sheet in zip(obligor, sheets, strict=True):
+            entry(sheet, "r0010", index)[_ORIG] += p.exposure_value
+            entry(sheet, "r0070", index)[_ORIG] += p.exposure_value
+    else:
+        t = entry(home, "r0010", index)
+        t[_ORIG] += r.original_exposure
+        if r.scra:
+            t[_SCRA] += r.scra
+        if r.guaranteed:
+            t[_GUAR] += r.guaranteed
+        if r.collateral_adjusted:
+            t[_COLL] += r.collateral_adjusted
+        on = entry(home, "r0070", index)
+        on[_ORIG] += r.original_exposure - r.off_balance
+        if r.scra:
+            on[_SCRA] += r.scra
+        if r.off_balance:
+            column = _ccf_column(r)
+            s.add_off(home, "r0010", column, r.off_balance)
+            s.add_off(home, "r0080", column, r.off_balance)
+            entry(home, "r0080", index)[_ORIG] += r.off_balance
+    for p in parts:
+        guaranteed = p.kind == "guaranteed"
+        sheet = _sheet(e, p.reporting_class, p.kind, True) if guaranteed else home
+        if not guaranteed and len(sheets) > 1:
+            sheet = _sheet(e, p.reporting_class, p.kind, False)
+        ev, pre, rwa = p.exposure_value, p.rwa_pre_sf, p.rwa
+        t = entry(sheet, "r0010", index)
+        t[_EV] += ev
+        t[_PRE] += pre
+        t[_RWA] += rwa
+        if guaranteed:
+            t[_INFLOW] += ev
+        off_ev = r.off_balance * r.ccf if not guaranteed and r.off_balance else ZERO
+        if off_ev and ev:
+            share = off_ev / ev
+            t = entry(sheet, "r0080", index)
+            t[_EV] += ev * share
+            t[_PRE] += pre * share
+            t[_RWA] += rwa * share
+            rest = ONE - share
+            t = entry(sheet, "r0070", index)
+            t[_EV] += ev * rest
+            t[_PRE] += pre * rest
+            t[_RWA] += rwa * rest
+        else:
+            t = entry(sheet, "r0070", index)
+            t[_EV] += ev
+            t[_PRE] += pre
+            t[_RWA] += rwa
+        t = entry(sheet, RISK_WEIGHT_ROWS.get(p.risk_weight, OTHER_RISK_WEIGHT_ROW), index)
+        t[_EV] += ev
+        t[_PRE] += pre
+        t[_RWA] += rwa
+        if r.sme_factor_applied and not guaranteed:
+            t = entry(sheet, "r0030", index)
+            t[_EV] += ev
+            t[_PRE] += pre
+            t[_RWA] += rwa
 
 
 _C07_SOURCES = {
@@ -714,7 +775,7 @@ def drill_down(report: Report, cell: Cell, limit: int = 100) -> dict[str, Any]:
              and (subs is None or key.split("|")[0] in subs) for i in members}
         )  # fmt: skip
     else:
-        indices = report.selections.get(cell.selection, [])
+        indices = sorted(report.selections.get(cell.selection, []))
     out["exposure_count"] = len(indices)
     from shared.prudential.engine import exposure_to_json
 
