@@ -7,6 +7,7 @@ they see and may do (analyst, approver, owner, admin write; viewer reads; other 
 
 from __future__ import annotations
 
+import datetime
 import json
 import uuid
 from typing import Any
@@ -54,6 +55,23 @@ from shared.prudential.portfolios.models import (
     VersionOut,
     WhatIfIn,
     WhatIfOut,
+)
+from shared.reporting import service as reporting
+from shared.reporting.models import (
+    CalendarOut,
+    CalendarQuery,
+    CommentIn,
+    CommentOut,
+    CorepView,
+    DrillOut,
+    DrillQuery,
+    DueReportOut,
+    LinkOut,
+    ModuleQuery,
+    PackageQuery,
+    PlanIn,
+    PlanOut,
+    WorkbookQuery,
 )
 
 router = Router("prudential", description="CRR3 prudential simulator: portfolios, calculations, approval")
@@ -477,6 +495,127 @@ def publish_rule_set(ctx: Context) -> RuleSetOut:
     with db.user_transaction(ctx.claims().raw) as conn:
         row = service.publish_rule_set(conn, organization_id=body.organization_id, document=body.document)
     return RuleSetOut.model_validate(row)
+
+
+# --- COREP reporting (shared/reporting) ----------------------------------------------------------
+
+
+@router.get("/calculations/{calculation_id}/corep", query=ModuleQuery, response=CorepView)
+def corep_view(ctx: Context) -> CorepView:
+    """A module's COREP templates with each cell's provenance and the validation results (stored)."""
+    query = ctx.query(ModuleQuery)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        view = reporting.view(conn, calculation_id=ctx.path_id("calculation_id"), module=query.module)
+    return CorepView.model_validate(view)
+
+
+@router.get("/calculations/{calculation_id}/corep/drill-down", query=DrillQuery, response=DrillOut)
+def corep_drill_down(ctx: Context) -> DrillOut:
+    """What is behind one reported cell: its source, its rule and the exposures that make it up."""
+    q = ctx.query(DrillQuery)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        found = reporting.drill(
+            conn, calculation_id=ctx.path_id("calculation_id"), module=q.module, table=q.table, row=q.row,
+            column=q.column, sheet=q.sheet, limit=q.limit,
+        )  # fmt: skip
+    return DrillOut.model_validate(found)
+
+
+@router.get(
+    "/calculations/{calculation_id}/corep/workbook",
+    query=WorkbookQuery,
+    also=(Reply(200, "The COREP workbook", media_types=(REPORT_TYPES[0],)),),
+)
+def corep_workbook(ctx: Context) -> flask.Response:
+    """The COREP workbook of a module (one sheet per table), marked draft unless approved."""
+    q = ctx.query(WorkbookQuery)
+    storage = storage_from_settings(ctx.settings)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        made = reporting.workbook(
+            conn, calculation_id=ctx.path_id("calculation_id"), module=q.module, lang=q.lang, storage=storage
+        )
+    return _attachment(service.ReportFile(made.data, made.content_type, made.file_name))
+
+
+@router.get(
+    "/calculations/{calculation_id}/corep/package",
+    query=PackageQuery,
+    also=(Reply(200, "The EBA xBRL-CSV report package", media_types=("application/zip",)),),
+)
+def corep_package(ctx: Context) -> flask.Response:
+    """The xBRL-CSV report package of an approved calculation (409 otherwise; 422 naming failing rules)."""
+    q = ctx.query(PackageQuery)
+    with db.user_transaction(ctx.claims().raw) as conn:
+        made = reporting.package(
+            conn, calculation_id=ctx.path_id("calculation_id"), module=q.module, lei=q.lei, country=q.country,
+            basis=q.basis, timestamp=q.timestamp,
+        )  # fmt: skip
+    return _attachment(service.ReportFile(made.data, made.content_type, made.file_name))
+
+
+@router.get("/calculations/{calculation_id}/corep/package-link", query=PackageQuery, response=LinkOut)
+def corep_package_link(ctx: Context) -> LinkOut:
+    """The package of an approved calculation stored and offered as a signed link (15 minutes)."""
+    q = ctx.query(PackageQuery)
+    storage = storage_from_settings(ctx.settings)
+    calculation_id = ctx.path_id("calculation_id")
+    with db.user_transaction(ctx.claims().raw) as conn:
+        made = reporting.package(
+            conn, calculation_id=calculation_id, module=q.module, lei=q.lei, country=q.country, basis=q.basis,
+            timestamp=q.timestamp,
+        )  # fmt: skip
+        organization = reporting.organization_of(conn, calculation_id=calculation_id)
+    return LinkOut.model_validate(
+        reporting.link(storage, organization_id=organization, calculation_id=calculation_id, made=made)
+    )
+
+
+@router.get("/calculations/{calculation_id}/corep/workbook-link", query=WorkbookQuery, response=LinkOut)
+def corep_workbook_link(ctx: Context) -> LinkOut:
+    """The workbook stored and offered as a signed link (15 minutes), for large calculations."""
+    q = ctx.query(WorkbookQuery)
+    storage = storage_from_settings(ctx.settings)
+    calculation_id = ctx.path_id("calculation_id")
+    with db.user_transaction(ctx.claims().raw) as conn:
+        made = reporting.workbook(conn, calculation_id=calculation_id, module=q.module, lang=q.lang, storage=storage)
+        organization = reporting.organization_of(conn, calculation_id=calculation_id)
+    return LinkOut.model_validate(
+        reporting.link(storage, organization_id=organization, calculation_id=calculation_id, made=made)
+    )
+
+
+@router.post("/calculations/{calculation_id}/corep/comments", body=CommentIn, response=CommentOut, status=201)
+def corep_comment(ctx: Context) -> CommentOut:
+    """Explain a failing WARNING rule (needed before the package is produced)."""
+    body: CommentIn = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = reporting.comment(
+            conn, calculation_id=ctx.path_id("calculation_id"), module=body.module, rule=body.rule,
+            scope=body.scope, text=body.comment,
+        )  # fmt: skip
+    return CommentOut.model_validate(row)
+
+
+@router.get("/corep/calendar", query=CalendarQuery, response=CalendarOut)
+def corep_calendar(ctx: Context) -> CalendarOut:
+    """The next due COREP reports of the caller's organizations with their remittance dates and state."""
+    q = ctx.query(CalendarQuery)
+    today = datetime.datetime.now(datetime.UTC).date()
+    with db.user_transaction(ctx.claims().raw) as conn:
+        due = reporting.due_reports(conn, organization_id=q.organization_id, today=today, count=q.count)
+    return CalendarOut(items=[DueReportOut.model_validate(d, from_attributes=True) for d in due])
+
+
+@router.post("/corep/plans", body=PlanIn, response=PlanOut, status=201)
+def corep_plan(ctx: Context) -> PlanOut:
+    """Set a module the organization files (basis, source portfolio, authority's country); owners and admins."""
+    body: PlanIn = ctx.body
+    with db.user_transaction(ctx.claims().raw) as conn:
+        row = reporting.save_plan(
+            conn, organization_id=body.organization_id, module=body.module, basis=body.basis,
+            portfolio_id=body.portfolio_id, country=body.country,
+        )  # fmt: skip
+    return PlanOut.model_validate(row)
 
 
 @functions_framework.http

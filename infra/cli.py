@@ -240,6 +240,20 @@ def cmd_prudential(args: argparse.Namespace) -> int:
     return code
 
 
+def cmd_prudential_report(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from shared.reporting import cli as reporting_cli
+
+    options = reporting_cli.Options(
+        format=args.format, module=args.module, lei=args.lei, country=args.country, basis=args.basis,
+        out=Path(args.out), timestamp=args.timestamp, rule_set=args.rule_set,
+    )  # fmt: skip
+    code, output = reporting_cli.run(options, sys.stdin.read())
+    (_out if code == 0 else _err)(output)
+    return code
+
+
 def cmd_match_score(args: argparse.Namespace) -> int:
     from shared.marketplace import cli as marketplace_cli
 
@@ -401,6 +415,27 @@ def build_parser() -> argparse.ArgumentParser:
     )
     prudential.add_argument("--rule-set", default="CRR3-2025.1", help="bundled rule set (default CRR3-2025.1)")
     prudential.set_defaults(run=cmd_prudential)
+    prudential_sub = prudential.add_subparsers(
+        dest="prudential_command", required=False, help="optional: `report` writes a COREP workbook or package"
+    )
+    report = prudential_sub.add_parser(
+        "report",
+        help="COREP report: one calculation input on stdin, the XLSX workbook or xBRL-CSV package in --out",
+        description="Read one calculation input on standard input, fill the module's COREP templates, run the "
+        "validation rules and write the workbook (xlsx) or the EBA report package (xbrl-csv) into --out under "
+        "its EBA name; print its path. A failing ERROR rule exits with code 2 listing the rule ids.",
+    )
+    report.add_argument("--format", required=True, choices=["xlsx", "xbrl-csv"])
+    report.add_argument("--module", required=True, choices=["corep_of", "corep_lr", "corep_lcr_da", "corep_nsfr"])
+    report.add_argument("--lei", required=True, help="the reporting entity's LEI (20 characters)")
+    report.add_argument("--country", required=True, help="ISO 3166-1 alpha-2 country code, upper case")
+    report.add_argument("--basis", required=True, choices=["CON", "IND"])
+    report.add_argument("--timestamp", help="creation timestamp YYYYMMDDhhmmssfff (default: reference date 00:00)")
+    report.add_argument("--out", required=True, help="directory the file is written into")
+    report.add_argument(
+        "--rule-set", default=argparse.SUPPRESS, help="bundled rule set (default CRR3-2025.1, also before `report`)"
+    )
+    report.set_defaults(run=cmd_prudential_report)
 
     score = sub.add_parser(
         "match-score",

@@ -9231,6 +9231,86 @@ CREATE TABLE public.conversations (
 );
 
 --
+-- Name: corep_exports; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.corep_exports (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    calculation_id uuid NOT NULL,
+    module text NOT NULL,
+    file_name text NOT NULL,
+    sha256 text NOT NULL,
+    exported_by uuid DEFAULT auth.uid() NOT NULL,
+    exported_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT corep_exports_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 255))),
+    CONSTRAINT corep_exports_module_check CHECK ((module = ANY (ARRAY['corep_of'::text, 'corep_lr'::text, 'corep_lcr_da'::text, 'corep_nsfr'::text]))),
+    CONSTRAINT corep_exports_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
+-- Name: corep_filing_plans; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.corep_filing_plans (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    module text NOT NULL,
+    basis text NOT NULL,
+    portfolio_id uuid NOT NULL,
+    country text NOT NULL,
+    created_by uuid DEFAULT auth.uid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT corep_filing_plans_basis_check CHECK ((basis = ANY (ARRAY['CON'::text, 'IND'::text]))),
+    CONSTRAINT corep_filing_plans_country_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
+    CONSTRAINT corep_filing_plans_module_check CHECK ((module = ANY (ARRAY['corep_of'::text, 'corep_lr'::text, 'corep_lcr_da'::text, 'corep_nsfr'::text])))
+);
+
+--
+-- Name: corep_rule_comments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.corep_rule_comments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    calculation_id uuid NOT NULL,
+    module text NOT NULL,
+    rule_id text NOT NULL,
+    scope text DEFAULT ''::text NOT NULL,
+    comment text NOT NULL,
+    created_by uuid DEFAULT auth.uid() NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT corep_rule_comments_comment_check CHECK (((length(btrim(comment)) >= 1) AND (length(btrim(comment)) <= 4000))),
+    CONSTRAINT corep_rule_comments_module_check CHECK ((module = ANY (ARRAY['corep_of'::text, 'corep_lr'::text, 'corep_lcr_da'::text, 'corep_nsfr'::text]))),
+    CONSTRAINT corep_rule_comments_rule_id_check CHECK ((rule_id ~ '^[a-z0-9_]{1,64}$'::text)),
+    CONSTRAINT corep_rule_comments_scope_check CHECK ((length(scope) <= 64))
+);
+
+--
+-- Name: corep_validation_results; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.corep_validation_results (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    calculation_id uuid NOT NULL,
+    module text NOT NULL,
+    framework text DEFAULT 'COREP 4.2'::text NOT NULL,
+    findings jsonb NOT NULL,
+    error_count integer NOT NULL,
+    warning_count integer NOT NULL,
+    evaluated_by uuid DEFAULT auth.uid() NOT NULL,
+    evaluated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT corep_validation_results_error_count_check CHECK ((error_count >= 0)),
+    CONSTRAINT corep_validation_results_findings_check CHECK ((jsonb_typeof(findings) = 'array'::text)),
+    CONSTRAINT corep_validation_results_framework_check CHECK (((length(framework) >= 1) AND (length(framework) <= 32))),
+    CONSTRAINT corep_validation_results_module_check CHECK ((module = ANY (ARRAY['corep_of'::text, 'corep_lr'::text, 'corep_lcr_da'::text, 'corep_nsfr'::text]))),
+    CONSTRAINT corep_validation_results_warning_count_check CHECK ((warning_count >= 0))
+);
+
+--
 -- Name: credit_notes; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -10603,6 +10683,55 @@ ALTER TABLE ONLY public.conversations
     ADD CONSTRAINT conversations_pkey PRIMARY KEY (id);
 
 --
+-- Name: corep_exports corep_exports_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_exports
+    ADD CONSTRAINT corep_exports_pkey PRIMARY KEY (id);
+
+--
+-- Name: corep_filing_plans corep_filing_plans_organization_id_module_basis_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_filing_plans
+    ADD CONSTRAINT corep_filing_plans_organization_id_module_basis_key UNIQUE (organization_id, module, basis);
+
+--
+-- Name: corep_filing_plans corep_filing_plans_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_filing_plans
+    ADD CONSTRAINT corep_filing_plans_pkey PRIMARY KEY (id);
+
+--
+-- Name: corep_rule_comments corep_rule_comments_calculation_id_module_rule_id_scope_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_rule_comments
+    ADD CONSTRAINT corep_rule_comments_calculation_id_module_rule_id_scope_key UNIQUE (calculation_id, module, rule_id, scope);
+
+--
+-- Name: corep_rule_comments corep_rule_comments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_rule_comments
+    ADD CONSTRAINT corep_rule_comments_pkey PRIMARY KEY (id);
+
+--
+-- Name: corep_validation_results corep_validation_results_calculation_id_module_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_validation_results
+    ADD CONSTRAINT corep_validation_results_calculation_id_module_key UNIQUE (calculation_id, module);
+
+--
+-- Name: corep_validation_results corep_validation_results_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_validation_results
+    ADD CONSTRAINT corep_validation_results_pkey PRIMARY KEY (id);
+
+--
 -- Name: credit_notes credit_notes_organization_id_number_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11415,6 +11544,72 @@ CREATE UNIQUE INDEX conversations_one_support_per_user ON public.conversations U
 --
 
 CREATE INDEX conversations_organization_idx ON public.conversations USING btree (organization_id, kind);
+
+--
+-- Name: corep_exports_calculation_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_exports_calculation_org_idx ON public.corep_exports USING btree (calculation_id, organization_id);
+
+--
+-- Name: corep_exports_exported_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_exports_exported_by_idx ON public.corep_exports USING btree (exported_by);
+
+--
+-- Name: corep_exports_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_exports_organization_idx ON public.corep_exports USING btree (organization_id);
+
+--
+-- Name: corep_filing_plans_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_filing_plans_created_by_idx ON public.corep_filing_plans USING btree (created_by);
+
+--
+-- Name: corep_filing_plans_portfolio_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_filing_plans_portfolio_org_idx ON public.corep_filing_plans USING btree (portfolio_id, organization_id);
+
+--
+-- Name: corep_rule_comments_calculation_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_rule_comments_calculation_org_idx ON public.corep_rule_comments USING btree (calculation_id, organization_id);
+
+--
+-- Name: corep_rule_comments_created_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_rule_comments_created_by_idx ON public.corep_rule_comments USING btree (created_by);
+
+--
+-- Name: corep_rule_comments_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_rule_comments_organization_idx ON public.corep_rule_comments USING btree (organization_id);
+
+--
+-- Name: corep_validation_results_calculation_org_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_validation_results_calculation_org_idx ON public.corep_validation_results USING btree (calculation_id, organization_id);
+
+--
+-- Name: corep_validation_results_evaluated_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_validation_results_evaluated_by_idx ON public.corep_validation_results USING btree (evaluated_by);
+
+--
+-- Name: corep_validation_results_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX corep_validation_results_organization_idx ON public.corep_validation_results USING btree (organization_id);
 
 --
 -- Name: credit_notes_client_company_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -12509,6 +12704,18 @@ CREATE TRIGGER client_company_users_sync_conversations AFTER INSERT OR DELETE ON
 CREATE TRIGGER conversation_participants_broadcast AFTER INSERT OR DELETE OR UPDATE OF last_read_message_id, unread_count ON public.conversation_participants FOR EACH ROW EXECUTE FUNCTION private.broadcast_participant();
 
 --
+-- Name: corep_filing_plans corep_filing_plans_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER corep_filing_plans_touch_updated_at BEFORE UPDATE ON public.corep_filing_plans FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
+-- Name: corep_rule_comments corep_rule_comments_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER corep_rule_comments_touch_updated_at BEFORE UPDATE ON public.corep_rule_comments FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
+
+--
 -- Name: credit_notes credit_notes_immutable; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -13161,6 +13368,69 @@ ALTER TABLE ONLY public.conversations
 
 ALTER TABLE ONLY public.conversations
     ADD CONSTRAINT conversations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: corep_exports corep_exports_calculation_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_exports
+    ADD CONSTRAINT corep_exports_calculation_id_organization_id_fkey FOREIGN KEY (calculation_id, organization_id) REFERENCES public.prudential_calculations(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: corep_exports corep_exports_exported_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_exports
+    ADD CONSTRAINT corep_exports_exported_by_fkey FOREIGN KEY (exported_by) REFERENCES auth.users(id);
+
+--
+-- Name: corep_filing_plans corep_filing_plans_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_filing_plans
+    ADD CONSTRAINT corep_filing_plans_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id);
+
+--
+-- Name: corep_filing_plans corep_filing_plans_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_filing_plans
+    ADD CONSTRAINT corep_filing_plans_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: corep_filing_plans corep_filing_plans_portfolio_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_filing_plans
+    ADD CONSTRAINT corep_filing_plans_portfolio_id_organization_id_fkey FOREIGN KEY (portfolio_id, organization_id) REFERENCES public.prudential_portfolios(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: corep_rule_comments corep_rule_comments_calculation_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_rule_comments
+    ADD CONSTRAINT corep_rule_comments_calculation_id_organization_id_fkey FOREIGN KEY (calculation_id, organization_id) REFERENCES public.prudential_calculations(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: corep_rule_comments corep_rule_comments_created_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_rule_comments
+    ADD CONSTRAINT corep_rule_comments_created_by_fkey FOREIGN KEY (created_by) REFERENCES auth.users(id);
+
+--
+-- Name: corep_validation_results corep_validation_results_calculation_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_validation_results
+    ADD CONSTRAINT corep_validation_results_calculation_id_organization_id_fkey FOREIGN KEY (calculation_id, organization_id) REFERENCES public.prudential_calculations(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: corep_validation_results corep_validation_results_evaluated_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_validation_results
+    ADD CONSTRAINT corep_validation_results_evaluated_by_fkey FOREIGN KEY (evaluated_by) REFERENCES auth.users(id);
 
 --
 -- Name: credit_notes credit_notes_client_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -14494,6 +14764,12 @@ CREATE POLICY "Owners and admins add the rows of the rule sets they publish" ON 
 CREATE POLICY "Owners and admins can update their organization" ON public.organizations FOR UPDATE TO authenticated USING ((id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role))) WITH CHECK ((id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
 
 --
+-- Name: corep_filing_plans Owners and admins change COREP filing plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins change COREP filing plans" ON public.corep_filing_plans FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids))) WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
+
+--
 -- Name: prudential_import_mappings Owners and admins change import mappings; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -14542,10 +14818,22 @@ CREATE POLICY "Owners and admins delete import mappings" ON public.prudential_im
 CREATE POLICY "Owners and admins delete portfolios" ON public.prudential_portfolios FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
 
 --
+-- Name: corep_filing_plans Owners and admins drop COREP filing plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins drop COREP filing plans" ON public.corep_filing_plans FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
+
+--
 -- Name: client_company_users Owners and admins link users to companies; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Owners and admins link users to companies" ON public.client_company_users FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: corep_filing_plans Owners and admins plan COREP filings; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins plan COREP filings" ON public.corep_filing_plans FOR INSERT TO authenticated WITH CHECK (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids))));
 
 --
 -- Name: prudential_rule_sets Owners and admins publish their organization's rule sets; Type: POLICY; Schema: public; Owner: -
@@ -14676,10 +14964,34 @@ CREATE POLICY "Prudential members read the parameters of rule sets they see" ON 
    FROM public.prudential_rule_sets s)));
 
 --
+-- Name: corep_rule_comments Prudential readers read their organization's COREP comments; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's COREP comments" ON public.corep_rule_comments FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: corep_exports Prudential readers read their organization's COREP exports; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's COREP exports" ON public.corep_exports FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: corep_validation_results Prudential readers read their organization's COREP validation; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's COREP validation" ON public.corep_validation_results FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
 -- Name: prudential_calculations Prudential readers read their organization's calculations; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Prudential readers read their organization's calculations" ON public.prudential_calculations FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: corep_filing_plans Prudential readers read their organization's filing plans; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's filing plans" ON public.corep_filing_plans FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
 
 --
 -- Name: prudential_import_mappings Prudential readers read their organization's import mappings; Type: POLICY; Schema: public; Owner: -
@@ -14704,6 +15016,12 @@ CREATE POLICY "Prudential readers read their organization's scenarios" ON public
 --
 
 CREATE POLICY "Prudential readers read their organization's versions" ON public.prudential_portfolio_versions FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: corep_exports Prudential readers record the packages they download; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers record the packages they download" ON public.corep_exports FOR INSERT TO authenticated WITH CHECK (((exported_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids))));
 
 --
 -- Name: prudential_portfolio_versions Prudential writers add draft versions as their author; Type: POLICY; Schema: public; Owner: -
@@ -14748,10 +15066,40 @@ CREATE POLICY "Prudential writers delete scenarios" ON public.prudential_scenari
 CREATE POLICY "Prudential writers edit draft versions" ON public.prudential_portfolio_versions FOR UPDATE TO authenticated USING (((status = 'draft'::text) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)))) WITH CHECK (((status = 'draft'::text) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
 
 --
+-- Name: corep_rule_comments Prudential writers explain COREP warnings as themselves; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers explain COREP warnings as themselves" ON public.corep_rule_comments FOR INSERT TO authenticated WITH CHECK (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: corep_validation_results Prudential writers record COREP validation; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers record COREP validation" ON public.corep_validation_results FOR INSERT TO authenticated WITH CHECK (((evaluated_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: corep_validation_results Prudential writers refresh COREP validation; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers refresh COREP validation" ON public.corep_validation_results FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))) WITH CHECK (((evaluated_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
 -- Name: prudential_portfolios Prudential writers rename their organization's portfolios; Type: POLICY; Schema: public; Owner: -
 --
 
 CREATE POLICY "Prudential writers rename their organization's portfolios" ON public.prudential_portfolios FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))) WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)));
+
+--
+-- Name: corep_rule_comments Prudential writers revise their COREP comments; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers revise their COREP comments" ON public.corep_rule_comments FOR UPDATE TO authenticated USING (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids)))) WITH CHECK (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
+
+--
+-- Name: corep_rule_comments Prudential writers withdraw their COREP comments; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential writers withdraw their COREP comments" ON public.corep_rule_comments FOR DELETE TO authenticated USING (((created_by = ( SELECT auth.uid() AS uid)) AND (organization_id IN ( SELECT private.my_prudential_organization_ids('write'::text) AS my_prudential_organization_ids))));
 
 --
 -- Name: documents Readers of a company's documents read them; Type: POLICY; Schema: public; Owner: -
@@ -15174,6 +15522,30 @@ ALTER TABLE public.conversation_participants ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.conversations ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: corep_exports; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.corep_exports ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: corep_filing_plans; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.corep_filing_plans ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: corep_rule_comments; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.corep_rule_comments ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: corep_validation_results; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.corep_validation_results ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: credit_notes; Type: ROW SECURITY; Schema: public; Owner: -
@@ -18157,6 +18529,34 @@ GRANT SELECT(joined_at) ON TABLE public.conversation_participants TO authenticat
 
 GRANT SELECT ON TABLE public.conversations TO authenticated;
 GRANT ALL ON TABLE public.conversations TO service_role;
+
+--
+-- Name: TABLE corep_exports; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT ON TABLE public.corep_exports TO authenticated;
+GRANT ALL ON TABLE public.corep_exports TO service_role;
+
+--
+-- Name: TABLE corep_filing_plans; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.corep_filing_plans TO authenticated;
+GRANT ALL ON TABLE public.corep_filing_plans TO service_role;
+
+--
+-- Name: TABLE corep_rule_comments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.corep_rule_comments TO authenticated;
+GRANT ALL ON TABLE public.corep_rule_comments TO service_role;
+
+--
+-- Name: TABLE corep_validation_results; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.corep_validation_results TO authenticated;
+GRANT ALL ON TABLE public.corep_validation_results TO service_role;
 
 --
 -- Name: TABLE credit_notes; Type: ACL; Schema: public; Owner: -

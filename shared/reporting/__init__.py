@@ -1,0 +1,1 @@
+"""COREP regulatory reporting: templates, validation rules, XLSX workbooks, xBRL-CSV report packages."""

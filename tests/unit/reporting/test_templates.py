@@ -1,0 +1,269 @@
+"""The COREP templates of banking.md's worked vectors, cell by cell, and the drill-down behind them."""
+
+from __future__ import annotations
+
+import json
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from shared.reporting.taxonomy import module, modules
+from shared.reporting.templates import (
+    C02_CLASS_ROWS,
+    C02_REAL_ESTATE_ROWS,
+    CCF_COLUMNS,
+    OTHER_RISK_WEIGHT_ROW,
+    RISK_WEIGHT_ROWS,
+    UCC_TRANSITIONAL_COLUMN,
+    Report,
+    drill_down,
+    template_view,
+)
+from tests.unit.reporting.conftest import Reports
+
+C07 = "C_07.00.a"
+CG, INST, CORP, ALL = "eba_qEC:qx16", "eba_qEC:qx19", "eba_qEC:qx2036", "eba_qEC:qx01"
+
+
+def val(report: Report, table: str, row: str, column: str, sheet: str | None = None) -> str | None:
+    value = report.value(table, row, column, sheet)
+    return None if value is None else str(value)
+
+
+def corporate(ident: str, amount: str, **more: Any) -> dict[str, Any]:
+    return {"id": ident, "class": "corporate", "amount": amount, **more}
+
+
+V1 = [
+    {"id": "a", "class": "central_government", "amount": 1000000, "cqs": 2},
+    {"id": "b", "class": "institution", "amount": 500000, "cqs": 2},
+    corporate("c", "2000000", cqs=3),
+    corporate("d", "1000000", sovereign_cqs=1),
+]
+
+
+def test_every_datapoint_of_the_data_file_is_in_eba_xbridges_framework_42_modules() -> None:
+    import xbridge
+
+    for m in modules():
+        path = Path(xbridge.__file__).with_name("modules") / f"{m.code}_corep_4.2.json"
+        shipped = {t["url"]: {v["code"] for v in t["variables"]} for t in json.loads(path.read_text())["tables"]}
+        for table in m.tables:
+            assert set(table.cells.values()) <= shipped[table.csv_name], table.code
+    assert module("corep_of").entry_point == "http://www.eba.europa.eu/eu/fr/xbrl/crr/fws/corep/4.2/mod/corep_of.json"
+
+
+def test_v1_in_c07_one_sheet_per_class(reports: Reports) -> None:
+    of = reports({"exposures": V1})["corep_of"]
+    assert val(of, C07, "r0010", "c0220", CG) == "200000.00"
+    assert val(of, C07, "r0010", "c0220", INST) == "150000.00"
+    assert val(of, C07, "r0010", "c0220", CORP) == "2500000.00"
+    assert (val(of, C07, "r0010", "c0200", ALL), val(of, C07, "r0010", "c0220", ALL)) == ("4500000.00", "2850000.00")
+    # breakdown by risk weight: 20 % (sovereign CQS 2), 30 % (institution CQS 2), 75 %, 100 %
+    assert (val(of, C07, "r0180", "c0200", CG), val(of, C07, "r0180", "c0215", CG)) == ("1000000.00", "200000.00")
+    assert val(of, C07, "r0185", "c0215", INST) == "150000.00"
+    assert (val(of, C07, "r0220", "c0200", CORP), val(of, C07, "r0230", "c0200", CORP)) == ("2000000.00", "1000000.00")
+    assert val(of, C07, "r0070", "c0200", ALL) == "4500000.00"
+    # C 02.00 class rows equal C 07.00 c0220
+    assert val(of, "C_02.00.a", "r0070", "c0010") == "200000.00"
+    assert val(of, "C_02.00.a", "r0120", "c0010") == "150000.00"
+    assert val(of, "C_02.00.a", "r0125", "c0010") == "2500000.00"
+    assert val(of, "C_02.00.a", "r0060", "c0010") == val(of, "C_02.00.a", "r0010", "c0010") == "2850000.00"
+    assert of.filing == {"C_00.01": True, "C_01.00": False, "C_02.00": True, "C_03.00": False, "C_07.00": True}
+    assert not any(c.table == "C_01.00" for c in of.cells.values())
+
+
+V3 = [
+    corporate("a", "0", off_balance=1000000, ccf_bucket=3),
+    corporate("b", "0", off_balance=500000, ccf_bucket=2),
+    corporate("c", "0", off_balance=300000, ccf_bucket=4),
+    corporate("d", "0", off_balance=200000, ccf_bucket=1),
+    corporate("e", "0", off_balance=1000000, ccf_bucket=5),
+]
+
+
+@pytest.mark.parametrize(
+    ("day", "ev", "ucc_column"),
+    [("2026-03-31", "910000.00", "c0195"), ("2031-06-30", "960000.00", "c0195"), ("2033-01-01", "1010000.00", "c0165")],
+)
+def test_v3_off_balance_columns_by_conversion_factor(reports: Reports, day: str, ev: str, ucc_column: str) -> None:
+    of = reports({"exposures": V3}, reference_date=day)["corep_of"]
+    assert val(of, C07, "r0010", "c0010", CORP) == "3000000.00"
+    assert val(of, C07, "r0010", "c0175", CORP) == "1000000.00"  # 40 %
+    assert val(of, C07, "r0010", "c0180", CORP) == "500000.00"  # 50 %
+    assert val(of, C07, "r0010", "c0170", CORP) == "300000.00"  # 20 %
+    assert val(of, C07, "r0010", "c0190", CORP) == "200000.00"  # 100 %
+    assert val(of, C07, "r0010", ucc_column, CORP) == "1000000.00"  # UCC: phase-in, then 10 %
+    assert val(of, C07, "r0080", "c0010", CORP) == "3000000.00"
+    assert val(of, C07, "r0010", "c0200", CORP) == val(of, C07, "r0080", "c0200", CORP) == ev
+    assert val(of, C07, "r0010", "c0220", CORP) == ev
+
+
+def v11(at1: str = "200") -> dict[str, Any]:
+    return {
+        "own_funds": {"cet1_instruments": "1200", "at1_instruments": at1, "t2_instruments": "300"},
+        "other_risks": {"other_rwa": "10000"},
+        "requirements": {"p2r": "0.02", "ccyb": "0.01", "osii": "0.01"},
+    }
+
+
+def test_v11_in_c01_c02_c03(reports: Reports) -> None:
+    of = reports(v11())["corep_of"]
+    c01 = {row: val(of, "C_01.00", row, "c0010") for row in ("r0010", "r0015", "r0020", "r0530", "r0750")}
+    assert c01 == {"r0010": "1700.00", "r0015": "1400.00", "r0020": "1200.00", "r0530": "200.00", "r0750": "300.00"}
+    assert (val(of, "C_02.00.a", "r0010", "c0010"), val(of, "C_02.00.a", "r0690", "c0010")) == ("10000.00",) * 2
+    c03 = {row: val(of, "C_03.00", row, "c0010") for row in ("r0010", "r0020", "r0030", "r0040", "r0050", "r0060")}
+    assert c03 == {
+        "r0010": "0.120000",
+        "r0020": "750.00",
+        "r0030": "0.140000",
+        "r0040": "800.00",
+        "r0050": "0.170000",
+        "r0060": "900.00",
+    }
+    assert (val(of, "C_03.00", "r0130", "c0010"), val(of, "C_03.00", "r0160", "c0010")) == ("0.100000", "0.145000")
+    assert (val(of, "C_03.00", "r0170", "c0010"), val(of, "C_03.00", "r0180", "c0010")) == ("0.101250", "0.120000")
+    assert of.cells[("C_03.00", None, "r0010", "c0010")].kind == "percentage"
+
+
+def test_negative_tiers_cascade_through_the_c01_excess_rows(reports: Reports) -> None:
+    own = {
+        "cet1_instruments": "1000",
+        "at1_instruments": "100",
+        "at1_deductions": "130",
+        "t2_instruments": "100",
+        "t2_deductions": "150",
+    }
+    of = reports({"own_funds": own})["corep_of"]
+    rows = {r: val(of, "C_01.00", r, "c0010") for r in ("r0720", "r0970", "r0440", "r0740", "r0530", "r0750")}
+    assert rows == {
+        "r0720": "-50.00",
+        "r0970": "50.00",
+        "r0440": "-80.00",
+        "r0740": "80.00",
+        "r0530": "0.00",
+        "r0750": "0.00",
+    }
+    assert val(of, "C_01.00", "r0020", "c0010") == "920.00"
+
+
+def test_v12_leverage_in_c47(reports: Reports) -> None:
+    lr = reports(
+        {
+            "own_funds": {"cet1_instruments": "1400"},
+            "leverage": {
+                "on_balance": "38000",
+                "derivatives": "1000",
+                "sft": "500",
+                "off_balance": {"3": "4000", "5": "5000", "4": "1000"},
+            },
+        }
+    )["corep_lr"]
+    assert (val(lr, "C_47.00", "r0290", "c0010"), val(lr, "C_47.00", "r0310", "c0010")) == ("41800.00", "1400.00")
+    assert (val(lr, "C_47.00", "r0330", "c0010"), val(lr, "C_47.00", "r0410", "c0010")) == ("0.033493", "0.030000")
+    assert val(lr, "C_47.00", "r0165", "c0010") == "1600.00"  # 4 000 at 40 %
+    assert val(lr, "C_47.00", "r0150", "c0010") == "500.00"  # UCC 5 000 at the 10 % floor
+    assert val(lr, "C_47.00", "r0160", "c0010") == "200.00"
+    assert val(lr, "C_47.00", "r0190", "c0010") == "38000.00"
+
+
+V13_OUTFLOWS = {
+    "retail_stable": 2000,
+    "retail_other": 1000,
+    "operational_deposits": 800,
+    "non_operational_non_financial": 500,
+    "financial_customers": 300,
+    "committed_credit_non_financial": 1000,
+    "committed_liquidity_non_financial": 200,
+}
+
+
+def test_v13_lcr_in_c72_and_c76(reports: Reports) -> None:
+    assets = {"l1_central_bank_reserves": 400, "l1_securities": 300, "l2a": 200, "l2b_other": 100}
+    lcr = reports(
+        {
+            "lcr": {
+                "assets": assets,
+                "outflows": V13_OUTFLOWS,
+                "inflows": {"non_financial_customers": 400, "financial_customers": 300},
+            }
+        }
+    )["corep_lcr_da"]
+    c76 = {r: val(lcr, "C_76.00.a", r, "c0010") for r in ("r0010", "r0020", "r0030", "r0300", "r0360")}
+    assert c76 == {"r0010": "920.00", "r0020": "560.00", "r0030": "1.642857", "r0300": "1060.00", "r0360": "500.00"}
+    assert (val(lcr, "C_72.00.a", "r0050", "c0010"), val(lcr, "C_72.00.a", "r0050", "c0030")) == ("400.00", "1.000000")
+    assert (val(lcr, "C_72.00.a", "r0230", "c0040"), val(lcr, "C_72.00.a", "r0310", "c0040")) == ("170.00", "50.00")
+    assert val(lcr, "C_72.00.a", "r0010", "c0040") == "920.00"
+    assert lcr.filing["C_73.00"] is False and lcr.filing["C_76.00"] is True
+
+
+def test_nsfr_in_c84(reports: Reports) -> None:
+    nsfr = reports(
+        {"nsfr": {"asf": {"capital": 1000, "retail_stable": 500}, "rsf": {"level1": 100, "loans_rw_over_35": 800}}}
+    )["corep_nsfr"]
+    assert val(nsfr, "C_84.00.d", "r0120", "c0030") == "1475.00"
+    assert val(nsfr, "C_84.00.c", "r0010", "c0020") == "680.00"
+    assert val(nsfr, "C_84.00.a", "r0220", "c0040") == "2.169118"
+
+
+def test_real_estate_parts_go_to_their_sub_classes(rich: dict[str, Report]) -> None:
+    of = rich["corep_of"]
+    secured, unsecured = "eba_qEC:qx2039", "eba_qEC:qx2040"
+    # V5-style split: 300 000 on a 400 000 home: 220 000 at 20 %, 80 000 at the retail 75 %
+    assert (val(of, C07, "r0010", "c0200", secured), val(of, C07, "r0010", "c0220", secured)) == (
+        "220000.00",
+        "44000.00",
+    )
+    assert (val(of, C07, "r0010", "c0200", unsecured), val(of, C07, "r0010", "c0220", unsecured)) == (
+        "80000.00",
+        "60000.00",
+    )
+    assert val(of, "C_02.00.a", "r0151", "c0010") == "44000.00"
+    assert val(of, C07, "r0010", "c0220", "eba_qEC:qx2049") == "375000.00"  # ADC 150 %
+    assert val(of, C07, "r0010", "c0220", "eba_qEC:qx2037") == "400000.00"  # specialised lending, object 100 %
+
+
+def test_guarantee_moves_exposure_between_sheets(rich: dict[str, Report]) -> None:
+    of = rich["corep_of"]
+    assert val(of, C07, "r0010", "c0100", CG) == "50000.00"
+    assert val(of, C07, "r0010", "c0050", CORP) == "-50000.00"
+    assert val(of, C07, "r0010", "c0130", CORP) == "-18400.00"  # 20 000 USD × (1 − 8 %)
+
+
+def test_drill_down_lists_the_exposures_and_their_rules(rich: dict[str, Report]) -> None:
+    of = rich["corep_of"]
+    cell = of.cells[(C07, "eba_qEC:qx2037", "r0010", "c0220")]
+    seen = drill_down(of, cell)
+    assert seen["exposure_count"] == 1
+    assert seen["exposures"][0]["id"] == "sl" and "Art. 122a" in seen["exposures"][0]["rule"]
+    total = drill_down(of, of.cells[(C07, ALL, "r0010", "c0220")], limit=5)
+    assert total["exposure_count"] == 28 and len(total["exposures"]) == 5
+    own = drill_down(of, of.cells[("C_01.00", None, "r0020", "c0010")])
+    assert (own["exposure_count"], own["cell"]["source"]) == (0, "capital.cet1")
+    c02 = drill_down(of, of.cells[("C_02.00.a", None, "r0070", "c0010")])
+    assert {e["id"] for e in c02["exposures"]} == {"cg", "cg2"}  # the guaranteed part of cg2 is in qx16
+
+
+def test_template_view_is_ordered_json(rich: dict[str, Report]) -> None:
+    view = template_view(rich["corep_of"])
+    assert view["framework"] == "COREP 4.2" and view["cells"][0]["table"] == "C_00.01"
+    assert all(isinstance(c["value"], str) for c in view["cells"])
+    assert Decimal(next(c["value"] for c in view["cells"] if c["table"] == "C_01.00" and c["row"] == "r0020")) > 0
+
+
+def test_hand_written_mappings_match_the_eba_labels() -> None:
+    c07 = module("corep_of").table(C07)
+    for weight, row in RISK_WEIGHT_ROWS.items():
+        assert c07.row_label(row[1:]) == f"{(weight * 100).normalize():f}%", row
+    assert c07.row_label(OTHER_RISK_WEIGHT_ROW[1:]) == "Other risk weights"
+    for factor, column in CCF_COLUMNS.items():
+        assert c07.column_label(column[1:]) == f"{(factor * 100).normalize():f}%", column
+    assert "UCC" in c07.column_label(UCC_TRANSITIONAL_COLUMN[1:])
+    members = c07.sheet_members
+    assert set(C02_CLASS_ROWS) | set(C02_REAL_ESTATE_ROWS) <= set(members)
+    c02 = module("corep_of").table("C_02.00.a")
+    for member, row in C02_REAL_ESTATE_ROWS.items():
+        assert c02.row_label(row[1:]).lower() in members[member].lower(), (member, row)
+    assert c02.row_label("0171") == "Subordinated debt exposures" and "subordinated" in members["eba_qEC:qx2050"]
