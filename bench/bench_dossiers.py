@@ -8,7 +8,10 @@ Measured over HTTP with real tokens, as a front end calls them:
   status write, timeline event, Realtime broadcast) at concurrency 8 — target p95 < 15 ms;
 - the admin list (filters + a keyset page of 50, then the next page) — target p95 < 20 ms;
 - a dossier's detail with its timeline, checklist and allowed commands — target p95 < 10 ms.
-`--reuse` keeps an existing data set.
+`--reuse` keeps an existing data set of the same size. `--companies N` (default 100 000, the full
+run) scales the data set down for development: N companies, 10 N dossiers; a reduced run writes
+bench/results/dossiers_<dossiers>.json, the full one bench/results/dossiers.json. The machine's load
+average is noted beside each measurement (the machine is shared).
 """
 
 from __future__ import annotations
@@ -40,20 +43,33 @@ ORG = uuid.UUID(hashlib.md5(b"bench-dossiers-org").hexdigest())  # noqa: S324 (a
 CONCURRENCY = 8
 COMMAND_PAIRS_PER_THREAD = 150
 WARMUP, RUNS = 100, 1000
+FULL_COMPANIES = 100_000
 
 
 def _id(text: str) -> uuid.UUID:
     return uuid.UUID(hashlib.md5(text.encode()).hexdigest())  # noqa: S324 (ids, as the SQL derives them)
 
 
-def prepare(reuse: bool) -> tuple[str, float]:
+def load() -> dict[str, float]:
+    """The machine's load averages (1, 5, 15 minutes), as `uptime` shows them."""
+    one, five, fifteen = os.getloadavg()
+    return {"load_1m": round(one, 2), "load_5m": round(five, 2), "load_15m": round(fifteen, 2)}
+
+
+def _companies(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select count(*) from public.client_companies where organization_id = %s", (ORG,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def prepare(reuse: bool, companies: int) -> tuple[str, float]:
     """The benchmark database's URL and how long generating it took (0 when reused)."""
     cluster = local.cluster()
     cluster.start()
     url = cluster.url(DATABASE)
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
-        if exists and reuse:
+        if exists and reuse and _companies(url) == companies:
             apply_migrations(url)
             return url, 0.0
         conn.execute(f'drop database if exists "{DATABASE}" with (force)')
@@ -61,6 +77,7 @@ def prepare(reuse: bool) -> tuple[str, float]:
     apply_migrations(url)
     started = time.perf_counter()
     with psycopg.connect(url) as conn:
+        conn.execute("select set_config('bench.companies', %s, true)", (str(companies),))
         conn.execute(DATASET.read_text(encoding="utf-8").encode())
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("vacuum analyze")
@@ -219,20 +236,34 @@ def read_figures(port: int, url: str) -> dict[str, Any]:
 
 
 def main(argv: list[str]) -> None:
-    url, generation_seconds = prepare(reuse="--reuse" in argv)
+    companies = int(argv[argv.index("--companies") + 1]) if "--companies" in argv else FULL_COMPANIES
+    if companies < 100:
+        raise SystemExit("--companies: at least 100")
+    url, generation_seconds = prepare(reuse="--reuse" in argv, companies=companies)
     with psycopg.connect(url) as conn:
         counts = conn.execute(
-            "select (select count(*) from public.dossiers), (select count(*) from public.dossier_events)"
+            "select (select count(*) from public.dossiers), (select count(*) from public.dossier_events),"
+            " (select count(*) from public.awaited_actions)"
         ).fetchone()
     assert counts is not None
     figures: dict[str, Any] = {
-        "dataset": {"dossiers": counts[0], "events": counts[1], "generation_seconds": round(generation_seconds, 1)}
+        "dataset": {
+            "dossiers": counts[0],
+            "events": counts[1],
+            "awaited_actions": counts[2],
+            "generation_seconds": round(generation_seconds, 1),
+            "full_size": companies == FULL_COMPANIES,
+        }
     }
     with dev_server(url) as port:
-        figures["command_hold_resume"] = command_figures(port, url)
-        figures.update(read_figures(port, url))
+        before = load()
+        figures["command_hold_resume"] = {**command_figures(port, url), "load_before": before, "load_after": load()}
+        before = load()
+        reads = read_figures(port, url)
+        for name, value in reads.items():
+            figures[name] = {**value, "load_before": before, "load_after": load()}
     figures["targets"] = {"command_p95_ms_at_c8": 15, "admin_list_p95_ms": 20, "detail_p95_ms": 10}
-    write("dossiers", figures)
+    write("dossiers" if companies == FULL_COMPANIES else f"dossiers_{counts[0]}", figures)
 
 
 if __name__ == "__main__":
