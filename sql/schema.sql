@@ -1027,6 +1027,26 @@ CREATE FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier 
 $$;
 
 --
+-- Name: can_read_dossier_documents(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.can_read_dossier_documents(p_dossier uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return exists (
+    select 1 from public.dossiers d
+    where d.id = p_dossier
+      and (exists (select 1 from public.memberships m
+                   where m.organization_id = d.organization_id and m.user_id = (select auth.uid())
+                     and m.role in ('owner', 'admin', 'viewer'))
+           or d.client_company_id in (select private.my_client_company_ids())
+           or d.expert_id in (select private.my_expert_profile_ids())));
+end
+$$;
+
+--
 -- Name: can_read_rule_set(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2196,7 +2216,7 @@ CREATE FUNCTION private.dossier_checklist(p_dossier uuid, p_on date DEFAULT CURR
 declare
   v_result jsonb;
 begin
-  if (select auth.uid()) is not null and p_dossier not in (select private.my_document_dossier_ids()) then
+  if (select auth.uid()) is not null and not private.can_read_dossier_documents(p_dossier) then
     return null;
   end if;
   with states as (
@@ -15622,6 +15642,14 @@ GRANT ALL ON FUNCTION private.can_follow_dossier(p_dossier uuid) TO service_role
 REVOKE ALL ON FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text) TO authenticated;
 GRANT ALL ON FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text) TO service_role;
+
+--
+-- Name: FUNCTION can_read_dossier_documents(p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.can_read_dossier_documents(p_dossier uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.can_read_dossier_documents(p_dossier uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.can_read_dossier_documents(p_dossier uuid) TO service_role;
 
 --
 -- Name: FUNCTION can_read_rule_set(target uuid); Type: ACL; Schema: private; Owner: -
