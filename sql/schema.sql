@@ -54,15 +54,17 @@ $$;
 --
 
 CREATE FUNCTION private.actor_name(p_user uuid, p_role text, p_org uuid) RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select coalesce(
+begin
+  return coalesce(
     (select e.display_name from public.expert_profiles e
      where p_role = 'expert' and e.user_id = p_user and e.organization_id = p_org limit 1),
     (select nullif(btrim(coalesce(u.raw_user_meta_data ->> 'full_name', u.raw_user_meta_data ->> 'name', '')), '')
      from auth.users u where u.id = p_user),
-    (select u.email from auth.users u where u.id = p_user))
+    (select u.email from auth.users u where u.id = p_user));
+end
 $$;
 
 --
@@ -965,15 +967,35 @@ $$;
 --
 
 CREATE FUNCTION private.business_windows(p_calendar public.business_calendars, p_from date, p_to date) RETURNS TABLE(opens_at timestamp with time zone, closes_at timestamp with time zone)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select (g.day + make_interval(mins => private.minute_of_day(w.value ->> 0))) at time zone p_calendar.time_zone,
-         (g.day + make_interval(mins => private.minute_of_day(w.value ->> 1))) at time zone p_calendar.time_zone
-  from generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as g(day)
-  cross join lateral jsonb_array_elements(p_calendar.hours) with ordinality as w(value, n)
-  where private.is_business_day(p_calendar, g.day::date)
-  order by g.day, w.n
+#variable_conflict use_column
+declare
+  v_opens integer[];
+  v_closes integer[];
+  v_holidays date[];
+begin
+  select array_agg(private.minute_of_day(w.value ->> 0) order by w.n),
+         array_agg(private.minute_of_day(w.value ->> 1) order by w.n)
+  into v_opens, v_closes
+  from jsonb_array_elements(p_calendar.hours) with ordinality as w(value, n);
+  if v_opens is null then
+    return;
+  end if;
+  select coalesce(array_agg(h.day), '{}') into v_holidays
+  from public.public_holidays h
+  where h.region = p_calendar.public_holidays and h.day between p_from and p_to;
+  return query
+    select (g.day + make_interval(mins => v_opens[i])) at time zone p_calendar.time_zone,
+           (g.day + make_interval(mins => v_closes[i])) at time zone p_calendar.time_zone
+    from generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as g(day)
+    cross join generate_series(1, cardinality(v_opens)) as i
+    where extract(isodow from g.day::date)::smallint = any(p_calendar.working_days)
+      and not (g.day::date = any(p_calendar.closed_days))
+      and not (g.day::date = any(v_holidays))
+    order by g.day, i;
+end
 $$;
 
 --
@@ -981,11 +1003,13 @@ $$;
 --
 
 CREATE FUNCTION private.calendar_day_minutes(p_calendar public.business_calendars) RETURNS integer
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select coalesce(sum(private.minute_of_day(w.value ->> 1) - private.minute_of_day(w.value ->> 0)), 0)::integer
-  from jsonb_array_elements(p_calendar.hours) w
+begin
+  return (select coalesce(sum(private.minute_of_day(w.value ->> 1) - private.minute_of_day(w.value ->> 0)), 0)::integer
+          from jsonb_array_elements(p_calendar.hours) w);
+end
 $$;
 
 --
@@ -993,17 +1017,19 @@ $$;
 --
 
 CREATE FUNCTION private.can_follow_dossier(p_dossier uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select exists (
+begin
+  return exists (
     select 1 from public.dossiers d
     where d.id = p_dossier
       and (private.has_role(d.organization_id, array['owner', 'admin', 'viewer'])
            or d.client_company_id in (select private.my_client_company_ids())
            or d.client_company_id in (select private.my_partner_company_ids())
            or d.expert_id in (select private.my_expert_profile_ids()))
-  )
+  );
+end
 $$;
 
 --
@@ -1459,12 +1485,14 @@ $$;
 --
 
 CREATE FUNCTION private.clock_due(p_calendar public.business_calendars, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_minutes integer) RETURNS timestamp with time zone
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select case when p_minutes is null or p_since is null then null
+begin
+  return case when p_minutes is null or p_since is null then null
               when p_clock = 'wall' then p_since + make_interval(mins => greatest(p_minutes - p_elapsed, 0))
-              else private.business_due(p_calendar, p_since, greatest(p_minutes - p_elapsed, 0)) end
+              else private.business_due(p_calendar, p_since, greatest(p_minutes - p_elapsed, 0)) end;
+end
 $$;
 
 --
@@ -3308,9 +3336,12 @@ $$;
 --
 
 CREATE FUNCTION private.dossier_document_states(p_dossier uuid, p_on date) RETURNS TABLE(document_type text, document_id uuid, version_id uuid, version integer, file_name text, issue_date date, valid_until date, review_state text, reason text, category text, expired boolean, uploaded_at timestamp with time zone)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+#variable_conflict use_column
+begin
+  return query
   select doc.document_type, doc.id, v.id, v.version, v.file_name, v.issue_date,
          case when t.validity_months is not null
               then (v.issue_date + make_interval(months => t.validity_months))::date - 1 end,
@@ -3326,7 +3357,8 @@ CREATE FUNCTION private.dossier_document_states(p_dossier uuid, p_on date) RETUR
   join public.document_types t on t.code = doc.document_type
   join public.document_versions v on v.document_id = doc.id and v.state = 'uploaded'
   left join public.document_reviews r on r.dossier_id = d.id and r.version_id = v.id
-  where d.id = p_dossier
+  where d.id = p_dossier;
+end
 $$;
 
 --
@@ -5191,12 +5223,14 @@ $$;
 --
 
 CREATE FUNCTION private.minute_of_day(p_time text) RETURNS integer
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO ''
     AS $_$
-  select case when p_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'
+begin
+  return case when p_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'
               then split_part(p_time, ':', 1)::integer * 60 + split_part(p_time, ':', 2)::integer
-              when p_time = '24:00' then 1440 end
+              when p_time = '24:00' then 1440 end;
+end
 $_$;
 
 --
@@ -5434,12 +5468,15 @@ $$;
 --
 
 CREATE FUNCTION private.my_offered_dossier_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select o.dossier_id from public.assignment_offers o
-  join public.expert_profiles e on e.id = o.expert_id
-  where e.user_id = (select auth.uid()) and o.status = 'offered'
+begin
+  return query
+    select o.dossier_id from public.assignment_offers o
+    join public.expert_profiles e on e.id = o.expert_id
+    where e.user_id = (select auth.uid()) and o.status = 'offered';
+end
 $$;
 
 --
@@ -6148,12 +6185,14 @@ $$;
 --
 
 CREATE FUNCTION private.pause_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone DEFAULT now()) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select private.switch_awaited_action(a.id, 'paused', p_reason, p_at)
+begin
+  perform private.switch_awaited_action(a.id, 'paused', p_reason, p_at)
   from public.awaited_actions a
-  where a.id = p_action and a.closed_at is null and a.running_since is not null
+  where a.id = p_action and a.closed_at is null and a.running_since is not null;
+end
 $$;
 
 --
@@ -7175,12 +7214,14 @@ $$;
 --
 
 CREATE FUNCTION private.resume_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone DEFAULT now()) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select private.switch_awaited_action(a.id, 'running', null, p_at)
+begin
+  perform private.switch_awaited_action(a.id, 'running', null, p_at)
   from public.awaited_actions a
-  where a.id = p_action and a.closed_at is null and a.pause_reason = p_reason
+  where a.id = p_action and a.closed_at is null and a.pause_reason = p_reason;
+end
 $$;
 
 --
@@ -7584,9 +7625,18 @@ COMMENT ON FUNCTION private.search_scope(org uuid, product text) IS 'Inlined on 
 --
 
 CREATE FUNCTION private.seed_awaited_action_rules(p_organization uuid) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+begin
+  if (select count(*) from public.awaited_action_rules r
+      where r.organization_id = p_organization
+        and r.code in ('eligibility_documents', 'eligibility_review', 'expert_choice', 'expert_acceptance',
+                       'expert_next_step', 'document_review', 'client_documents', 'audit', 'client_decision',
+                       'audit_revision', 'claim_filing', 'administration_decision', 'refund_confirmation',
+                       'invoice_payment', 'unread_message', 'support_reply')) = 16 then
+    return;
+  end if;
   insert into public.awaited_action_rules (organization_id, code, label_fr, label_en, late_party, open_while, clock,
                                            target, warning, breach, target_recipients, warning_recipients,
                                            breach_recipients, priority)
@@ -7625,7 +7675,8 @@ CREATE FUNCTION private.seed_awaited_action_rules(p_organization uuid) RETURNS v
      'a support message unanswered', 'business', 1, 2, 3, '{A}', '{A}', '{A}', 2)
   ) as v(code, label_fr, label_en, late_party, open_while, clock, target, warning, breach, target_recipients,
          warning_recipients, breach_recipients, priority)
-  on conflict (organization_id, code) do nothing
+  on conflict (organization_id, code) do nothing;
+end
 $$;
 
 --
