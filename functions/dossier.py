@@ -93,7 +93,7 @@ def get_dossier(ctx: Context) -> DossierDetail:
     query = ctx.query(LangQuery)
     dossier_id = _id(ctx)
     with db.user_transaction(ctx.claims().raw) as conn:
-        result = service.detail(conn, dossier_id=dossier_id, lang=query.lang)
+        result = service.detail(conn, dossier_id=dossier_id, lang=query.lang, last=True)
     ctx.log["org"] = str(result.organization_id)
     return result
 
@@ -126,7 +126,7 @@ def _command_route(command: str, body: type[BaseModel], summary: str) -> Callabl
     def handle(ctx: Context) -> CommandOut:
         dossier_id = _id(ctx)
         with db.user_transaction(ctx.claims().raw) as conn:
-            result = service.run(conn, dossier_id=dossier_id, command=command, body=ctx.body)
+            result = service.run(conn, dossier_id=dossier_id, command=command, body=ctx.body, last=True)
         return result
 
     handle.__name__ = f"command_{command}"

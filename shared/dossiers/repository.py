@@ -45,9 +45,12 @@ def translated() -> Iterator[None]:
         raise error from exc
 
 
-def _one(conn: Connection, query: str, params: dict[str, Any]) -> Row | None:
+def _one(conn: Connection, query: str, params: dict[str, Any], *, last: bool = False) -> Row | None:
+    """The first row of ``query``; with ``last`` the statement carries the transaction's COMMIT in the
+    same message (one round trip less; nothing may follow it)."""
     with translated():
-        row: Row | None = conn.execute(query, params).fetchone()
+        cursor = conn.execute_and_commit(query, params) if last else conn.execute(query, params)
+        row: Row | None = cursor.fetchone()
     return row
 
 
@@ -57,12 +60,15 @@ def _all(conn: Connection, query: str, params: dict[str, Any]) -> list[Row]:
 
 
 # --- commands ---------------------------------------------------------------------------------------
-def run_command(conn: Connection, *, dossier_id: UUID, command: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """``public.dossier_command`` as the caller; its JSON answer."""
+def run_command(
+    conn: Connection, *, dossier_id: UUID, command: str, payload: dict[str, Any], last: bool = False
+) -> dict[str, Any]:
+    """``public.dossier_command`` as the caller; its JSON answer (``last``: see ``_one``)."""
     row = _one(
         conn,
         "select public.dossier_command(%(d)s, %(c)s, %(p)s) as r",
         {"d": dossier_id, "c": command, "p": Jsonb(payload)},
+        last=last,
     )
     assert row is not None
     result: dict[str, Any] = row["r"]
@@ -82,8 +88,8 @@ def status(conn: Connection, *, dossier_id: UUID) -> str:
 
 
 # --- reads -----------------------------------------------------------------------------------------
-def detail(conn: Connection, *, dossier_id: UUID) -> dict[str, Any]:
-    row = _one(conn, "select public.dossier_detail(%(d)s) as r", {"d": dossier_id})
+def detail(conn: Connection, *, dossier_id: UUID, last: bool = False) -> dict[str, Any]:
+    row = _one(conn, "select public.dossier_detail(%(d)s) as r", {"d": dossier_id}, last=last)
     assert row is not None
     result: dict[str, Any] = row["r"]
     return result

@@ -29,10 +29,11 @@ from shared.platform import errors
 from shared.platform.db import Connection
 
 
-def run(conn: Connection, *, dossier_id: UUID, command: str, body: BaseModel | None) -> CommandOut:
-    """Runs one command on the dossier as the caller (the body's fields left out are not sent)."""
+def run(conn: Connection, *, dossier_id: UUID, command: str, body: BaseModel | None, last: bool = False) -> CommandOut:
+    """Runs one command on the dossier as the caller (the body's fields left out are not sent).
+    ``last``: the command is the transaction's last statement and commits it in the same message."""
     payload: dict[str, Any] = {} if body is None else body.model_dump(mode="json", exclude_none=True)
-    answer = repository.run_command(conn, dossier_id=dossier_id, command=command, payload=payload)
+    answer = repository.run_command(conn, dossier_id=dossier_id, command=command, payload=payload, last=last)
     return render.command(answer)
 
 
@@ -42,8 +43,8 @@ def allowed(conn: Connection, *, dossier_id: UUID) -> AllowedCommands:
     return render.allowed(dossier_id, repository.status(conn, dossier_id=dossier_id), rows)
 
 
-def detail(conn: Connection, *, dossier_id: UUID, lang: str) -> DossierDetail:
-    return render.detail(repository.detail(conn, dossier_id=dossier_id), lang)
+def detail(conn: Connection, *, dossier_id: UUID, lang: str, last: bool = False) -> DossierDetail:
+    return render.detail(repository.detail(conn, dossier_id=dossier_id, last=last), lang)
 
 
 def timeline(conn: Connection, *, dossier_id: UUID, lang: str, limit: int = 500) -> Timeline:
