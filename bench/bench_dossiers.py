@@ -138,16 +138,21 @@ def _timed(client: Client, method: str, path: str, token: str, body: Any = None)
 
 
 def command_figures(port: int, url: str) -> dict[str, Any]:
-    """Each of 8 threads is one expert holding and resuming their own dossiers (distinct dossiers)."""
+    """Each of 8 threads is one expert holding and resuming their own dossiers (distinct dossiers).
+
+    The experts are 8 of the 16 with dossiers in audit (the data set's spread leaves some without)."""
     with psycopg.connect(url) as conn:
         work: dict[int, list[uuid.UUID]] = {}
-        for n in range(1, CONCURRENCY + 1):
+        for n in range(1, 17):
             rows = conn.execute(
                 "select id from public.dossiers where expert_id = %s and status = 'audit_in_progress'"
                 " order by id limit %s",
-                (_id(f"bench-expert:{n}"), COMMAND_PAIRS_PER_THREAD),
+                (_id(f"bench-expert:{n}"), COMMAND_PAIRS_PER_THREAD + (10 if not work else 0)),
             ).fetchall()
-            work[n] = [row[0] for row in rows]
+            if rows and len(work) < CONCURRENCY:
+                work[n] = [row[0] for row in rows]
+    if len(work) < CONCURRENCY:
+        raise SystemExit(f"only {len(work)} experts have dossiers in audit: the data set is too small")
     results: list[list[float]] = []
     lock = threading.Lock()
 
@@ -163,22 +168,24 @@ def command_figures(port: int, url: str) -> dict[str, Any]:
         with lock:
             results.append(mine)
 
-    warm = work[1][:10]
-    work[1] = work[1][10:]
-    token = _token(_id("bench-user:1"), "expert01@bench.test")
+    first = next(iter(work))
+    warm = work[first][:10]
+    work[first] = work[first][10:]
+    token = _token(_id(f"bench-user:{first}"), f"expert{first:02d}@bench.test")
     client = Client(port)
     for dossier in warm:
         _timed(client, "POST", f"/dossier/dossiers/{dossier}/hold", token, {"reason": "Échauffement"})
         _timed(client, "POST", f"/dossier/dossiers/{dossier}/resume", token, {})
     client.close()
-    threads = [threading.Thread(target=expert, args=(n,)) for n in range(1, CONCURRENCY + 1)]
+    threads = [threading.Thread(target=expert, args=(n,)) for n in work]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     figures = _summary([x for r in results for x in r], time.perf_counter() - started)
-    figures["concurrency"] = CONCURRENCY
+    figures["concurrency"] = len(threads)
+    figures["experts"] = sorted(work)
     return figures
 
 
@@ -227,12 +234,13 @@ def read_figures(port: int, url: str) -> dict[str, Any]:
         else:
             filters.append(f"expert_id={_id(f'bench-expert:{rng.randint(1, 16)}')}&updated_from=2026-01-01")
     picks = [rng.choice(ids) for _ in range(WARMUP + RUNS)]
-    return {
-        "admin_list_page_of_50": _sequential(
-            port, admin, lambda i: f"/dossier/dossiers?page_size=50&{filters[i]}", True
-        ),
-        "detail_with_timeline": _sequential(port, admin, lambda i: f"/dossier/dossiers/{picks[i]}"),
-    }
+    before = load()
+    listed = _sequential(port, admin, lambda i: f"/dossier/dossiers?page_size=50&{filters[i]}", True)
+    listed = {**listed, "load_before": before, "load_after": load()}
+    before = load()
+    detail = _sequential(port, admin, lambda i: f"/dossier/dossiers/{picks[i]}")
+    detail = {**detail, "load_before": before, "load_after": load()}
+    return {"admin_list_page_of_50": listed, "detail_with_timeline": detail}
 
 
 def main(argv: list[str]) -> None:
@@ -258,10 +266,7 @@ def main(argv: list[str]) -> None:
     with dev_server(url) as port:
         before = load()
         figures["command_hold_resume"] = {**command_figures(port, url), "load_before": before, "load_after": load()}
-        before = load()
-        reads = read_figures(port, url)
-        for name, value in reads.items():
-            figures[name] = {**value, "load_before": before, "load_after": load()}
+        figures.update(read_figures(port, url))
     figures["targets"] = {"command_p95_ms_at_c8": 15, "admin_list_p95_ms": 20, "detail_p95_ms": 10}
     write("dossiers" if companies == FULL_COMPANIES else f"dossiers_{counts[0]}", figures)
 
