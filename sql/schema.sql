@@ -949,17 +949,69 @@ end
 $$;
 
 --
+-- Name: business_dues(public.business_calendars, timestamp with time zone, integer[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.business_dues(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer[]) RETURNS timestamp with time zone[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  first_day date := (p_start at time zone p_calendar.time_zone)::date;
+  n integer := coalesce(cardinality(p_minutes), 0);
+  dues timestamptz[] := array_fill(null::timestamptz, array[coalesce(cardinality(p_minutes), 0)]);
+  pending integer := coalesce(cardinality(p_minutes), 0);
+  used bigint := 0; -- working microseconds of the windows before the current one
+  w record;
+  opening timestamptz;
+  available bigint;
+  remaining bigint;
+begin
+  if exists (select 1 from unnest(p_minutes) m where m is null or m < 0) then
+    raise exception 'business minutes must be 0 or more' using errcode = 'PT422', hint = 'invalid_business_minutes';
+  end if;
+  if n = 0 then
+    return dues;
+  end if;
+  for chunk in 0..60 loop
+    for w in select * from private.business_windows(p_calendar, first_day + chunk * 31, first_day + chunk * 31 + 30)
+    loop
+      continue when w.closes_at <= p_start;
+      opening := greatest(w.opens_at, p_start);
+      available := (extract(epoch from w.closes_at - opening) * 1000000)::bigint;
+      for i in 1..n loop
+        remaining := p_minutes[i]::bigint * 60000000 - used;
+        if dues[i] is null and remaining <= available then
+          dues[i] := opening + (remaining || ' microseconds')::interval;
+          pending := pending - 1;
+        end if;
+      end loop;
+      if pending = 0 then
+        return dues;
+      end if;
+      used := used + available;
+    end loop;
+  end loop;
+  raise exception 'the calendar has no working time within five years' using errcode = 'PT422',
+    hint = 'no_working_time';
+end
+$$;
+
+--
 -- Name: business_seconds(public.business_calendars, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
 --
 
 CREATE FUNCTION private.business_seconds(p_calendar public.business_calendars, p_start timestamp with time zone, p_end timestamp with time zone) RETURNS numeric
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select coalesce(sum(extract(epoch from least(w.closes_at, p_end) - greatest(w.opens_at, p_start))), 0)
-  from private.business_windows(p_calendar, (p_start at time zone p_calendar.time_zone)::date,
-                                (p_end at time zone p_calendar.time_zone)::date) w
-  where p_end > p_start and w.closes_at > p_start and w.opens_at < p_end
+begin
+  return (
+    select coalesce(sum(extract(epoch from least(w.closes_at, p_end) - greatest(w.opens_at, p_start))), 0)
+    from private.business_windows(p_calendar, (p_start at time zone p_calendar.time_zone)::date,
+                                  (p_end at time zone p_calendar.time_zone)::date) w
+    where p_end > p_start and w.closes_at > p_start and w.opens_at < p_end);
+end
 $$;
 
 --
@@ -6930,6 +6982,7 @@ declare
   t integer;
   w integer;
   b integer;
+  dues timestamptz[] := array[null, null, null]::timestamptz[];
 begin
   select * into a from public.awaited_actions where id = p_action;
   if a.id is null or a.closed_at is not null then
@@ -6938,14 +6991,23 @@ begin
   select * into r from public.awaited_action_rules where organization_id = a.organization_id and code = a.code;
   cal := private.organization_calendar(a.organization_id);
   per_unit := case when a.clock = 'wall' then 60 else private.calendar_day_minutes(cal) end;
-  t := round(r.target * per_unit) + a.shift_minutes;
-  w := round(r.warning * per_unit) + a.shift_minutes;
-  b := round(r.breach * per_unit) + a.shift_minutes;
+  t := greatest(round(r.target * per_unit) + a.shift_minutes, 0);
+  w := greatest(round(r.warning * per_unit) + a.shift_minutes, 0);
+  b := greatest(round(r.breach * per_unit) + a.shift_minutes, 0);
+  if r.active and a.running_since is not null then
+    if a.clock = 'wall' then
+      dues := array[a.running_since + make_interval(mins => greatest(t - a.elapsed_minutes, 0)),
+                    a.running_since + make_interval(mins => greatest(w - a.elapsed_minutes, 0)),
+                    a.running_since + make_interval(mins => greatest(b - a.elapsed_minutes, 0))];
+    else
+      dues := private.business_dues(cal, a.running_since,
+                                    array[greatest(t - a.elapsed_minutes, 0), greatest(w - a.elapsed_minutes, 0),
+                                          greatest(b - a.elapsed_minutes, 0)]);
+    end if;
+  end if;
   update public.awaited_actions
-  set target_minutes = greatest(t, 0), warning_minutes = greatest(w, 0), breach_minutes = greatest(b, 0),
-      target_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(t, 0)) end,
-      warning_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(w, 0)) end,
-      breach_at = case when r.active then private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, greatest(b, 0)) end
+  set target_minutes = t, warning_minutes = w, breach_minutes = b,
+      target_at = dues[1], warning_at = dues[2], breach_at = dues[3]
   where id = p_action;
 end
 $$;
@@ -15654,6 +15716,13 @@ GRANT ALL ON TABLE public.business_calendars TO service_role;
 REVOKE ALL ON FUNCTION private.business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer) TO authenticated;
 GRANT ALL ON FUNCTION private.business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer) TO service_role;
+
+--
+-- Name: FUNCTION business_dues(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.business_dues(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.business_dues(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer[]) TO service_role;
 
 --
 -- Name: FUNCTION business_seconds(p_calendar public.business_calendars, p_start timestamp with time zone, p_end timestamp with time zone); Type: ACL; Schema: private; Owner: -
