@@ -11579,6 +11579,18 @@ CREATE INDEX dossiers_held_status_idx ON public.dossiers USING btree (held_statu
 CREATE INDEX dossiers_invoice_id_idx ON public.dossiers USING btree (invoice_id);
 
 --
+-- Name: dossiers_org_status_updated_list_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_org_status_updated_list_idx ON public.dossiers USING btree (organization_id, status, updated_at DESC, id DESC) INCLUDE (client_company_id, expert_id, product_code, priority, estimated_amount, audited_amount, held_status, resume_status, created_at);
+
+--
+-- Name: dossiers_org_updated_list_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_org_updated_list_idx ON public.dossiers USING btree (organization_id, updated_at DESC, id DESC) INCLUDE (status, client_company_id, expert_id, product_code, priority, estimated_amount, audited_amount, held_status, resume_status, created_at);
+
+--
 -- Name: dossiers_organization_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -11589,18 +11601,6 @@ CREATE INDEX dossiers_organization_created_idx ON public.dossiers USING btree (o
 --
 
 CREATE INDEX dossiers_organization_status_idx ON public.dossiers USING btree (organization_id, status);
-
---
--- Name: dossiers_organization_status_updated_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX dossiers_organization_status_updated_idx ON public.dossiers USING btree (organization_id, status, updated_at DESC, id DESC);
-
---
--- Name: dossiers_organization_updated_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX dossiers_organization_updated_idx ON public.dossiers USING btree (organization_id, updated_at DESC, id DESC);
 
 --
 -- Name: dossiers_product_code_idx; Type: INDEX; Schema: public; Owner: -

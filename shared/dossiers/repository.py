@@ -139,12 +139,14 @@ select d.id, d.organization_id, d.client_company_id as company_id, c.name as com
        e.display_name as expert_name, st.waiting_on,
        coalesce(({mine}), false) as waiting_on_me, d.created_at, d.updated_at
 from (
-  -- the page first (filters and keyset on the dossiers alone), then what it shows; with a set of
-  -- statuses, the newest of each status (one index range each), merged
-  select d.* from {source}
+  -- the page's ids first (filters and keyset on the dossiers alone, from indexes carrying every
+  -- filtered column: an index-only walk in keyset order, migration 0123), then what it shows; with
+  -- a set of statuses, the newest of each status (one index range each), merged
+  select d.id from {source}
   order by d.{sort} desc, d.id desc
   limit %(limit)s
-) d
+) page
+join public.dossiers d on d.id = page.id
 join public.dossier_statuses st on st.code = d.status
 join public.dossier_statuses sh on sh.code = private.shown_status(d.status, d.resume_status, d.held_status)
 join public.client_companies c on c.id = d.client_company_id
@@ -173,7 +175,7 @@ and (%(after_at)s::timestamptz is null or (d.{sort}, d.id) < (%(after_at)s, %(af
 """
 _ALL_STATUSES = "public.dossiers d where {filters}"
 _SOME_STATUSES = """unnest(%(codes)s::text[]) as s(code)
-  cross join lateral (select d.* from public.dossiers d where d.status = s.code and {filters}
+  cross join lateral (select d.id, d.{sort} from public.dossiers d where d.status = s.code and {filters}
                       order by d.{sort} desc, d.id desc limit %(limit)s) d"""
 
 _MINE = """
