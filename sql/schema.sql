@@ -14645,19 +14645,19 @@ CREATE POLICY "Readers of a dossier read its audit revisions" ON public.dossier_
 -- Name: document_request_items Readers of a dossier's documents read its request items; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Readers of a dossier's documents read its request items" ON public.document_request_items FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_document_dossier_ids() AS my_document_dossier_ids)));
+CREATE POLICY "Readers of a dossier's documents read its request items" ON public.document_request_items FOR SELECT TO authenticated USING (private.can_read_dossier_documents(dossier_id));
 
 --
 -- Name: document_requests Readers of a dossier's documents read its requests; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Readers of a dossier's documents read its requests" ON public.document_requests FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_document_dossier_ids() AS my_document_dossier_ids)));
+CREATE POLICY "Readers of a dossier's documents read its requests" ON public.document_requests FOR SELECT TO authenticated USING (private.can_read_dossier_documents(dossier_id));
 
 --
 -- Name: document_reviews Readers of a dossier's documents read their reviews; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Readers of a dossier's documents read their reviews" ON public.document_reviews FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_document_dossier_ids() AS my_document_dossier_ids)));
+CREATE POLICY "Readers of a dossier's documents read their reviews" ON public.document_reviews FOR SELECT TO authenticated USING (private.can_read_dossier_documents(dossier_id));
 
 --
 -- Name: questions Readers of a rule set read its questions; Type: POLICY; Schema: public; Owner: -
