@@ -1,17 +1,20 @@
 """The dossier workflow over HTTP on the dev server, with 1 000 000 dossiers and their events.
 
 The data set (bench/dossiers_dataset.sql: 100 000 companies × 10 products, every status, 2 events
-per moved dossier) is generated set-based in its own database of the embedded cluster
-(`fintrack_bench_dossiers`, migrated like any other); the dev server (`fintrack dev`) runs on it.
-Measured over HTTP with real tokens, as a front end calls them:
+per moved dossier, the awaited action each status opens with its clock) is generated set-based in
+its own database of the embedded cluster (`fintrack_bench_dossiers`, migrated like any other); the
+dev server (`fintrack dev`) runs on it. Measured over HTTP with real tokens, as a front end calls them:
 - a command (an expert puts one of their dossiers on hold, then resumes it: lock, transition check,
   status write, timeline event, Realtime broadcast) at concurrency 8 — target p95 < 15 ms;
 - the admin list (filters + a keyset page of 50, then the next page) — target p95 < 20 ms;
 - a dossier's detail with its timeline, checklist and allowed commands — target p95 < 10 ms.
-`--reuse` keeps an existing data set of the same size. `--companies N` (default 100 000, the full
-run) scales the data set down for development: N companies, 10 N dossiers; a reduced run writes
-bench/results/dossiers_<dossiers>.json, the full one bench/results/dossiers.json. The machine's load
-average is noted beside each measurement (the machine is shared).
+`--reuse` keeps an existing data set of the same size. `--all` also runs bench_documents and
+bench_invoices on the same database (DATABASE_URL), so every figure of the issue is taken beside the
+same 1 000 000 dossiers (they write documents.json and invoices.json, with the database's dossier
+count). `--companies N` (default 100 000, the full run) scales the data set down for development:
+N companies, 10 N dossiers; a reduced run writes bench/results/dossiers_<dossiers>.json, the full
+one bench/results/dossiers.json. The machine's load average is noted beside each measurement (the
+machine is shared).
 """
 
 from __future__ import annotations
@@ -269,6 +272,12 @@ def main(argv: list[str]) -> None:
         figures.update(read_figures(port, url))
     figures["targets"] = {"command_p95_ms_at_c8": 15, "admin_list_p95_ms": 20, "detail_p95_ms": 10}
     write("dossiers" if companies == FULL_COMPANIES else f"dossiers_{counts[0]}", figures)
+    if "--all" in argv:
+        # The issue's other two figures on the same database (its 1 000 000 dossiers beside them):
+        # upload completion of a 5 MB file and invoices per second, each its own process.
+        for name in ("bench_documents", "bench_invoices"):
+            print(f"== {name} on {DATABASE}", flush=True)
+            subprocess.run([sys.executable, "-m", f"bench.{name}"], env={**os.environ, "DATABASE_URL": url}, check=True)
 
 
 if __name__ == "__main__":
