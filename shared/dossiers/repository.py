@@ -146,7 +146,8 @@ from (
   order by d.{sort} desc, d.id desc
   limit %(limit)s
 ) page
-join public.dossiers d on d.id = page.id
+-- each row by its id (`limit 1` keeps this a lookup per id: joined, a small table is scanned whole)
+cross join lateral (select d.* from public.dossiers d where d.id = page.id limit 1) d
 join public.dossier_statuses st on st.code = d.status
 join public.dossier_statuses sh on sh.code = private.shown_status(d.status, d.resume_status, d.held_status)
 join public.client_companies c on c.id = d.client_company_id
