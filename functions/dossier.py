@@ -84,7 +84,7 @@ def list_dossiers(ctx: Context) -> DossierPage:
     """The dossiers the caller may see: filters, "waiting on me", keyset pages (newest first)."""
     query = ctx.query(ListQuery)
     with db.user_transaction(ctx.claims().raw) as conn:
-        return service.list_dossiers(conn, query=query)
+        return service.list_dossiers(conn, query=query, last=True)
 
 
 @router.get("/dossiers/{dossier_id}", query=LangQuery, response=DossierDetail)

@@ -54,9 +54,11 @@ def _one(conn: Connection, query: str, params: dict[str, Any], *, last: bool = F
     return row
 
 
-def _all(conn: Connection, query: str, params: dict[str, Any]) -> list[Row]:
+def _all(conn: Connection, query: str, params: dict[str, Any], *, last: bool = False) -> list[Row]:
+    """Every row of ``query`` (``last``: see ``_one``)."""
     with translated():
-        return conn.execute(query, params).fetchall()
+        cursor = conn.execute_and_commit(query, params) if last else conn.execute(query, params)
+        return cursor.fetchall()
 
 
 # --- commands ---------------------------------------------------------------------------------------
@@ -206,6 +208,7 @@ def list_dossiers(
     after: tuple[dt.datetime, UUID] | None,
     limit: int,
     lang: str,
+    last: bool = False,
 ) -> list[Row]:
     # One organization (the usual case) as an equality, so the keyset indexes yield rows in order;
     # = any(array) would make PostgreSQL sort every dossier of the organizations first.
@@ -223,7 +226,7 @@ def list_dossiers(
         "limit": limit,
         **filters,
     }
-    return _all(conn, query, params)
+    return _all(conn, query, params, last=last)
 
 
 def as_decimal(value: Any) -> Decimal | None:

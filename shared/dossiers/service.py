@@ -85,8 +85,9 @@ def _next_day(value: dt.date | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
 
 
-def list_dossiers(conn: Connection, *, query: ListQuery) -> DossierPage:
-    """The dossiers the caller may see, filtered, newest first, one keyset page at a time."""
+def list_dossiers(conn: Connection, *, query: ListQuery, last: bool = False) -> DossierPage:
+    """The dossiers the caller may see, filtered, newest first, one keyset page at a time.
+    ``last``: the page's query is the transaction's last statement and commits it in its message."""
     if query.min_amount is not None and query.max_amount is not None and query.min_amount > query.max_amount:
         raise errors.Unprocessable(
             "min_amount is above max_amount",
@@ -134,10 +135,11 @@ def list_dossiers(conn: Connection, *, query: ListQuery) -> DossierPage:
         after=after,
         limit=query.page_size,
         lang=query.lang,
+        last=last,
     )
     items = [render.card(row) for row in rows]
     cursor = None
     if len(items) == query.page_size:
-        last = items[-1]
-        cursor = encode_cursor(last.updated_at if query.sort == "updated" else last.created_at, last.id)
+        final = items[-1]
+        cursor = encode_cursor(final.updated_at if query.sort == "updated" else final.created_at, final.id)
     return DossierPage(items=items, next_cursor=cursor)
