@@ -94,6 +94,13 @@ def _clean(url: str, document: str) -> None:
         storage.delete(key)
 
 
+def _dossiers(url: str) -> int:
+    """How many dossiers the measured database holds (every organization)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select count(*) from public.dossiers").fetchone()
+    return int(row[0]) if row else 0
+
+
 def main() -> None:
     url = local_database()
     cli.seed_demo(url)
@@ -124,6 +131,7 @@ def main() -> None:
                 "rounds_per_s_including_uploads": round(len(latencies) / seconds, 1),
             },
             "storage": "local (dev server)",
+            "database_dossiers": _dossiers(url),
             "load_average_1m_at_end": round(os.getloadavg()[0], 2),  # the machine is shared
             "targets": {"upload_completion_5mb_p95_ms": 50},
         },

@@ -1,14 +1,20 @@
 """The dossier workflow over HTTP on the dev server, with 1 000 000 dossiers and their events.
 
 The data set (bench/dossiers_dataset.sql: 100 000 companies × 10 products, every status, 2 events
-per moved dossier) is generated set-based in its own database of the embedded cluster
-(`fintrack_bench_dossiers`, migrated like any other); the dev server (`fintrack dev`) runs on it.
-Measured over HTTP with real tokens, as a front end calls them:
+per moved dossier, the awaited action each status opens with its clock) is generated set-based in
+its own database of the embedded cluster (`fintrack_bench_dossiers`, migrated like any other); the
+dev server (`fintrack dev`) runs on it. Measured over HTTP with real tokens, as a front end calls them:
 - a command (an expert puts one of their dossiers on hold, then resumes it: lock, transition check,
   status write, timeline event, Realtime broadcast) at concurrency 8 — target p95 < 15 ms;
 - the admin list (filters + a keyset page of 50, then the next page) — target p95 < 20 ms;
 - a dossier's detail with its timeline, checklist and allowed commands — target p95 < 10 ms.
-`--reuse` keeps an existing data set.
+`--reuse` keeps an existing data set of the same size. `--all` also runs bench_documents and
+bench_invoices on the same database (DATABASE_URL), so every figure of the issue is taken beside the
+same 1 000 000 dossiers (they write documents.json and invoices.json, with the database's dossier
+count). `--companies N` (default 100 000, the full run) scales the data set down for development:
+N companies, 10 N dossiers; a reduced run writes bench/results/dossiers_<dossiers>.json, the full
+one bench/results/dossiers.json. The machine's load average is noted beside each measurement (the
+machine is shared).
 """
 
 from __future__ import annotations
@@ -40,20 +46,33 @@ ORG = uuid.UUID(hashlib.md5(b"bench-dossiers-org").hexdigest())  # noqa: S324 (a
 CONCURRENCY = 8
 COMMAND_PAIRS_PER_THREAD = 150
 WARMUP, RUNS = 100, 1000
+FULL_COMPANIES = 100_000
 
 
 def _id(text: str) -> uuid.UUID:
     return uuid.UUID(hashlib.md5(text.encode()).hexdigest())  # noqa: S324 (ids, as the SQL derives them)
 
 
-def prepare(reuse: bool) -> tuple[str, float]:
+def load() -> dict[str, float]:
+    """The machine's load averages (1, 5, 15 minutes), as `uptime` shows them."""
+    one, five, fifteen = os.getloadavg()
+    return {"load_1m": round(one, 2), "load_5m": round(five, 2), "load_15m": round(fifteen, 2)}
+
+
+def _companies(url: str) -> int:
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select count(*) from public.client_companies where organization_id = %s", (ORG,)).fetchone()
+    return int(row[0]) if row else 0
+
+
+def prepare(reuse: bool, companies: int) -> tuple[str, float]:
     """The benchmark database's URL and how long generating it took (0 when reused)."""
     cluster = local.cluster()
     cluster.start()
     url = cluster.url(DATABASE)
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
         exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
-        if exists and reuse:
+        if exists and reuse and _companies(url) == companies:
             apply_migrations(url)
             return url, 0.0
         conn.execute(f'drop database if exists "{DATABASE}" with (force)')
@@ -61,6 +80,7 @@ def prepare(reuse: bool) -> tuple[str, float]:
     apply_migrations(url)
     started = time.perf_counter()
     with psycopg.connect(url) as conn:
+        conn.execute("select set_config('bench.companies', %s, true)", (str(companies),))
         conn.execute(DATASET.read_text(encoding="utf-8").encode())
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("vacuum analyze")
@@ -121,16 +141,21 @@ def _timed(client: Client, method: str, path: str, token: str, body: Any = None)
 
 
 def command_figures(port: int, url: str) -> dict[str, Any]:
-    """Each of 8 threads is one expert holding and resuming their own dossiers (distinct dossiers)."""
+    """Each of 8 threads is one expert holding and resuming their own dossiers (distinct dossiers).
+
+    The experts are 8 of the 16 with dossiers in audit (the data set's spread leaves some without)."""
     with psycopg.connect(url) as conn:
         work: dict[int, list[uuid.UUID]] = {}
-        for n in range(1, CONCURRENCY + 1):
+        for n in range(1, 17):
             rows = conn.execute(
                 "select id from public.dossiers where expert_id = %s and status = 'audit_in_progress'"
                 " order by id limit %s",
-                (_id(f"bench-expert:{n}"), COMMAND_PAIRS_PER_THREAD),
+                (_id(f"bench-expert:{n}"), COMMAND_PAIRS_PER_THREAD + (10 if not work else 0)),
             ).fetchall()
-            work[n] = [row[0] for row in rows]
+            if rows and len(work) < CONCURRENCY:
+                work[n] = [row[0] for row in rows]
+    if len(work) < CONCURRENCY:
+        raise SystemExit(f"only {len(work)} experts have dossiers in audit: the data set is too small")
     results: list[list[float]] = []
     lock = threading.Lock()
 
@@ -146,22 +171,24 @@ def command_figures(port: int, url: str) -> dict[str, Any]:
         with lock:
             results.append(mine)
 
-    warm = work[1][:10]
-    work[1] = work[1][10:]
-    token = _token(_id("bench-user:1"), "expert01@bench.test")
+    first = next(iter(work))
+    warm = work[first][:10]
+    work[first] = work[first][10:]
+    token = _token(_id(f"bench-user:{first}"), f"expert{first:02d}@bench.test")
     client = Client(port)
     for dossier in warm:
         _timed(client, "POST", f"/dossier/dossiers/{dossier}/hold", token, {"reason": "Échauffement"})
         _timed(client, "POST", f"/dossier/dossiers/{dossier}/resume", token, {})
     client.close()
-    threads = [threading.Thread(target=expert, args=(n,)) for n in range(1, CONCURRENCY + 1)]
+    threads = [threading.Thread(target=expert, args=(n,)) for n in work]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     figures = _summary([x for r in results for x in r], time.perf_counter() - started)
-    figures["concurrency"] = CONCURRENCY
+    figures["concurrency"] = len(threads)
+    figures["experts"] = sorted(work)
     return figures
 
 
@@ -210,29 +237,47 @@ def read_figures(port: int, url: str) -> dict[str, Any]:
         else:
             filters.append(f"expert_id={_id(f'bench-expert:{rng.randint(1, 16)}')}&updated_from=2026-01-01")
     picks = [rng.choice(ids) for _ in range(WARMUP + RUNS)]
-    return {
-        "admin_list_page_of_50": _sequential(
-            port, admin, lambda i: f"/dossier/dossiers?page_size=50&{filters[i]}", True
-        ),
-        "detail_with_timeline": _sequential(port, admin, lambda i: f"/dossier/dossiers/{picks[i]}"),
-    }
+    before = load()
+    listed = _sequential(port, admin, lambda i: f"/dossier/dossiers?page_size=50&{filters[i]}", True)
+    listed = {**listed, "load_before": before, "load_after": load()}
+    before = load()
+    detail = _sequential(port, admin, lambda i: f"/dossier/dossiers/{picks[i]}")
+    detail = {**detail, "load_before": before, "load_after": load()}
+    return {"admin_list_page_of_50": listed, "detail_with_timeline": detail}
 
 
 def main(argv: list[str]) -> None:
-    url, generation_seconds = prepare(reuse="--reuse" in argv)
+    companies = int(argv[argv.index("--companies") + 1]) if "--companies" in argv else FULL_COMPANIES
+    if companies < 100:
+        raise SystemExit("--companies: at least 100")
+    url, generation_seconds = prepare(reuse="--reuse" in argv, companies=companies)
     with psycopg.connect(url) as conn:
         counts = conn.execute(
-            "select (select count(*) from public.dossiers), (select count(*) from public.dossier_events)"
+            "select (select count(*) from public.dossiers), (select count(*) from public.dossier_events),"
+            " (select count(*) from public.awaited_actions)"
         ).fetchone()
     assert counts is not None
     figures: dict[str, Any] = {
-        "dataset": {"dossiers": counts[0], "events": counts[1], "generation_seconds": round(generation_seconds, 1)}
+        "dataset": {
+            "dossiers": counts[0],
+            "events": counts[1],
+            "awaited_actions": counts[2],
+            "generation_seconds": round(generation_seconds, 1),
+            "full_size": companies == FULL_COMPANIES,
+        }
     }
     with dev_server(url) as port:
-        figures["command_hold_resume"] = command_figures(port, url)
+        before = load()
+        figures["command_hold_resume"] = {**command_figures(port, url), "load_before": before, "load_after": load()}
         figures.update(read_figures(port, url))
     figures["targets"] = {"command_p95_ms_at_c8": 15, "admin_list_p95_ms": 20, "detail_p95_ms": 10}
-    write("dossiers", figures)
+    write("dossiers" if companies == FULL_COMPANIES else f"dossiers_{counts[0]}", figures)
+    if "--all" in argv:
+        # The issue's other two figures on the same database (its 1 000 000 dossiers beside them):
+        # upload completion of a 5 MB file and invoices per second, each its own process.
+        for name in ("bench_documents", "bench_invoices"):
+            print(f"== {name} on {DATABASE}", flush=True)
+            subprocess.run([sys.executable, "-m", f"bench.{name}"], env={**os.environ, "DATABASE_URL": url}, check=True)
 
 
 if __name__ == "__main__":

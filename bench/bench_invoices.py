@@ -16,6 +16,7 @@ database (a few hundred rows), under a name saying so.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 import time
 import uuid
@@ -131,6 +132,13 @@ def _gaps(url: str, org: str) -> dict[str, int]:
     return {"invoices": count, "duplicates": count - distinct, "gaps": last - count}
 
 
+def _dossiers(url: str) -> int:
+    """How many dossiers the measured database holds (every organization)."""
+    with psycopg.connect(url) as conn:
+        row = conn.execute("select count(*) from public.dossiers").fetchone()
+    return int(row[0]) if row else 0
+
+
 def main() -> None:
     url = local_database()
     per_client = WARMUP + ROUNDS
@@ -140,7 +148,9 @@ def main() -> None:
     timed = [dossiers[i * per_client + WARMUP : (i + 1) * per_client] for i in range(CONCURRENCY)]
     with dev_server() as port:
         _confirm_all(port, token, warm)
+        load_before = os.getloadavg()
         latencies, numbers, seconds = _confirm_all(port, token, timed)
+        load_after = os.getloadavg()
         client = Client(port)
         renders: list[float] = []
         with psycopg.connect(url) as conn:
@@ -167,7 +177,11 @@ def main() -> None:
                 "max_ms": round(max(latencies), 3),
                 "numbers_as_expected": set(numbers) == expected,
                 **checked,
+                # the machine is shared: its load averages (1, 5, 15 min) around the measurement
+                "load_before": [round(x, 2) for x in load_before],
+                "load_after": [round(x, 2) for x in load_after],
             },
+            "database_dossiers": _dossiers(url),
             "factur_x_first_download": {
                 "documents": len(renders),
                 "p50_ms": round(percentile(renders, 50), 3),

@@ -1,9 +1,11 @@
 -- The dossier benchmark's data set, generated set-based: one organization ("Cabinet Bench") with an
--- admin, 16 experts (every active product), 100 000 client companies and one dossier per company and
--- active product (1 000 000 dossiers) spread over every workflow status, each with its timeline
--- ("created" plus the event that brought it to its status: 2 000 000 events minus the fresh ones).
--- People are inserted with their triggers; the bulk rows without (counters, realtime) and the
--- expert counters are then set from the dossiers themselves.
+-- admin, 16 experts (every active product), `bench.companies` client companies (100 000 for the full
+-- run) and one dossier per company and active product (1 000 000 dossiers) spread over every workflow
+-- status, each with its timeline ("created" plus the event that brought it to its status: 2 000 000
+-- events minus the fresh ones) and the awaited action its status opens (migration 0106), with its
+-- running clock segment and thresholds.
+-- People are inserted with their triggers; the bulk rows without (row-by-row triggers: counters,
+-- realtime, awaited actions), whose effects are then produced set-wise from the dossiers themselves.
 insert into auth.users (id, aud, role, email, raw_app_meta_data, created_at, updated_at)
 select md5('bench-user:' || n)::uuid, 'authenticated', 'authenticated',
        case when n = 0 then 'admin@bench.test' else format('expert%s@bench.test', lpad(n::text, 2, '0')) end,
@@ -29,7 +31,7 @@ select md5('bench-company:' || n)::uuid, md5('bench-dossiers-org')::uuid, format
        (array['Transport et Logistique', 'Commerce et Distribution', 'Industrie et Fabrication',
               'BTP et Construction'])[1 + n % 4],
        lpad((1 + n % 95)::text, 2, '0')
-from generate_series(1, 100000) n;
+from generate_series(1, current_setting('bench.companies')::int) n;
 
 create temporary table bench_statuses on commit drop as
 select row_number() over (order by sort_order) - 1 as k, code, step
@@ -46,7 +48,7 @@ select md5('bench-dossier:' || c.n || ':' || p.code)::uuid, md5('bench-dossiers-
        now() - make_interval(mins => ((c.n * 13 + p.position) % 1000000)::int),
        now() - make_interval(mins => ((c.n * 7 + p.position) % 500000)::int),
        now() - make_interval(mins => ((c.n * 7 + p.position) % 500000)::int)
-from generate_series(1, 100000) c(n)
+from generate_series(1, current_setting('bench.companies')::int) c(n)
 cross join (select code, row_number() over (order by code) as position from public.products where active) p
 join bench_statuses s on s.k = (c.n * 7 + p.position * 3) % (select count(*) from bench_statuses);
 
@@ -63,6 +65,60 @@ select d.organization_id, d.id, 'override', 'override', 'pending_upload', d.stat
        'Statut : ' || s.label_fr, 'Status: ' || s.label_en, '{}'::jsonb, 'partner', d.status_changed_at
 from public.dossiers d join public.dossier_statuses s on s.code = d.status
 where d.organization_id = md5('bench-dossiers-org')::uuid and d.status <> 'pending_upload';
+
+-- Each dossier's status opens its awaited action at the status change, clock running (what
+-- private.track_dossier_status does row by row). The thresholds are the rule's, on the organization's
+-- calendar: private.business_due set-wise — the calendar's working windows over the whole period with
+-- the working seconds before each, a threshold being the window where the running total reaches it.
+create temporary table bench_windows on commit drop as
+select w.opens_at, w.closes_at,
+       sum(extract(epoch from w.closes_at - w.opens_at)) over (order by w.opens_at) as upto_s,
+       sum(extract(epoch from w.closes_at - w.opens_at)) over (order by w.opens_at)
+         - extract(epoch from w.closes_at - w.opens_at) as before_s
+from private.business_windows(private.organization_calendar(md5('bench-dossiers-org')::uuid),
+                              (select min(status_changed_at) from public.dossiers
+                               where organization_id = md5('bench-dossiers-org')::uuid)::date - 1,
+                              current_date + 400) w;
+create index on bench_windows (closes_at);
+create index on bench_windows (upto_s);
+analyze bench_windows;
+
+create temporary table bench_rules on commit drop as
+select r.code, r.clock, r.active,
+       greatest(round(r.target * u.per_unit), 0)::integer as t,
+       greatest(round(r.warning * u.per_unit), 0)::integer as w,
+       greatest(round(r.breach * u.per_unit), 0)::integer as b
+from public.awaited_action_rules r
+cross join lateral (select case when r.clock = 'wall' then 60
+                                else private.calendar_day_minutes(private.organization_calendar(r.organization_id))
+                           end as per_unit) u
+where r.organization_id = md5('bench-dossiers-org')::uuid;
+
+insert into public.awaited_actions (organization_id, dossier_id, code, subject, clock, opened_at, running_since,
+                                    target_minutes, warning_minutes, breach_minutes, target_at, warning_at,
+                                    breach_at)
+select d.organization_id, d.id, r.code, '', r.clock, d.status_changed_at, d.status_changed_at, r.t, r.w, r.b,
+       case when r.active then due.t end, case when r.active then due.w end, case when r.active then due.b end
+from public.dossiers d
+join bench_rules r on r.code = private.status_awaited_action(d.status)
+cross join lateral (select x.before_s + greatest(0, extract(epoch from d.status_changed_at - x.opens_at)) as s
+                    from bench_windows x where x.closes_at > d.status_changed_at
+                    order by x.closes_at limit 1) pos
+cross join lateral (
+  select case when r.clock = 'wall' then d.status_changed_at + make_interval(mins => r.t) else
+           (select x.opens_at + make_interval(secs => pos.s + r.t * 60 - x.before_s) from bench_windows x
+            where x.upto_s >= pos.s + r.t * 60 order by x.upto_s limit 1) end as t,
+         case when r.clock = 'wall' then d.status_changed_at + make_interval(mins => r.w) else
+           (select x.opens_at + make_interval(secs => pos.s + r.w * 60 - x.before_s) from bench_windows x
+            where x.upto_s >= pos.s + r.w * 60 order by x.upto_s limit 1) end as w,
+         case when r.clock = 'wall' then d.status_changed_at + make_interval(mins => r.b) else
+           (select x.opens_at + make_interval(secs => pos.s + r.b * 60 - x.before_s) from bench_windows x
+            where x.upto_s >= pos.s + r.b * 60 order by x.upto_s limit 1) end as b) due
+where d.organization_id = md5('bench-dossiers-org')::uuid;
+
+insert into public.awaited_action_segments (organization_id, action_id, state, started_at)
+select a.organization_id, a.id, 'running', a.opened_at
+from public.awaited_actions a where a.organization_id = md5('bench-dossiers-org')::uuid;
 
 set session_replication_role = origin;
 

@@ -84,7 +84,7 @@ def list_dossiers(ctx: Context) -> DossierPage:
     """The dossiers the caller may see: filters, "waiting on me", keyset pages (newest first)."""
     query = ctx.query(ListQuery)
     with db.user_transaction(ctx.claims().raw) as conn:
-        return service.list_dossiers(conn, query=query)
+        return service.list_dossiers(conn, query=query, last=True)
 
 
 @router.get("/dossiers/{dossier_id}", query=LangQuery, response=DossierDetail)
@@ -126,7 +126,7 @@ def _command_route(command: str, body: type[BaseModel], summary: str) -> Callabl
     def handle(ctx: Context) -> CommandOut:
         dossier_id = _id(ctx)
         with db.user_transaction(ctx.claims().raw) as conn:
-            result = service.run(conn, dossier_id=dossier_id, command=command, body=ctx.body)
+            result = service.run(conn, dossier_id=dossier_id, command=command, body=ctx.body, last=True)
         return result
 
     handle.__name__ = f"command_{command}"

@@ -54,15 +54,17 @@ $$;
 --
 
 CREATE FUNCTION private.actor_name(p_user uuid, p_role text, p_org uuid) RETURNS text
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select coalesce(
+begin
+  return coalesce(
     (select e.display_name from public.expert_profiles e
      where p_role = 'expert' and e.user_id = p_user and e.organization_id = p_org limit 1),
     (select nullif(btrim(coalesce(u.raw_user_meta_data ->> 'full_name', u.raw_user_meta_data ->> 'name', '')), '')
      from auth.users u where u.id = p_user),
-    (select u.email from auth.users u where u.id = p_user))
+    (select u.email from auth.users u where u.id = p_user));
+end
 $$;
 
 --
@@ -962,17 +964,69 @@ end
 $$;
 
 --
+-- Name: business_dues(public.business_calendars, timestamp with time zone, integer[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.business_dues(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer[]) RETURNS timestamp with time zone[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  first_day date := (p_start at time zone p_calendar.time_zone)::date;
+  n integer := coalesce(cardinality(p_minutes), 0);
+  dues timestamptz[] := array_fill(null::timestamptz, array[coalesce(cardinality(p_minutes), 0)]);
+  pending integer := coalesce(cardinality(p_minutes), 0);
+  used bigint := 0; -- working microseconds of the windows before the current one
+  w record;
+  opening timestamptz;
+  available bigint;
+  remaining bigint;
+begin
+  if exists (select 1 from unnest(p_minutes) m where m is null or m < 0) then
+    raise exception 'business minutes must be 0 or more' using errcode = 'PT422', hint = 'invalid_business_minutes';
+  end if;
+  if n = 0 then
+    return dues;
+  end if;
+  for chunk in 0..60 loop
+    for w in select * from private.business_windows(p_calendar, first_day + chunk * 31, first_day + chunk * 31 + 30)
+    loop
+      continue when w.closes_at <= p_start;
+      opening := greatest(w.opens_at, p_start);
+      available := (extract(epoch from w.closes_at - opening) * 1000000)::bigint;
+      for i in 1..n loop
+        remaining := p_minutes[i]::bigint * 60000000 - used;
+        if dues[i] is null and remaining <= available then
+          dues[i] := opening + (remaining || ' microseconds')::interval;
+          pending := pending - 1;
+        end if;
+      end loop;
+      if pending = 0 then
+        return dues;
+      end if;
+      used := used + available;
+    end loop;
+  end loop;
+  raise exception 'the calendar has no working time within five years' using errcode = 'PT422',
+    hint = 'no_working_time';
+end
+$$;
+
+--
 -- Name: business_seconds(public.business_calendars, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
 --
 
 CREATE FUNCTION private.business_seconds(p_calendar public.business_calendars, p_start timestamp with time zone, p_end timestamp with time zone) RETURNS numeric
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select coalesce(sum(extract(epoch from least(w.closes_at, p_end) - greatest(w.opens_at, p_start))), 0)
-  from private.business_windows(p_calendar, (p_start at time zone p_calendar.time_zone)::date,
-                                (p_end at time zone p_calendar.time_zone)::date) w
-  where p_end > p_start and w.closes_at > p_start and w.opens_at < p_end
+begin
+  return (
+    select coalesce(sum(extract(epoch from least(w.closes_at, p_end) - greatest(w.opens_at, p_start))), 0)
+    from private.business_windows(p_calendar, (p_start at time zone p_calendar.time_zone)::date,
+                                  (p_end at time zone p_calendar.time_zone)::date) w
+    where p_end > p_start and w.closes_at > p_start and w.opens_at < p_end);
+end
 $$;
 
 --
@@ -980,15 +1034,35 @@ $$;
 --
 
 CREATE FUNCTION private.business_windows(p_calendar public.business_calendars, p_from date, p_to date) RETURNS TABLE(opens_at timestamp with time zone, closes_at timestamp with time zone)
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select (g.day + make_interval(mins => private.minute_of_day(w.value ->> 0))) at time zone p_calendar.time_zone,
-         (g.day + make_interval(mins => private.minute_of_day(w.value ->> 1))) at time zone p_calendar.time_zone
-  from generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as g(day)
-  cross join lateral jsonb_array_elements(p_calendar.hours) with ordinality as w(value, n)
-  where private.is_business_day(p_calendar, g.day::date)
-  order by g.day, w.n
+#variable_conflict use_column
+declare
+  v_opens integer[];
+  v_closes integer[];
+  v_holidays date[];
+begin
+  select array_agg(private.minute_of_day(w.value ->> 0) order by w.n),
+         array_agg(private.minute_of_day(w.value ->> 1) order by w.n)
+  into v_opens, v_closes
+  from jsonb_array_elements(p_calendar.hours) with ordinality as w(value, n);
+  if v_opens is null then
+    return;
+  end if;
+  select coalesce(array_agg(h.day), '{}') into v_holidays
+  from public.public_holidays h
+  where h.region = p_calendar.public_holidays and h.day between p_from and p_to;
+  return query
+    select (g.day + make_interval(mins => v_opens[i])) at time zone p_calendar.time_zone,
+           (g.day + make_interval(mins => v_closes[i])) at time zone p_calendar.time_zone
+    from generate_series(p_from::timestamp, p_to::timestamp, interval '1 day') as g(day)
+    cross join generate_series(1, cardinality(v_opens)) as i
+    where extract(isodow from g.day::date)::smallint = any(p_calendar.working_days)
+      and not (g.day::date = any(p_calendar.closed_days))
+      and not (g.day::date = any(v_holidays))
+    order by g.day, i;
+end
 $$;
 
 --
@@ -996,11 +1070,13 @@ $$;
 --
 
 CREATE FUNCTION private.calendar_day_minutes(p_calendar public.business_calendars) RETURNS integer
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select coalesce(sum(private.minute_of_day(w.value ->> 1) - private.minute_of_day(w.value ->> 0)), 0)::integer
-  from jsonb_array_elements(p_calendar.hours) w
+begin
+  return (select coalesce(sum(private.minute_of_day(w.value ->> 1) - private.minute_of_day(w.value ->> 0)), 0)::integer
+          from jsonb_array_elements(p_calendar.hours) w);
+end
 $$;
 
 --
@@ -1008,17 +1084,19 @@ $$;
 --
 
 CREATE FUNCTION private.can_follow_dossier(p_dossier uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select exists (
+begin
+  return exists (
     select 1 from public.dossiers d
     where d.id = p_dossier
       and (private.has_role(d.organization_id, array['owner', 'admin', 'viewer'])
            or d.client_company_id in (select private.my_client_company_ids())
            or d.client_company_id in (select private.my_partner_company_ids())
            or d.expert_id in (select private.my_expert_profile_ids()))
-  )
+  );
+end
 $$;
 
 --
@@ -1039,6 +1117,26 @@ CREATE FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier 
                    and (d.id = p_dossier
                         or (p_dossier is null and d.client_company_id = p_company
                             and private.dossier_needs_type(d.id, p_type))))
+$$;
+
+--
+-- Name: can_read_dossier_documents(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.can_read_dossier_documents(p_dossier uuid) RETURNS boolean
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  return exists (
+    select 1 from public.dossiers d
+    where d.id = p_dossier
+      and (exists (select 1 from public.memberships m
+                   where m.organization_id = d.organization_id and m.user_id = (select auth.uid())
+                     and m.role in ('owner', 'admin', 'viewer'))
+           or d.client_company_id in (select private.my_client_company_ids())
+           or d.expert_id in (select private.my_expert_profile_ids())));
+end
 $$;
 
 --
@@ -1473,12 +1571,14 @@ $$;
 --
 
 CREATE FUNCTION private.clock_due(p_calendar public.business_calendars, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_minutes integer) RETURNS timestamp with time zone
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select case when p_minutes is null or p_since is null then null
+begin
+  return case when p_minutes is null or p_since is null then null
               when p_clock = 'wall' then p_since + make_interval(mins => greatest(p_minutes - p_elapsed, 0))
-              else private.business_due(p_calendar, p_since, greatest(p_minutes - p_elapsed, 0)) end
+              else private.business_due(p_calendar, p_since, greatest(p_minutes - p_elapsed, 0)) end;
+end
 $$;
 
 --
@@ -2230,7 +2330,7 @@ CREATE FUNCTION private.dossier_checklist(p_dossier uuid, p_on date DEFAULT CURR
 declare
   v_result jsonb;
 begin
-  if (select auth.uid()) is not null and p_dossier not in (select private.my_document_dossier_ids()) then
+  if (select auth.uid()) is not null and not private.can_read_dossier_documents(p_dossier) then
     return null;
   end if;
   with states as (
@@ -3322,9 +3422,12 @@ $$;
 --
 
 CREATE FUNCTION private.dossier_document_states(p_dossier uuid, p_on date) RETURNS TABLE(document_type text, document_id uuid, version_id uuid, version integer, file_name text, issue_date date, valid_until date, review_state text, reason text, category text, expired boolean, uploaded_at timestamp with time zone)
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+#variable_conflict use_column
+begin
+  return query
   select doc.document_type, doc.id, v.id, v.version, v.file_name, v.issue_date,
          case when t.validity_months is not null
               then (v.issue_date + make_interval(months => t.validity_months))::date - 1 end,
@@ -3340,7 +3443,8 @@ CREATE FUNCTION private.dossier_document_states(p_dossier uuid, p_on date) RETUR
   join public.document_types t on t.code = doc.document_type
   join public.document_versions v on v.document_id = doc.id and v.state = 'uploaded'
   left join public.document_reviews r on r.dossier_id = d.id and r.version_id = v.id
-  where d.id = p_dossier
+  where d.id = p_dossier;
+end
 $$;
 
 --
@@ -5218,12 +5322,14 @@ $$;
 --
 
 CREATE FUNCTION private.minute_of_day(p_time text) RETURNS integer
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO ''
     AS $_$
-  select case when p_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'
+begin
+  return case when p_time ~ '^([01][0-9]|2[0-3]):[0-5][0-9]$'
               then split_part(p_time, ':', 1)::integer * 60 + split_part(p_time, ':', 2)::integer
-              when p_time = '24:00' then 1440 end
+              when p_time = '24:00' then 1440 end;
+end
 $_$;
 
 --
@@ -5461,12 +5567,15 @@ $$;
 --
 
 CREATE FUNCTION private.my_offered_dossier_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select o.dossier_id from public.assignment_offers o
-  join public.expert_profiles e on e.id = o.expert_id
-  where e.user_id = (select auth.uid()) and o.status = 'offered'
+begin
+  return query
+    select o.dossier_id from public.assignment_offers o
+    join public.expert_profiles e on e.id = o.expert_id
+    where e.user_id = (select auth.uid()) and o.status = 'offered';
+end
 $$;
 
 --
@@ -6178,12 +6287,14 @@ $$;
 --
 
 CREATE FUNCTION private.pause_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone DEFAULT now()) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select private.switch_awaited_action(a.id, 'paused', p_reason, p_at)
+begin
+  perform private.switch_awaited_action(a.id, 'paused', p_reason, p_at)
   from public.awaited_actions a
-  where a.id = p_action and a.closed_at is null and a.running_since is not null
+  where a.id = p_action and a.closed_at is null and a.running_since is not null;
+end
 $$;
 
 --
@@ -6927,6 +7038,7 @@ declare
   b_at timestamptz;
   n_at timestamptz;
   sent_rank integer;
+  dues timestamptz[];
 begin
   select * into a from public.awaited_actions where id = p_action;
   if a.id is null or a.closed_at is not null then
@@ -6941,10 +7053,22 @@ begin
   -- The 75 % notice goes to the experts and admins among the target's recipients.
   n := case when r.target_recipients && '{E,A}'::text[] and t > 0 then round(t * 0.75) end;
   if r.active and a.running_since is not null then
-    t_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, t);
-    w_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, w);
-    b_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, b);
-    n_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, n);
+    if a.clock = 'wall' then
+      t_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, t);
+      w_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, w);
+      b_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, b);
+      n_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, n);
+    else
+      -- One walk over the calendar for the four instants (0122); a missing threshold has none.
+      dues := private.business_dues(cal, a.running_since,
+                                    array[greatest(t - a.elapsed_minutes, 0), greatest(w - a.elapsed_minutes, 0),
+                                          greatest(coalesce(b, 0) - a.elapsed_minutes, 0),
+                                          greatest(coalesce(n, 0) - a.elapsed_minutes, 0)]);
+      t_at := dues[1];
+      w_at := dues[2];
+      b_at := case when b is not null then dues[3] end;
+      n_at := case when n is not null then dues[4] end;
+    end if;
     select max(private.reminder_step_rank(l.step)) into sent_rank from public.reminder_ledger l
     where l.action_id = a.id;
   end if;
@@ -7231,12 +7355,14 @@ $$;
 --
 
 CREATE FUNCTION private.resume_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone DEFAULT now()) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select private.switch_awaited_action(a.id, 'running', null, p_at)
+begin
+  perform private.switch_awaited_action(a.id, 'running', null, p_at)
   from public.awaited_actions a
-  where a.id = p_action and a.closed_at is null and a.pause_reason = p_reason
+  where a.id = p_action and a.closed_at is null and a.pause_reason = p_reason;
+end
 $$;
 
 --
@@ -7640,9 +7766,18 @@ COMMENT ON FUNCTION private.search_scope(org uuid, product text) IS 'Inlined on 
 --
 
 CREATE FUNCTION private.seed_awaited_action_rules(p_organization uuid) RETURNS void
-    LANGUAGE sql SECURITY DEFINER
+    LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
+begin
+  if (select count(*) from public.awaited_action_rules r
+      where r.organization_id = p_organization
+        and r.code in ('eligibility_documents', 'eligibility_review', 'expert_choice', 'expert_acceptance',
+                       'expert_next_step', 'document_review', 'client_documents', 'audit', 'client_decision',
+                       'audit_revision', 'claim_filing', 'administration_decision', 'refund_confirmation',
+                       'invoice_payment', 'unread_message', 'support_reply')) = 16 then
+    return;
+  end if;
   insert into public.awaited_action_rules (organization_id, code, label_fr, label_en, late_party, open_while, clock,
                                            target, warning, breach, target_recipients, warning_recipients,
                                            breach_recipients, priority)
@@ -7681,7 +7816,8 @@ CREATE FUNCTION private.seed_awaited_action_rules(p_organization uuid) RETURNS v
      'a support message unanswered', 'business', 1, 2, 3, '{A}', '{A}', '{A}', 2)
   ) as v(code, label_fr, label_en, late_party, open_while, clock, target, warning, breach, target_recipients,
          warning_recipients, breach_recipients, priority)
-  on conflict (organization_id, code) do nothing
+  on conflict (organization_id, code) do nothing;
+end
 $$;
 
 --
@@ -11888,6 +12024,18 @@ CREATE INDEX dossiers_held_status_idx ON public.dossiers USING btree (held_statu
 CREATE INDEX dossiers_invoice_id_idx ON public.dossiers USING btree (invoice_id);
 
 --
+-- Name: dossiers_org_status_updated_list_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_org_status_updated_list_idx ON public.dossiers USING btree (organization_id, status, updated_at DESC, id DESC) INCLUDE (client_company_id, expert_id, product_code, priority, estimated_amount, audited_amount, held_status, resume_status, created_at);
+
+--
+-- Name: dossiers_org_updated_list_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossiers_org_updated_list_idx ON public.dossiers USING btree (organization_id, updated_at DESC, id DESC) INCLUDE (status, client_company_id, expert_id, product_code, priority, estimated_amount, audited_amount, held_status, resume_status, created_at);
+
+--
 -- Name: dossiers_organization_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -11898,18 +12046,6 @@ CREATE INDEX dossiers_organization_created_idx ON public.dossiers USING btree (o
 --
 
 CREATE INDEX dossiers_organization_status_idx ON public.dossiers USING btree (organization_id, status);
-
---
--- Name: dossiers_organization_status_updated_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX dossiers_organization_status_updated_idx ON public.dossiers USING btree (organization_id, status, updated_at DESC, id DESC);
-
---
--- Name: dossiers_organization_updated_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX dossiers_organization_updated_idx ON public.dossiers USING btree (organization_id, updated_at DESC, id DESC);
 
 --
 -- Name: dossiers_product_code_idx; Type: INDEX; Schema: public; Owner: -
@@ -15131,19 +15267,19 @@ CREATE POLICY "Readers of a dossier read its audit revisions" ON public.dossier_
 -- Name: document_request_items Readers of a dossier's documents read its request items; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Readers of a dossier's documents read its request items" ON public.document_request_items FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_document_dossier_ids() AS my_document_dossier_ids)));
+CREATE POLICY "Readers of a dossier's documents read its request items" ON public.document_request_items FOR SELECT TO authenticated USING (private.can_read_dossier_documents(dossier_id));
 
 --
 -- Name: document_requests Readers of a dossier's documents read its requests; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Readers of a dossier's documents read its requests" ON public.document_requests FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_document_dossier_ids() AS my_document_dossier_ids)));
+CREATE POLICY "Readers of a dossier's documents read its requests" ON public.document_requests FOR SELECT TO authenticated USING (private.can_read_dossier_documents(dossier_id));
 
 --
 -- Name: document_reviews Readers of a dossier's documents read their reviews; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Readers of a dossier's documents read their reviews" ON public.document_reviews FOR SELECT TO authenticated USING ((dossier_id IN ( SELECT private.my_document_dossier_ids() AS my_document_dossier_ids)));
+CREATE POLICY "Readers of a dossier's documents read their reviews" ON public.document_reviews FOR SELECT TO authenticated USING (private.can_read_dossier_documents(dossier_id));
 
 --
 -- Name: questions Readers of a rule set read its questions; Type: POLICY; Schema: public; Owner: -
@@ -16235,6 +16371,13 @@ GRANT ALL ON FUNCTION private.business_due(p_calendar public.business_calendars,
 GRANT ALL ON FUNCTION private.business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer) TO service_role;
 
 --
+-- Name: FUNCTION business_dues(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.business_dues(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.business_dues(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer[]) TO service_role;
+
+--
 -- Name: FUNCTION business_seconds(p_calendar public.business_calendars, p_start timestamp with time zone, p_end timestamp with time zone); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16272,6 +16415,14 @@ GRANT ALL ON FUNCTION private.can_follow_dossier(p_dossier uuid) TO service_role
 REVOKE ALL ON FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text) TO authenticated;
 GRANT ALL ON FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier uuid, p_type text) TO service_role;
+
+--
+-- Name: FUNCTION can_read_dossier_documents(p_dossier uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.can_read_dossier_documents(p_dossier uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.can_read_dossier_documents(p_dossier uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.can_read_dossier_documents(p_dossier uuid) TO service_role;
 
 --
 -- Name: FUNCTION can_read_rule_set(target uuid); Type: ACL; Schema: private; Owner: -

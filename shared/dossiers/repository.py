@@ -45,24 +45,32 @@ def translated() -> Iterator[None]:
         raise error from exc
 
 
-def _one(conn: Connection, query: str, params: dict[str, Any]) -> Row | None:
+def _one(conn: Connection, query: str, params: dict[str, Any], *, last: bool = False) -> Row | None:
+    """The first row of ``query``; with ``last`` the statement carries the transaction's COMMIT in the
+    same message (one round trip less; nothing may follow it)."""
     with translated():
-        row: Row | None = conn.execute(query, params).fetchone()
+        cursor = conn.execute_and_commit(query, params) if last else conn.execute(query, params)
+        row: Row | None = cursor.fetchone()
     return row
 
 
-def _all(conn: Connection, query: str, params: dict[str, Any]) -> list[Row]:
+def _all(conn: Connection, query: str, params: dict[str, Any], *, last: bool = False) -> list[Row]:
+    """Every row of ``query`` (``last``: see ``_one``)."""
     with translated():
-        return conn.execute(query, params).fetchall()
+        cursor = conn.execute_and_commit(query, params) if last else conn.execute(query, params)
+        return cursor.fetchall()
 
 
 # --- commands ---------------------------------------------------------------------------------------
-def run_command(conn: Connection, *, dossier_id: UUID, command: str, payload: dict[str, Any]) -> dict[str, Any]:
-    """``public.dossier_command`` as the caller; its JSON answer."""
+def run_command(
+    conn: Connection, *, dossier_id: UUID, command: str, payload: dict[str, Any], last: bool = False
+) -> dict[str, Any]:
+    """``public.dossier_command`` as the caller; its JSON answer (``last``: see ``_one``)."""
     row = _one(
         conn,
         "select public.dossier_command(%(d)s, %(c)s, %(p)s) as r",
         {"d": dossier_id, "c": command, "p": Jsonb(payload)},
+        last=last,
     )
     assert row is not None
     result: dict[str, Any] = row["r"]
@@ -82,8 +90,8 @@ def status(conn: Connection, *, dossier_id: UUID) -> str:
 
 
 # --- reads -----------------------------------------------------------------------------------------
-def detail(conn: Connection, *, dossier_id: UUID) -> dict[str, Any]:
-    row = _one(conn, "select public.dossier_detail(%(d)s) as r", {"d": dossier_id})
+def detail(conn: Connection, *, dossier_id: UUID, last: bool = False) -> dict[str, Any]:
+    row = _one(conn, "select public.dossier_detail(%(d)s) as r", {"d": dossier_id}, last=last)
     assert row is not None
     result: dict[str, Any] = row["r"]
     return result
@@ -133,12 +141,15 @@ select d.id, d.organization_id, d.client_company_id as company_id, c.name as com
        e.display_name as expert_name, st.waiting_on,
        coalesce(({mine}), false) as waiting_on_me, d.created_at, d.updated_at
 from (
-  -- the page first (filters and keyset on the dossiers alone), then what it shows; with a set of
-  -- statuses, the newest of each status (one index range each), merged
-  select d.* from {source}
+  -- the page's ids first (filters and keyset on the dossiers alone, from indexes carrying every
+  -- filtered column: an index-only walk in keyset order, migration 0123), then what it shows; with
+  -- a set of statuses, the newest of each status (one index range each), merged
+  select d.id from {source}
   order by d.{sort} desc, d.id desc
   limit %(limit)s
-) d
+) page
+-- each row by its id (`limit 1` keeps this a lookup per id: joined, a small table is scanned whole)
+cross join lateral (select d.* from public.dossiers d where d.id = page.id limit 1) d
 join public.dossier_statuses st on st.code = d.status
 join public.dossier_statuses sh on sh.code = private.shown_status(d.status, d.resume_status, d.held_status)
 join public.client_companies c on c.id = d.client_company_id
@@ -167,7 +178,7 @@ and (%(after_at)s::timestamptz is null or (d.{sort}, d.id) < (%(after_at)s, %(af
 """
 _ALL_STATUSES = "public.dossiers d where {filters}"
 _SOME_STATUSES = """unnest(%(codes)s::text[]) as s(code)
-  cross join lateral (select d.* from public.dossiers d where d.status = s.code and {filters}
+  cross join lateral (select d.id, d.{sort} from public.dossiers d where d.status = s.code and {filters}
                       order by d.{sort} desc, d.id desc limit %(limit)s) d"""
 
 _MINE = """
@@ -197,6 +208,7 @@ def list_dossiers(
     after: tuple[dt.datetime, UUID] | None,
     limit: int,
     lang: str,
+    last: bool = False,
 ) -> list[Row]:
     # One organization (the usual case) as an equality, so the keyset indexes yield rows in order;
     # = any(array) would make PostgreSQL sort every dossier of the organizations first.
@@ -214,7 +226,7 @@ def list_dossiers(
         "limit": limit,
         **filters,
     }
-    return _all(conn, query, params)
+    return _all(conn, query, params, last=last)
 
 
 def as_decimal(value: Any) -> Decimal | None:

@@ -30,10 +30,11 @@ from shared.platform import errors
 from shared.platform.db import Connection
 
 
-def run(conn: Connection, *, dossier_id: UUID, command: str, body: BaseModel | None) -> CommandOut:
-    """Runs one command on the dossier as the caller (the body's fields left out are not sent)."""
+def run(conn: Connection, *, dossier_id: UUID, command: str, body: BaseModel | None, last: bool = False) -> CommandOut:
+    """Runs one command on the dossier as the caller (the body's fields left out are not sent).
+    ``last``: the command is the transaction's last statement and commits it in the same message."""
     payload: dict[str, Any] = {} if body is None else body.model_dump(mode="json", exclude_none=True)
-    answer = repository.run_command(conn, dossier_id=dossier_id, command=command, payload=payload)
+    answer = repository.run_command(conn, dossier_id=dossier_id, command=command, payload=payload, last=last)
     return render.command(answer)
 
 
@@ -86,8 +87,9 @@ def _next_day(value: dt.date | None) -> dt.datetime | None:
     return None if value is None else dt.datetime.combine(value + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
 
 
-def list_dossiers(conn: Connection, *, query: ListQuery) -> DossierPage:
-    """The dossiers the caller may see, filtered, newest first, one keyset page at a time."""
+def list_dossiers(conn: Connection, *, query: ListQuery, last: bool = False) -> DossierPage:
+    """The dossiers the caller may see, filtered, newest first, one keyset page at a time.
+    ``last``: the page's query is the transaction's last statement and commits it in its message."""
     if query.min_amount is not None and query.max_amount is not None and query.min_amount > query.max_amount:
         raise errors.Unprocessable(
             "min_amount is above max_amount",
@@ -135,10 +137,11 @@ def list_dossiers(conn: Connection, *, query: ListQuery) -> DossierPage:
         after=after,
         limit=query.page_size,
         lang=query.lang,
+        last=last,
     )
     items = [render.card(row) for row in rows]
     cursor = None
     if len(items) == query.page_size:
-        last = items[-1]
-        cursor = encode_cursor(last.updated_at if query.sort == "updated" else last.created_at, last.id)
+        final = items[-1]
+        cursor = encode_cursor(final.updated_at if query.sort == "updated" else final.created_at, final.id)
     return DossierPage(items=items, next_cursor=cursor)

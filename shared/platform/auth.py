@@ -4,6 +4,14 @@ Asymmetric keys (ES256/RS256) come from Supabase's JWKS endpoint, cached, or fro
 (the local stack); the legacy HS256 secret is a separate branch, used only when configured. The
 algorithm is taken from a fixed allow-list, never trusted from the token; ``aud``, ``iss`` and
 ``exp`` are enforced.
+
+A front end sends the same access token with every request until it refreshes it (an hour); checking
+its signature costs about as much as a simple command's SQL. A verifier therefore remembers, for at
+most ``VERIFIED_TTL_SECONDS`` and ``VERIFIED_CACHE_SIZE`` tokens, the exact token strings it has
+fully verified and their claims; a remembered token is accepted again only while it has not
+expired (the same ``exp`` rule, leeway included). A changed byte is another string, verified anew;
+``nbf`` and ``iat`` only become truer with time; the short lifetime bounds how long a signing key
+removed from the JWKS keeps validating tokens it signed (PyJWT's key cache keeps it 10 minutes).
 """
 
 from __future__ import annotations
@@ -12,7 +20,9 @@ import base64
 import binascii
 import json
 import threading
+import time
 import uuid
+from collections import OrderedDict
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -24,6 +34,8 @@ from shared.platform.settings import Settings
 
 ASYMMETRIC = ("ES256", "RS256")
 LEEWAY_SECONDS = 10
+VERIFIED_TTL_SECONDS = 60
+VERIFIED_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -43,6 +55,8 @@ class TokenVerifier:
         self._lock = threading.Lock()
         self._jwks_client: jwt.PyJWKClient | None = None
         self._static_keys: dict[str, jwt.PyJWK] = {}
+        # token → (remembered until, its claims): see the module's docstring
+        self._verified: OrderedDict[str, tuple[float, Claims]] = OrderedDict()
         if settings.jwks_json:
             for key in jwt.PyJWKSet.from_json(settings.jwks_json).keys:
                 self._static_keys[str(key.key_id or "")] = key
@@ -73,6 +87,23 @@ class TokenVerifier:
 
     def verify(self, token: str) -> Claims:
         """Return the claims of a valid token, else raise :class:`Unauthorized`."""
+        now = time.time()
+        with self._lock:
+            remembered = self._verified.get(token)
+        if remembered is not None and now < remembered[0]:
+            claims = remembered[1]
+            return Claims(sub=claims.sub, email=claims.email, raw=dict(claims.raw))
+        claims = self._verify(token)
+        exp = claims.raw["exp"]
+        until = min(now + VERIFIED_TTL_SECONDS, float(exp) + LEEWAY_SECONDS)
+        with self._lock:
+            self._verified[token] = (until, claims)
+            self._verified.move_to_end(token)
+            while len(self._verified) > VERIFIED_CACHE_SIZE:
+                self._verified.popitem(last=False)
+        return Claims(sub=claims.sub, email=claims.email, raw=dict(claims.raw))
+
+    def _verify(self, token: str) -> Claims:
         header = _unverified_header(token)
         alg, kid = header.get("alg"), header.get("kid")
         if not isinstance(kid, str | None):

@@ -95,12 +95,16 @@ _pool: ConnectionPool[Connection] | None = None
 _pool_url: str = ""
 _lock = threading.Lock()
 
-# BEGIN and the settings, two statements; the values are quoted as literals.
+# BEGIN and the settings, two statements; the values are quoted as literals. A request's transaction
+# (user or anon) also turns JIT compilation off: its statements are short, and compiling one whose
+# estimate crosses jit_above_cost costs tens of milliseconds (70 ms seen on the dossier list) for
+# nothing; system jobs keep the server's setting.
 _OPENING_STATEMENTS = 2
 _BEGIN = sql.SQL(
     "begin; select set_config('role', {role}, true), set_config('request.jwt.claims', {claims}, true),"
-    " set_config('statement_timeout', {timeout}, true)"
+    " set_config('statement_timeout', {timeout}, true){jit}"
 )
+_NO_JIT = sql.SQL(", set_config('jit', 'off', true)")
 
 
 def _configure(conn: Connection) -> None:
@@ -142,7 +146,12 @@ def close_pool() -> None:
 
 def _begin(role: str, claims: Mapping[str, Any]) -> sql.Composed:
     timeout = f"{get_settings().statement_timeout_ms}ms"
-    return _BEGIN.format(role=sql.Literal(role), claims=sql.Literal(json.dumps(claims)), timeout=sql.Literal(timeout))
+    return _BEGIN.format(
+        role=sql.Literal(role),
+        claims=sql.Literal(json.dumps(claims)),
+        timeout=sql.Literal(timeout),
+        jit=_NO_JIT if role in ("authenticated", "anon") else sql.SQL(""),
+    )
 
 
 @contextmanager

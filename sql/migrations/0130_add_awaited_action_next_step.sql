@@ -68,6 +68,7 @@ declare
   b_at timestamptz;
   n_at timestamptz;
   sent_rank integer;
+  dues timestamptz[];
 begin
   select * into a from public.awaited_actions where id = p_action;
   if a.id is null or a.closed_at is not null then
@@ -82,10 +83,22 @@ begin
   -- The 75 % notice goes to the experts and admins among the target's recipients.
   n := case when r.target_recipients && '{E,A}'::text[] and t > 0 then round(t * 0.75) end;
   if r.active and a.running_since is not null then
-    t_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, t);
-    w_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, w);
-    b_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, b);
-    n_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, n);
+    if a.clock = 'wall' then
+      t_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, t);
+      w_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, w);
+      b_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, b);
+      n_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, n);
+    else
+      -- One walk over the calendar for the four instants (0122); a missing threshold has none.
+      dues := private.business_dues(cal, a.running_since,
+                                    array[greatest(t - a.elapsed_minutes, 0), greatest(w - a.elapsed_minutes, 0),
+                                          greatest(coalesce(b, 0) - a.elapsed_minutes, 0),
+                                          greatest(coalesce(n, 0) - a.elapsed_minutes, 0)]);
+      t_at := dues[1];
+      w_at := dues[2];
+      b_at := case when b is not null then dues[3] end;
+      n_at := case when n is not null then dues[4] end;
+    end if;
     select max(private.reminder_step_rank(l.step)) into sent_rank from public.reminder_ledger l
     where l.action_id = a.id;
   end if;

@@ -55,6 +55,22 @@ def test_service_and_anon_transactions(settings: Settings) -> None:
         assert conn.execute("select current_user as role").fetchone() == {"role": "anon"}
 
 
+def test_request_transactions_compile_nothing_and_system_jobs_keep_the_server_setting(
+    claims: dict[str, str], committed: tdb.Conn
+) -> None:
+    server = committed.execute("select current_setting('jit') as jit").fetchone()
+    assert server is not None
+    with db.user_transaction(claims) as conn:
+        assert conn.execute("select current_setting('jit') as jit").fetchone() == {"jit": "off"}
+    with db.anon_transaction() as conn:
+        assert conn.execute("select current_setting('jit') as jit").fetchone() == {"jit": "off"}
+    with db.service_transaction() as conn:
+        assert conn.execute("select current_setting('jit') as jit").fetchone() == {"jit": server["jit"]}
+    # local to the transaction: the pooled connection is back to the server's setting
+    with db.get_pool().connection() as conn:
+        assert conn.execute("select current_setting('jit') as jit").fetchone() == {"jit": server["jit"]}
+
+
 def test_the_statement_timeout_applies_to_the_first_statement(settings: Settings, claims: dict[str, str]) -> None:
     use_settings(dataclasses.replace(settings, statement_timeout_ms=50))
     try:

@@ -118,3 +118,39 @@ def test_garbage_is_refused(me: FlaskClient, header: str) -> None:
     response = me.get("/", headers={"Authorization": header})
     assert response.status_code == 401
     assert response.mimetype == "application/problem+json"
+
+
+# --- the verifier's memory of tokens it has verified (shared/platform/auth.py) ---------------------
+def test_a_remembered_token_still_expires(me: FlaskClient, keys: KeyPair) -> None:
+    # Expired 8 s ago: still inside the 10 s leeway, so accepted (and remembered) now…
+    now = int(time.time())
+    token = keys.token(uuid.uuid4(), iat=now - 600, exp=now - 8)
+    assert _status(me, token) == (200, "ok")
+    assert _status(me, token) == (200, "ok")
+    # …and refused as expired once the leeway is over, remembered or not.
+    time.sleep(max(0.0, now + 2.5 - time.time()))
+    assert _status(me, token) == (401, "token_expired")
+
+
+def test_a_remembered_token_with_one_byte_changed_is_verified_anew(me: FlaskClient, keys: KeyPair) -> None:
+    token = keys.token(uuid.uuid4())
+    assert _status(me, token) == (200, "ok")
+    head, payload, signature = token.split(".")
+    flipped = signature[:-2] + ("A" if signature[-2] != "A" else "B") + signature[-1]
+    assert _status(me, f"{head}.{payload}.{flipped}") == (401, "invalid_token")
+    # Another subject's payload under the remembered token's signature is not remembered either.
+    other = keys.token(uuid.uuid4()).split(".")[1]
+    assert _status(me, f"{head}.{other}.{signature}") == (401, "invalid_token")
+    assert _status(me, token) == (200, "ok")
+
+
+def test_remembered_claims_are_a_copy_for_each_request(settings: Settings, keys: KeyPair) -> None:
+    from shared.platform.auth import TokenVerifier
+
+    verifier = TokenVerifier(settings)
+    token = keys.token(uuid.uuid4(), email="copy@example.test")
+    first = verifier.verify(token)
+    first.raw["role"] = "service_role"
+    second = verifier.verify(token)
+    assert second.raw["role"] == "authenticated" and second.email == "copy@example.test"
+    assert second.sub == first.sub
