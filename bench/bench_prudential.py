@@ -25,9 +25,9 @@ from typing import Any
 
 from bench.common import write
 from shared.prudential.engine import calculate, compute, result_to_json
-from shared.prudential.importing import parse_import
 from shared.prudential.models import validate_input
 from shared.prudential.numbers import canonical_json
+from shared.prudential.portfolios.imports import parse
 from shared.prudential.rules import load_rule_set
 from shared.prudential.scenarios import what_if
 
@@ -182,12 +182,12 @@ def _xlsx(rows: int) -> bytes:
 def bench_import() -> dict[str, Any]:
     data = _xlsx(IMPORT_ROWS)
     tracemalloc.start()
-    seconds, parsed = _timed(lambda: parse_import(data, "xlsx"))
+    seconds, parsed = _timed(lambda: parse(data, "bench.xlsx"))
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     gc.collect()
-    untraced_s, _ = _timed(lambda: parse_import(data, "xlsx"), "import")
+    untraced_s, _ = _timed(lambda: parse(data, "bench.xlsx"), "import")
     return {
         "rows": IMPORT_ROWS,
         "file_bytes": len(data),

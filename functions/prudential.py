@@ -55,6 +55,7 @@ from shared.prudential.portfolios.models import (
     WhatIfIn,
     WhatIfOut,
 )
+from shared.prudential.texts import lang_of
 
 router = Router("prudential", description="CRR3 prudential simulator: portfolios, calculations, approval")
 
@@ -351,6 +352,7 @@ def _upload(ctx: Context) -> service.Upload:
         mapping=mapping,
         reference_date=form.get("reference_date") or None,
         save_mapping=save == "true",
+        lang=lang_of(form.get("lang")),
     )
 
 
