@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from shared.prudential.engine import calculate, exposure_to_json, result_to_json
+from shared.prudential.engine import ExposureResults, calculate, exposure_to_json, result_to_json
 from shared.prudential.models import (
     EXPOSURE_CLASSES,
     OUTFLOW_CATEGORIES,
+    ExposureResult,
     InputError,
     InvalidInput,
     Result,
@@ -362,12 +363,12 @@ def what_if(
     changed = [index for index, (before, after) in enumerate(pairs) if before != after or not same_date]
     rows: list[dict[str, Any]] = []
     with localcontext(EXACT):
-        for i in changed:
+        for i, result in zip(changed, _picked(new.exposures, changed), strict=True):
             before = stored[i] if stored is not None else None
             if not isinstance(before, dict) or before.get("id") != validated.exposures[i].id:
                 old = old if old is not None else calculate(validated, rule_set)
                 before = exposure_to_json(old.exposures[i])
-            after = exposure_to_json(new.exposures[i])
+            after = exposure_to_json(result)
             if same_date or before != after:
                 rows.append(_exposure_figures(before, after))
     figures["exposures"] = rows
@@ -417,6 +418,12 @@ def _exposure_figures(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any
         parts.append(part)
     out["parts"] = parts
     return out
+
+
+def _picked(results: Sequence[ExposureResult], indices: list[int]) -> Iterable[ExposureResult]:
+    if isinstance(results, ExposureResults):
+        return results.picked(indices)
+    return (results[i] for i in indices)
 
 
 def _sections(result: Result) -> dict[str, Any]:
