@@ -40,12 +40,31 @@ MAX_ROWS = 200_000
 MAX_COLUMNS = 200
 PREVIEW_ROWS = 50
 
-_NESTED = ("guarantee.amount", "guarantee.guarantor.class", "guarantee.guarantor.cqs", "collateral.amount",
+_GUARANTOR_FIELDS = ("class", "cqs", "domestic_currency", "scra_grade", "short_term", "cet1_ratio", "leverage_ratio",
+                     "sovereign_cqs", "specialised_lending")  # fmt: skip
+_NESTED = ("guarantee.amount", *(f"guarantee.guarantor.{name}" for name in _GUARANTOR_FIELDS), "collateral.amount",
            "collateral.currency")  # fmt: skip
 TARGETS: tuple[str, ...] = tuple(f for f in EXPOSURE_FIELDS if f not in ("guarantee", "collateral")) + _NESTED
 _FLAGS = frozenset({"short_term", "defaulted", "domestic_currency", "currency_mismatch", "ipre", "eligible",
+                    "guarantee.guarantor.domestic_currency", "guarantee.guarantor.short_term",
                     "higher_risk", "residential_relief", "sme_supporting_factor"})  # fmt: skip
-_INTEGERS = frozenset({"cqs", "sovereign_cqs", "ccf_bucket", "guarantee.guarantor.cqs"})
+_INTEGERS = frozenset(
+    {"cqs", "sovereign_cqs", "ccf_bucket", "guarantee.guarantor.cqs", "guarantee.guarantor.sovereign_cqs"}
+)
+_CODES = frozenset(
+    {
+        "class",
+        "treat_as",
+        "specialised_lending",
+        "retail_type",
+        "property_type",
+        "counterparty",
+        "item_type",
+        "guarantee.guarantor.class",
+        "guarantee.guarantor.specialised_lending",
+    }
+)
+_UPPER = frozenset({"scra_grade", "guarantee.guarantor.scra_grade", "currency", "collateral.currency"})
 _TRUE = frozenset({"true", "vrai", "oui", "yes", "o", "y", "1", "x"})
 _FALSE = frozenset({"false", "faux", "non", "no", "n", "0"})
 _SYNONYMS = {
@@ -79,6 +98,44 @@ def normalise(header: str) -> str:
     """``"Échelon de qualité "`` → ``"echelon_de_qualite"``: lowercase, no accents, one ``_`` per gap."""
     text = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode().lower()
     return "_".join(re.findall(r"[a-z0-9]+", text))
+
+
+# More headers banks use (French and English), each normalised like any header.
+_MORE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": ("loan id", "exposure id", "id exposition", "contrat"),
+    "class": ("classe d'exposition", "asset class", "type exposition"),
+    "amount": ("ead", "gross amount", "exposure"),
+    "scra": ("specific credit risk adjustments", "ajustements"),
+    "off_balance": ("off balance sheet", "nominal hors bilan", "undrawn"),
+    "ccf_bucket": ("bucket ccf", "ccf category"),
+    "defaulted": ("in default",),
+    "cqs": ("credit quality step", "rating step"),
+    "property_value": ("valeur immobiliere", "collateral value"),
+    "counterparty": ("type contrepartie",),
+    "scra_grade": ("grade scra", "grade"),
+    "retail_type": ("type retail", "type de retail"),
+    "higher_risk": ("risque eleve", "capital risque"),
+    "item_type": ("type element", "type d'element", "type actif"),
+    "sme_total_owed": ("total owed", "total du pme"),
+    "sme_supporting_factor": ("facteur pme", "sme factor"),
+    "treat_as": ("traite comme", "traitement"),
+    "domestic_currency": ("monnaie nationale", "devise domestique"),
+    "currency_mismatch": ("asymetrie de devises", "decalage de devises"),
+    "short_term": ("court terme",),
+    "specialised_lending": ("financement specialise",),
+    "residential_relief": ("allegement residentiel",),
+    "prior_liens": ("suretes de rang superieur", "privileges anterieurs"),
+    "eligible": ("eligible",),
+    "guarantee.amount": ("guaranteed amount",),
+    "guarantee.guarantor.class": ("classe du garant", "type de garant"),
+    "collateral.amount": ("especes nanties", "cash collateral", "depot de garantie"),
+    "collateral.currency": ("devise du collateral", "devise des especes"),
+}  # fmt: skip
+for _target, _words in _MORE_SYNONYMS.items():
+    for _word in _words:
+        _SYNONYMS.setdefault(normalise(_word), _target)
+for _name in _GUARANTOR_FIELDS:
+    _SYNONYMS.setdefault(f"guarantor_{_name}", f"guarantee.guarantor.{_name}")
 
 
 @dataclass(frozen=True)
@@ -509,6 +566,10 @@ def _cell(target: str, value: Any) -> Any:
     if isinstance(value, int | Decimal):
         return value if target not in _FLAGS else value == 1
     text = str(value).strip()
+    if target in _CODES:
+        return "_".join(unicodedata.normalize("NFKD", text).casefold().split())
+    if target in _UPPER:
+        return text.upper()
     if target in _FLAGS and text.lower() in _TRUE | _FALSE:
         return text.lower() in _TRUE
     if target in _INTEGERS and text.isdigit():

@@ -218,3 +218,20 @@ def test_a_million_row_sheet_is_refused_before_reading_it() -> None:
 def test_not_a_workbook_is_refused() -> None:
     assert refused(b"PK\x03\x04 not really", "x.xlsx").code == "format"
     assert refused(b"id,class\n", "x.xlsx").code == "format"
+
+
+def test_codes_flags_and_guarantor_columns_are_read_as_a_bank_writes_them() -> None:
+    data = (
+        "Référence;Classe;Encours;Grade SCRA;Type élément;Garantie;Guarantor class;Guarantor CQS;Devise;Défaut\n"
+        "i1;Institution;100;b;;;;;eur;non\n"
+        "o1;Other Items;5;;Items in collection;;;;EUR;\n"
+        "c1;CORPORATE;1000;;;400;Central Government;1;EUR;\n"
+    ).encode()
+    parsed = imports.parse(data, "bank.csv")
+    assert parsed.errors == [] and parsed.unmapped == []
+    assert parsed.exposures == [
+        {"id": "i1", "class": "institution", "amount": "100", "scra_grade": "B", "currency": "EUR", "defaulted": False},
+        {"id": "o1", "class": "other_items", "amount": "5", "item_type": "items_in_collection", "currency": "EUR"},
+        {"id": "c1", "class": "corporate", "amount": "1000", "currency": "EUR",
+         "guarantee": {"amount": "400", "guarantor": {"class": "central_government", "cqs": 1}}},
+    ]  # fmt: skip
