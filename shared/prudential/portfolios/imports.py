@@ -582,6 +582,18 @@ def _cell(target: str, value: Any) -> Any:
     return text
 
 
+def _in_language(exc: Unprocessable, lang: str) -> Unprocessable:
+    """A refusal of the whole file with its messages in ``lang`` (codes and fields unchanged)."""
+    errors = [{**error, "message": _problem(error["message"], lang)} for error in exc.errors]
+    detail = exc.detail
+    if errors and exc.detail.startswith("The file cannot be imported: "):
+        lead = pick(lang, "Le fichier ne peut pas être importé : ", "The file cannot be imported: ")
+        detail = lead + errors[0]["message"]
+    elif lang != "en" and exc.detail == "Invalid column mapping":
+        detail = "Correspondance des colonnes invalide"
+    return Unprocessable(detail, code=exc.code, errors=errors, **exc.extra)
+
+
 def _looks_like_formula(value: Any) -> bool:
     if not isinstance(value, str):
         return False
@@ -611,8 +623,11 @@ def parse(
 ) -> Parsed:
     """Read, map and check every row; errors and warnings name the file's row and column, their
     ``message`` in ``lang`` (French by default; ``rule`` is the stable code)."""
-    table = read_table(data, file_name)
-    mapping, unmapped = map_columns(table.headers, saved, explicit)
+    try:
+        table = read_table(data, file_name)
+        mapping, unmapped = map_columns(table.headers, saved, explicit)
+    except Unprocessable as exc:
+        raise _in_language(exc, lang) from None
     column_of = {target: header for header, target in mapping.items()}
     indexes = [(table.headers.index(h), h, t) for h, t in mapping.items()]
     parsed = Parsed(file_name, table.headers, mapping, unmapped, [])

@@ -43,9 +43,9 @@ def rewrite(data: bytes, change: Any, extra: dict[str, bytes] | None = None) -> 
     return buffer.getvalue()
 
 
-def refused(data: bytes, name: str) -> Unprocessable:
+def refused(data: bytes, name: str, lang: str = "en") -> Unprocessable:
     with pytest.raises(Unprocessable) as caught:
-        imports.parse(data, name)
+        imports.parse(data, name, lang=lang)
     return caught.value
 
 
@@ -235,3 +235,24 @@ def test_codes_flags_and_guarantor_columns_are_read_as_a_bank_writes_them() -> N
         {"id": "c1", "class": "corporate", "amount": "1000", "currency": "EUR",
          "guarantee": {"amount": "400", "guarantor": {"class": "central_government", "cqs": 1}}},
     ]  # fmt: skip
+
+
+def test_refusals_are_in_french_by_default() -> None:
+    latin = "id;classe;encours\né1;corporate;10\n".encode("cp1252")
+    error = refused(latin, "l.csv", lang="fr")
+    assert error.code == "encoding"
+    assert error.errors[0]["message"] == (
+        "le fichier n'est pas un texte UTF-8 : l'octet 0xe9 de la ligne 2 est illisible (encodage Windows-1252 ou "
+        "Latin-1 ?) ; enregistrez-le au format « CSV UTF-8 » ou XLSX"
+    )
+    assert error.detail.startswith("Le fichier ne peut pas être importé : le fichier n'est pas")
+    merged = refused(xlsx([["id", None, "amount"], ["x", "corporate", 1]], merge="A1:B1"), "m.xlsx", lang="fr")
+    assert merged.errors[0]["message"].startswith("cellules d'en-tête fusionnées A1:B1 : annulez la fusion")
+    bomb = rewrite(xlsx([["id", "class", "amount"]]), lambda s: s, {"xl/media/padding.bin": b"\0" * (8 << 20)})
+    assert "bombe de décompression" in refused(bomb, "b.xlsx", lang="fr").errors[0]["message"]
+    mapping = refused(b"id,encours,montant\n", "m.csv", lang="fr")
+    assert mapping.detail == "Correspondance des colonnes invalide"
+    assert [e["message"] for e in mapping.errors] == [
+        "les colonnes 'encours', 'montant' correspondent toutes à 'amount'",
+        "aucune colonne ne correspond à 'class'",
+    ]
