@@ -56,6 +56,7 @@ from shared.prudential.portfolios.models import (
     WhatIfIn,
     WhatIfOut,
 )
+from shared.prudential.texts import lang_of
 from shared.reporting import service as reporting
 from shared.reporting.models import (
     CalendarOut,
@@ -369,6 +370,7 @@ def _upload(ctx: Context) -> service.Upload:
         mapping=mapping,
         reference_date=form.get("reference_date") or None,
         save_mapping=save == "true",
+        lang=lang_of(form.get("lang")),
     )
 
 

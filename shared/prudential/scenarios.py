@@ -23,14 +23,15 @@ from __future__ import annotations
 
 import copy
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from typing import Any
 
-from shared.prudential.engine import calculate, exposure_to_json, result_to_json
+from shared.prudential.engine import ExposureResults, calculate, exposure_to_json, result_to_json
 from shared.prudential.models import (
     EXPOSURE_CLASSES,
     OUTFLOW_CATEGORIES,
+    ExposureResult,
     InputError,
     InvalidInput,
     Result,
@@ -337,7 +338,6 @@ def what_if(
     ``document``) is used for the sections when given. ``InvalidInput`` if a shock or the shocked
     document is invalid (paths ``shocks[i]…`` / ``shocked.…``)."""
     validated = validate_input(document, rule_set)
-    old = calculate(validated, rule_set)
     shocked = apply_shocks(document, shocks)
     raw = document.get("exposures")
     known = {id(item): e for item, e in zip(raw if isinstance(raw, list) else [], validated.exposures, strict=False)}
@@ -346,20 +346,36 @@ def what_if(
         new = calculate(new_input, rule_set)
     except InvalidInput as exc:
         raise InvalidInput([e._replace(path=f"shocked.{e.path}") for e in exc.errors]) from exc
-    old_json = dict(base) if base is not None else _sections(old)
+    # The base result, when given, is the stored result of ``document`` (the same bytes the engine
+    # gives): its sections and its per-exposure figures are the old side, and the old calculation is
+    # only run without it (or for an exposure the base does not hold at its place).
+    old: Result | None = None if base is not None else calculate(validated, rule_set)
+    old_json = dict(base) if base is not None else _sections(old) if old is not None else {}
+    old_json.pop("exposures", None)
+    stored = base.get("exposures") if base is not None else None
+    stored = stored if isinstance(stored, list) and len(stored) == len(validated.exposures) else None
     new_json = _sections(new)
     keys = sorted((new_json.keys() | old_json.keys()) - {"exposures"})
     figures = {k: _walk(old_json.get(k), new_json.get(k)) for k in keys}
     pairs = zip(validated.exposures, new_input.exposures, strict=True)
-    changed = [index for index, (before, after) in enumerate(pairs) if before != after]
+    same_date = validated.reference_date == new_input.reference_date
+    # Another reference date may change any exposure's weight (phase-ins): every one is compared then.
+    changed = [index for index, (before, after) in enumerate(pairs) if before != after or not same_date]
+    rows: list[dict[str, Any]] = []
     with localcontext(EXACT):
-        figures["exposures"] = [
-            _exposure_figures(exposure_to_json(old.exposures[i]), exposure_to_json(new.exposures[i])) for i in changed
-        ]
+        for i, result in zip(changed, _picked(new.exposures, changed), strict=True):
+            before = stored[i] if stored is not None else None
+            if not isinstance(before, dict) or before.get("id") != validated.exposures[i].id:
+                old = old if old is not None else calculate(validated, rule_set)
+                before = exposure_to_json(old.exposures[i])
+            after = exposure_to_json(result)
+            if same_date or before != after:
+                rows.append(_exposure_figures(before, after))
+    figures["exposures"] = rows
     return {
         "rule_set": rule_set.code,
         "shocks": shocks,
-        "unchanged_exposures": len(new_input.exposures) - len(changed),
+        "unchanged_exposures": len(new_input.exposures) - len(rows),
         "figures": figures,
     }
 
@@ -369,11 +385,26 @@ _FIGURES = ("exposure_value", "original_exposure", "risk_weight", "rwa", "rwa_pr
 _PART_FIGURES = ("exposure_value", "risk_weight", "rwa", "rwa_pre_sf")
 
 
+_ZEROS = {2: "0.00", 6: "0.000000"}
+
+
+def _figure(old: str | None, new: str | None) -> dict[str, Any]:
+    """:func:`_delta` for output values known to be ``None`` or a fixed-point number (the hot path;
+    call inside ``localcontext(EXACT)``)."""
+    if old is None or new is None:
+        return {"old": old, "new": new, "delta": None}
+    if old == new:
+        places = len(old) - old.index(".") - 1
+        return {"old": old, "new": new, "delta": _ZEROS.get(places) or "0." + "0" * places}
+    return {"old": old, "new": new, "delta": format(Decimal(new) - Decimal(old), "f")}
+
+
 def _exposure_figures(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """:func:`_walk` of two exposure results, specialised to their known shape (the hot path)."""
+    """:func:`_walk` of two exposure results, specialised to their known shape (the hot path; inside
+    ``localcontext(EXACT)``)."""
     out: dict[str, Any] = {key: {"old": old[key], "new": new[key], "delta": None} for key in _TEXTS}
     for key in _FIGURES:
-        out[key] = _delta(old[key], new[key])
+        out[key] = _figure(old[key], new[key])
     old_parts, new_parts = old["parts"], new["parts"]
     parts = []
     for index in range(max(len(old_parts), len(new_parts))):
@@ -382,11 +413,17 @@ def _exposure_figures(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any
         if before is None or after is None:
             parts.append(_walk(before, after))
             continue
-        part = {key: _delta(before[key], after[key]) for key in _PART_FIGURES}
+        part = {key: _figure(before[key], after[key]) for key in _PART_FIGURES}
         part["reporting_class"] = {"old": before["reporting_class"], "new": after["reporting_class"], "delta": None}
         parts.append(part)
     out["parts"] = parts
     return out
+
+
+def _picked(results: Sequence[ExposureResult], indices: list[int]) -> Iterable[ExposureResult]:
+    if isinstance(results, ExposureResults):
+        return results.picked(indices)
+    return (results[i] for i in indices)
 
 
 def _sections(result: Result) -> dict[str, Any]:

@@ -29,20 +29,42 @@ from typing import Any
 
 from shared.platform.errors import PayloadTooLarge, Unprocessable, field_error
 from shared.prudential.models import EXPOSURE_FIELDS, validate_exposure
+from shared.prudential.texts import pick
+from shared.prudential.texts import problem as _problem
 
 MAX_FILE_BYTES = 25 * 1024 * 1024
 MAX_UNPACKED_BYTES = 400 * 1024 * 1024
 MAX_RATIO = 150
+MAX_PART_BYTES = 256 * 1024 * 1024
 MAX_ROWS = 200_000
 MAX_COLUMNS = 200
 PREVIEW_ROWS = 50
 
-_NESTED = ("guarantee.amount", "guarantee.guarantor.class", "guarantee.guarantor.cqs", "collateral.amount",
+_GUARANTOR_FIELDS = ("class", "cqs", "domestic_currency", "scra_grade", "short_term", "cet1_ratio", "leverage_ratio",
+                     "sovereign_cqs", "specialised_lending")  # fmt: skip
+_NESTED = ("guarantee.amount", *(f"guarantee.guarantor.{name}" for name in _GUARANTOR_FIELDS), "collateral.amount",
            "collateral.currency")  # fmt: skip
 TARGETS: tuple[str, ...] = tuple(f for f in EXPOSURE_FIELDS if f not in ("guarantee", "collateral")) + _NESTED
 _FLAGS = frozenset({"short_term", "defaulted", "domestic_currency", "currency_mismatch", "ipre", "eligible",
+                    "guarantee.guarantor.domestic_currency", "guarantee.guarantor.short_term",
                     "higher_risk", "residential_relief", "sme_supporting_factor"})  # fmt: skip
-_INTEGERS = frozenset({"cqs", "sovereign_cqs", "ccf_bucket", "guarantee.guarantor.cqs"})
+_INTEGERS = frozenset(
+    {"cqs", "sovereign_cqs", "ccf_bucket", "guarantee.guarantor.cqs", "guarantee.guarantor.sovereign_cqs"}
+)
+_CODES = frozenset(
+    {
+        "class",
+        "treat_as",
+        "specialised_lending",
+        "retail_type",
+        "property_type",
+        "counterparty",
+        "item_type",
+        "guarantee.guarantor.class",
+        "guarantee.guarantor.specialised_lending",
+    }
+)
+_UPPER = frozenset({"scra_grade", "guarantee.guarantor.scra_grade", "currency", "collateral.currency"})
 _TRUE = frozenset({"true", "vrai", "oui", "yes", "o", "y", "1", "x"})
 _FALSE = frozenset({"false", "faux", "non", "no", "n", "0"})
 _SYNONYMS = {
@@ -69,12 +91,51 @@ _SYNONYMS = {
 }  # fmt: skip
 _FORMULA_START = ("=", "+", "@", "\t", "\r")
 _NUMBER_TEXT = re.compile(r"^-?\d+(?:\.\d+)?$")
+_FORMULA_TEXT = "a formula or text starting like one is not accepted"
 
 
 def normalise(header: str) -> str:
     """``"Échelon de qualité "`` → ``"echelon_de_qualite"``: lowercase, no accents, one ``_`` per gap."""
     text = unicodedata.normalize("NFKD", header).encode("ascii", "ignore").decode().lower()
     return "_".join(re.findall(r"[a-z0-9]+", text))
+
+
+# More headers banks use (French and English), each normalised like any header.
+_MORE_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "id": ("loan id", "exposure id", "id exposition", "contrat"),
+    "class": ("classe d'exposition", "asset class", "type exposition"),
+    "amount": ("ead", "gross amount", "exposure"),
+    "scra": ("specific credit risk adjustments", "ajustements"),
+    "off_balance": ("off balance sheet", "nominal hors bilan", "undrawn"),
+    "ccf_bucket": ("bucket ccf", "ccf category"),
+    "defaulted": ("in default",),
+    "cqs": ("credit quality step", "rating step"),
+    "property_value": ("valeur immobiliere", "collateral value"),
+    "counterparty": ("type contrepartie",),
+    "scra_grade": ("grade scra", "grade"),
+    "retail_type": ("type retail", "type de retail"),
+    "higher_risk": ("risque eleve", "capital risque"),
+    "item_type": ("type element", "type d'element", "type actif"),
+    "sme_total_owed": ("total owed", "total du pme"),
+    "sme_supporting_factor": ("facteur pme", "sme factor"),
+    "treat_as": ("traite comme", "traitement"),
+    "domestic_currency": ("monnaie nationale", "devise domestique"),
+    "currency_mismatch": ("asymetrie de devises", "decalage de devises"),
+    "short_term": ("court terme",),
+    "specialised_lending": ("financement specialise",),
+    "residential_relief": ("allegement residentiel",),
+    "prior_liens": ("suretes de rang superieur", "privileges anterieurs"),
+    "eligible": ("eligible",),
+    "guarantee.amount": ("guaranteed amount",),
+    "guarantee.guarantor.class": ("classe du garant", "type de garant"),
+    "collateral.amount": ("especes nanties", "cash collateral", "depot de garantie"),
+    "collateral.currency": ("devise du collateral", "devise des especes"),
+}  # fmt: skip
+for _target, _words in _MORE_SYNONYMS.items():
+    for _word in _words:
+        _SYNONYMS.setdefault(normalise(_word), _target)
+for _name in _GUARANTOR_FIELDS:
+    _SYNONYMS.setdefault(f"guarantor_{_name}", f"guarantee.guarantor.{_name}")
 
 
 @dataclass(frozen=True)
@@ -102,9 +163,9 @@ class Parsed:
         return self.exposures[:PREVIEW_ROWS]
 
 
-def _refuse(rule: str, message: str) -> Unprocessable:
+def _refuse(code: str, message: str, *, rule: str | None = None) -> Unprocessable:
     return Unprocessable(
-        f"The file cannot be imported: {message}", code=rule, errors=[field_error("file", rule, message)]
+        f"The file cannot be imported: {message}", code=code, errors=[field_error("file", rule or code, message)]
     )
 
 
@@ -122,15 +183,31 @@ def read_table(data: bytes, file_name: str) -> Table:
     return _read_csv(data)
 
 
-def _check_zip(data: bytes) -> None:
+def _check_zip(data: bytes) -> zipfile.ZipFile:
+    """The archive, once every part has been checked from the zip directory, before any is inflated:
+    each part at most ``MAX_PART_BYTES`` unpacked and (above 1 MiB) at most ``MAX_RATIO`` times its
+    packed size, all parts together at most ``MAX_UNPACKED_BYTES``. ``zipfile`` never inflates a part
+    past the size its directory entry declares, so the declared sizes bound what is read."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except zipfile.BadZipFile as exc:
+        parts = archive.infolist()
+    except (zipfile.BadZipFile, ValueError) as exc:
         raise _refuse("format", "the file is not a valid XLSX workbook") from exc
-    unpacked = sum(info.file_size for info in archive.infolist())
-    packed = max(sum(info.compress_size for info in archive.infolist()), 1)
-    if unpacked > MAX_UNPACKED_BYTES or unpacked / packed > MAX_RATIO:
-        raise _refuse("zip_bomb", "the workbook inflates far beyond its size (a zip bomb?)")
+    total = 0
+    for part in parts:
+        total += part.file_size
+        ratio = part.file_size / max(part.compress_size, 1)
+        if part.file_size > MAX_PART_BYTES or (part.file_size > 1024 * 1024 and ratio > MAX_RATIO):
+            raise _refuse(
+                "zip_bomb",
+                f"the workbook part {part.filename} would inflate from {part.compress_size} to {part.file_size} "
+                f"bytes ({ratio:.0f}×; limits {MAX_RATIO}× and {MAX_PART_BYTES} bytes per part): a zip bomb?",
+            )
+    if total > MAX_UNPACKED_BYTES:
+        raise _refuse(
+            "zip_bomb", f"the workbook would inflate to {total} bytes (limit {MAX_UNPACKED_BYTES}): a zip bomb?"
+        )
+    return archive
 
 
 _MAIN_NS = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
@@ -225,9 +302,12 @@ def _shared_strings(archive: zipfile.ZipFile) -> list[str]:
     return strings
 
 
-def _xlsx_rows(archive: zipfile.ZipFile, path: str, strings: list[str]) -> Iterator[tuple[int, list[Any]]]:
+def _xlsx_rows(
+    archive: zipfile.ZipFile, path: str, strings: list[str], merges: list[str]
+) -> Iterator[tuple[int, list[Any]]]:
     """(row number, values) of every row of a sheet part, streamed with expat: numbers as ``Decimal``,
-    booleans, text (shared or inline); a cell holding a formula yields its formula text as ``=…``."""
+    booleans, text (shared or inline); a cell holding a formula yields its formula text as ``=…``.
+    The ranges of merged cells (``A1:B1``, after the rows in the part) are appended to ``merges``."""
 
     rows: list[tuple[int, list[Any]]] = []
     current: dict[int, Any] = {}
@@ -249,6 +329,8 @@ def _xlsx_rows(archive: zipfile.ZipFile, path: str, strings: list[str]) -> Itera
         elif local in ("v", "f", "t"):
             state["in"] = local
             buffer.clear()
+        elif local == "mergeCell":
+            merges.append(attrs.get("ref", ""))
 
     def end(name: str) -> None:
         local = name.rsplit(":", 1)[-1]
@@ -297,18 +379,35 @@ def _xlsx_value(cell: Mapping[str, Any], strings: list[str]) -> Any:
         return value == "1"
     if kind == "e":
         return f"#ERROR {value}"
+    return exact_number(value)
+
+
+def exact_number(text: str) -> Decimal | str:
+    """A numeric cell's text as the decimal the user typed and Excel shows. Excel keeps a number as a
+    binary double and shows (and computes with) 15 significant digits, but may write the double with
+    17 (``1234.5599999999999`` for 1234.56, ``0.30000000000000004`` for a computed 0.3). Beyond 15
+    significant digits the text is rounded to 15 (half-even, as Excel) and trailing zeros dropped;
+    a value with 15 significant digits or fewer is taken exactly as written. Never via ``float``."""
     try:
-        return Decimal(value)
+        number = Decimal(text)
     except InvalidOperation:
-        return value
+        return text
+    if not number.is_finite():
+        return text
+    digits = number.as_tuple().digits
+    if len(digits) > 15 and len("".join(map(str, digits)).strip("0")) > 15:
+        with localcontext() as ctx:
+            ctx.prec = 15
+            number = (+number).normalize()
+        return Decimal(format(number, "f"))
+    return Decimal(format(number, "f")) if "e" in text or "E" in text else number
 
 
 def _read_xlsx(data: bytes) -> Table:
     """The first sheet, streamed (openpyxl would need several times as long for 100 000 rows)."""
     from xml.parsers import expat
 
-    _check_zip(data)
-    archive = zipfile.ZipFile(io.BytesIO(data))
+    archive = _check_zip(data)
     path = _first_sheet_path(archive)
     if path not in archive.namelist():
         raise _refuse("format", "the workbook's first sheet is missing")
@@ -317,31 +416,61 @@ def _read_xlsx(data: bytes) -> Table:
     if declared and declared.group(1) and int(declared.group(1)) - 1 > MAX_ROWS:
         rows = int(declared.group(1)) - 1
         raise _refuse("too_many_rows", f"the sheet has {rows} rows; at most {MAX_ROWS} are imported")
+    merges: list[str] = []
     try:
         strings = _shared_strings(archive)
-        stream = _xlsx_rows(archive, path, strings)
+        stream = _xlsx_rows(archive, path, strings, merges)
         first = next(stream, None)
         if first is None or first[0] != 1:
             raise _refuse("header", "the first row must hold the column headers")
-        headers = _headers(first[1])
+        raw = list(first[1])
+        while raw and (raw[-1] is None or not str(raw[-1]).strip()):
+            raw.pop()
+        width = max(len(raw), 1)
         body: list[tuple[int, list[Any]]] = []
         for number, values in stream:
-            cells = values[: len(headers)]
+            cells = values[:width]
             if all(v is None or (isinstance(v, str) and not v.strip()) for v in cells):
                 continue
             if len(body) >= MAX_ROWS:
                 raise _refuse("too_many_rows", f"the sheet has more than {MAX_ROWS} rows")
-            body.append((number, cells + [None] * (len(headers) - len(cells))))
+            body.append((number, cells + [None] * (width - len(cells))))
     except expat.ExpatError as exc:
         raise _refuse("format", "the workbook's sheet is not well-formed XML") from exc
-    return Table(headers, body)
+    merged = [ref for ref in merges if _touches_header(ref)]
+    if merged:
+        raise _refuse(
+            "header",
+            f"merged header cells {', '.join(merged)}: unmerge them and give each column its own header",
+            rule="merged_header",
+        )
+    headers = _headers(raw)
+    return Table(headers, [(n, cells[: len(headers)]) for n, cells in body])
+
+
+def _touches_header(ref: str) -> bool:
+    """Whether a merged range (``A1:B1``, ``A1:A2``) covers a cell of row 1."""
+    found = re.fullmatch(r"[A-Z]+(\d+)(?::[A-Z]+(\d+))?", ref)
+    if found is None:
+        return False
+    first = int(found.group(1))
+    return first <= 1 <= int(found.group(2) or first)
 
 
 def _read_csv(data: bytes) -> Table:
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _refuse("encoding", "the file is UTF-16 text, not UTF-8: save it as « CSV UTF-8 » or as XLSX")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise _refuse("encoding", "the file is not UTF-8 text; save it as CSV UTF-8 or XLSX") from exc
+        line = data.count(b"\n", 0, exc.start) + 1
+        byte = data[exc.start]
+        guess = " (it looks like Windows-1252 / Latin-1)" if 0x80 <= byte <= 0xFF else ""
+        raise _refuse(
+            "encoding",
+            f"the file is not UTF-8 text: byte 0x{byte:02x} on line {line} cannot be read{guess}; "
+            "save it as « CSV UTF-8 » or as XLSX",
+        ) from exc
     if "\x00" in text:
         raise _refuse("encoding", "the file holds NUL characters: it is not a CSV text file")
     first = text.split("\n", 1)[0]
@@ -437,6 +566,10 @@ def _cell(target: str, value: Any) -> Any:
     if isinstance(value, int | Decimal):
         return value if target not in _FLAGS else value == 1
     text = str(value).strip()
+    if target in _CODES:
+        return "_".join(unicodedata.normalize("NFKD", text).casefold().split())
+    if target in _UPPER:
+        return text.upper()
     if target in _FLAGS and text.lower() in _TRUE | _FALSE:
         return text.lower() in _TRUE
     if target in _INTEGERS and text.isdigit():
@@ -447,6 +580,18 @@ def _cell(target: str, value: Any) -> Any:
     if _NUMBER_TEXT.match(compact):
         return compact
     return text
+
+
+def _in_language(exc: Unprocessable, lang: str) -> Unprocessable:
+    """A refusal of the whole file with its messages in ``lang`` (codes and fields unchanged)."""
+    errors = [{**error, "message": _problem(error["message"], lang)} for error in exc.errors]
+    detail = exc.detail
+    if errors and exc.detail.startswith("The file cannot be imported: "):
+        lead = pick(lang, "Le fichier ne peut pas être importé : ", "The file cannot be imported: ")
+        detail = lead + errors[0]["message"]
+    elif lang != "en" and exc.detail == "Invalid column mapping":
+        detail = "Correspondance des colonnes invalide"
+    return Unprocessable(detail, code=exc.code, errors=errors, **exc.extra)
 
 
 def _looks_like_formula(value: Any) -> bool:
@@ -474,10 +619,15 @@ def parse(
     *,
     saved: Mapping[str, str] | None = None,
     explicit: Mapping[str, str] | None = None,
+    lang: str = "fr",
 ) -> Parsed:
-    """Read, map and check every row; errors and warnings name the file's row and column."""
-    table = read_table(data, file_name)
-    mapping, unmapped = map_columns(table.headers, saved, explicit)
+    """Read, map and check every row; errors and warnings name the file's row and column, their
+    ``message`` in ``lang`` (French by default; ``rule`` is the stable code)."""
+    try:
+        table = read_table(data, file_name)
+        mapping, unmapped = map_columns(table.headers, saved, explicit)
+    except Unprocessable as exc:
+        raise _in_language(exc, lang) from None
     column_of = {target: header for header, target in mapping.items()}
     indexes = [(table.headers.index(h), h, t) for h, t in mapping.items()]
     parsed = Parsed(file_name, table.headers, mapping, unmapped, [])
@@ -491,7 +641,7 @@ def parse(
             if _looks_like_formula(raw):
                 formulas.add(target)
                 parsed.errors.append({"row": number, "column": header, "value": _shown(raw), "rule": "formula",
-                                      "message": "a formula or text starting like one is not accepted"})  # fmt: skip
+                                      "message": _problem(_FORMULA_TEXT, lang)})  # fmt: skip
                 continue
             _put(exposure, target, _cell(target, raw))
         _, problems = validate_exposure(exposure, f"[{number}]")
@@ -502,7 +652,7 @@ def parse(
             if target in formulas:  # already reported: the formula is the problem
                 continue
             parsed.errors.append({"row": number, "column": column_of.get(target, where), "value": _shown(problem.value),
-                                  "rule": problem.rule, "message": problem.problem})  # fmt: skip
+                                  "rule": problem.rule, "message": _problem(problem.problem, lang)})  # fmt: skip
         if not problems and not formulas:
             parsed.exposures.append(exposure)
             parsed.rows.append(number)
@@ -510,15 +660,24 @@ def parse(
     for number, exposure in zip(parsed.rows, parsed.exposures, strict=True):
         key = str(exposure["id"])
         if key in first_row:
+            message = _problem(f"duplicate id (already on row {first_row[key]})", lang)
             parsed.errors.append({"row": number, "column": column_of["id"], "value": _shown(key), "rule": "unique",
-                                  "message": f"duplicate id (already on row {first_row[key]})"})  # fmt: skip
+                                  "message": message})  # fmt: skip
         first_row.setdefault(key, number)
     parsed.errors.sort(key=lambda e: (e["row"], str(e["column"])))
-    parsed.warnings = anomalies(parsed.exposures, rows=parsed.rows)
+    parsed.warnings = anomalies(parsed.exposures, rows=parsed.rows, lang=lang)
     return parsed
 
 
 # --- anomalies --------------------------------------------------------------------------------------
+
+
+def _plain(number: Decimal) -> str:
+    return format(number.normalize(), "f")
+
+
+def _fr(number: str) -> str:
+    return number.replace(".", ",")
 
 
 def _quantile(ordered: Sequence[Decimal], q: Decimal) -> Decimal:
@@ -529,10 +688,39 @@ def _quantile(ordered: Sequence[Decimal], q: Decimal) -> Decimal:
     return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
 
 
-def anomalies(exposures: Sequence[Mapping[str, Any]], *, rows: Sequence[int]) -> list[dict[str, Any]]:
+_RETAIL_TEXT = (
+    "exposition sur la clientèle de détail supérieure à 1 000 000 EUR (plafond de la clientèle de détail, Art. 123)",
+    "retail exposure above EUR 1 000 000 (retail limit, Art. 123)",
+)
+_ETV_TEXT = ("exposition supérieure à 150 % de la valeur du bien", "exposure above 150 % of the property value")
+
+
+def _warning(number: int, rule: str, message: str) -> dict[str, Any]:
+    return {"row": number, "column": "amount", "rule": rule, "message": message}
+
+
+def _z_text(segment: str, z: Decimal, n: int, lang: str) -> str:
+    shown = f"{z:.2f}"
+    return pick(
+        lang,
+        f"{segment} : score z {_fr(shown)} (|z| > 3, écart type d'échantillon, n = {n})",
+        f"{segment}: z-score {shown} (|z| > 3, sample standard deviation, n = {n})",
+    )
+
+
+def _tukey_text(segment: str, low: Decimal, high: Decimal, lang: str) -> str:
+    return pick(
+        lang,
+        f"{segment} : hors des barrières de Tukey [{_fr(_plain(low))} ; {_fr(_plain(high))}] (1,5 × IQR)",
+        f"{segment}: outside Tukey's fences [{_plain(low)}, {_plain(high)}] (1.5 × IQR)",
+    )
+
+
+def anomalies(exposures: Sequence[Mapping[str, Any]], *, rows: Sequence[int], lang: str = "fr") -> list[dict[str, Any]]:
     """Warnings that never block an import: amounts far from their class × currency segment (z-score
     with the sample standard deviation when the segment has at least 12 exposures, |z| > 3; outside
-    Tukey's fences 1.5 × IQR with type-7 quartiles), retail above EUR 1 m, loan-to-value above 150 %."""
+    Tukey's fences 1.5 × IQR with type-7 quartiles), retail above EUR 1 m, loan-to-value above 150 %.
+    Messages in ``lang`` (French by default)."""
     warnings: list[dict[str, Any]] = []
     segments: dict[tuple[str, str], list[tuple[int, Decimal]]] = {}
     with localcontext() as ctx:
@@ -545,14 +733,13 @@ def anomalies(exposures: Sequence[Mapping[str, Any]], *, rows: Sequence[int]) ->
             cls, currency = str(exposure.get("class")), str(exposure.get("currency", "EUR"))
             segments.setdefault((cls, currency), []).append((number, amount))
             if cls == "retail" and amount > 1_000_000:
-                warnings.append({"row": number, "column": "amount", "rule": "retail_over_1m",
-                                 "message": "retail exposure above EUR 1 000 000"})  # fmt: skip
+                warnings.append(_warning(number, "retail_over_1m", pick(lang, *_RETAIL_TEXT)))
             value = exposure.get("property_value")
             worth = Decimal(str(value)) if cls == "real_estate" and value is not None else Decimal(0)
             if worth > 0 and amount > Decimal("1.5") * worth:
-                warnings.append({"row": number, "column": "amount", "rule": "etv_over_150",
-                                     "message": "exposure above 150 % of the property value"})  # fmt: skip
+                warnings.append(_warning(number, "etv_over_150", pick(lang, *_ETV_TEXT)))
         for (cls, currency), members in segments.items():
+            segment = f"{cls}/{currency}"
             amounts = [a for _, a in members]
             n = len(amounts)
             if n >= 12:
@@ -563,8 +750,7 @@ def anomalies(exposures: Sequence[Mapping[str, Any]], *, rows: Sequence[int]) ->
                     for number, amount in members:
                         z = (amount - mean) / deviation
                         if abs(z) > 3:
-                            warnings.append({"row": number, "column": "amount", "rule": "z_score",
-                                             "message": f"{cls}/{currency}: z-score {z:.2f} (|z| > 3)"})  # fmt: skip
+                            warnings.append(_warning(number, "z_score", _z_text(segment, z, n, lang)))
             if n >= 4:
                 ordered = sorted(amounts)
                 q1, q3 = _quantile(ordered, Decimal("0.25")), _quantile(ordered, Decimal("0.75"))
@@ -572,7 +758,6 @@ def anomalies(exposures: Sequence[Mapping[str, Any]], *, rows: Sequence[int]) ->
                 low, high = q1 - Decimal("1.5") * spread, q3 + Decimal("1.5") * spread
                 for number, amount in members:
                     if amount < low or amount > high:
-                        warnings.append({"row": number, "column": "amount", "rule": "tukey",
-                                         "message": f"{cls}/{currency}: outside [{low:f}, {high:f}]"})  # fmt: skip
+                        warnings.append(_warning(number, "tukey", _tukey_text(segment, low, high, lang)))
     warnings.sort(key=lambda w: (w["row"], w["rule"]))
     return warnings

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 from shared.exports.formatting import format_date, format_decimal, lang_of
 from shared.exports.models import Branding
+from shared.prudential.texts import rule_text
 
 if TYPE_CHECKING:
     from shared.exports._pdf_doc import BrandedPDF
@@ -201,7 +202,10 @@ def report_xlsx(report: Report, branding: Branding, lang: str = "fr") -> bytes:
     columns = ("id", "class", "reporting_class", "original_exposure", "exposure_value", "risk_weight", "rwa_pre_sf",
                "rwa", "rule")  # fmt: skip
     exposures = (
-        Row([_number(e.get(c)) for c in columns], [cell_style(e.get(c)) for c in columns])
+        Row(
+            [_number(e.get(c)) for c in columns[:-1]] + [rule_text(e.get("rule") or "", lang)],
+            [cell_style(e.get(c)) for c in columns],
+        )
         for e in result.get("exposures") or []
     )
     sheets.append(

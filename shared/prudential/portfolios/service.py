@@ -7,6 +7,7 @@ the same bytes), the four-eyes transitions, scenarios and what-if, import mappin
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import re
 import uuid
@@ -348,6 +349,7 @@ class Upload:
     mapping: dict[str, str] | None = None
     reference_date: str | None = None
     save_mapping: bool = False
+    lang: str = "fr"
 
 
 def _parse_upload(conn: Connection, owner: Row, upload: Upload) -> imports.Parsed:
@@ -355,7 +357,7 @@ def _parse_upload(conn: Connection, owner: Row, upload: Upload) -> imports.Parse
     if upload.template:
         found = repository.mapping(conn, organization_id=owner["organization_id"], template=upload.template)
         saved = None if found is None else found["columns"]
-    return imports.parse(upload.data, upload.file_name, saved=saved, explicit=upload.mapping)
+    return imports.parse(upload.data, upload.file_name, saved=saved, explicit=upload.mapping, lang=upload.lang)
 
 
 def _parsed_view(parsed: imports.Parsed) -> Row:
@@ -417,7 +419,7 @@ def import_error_report(
 ) -> ReportFile:
     """Every row error of the file as an XLSX to correct it from (an empty report when there is none)."""
     owner = portfolio(conn, portfolio_id=portfolio_id)
-    parsed = _parse_upload(conn, owner, upload)
+    parsed = _parse_upload(conn, owner, dataclasses.replace(upload, lang=lang))
     organization = repository.organization(conn, organization_id=owner["organization_id"])
     assert organization is not None  # the caller reads the portfolio, hence its organization
     branding = export_service.branding(organization, storage)

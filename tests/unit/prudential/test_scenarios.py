@@ -118,3 +118,29 @@ def test_what_if_exposure_figures_equal_the_generic_comparison(rule_set: RuleSet
     assert {k: v for k, v in result["figures"].items() if k != "exposures"} == {
         k: v for k, v in full.items() if k != "exposures"
     }
+
+
+def test_what_if_from_the_stored_base_equals_what_if_recomputing_it(rule_set: RuleSet) -> None:
+    from shared.prudential.engine import compute
+
+    base = compute(BASE, rule_set)
+    shocks = [{"type": "downgrade", "notches": 1}, {"type": "scale_property_values", "factor": "0.5"}]
+    with_base = what_if(BASE, shocks, rule_set, base=base)
+    assert with_base == what_if(BASE, shocks, rule_set)
+    assert [e["id"]["old"] for e in with_base["figures"]["exposures"]] == ["c1", "c2", "h1"]
+    # a base that does not hold the exposures at their place is not trusted for them
+    shuffled = {**base, "exposures": list(reversed(base["exposures"]))}
+    assert what_if(BASE, shocks, rule_set, base=shuffled) == with_base
+
+
+def test_a_new_reference_date_lists_the_exposures_whose_weights_phase_in(rule_set: RuleSet) -> None:
+    document = {"reference_date": "2026-12-31", "exposures": [
+        {"id": "eq", "class": "equity", "amount": "1000"},
+        {"id": "ucc", "class": "corporate", "amount": "0", "off_balance": "1000", "ccf_bucket": 5},
+        {"id": "c", "class": "corporate", "amount": "1000", "cqs": 1},
+    ]}  # fmt: skip
+    result = what_if(document, [{"type": "set", "path": "reference_date", "value": "2033-01-01"}], rule_set)
+    rows = {e["id"]["old"]: e for e in result["figures"]["exposures"]}
+    assert sorted(rows) == ["eq", "ucc"] and result["unchanged_exposures"] == 1
+    assert rows["eq"]["risk_weight"] == {"old": "1.300000", "new": "2.500000", "delta": "1.200000"}
+    assert rows["ucc"]["exposure_value"] == {"old": "0.00", "new": "100.00", "delta": "100.00"}
