@@ -183,6 +183,37 @@ end
 $$;
 
 --
+-- Name: add_organization_business_days(uuid, date, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.add_organization_business_days(p_organization uuid, p_from date, p_days integer) RETURNS date
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  cal public.business_calendars := private.organization_calendar(p_organization);
+  v_day date := p_from;
+  v_count integer := 0;
+  v_limit date := p_from + 5 * 366;
+begin
+  if p_days is null or p_days < 0 then
+    raise exception 'business days must be 0 or more' using errcode = 'PT422', hint = 'invalid_business_days';
+  end if;
+  while v_count < p_days loop
+    v_day := v_day + 1;
+    if v_day > v_limit then
+      raise exception 'the calendar has no working day within five years' using errcode = 'PT422',
+        hint = 'no_working_time';
+    end if;
+    if private.is_business_day(cal, v_day) then
+      v_count := v_count + 1;
+    end if;
+  end loop;
+  return v_day;
+end
+$$;
+
+--
 -- Name: add_participant(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1021,6 +1052,11 @@ CREATE FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier 
       or exists (select 1 from public.dossiers d
                  join public.expert_profiles e on e.id = d.expert_id
                  where e.user_id = (select auth.uid()) and d.organization_id = p_org
+                   and (d.id = p_dossier
+                        or (p_dossier is null and d.client_company_id = p_company
+                            and private.dossier_needs_type(d.id, p_type))))
+      or exists (select 1 from public.dossiers d
+                 where d.id in (select private.my_shared_dossier_ids()) and d.organization_id = p_org
                    and (d.id = p_dossier
                         or (p_dossier is null and d.client_company_id = p_company
                             and private.dossier_needs_type(d.id, p_type))))
@@ -2816,9 +2852,9 @@ begin
   if jsonb_array_length(v_errors) > 0 then
     perform private.raise_field_errors(v_errors);
   end if;
-  v_due := private.add_business_days(current_date, v_days);
-
   select d.organization_id into v_org from public.dossiers d where d.id = p_dossier;
+  v_due := private.add_organization_business_days(v_org, private.organization_today(v_org), v_days);
+
   insert into public.document_requests (organization_id, dossier_id, requested_by, note, due_date)
   values (v_org, p_dossier, (select auth.uid()), v_note, v_due)
   returning id into v_request;
@@ -5293,6 +5329,7 @@ CREATE FUNCTION private.my_document_dossier_ids() RETURNS SETOF uuid
                               where m.user_id = (select auth.uid()) and m.role in ('owner', 'admin', 'viewer'))
      or d.client_company_id in (select private.my_client_company_ids())
      or d.expert_id in (select private.my_expert_profile_ids())
+     or d.id in (select private.my_shared_dossier_ids())
 $$;
 
 --
@@ -5508,6 +5545,20 @@ CREATE FUNCTION private.my_reviewable_dossier_ids() RETURNS SETOF uuid
   select d.id from public.dossiers d
   where d.client_company_id in (select private.my_client_company_ids())
     and d.expert_id is not null and private.dossier_is_closed(d.status)
+$$;
+
+--
+-- Name: my_shared_dossier_ids(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_shared_dossier_ids() RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select s.dossier_id from public.dossier_document_shares s
+  join public.dossiers d on d.id = s.dossier_id
+  where s.partner_user_id = (select auth.uid())
+    and d.client_company_id in (select private.my_partner_company_ids())
 $$;
 
 --
@@ -6109,6 +6160,17 @@ CREATE FUNCTION private.organization_calendar(p_organization uuid) RETURNS publi
     (select c from public.business_calendars c where c.organization_id = p_organization),
     row(p_organization, 'Europe/Paris', '{1,2,3,4,5}', '[["09:00", "12:30"], ["14:00", "18:00"]]', 'FR', '{}',
         now())::public.business_calendars)
+$$;
+
+--
+-- Name: organization_today(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.organization_today(p_organization uuid) RETURNS date
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select (now() at time zone (private.organization_calendar(p_organization)).time_zone)::date
 $$;
 
 --
@@ -7677,6 +7739,61 @@ end
 $$;
 
 --
+-- Name: share_dossier_documents(uuid, boolean); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.share_dossier_documents(p_dossier uuid, p_shared boolean) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers;
+  v_roles text[];
+  v_partner uuid;
+  v_current public.dossier_document_shares;
+begin
+  if p_shared is null then
+    perform private.raise_field_error('shared', 'required', 'true to share, false to withdraw');
+  end if;
+  d := private.visible_dossier(p_dossier, p_lock => true);
+  v_roles := private.dossier_roles(d.id);
+  if not ('client' = any (v_roles) or (not p_shared and 'admin' = any (v_roles))) then
+    raise exception 'only a client user of the company shares its dossier''s documents'
+      using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  select x.* into v_current from public.dossier_document_shares x where x.dossier_id = d.id;
+  if p_shared then
+    select c.partner_user_id into v_partner from public.client_companies c
+    join public.memberships m on m.organization_id = c.organization_id and m.user_id = c.partner_user_id
+                             and m.role = 'partner'
+    where c.id = d.client_company_id;
+    if v_partner is null then
+      raise exception 'the company has no partner to share with' using errcode = 'PT409', hint = 'no_partner';
+    end if;
+    if v_current.partner_user_id is distinct from v_partner then
+      insert into public.dossier_document_shares (dossier_id, organization_id, partner_user_id, shared_by)
+      values (d.id, d.organization_id, v_partner, (select auth.uid()))
+      on conflict (dossier_id) do update
+        set partner_user_id = excluded.partner_user_id, shared_by = excluded.shared_by, shared_at = now()
+      returning * into v_current;
+      perform private.add_dossier_event(
+        d.id, 'documents_shared', 'Documents partagés avec le partenaire', 'Documents shared with the partner',
+        jsonb_build_object('partner_user_id', v_partner), 'partner');
+    end if;
+    return jsonb_build_object('dossier_id', d.id, 'shared', true, 'partner_user_id', v_current.partner_user_id,
+                              'shared_at', v_current.shared_at);
+  end if;
+  if v_current.dossier_id is not null then
+    delete from public.dossier_document_shares where dossier_id = d.id;
+    perform private.add_dossier_event(
+      d.id, 'documents_unshared', 'Partage des documents retiré', 'Document sharing withdrawn',
+      jsonb_build_object('partner_user_id', v_current.partner_user_id), 'partner');
+  end if;
+  return jsonb_build_object('dossier_id', d.id, 'shared', false, 'partner_user_id', null, 'shared_at', null);
+end
+$$;
+
+--
 -- Name: shown_status(text, text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -8787,6 +8904,17 @@ CREATE FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted bo
     AS $_$select private.set_conversation_muted($1, $2)$_$;
 
 --
+-- Name: share_dossier_documents(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.share_dossier_documents(p_dossier uuid, p_shared boolean DEFAULT true) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select private.share_dossier_documents(p_dossier, p_shared)
+$$;
+
+--
 -- Name: submit_portfolio_version(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -9206,6 +9334,18 @@ CREATE TABLE public.dossier_audits (
     CONSTRAINT dossier_audits_revision_check CHECK ((revision >= 1)),
     CONSTRAINT dossier_audits_status_check CHECK ((status = ANY (ARRAY['proposed'::text, 'accepted'::text, 'refused'::text, 'superseded'::text]))),
     CONSTRAINT dossier_audits_summary_check CHECK ((length(summary) <= 5000))
+);
+
+--
+-- Name: dossier_document_shares; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_document_shares (
+    dossier_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    partner_user_id uuid NOT NULL,
+    shared_by uuid,
+    shared_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -10461,6 +10601,13 @@ ALTER TABLE ONLY public.dossier_audits
     ADD CONSTRAINT dossier_audits_pkey PRIMARY KEY (id);
 
 --
+-- Name: dossier_document_shares dossier_document_shares_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_document_shares
+    ADD CONSTRAINT dossier_document_shares_pkey PRIMARY KEY (dossier_id);
+
+--
 -- Name: dossier_events dossier_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11390,6 +11537,24 @@ CREATE INDEX dossier_audits_decided_by_idx ON public.dossier_audits USING btree 
 --
 
 CREATE INDEX dossier_audits_organization_id_idx ON public.dossier_audits USING btree (organization_id);
+
+--
+-- Name: dossier_document_shares_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_document_shares_organization_id_idx ON public.dossier_document_shares USING btree (organization_id);
+
+--
+-- Name: dossier_document_shares_partner_user_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_document_shares_partner_user_id_idx ON public.dossier_document_shares USING btree (partner_user_id);
+
+--
+-- Name: dossier_document_shares_shared_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_document_shares_shared_by_idx ON public.dossier_document_shares USING btree (shared_by);
 
 --
 -- Name: dossier_events_dossier_idx; Type: INDEX; Schema: public; Owner: -
@@ -13165,6 +13330,34 @@ ALTER TABLE ONLY public.dossier_audits
     ADD CONSTRAINT dossier_audits_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
+-- Name: dossier_document_shares dossier_document_shares_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_document_shares
+    ADD CONSTRAINT dossier_document_shares_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: dossier_document_shares dossier_document_shares_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_document_shares
+    ADD CONSTRAINT dossier_document_shares_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: dossier_document_shares dossier_document_shares_partner_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_document_shares
+    ADD CONSTRAINT dossier_document_shares_partner_user_id_fkey FOREIGN KEY (partner_user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: dossier_document_shares dossier_document_shares_shared_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_document_shares
+    ADD CONSTRAINT dossier_document_shares_shared_by_fkey FOREIGN KEY (shared_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
 -- Name: dossier_events dossier_events_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -14673,6 +14866,14 @@ CREATE POLICY "Staff, the company's clients and its partner read simulations" ON
 CREATE POLICY "Staff, the company's clients and partner, experts read dossiers" ON public.dossiers FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR (client_company_id IN ( SELECT private.my_client_company_ids() AS my_client_company_ids)) OR (client_company_id IN ( SELECT private.my_partner_company_ids() AS my_partner_company_ids)) OR (expert_id IN ( SELECT private.my_expert_profile_ids() AS my_expert_profile_ids)) OR (id IN ( SELECT private.my_offered_dossier_ids() AS my_offered_dossier_ids))));
 
 --
+-- Name: dossier_document_shares Staff, the company's users and the partner read a dossier's sha; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Staff, the company's users and the partner read a dossier's sha" ON public.dossier_document_shares FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR (dossier_id IN ( SELECT d.id
+   FROM public.dossiers d
+  WHERE (d.client_company_id IN ( SELECT private.my_client_company_ids() AS my_client_company_ids)))) OR (partner_user_id = ( SELECT auth.uid() AS uid))));
+
+--
 -- Name: marketplace_events Staff, the expert and the dossier's followers read events; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -14963,6 +15164,12 @@ ALTER TABLE public.dossier_amount_history ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.dossier_audits ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dossier_document_shares; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.dossier_document_shares ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: dossier_events; Type: ROW SECURITY; Schema: public; Owner: -
@@ -15338,6 +15545,14 @@ REVOKE ALL ON FUNCTION private.add_counts(total jsonb, more jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.add_dossier_event(p_dossier uuid, p_type text, p_title_fr text, p_title_en text, p_details jsonb, p_visibility text, p_command text, p_from text, p_to text, p_actor_role text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION add_organization_business_days(p_organization uuid, p_from date, p_days integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.add_organization_business_days(p_organization uuid, p_from date, p_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.add_organization_business_days(p_organization uuid, p_from date, p_days integer) TO authenticated;
+GRANT ALL ON FUNCTION private.add_organization_business_days(p_organization uuid, p_from date, p_days integer) TO service_role;
 
 --
 -- Name: FUNCTION add_participant(p_conversation uuid, p_user uuid, p_role text); Type: ACL; Schema: private; Owner: -
@@ -16766,6 +16981,14 @@ GRANT ALL ON FUNCTION private.my_reviewable_dossier_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.my_reviewable_dossier_ids() TO service_role;
 
 --
+-- Name: FUNCTION my_shared_dossier_ids(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_shared_dossier_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_shared_dossier_ids() TO authenticated;
+GRANT ALL ON FUNCTION private.my_shared_dossier_ids() TO service_role;
+
+--
 -- Name: TABLE document_versions; Type: ACL; Schema: public; Owner: -
 --
 
@@ -16908,6 +17131,14 @@ GRANT ALL ON FUNCTION private.organization_by_key(p_key text) TO service_role;
 REVOKE ALL ON FUNCTION private.organization_calendar(p_organization uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.organization_calendar(p_organization uuid) TO authenticated;
 GRANT ALL ON FUNCTION private.organization_calendar(p_organization uuid) TO service_role;
+
+--
+-- Name: FUNCTION organization_today(p_organization uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.organization_today(p_organization uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.organization_today(p_organization uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.organization_today(p_organization uuid) TO service_role;
 
 --
 -- Name: FUNCTION organizations_with_due_actions(p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
@@ -17379,6 +17610,14 @@ GRANT ALL ON FUNCTION private.set_conversation_muted(p_conversation_id uuid, p_m
 REVOKE ALL ON FUNCTION private.settle_closed_awaited_action() FROM PUBLIC;
 
 --
+-- Name: FUNCTION share_dossier_documents(p_dossier uuid, p_shared boolean); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.share_dossier_documents(p_dossier uuid, p_shared boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.share_dossier_documents(p_dossier uuid, p_shared boolean) TO authenticated;
+GRANT ALL ON FUNCTION private.share_dossier_documents(p_dossier uuid, p_shared boolean) TO service_role;
+
+--
 -- Name: FUNCTION shown_status(p_status text, p_resume text, p_held text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17751,6 +17990,14 @@ GRANT ALL ON FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_mu
 GRANT ALL ON FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted boolean) TO service_role;
 
 --
+-- Name: FUNCTION share_dossier_documents(p_dossier uuid, p_shared boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.share_dossier_documents(p_dossier uuid, p_shared boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.share_dossier_documents(p_dossier uuid, p_shared boolean) TO authenticated;
+GRANT ALL ON FUNCTION public.share_dossier_documents(p_dossier uuid, p_shared boolean) TO service_role;
+
+--
 -- Name: FUNCTION submit_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -17904,6 +18151,13 @@ GRANT ALL ON TABLE public.dossier_amount_history TO service_role;
 
 GRANT SELECT ON TABLE public.dossier_audits TO authenticated;
 GRANT ALL ON TABLE public.dossier_audits TO service_role;
+
+--
+-- Name: TABLE dossier_document_shares; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.dossier_document_shares TO authenticated;
+GRANT ALL ON TABLE public.dossier_document_shares TO service_role;
 
 --
 -- Name: TABLE dossier_events; Type: ACL; Schema: public; Owner: -

@@ -88,6 +88,19 @@ class ReviewIn(_In):
     category: Literal["illisible", "incomplet", "expire", "non_conforme", "mauvais_document", "autre"] = "autre"
 
 
+class ShareIn(_In):
+    """Share (``true``) or withdraw (``false``) the dossier's documents with its company's partner."""
+
+    shared: bool
+
+
+class ShareOut(BaseModel):
+    dossier_id: UUID
+    shared: bool
+    partner_user_id: UUID | None
+    shared_at: datetime | None
+
+
 class ReviewOut(BaseModel):
     dossier_id: UUID
     status: str

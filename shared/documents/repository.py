@@ -125,6 +125,16 @@ def checklist(conn: Connection, *, dossier_id: UUID, on: date | None = None) -> 
     return result
 
 
+def share(conn: Connection, *, dossier_id: UUID, shared: bool) -> Row:
+    """Share or withdraw the dossier's documents with its company's partner (migration 0126)."""
+    result: Row = _value(
+        conn,
+        "select public.share_dossier_documents(%(dossier)s, %(shared)s) as result",
+        {"dossier": dossier_id, "shared": shared},
+    )
+    return result
+
+
 def dossier_command(conn: Connection, *, dossier_id: UUID, command: str, payload: dict[str, Any]) -> Row:
     """W1's one entry point for dossier commands (request_documents, review_document)."""
     result: Row = _value(

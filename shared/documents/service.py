@@ -25,6 +25,8 @@ from shared.documents.models import (
     RequestOut,
     ReviewIn,
     ReviewOut,
+    ShareIn,
+    ShareOut,
     UploadForm,
     UploadIn,
     UploadOut,
@@ -184,3 +186,9 @@ def review_document(conn: Connection, *, dossier_id: UUID, review: ReviewIn) -> 
     payload: dict[str, Any] = review.model_dump(mode="json")
     row = repository.dossier_command(conn, dossier_id=dossier_id, command="review_document", payload=payload)
     return ReviewOut.model_validate(row)
+
+
+def share(conn: Connection, *, dossier_id: UUID, request: ShareIn) -> ShareOut:
+    """A client user shares the dossier's documents with its company's partner, or withdraws them
+    (an owner or admin may withdraw too): WORKFLOW.md, partners see none "unless a client shares"."""
+    return ShareOut.model_validate(repository.share(conn, dossier_id=dossier_id, shared=request.shared))
