@@ -28,6 +28,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "invoices",
     "prudential",
     "prudential-import-worker",
+    "upload-cleanup",
 )
 
 

@@ -5615,6 +5615,9 @@ begin
   perform 1 from public.dossiers d where d.id = v.uploaded_for_dossier_id for update;
   perform 1 from public.documents x where x.id = v.document_id for update;
   select x.* into v from public.document_versions x where x.id = p_version for update;
+  if v.id is null then -- removed (upload-cleanup) while we waited for the lock
+    raise exception 'no such upload' using errcode = 'PT404', hint = 'upload_not_found';
+  end if;
   if v.state <> 'uploading' then
     raise exception 'this upload is already complete' using errcode = 'PT409', hint = 'upload_already_completed';
   end if;
@@ -8180,6 +8183,50 @@ begin
     end if;
   end loop;
   return counts;
+end
+$$;
+
+--
+-- Name: sweep_stale_uploads(interval, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.sweep_stale_uploads(p_older_than interval, p_limit integer DEFAULT 200) RETURNS TABLE(version_id uuid, document_id uuid, storage_key text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c record;
+  v public.document_versions;
+begin
+  if p_older_than is null or p_older_than < interval '15 minutes' then
+    raise exception 'an upload lives at least its form''s 15 minutes' using errcode = 'PT422',
+      hint = 'invalid_age';
+  end if;
+  for c in
+    select x.id, x.document_id, x.uploaded_for_dossier_id from public.document_versions x
+    where x.state = 'uploading' and x.created_at < now() - p_older_than
+    order by x.created_at
+    limit greatest(coalesce(p_limit, 200), 1)
+  loop
+    if c.uploaded_for_dossier_id is not null then
+      perform 1 from public.dossiers d where d.id = c.uploaded_for_dossier_id for update skip locked;
+      continue when not found;
+    end if;
+    perform 1 from public.documents d where d.id = c.document_id for update skip locked;
+    continue when not found;
+    select x.* into v from public.document_versions x
+    where x.id = c.id and x.state = 'uploading' and x.created_at < now() - p_older_than
+    for update skip locked;
+    continue when v.id is null;
+    delete from public.document_versions x where x.id = v.id;
+    if not exists (select 1 from public.document_versions x where x.document_id = v.document_id) then
+      delete from public.documents d where d.id = v.document_id;
+    end if;
+    version_id := v.id;
+    document_id := v.document_id;
+    storage_key := v.storage_key;
+    return next;
+  end loop;
 end
 $$;
 
@@ -17723,6 +17770,13 @@ REVOKE ALL ON FUNCTION private.sweep_due_offers(p_org uuid, p_batch integer) FRO
 --
 
 REVOKE ALL ON FUNCTION private.sweep_stale_offers(p_org uuid, p_batch integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION sweep_stale_uploads(p_older_than interval, p_limit integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.sweep_stale_uploads(p_older_than interval, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.sweep_stale_uploads(p_older_than interval, p_limit integer) TO service_role;
 
 --
 -- Name: FUNCTION sweep_waiting_dossiers(p_org uuid, p_batch integer); Type: ACL; Schema: private; Owner: -

@@ -88,6 +88,13 @@ class ReviewIn(_In):
     category: Literal["illisible", "incomplet", "expire", "non_conforme", "mauvais_document", "autre"] = "autre"
 
 
+class UploadCleanupOut(BaseModel):
+    """What one `upload-cleanup` run removed: versions left `uploading` and their stored objects."""
+
+    removed: int
+    batches: int
+
+
 class ShareIn(_In):
     """Share (``true``) or withdraw (``false``) the dossier's documents with its company's partner."""
 

@@ -125,6 +125,18 @@ def checklist(conn: Connection, *, dossier_id: UUID, on: date | None = None) -> 
     return result
 
 
+def sweep_stale_uploads(conn: Connection, *, older_than_seconds: int, limit: int) -> list[Row]:
+    """Remove up to ``limit`` uploads still in progress after ``older_than_seconds`` (migration 0127):
+    their version ids, document ids and storage keys. As the service role."""
+    with translated():
+        rows = conn.execute(
+            b"select version_id, document_id, storage_key"
+            b" from private.sweep_stale_uploads(make_interval(secs => %(age)s), %(limit)s)",
+            {"age": older_than_seconds, "limit": limit},
+        ).fetchall()
+    return [dict(r) for r in rows]
+
+
 def share(conn: Connection, *, dossier_id: UUID, shared: bool) -> Row:
     """Share or withdraw the dossier's documents with its company's partner (migration 0126)."""
     result: Row = _value(
