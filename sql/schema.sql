@@ -4166,6 +4166,28 @@ end
 $$;
 
 --
+-- Name: invoice_object_readable(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.invoice_object_readable(p_name text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (
+           select 1 from public.invoices i
+           where i.document_path = p_name
+             and (i.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin', 'viewer']))
+                  or i.client_company_id in (select private.my_client_company_ids())
+                  or i.expert_id in (select private.my_expert_profile_ids())))
+      or exists (
+           select 1 from public.credit_notes c
+           where c.document_path = p_name
+             and (c.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin', 'viewer']))
+                  or c.client_company_id in (select private.my_client_company_ids())
+                  or c.expert_id in (select private.my_expert_profile_ids())))
+$$;
+
+--
 -- Name: invoice_roles(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -7970,6 +7992,7 @@ CREATE FUNCTION private.storage_object_readable(p_bucket text, p_name text) RETU
               and private.can_read_document(doc.organization_id, doc.client_company_id, doc.dossier_id,
                                             doc.document_type))
              or v.uploaded_by = (select auth.uid())))
+    when 'invoices' then private.invoice_object_readable(p_name)
     else false
   end
 $$;
@@ -16571,6 +16594,14 @@ REVOKE ALL ON FUNCTION private.ineligibility(p_expert uuid, p_dossier uuid, p_lo
 --
 
 REVOKE ALL ON FUNCTION private.invoice_data_problems(p_dossier uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION invoice_object_readable(p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.invoice_object_readable(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.invoice_object_readable(p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.invoice_object_readable(p_name text) TO service_role;
 
 --
 -- Name: FUNCTION invoice_roles(p_invoice uuid); Type: ACL; Schema: private; Owner: -
