@@ -140,6 +140,12 @@ class VersionOut(BaseModel):
     uploaded_by: UUID | None
     created_at: datetime
     completed_at: datetime | None
+    review: Literal["pending", "validated", "rejected"] | None = Field(
+        default=None, description="its review on this dossier (none while uploading)"
+    )
+    review_reason: str | None = None
+    review_category: str | None = None
+    reviewed_at: datetime | None = None
 
 
 class DocumentOut(BaseModel):

@@ -270,3 +270,30 @@ def test_a_client_shares_a_dossiers_documents_with_its_partner(desk: Desk) -> No
     withdrawn = desk.call("PUT", f"/dossiers/{urssaf}/share", "admin", {"shared": False})
     assert withdrawn.status_code == 200 and withdrawn.get_json()["shared"] is False
     assert desk.call("GET", f"/dossiers/{urssaf}/documents", "partner").status_code == 404
+
+
+def test_a_reused_document_shows_its_own_review_on_each_dossier(desk: Desk, client_for: Callable[[str], Any]) -> None:
+    """WORKFLOW.md: a reusable document shows on each of the company's dossiers needing it, reviewed per
+    dossier — in the documents list, the checklist and the dossier's detail alike."""
+    ticpe, urssaf = desk.dossiers["ticpe"], desk.dossiers["urssaf"]
+    kbis = desk.upload("client", "ticpe", document_type="kbis", file_name="kbis.pdf", issue_date=RECENT)
+    rejected = desk.call("POST", f"/dossiers/{ticpe}/reviews", "admin",
+                         {"version_id": kbis["version_id"], "decision": "reject", "reason": "Illisible",
+                          "category": "illisible"})  # fmt: skip
+    assert rejected.status_code == 200, rejected.get_json()
+    validated = desk.call("POST", f"/dossiers/{urssaf}/reviews", "expert",
+                          {"version_id": kbis["version_id"], "decision": "validate"})  # fmt: skip
+    assert validated.status_code == 200, validated.get_json()
+
+    def seen(dossier: uuid.UUID) -> tuple[Any, ...]:
+        listed = desk.call("GET", f"/dossiers/{dossier}/documents", "client").get_json()["items"]
+        version = next(d for d in listed if d["document_type"] == "kbis")["versions"][0]
+        checklist = desk.call("GET", f"/dossiers/{dossier}/checklist", "client").get_json()["items"]
+        item = next(i for i in checklist if i["document_type"] == "kbis")
+        headers = {"Authorization": f"Bearer {desk.keys.token(desk.users['client'])}"}
+        detail = client_for("dossier").get(f"/dossier/dossiers/{dossier}", headers=headers).get_json()
+        in_detail = next(i for i in detail["checklist"]["items"] if i["document_type"] == "kbis")
+        return version["id"], version["review"], version["review_category"], item["state"], in_detail["state"]
+
+    assert seen(ticpe) == (kbis["version_id"], "rejected", "illisible", "rejected", "rejected")
+    assert seen(urssaf) == (kbis["version_id"], "validated", None, "validated", "validated")
