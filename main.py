@@ -26,6 +26,7 @@ from functions.prudential import prudential
 from functions.prudential_import_worker import prudential_import_worker
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
+from functions.upload_cleanup import upload_cleanup
 from functions.webhook_dispatch import webhook_dispatch
 from shared.platform import http as _http
 
@@ -54,5 +55,6 @@ __all__ = [
     "prudential_import_worker",
     "simulate",
     "simulation_cleanup",
+    "upload_cleanup",
     "webhook_dispatch",
 ]

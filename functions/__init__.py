@@ -30,6 +30,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "prudential-import-worker",
     "followup",
     "followup-sweep",
+    "upload-cleanup",
 )
 
 

@@ -25,6 +25,8 @@ from shared.documents.models import (
     RequestOut,
     ReviewIn,
     ReviewOut,
+    ShareIn,
+    ShareOut,
     UploadIn,
     UploadOut,
 )
@@ -128,6 +130,16 @@ def review_document(ctx: Context) -> ReviewOut:
     dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
     with db.user_transaction(ctx.claims().raw) as conn:
         return service.review_document(conn, dossier_id=dossier_id, review=body)
+
+
+@router.route("PUT", "/dossiers/{dossier_id}/share", body=ShareIn, response=ShareOut)
+def share(ctx: Context) -> ShareOut:
+    """A client user shares the dossier's documents with its company's partner (`shared: true`) or
+    withdraws them (`false`; an owner or admin may withdraw too). The partner then reads them."""
+    body: ShareIn = ctx.body
+    dossier_id = _id(ctx, "dossier_id", "dossier_not_found")
+    with db.user_transaction(ctx.claims().raw) as conn:
+        return service.share(conn, dossier_id=dossier_id, request=body)
 
 
 @functions_framework.http

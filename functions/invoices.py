@@ -42,13 +42,13 @@ logger = logging.getLogger(__name__)
 def _render_after_issue(ctx: Context, *, invoice_id: str | None = None, credit_note_id: str | None = None) -> None:
     """Store the new document now, in its own transaction (the issuing one has committed and released
     its counter lock); a failure leaves it to the first download, the invoice stands."""
-    storage = storage_from_settings(ctx.settings)
+    storage, files = storage_from_settings(ctx.settings), service.invoices_storage(ctx.settings)
     try:
         with db.user_transaction(ctx.claims().raw) as conn:
             if invoice_id:
-                service.invoice_pdf(conn, storage, invoice_id=UUID(invoice_id))
+                service.invoice_pdf(conn, storage, invoice_id=UUID(invoice_id), files=files)
             if credit_note_id:
-                service.credit_note_pdf(conn, storage, credit_note_id=UUID(credit_note_id))
+                service.credit_note_pdf(conn, storage, credit_note_id=UUID(credit_note_id), files=files)
     except Exception:  # the document is rendered again at its first download
         logger.warning("document of %s rendered later", invoice_id or credit_note_id, exc_info=True)
 
@@ -105,10 +105,10 @@ def record_payment(ctx: Context) -> CommandOut:
 def credit_note_document(ctx: Context) -> DownloadOut:
     """A URL valid 15 minutes to the credit note's Factur-X PDF."""
     credit_note_id = ctx.path_id("credit_note_id")
-    storage = storage_from_settings(ctx.settings)
+    storage, files = storage_from_settings(ctx.settings), service.invoices_storage(ctx.settings)
     with db.user_transaction(ctx.claims().raw) as conn:
-        stored = service.credit_note_pdf(conn, storage, credit_note_id=credit_note_id)
-    return service.download(stored, storage)
+        stored = service.credit_note_pdf(conn, storage, credit_note_id=credit_note_id, files=files)
+    return service.download(stored, files)
 
 
 @router.get("/{invoice_id}", response=InvoiceDetail)
@@ -123,10 +123,10 @@ def get_invoice(ctx: Context) -> InvoiceDetail:
 def invoice_document(ctx: Context) -> DownloadOut:
     """A URL valid 15 minutes to the invoice's Factur-X PDF (PDF/A-3 with its EN 16931 XML)."""
     invoice_id = ctx.path_id("invoice_id")
-    storage = storage_from_settings(ctx.settings)
+    storage, files = storage_from_settings(ctx.settings), service.invoices_storage(ctx.settings)
     with db.user_transaction(ctx.claims().raw) as conn:
-        stored = service.invoice_pdf(conn, storage, invoice_id=invoice_id)
-    return service.download(stored, storage)
+        stored = service.invoice_pdf(conn, storage, invoice_id=invoice_id, files=files)
+    return service.download(stored, files)
 
 
 @router.post("/{invoice_id}/credit-notes", body=CreditNoteIn, status=201)

@@ -89,6 +89,7 @@ def seed_demo(url: str) -> None:
         conn.execute((SQL_DIR / "seed" / "demo_documents.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_invoices.sql").read_text(encoding="utf-8").encode())
         conn.execute((SQL_DIR / "seed" / "demo_prudential.sql").read_text(encoding="utf-8").encode())
+        conn.execute((SQL_DIR / "seed" / "demo_journey.sql").read_text(encoding="utf-8").encode())
     _store_demo_documents(url)
 
 

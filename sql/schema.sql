@@ -185,6 +185,37 @@ end
 $$;
 
 --
+-- Name: add_organization_business_days(uuid, date, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.add_organization_business_days(p_organization uuid, p_from date, p_days integer) RETURNS date
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  cal public.business_calendars := private.organization_calendar(p_organization);
+  v_day date := p_from;
+  v_count integer := 0;
+  v_limit date := p_from + 5 * 366;
+begin
+  if p_days is null or p_days < 0 then
+    raise exception 'business days must be 0 or more' using errcode = 'PT422', hint = 'invalid_business_days';
+  end if;
+  while v_count < p_days loop
+    v_day := v_day + 1;
+    if v_day > v_limit then
+      raise exception 'the calendar has no working day within five years' using errcode = 'PT422',
+        hint = 'no_working_time';
+    end if;
+    if private.is_business_day(cal, v_day) then
+      v_count := v_count + 1;
+    end if;
+  end loop;
+  return v_day;
+end
+$$;
+
+--
 -- Name: add_participant(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1114,6 +1145,11 @@ CREATE FUNCTION private.can_read_document(p_org uuid, p_company uuid, p_dossier 
       or exists (select 1 from public.dossiers d
                  join public.expert_profiles e on e.id = d.expert_id
                  where e.user_id = (select auth.uid()) and d.organization_id = p_org
+                   and (d.id = p_dossier
+                        or (p_dossier is null and d.client_company_id = p_company
+                            and private.dossier_needs_type(d.id, p_type))))
+      or exists (select 1 from public.dossiers d
+                 where d.id in (select private.my_shared_dossier_ids()) and d.organization_id = p_org
                    and (d.id = p_dossier
                         or (p_dossier is null and d.client_company_id = p_company
                             and private.dossier_needs_type(d.id, p_type))))
@@ -2950,9 +2986,9 @@ begin
   if jsonb_array_length(v_errors) > 0 then
     perform private.raise_field_errors(v_errors);
   end if;
-  v_due := private.add_business_days(current_date, v_days);
-
   select d.organization_id into v_org from public.dossiers d where d.id = p_dossier;
+  v_due := private.add_organization_business_days(v_org, private.organization_today(v_org), v_days);
+
   insert into public.document_requests (organization_id, dossier_id, requested_by, note, due_date)
   values (v_org, p_dossier, (select auth.uid()), v_note, v_due)
   returning id into v_request;
@@ -4281,6 +4317,28 @@ end
 $$;
 
 --
+-- Name: invoice_object_readable(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.invoice_object_readable(p_name text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (
+           select 1 from public.invoices i
+           where i.document_path = p_name
+             and (i.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin', 'viewer']))
+                  or i.client_company_id in (select private.my_client_company_ids())
+                  or i.expert_id in (select private.my_expert_profile_ids())))
+      or exists (
+           select 1 from public.credit_notes c
+           where c.document_path = p_name
+             and (c.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin', 'viewer']))
+                  or c.client_company_id in (select private.my_client_company_ids())
+                  or c.expert_id in (select private.my_expert_profile_ids())))
+$$;
+
+--
 -- Name: invoice_roles(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -5446,6 +5504,7 @@ CREATE FUNCTION private.my_document_dossier_ids() RETURNS SETOF uuid
                               where m.user_id = (select auth.uid()) and m.role in ('owner', 'admin', 'viewer'))
      or d.client_company_id in (select private.my_client_company_ids())
      or d.expert_id in (select private.my_expert_profile_ids())
+     or d.id in (select private.my_shared_dossier_ids())
 $$;
 
 --
@@ -5667,6 +5726,20 @@ CREATE FUNCTION private.my_reviewable_dossier_ids() RETURNS SETOF uuid
 $$;
 
 --
+-- Name: my_shared_dossier_ids(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_shared_dossier_ids() RETURNS SETOF uuid
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select s.dossier_id from public.dossier_document_shares s
+  join public.dossiers d on d.id = s.dossier_id
+  where s.partner_user_id = (select auth.uid())
+    and d.client_company_id in (select private.my_partner_company_ids())
+$$;
+
+--
 -- Name: document_versions; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -5720,6 +5793,9 @@ begin
   perform 1 from public.dossiers d where d.id = v.uploaded_for_dossier_id for update;
   perform 1 from public.documents x where x.id = v.document_id for update;
   select x.* into v from public.document_versions x where x.id = p_version for update;
+  if v.id is null then -- removed (upload-cleanup) while we waited for the lock
+    raise exception 'no such upload' using errcode = 'PT404', hint = 'upload_not_found';
+  end if;
   if v.state <> 'uploading' then
     raise exception 'this upload is already complete' using errcode = 'PT409', hint = 'upload_already_completed';
   end if;
@@ -6265,6 +6341,17 @@ CREATE FUNCTION private.organization_calendar(p_organization uuid) RETURNS publi
     (select c from public.business_calendars c where c.organization_id = p_organization),
     row(p_organization, 'Europe/Paris', '{1,2,3,4,5}', '[["09:00", "12:30"], ["14:00", "18:00"]]', 'FR', '{}',
         now())::public.business_calendars)
+$$;
+
+--
+-- Name: organization_today(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.organization_today(p_organization uuid) RETURNS date
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select (now() at time zone (private.organization_calendar(p_organization)).time_zone)::date
 $$;
 
 --
@@ -7890,6 +7977,61 @@ end
 $$;
 
 --
+-- Name: share_dossier_documents(uuid, boolean); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.share_dossier_documents(p_dossier uuid, p_shared boolean) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  d public.dossiers;
+  v_roles text[];
+  v_partner uuid;
+  v_current public.dossier_document_shares;
+begin
+  if p_shared is null then
+    perform private.raise_field_error('shared', 'required', 'true to share, false to withdraw');
+  end if;
+  d := private.visible_dossier(p_dossier, p_lock => true);
+  v_roles := private.dossier_roles(d.id);
+  if not ('client' = any (v_roles) or (not p_shared and 'admin' = any (v_roles))) then
+    raise exception 'only a client user of the company shares its dossier''s documents'
+      using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  select x.* into v_current from public.dossier_document_shares x where x.dossier_id = d.id;
+  if p_shared then
+    select c.partner_user_id into v_partner from public.client_companies c
+    join public.memberships m on m.organization_id = c.organization_id and m.user_id = c.partner_user_id
+                             and m.role = 'partner'
+    where c.id = d.client_company_id;
+    if v_partner is null then
+      raise exception 'the company has no partner to share with' using errcode = 'PT409', hint = 'no_partner';
+    end if;
+    if v_current.partner_user_id is distinct from v_partner then
+      insert into public.dossier_document_shares (dossier_id, organization_id, partner_user_id, shared_by)
+      values (d.id, d.organization_id, v_partner, (select auth.uid()))
+      on conflict (dossier_id) do update
+        set partner_user_id = excluded.partner_user_id, shared_by = excluded.shared_by, shared_at = now()
+      returning * into v_current;
+      perform private.add_dossier_event(
+        d.id, 'documents_shared', 'Documents partagés avec le partenaire', 'Documents shared with the partner',
+        jsonb_build_object('partner_user_id', v_partner), 'partner');
+    end if;
+    return jsonb_build_object('dossier_id', d.id, 'shared', true, 'partner_user_id', v_current.partner_user_id,
+                              'shared_at', v_current.shared_at);
+  end if;
+  if v_current.dossier_id is not null then
+    delete from public.dossier_document_shares where dossier_id = d.id;
+    perform private.add_dossier_event(
+      d.id, 'documents_unshared', 'Partage des documents retiré', 'Document sharing withdrawn',
+      jsonb_build_object('partner_user_id', v_current.partner_user_id), 'partner');
+  end if;
+  return jsonb_build_object('dossier_id', d.id, 'shared', false, 'partner_user_id', null, 'shared_at', null);
+end
+$$;
+
+--
 -- Name: shown_status(text, text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -8063,6 +8205,7 @@ CREATE FUNCTION private.storage_object_readable(p_bucket text, p_name text) RETU
               and private.can_read_document(doc.organization_id, doc.client_company_id, doc.dossier_id,
                                             doc.document_type))
              or v.uploaded_by = (select auth.uid())))
+    when 'invoices' then private.invoice_object_readable(p_name)
     else false
   end
 $$;
@@ -8365,6 +8508,50 @@ begin
     end if;
   end loop;
   return counts;
+end
+$$;
+
+--
+-- Name: sweep_stale_uploads(interval, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.sweep_stale_uploads(p_older_than interval, p_limit integer DEFAULT 200) RETURNS TABLE(version_id uuid, document_id uuid, storage_key text)
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c record;
+  v public.document_versions;
+begin
+  if p_older_than is null or p_older_than < interval '15 minutes' then
+    raise exception 'an upload lives at least its form''s 15 minutes' using errcode = 'PT422',
+      hint = 'invalid_age';
+  end if;
+  for c in
+    select x.id, x.document_id, x.uploaded_for_dossier_id from public.document_versions x
+    where x.state = 'uploading' and x.created_at < now() - p_older_than
+    order by x.created_at
+    limit greatest(coalesce(p_limit, 200), 1)
+  loop
+    if c.uploaded_for_dossier_id is not null then
+      perform 1 from public.dossiers d where d.id = c.uploaded_for_dossier_id for update skip locked;
+      continue when not found;
+    end if;
+    perform 1 from public.documents d where d.id = c.document_id for update skip locked;
+    continue when not found;
+    select x.* into v from public.document_versions x
+    where x.id = c.id and x.state = 'uploading' and x.created_at < now() - p_older_than
+    for update skip locked;
+    continue when v.id is null;
+    delete from public.document_versions x where x.id = v.id;
+    if not exists (select 1 from public.document_versions x where x.document_id = v.document_id) then
+      delete from public.documents d where d.id = v.document_id;
+    end if;
+    version_id := v.id;
+    document_id := v.document_id;
+    storage_key := v.storage_key;
+    return next;
+  end loop;
 end
 $$;
 
@@ -9170,6 +9357,17 @@ CREATE FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted bo
     AS $_$select private.set_conversation_muted($1, $2)$_$;
 
 --
+-- Name: share_dossier_documents(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.share_dossier_documents(p_dossier uuid, p_shared boolean DEFAULT true) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$
+  select private.share_dossier_documents(p_dossier, p_shared)
+$$;
+
+--
 -- Name: submit_portfolio_version(uuid, text); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -9669,6 +9867,18 @@ CREATE TABLE public.dossier_audits (
     CONSTRAINT dossier_audits_revision_check CHECK ((revision >= 1)),
     CONSTRAINT dossier_audits_status_check CHECK ((status = ANY (ARRAY['proposed'::text, 'accepted'::text, 'refused'::text, 'superseded'::text]))),
     CONSTRAINT dossier_audits_summary_check CHECK ((length(summary) <= 5000))
+);
+
+--
+-- Name: dossier_document_shares; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.dossier_document_shares (
+    dossier_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    partner_user_id uuid NOT NULL,
+    shared_by uuid,
+    shared_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -10973,6 +11183,13 @@ ALTER TABLE ONLY public.dossier_audits
     ADD CONSTRAINT dossier_audits_pkey PRIMARY KEY (id);
 
 --
+-- Name: dossier_document_shares dossier_document_shares_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_document_shares
+    ADD CONSTRAINT dossier_document_shares_pkey PRIMARY KEY (dossier_id);
+
+--
 -- Name: dossier_events dossier_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11968,6 +12185,24 @@ CREATE INDEX dossier_audits_decided_by_idx ON public.dossier_audits USING btree 
 --
 
 CREATE INDEX dossier_audits_organization_id_idx ON public.dossier_audits USING btree (organization_id);
+
+--
+-- Name: dossier_document_shares_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_document_shares_organization_id_idx ON public.dossier_document_shares USING btree (organization_id);
+
+--
+-- Name: dossier_document_shares_partner_user_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_document_shares_partner_user_id_idx ON public.dossier_document_shares USING btree (partner_user_id);
+
+--
+-- Name: dossier_document_shares_shared_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX dossier_document_shares_shared_by_idx ON public.dossier_document_shares USING btree (shared_by);
 
 --
 -- Name: dossier_events_dossier_idx; Type: INDEX; Schema: public; Owner: -
@@ -13842,6 +14077,34 @@ ALTER TABLE ONLY public.dossier_audits
     ADD CONSTRAINT dossier_audits_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
+-- Name: dossier_document_shares dossier_document_shares_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_document_shares
+    ADD CONSTRAINT dossier_document_shares_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
+
+--
+-- Name: dossier_document_shares dossier_document_shares_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_document_shares
+    ADD CONSTRAINT dossier_document_shares_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: dossier_document_shares dossier_document_shares_partner_user_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_document_shares
+    ADD CONSTRAINT dossier_document_shares_partner_user_id_fkey FOREIGN KEY (partner_user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: dossier_document_shares dossier_document_shares_shared_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.dossier_document_shares
+    ADD CONSTRAINT dossier_document_shares_shared_by_fkey FOREIGN KEY (shared_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
 -- Name: dossier_events dossier_events_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -15428,6 +15691,14 @@ CREATE POLICY "Staff, the company's clients and its partner read simulations" ON
 CREATE POLICY "Staff, the company's clients and partner, experts read dossiers" ON public.dossiers FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR (client_company_id IN ( SELECT private.my_client_company_ids() AS my_client_company_ids)) OR (client_company_id IN ( SELECT private.my_partner_company_ids() AS my_partner_company_ids)) OR (expert_id IN ( SELECT private.my_expert_profile_ids() AS my_expert_profile_ids)) OR (id IN ( SELECT private.my_offered_dossier_ids() AS my_offered_dossier_ids))));
 
 --
+-- Name: dossier_document_shares Staff, the company's users and the partner read a dossier's sha; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Staff, the company's users and the partner read a dossier's sha" ON public.dossier_document_shares FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role)) OR (dossier_id IN ( SELECT d.id
+   FROM public.dossiers d
+  WHERE (d.client_company_id IN ( SELECT private.my_client_company_ids() AS my_client_company_ids)))) OR (partner_user_id = ( SELECT auth.uid() AS uid))));
+
+--
 -- Name: marketplace_events Staff, the expert and the dossier's followers read events; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -15742,6 +16013,12 @@ ALTER TABLE public.dossier_amount_history ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.dossier_audits ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: dossier_document_shares; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.dossier_document_shares ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: dossier_events; Type: ROW SECURITY; Schema: public; Owner: -
@@ -16117,6 +16394,14 @@ REVOKE ALL ON FUNCTION private.add_counts(total jsonb, more jsonb) FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.add_dossier_event(p_dossier uuid, p_type text, p_title_fr text, p_title_en text, p_details jsonb, p_visibility text, p_command text, p_from text, p_to text, p_actor_role text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION add_organization_business_days(p_organization uuid, p_from date, p_days integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.add_organization_business_days(p_organization uuid, p_from date, p_days integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.add_organization_business_days(p_organization uuid, p_from date, p_days integer) TO authenticated;
+GRANT ALL ON FUNCTION private.add_organization_business_days(p_organization uuid, p_from date, p_days integer) TO service_role;
 
 --
 -- Name: FUNCTION add_participant(p_conversation uuid, p_user uuid, p_role text); Type: ACL; Schema: private; Owner: -
@@ -17125,6 +17410,14 @@ REVOKE ALL ON FUNCTION private.ineligibility(p_expert uuid, p_dossier uuid, p_lo
 REVOKE ALL ON FUNCTION private.invoice_data_problems(p_dossier uuid) FROM PUBLIC;
 
 --
+-- Name: FUNCTION invoice_object_readable(p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.invoice_object_readable(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.invoice_object_readable(p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.invoice_object_readable(p_name text) TO service_role;
+
+--
 -- Name: FUNCTION invoice_roles(p_invoice uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17580,6 +17873,14 @@ GRANT ALL ON FUNCTION private.my_reviewable_dossier_ids() TO authenticated;
 GRANT ALL ON FUNCTION private.my_reviewable_dossier_ids() TO service_role;
 
 --
+-- Name: FUNCTION my_shared_dossier_ids(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_shared_dossier_ids() FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_shared_dossier_ids() TO authenticated;
+GRANT ALL ON FUNCTION private.my_shared_dossier_ids() TO service_role;
+
+--
 -- Name: TABLE document_versions; Type: ACL; Schema: public; Owner: -
 --
 
@@ -17722,6 +18023,14 @@ GRANT ALL ON FUNCTION private.organization_by_key(p_key text) TO service_role;
 REVOKE ALL ON FUNCTION private.organization_calendar(p_organization uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.organization_calendar(p_organization uuid) TO authenticated;
 GRANT ALL ON FUNCTION private.organization_calendar(p_organization uuid) TO service_role;
+
+--
+-- Name: FUNCTION organization_today(p_organization uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.organization_today(p_organization uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.organization_today(p_organization uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.organization_today(p_organization uuid) TO service_role;
 
 --
 -- Name: FUNCTION organizations_with_due_actions(p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
@@ -18200,6 +18509,14 @@ GRANT ALL ON FUNCTION private.set_conversation_muted(p_conversation_id uuid, p_m
 REVOKE ALL ON FUNCTION private.settle_closed_awaited_action() FROM PUBLIC;
 
 --
+-- Name: FUNCTION share_dossier_documents(p_dossier uuid, p_shared boolean); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.share_dossier_documents(p_dossier uuid, p_shared boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.share_dossier_documents(p_dossier uuid, p_shared boolean) TO authenticated;
+GRANT ALL ON FUNCTION private.share_dossier_documents(p_dossier uuid, p_shared boolean) TO service_role;
+
+--
 -- Name: FUNCTION shown_status(p_status text, p_resume text, p_held text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -18305,6 +18622,13 @@ REVOKE ALL ON FUNCTION private.sweep_due_offers(p_org uuid, p_batch integer) FRO
 --
 
 REVOKE ALL ON FUNCTION private.sweep_stale_offers(p_org uuid, p_batch integer) FROM PUBLIC;
+
+--
+-- Name: FUNCTION sweep_stale_uploads(p_older_than interval, p_limit integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.sweep_stale_uploads(p_older_than interval, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.sweep_stale_uploads(p_older_than interval, p_limit integer) TO service_role;
 
 --
 -- Name: FUNCTION sweep_waiting_dossiers(p_org uuid, p_batch integer); Type: ACL; Schema: private; Owner: -
@@ -18590,6 +18914,14 @@ GRANT ALL ON FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_mu
 GRANT ALL ON FUNCTION public.set_conversation_muted(p_conversation_id uuid, p_muted boolean) TO service_role;
 
 --
+-- Name: FUNCTION share_dossier_documents(p_dossier uuid, p_shared boolean); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.share_dossier_documents(p_dossier uuid, p_shared boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.share_dossier_documents(p_dossier uuid, p_shared boolean) TO authenticated;
+GRANT ALL ON FUNCTION public.share_dossier_documents(p_dossier uuid, p_shared boolean) TO service_role;
+
+--
 -- Name: FUNCTION submit_portfolio_version(p_version uuid, p_comment text); Type: ACL; Schema: public; Owner: -
 --
 
@@ -18771,6 +19103,13 @@ GRANT ALL ON TABLE public.dossier_amount_history TO service_role;
 
 GRANT SELECT ON TABLE public.dossier_audits TO authenticated;
 GRANT ALL ON TABLE public.dossier_audits TO service_role;
+
+--
+-- Name: TABLE dossier_document_shares; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.dossier_document_shares TO authenticated;
+GRANT ALL ON TABLE public.dossier_document_shares TO service_role;
 
 --
 -- Name: TABLE dossier_events; Type: ACL; Schema: public; Owner: -

@@ -88,6 +88,26 @@ class ReviewIn(_In):
     category: Literal["illisible", "incomplet", "expire", "non_conforme", "mauvais_document", "autre"] = "autre"
 
 
+class UploadCleanupOut(BaseModel):
+    """What one `upload-cleanup` run removed: versions left `uploading` and their stored objects."""
+
+    removed: int
+    batches: int
+
+
+class ShareIn(_In):
+    """Share (``true``) or withdraw (``false``) the dossier's documents with its company's partner."""
+
+    shared: bool
+
+
+class ShareOut(BaseModel):
+    dossier_id: UUID
+    shared: bool
+    partner_user_id: UUID | None
+    shared_at: datetime | None
+
+
 class ReviewOut(BaseModel):
     dossier_id: UUID
     status: str
@@ -120,6 +140,12 @@ class VersionOut(BaseModel):
     uploaded_by: UUID | None
     created_at: datetime
     completed_at: datetime | None
+    review: Literal["pending", "validated", "rejected"] | None = Field(
+        default=None, description="its review on this dossier (none while uploading)"
+    )
+    review_reason: str | None = None
+    review_category: str | None = None
+    reviewed_at: datetime | None = None
 
 
 class DocumentOut(BaseModel):

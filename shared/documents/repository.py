@@ -125,6 +125,28 @@ def checklist(conn: Connection, *, dossier_id: UUID, on: date | None = None) -> 
     return result
 
 
+def sweep_stale_uploads(conn: Connection, *, older_than_seconds: int, limit: int) -> list[Row]:
+    """Remove up to ``limit`` uploads still in progress after ``older_than_seconds`` (migration 0127):
+    their version ids, document ids and storage keys. As the service role."""
+    with translated():
+        rows = conn.execute(
+            b"select version_id, document_id, storage_key"
+            b" from private.sweep_stale_uploads(make_interval(secs => %(age)s), %(limit)s)",
+            {"age": older_than_seconds, "limit": limit},
+        ).fetchall()
+    return [dict(r) for r in rows]
+
+
+def share(conn: Connection, *, dossier_id: UUID, shared: bool) -> Row:
+    """Share or withdraw the dossier's documents with its company's partner (migration 0126)."""
+    result: Row = _value(
+        conn,
+        "select public.share_dossier_documents(%(dossier)s, %(shared)s) as result",
+        {"dossier": dossier_id, "shared": shared},
+    )
+    return result
+
+
 def dossier_command(conn: Connection, *, dossier_id: UUID, command: str, payload: dict[str, Any]) -> Row:
     """W1's one entry point for dossier commands (request_documents, review_document)."""
     result: Row = _value(
@@ -137,7 +159,8 @@ def dossier_command(conn: Connection, *, dossier_id: UUID, command: str, payload
 
 def documents_of_dossier(conn: Connection, *, dossier_id: UUID) -> list[Row]:
     """The documents the caller sees on a dossier (its own and the company's reusable ones it needs),
-    each with its versions, newest first."""
+    each with its versions, newest first, and each completed version's review on THIS dossier: a
+    reusable Kbis validated on one dossier is still pending on another of the company's."""
     with translated():
         rows = conn.execute(
             b"select d.id, d.document_type, d.label, t.reusable, d.dossier_id,"
@@ -145,7 +168,10 @@ def documents_of_dossier(conn: Connection, *, dossier_id: UUID) -> list[Row]:
             b"   'id', v.id, 'version', v.version, 'state', v.state, 'file_name', v.file_name,"
             b"   'size_bytes', v.size_bytes, 'detected_format', v.detected_format, 'sha256', v.sha256,"
             b"   'issue_date', v.issue_date, 'uploaded_by', v.uploaded_by, 'created_at', v.created_at,"
-            b"   'completed_at', v.completed_at) order by v.version desc)"
+            b"   'completed_at', v.completed_at,"
+            b"   'review', case when v.state = 'uploading' then null else coalesce(r.state, 'pending') end,"
+            b"   'review_reason', r.reason, 'review_category', r.category, 'reviewed_at', r.reviewed_at)"
+            b"   order by v.version desc)"
             b"   filter (where v.id is not null), '[]') as versions"
             b" from public.dossiers x"
             b" join public.documents d on d.client_company_id = x.client_company_id"
@@ -153,6 +179,7 @@ def documents_of_dossier(conn: Connection, *, dossier_id: UUID) -> list[Row]:
             b"       and private.dossier_needs_type(x.id, d.document_type)))"
             b" join public.document_types t on t.code = d.document_type"
             b" left join public.document_versions v on v.document_id = d.id"
+            b" left join public.document_reviews r on r.dossier_id = x.id and r.version_id = v.id"
             b" where x.id = %(dossier)s"
             b" group by d.id, t.reusable, t.position order by t.position, d.created_at",
             {"dossier": dossier_id},

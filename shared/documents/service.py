@@ -25,17 +25,25 @@ from shared.documents.models import (
     RequestOut,
     ReviewIn,
     ReviewOut,
+    ShareIn,
+    ShareOut,
+    UploadCleanupOut,
     UploadForm,
     UploadIn,
     UploadOut,
 )
 from shared.documents.signatures import HEAD_BYTES, detect_format
-from shared.platform import errors
+from shared.platform import db, errors
 from shared.platform.db import Connection
 from shared.platform.settings import Settings
 
 BUCKET = "documents"  # the private bucket of migration 0064 (its storage.objects policies name it)
 UPLOAD_EXPIRES_IN = 900
+# An upload still in progress this long after it started is abandoned: its form lived 15 minutes, and
+# the completion call gets 45 more (begin_upload of migration 0063 uses the same hour).
+STALE_UPLOAD_AFTER = 3600
+SWEEP_BATCH = 200
+SWEEP_MAX_BATCHES = 50
 DOWNLOAD_EXPIRES_IN = 900  # WORKFLOW.md: signed URLs valid 15 minutes
 
 
@@ -184,3 +192,33 @@ def review_document(conn: Connection, *, dossier_id: UUID, review: ReviewIn) -> 
     payload: dict[str, Any] = review.model_dump(mode="json")
     row = repository.dossier_command(conn, dossier_id=dossier_id, command="review_document", payload=payload)
     return ReviewOut.model_validate(row)
+
+
+def share(conn: Connection, *, dossier_id: UUID, request: ShareIn) -> ShareOut:
+    """A client user shares the dossier's documents with its company's partner, or withdraws them
+    (an owner or admin may withdraw too): WORKFLOW.md, partners see none "unless a client shares"."""
+    return ShareOut.model_validate(repository.share(conn, dossier_id=dossier_id, shared=request.shared))
+
+
+def clean_up_uploads(
+    storage: Storage,
+    *,
+    older_than: int = STALE_UPLOAD_AFTER,
+    batch: int = SWEEP_BATCH,
+    max_batches: int = SWEEP_MAX_BATCHES,
+) -> UploadCleanupOut:
+    """The `upload-cleanup` run: versions still `uploading` ``older_than`` seconds after they started go,
+    with their objects, in batches of one transaction each. The objects are deleted before the batch
+    commits, so a storage failure rolls the rows back for the next run; a deletion is idempotent, so a
+    crash after it only leaves rows the next run removes. Uploads a completion holds are skipped."""
+    removed = batches = 0
+    while batches < max_batches:
+        with db.service_transaction() as conn:
+            rows = repository.sweep_stale_uploads(conn, older_than_seconds=older_than, limit=batch)
+            for row in rows:
+                storage.delete(str(row["storage_key"]))
+        batches += 1
+        removed += len(rows)
+        if len(rows) < batch:
+            break
+    return UploadCleanupOut(removed=removed, batches=batches)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 from uuid import UUID
 
@@ -21,6 +22,23 @@ from shared.dossiers.models import (
 
 Row = dict[str, Any]
 _COMMAND_KEYS = ("dossier_id", "command", "status", "step", "progress")
+# Amounts in euros a command reports (the invoice of confirm_refund and record_payment, a credit note…):
+# the database's JSON carries them as numbers; the API answers money as decimal strings, 2 decimals.
+_MONEY_KEYS = frozenset({
+    "amount", "amount_ht", "balance", "claimed_amount", "credited_amount", "expert_fee", "expert_net",
+    "granted_amount", "invoice_ht", "invoice_ttc", "paid_amount", "partner_commission", "platform_net",
+    "refund_amount", "refunded_amount", "vat",
+})  # fmt: skip
+
+
+def _money_as_strings(value: Any, key: str | None = None) -> Any:
+    if isinstance(value, dict):
+        return {k: _money_as_strings(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_money_as_strings(v, key) for v in value]
+    if key in _MONEY_KEYS and isinstance(value, int | float) and not isinstance(value, bool):
+        return f"{Decimal(str(value)):.2f}"
+    return value
 
 
 def _pick(row: Row, name: str, lang: str) -> Any:
@@ -31,7 +49,7 @@ def command(answer: Row) -> CommandOut:
     """The dispatcher's JSON: where the dossier stands, and the command's own report beside it."""
     return CommandOut(
         **{key: answer.get(key) for key in _COMMAND_KEYS},
-        result={key: value for key, value in answer.items() if key not in _COMMAND_KEYS},
+        result=_money_as_strings({key: value for key, value in answer.items() if key not in _COMMAND_KEYS}),
     )
 
 

@@ -8,10 +8,11 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 from uuid import UUID
 
-from shared.adapters.storage import Storage
+from shared.adapters.storage import S3Storage, Storage, storage_from_settings
 from shared.dossiers import service as dossier_service
 from shared.dossiers.models import CommandOut
 from shared.exports.service import branding
@@ -37,6 +38,28 @@ from shared.invoices.models import (
 )
 from shared.platform import db, errors
 from shared.platform.db import Connection
+from shared.platform.settings import Settings
+
+BUCKET = "invoices"  # the private bucket of migration 0128 (its storage.objects branch names it)
+
+
+@lru_cache(maxsize=4)
+def invoices_storage(settings: Settings) -> Storage:
+    """Where the Factur-X PDFs live: on S3 (Supabase Storage's S3 endpoint or AWS) the `invoices`
+    bucket of the configured endpoint, whose storage.objects policies follow the invoices' read rule;
+    locally the dev server's storage directory. Logos stay in the general storage."""
+    if settings.storage_backend == "s3":
+        if not (settings.s3_endpoint_url and settings.s3_region):
+            raise ValueError("STORAGE_BACKEND=s3 needs S3_ENDPOINT_URL and S3_REGION")
+        return S3Storage(
+            BUCKET,
+            settings.s3_endpoint_url,
+            settings.s3_region,
+            settings.s3_access_key_id.value or None,
+            settings.s3_secret_access_key.value or None,
+        )
+    return storage_from_settings(settings)
+
 
 Row = dict[str, Any]
 DOWNLOAD_TTL = 900  # seconds: signed URLs are valid 15 minutes
@@ -146,9 +169,17 @@ class StoredDocument:
 
 
 def _store(
-    conn: Connection, storage: Storage, *, table: str, row: Row, document: InvoiceDocument, lang: str
+    conn: Connection,
+    storage: Storage,
+    *,
+    table: str,
+    row: Row,
+    document: InvoiceDocument,
+    lang: str,
+    files: Storage | None = None,
 ) -> StoredDocument:
-    """The row's Factur-X PDF in storage: the recorded one, or rendered, stored and recorded now."""
+    """The row's Factur-X PDF in storage: the recorded one, or rendered, stored and recorded now.
+    ``storage`` holds the organization's logo; ``files`` (default ``storage``) receives the PDF."""
     file_name = f"{row['number']}.pdf"
     if row.get("document_path"):
         return StoredDocument(row["document_path"], row["document_sha256"], file_name)
@@ -162,7 +193,7 @@ def _store(
     data = render.invoice_pdf(document, branding(organization, storage), lang)
     key = f"{row['organization_id']}/invoices/{file_name}"
     digest = hashlib.sha256(data).hexdigest()
-    storage.put(key, data, "application/pdf")
+    (files or storage).put(key, data, "application/pdf")
     # The caller's right to the row was checked under RLS; recording the file is the system's part.
     db.elevate(conn)
     if not repository.attach_document(conn, table=table, row_id=row["id"], path=key, sha256=digest):
@@ -170,16 +201,22 @@ def _store(
     return StoredDocument(key, digest, file_name)
 
 
-def invoice_pdf(conn: Connection, storage: Storage, *, invoice_id: UUID, lang: str = "fr") -> StoredDocument:
+def invoice_pdf(
+    conn: Connection, storage: Storage, *, invoice_id: UUID, lang: str = "fr", files: Storage | None = None
+) -> StoredDocument:
     row = _invoice(conn, invoice_id)
-    return _store(conn, storage, table="invoices", row=row, document=invoice_document(row), lang=lang)
+    document = invoice_document(row)
+    return _store(conn, storage, table="invoices", row=row, document=document, lang=lang, files=files)
 
 
-def credit_note_pdf(conn: Connection, storage: Storage, *, credit_note_id: UUID, lang: str = "fr") -> StoredDocument:
+def credit_note_pdf(
+    conn: Connection, storage: Storage, *, credit_note_id: UUID, lang: str = "fr", files: Storage | None = None
+) -> StoredDocument:
     row = repository.credit_note(conn, credit_note_id=credit_note_id)
     if row is None:
         raise _not_found("credit_note")
-    return _store(conn, storage, table="credit_notes", row=row, document=credit_note_document(row), lang=lang)
+    document = credit_note_document(row)
+    return _store(conn, storage, table="credit_notes", row=row, document=document, lang=lang, files=files)
 
 
 def download(stored: StoredDocument, storage: Storage) -> DownloadOut:

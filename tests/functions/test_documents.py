@@ -86,11 +86,14 @@ def desk(
         ("client2", "client", org),
         ("expert", "expert", org),
         ("viewer", "viewer", org),
+        ("partner", "partner", org),
         ("stranger", "owner", other),
     ):
         users[name] = tdb.make_user(committed)
         tdb.add_member(committed, where, users[name], role)
-    company = tdb.make_company(committed, org, name="Transports Docs", users=(users["client"], users["client2"]))
+    company = tdb.make_company(
+        committed, org, name="Transports Docs", users=(users["client"], users["client2"]), partner=users["partner"]
+    )
     expert = tdb.make_expert(committed, org, users["expert"])
     dossiers = {}
     for product, status, assigned in (("ticpe", "pending_upload", None), ("urssaf", "expert_assigned", expert)):
@@ -238,3 +241,59 @@ def test_only_the_uploader_deletes_a_pending_version(desk: Desk) -> None:
 def test_types_are_listed(desk: Desk) -> None:
     types = desk.call("GET", "/types", "client").get_json()["items"]
     assert len(types) == 25 and types[0]["code"] == "kbis" and types[0]["label_fr"] == "Extrait Kbis"
+
+
+def test_a_client_shares_a_dossiers_documents_with_its_partner(desk: Desk) -> None:
+    done = desk.upload("client", "urssaf", document_type="rib", file_name="rib.pdf")
+    urssaf = desk.dossiers["urssaf"]
+    assert desk.call("GET", f"/dossiers/{urssaf}/documents", "partner").status_code == 404
+    assert desk.call("GET", f"/versions/{done['version_id']}/download", "partner").status_code == 404
+    refused = desk.call("PUT", f"/dossiers/{urssaf}/share", "partner", {"shared": True})
+    assert refused.status_code == 403 and refused.get_json()["code"] == "forbidden"
+    assert desk.call("PUT", f"/dossiers/{urssaf}/share", "stranger", {"shared": True}).status_code == 404
+    bad = desk.call("PUT", f"/dossiers/{urssaf}/share", "client", {"shared": "maybe"})
+    assert bad.status_code == 422 and "shared" in str(bad.get_json())
+
+    answer = desk.call("PUT", f"/dossiers/{urssaf}/share", "client", {"shared": True})
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["shared"] is True and answer.get_json()["partner_user_id"] == str(desk.users["partner"])
+    listed = desk.call("GET", f"/dossiers/{urssaf}/documents", "partner")
+    assert listed.status_code == 200 and [d["document_type"] for d in listed.get_json()["items"]] == ["rib"]
+    link = desk.call("GET", f"/versions/{done['version_id']}/download", "partner")
+    assert link.status_code == 200
+    fetched = desk.dev.get(urlsplit(link.get_json()["url"]).path + "?" + urlsplit(link.get_json()["url"]).query)
+    assert fetched.status_code == 200 and fetched.data == PDF
+    # read only: the partner uploads nothing
+    started = desk.begin("partner", "urssaf", document_type="bulletins_paie", file_name="b.pdf", size=10)
+    assert started.status_code == 403
+
+    withdrawn = desk.call("PUT", f"/dossiers/{urssaf}/share", "admin", {"shared": False})
+    assert withdrawn.status_code == 200 and withdrawn.get_json()["shared"] is False
+    assert desk.call("GET", f"/dossiers/{urssaf}/documents", "partner").status_code == 404
+
+
+def test_a_reused_document_shows_its_own_review_on_each_dossier(desk: Desk, client_for: Callable[[str], Any]) -> None:
+    """WORKFLOW.md: a reusable document shows on each of the company's dossiers needing it, reviewed per
+    dossier — in the documents list, the checklist and the dossier's detail alike."""
+    ticpe, urssaf = desk.dossiers["ticpe"], desk.dossiers["urssaf"]
+    kbis = desk.upload("client", "ticpe", document_type="kbis", file_name="kbis.pdf", issue_date=RECENT)
+    rejected = desk.call("POST", f"/dossiers/{ticpe}/reviews", "admin",
+                         {"version_id": kbis["version_id"], "decision": "reject", "reason": "Illisible",
+                          "category": "illisible"})  # fmt: skip
+    assert rejected.status_code == 200, rejected.get_json()
+    validated = desk.call("POST", f"/dossiers/{urssaf}/reviews", "expert",
+                          {"version_id": kbis["version_id"], "decision": "validate"})  # fmt: skip
+    assert validated.status_code == 200, validated.get_json()
+
+    def seen(dossier: uuid.UUID) -> tuple[Any, ...]:
+        listed = desk.call("GET", f"/dossiers/{dossier}/documents", "client").get_json()["items"]
+        version = next(d for d in listed if d["document_type"] == "kbis")["versions"][0]
+        checklist = desk.call("GET", f"/dossiers/{dossier}/checklist", "client").get_json()["items"]
+        item = next(i for i in checklist if i["document_type"] == "kbis")
+        headers = {"Authorization": f"Bearer {desk.keys.token(desk.users['client'])}"}
+        detail = client_for("dossier").get(f"/dossier/dossiers/{dossier}", headers=headers).get_json()
+        in_detail = next(i for i in detail["checklist"]["items"] if i["document_type"] == "kbis")
+        return version["id"], version["review"], version["review_category"], item["state"], in_detail["state"]
+
+    assert seen(ticpe) == (kbis["version_id"], "rejected", "illisible", "rejected", "rejected")
+    assert seen(urssaf) == (kbis["version_id"], "validated", None, "validated", "validated")

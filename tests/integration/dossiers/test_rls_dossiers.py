@@ -95,7 +95,9 @@ def test_statuses_and_transitions_are_public_reference_data(arranged: Flow) -> N
         assert statuses["n"] == 21 and transitions["n"] > 100
 
 
-@pytest.mark.parametrize("persona", ["client_a", "admin_a", "expert_a", "owner_a"])
+@pytest.mark.parametrize(
+    "persona", ["client_a", "admin_a", "expert_a", "owner_a", "viewer_a", "partner_a", "client_a2", "owner_b"]
+)
 def test_no_role_moves_a_dossier_through_the_data_api(arranged: Flow, persona: str) -> None:
     """A Data API update of status, amounts or expert changes 0 rows (no UPDATE grant at all)."""
     conn = arranged.conn
