@@ -34,6 +34,24 @@ CREATE SCHEMA public;
 COMMENT ON SCHEMA public IS 'standard public schema';
 
 --
+-- Name: notifiable_event; Type: TYPE; Schema: private; Owner: -
+--
+
+CREATE TYPE private.notifiable_event AS (
+	key text,
+	source text,
+	kind text,
+	organization_id uuid,
+	dossier_id uuid,
+	to_status text,
+	details jsonb,
+	actor_id uuid,
+	expert_id uuid,
+	summary_fr text,
+	summary_en text
+);
+
+--
 -- Name: abandon_anonymous_simulation(uuid, text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -3673,6 +3691,150 @@ end
 $$;
 
 --
+-- Name: fan_out_dossier_events(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.fan_out_dossier_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.fan_out_notifications(array(
+    select row('dossier_event:' || e.id, 'dossier', e.type, e.organization_id, e.dossier_id, e.to_status, e.details,
+               e.actor_id, null, e.title_fr, e.title_en)::private.notifiable_event
+    from new_events e
+    where exists (select 1 from public.notification_routes r where r.source = 'dossier' and r.kind = e.type)));
+  return null;
+end
+$$;
+
+--
+-- Name: fan_out_marketplace_events(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.fan_out_marketplace_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.fan_out_notifications(array(
+    select row('marketplace_event:' || e.id, 'marketplace', e.kind, e.organization_id, e.dossier_id, null, e.detail,
+               e.actor_id, e.expert_id, null, null)::private.notifiable_event
+    from new_events e
+    where e.dossier_id is not null
+      and exists (select 1 from public.notification_routes r where r.source = 'marketplace' and r.kind = e.kind)));
+  return null;
+end
+$$;
+
+--
+-- Name: fan_out_notifications(private.notifiable_event[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.fan_out_notifications(p_events private.notifiable_event[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+begin
+  with ev as (
+    select e.* from unnest(p_events) e
+  ),
+  routed as (
+    select ev.*, r.event, r.audience, r.priority, ne.essential, ne.default_mode, ne.label_fr, ne.label_en,
+           d.client_company_id, coalesce(ev.expert_id, d.expert_id) as the_expert, c.partner_user_id, c.name as company,
+           d.product_code, p.name as product
+    from ev
+    join public.notification_routes r
+      on r.source = ev.source and r.kind = ev.kind and (r.to_status is null or r.to_status = ev.to_status)
+     and ev.details @> r.details_match
+    join public.notification_events ne on ne.code = r.event
+    join public.dossiers d on d.id = ev.dossier_id
+    join public.client_companies c on c.id = d.client_company_id
+    left join public.products p on p.code = d.product_code
+    where not r.only_client_choice
+       or exists (select 1 from public.organizations o where o.id = ev.organization_id
+                  and o.assignment_mode = 'client_choice')
+  ),
+  people as (
+    select r.*, cu.user_id from routed r
+    join public.client_company_users cu on cu.company_id = r.client_company_id where r.audience = 'client'
+    union all
+    select r.*, ep.user_id from routed r
+    join public.expert_profiles ep on ep.id = r.the_expert where r.audience = 'expert'
+    union all
+    select r.*, r.partner_user_id from routed r where r.audience = 'partner' and r.partner_user_id is not null
+    union all
+    select r.*, m.user_id from routed r
+    join public.memberships m on m.organization_id = r.organization_id and m.role in ('owner', 'admin')
+    where r.audience = 'admin'
+  ),
+  -- Someone in two audiences of one event is told once, at the higher priority; nobody about their own act.
+  once as (
+    select distinct on (p.key, p.user_id) p.* from people p
+    where p.user_id is distinct from p.actor_id
+    order by p.key, p.user_id, array_position(array['urgent', 'high', 'normal'], p.priority)
+  ),
+  targets as materialized (
+  select o.key, o.organization_id, o.dossier_id, o.event, o.essential, o.priority, o.user_id, u.email::text as email,
+         coalesce(s.locale, 'fr') as locale,
+         coalesce(pi.enabled, true) as in_app,
+         u.email is not null and (o.essential or coalesce(pe.enabled, true)) as by_email,
+         not o.essential and coalesce(pe.mode, o.default_mode) = 'digest' and coalesce(pi.enabled, true) as digest,
+         case when o.priority = 'urgent' then now()
+              else private.quiet_hours_end(now(), coalesce(s.time_zone, bc.time_zone, 'Europe/Paris'),
+                                           coalesce(s.quiet_start, '20:00'), coalesce(s.quiet_end, '08:00'),
+                                           coalesce(s.quiet_weekends, true)) end as send_after,
+         left(o.label_fr || ' – ' || o.company, 300) as title, left(coalesce(o.summary_fr, ''), 4000) as body,
+         jsonb_build_object('title', o.label_fr, 'body', coalesce(o.summary_fr, ''), 'company', o.company,
+                            'product_code', o.product_code, 'product', coalesce(o.product, o.product_code), 'link', '/dossiers/' || o.dossier_id)
+           || (coalesce(o.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link') as values_fr,
+         jsonb_build_object('title', o.label_en, 'body', coalesce(o.summary_en, ''), 'company', o.company,
+                            'product_code', o.product_code, 'product', coalesce(o.product, o.product_code), 'link', '/dossiers/' || o.dossier_id)
+           || (coalesce(o.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link') as values_en
+  from once o
+  join auth.users u on u.id = o.user_id
+  left join public.notification_settings s on s.user_id = o.user_id
+  left join public.business_calendars bc on bc.organization_id = o.organization_id
+  left join public.notification_preferences pi
+    on pi.user_id = o.user_id and pi.event = o.event and pi.channel = 'in_app'
+  left join public.notification_preferences pe
+    on pe.user_id = o.user_id and pe.event = o.event and pe.channel = 'email'
+  ),
+  notified as (
+    insert into public.notifications (organization_id, recipient_id, event, dossier_id, title, body, link, priority,
+                                      dedupe_key, email_digest)
+    select t.organization_id, t.user_id, t.event, t.dossier_id, t.title, t.body, '/dossiers/' || t.dossier_id,
+           t.priority, t.key || ':' || t.user_id, t.by_email and t.digest
+    from targets t where t.in_app
+    on conflict (dedupe_key) do nothing
+    returning id, recipient_id, organization_id, event, dossier_id, title, body, link, priority, status, dedupe_key,
+              created_at
+  ),
+  broadcast as (
+    insert into realtime.messages (topic, extension, event, private, payload)
+    select 'user:' || n.recipient_id, 'broadcast', 'notification', true,
+           jsonb_build_object('id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title,
+                              'body', n.body, 'link', n.link, 'priority', n.priority, 'status', n.status,
+                              'created_at', n.created_at)
+    from notified n
+    returning 1
+  )
+  insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential,
+                                   status, send_after, template, template_values, locale, notification_id)
+  select t.organization_id, t.key || ':' || t.user_id, t.user_id, t.email, t.event, t.essential,
+         case when not t.essential and exists (select 1 from public.email_suppressions x where x.address = lower(t.email))
+              then 'suppressed' else 'queued' end,
+         t.send_after, t.event, case t.locale when 'en' then t.values_en else t.values_fr end, t.locale,
+         n.id
+  from targets t
+  left join notified n on n.dedupe_key = t.key || ':' || t.user_id
+  where t.by_email and not t.digest and t.email ~ '^[^@\s]+@[^@\s]+$'
+  on conflict (idempotency_key) do nothing;
+
+end
+$_$;
+
+--
 -- Name: field_error(text, text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -6124,6 +6286,23 @@ CREATE FUNCTION private.organizations_with_due_actions(p_now timestamp with time
 $$;
 
 --
+-- Name: outbox_render_context(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.outbox_render_context(p_batch uuid) RETURNS TABLE(id uuid, event text, template text, template_values jsonb, locale text, essential boolean, user_id uuid, organization text, primary_color text, legal_footer text, recipient_name text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select o.id, o.event, o.template, o.template_values, o.locale, o.essential, o.recipient_id, g.name,
+         g.primary_color, g.legal_footer, coalesce(u.raw_user_meta_data ->> 'full_name', '')
+  from public.email_outbox o
+  join public.organizations g on g.id = o.organization_id
+  left join auth.users u on u.id = o.recipient_id
+  where o.batch_id = p_batch and o.status = 'sending' and o.subject is null
+  order by o.id
+$$;
+
+--
 -- Name: pause_awaited_action(bigint, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -6582,6 +6761,38 @@ CREATE FUNCTION private.prudential_roles(p_right text) RETURNS text[]
     when 'manage' then array['owner', 'admin']
     else array[]::text[]
   end
+$$;
+
+--
+-- Name: quiet_hours_end(timestamp with time zone, text, time without time zone, time without time zone, boolean); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  with local as (select (p_at at time zone p_time_zone) as ts),
+  night as (
+    select l.ts,
+           case
+             when p_start = p_end then l.ts
+             when p_start > p_end and l.ts::time >= p_start then (l.ts::date + 1) + p_end
+             when p_start > p_end and l.ts::time < p_end then l.ts::date + p_end
+             when p_start < p_end and l.ts::time >= p_start and l.ts::time < p_end then l.ts::date + p_end
+             else l.ts
+           end as out_of_night
+    from local l
+  ),
+  week as (
+    select case
+             when not p_weekends then n.out_of_night
+             when extract(isodow from n.out_of_night) = 6 then (n.out_of_night::date + 2) + p_end
+             when extract(isodow from n.out_of_night) = 7 then (n.out_of_night::date + 1) + p_end
+             else n.out_of_night
+           end as free
+    from night n
+  )
+  select case when w.free = (select ts from local) then p_at else w.free at time zone p_time_zone end from week w
 $$;
 
 --
@@ -8361,6 +8572,23 @@ CREATE FUNCTION private.unread_counts() RETURNS jsonb
 $$;
 
 --
+-- Name: user_quiet_hours_end(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.user_quiet_hours_end(p_user uuid, p_organization uuid, p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select private.quiet_hours_end(
+    p_at,
+    coalesce(s.time_zone, (select c.time_zone from public.business_calendars c where c.organization_id = p_organization),
+             'Europe/Paris'),
+    coalesce(s.quiet_start, '20:00'), coalesce(s.quiet_end, '08:00'), coalesce(s.quiet_weekends, true))
+  from (select 1) one
+  left join public.notification_settings s on s.user_id = p_user
+$$;
+
+--
 -- Name: vat_rate_for(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -9337,9 +9565,9 @@ CREATE TABLE public.email_outbox (
     idempotency_key text NOT NULL,
     recipient_id uuid,
     to_address text NOT NULL,
-    subject text NOT NULL,
-    html text NOT NULL,
-    text_body text NOT NULL,
+    subject text,
+    html text,
+    text_body text,
     headers jsonb DEFAULT '{}'::jsonb NOT NULL,
     event text NOT NULL,
     essential boolean DEFAULT false NOT NULL,
@@ -9352,12 +9580,20 @@ CREATE TABLE public.email_outbox (
     delivery_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     sent_at timestamp with time zone,
+    template text,
+    template_values jsonb,
+    locale text DEFAULT 'fr'::text NOT NULL,
+    notification_id uuid,
     CONSTRAINT email_outbox_check CHECK (((status = 'sent'::text) = (sent_at IS NOT NULL))),
     CONSTRAINT email_outbox_check1 CHECK (((status = 'sending'::text) <= (batch_id IS NOT NULL))),
     CONSTRAINT email_outbox_delivery_check CHECK ((delivery = ANY (ARRAY['delivered'::text, 'delivery_delayed'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'suppressed'::text]))),
     CONSTRAINT email_outbox_headers_check CHECK ((jsonb_typeof(headers) = 'object'::text)),
+    CONSTRAINT email_outbox_locale_check CHECK ((locale = ANY (ARRAY['fr'::text, 'en'::text]))),
+    CONSTRAINT email_outbox_rendered_or_template CHECK (((template IS NOT NULL) OR ((subject IS NOT NULL) AND (html IS NOT NULL) AND (text_body IS NOT NULL)))),
     CONSTRAINT email_outbox_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text, 'suppressed'::text]))),
     CONSTRAINT email_outbox_subject_check CHECK (((length(subject) >= 1) AND (length(subject) <= 998))),
+    CONSTRAINT email_outbox_template_check CHECK (((template IS NULL) OR (template ~ '^[a-z_]+$'::text))),
+    CONSTRAINT email_outbox_template_values_check CHECK (((template_values IS NULL) OR (jsonb_typeof(template_values) = 'object'::text))),
     CONSTRAINT email_outbox_to_address_check CHECK (((to_address ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(to_address) <= 320)))
 );
 
@@ -9754,6 +9990,26 @@ CREATE TABLE public.notification_preferences (
 );
 
 --
+-- Name: notification_routes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_routes (
+    source text NOT NULL,
+    kind text NOT NULL,
+    to_status text,
+    details_match jsonb DEFAULT '{}'::jsonb NOT NULL,
+    event text NOT NULL,
+    audience text NOT NULL,
+    priority text DEFAULT 'normal'::text NOT NULL,
+    only_client_choice boolean DEFAULT false NOT NULL,
+    CONSTRAINT notification_routes_audience_check CHECK ((audience = ANY (ARRAY['client'::text, 'expert'::text, 'partner'::text, 'admin'::text]))),
+    CONSTRAINT notification_routes_details_match_check CHECK ((jsonb_typeof(details_match) = 'object'::text)),
+    CONSTRAINT notification_routes_kind_check CHECK ((kind ~ '^[a-z][a-z_]*$'::text)),
+    CONSTRAINT notification_routes_priority_check CHECK ((priority = ANY (ARRAY['normal'::text, 'high'::text, 'urgent'::text]))),
+    CONSTRAINT notification_routes_source_check CHECK ((source = ANY (ARRAY['dossier'::text, 'marketplace'::text])))
+);
+
+--
 -- Name: notification_settings; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -9788,6 +10044,7 @@ CREATE TABLE public.notifications (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     read_at timestamp with time zone,
     archived_at timestamp with time zone,
+    email_digest boolean DEFAULT false NOT NULL,
     CONSTRAINT notifications_body_check CHECK ((length(body) <= 4000)),
     CONSTRAINT notifications_link_check CHECK (((link IS NULL) OR (link ~ '^/[^\s]*$'::text))),
     CONSTRAINT notifications_priority_check CHECK ((priority = ANY (ARRAY['normal'::text, 'high'::text, 'urgent'::text]))),
@@ -10748,6 +11005,13 @@ ALTER TABLE ONLY public.notification_preferences
     ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (user_id, event, channel);
 
 --
+-- Name: notification_routes notification_routes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_routes
+    ADD CONSTRAINT notification_routes_pkey PRIMARY KEY (source, kind, event, audience);
+
+--
 -- Name: notification_settings notification_settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11518,6 +11782,12 @@ CREATE INDEX email_outbox_batch_id_idx ON public.email_outbox USING btree (batch
 CREATE INDEX email_outbox_due_idx ON public.email_outbox USING btree (send_after) WHERE (status = 'queued'::text);
 
 --
+-- Name: email_outbox_notification_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX email_outbox_notification_id_idx ON public.email_outbox USING btree (notification_id);
+
+--
 -- Name: email_outbox_organization_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -11864,6 +12134,18 @@ CREATE INDEX messaging_suspensions_user_idx ON public.messaging_suspensions USIN
 --
 
 CREATE INDEX notification_preferences_event_idx ON public.notification_preferences USING btree (event);
+
+--
+-- Name: notification_routes_event_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_routes_event_idx ON public.notification_routes USING btree (event);
+
+--
+-- Name: notifications_digest_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notifications_digest_idx ON public.notifications USING btree (recipient_id, created_at) WHERE email_digest;
 
 --
 -- Name: notifications_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -12292,6 +12574,12 @@ CREATE TRIGGER dossier_events_append_only BEFORE DELETE OR UPDATE ON public.doss
 CREATE TRIGGER dossier_events_broadcast AFTER INSERT ON public.dossier_events FOR EACH ROW EXECUTE FUNCTION private.broadcast_dossier_event();
 
 --
+-- Name: dossier_events dossier_events_fan_out; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossier_events_fan_out AFTER INSERT ON public.dossier_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION private.fan_out_dossier_events();
+
+--
 -- Name: dossier_events dossier_events_no_truncate; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -12506,6 +12794,12 @@ CREATE TRIGGER invoice_payments_append_only BEFORE DELETE OR UPDATE ON public.in
 --
 
 CREATE TRIGGER invoices_immutable BEFORE DELETE OR UPDATE ON public.invoices FOR EACH ROW EXECUTE FUNCTION private.protect_invoice();
+
+--
+-- Name: marketplace_events marketplace_events_fan_out; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER marketplace_events_fan_out AFTER INSERT ON public.marketplace_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION private.fan_out_marketplace_events();
 
 --
 -- Name: memberships memberships_audit; Type: TRIGGER; Schema: public; Owner: -
@@ -13270,6 +13564,13 @@ ALTER TABLE ONLY public.email_outbox
     ADD CONSTRAINT email_outbox_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES public.email_batches(id) ON DELETE SET NULL;
 
 --
+-- Name: email_outbox email_outbox_notification_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_outbox
+    ADD CONSTRAINT email_outbox_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES public.notifications(id) ON DELETE SET NULL;
+
+--
 -- Name: email_outbox email_outbox_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -13653,6 +13954,13 @@ ALTER TABLE ONLY public.messaging_suspensions
 
 ALTER TABLE ONLY public.notification_preferences
     ADD CONSTRAINT notification_preferences_event_fkey FOREIGN KEY (event) REFERENCES public.notification_events(code);
+
+--
+-- Name: notification_routes notification_routes_event_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_routes
+    ADD CONSTRAINT notification_routes_event_fkey FOREIGN KEY (event) REFERENCES public.notification_events(code);
 
 --
 -- Name: notifications notifications_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -14583,6 +14891,12 @@ CREATE POLICY "Signed-in users read the holiday regions" ON public.holiday_regio
 CREATE POLICY "Signed-in users read the notification catalogue" ON public.notification_events FOR SELECT TO authenticated USING (true);
 
 --
+-- Name: notification_routes Signed-in users read the notification routes; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Signed-in users read the notification routes" ON public.notification_routes FOR SELECT TO authenticated USING (true);
+
+--
 -- Name: product_documents Signed-in users read the product checklists; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -15125,6 +15439,12 @@ ALTER TABLE public.notification_events ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.notification_preferences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_routes; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_routes ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: notification_settings; Type: ROW SECURITY; Schema: public; Owner: -
@@ -16190,6 +16510,24 @@ GRANT ALL ON FUNCTION private.expert_set_approval(p_expert uuid, p_action text, 
 GRANT ALL ON FUNCTION private.expert_set_approval(p_expert uuid, p_action text, p_reason text) TO service_role;
 
 --
+-- Name: FUNCTION fan_out_dossier_events(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.fan_out_dossier_events() FROM PUBLIC;
+
+--
+-- Name: FUNCTION fan_out_marketplace_events(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.fan_out_marketplace_events() FROM PUBLIC;
+
+--
+-- Name: FUNCTION fan_out_notifications(p_events private.notifiable_event[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.fan_out_notifications(p_events private.notifiable_event[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION field_error(p_field text, p_rule text, p_message text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16917,6 +17255,13 @@ REVOKE ALL ON FUNCTION private.organizations_with_due_actions(p_now timestamp wi
 GRANT ALL ON FUNCTION private.organizations_with_due_actions(p_now timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION outbox_render_context(p_batch uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.outbox_render_context(p_batch uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.outbox_render_context(p_batch uuid) TO service_role;
+
+--
 -- Name: FUNCTION pause_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17054,6 +17399,13 @@ GRANT ALL ON FUNCTION private.protect_recent_assignments() TO service_role;
 REVOKE ALL ON FUNCTION private.prudential_roles(p_right text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO authenticated;
 GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO service_role;
+
+--
+-- Name: FUNCTION quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean) TO service_role;
 
 --
 -- Name: FUNCTION raise_field_error(p_field text, p_rule text, p_message text); Type: ACL; Schema: private; Owner: -
@@ -17541,6 +17893,13 @@ REVOKE ALL ON FUNCTION private.track_dossier_status() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.unread_counts() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.unread_counts() TO authenticated;
+
+--
+-- Name: FUNCTION user_quiet_hours_end(p_user uuid, p_organization uuid, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.user_quiet_hours_end(p_user uuid, p_organization uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.user_quiet_hours_end(p_user uuid, p_organization uuid, p_at timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION vat_rate_for(p_organization uuid, p_company uuid); Type: ACL; Schema: private; Owner: -
@@ -18174,6 +18533,13 @@ GRANT ALL ON TABLE public.notification_events TO service_role;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notification_preferences TO authenticated;
 GRANT ALL ON TABLE public.notification_preferences TO service_role;
+
+--
+-- Name: TABLE notification_routes; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.notification_routes TO authenticated;
+GRANT ALL ON TABLE public.notification_routes TO service_role;
 
 --
 -- Name: TABLE notification_settings; Type: ACL; Schema: public; Owner: -

@@ -46,10 +46,10 @@ def retry_delay(attempt: int, retry_after: float | None) -> float | None:
     return max(float(RETRY_DELAYS_SECONDS[attempt - 1]), retry_after or 0.0)
 
 
-def send_one_batch(mailer: Mailer, *, sender: str) -> str | None:
+def send_one_batch(mailer: Mailer, *, sender: str, links: repository.Links | None = None) -> str | None:
     """Claim, send and record one batch: ``sent``, ``retrying``, ``failed``, ``lost``; None if idle."""
     with db.service_transaction() as conn:
-        batch = repository.claim(conn, lease_seconds=LEASE_SECONDS, sender=sender)
+        batch = repository.claim(conn, lease_seconds=LEASE_SECONDS, sender=sender, links=links)
     if batch is None:
         return None
     if not batch.emails:  # every message of an old batch was settled elsewhere
@@ -71,14 +71,21 @@ def send_one_batch(mailer: Mailer, *, sender: str) -> str | None:
         return "sent" if repository.record_sent(conn, batch, ids) else "lost"
 
 
-def dispatch(mailer: Mailer, *, sender: str, budget_seconds: float = TIME_BUDGET_SECONDS) -> DispatchOut:
+def dispatch(
+    mailer: Mailer,
+    *,
+    sender: str,
+    budget_seconds: float = TIME_BUDGET_SECONDS,
+    links: repository.Links | None = None,
+    max_batches: int = MAX_BATCHES_PER_RUN,
+) -> DispatchOut:
     """Send due mail batch after batch until none is due, the budget is spent or the quota reached."""
     counts = {"batches": 0, "sent": 0, "retrying": 0, "failed": 0, "lost": 0}
     deadline = time.monotonic() + budget_seconds
-    for _ in range(MAX_BATCHES_PER_RUN):
+    for _ in range(max_batches):
         if time.monotonic() > deadline:
             break
-        outcome = send_one_batch(mailer, sender=sender)
+        outcome = send_one_batch(mailer, sender=sender, links=links)
         if outcome is None:
             break
         counts["batches"] += 1
