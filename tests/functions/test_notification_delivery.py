@@ -65,7 +65,8 @@ def _dispatch(client_for: Callable[[str], FlaskClient]) -> dict[str, Any]:
 
 def _complete_audit(conn: tdb.Conn, world: dict[str, Any]) -> None:
     conn.execute(
-        "insert into public.dossier_events (organization_id, dossier_id, type, command, actor_kind, actor_id, actor_role,"
+        "insert into public.dossier_events (organization_id, dossier_id, type, command, actor_kind, actor_id,"
+        " actor_role,"
         " title_fr, title_en, visibility) values (%s, %s, 'complete_audit', 'complete_audit', 'user', %s, 'expert',"
         " 'Audit terminé : 12 000,00 €', 'Audit completed: €12,000.00', 'partner')",
         (world["org"], world["dossier"], world["expert"]),
@@ -122,7 +123,8 @@ def test_essential_mail_has_no_unsubscribe_link(
     committed: tdb.Conn, world: dict[str, Any], stand_in: ResendStandIn, client_for: Callable[[str], FlaskClient]
 ) -> None:
     committed.execute(
-        "insert into public.dossier_events (organization_id, dossier_id, type, command, actor_kind, actor_id, actor_role,"
+        "insert into public.dossier_events (organization_id, dossier_id, type, command, actor_kind, actor_id,"
+        " actor_role,"
         " title_fr, title_en, visibility) values (%s, %s, 'confirm_refund', 'confirm_refund', 'user', %s, 'expert',"
         " 'Remboursement confirmé', 'Refund confirmed', 'partner')",
         (world["org"], world["dossier"], world["expert"]),
