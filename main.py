@@ -16,6 +16,7 @@ from functions.email_events import email_events
 from functions.export import export
 from functions.export_worker import export_worker
 from functions.healthz import healthz
+from functions.invitations import invitations
 from functions.invoices import invoices
 from functions.me import me
 from functions.notifications import notifications
@@ -42,6 +43,7 @@ __all__ = [
     "export",
     "export_worker",
     "healthz",
+    "invitations",
     "invoices",
     "me",
     "notifications",

@@ -22,6 +22,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "email-events",
     "notifications",
     "notifications-cleanup",
+    "invitations",
     "webhook-dispatch",
     "documents",
     "dossier",

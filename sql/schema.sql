@@ -68,6 +68,55 @@ end
 $$;
 
 --
+-- Name: accept_invitation(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.accept_invitation(p_token_sha256 text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  v_email text;
+  v record;
+begin
+  if v_user is null then
+    raise exception 'sign in to accept an invitation' using errcode = 'PT401', hint = 'unauthorized';
+  end if;
+  select i.* into v from public.invitations i where i.token_sha256 = p_token_sha256 for update;
+  if not found then
+    raise exception 'this invitation does not exist' using errcode = 'PT404', hint = 'invitation_not_found';
+  end if;
+  if v.status = 'accepted' then
+    raise exception 'this invitation has already been used' using errcode = 'PT409', hint = 'invitation_used';
+  end if;
+  if v.status = 'revoked' then
+    raise exception 'this invitation was withdrawn' using errcode = 'PT409', hint = 'invitation_revoked';
+  end if;
+  if v.expires_at <= now() then
+    raise exception 'this invitation expired on %', to_char(v.expires_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')
+      using errcode = 'PT409', hint = 'invitation_expired';
+  end if;
+  select lower(u.email) into v_email from auth.users u where u.id = v_user;
+  if v_email is distinct from v.email then
+    raise exception 'this invitation was sent to another address' using errcode = 'PT403', hint = 'invitation_foreign';
+  end if;
+  insert into public.memberships (organization_id, user_id, role) values (v.organization_id, v_user, v.role)
+  on conflict (organization_id, user_id) do nothing;
+  if v.role = 'client' then
+    insert into public.client_company_users (company_id, user_id, organization_id)
+    values (v.company_id, v_user, v.organization_id)
+    on conflict (company_id, user_id) do nothing;
+  end if;
+  update public.invitations set status = 'accepted', accepted_by = v_user, accepted_at = now() where id = v.id;
+  return jsonb_build_object(
+    'invitation_id', v.id, 'organization_id', v.organization_id, 'role',
+    (select m.role from public.memberships m where m.organization_id = v.organization_id and m.user_id = v_user),
+    'company_id', v.company_id);
+end
+$$;
+
+--
 -- Name: actor_name(uuid, text, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1721,6 +1770,58 @@ begin
   return new;
 end
 $$;
+
+--
+-- Name: create_invitation(uuid, text, text, uuid, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text DEFAULT 'fr'::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_email text := lower(btrim(coalesce(p_email, '')));
+  v_row public.invitations;
+begin
+  if not private.has_role(p_organization, array['owner', 'admin']) then
+    raise exception 'only owners and admins of the organization invite people'
+      using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' or length(v_email) > 320 then
+    perform private.raise_field_error('email', 'email', 'An email address is required');
+  end if;
+  if p_role is null or p_role not in ('expert', 'client', 'partner') then
+    perform private.raise_field_error('role', 'one_of_expert_client_partner', 'The role is expert, client or partner');
+  end if;
+  if p_role = 'client' and (p_company is null or not exists (
+      select 1 from public.client_companies c where c.id = p_company and c.organization_id = p_organization)) then
+    perform private.raise_field_error('company_id', 'company_of_organization',
+                                      'A client user is invited to one of the organization''s companies');
+  end if;
+  if p_role <> 'client' and p_company is not null then
+    perform private.raise_field_error('company_id', 'client_only', 'Only client users are invited to a company');
+  end if;
+  if exists (select 1 from public.memberships m join auth.users u on u.id = m.user_id
+             where m.organization_id = p_organization and lower(u.email) = v_email
+               and (p_role <> 'client' or exists (select 1 from public.client_company_users cu
+                                                  where cu.company_id = p_company and cu.user_id = u.id))) then
+    raise exception 'this person is already a member' using errcode = 'PT409', hint = 'already_member';
+  end if;
+  update public.invitations set status = 'revoked', revoked_at = now()
+  where organization_id = p_organization and email = v_email and role = p_role
+    and company_id is not distinct from p_company and status = 'pending';
+  insert into public.invitations (organization_id, email, role, company_id, locale, token_sha256, invited_by)
+  values (p_organization, v_email, p_role, p_company, coalesce(p_locale, 'fr'), p_token_sha256, (select auth.uid()))
+  returning * into v_row;
+  return jsonb_build_object(
+    'id', v_row.id, 'organization_id', v_row.organization_id, 'email', v_row.email, 'role', v_row.role,
+    'company_id', v_row.company_id, 'locale', v_row.locale, 'status', v_row.status, 'expires_at', v_row.expires_at,
+    'organization', (select o.name from public.organizations o where o.id = p_organization),
+    'company', (select c.name from public.client_companies c where c.id = p_company),
+    'inviter', (select coalesce(nullif(u.raw_user_meta_data ->> 'full_name', ''), u.email) from auth.users u
+                where u.id = (select auth.uid())));
+end
+$_$;
 
 --
 -- Name: declare_invoice_payment(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
@@ -6764,6 +6865,26 @@ CREATE FUNCTION private.prudential_roles(p_right text) RETURNS text[]
 $$;
 
 --
+-- Name: queue_invitation_email(uuid, text, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v record;
+begin
+  select i.* into v from public.invitations i where i.id = p_invitation;
+  if not found or not private.has_role(v.organization_id, array['owner', 'admin']) or v.status <> 'pending' then
+    raise exception 'no such pending invitation' using errcode = 'PT404', hint = 'invitation_not_found';
+  end if;
+  return private.enqueue_email(v.organization_id, 'invitation:' || v.id, null, v.email, p_subject, p_html, p_text,
+                               'invitation', true);
+end
+$$;
+
+--
 -- Name: quiet_hours_end(timestamp with time zone, text, time without time zone, time without time zone, boolean); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -7419,6 +7540,29 @@ CREATE FUNCTION private.review_parties() RETURNS TABLE(review_id uuid, author_id
   from public.expert_reviews r
   where r.author_id = (select auth.uid())
      or r.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin', 'viewer']))
+$$;
+
+--
+-- Name: revoke_invitation(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.revoke_invitation(p_invitation uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v record;
+begin
+  select i.* into v from public.invitations i where i.id = p_invitation for update;
+  if not found or not private.has_role(v.organization_id, array['owner', 'admin']) then
+    raise exception 'no such invitation' using errcode = 'PT404', hint = 'invitation_not_found';
+  end if;
+  if v.status <> 'pending' then
+    raise exception 'this invitation is % already', v.status using errcode = 'PT409', hint = 'invitation_' || v.status;
+  end if;
+  update public.invitations set status = 'revoked', revoked_at = now() where id = v.id;
+  return jsonb_build_object('id', v.id, 'status', 'revoked');
+end
 $$;
 
 --
@@ -8631,6 +8775,15 @@ end
 $$;
 
 --
+-- Name: accept_invitation(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.accept_invitation(p_token_sha256 text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select private.accept_invitation(p_token_sha256) $$;
+
+--
 -- Name: add_conversation_participant(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -8775,6 +8928,15 @@ CREATE FUNCTION public.awaited_action_queue(p_limit integer DEFAULT 100) RETURNS
   order by s.act_before nulls first, s.priority, s.target_at, s.id
   limit least(greatest(coalesce(p_limit, 100), 1), 500)
 $$;
+
+--
+-- Name: create_invitation(uuid, text, text, uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text DEFAULT 'fr'::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select private.create_invitation(p_organization, p_email, p_role, p_company, p_token_sha256, p_locale) $$;
 
 --
 -- Name: declare_invoice_payment(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -8949,6 +9111,15 @@ CREATE FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) RETURNS void
     LANGUAGE sql
     SET search_path TO ''
     AS $_$select private.replay_webhook_delivery($1)$_$;
+
+--
+-- Name: revoke_invitation(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.revoke_invitation(p_invitation uuid) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select private.revoke_invitation(p_invitation) $$;
 
 --
 -- Name: search_experts(uuid, text, text, text, text, numeric, text, boolean, boolean, uuid, boolean, text, uuid, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -9785,6 +9956,35 @@ CREATE TABLE public.holiday_regions (
     code text NOT NULL,
     first_year smallint NOT NULL,
     last_year smallint NOT NULL
+);
+
+--
+-- Name: invitations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invitations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    email text NOT NULL,
+    role text NOT NULL,
+    company_id uuid,
+    locale text DEFAULT 'fr'::text NOT NULL,
+    token_sha256 text NOT NULL,
+    invited_by uuid NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    expires_at timestamp with time zone DEFAULT (now() + '7 days'::interval) NOT NULL,
+    accepted_by uuid,
+    accepted_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invitations_check CHECK (((role = 'client'::text) = (company_id IS NOT NULL))),
+    CONSTRAINT invitations_check1 CHECK (((status = 'accepted'::text) = ((accepted_at IS NOT NULL) AND (accepted_by IS NOT NULL)))),
+    CONSTRAINT invitations_check2 CHECK (((status = 'revoked'::text) = (revoked_at IS NOT NULL))),
+    CONSTRAINT invitations_email_check CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 320))),
+    CONSTRAINT invitations_locale_check CHECK ((locale = ANY (ARRAY['fr'::text, 'en'::text]))),
+    CONSTRAINT invitations_role_check CHECK ((role = ANY (ARRAY['expert'::text, 'client'::text, 'partner'::text]))),
+    CONSTRAINT invitations_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'accepted'::text, 'revoked'::text]))),
+    CONSTRAINT invitations_token_sha256_check CHECK ((token_sha256 ~ '^[0-9a-f]{64}$'::text))
 );
 
 --
@@ -10900,6 +11100,20 @@ ALTER TABLE ONLY public.holiday_regions
     ADD CONSTRAINT holiday_regions_pkey PRIMARY KEY (code);
 
 --
+-- Name: invitations invitations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_pkey PRIMARY KEY (id);
+
+--
+-- Name: invitations invitations_token_sha256_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_token_sha256_key UNIQUE (token_sha256);
+
+--
 -- Name: invoice_counters invoice_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11918,6 +12132,24 @@ CREATE INDEX export_jobs_organization_id_idx ON public.export_jobs USING btree (
 --
 
 CREATE INDEX export_jobs_requested_by_idx ON public.export_jobs USING btree (requested_by, created_at DESC);
+
+--
+-- Name: invitations_company_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invitations_company_id_idx ON public.invitations USING btree (company_id);
+
+--
+-- Name: invitations_one_pending_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX invitations_one_pending_idx ON public.invitations USING btree (organization_id, email, role, COALESCE(company_id, '00000000-0000-0000-0000-000000000000'::uuid)) WHERE (status = 'pending'::text);
+
+--
+-- Name: invitations_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invitations_organization_idx ON public.invitations USING btree (organization_id, created_at DESC);
 
 --
 -- Name: invoice_payments_client_company_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -13704,6 +13936,20 @@ ALTER TABLE ONLY public.export_jobs
     ADD CONSTRAINT export_jobs_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: invitations invitations_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_company_id_fkey FOREIGN KEY (company_id) REFERENCES public.client_companies(id) ON DELETE CASCADE;
+
+--
+-- Name: invitations invitations_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
 -- Name: invoice_counters invoice_counters_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -14591,6 +14837,12 @@ CREATE POLICY "Owners and admins link users to companies" ON public.client_compa
 CREATE POLICY "Owners and admins publish their organization's rule sets" ON public.prudential_rule_sets FOR INSERT TO authenticated WITH CHECK (((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)) AND (published_by = ( SELECT auth.uid() AS uid)) AND (published_at = now())));
 
 --
+-- Name: invitations Owners and admins read their organization's invitations; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins read their organization's invitations" ON public.invitations FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
 -- Name: webhook_deliveries Owners and admins read their organization's webhook deliveries; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -15369,6 +15621,12 @@ ALTER TABLE public.export_jobs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.holiday_regions ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: invitations; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invitations ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: invoice_counters; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -15625,6 +15883,14 @@ GRANT USAGE ON SCHEMA public TO service_role;
 REVOKE ALL ON FUNCTION private.abandon_anonymous_simulation(p_simulation uuid, p_token_hash text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.abandon_anonymous_simulation(p_simulation uuid, p_token_hash text, p_reason text) TO anon;
 GRANT ALL ON FUNCTION private.abandon_anonymous_simulation(p_simulation uuid, p_token_hash text, p_reason text) TO service_role;
+
+--
+-- Name: FUNCTION accept_invitation(p_token_sha256 text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.accept_invitation(p_token_sha256 text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.accept_invitation(p_token_sha256 text) TO authenticated;
+GRANT ALL ON FUNCTION private.accept_invitation(p_token_sha256 text) TO service_role;
 
 --
 -- Name: FUNCTION actor_name(p_user uuid, p_role text, p_org uuid); Type: ACL; Schema: private; Owner: -
@@ -16135,6 +16401,14 @@ GRANT ALL ON FUNCTION private.count_recent(times timestamp with time zone[], sin
 --
 
 REVOKE ALL ON FUNCTION private.create_expert_terms() FROM PUBLIC;
+
+--
+-- Name: FUNCTION create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) TO authenticated;
+GRANT ALL ON FUNCTION private.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) TO service_role;
 
 --
 -- Name: FUNCTION declare_invoice_payment(p_invoice_id uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
@@ -17401,6 +17675,14 @@ GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO authenticated;
 GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO service_role;
 
 --
+-- Name: FUNCTION queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) TO authenticated;
+GRANT ALL ON FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) TO service_role;
+
+--
 -- Name: FUNCTION quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17582,6 +17864,14 @@ REVOKE ALL ON FUNCTION private.return_to_matching(p_dossier uuid, p_kind text, p
 REVOKE ALL ON FUNCTION private.review_parties() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.review_parties() TO authenticated;
 GRANT ALL ON FUNCTION private.review_parties() TO service_role;
+
+--
+-- Name: FUNCTION revoke_invitation(p_invitation uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.revoke_invitation(p_invitation uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.revoke_invitation(p_invitation uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.revoke_invitation(p_invitation uuid) TO service_role;
 
 --
 -- Name: FUNCTION rule_set_document(p_rule_set uuid); Type: ACL; Schema: private; Owner: -
@@ -17916,6 +18206,14 @@ GRANT ALL ON FUNCTION private.vat_rate_for(p_organization uuid, p_company uuid) 
 REVOKE ALL ON FUNCTION private.visible_dossier(p_dossier uuid, p_lock boolean) FROM PUBLIC;
 
 --
+-- Name: FUNCTION accept_invitation(p_token_sha256 text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.accept_invitation(p_token_sha256 text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.accept_invitation(p_token_sha256 text) TO authenticated;
+GRANT ALL ON FUNCTION public.accept_invitation(p_token_sha256 text) TO service_role;
+
+--
 -- Name: FUNCTION add_conversation_participant(p_conversation_id uuid, p_user_id uuid); Type: ACL; Schema: public; Owner: -
 --
 
@@ -17959,6 +18257,14 @@ GRANT SELECT ON TABLE public.awaited_action_states TO service_role;
 REVOKE ALL ON FUNCTION public.awaited_action_queue(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.awaited_action_queue(p_limit integer) TO authenticated;
 GRANT ALL ON FUNCTION public.awaited_action_queue(p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) TO authenticated;
+GRANT ALL ON FUNCTION public.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) TO service_role;
 
 --
 -- Name: FUNCTION declare_invoice_payment(p_invoice_id uuid, p_payload jsonb); Type: ACL; Schema: public; Owner: -
@@ -18085,6 +18391,14 @@ GRANT ALL ON FUNCTION public.reject_portfolio_version(p_version uuid, p_comment 
 REVOKE ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION revoke_invitation(p_invitation uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.revoke_invitation(p_invitation uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.revoke_invitation(p_invitation uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.revoke_invitation(p_invitation uuid) TO service_role;
 
 --
 -- Name: FUNCTION search_experts(organization_id uuid, q text, product text, sector text, departement text, min_rating numeric, language text, available_now boolean, has_capacity boolean, dossier_id uuid, eligible_only boolean, sort text, after uuid, page_size integer); Type: ACL; Schema: public; Owner: -
@@ -18427,6 +18741,13 @@ GRANT ALL ON TABLE public.export_jobs TO service_role;
 
 GRANT SELECT ON TABLE public.holiday_regions TO authenticated;
 GRANT ALL ON TABLE public.holiday_regions TO service_role;
+
+--
+-- Name: TABLE invitations; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invitations TO authenticated;
+GRANT ALL ON TABLE public.invitations TO service_role;
 
 --
 -- Name: TABLE invoice_counters; Type: ACL; Schema: public; Owner: -
