@@ -19,6 +19,7 @@ from functions.healthz import healthz
 from functions.invitations import invitations
 from functions.invoices import invoices
 from functions.me import me
+from functions.notification_digest import notification_digest
 from functions.notifications import notifications
 from functions.notifications_cleanup import notifications_cleanup
 from functions.prudential import prudential
@@ -46,6 +47,7 @@ __all__ = [
     "invitations",
     "invoices",
     "me",
+    "notification_digest",
     "notifications",
     "notifications_cleanup",
     "prudential",

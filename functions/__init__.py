@@ -23,6 +23,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "notifications",
     "notifications-cleanup",
     "invitations",
+    "notification-digest",
     "webhook-dispatch",
     "documents",
     "dossier",

@@ -219,6 +219,12 @@ def record_event(
     return True
 
 
+def compose_digests(conn: Connection) -> int:
+    row = conn.execute("select private.compose_digests() as n").fetchone()
+    assert row is not None
+    return int(row["n"])
+
+
 def disable_email(conn: Connection, *, event: str) -> None:
     """The caller's email preference for ``event`` switched off (RLS: the caller's own row)."""
     conn.execute(

@@ -22,6 +22,7 @@ from shared.notifications.models import (
     DELIVERY_EVENTS,
     RETRY_DELAYS_SECONDS,
     CleanupOut,
+    DigestOut,
     DispatchOut,
     EmailEventOut,
     UnsubscribeOut,
@@ -147,6 +148,12 @@ def unsubscribe_from(*, secret: str, token: str) -> UnsubscribeOut:
     with db.user_transaction({"sub": str(target.user_id), "aud": "authenticated"}) as conn:
         repository.disable_email(conn, event=target.event)
     return UnsubscribeOut(event=target.event)
+
+
+def compose_digests() -> DigestOut:
+    """Queue the daily digests that are due (08:30 local on working days), once per user, organization and day."""
+    with db.service_transaction() as conn:
+        return DigestOut(digests=repository.compose_digests(conn))
 
 
 def clean_up() -> CleanupOut:

@@ -7,6 +7,7 @@
 -- waits, in-app does not, urgent passes) and the outbox. The work is set-based: one statement-level
 -- trigger per source table reads the statement's transition table, so a statement writing 10 000
 -- events does one insert into notifications, one into the outbox and one into realtime.messages.
+-- A notification and its email share their key (`<event key>:<user id>`: dedupe_key = idempotency_key).
 -- Outbox rows carry a template and its values instead of rendered text; the dispatcher renders them
 -- (Jinja, the recipient's language, the organization's footer, a signed unsubscribe link) when it
 -- freezes a batch, and a retry sends the frozen text.
@@ -76,15 +77,13 @@ create policy "Signed-in users read the notification routes" on public.notificat
 alter table public.email_outbox
   add column if not exists template text check (template is null or template ~ '^[a-z_]+$'),
   add column if not exists template_values jsonb check (template_values is null or jsonb_typeof(template_values) = 'object'),
-  add column if not exists locale text not null default 'fr' check (locale in ('fr', 'en')),
-  add column if not exists notification_id uuid references public.notifications (id) on delete set null;
+  add column if not exists locale text not null default 'fr' check (locale in ('fr', 'en'));
 alter table public.email_outbox alter column subject drop not null;
 alter table public.email_outbox alter column html drop not null;
 alter table public.email_outbox alter column text_body drop not null;
 alter table public.email_outbox drop constraint if exists email_outbox_rendered_or_template;
 alter table public.email_outbox add constraint email_outbox_rendered_or_template
   check (template is not null or (subject is not null and html is not null and text_body is not null));
-create index if not exists email_outbox_notification_id_idx on public.email_outbox (notification_id);
 
 -- The email of a notification whose recipient reads this event in the daily digest.
 alter table public.notifications add column if not exists email_digest boolean not null default false;
@@ -211,31 +210,42 @@ begin
     where p.user_id is distinct from p.actor_id
     order by p.key, p.user_id, array_position(array['urgent', 'high', 'normal'], p.priority)
   ),
+  contacts as materialized (
+    select o.*, u.email::text as email, coalesce(s.locale, 'fr') as locale,
+           coalesce(s.time_zone, bc.time_zone, 'Europe/Paris') as tz, coalesce(s.quiet_start, '20:00') as quiet_start,
+           coalesce(s.quiet_end, '08:00') as quiet_end, coalesce(s.quiet_weekends, true) as quiet_weekends,
+           coalesce(pi.enabled, true) as in_app, pe.enabled as email_enabled, pe.mode as email_mode
+    from once o
+    join auth.users u on u.id = o.user_id
+    left join public.notification_settings s on s.user_id = o.user_id
+    left join public.business_calendars bc on bc.organization_id = o.organization_id
+    left join public.notification_preferences pi
+      on pi.user_id = o.user_id and pi.event = o.event and pi.channel = 'in_app'
+    left join public.notification_preferences pe
+      on pe.user_id = o.user_id and pe.event = o.event and pe.channel = 'email'
+  ),
+  -- quiet hours depend on the settings only: computed once per distinct set of them, not per recipient
+  quiet as materialized (
+    select q.tz, q.quiet_start, q.quiet_end, q.quiet_weekends,
+           private.quiet_hours_end(now(), q.tz, q.quiet_start, q.quiet_end, q.quiet_weekends) as until
+    from (select distinct c.tz, c.quiet_start, c.quiet_end, c.quiet_weekends from contacts c) q
+  ),
   targets as materialized (
-  select o.key, o.organization_id, o.dossier_id, o.event, o.essential, o.priority, o.user_id, u.email::text as email,
-         coalesce(s.locale, 'fr') as locale,
-         coalesce(pi.enabled, true) as in_app,
-         u.email is not null and (o.essential or coalesce(pe.enabled, true)) as by_email,
-         not o.essential and coalesce(pe.mode, o.default_mode) = 'digest' and coalesce(pi.enabled, true) as digest,
-         case when o.priority = 'urgent' then now()
-              else private.quiet_hours_end(now(), coalesce(s.time_zone, bc.time_zone, 'Europe/Paris'),
-                                           coalesce(s.quiet_start, '20:00'), coalesce(s.quiet_end, '08:00'),
-                                           coalesce(s.quiet_weekends, true)) end as send_after,
-         left(o.label_fr || ' – ' || o.company, 300) as title, left(coalesce(o.summary_fr, ''), 4000) as body,
-         jsonb_build_object('title', o.label_fr, 'body', coalesce(o.summary_fr, ''), 'company', o.company,
-                            'product_code', o.product_code, 'product', coalesce(o.product, o.product_code), 'link', '/dossiers/' || o.dossier_id)
-           || (coalesce(o.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link') as values_fr,
-         jsonb_build_object('title', o.label_en, 'body', coalesce(o.summary_en, ''), 'company', o.company,
-                            'product_code', o.product_code, 'product', coalesce(o.product, o.product_code), 'link', '/dossiers/' || o.dossier_id)
-           || (coalesce(o.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link') as values_en
-  from once o
-  join auth.users u on u.id = o.user_id
-  left join public.notification_settings s on s.user_id = o.user_id
-  left join public.business_calendars bc on bc.organization_id = o.organization_id
-  left join public.notification_preferences pi
-    on pi.user_id = o.user_id and pi.event = o.event and pi.channel = 'in_app'
-  left join public.notification_preferences pe
-    on pe.user_id = o.user_id and pe.event = o.event and pe.channel = 'email'
+    select c.key, c.organization_id, c.dossier_id, c.event, c.essential, c.priority, c.user_id, c.email, c.locale,
+           c.in_app,
+           c.email is not null and (c.essential or coalesce(c.email_enabled, true)) as by_email,
+           not c.essential and coalesce(c.email_mode, c.default_mode) = 'digest' and c.in_app as digest,
+           case when c.priority = 'urgent' then now() else q.until end as send_after,
+           left(c.label_fr || ' – ' || c.company, 300) as title, left(coalesce(c.summary_fr, ''), 4000) as body,
+           jsonb_build_object('title', case c.locale when 'en' then c.label_en else c.label_fr end,
+                              'body', coalesce(case c.locale when 'en' then c.summary_en else c.summary_fr end, ''),
+                              'company', c.company, 'product_code', c.product_code,
+                              'product', coalesce(c.product, c.product_code), 'link', '/dossiers/' || c.dossier_id)
+             || (coalesce(c.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link')
+             as template_values
+    from contacts c
+    join quiet q on q.tz = c.tz and q.quiet_start = c.quiet_start and q.quiet_end = c.quiet_end
+                and q.quiet_weekends = c.quiet_weekends
   ),
   notified as (
     insert into public.notifications (organization_id, recipient_id, event, dossier_id, title, body, link, priority,
@@ -257,14 +267,12 @@ begin
     returning 1
   )
   insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential,
-                                   status, send_after, template, template_values, locale, notification_id)
+                                   status, send_after, template, template_values, locale)
   select t.organization_id, t.key || ':' || t.user_id, t.user_id, t.email, t.event, t.essential,
          case when not t.essential and exists (select 1 from public.email_suppressions x where x.address = lower(t.email))
               then 'suppressed' else 'queued' end,
-         t.send_after, t.event, case t.locale when 'en' then t.values_en else t.values_fr end, t.locale,
-         n.id
+         t.send_after, t.event, t.template_values, t.locale
   from targets t
-  left join notified n on n.dedupe_key = t.key || ':' || t.user_id
   where t.by_email and not t.digest and t.email ~ '^[^@\s]+@[^@\s]+$'
   on conflict (idempotency_key) do nothing;
 
@@ -327,3 +335,30 @@ as $$
 $$;
 revoke execute on function private.outbox_render_context(uuid) from public, anon, authenticated;
 grant execute on function private.outbox_render_context(uuid) to service_role;
+
+-- The timeline's broadcasts (0055) become set-based too: one insert into realtime.messages per statement,
+-- the same topics (`dossier:<id>:<audience>`, one per audience that may see the event) and payloads.
+create or replace function private.broadcast_dossier_events() returns trigger
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+  insert into realtime.messages (topic, extension, event, private, payload)
+  select 'dossier:' || e.dossier_id || ':' || a.audience, 'broadcast', 'dossier_event', true,
+         jsonb_build_object('id', e.id, 'dossier_id', e.dossier_id, 'type', e.type, 'command', e.command,
+                            'from_status', e.from_status, 'to_status', e.to_status, 'actor_role', e.actor_role,
+                            'actor_name', e.actor_name, 'title_fr', e.title_fr, 'title_en', e.title_en,
+                            'details', e.details, 'visibility', e.visibility, 'created_at', e.created_at)
+  from new_events e
+  cross join lateral unnest(case e.visibility
+      when 'partner' then array['staff', 'expert', 'client', 'partner']
+      when 'client' then array['staff', 'expert', 'client']
+      when 'expert' then array['staff', 'expert']
+      else array['staff'] end) as a(audience);
+  return null;
+end
+$$;
+revoke execute on function private.broadcast_dossier_events() from public, anon, authenticated;
+drop trigger if exists dossier_events_broadcast on public.dossier_events;
+create trigger dossier_events_broadcast after insert on public.dossier_events
+  referencing new table as new_events for each statement execute function private.broadcast_dossier_events();

@@ -145,7 +145,7 @@ def test_offers_reach_the_offered_expert_and_client_choice_rules(conn: tdb.Conn,
     )
     offer = conn.execute(
         "select o.priority, m.essential, m.template_values from public.notifications o"
-        " join public.email_outbox m on m.notification_id = o.id"
+        " join public.email_outbox m on m.idempotency_key = o.dedupe_key"
         " where o.recipient_id = %s and o.event = 'offer_made'",
         (u["expert_a"],),
     ).fetchone()
@@ -195,7 +195,7 @@ def test_urgent_passes_quiet_hours_and_in_app_does_not_wait(conn: tdb.Conn, worl
     )
     rows = conn.execute(
         "select n.recipient_id, n.priority, o.send_after <= now() as now_ from public.notifications n"
-        " join public.email_outbox o on o.notification_id = n.id where n.event = 'assignment_failed'"
+        " join public.email_outbox o on o.idempotency_key = n.dedupe_key where n.event = 'assignment_failed'"
     ).fetchall()
     by_user = {r["recipient_id"]: r for r in rows}
     assert by_user[u["owner_a"]]["priority"] == "urgent" and by_user[u["owner_a"]]["now_"]
