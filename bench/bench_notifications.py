@@ -86,6 +86,11 @@ select '00000000-0000-0000-0000-0000000000a1', md5('bench-dossier:' || (1 + g %%
 from generate_series(%(first)s::int, %(last)s::int) g
 """
 
+COUNTS = (
+    "select (select count(*) from public.notifications) as n, (select count(*) from public.email_outbox) as o,"
+    " (select count(*) from realtime.messages where event = 'notifications') as b"
+)
+
 ENQUEUE = """
 select count(private.enqueue_email('00000000-0000-0000-0000-0000000000a1', %(prefix)s || g,
   null, %(prefix)s || g || '@bench.test', '[TICPE] Audit terminé – Transport ' || g, '<p>Bonjour</p>',
@@ -100,18 +105,12 @@ def fan_out(url: str) -> dict[str, Any]:
         runs = []
         first = 1
         for size in (EVENTS, EVENTS):
-            before = conn.execute(
-                "select (select count(*) from public.notifications) as n, (select count(*) from public.email_outbox) as o,"
-                " (select count(*) from realtime.messages where event = 'notification') as b"
-            ).fetchone()
+            before = conn.execute(COUNTS).fetchone()
             assert before is not None
             started = time.perf_counter()
             conn.execute(EVENTS_SQL, {"dossiers": DOSSIERS, "first": first, "last": first + size - 1})
             elapsed = time.perf_counter() - started
-            after = conn.execute(
-                "select (select count(*) from public.notifications) as n, (select count(*) from public.email_outbox) as o,"
-                " (select count(*) from realtime.messages where event = 'notification') as b"
-            ).fetchone()
+            after = conn.execute(COUNTS).fetchone()
             assert after is not None
             runs.append(
                 {
@@ -150,7 +149,7 @@ def _dispatch_until_empty(
         while time.monotonic() < deadline and not stop_when():
             try:
                 outcome = service.dispatch(mailer, sender=SENDER, links=links, budget_seconds=5.0)
-            except Exception as exc:  # noqa: BLE001 (the database is restarting: the next run goes on)
+            except Exception as exc:
                 with lock:
                     errors[type(exc).__name__] += 1
                 time.sleep(0.5)
@@ -185,9 +184,7 @@ def dispatcher(url: str, stand_in: ResendStandIn) -> dict[str, Any]:
         conn.execute("update public.email_outbox set status = 'cancelled' where status = 'queued'")
         # half rendered by the dispatcher from fan-out template rows, half pre-rendered
         conn.execute(EVENTS_SQL, {"dossiers": DOSSIERS, "first": 900_001, "last": 900_000 + DISPATCH_EMAILS // 4})
-        conn.execute(
-            "update public.email_outbox set send_after = now() where status = 'queued' and send_after > now()"
-        )
+        conn.execute("update public.email_outbox set send_after = now() where status = 'queued' and send_after > now()")
         templated = conn.execute("select count(*) from public.email_outbox where status = 'queued'").fetchone()
         assert templated is not None
         conn.execute(ENQUEUE, {"prefix": "throughput-", "n": DISPATCH_EMAILS - int(templated[0])})
@@ -278,7 +275,8 @@ def fault_run(url: str, cluster: Cluster, stand_in: ResendStandIn) -> dict[str, 
         "dispatcher_outcomes": dict(counts),
         "connection_errors": dict(errors),
         "lost": FAULT_EMAILS - len(per_address),
-        "met": len(per_address) == FAULT_EMAILS and all(n == 1 for n in per_address.values())
+        "met": len(per_address) == FAULT_EMAILS
+        and all(n == 1 for n in per_address.values())
         and states.get("sent") == FAULT_EMAILS,
     }
 

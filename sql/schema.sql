@@ -867,6 +867,31 @@ end
 $$;
 
 --
+-- Name: broadcast_dossier_events(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.broadcast_dossier_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into realtime.messages (topic, extension, event, private, payload)
+  select 'dossier:' || e.dossier_id || ':' || a.audience, 'broadcast', 'dossier_event', true,
+         jsonb_build_object('id', e.id, 'dossier_id', e.dossier_id, 'type', e.type, 'command', e.command,
+                            'from_status', e.from_status, 'to_status', e.to_status, 'actor_role', e.actor_role,
+                            'actor_name', e.actor_name, 'title_fr', e.title_fr, 'title_en', e.title_en,
+                            'details', e.details, 'visibility', e.visibility, 'created_at', e.created_at)
+  from new_events e
+  cross join lateral unnest(case e.visibility
+      when 'partner' then array['staff', 'expert', 'client', 'partner']
+      when 'client' then array['staff', 'expert', 'client']
+      when 'expert' then array['staff', 'expert']
+      else array['staff'] end) as a(audience);
+  return null;
+end
+$$;
+
+--
 -- Name: broadcast_message(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1670,6 +1695,90 @@ begin
     v_organization, v_company, p_simulation, v_codes, v_amounts, v_priorities, v_ineligible);
 end
 $$;
+
+--
+-- Name: compose_digests(timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.compose_digests(p_now timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_count integer;
+begin
+  with waiting as (
+    select n.recipient_id as user_id, n.organization_id,
+           coalesce(s.time_zone, c.time_zone, 'Europe/Paris') as tz,
+           coalesce(s.locale, 'fr') as locale,
+           coalesce(c.working_days, '{1,2,3,4,5}'::smallint[]) as working_days
+    from public.notifications n
+    left join public.notification_settings s on s.user_id = n.recipient_id
+    left join public.business_calendars c on c.organization_id = n.organization_id
+    where n.email_digest
+    group by 1, 2, 3, 4, 5
+  ),
+  due as (
+    select w.*, (p_now at time zone w.tz)::date as local_day
+    from waiting w
+    where (p_now at time zone w.tz)::time >= '08:30'
+      and extract(isodow from (p_now at time zone w.tz))::smallint = any (w.working_days)
+      and not exists (select 1 from public.notification_digests d
+                      where d.user_id = w.user_id and d.organization_id = w.organization_id
+                        and d.local_day = (p_now at time zone w.tz)::date)
+  ),
+  claimed as (
+    insert into public.notification_digests (user_id, organization_id, local_day, items)
+    select d.user_id, d.organization_id, d.local_day,
+           (select count(*) from public.notifications n
+            where n.recipient_id = d.user_id and n.organization_id = d.organization_id and n.email_digest
+              and n.status = 'unread' and n.created_at <= p_now)
+    from due d
+    on conflict (user_id, organization_id, local_day) do nothing
+    returning id, user_id, organization_id, local_day, items
+  ),
+  items as (
+    select c.id as digest_id,
+           jsonb_agg(jsonb_build_object('title', n.title, 'body', n.body, 'link', n.link, 'at', n.created_at)
+                     order by n.created_at) as list
+    from claimed c
+    join public.notifications n
+      on n.recipient_id = c.user_id and n.organization_id = c.organization_id and n.email_digest
+     and n.status = 'unread' and n.created_at <= p_now
+    group by c.id
+  ),
+  mailed as (
+    insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential,
+                                     status, template, template_values, locale)
+    select c.organization_id, 'digest:' || c.user_id || ':' || c.organization_id || ':' || c.local_day, c.user_id,
+           u.email, 'digest', false,
+           case when exists (select 1 from public.email_suppressions x where x.address = lower(u.email))
+                then 'suppressed' else 'queued' end,
+           'digest', jsonb_build_object('items', i.list, 'count', c.items, 'day', c.local_day), d.locale
+    from claimed c
+    join items i on i.digest_id = c.id
+    join due d on d.user_id = c.user_id and d.organization_id = c.organization_id
+    join auth.users u on u.id = c.user_id
+    where c.items > 0 and u.email ~ '^[^@\s]+@[^@\s]+$'
+    on conflict (idempotency_key) do nothing
+    returning id, recipient_id, organization_id
+  ),
+  settled as (
+    update public.notifications n set email_digest = false
+    from claimed c
+    where n.recipient_id = c.user_id and n.organization_id = c.organization_id and n.email_digest
+      and n.created_at <= p_now
+    returning 1
+  )
+  select count(*) into v_count from mailed;
+  -- the ledger rows of this run point at their message (rows written above are visible from here on)
+  update public.notification_digests g set outbox_id = o.id
+  from public.email_outbox o
+  where g.outbox_id is null and g.created_at = now() and g.items > 0
+    and o.idempotency_key = 'digest:' || g.user_id || ':' || g.organization_id || ':' || g.local_day;
+  return v_count;
+end
+$_$;
 
 --
 -- Name: continue_matching(uuid); Type: FUNCTION; Schema: private; Owner: -
@@ -3875,31 +3984,42 @@ begin
     where p.user_id is distinct from p.actor_id
     order by p.key, p.user_id, array_position(array['urgent', 'high', 'normal'], p.priority)
   ),
+  contacts as materialized (
+    select o.*, u.email::text as email, coalesce(s.locale, 'fr') as locale,
+           coalesce(s.time_zone, bc.time_zone, 'Europe/Paris') as tz, coalesce(s.quiet_start, '20:00') as quiet_start,
+           coalesce(s.quiet_end, '08:00') as quiet_end, coalesce(s.quiet_weekends, true) as quiet_weekends,
+           coalesce(pi.enabled, true) as in_app, pe.enabled as email_enabled, pe.mode as email_mode
+    from once o
+    join auth.users u on u.id = o.user_id
+    left join public.notification_settings s on s.user_id = o.user_id
+    left join public.business_calendars bc on bc.organization_id = o.organization_id
+    left join public.notification_preferences pi
+      on pi.user_id = o.user_id and pi.event = o.event and pi.channel = 'in_app'
+    left join public.notification_preferences pe
+      on pe.user_id = o.user_id and pe.event = o.event and pe.channel = 'email'
+  ),
+  -- quiet hours depend on the settings only: computed once per distinct set of them, not per recipient
+  quiet as materialized (
+    select q.tz, q.quiet_start, q.quiet_end, q.quiet_weekends,
+           private.quiet_hours_end(now(), q.tz, q.quiet_start, q.quiet_end, q.quiet_weekends) as until
+    from (select distinct c.tz, c.quiet_start, c.quiet_end, c.quiet_weekends from contacts c) q
+  ),
   targets as materialized (
-  select o.key, o.organization_id, o.dossier_id, o.event, o.essential, o.priority, o.user_id, u.email::text as email,
-         coalesce(s.locale, 'fr') as locale,
-         coalesce(pi.enabled, true) as in_app,
-         u.email is not null and (o.essential or coalesce(pe.enabled, true)) as by_email,
-         not o.essential and coalesce(pe.mode, o.default_mode) = 'digest' and coalesce(pi.enabled, true) as digest,
-         case when o.priority = 'urgent' then now()
-              else private.quiet_hours_end(now(), coalesce(s.time_zone, bc.time_zone, 'Europe/Paris'),
-                                           coalesce(s.quiet_start, '20:00'), coalesce(s.quiet_end, '08:00'),
-                                           coalesce(s.quiet_weekends, true)) end as send_after,
-         left(o.label_fr || ' – ' || o.company, 300) as title, left(coalesce(o.summary_fr, ''), 4000) as body,
-         jsonb_build_object('title', o.label_fr, 'body', coalesce(o.summary_fr, ''), 'company', o.company,
-                            'product_code', o.product_code, 'product', coalesce(o.product, o.product_code), 'link', '/dossiers/' || o.dossier_id)
-           || (coalesce(o.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link') as values_fr,
-         jsonb_build_object('title', o.label_en, 'body', coalesce(o.summary_en, ''), 'company', o.company,
-                            'product_code', o.product_code, 'product', coalesce(o.product, o.product_code), 'link', '/dossiers/' || o.dossier_id)
-           || (coalesce(o.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link') as values_en
-  from once o
-  join auth.users u on u.id = o.user_id
-  left join public.notification_settings s on s.user_id = o.user_id
-  left join public.business_calendars bc on bc.organization_id = o.organization_id
-  left join public.notification_preferences pi
-    on pi.user_id = o.user_id and pi.event = o.event and pi.channel = 'in_app'
-  left join public.notification_preferences pe
-    on pe.user_id = o.user_id and pe.event = o.event and pe.channel = 'email'
+    select c.key, c.organization_id, c.dossier_id, c.event, c.essential, c.priority, c.user_id, c.email, c.locale,
+           c.in_app,
+           c.email is not null and (c.essential or coalesce(c.email_enabled, true)) as by_email,
+           not c.essential and coalesce(c.email_mode, c.default_mode) = 'digest' and c.in_app as digest,
+           case when c.priority = 'urgent' then now() else q.until end as send_after,
+           left(c.label_fr || ' – ' || c.company, 300) as title, left(coalesce(c.summary_fr, ''), 4000) as body,
+           jsonb_build_object('title', case c.locale when 'en' then c.label_en else c.label_fr end,
+                              'body', coalesce(case c.locale when 'en' then c.summary_en else c.summary_fr end, ''),
+                              'company', c.company, 'product_code', c.product_code,
+                              'product', coalesce(c.product, c.product_code), 'link', '/dossiers/' || c.dossier_id)
+             || (coalesce(c.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link')
+             as template_values
+    from contacts c
+    join quiet q on q.tz = c.tz and q.quiet_start = c.quiet_start and q.quiet_end = c.quiet_end
+                and q.quiet_weekends = c.quiet_weekends
   ),
   notified as (
     insert into public.notifications (organization_id, recipient_id, event, dossier_id, title, body, link, priority,
@@ -3911,24 +4031,25 @@ begin
     returning id, recipient_id, organization_id, event, dossier_id, title, body, link, priority, status, dedupe_key,
               created_at
   ),
+  -- one Realtime message per recipient and statement, carrying each of their new notifications
   broadcast as (
     insert into realtime.messages (topic, extension, event, private, payload)
-    select 'user:' || n.recipient_id, 'broadcast', 'notification', true,
-           jsonb_build_object('id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title,
-                              'body', n.body, 'link', n.link, 'priority', n.priority, 'status', n.status,
-                              'created_at', n.created_at)
+    select 'user:' || n.recipient_id, 'broadcast', 'notifications', true,
+           jsonb_build_object('notifications', jsonb_agg(jsonb_build_object(
+             'id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title, 'body', n.body,
+             'link', n.link, 'priority', n.priority, 'status', n.status, 'created_at', n.created_at)
+             order by n.created_at, n.id))
     from notified n
+    group by n.recipient_id
     returning 1
   )
   insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential,
-                                   status, send_after, template, template_values, locale, notification_id)
+                                   status, send_after, template, template_values, locale)
   select t.organization_id, t.key || ':' || t.user_id, t.user_id, t.email, t.event, t.essential,
          case when not t.essential and exists (select 1 from public.email_suppressions x where x.address = lower(t.email))
               then 'suppressed' else 'queued' end,
-         t.send_after, t.event, case t.locale when 'en' then t.values_en else t.values_fr end, t.locale,
-         n.id
+         t.send_after, t.event, t.template_values, t.locale
   from targets t
-  left join notified n on n.dedupe_key = t.key || ':' || t.user_id
   where t.by_email and not t.digest and t.email ~ '^[^@\s]+@[^@\s]+$'
   on conflict (idempotency_key) do nothing;
 
@@ -9754,7 +9875,6 @@ CREATE TABLE public.email_outbox (
     template text,
     template_values jsonb,
     locale text DEFAULT 'fr'::text NOT NULL,
-    notification_id uuid,
     CONSTRAINT email_outbox_check CHECK (((status = 'sent'::text) = (sent_at IS NOT NULL))),
     CONSTRAINT email_outbox_check1 CHECK (((status = 'sending'::text) <= (batch_id IS NOT NULL))),
     CONSTRAINT email_outbox_delivery_check CHECK ((delivery = ANY (ARRAY['delivered'::text, 'delivery_delayed'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'suppressed'::text]))),
@@ -10158,6 +10278,21 @@ CREATE TABLE public.messaging_suspensions (
     suspended_by uuid,
     suspended_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT messaging_suspensions_reason_check CHECK ((length(reason) <= 1000))
+);
+
+--
+-- Name: notification_digests; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_digests (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    local_day date NOT NULL,
+    items integer NOT NULL,
+    outbox_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_digests_items_check CHECK ((items >= 0))
 );
 
 --
@@ -11205,6 +11340,20 @@ ALTER TABLE ONLY public.messaging_suspensions
     ADD CONSTRAINT messaging_suspensions_pkey PRIMARY KEY (organization_id, user_id);
 
 --
+-- Name: notification_digests notification_digests_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_digests
+    ADD CONSTRAINT notification_digests_pkey PRIMARY KEY (id);
+
+--
+-- Name: notification_digests notification_digests_user_id_organization_id_local_day_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_digests
+    ADD CONSTRAINT notification_digests_user_id_organization_id_local_day_key UNIQUE (user_id, organization_id, local_day);
+
+--
 -- Name: notification_events notification_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11996,12 +12145,6 @@ CREATE INDEX email_outbox_batch_id_idx ON public.email_outbox USING btree (batch
 CREATE INDEX email_outbox_due_idx ON public.email_outbox USING btree (send_after) WHERE (status = 'queued'::text);
 
 --
--- Name: email_outbox_notification_id_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX email_outbox_notification_id_idx ON public.email_outbox USING btree (notification_id);
-
---
 -- Name: email_outbox_organization_created_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -12360,6 +12503,18 @@ CREATE INDEX messaging_suspensions_suspended_by_idx ON public.messaging_suspensi
 --
 
 CREATE INDEX messaging_suspensions_user_idx ON public.messaging_suspensions USING btree (user_id);
+
+--
+-- Name: notification_digests_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_digests_organization_idx ON public.notification_digests USING btree (organization_id);
+
+--
+-- Name: notification_digests_outbox_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_digests_outbox_id_idx ON public.notification_digests USING btree (outbox_id);
 
 --
 -- Name: notification_preferences_event_idx; Type: INDEX; Schema: public; Owner: -
@@ -12803,7 +12958,7 @@ CREATE TRIGGER dossier_events_append_only BEFORE DELETE OR UPDATE ON public.doss
 -- Name: dossier_events dossier_events_broadcast; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER dossier_events_broadcast AFTER INSERT ON public.dossier_events FOR EACH ROW EXECUTE FUNCTION private.broadcast_dossier_event();
+CREATE TRIGGER dossier_events_broadcast AFTER INSERT ON public.dossier_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION private.broadcast_dossier_events();
 
 --
 -- Name: dossier_events dossier_events_fan_out; Type: TRIGGER; Schema: public; Owner: -
@@ -13796,13 +13951,6 @@ ALTER TABLE ONLY public.email_outbox
     ADD CONSTRAINT email_outbox_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES public.email_batches(id) ON DELETE SET NULL;
 
 --
--- Name: email_outbox email_outbox_notification_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.email_outbox
-    ADD CONSTRAINT email_outbox_notification_id_fkey FOREIGN KEY (notification_id) REFERENCES public.notifications(id) ON DELETE SET NULL;
-
---
 -- Name: email_outbox email_outbox_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -14193,6 +14341,20 @@ ALTER TABLE ONLY public.messaging_suspensions
 
 ALTER TABLE ONLY public.messaging_suspensions
     ADD CONSTRAINT messaging_suspensions_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
+-- Name: notification_digests notification_digests_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_digests
+    ADD CONSTRAINT notification_digests_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: notification_digests notification_digests_outbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_digests
+    ADD CONSTRAINT notification_digests_outbox_id_fkey FOREIGN KEY (outbox_id) REFERENCES public.email_outbox(id) ON DELETE SET NULL;
 
 --
 -- Name: notification_preferences notification_preferences_event_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -15311,6 +15473,12 @@ CREATE POLICY "Users read platform rule sets and their organization's" ON public
 CREATE POLICY "Users read their own company links and staff read all" ON public.client_company_users FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role))));
 
 --
+-- Name: notification_digests Users read their own digests; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users read their own digests" ON public.notification_digests FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
+
+--
 -- Name: document_downloads Users read their own downloads and staff their organization's; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -15685,6 +15853,12 @@ ALTER TABLE public.messaging_preferences ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.messaging_suspensions ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_digests; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_digests ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: notification_events; Type: ROW SECURITY; Schema: public; Owner: -
@@ -16128,6 +16302,12 @@ REVOKE ALL ON FUNCTION private.audit_version_transition(v public.prudential_port
 REVOKE ALL ON FUNCTION private.broadcast_dossier_event() FROM PUBLIC;
 
 --
+-- Name: FUNCTION broadcast_dossier_events(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_dossier_events() FROM PUBLIC;
+
+--
 -- Name: FUNCTION broadcast_message(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16359,6 +16539,13 @@ GRANT ALL ON FUNCTION private.complete_anonymous_simulation(p_simulation uuid, p
 
 REVOKE ALL ON FUNCTION private.complete_simulation(p_simulation uuid, p_result jsonb) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.complete_simulation(p_simulation uuid, p_result jsonb) TO service_role;
+
+--
+-- Name: FUNCTION compose_digests(p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.compose_digests(p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.compose_digests(p_now timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION continue_matching(p_dossier uuid); Type: ACL; Schema: private; Owner: -
@@ -18840,6 +19027,13 @@ GRANT INSERT(hide_receipts),UPDATE(hide_receipts) ON TABLE public.messaging_pref
 
 GRANT SELECT ON TABLE public.messaging_suspensions TO authenticated;
 GRANT ALL ON TABLE public.messaging_suspensions TO service_role;
+
+--
+-- Name: TABLE notification_digests; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.notification_digests TO authenticated;
+GRANT ALL ON TABLE public.notification_digests TO service_role;
 
 --
 -- Name: TABLE notification_events; Type: ACL; Schema: public; Owner: -

@@ -6,7 +6,8 @@
 -- email per event, immediate or daily digest, essential email always on), their quiet hours (email
 -- waits, in-app does not, urgent passes) and the outbox. The work is set-based: one statement-level
 -- trigger per source table reads the statement's transition table, so a statement writing 10 000
--- events does one insert into notifications, one into the outbox and one into realtime.messages.
+-- events does one insert into notifications, one into the outbox and one into realtime.messages (one
+-- `notifications` broadcast per recipient on `user:<id>`, listing each of their new notifications).
 -- A notification and its email share their key (`<event key>:<user id>`: dedupe_key = idempotency_key).
 -- Outbox rows carry a template and its values instead of rendered text; the dispatcher renders them
 -- (Jinja, the recipient's language, the organization's footer, a signed unsubscribe link) when it
@@ -257,13 +258,16 @@ begin
     returning id, recipient_id, organization_id, event, dossier_id, title, body, link, priority, status, dedupe_key,
               created_at
   ),
+  -- one Realtime message per recipient and statement, carrying each of their new notifications
   broadcast as (
     insert into realtime.messages (topic, extension, event, private, payload)
-    select 'user:' || n.recipient_id, 'broadcast', 'notification', true,
-           jsonb_build_object('id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title,
-                              'body', n.body, 'link', n.link, 'priority', n.priority, 'status', n.status,
-                              'created_at', n.created_at)
+    select 'user:' || n.recipient_id, 'broadcast', 'notifications', true,
+           jsonb_build_object('notifications', jsonb_agg(jsonb_build_object(
+             'id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title, 'body', n.body,
+             'link', n.link, 'priority', n.priority, 'status', n.status, 'created_at', n.created_at)
+             order by n.created_at, n.id))
     from notified n
+    group by n.recipient_id
     returning 1
   )
   insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential,

@@ -31,7 +31,8 @@ def _uploads(conn: tdb.Conn, world: World, n: int) -> uuid.UUID:
     conn.execute(
         "insert into public.dossier_events (organization_id, dossier_id, type, actor_kind, actor_id, actor_role,"
         " title_fr, title_en, visibility)"
-        " select %s, %s, 'document_uploaded', 'user', %s, 'client', 'Document <script>x</script> ' || g, 'Doc', 'client'"
+        " select %s, %s, 'document_uploaded', 'user', %s, 'client', 'Document <script>x</script> ' || g, 'Doc',"
+        " 'client'"
         " from generate_series(1, %s) g",
         (world.org_a, row["id"], world.users["client_a"], n),
     )

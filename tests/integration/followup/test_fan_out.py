@@ -71,10 +71,11 @@ def test_audit_completed_tells_client_admins_and_partner_not_the_acting_expert(c
     assert told[str(u["owner_a"])]["priority"] == "normal"
     assert all(t["mail"] == "queued" and t["template"] == "audit_completed" for t in told.values())
     broadcasts = conn.execute(
-        "select topic, payload from realtime.messages where event = 'notification' and topic = %s",
+        "select topic, payload from realtime.messages where event = 'notifications' and topic = %s",
         (f"user:{u['client_a']}",),
     ).fetchall()
-    assert len(broadcasts) == 1 and broadcasts[0]["payload"]["event"] == "audit_completed"
+    assert len(broadcasts) == 1
+    assert [n["event"] for n in broadcasts[0]["payload"]["notifications"]] == ["audit_completed"]
 
 
 def test_preferences_essential_mail_and_suppression(conn: tdb.Conn, world: World) -> None:
