@@ -3944,20 +3944,21 @@ $$;
 CREATE FUNCTION private.fan_out_notifications(p_events private.notifiable_event[]) RETURNS void
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
+    SET work_mem TO '64MB'
     AS $_$
 begin
   with ev as (
     select e.* from unnest(p_events) e
   ),
   routed as (
-    select ev.*, r.event, r.audience, r.priority, ne.essential, ne.default_mode, ne.label_fr, ne.label_en,
+    select ev.*, r.event, r.audience, r.priority, r.essential, r.default_mode, r.label_fr, r.label_en,
            d.client_company_id, coalesce(ev.expert_id, d.expert_id) as the_expert, c.partner_user_id, c.name as company,
            d.product_code, p.name as product
     from ev
-    join public.notification_routes r
+    join (select r0.*, ne0.essential, ne0.default_mode, ne0.label_fr, ne0.label_en
+          from public.notification_routes r0 join public.notification_events ne0 on ne0.code = r0.event) r
       on r.source = ev.source and r.kind = ev.kind and (r.to_status is null or r.to_status = ev.to_status)
      and ev.details @> r.details_match
-    join public.notification_events ne on ne.code = r.event
     join public.dossiers d on d.id = ev.dossier_id
     join public.client_companies c on c.id = d.client_company_id
     left join public.products p on p.code = d.product_code
