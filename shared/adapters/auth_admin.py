@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
+from urllib.parse import urlsplit
 
 from shared.platform.errors import ServiceUnavailable
 from shared.platform.settings import Settings
@@ -78,7 +79,12 @@ class LocalInviter:
 
 
 def inviter_from_settings(settings: Settings) -> Inviter:
-    """Supabase Auth when a project URL and service role key are configured, else the local shim."""
-    if settings.supabase_url and settings.supabase_service_role_key:
+    """Supabase Auth when the service role key is configured; the local shim only for a local stack (no
+    project URL, or one on this machine): a deployed project without the key is a 503, never a direct write
+    into its ``auth.users``."""
+    if settings.supabase_service_role_key:
         return SupabaseInviter(settings.supabase_url, settings.supabase_service_role_key.value)
+    host = urlsplit(settings.supabase_url).hostname if settings.supabase_url else None
+    if host not in (None, "127.0.0.1", "localhost", "::1"):
+        raise AuthAdminError("Invitations need SUPABASE_SERVICE_ROLE_KEY", code="auth_admin_not_configured")
     return LocalInviter(settings.database_url.value)

@@ -253,3 +253,15 @@ def test_an_existing_account_gets_our_invitation_email_through_the_outbox(
     ).fetchone()
     assert queued is not None and queued["essential"] and queued["status"] == "queued"
     assert queued["subject"] == "Invitation à rejoindre Cabinet Test" and "token=" in queued["text_body"]
+
+
+def test_a_deployed_project_without_the_service_key_is_refused_not_written_directly(
+    tenant: dict[str, uuid.UUID], keys: KeyPair, api: FlaskClient, use: Callable[..., Settings]
+) -> None:
+    use(supabase_url="https://project.supabase.test")
+    response = api.post(
+        "/invitations",
+        json={"organization_id": str(tenant["org"]), "email": "nobody@example.test", "role": "expert"},
+        headers={"Authorization": f"Bearer {keys.token(tenant['owner'])}"},
+    )
+    assert response.status_code == 503 and response.get_json()["code"] == "auth_admin_not_configured"
