@@ -119,6 +119,9 @@ def claim(conn: Connection, *, lease_seconds: int, sender: str, links: Links | N
     nothing is due."""
     row = conn.execute(_RETAKE, {"lease": lease_seconds}).fetchone()
     if row is None:
+        # Freezing is serialised (for the rest of this short transaction): two dispatchers scanning the due
+        # rows at once under SKIP LOCKED would each freeze part of the same hundred, sending half batches.
+        conn.execute("select pg_advisory_xact_lock(hashtextextended('email_outbox:freeze', 0))")
         row = conn.execute(_FREEZE, {"lease": lease_seconds, "limit": BATCH_LIMIT, "sender": sender}).fetchone()
     if row is None:
         return None

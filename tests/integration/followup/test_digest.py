@@ -62,10 +62,12 @@ def test_the_digest_lists_what_is_still_unread_once_a_day_at_0830(conn: tdb.Conn
         " where recipient_id = %s order by created_at, id limit 1)",
         (expert,),
     )
-    assert _compose(conn, _next_weekday("08:20")) == 0  # too early
-    assert _compose(conn, _next_weekday("10:00", saturday=True)) == 0  # not a working day
-    assert _compose(conn, _next_weekday("08:35")) == 1
-    assert _compose(conn, _next_weekday("08:50")) == 0  # once a day
+    # other tests' committed rows may be waiting too: count this user's digests, not the run's
+    _compose(conn, _next_weekday("08:20"))  # too early
+    _compose(conn, _next_weekday("10:00", saturday=True))  # not a working day
+    assert _digests(conn, expert) == []
+    assert _compose(conn, _next_weekday("08:35")) >= 1
+    _compose(conn, _next_weekday("08:50"))  # once a day
     [digest] = _digests(conn, expert)
     assert digest["template"] == "digest" and digest["locale"] == "en" and digest["status"] == "queued"
     values = digest["template_values"]
@@ -87,7 +89,7 @@ def test_no_digest_when_everything_was_read(conn: tdb.Conn, world: World) -> Non
     expert = world.users["expert_a"]
     _uploads(conn, world, 2)
     conn.execute("update public.notifications set status = 'read' where recipient_id = %s", (expert,))
-    assert _compose(conn, _next_weekday("09:00")) == 0
+    _compose(conn, _next_weekday("09:00"))
     assert _digests(conn, expert) == []
     ledger = conn.execute("select items from public.notification_digests where user_id = %s", (expert,)).fetchall()
     assert ledger == [{"items": 0}]
@@ -95,7 +97,7 @@ def test_no_digest_when_everything_was_read(conn: tdb.Conn, world: World) -> Non
 
 def test_digest_rows_under_rls(conn: tdb.Conn, world: World) -> None:
     _uploads(conn, world, 1)
-    assert _compose(conn, _next_weekday("09:00")) == 1
+    assert _compose(conn, _next_weekday("09:00")) >= 1
     for persona, count in {"expert_a": 1, "owner_a": 0, "client_a": 0, "outsider": 0}.items():
         with conn.transaction(force_rollback=True):
             tdb.as_user(conn, world.users[persona])
