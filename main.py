@@ -18,8 +18,10 @@ from functions.export_worker import export_worker
 from functions.followup import followup
 from functions.followup_sweep import followup_sweep
 from functions.healthz import healthz
+from functions.invitations import invitations
 from functions.invoices import invoices
 from functions.me import me
+from functions.notification_digest import notification_digest
 from functions.notifications import notifications
 from functions.notifications_cleanup import notifications_cleanup
 from functions.prudential import prudential
@@ -47,8 +49,10 @@ __all__ = [
     "followup",
     "followup_sweep",
     "healthz",
+    "invitations",
     "invoices",
     "me",
+    "notification_digest",
     "notifications",
     "notifications_cleanup",
     "prudential",

@@ -22,6 +22,8 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "email-events",
     "notifications",
     "notifications-cleanup",
+    "invitations",
+    "notification-digest",
     "webhook-dispatch",
     "documents",
     "dossier",

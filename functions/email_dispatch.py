@@ -10,7 +10,7 @@ import flask
 import functions_framework
 
 from shared.adapters.mail import mailer_from_settings
-from shared.notifications import service
+from shared.notifications import repository, service
 from shared.notifications.models import DispatchOut
 from shared.platform.http import Context, Router
 
@@ -20,7 +20,8 @@ router = Router("email-dispatch", description="Send queued email (scheduled)")
 @router.post("/", response=DispatchOut, auth="cron")
 def run(ctx: Context) -> DispatchOut:
     """Send due mail until none is left, the time budget is spent or the run's quota is reached."""
-    return service.dispatch(mailer_from_settings(ctx.settings), sender=ctx.settings.mail_from)
+    links = repository.Links(ctx.settings.public_base_url, ctx.settings.signing_secret.value)
+    return service.dispatch(mailer_from_settings(ctx.settings), sender=ctx.settings.mail_from, links=links)
 
 
 @functions_framework.http

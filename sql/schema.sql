@@ -34,6 +34,24 @@ CREATE SCHEMA public;
 COMMENT ON SCHEMA public IS 'standard public schema';
 
 --
+-- Name: notifiable_event; Type: TYPE; Schema: private; Owner: -
+--
+
+CREATE TYPE private.notifiable_event AS (
+	key text,
+	source text,
+	kind text,
+	organization_id uuid,
+	dossier_id uuid,
+	to_status text,
+	details jsonb,
+	actor_id uuid,
+	expert_id uuid,
+	summary_fr text,
+	summary_en text
+);
+
+--
 -- Name: abandon_anonymous_simulation(uuid, text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -46,6 +64,55 @@ begin
    where s.id = p_simulation and s.resume_token_hash = p_token_hash and s.client_company_id is null
      and s.status = 'draft';
   return found;
+end
+$$;
+
+--
+-- Name: accept_invitation(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.accept_invitation(p_token_sha256 text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  v_email text;
+  v record;
+begin
+  if v_user is null then
+    raise exception 'sign in to accept an invitation' using errcode = 'PT401', hint = 'unauthorized';
+  end if;
+  select i.* into v from public.invitations i where i.token_sha256 = p_token_sha256 for update;
+  if not found then
+    raise exception 'this invitation does not exist' using errcode = 'PT404', hint = 'invitation_not_found';
+  end if;
+  if v.status = 'accepted' then
+    raise exception 'this invitation has already been used' using errcode = 'PT409', hint = 'invitation_used';
+  end if;
+  if v.status = 'revoked' then
+    raise exception 'this invitation was withdrawn' using errcode = 'PT409', hint = 'invitation_revoked';
+  end if;
+  if v.expires_at <= now() then
+    raise exception 'this invitation expired on %', to_char(v.expires_at at time zone 'UTC', 'YYYY-MM-DD HH24:MI "UTC"')
+      using errcode = 'PT409', hint = 'invitation_expired';
+  end if;
+  select lower(u.email) into v_email from auth.users u where u.id = v_user;
+  if v_email is distinct from v.email then
+    raise exception 'this invitation was sent to another address' using errcode = 'PT403', hint = 'invitation_foreign';
+  end if;
+  insert into public.memberships (organization_id, user_id, role) values (v.organization_id, v_user, v.role)
+  on conflict (organization_id, user_id) do nothing;
+  if v.role = 'client' then
+    insert into public.client_company_users (company_id, user_id, organization_id)
+    values (v.company_id, v_user, v.organization_id)
+    on conflict (company_id, user_id) do nothing;
+  end if;
+  update public.invitations set status = 'accepted', accepted_by = v_user, accepted_at = now() where id = v.id;
+  return jsonb_build_object(
+    'invitation_id', v.id, 'organization_id', v.organization_id, 'role',
+    (select m.role from public.memberships m where m.organization_id = v.organization_id and m.user_id = v_user),
+    'company_id', v.company_id);
 end
 $$;
 
@@ -848,6 +915,31 @@ end
 $$;
 
 --
+-- Name: broadcast_dossier_events(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.broadcast_dossier_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into realtime.messages (topic, extension, event, private, payload)
+  select 'dossier:' || e.dossier_id || ':' || a.audience, 'broadcast', 'dossier_event', true,
+         jsonb_build_object('id', e.id, 'dossier_id', e.dossier_id, 'type', e.type, 'command', e.command,
+                            'from_status', e.from_status, 'to_status', e.to_status, 'actor_role', e.actor_role,
+                            'actor_name', e.actor_name, 'title_fr', e.title_fr, 'title_en', e.title_en,
+                            'details', e.details, 'visibility', e.visibility, 'created_at', e.created_at)
+  from new_events e
+  cross join lateral unnest(case e.visibility
+      when 'partner' then array['staff', 'expert', 'client', 'partner']
+      when 'client' then array['staff', 'expert', 'client']
+      when 'expert' then array['staff', 'expert']
+      else array['staff'] end) as a(audience);
+  return null;
+end
+$$;
+
+--
 -- Name: broadcast_message(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -859,6 +951,27 @@ begin
   perform realtime.send(private.message_payload(new),
                         case when tg_op = 'INSERT' then 'message_created' else 'message_updated' end,
                         'conversation:' || new.conversation_id, true);
+  return null;
+end
+$$;
+
+--
+-- Name: broadcast_new_notifications(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.broadcast_new_notifications() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into realtime.messages (topic, extension, event, private, payload)
+  select 'user:' || n.recipient_id, 'broadcast', 'notifications', true,
+         jsonb_build_object('notifications', jsonb_agg(jsonb_build_object(
+           'id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title, 'body', n.body,
+           'link', n.link, 'priority', n.priority, 'status', n.status, 'created_at', n.created_at)
+           order by n.created_at, n.id))
+  from new_notifications n
+  group by n.recipient_id;
   return null;
 end
 $$;
@@ -1775,6 +1888,90 @@ end
 $$;
 
 --
+-- Name: compose_digests(timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.compose_digests(p_now timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_count integer;
+begin
+  with waiting as (
+    select n.recipient_id as user_id, n.organization_id,
+           coalesce(s.time_zone, c.time_zone, 'Europe/Paris') as tz,
+           coalesce(s.locale, 'fr') as locale,
+           coalesce(c.working_days, '{1,2,3,4,5}'::smallint[]) as working_days
+    from public.notifications n
+    left join public.notification_settings s on s.user_id = n.recipient_id
+    left join public.business_calendars c on c.organization_id = n.organization_id
+    where n.email_digest
+    group by 1, 2, 3, 4, 5
+  ),
+  due as (
+    select w.*, (p_now at time zone w.tz)::date as local_day
+    from waiting w
+    where (p_now at time zone w.tz)::time >= '08:30'
+      and extract(isodow from (p_now at time zone w.tz))::smallint = any (w.working_days)
+      and not exists (select 1 from public.notification_digests d
+                      where d.user_id = w.user_id and d.organization_id = w.organization_id
+                        and d.local_day = (p_now at time zone w.tz)::date)
+  ),
+  claimed as (
+    insert into public.notification_digests (user_id, organization_id, local_day, items)
+    select d.user_id, d.organization_id, d.local_day,
+           (select count(*) from public.notifications n
+            where n.recipient_id = d.user_id and n.organization_id = d.organization_id and n.email_digest
+              and n.status = 'unread' and n.created_at <= p_now)
+    from due d
+    on conflict (user_id, organization_id, local_day) do nothing
+    returning id, user_id, organization_id, local_day, items
+  ),
+  items as (
+    select c.id as digest_id,
+           jsonb_agg(jsonb_build_object('title', n.title, 'body', n.body, 'link', n.link, 'at', n.created_at)
+                     order by n.created_at) as list
+    from claimed c
+    join public.notifications n
+      on n.recipient_id = c.user_id and n.organization_id = c.organization_id and n.email_digest
+     and n.status = 'unread' and n.created_at <= p_now
+    group by c.id
+  ),
+  mailed as (
+    insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential,
+                                     status, template, template_values, locale)
+    select c.organization_id, 'digest:' || c.user_id || ':' || c.organization_id || ':' || c.local_day, c.user_id,
+           u.email, 'digest', false,
+           case when exists (select 1 from public.email_suppressions x where x.address = lower(u.email))
+                then 'suppressed' else 'queued' end,
+           'digest', jsonb_build_object('items', i.list, 'count', c.items, 'day', c.local_day), d.locale
+    from claimed c
+    join items i on i.digest_id = c.id
+    join due d on d.user_id = c.user_id and d.organization_id = c.organization_id
+    join auth.users u on u.id = c.user_id
+    where c.items > 0 and u.email ~ '^[^@\s]+@[^@\s]+$'
+    on conflict (idempotency_key) do nothing
+    returning id, recipient_id, organization_id
+  ),
+  settled as (
+    update public.notifications n set email_digest = false
+    from claimed c
+    where n.recipient_id = c.user_id and n.organization_id = c.organization_id and n.email_digest
+      and n.created_at <= p_now
+    returning 1
+  )
+  select count(*) into v_count from mailed;
+  -- the ledger rows of this run point at their message (rows written above are visible from here on)
+  update public.notification_digests g set outbox_id = o.id
+  from public.email_outbox o
+  where g.outbox_id is null and g.created_at = now() and g.items > 0
+    and o.idempotency_key = 'digest:' || g.user_id || ':' || g.organization_id || ':' || g.local_day;
+  return v_count;
+end
+$_$;
+
+--
 -- Name: continue_matching(uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1873,6 +2070,58 @@ begin
   return new;
 end
 $$;
+
+--
+-- Name: create_invitation(uuid, text, text, uuid, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text DEFAULT 'fr'::text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  v_email text := lower(btrim(coalesce(p_email, '')));
+  v_row public.invitations;
+begin
+  if not private.has_role(p_organization, array['owner', 'admin']) then
+    raise exception 'only owners and admins of the organization invite people'
+      using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if v_email !~ '^[^@\s]+@[^@\s]+\.[^@\s]+$' or length(v_email) > 320 then
+    perform private.raise_field_error('email', 'email', 'An email address is required');
+  end if;
+  if p_role is null or p_role not in ('expert', 'client', 'partner') then
+    perform private.raise_field_error('role', 'one_of_expert_client_partner', 'The role is expert, client or partner');
+  end if;
+  if p_role = 'client' and (p_company is null or not exists (
+      select 1 from public.client_companies c where c.id = p_company and c.organization_id = p_organization)) then
+    perform private.raise_field_error('company_id', 'company_of_organization',
+                                      'A client user is invited to one of the organization''s companies');
+  end if;
+  if p_role <> 'client' and p_company is not null then
+    perform private.raise_field_error('company_id', 'client_only', 'Only client users are invited to a company');
+  end if;
+  if exists (select 1 from public.memberships m join auth.users u on u.id = m.user_id
+             where m.organization_id = p_organization and lower(u.email) = v_email
+               and (p_role <> 'client' or exists (select 1 from public.client_company_users cu
+                                                  where cu.company_id = p_company and cu.user_id = u.id))) then
+    raise exception 'this person is already a member' using errcode = 'PT409', hint = 'already_member';
+  end if;
+  update public.invitations set status = 'revoked', revoked_at = now()
+  where organization_id = p_organization and email = v_email and role = p_role
+    and company_id is not distinct from p_company and status = 'pending';
+  insert into public.invitations (organization_id, email, role, company_id, locale, token_sha256, invited_by)
+  values (p_organization, v_email, p_role, p_company, coalesce(p_locale, 'fr'), p_token_sha256, (select auth.uid()))
+  returning * into v_row;
+  return jsonb_build_object(
+    'id', v_row.id, 'organization_id', v_row.organization_id, 'email', v_row.email, 'role', v_row.role,
+    'company_id', v_row.company_id, 'locale', v_row.locale, 'status', v_row.status, 'expires_at', v_row.expires_at,
+    'organization', (select o.name from public.organizations o where o.id = p_organization),
+    'company', (select c.name from public.client_companies c where c.id = p_company),
+    'inviter', (select coalesce(nullif(u.raw_user_meta_data ->> 'full_name', ''), u.email) from auth.users u
+                where u.id = (select auth.uid())));
+end
+$_$;
 
 --
 -- Name: declare_invoice_payment(uuid, jsonb); Type: FUNCTION; Schema: private; Owner: -
@@ -3858,6 +4107,151 @@ begin
   return target;
 end
 $$;
+
+--
+-- Name: fan_out_dossier_events(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.fan_out_dossier_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.fan_out_notifications(array(
+    select row('dossier_event:' || e.id, 'dossier', e.type, e.organization_id, e.dossier_id, e.to_status, e.details,
+               e.actor_id, null, e.title_fr, e.title_en)::private.notifiable_event
+    from new_events e
+    where exists (select 1 from public.notification_routes r where r.source = 'dossier' and r.kind = e.type)));
+  return null;
+end
+$$;
+
+--
+-- Name: fan_out_marketplace_events(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.fan_out_marketplace_events() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.fan_out_notifications(array(
+    select row('marketplace_event:' || e.id, 'marketplace', e.kind, e.organization_id, e.dossier_id, null, e.detail,
+               e.actor_id, e.expert_id, null, null)::private.notifiable_event
+    from new_events e
+    where e.dossier_id is not null
+      and exists (select 1 from public.notification_routes r where r.source = 'marketplace' and r.kind = e.kind)));
+  return null;
+end
+$$;
+
+--
+-- Name: fan_out_notifications(private.notifiable_event[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.fan_out_notifications(p_events private.notifiable_event[]) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    SET work_mem TO '64MB'
+    AS $_$
+begin
+  with ev as (
+    select e.* from unnest(p_events) e
+  ),
+  routed as (
+    select ev.*, r.event, r.audience, r.priority, r.essential, r.default_mode, r.label_fr, r.label_en,
+           d.client_company_id, coalesce(ev.expert_id, d.expert_id) as the_expert, c.partner_user_id, c.name as company,
+           d.product_code, p.name as product
+    from ev
+    join (select r0.*, ne0.essential, ne0.default_mode, ne0.label_fr, ne0.label_en
+          from public.notification_routes r0 join public.notification_events ne0 on ne0.code = r0.event) r
+      on r.source = ev.source and r.kind = ev.kind and (r.to_status is null or r.to_status = ev.to_status)
+     and ev.details @> r.details_match
+    join public.dossiers d on d.id = ev.dossier_id
+    join public.client_companies c on c.id = d.client_company_id
+    left join public.products p on p.code = d.product_code
+    where not r.only_client_choice
+       or exists (select 1 from public.organizations o where o.id = ev.organization_id
+                  and o.assignment_mode = 'client_choice')
+  ),
+  people as (
+    select r.*, cu.user_id from routed r
+    join public.client_company_users cu on cu.company_id = r.client_company_id where r.audience = 'client'
+    union all
+    select r.*, ep.user_id from routed r
+    join public.expert_profiles ep on ep.id = r.the_expert where r.audience = 'expert'
+    union all
+    select r.*, r.partner_user_id from routed r where r.audience = 'partner' and r.partner_user_id is not null
+    union all
+    select r.*, m.user_id from routed r
+    join public.memberships m on m.organization_id = r.organization_id and m.role in ('owner', 'admin')
+    where r.audience = 'admin'
+  ),
+  -- Someone in two audiences of one event is told once, at the higher priority; nobody about their own act.
+  once as (
+    select distinct on (p.key, p.user_id) p.* from people p
+    where p.user_id is distinct from p.actor_id
+    order by p.key, p.user_id, array_position(array['urgent', 'high', 'normal'], p.priority)
+  ),
+  contacts as materialized (
+    select o.*, u.email::text as email, coalesce(s.locale, 'fr') as locale,
+           coalesce(s.time_zone, bc.time_zone, 'Europe/Paris') as tz, coalesce(s.quiet_start, '20:00') as quiet_start,
+           coalesce(s.quiet_end, '08:00') as quiet_end, coalesce(s.quiet_weekends, true) as quiet_weekends,
+           coalesce(pi.enabled, true) as in_app, pe.enabled as email_enabled, pe.mode as email_mode
+    from once o
+    join auth.users u on u.id = o.user_id
+    left join public.notification_settings s on s.user_id = o.user_id
+    left join public.business_calendars bc on bc.organization_id = o.organization_id
+    left join public.notification_preferences pi
+      on pi.user_id = o.user_id and pi.event = o.event and pi.channel = 'in_app'
+    left join public.notification_preferences pe
+      on pe.user_id = o.user_id and pe.event = o.event and pe.channel = 'email'
+  ),
+  -- quiet hours depend on the settings only: computed once per distinct set of them, not per recipient
+  quiet as materialized (
+    select q.tz, q.quiet_start, q.quiet_end, q.quiet_weekends,
+           private.quiet_hours_end(now(), q.tz, q.quiet_start, q.quiet_end, q.quiet_weekends) as until
+    from (select distinct c.tz, c.quiet_start, c.quiet_end, c.quiet_weekends from contacts c) q
+  ),
+  targets as materialized (
+    select c.key, c.organization_id, c.dossier_id, c.event, c.essential, c.priority, c.user_id, c.email, c.locale,
+           c.in_app,
+           c.email is not null and (c.essential or coalesce(c.email_enabled, true)) as by_email,
+           not c.essential and coalesce(c.email_mode, c.default_mode) = 'digest' and c.in_app as digest,
+           case when c.priority = 'urgent' then now() else q.until end as send_after,
+           left(c.label_fr || ' – ' || c.company, 300) as title, left(coalesce(c.summary_fr, ''), 4000) as body,
+           jsonb_build_object('title', case c.locale when 'en' then c.label_en else c.label_fr end,
+                              'body', coalesce(case c.locale when 'en' then c.summary_en else c.summary_fr end, ''),
+                              'company', c.company, 'product_code', c.product_code,
+                              'product', coalesce(c.product, c.product_code), 'link', '/dossiers/' || c.dossier_id)
+             || (coalesce(c.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link')
+             as template_values
+    from contacts c
+    join quiet q on q.tz = c.tz and q.quiet_start = c.quiet_start and q.quiet_end = c.quiet_end
+                and q.quiet_weekends = c.quiet_weekends
+  ),
+  notified as (
+    insert into public.notifications (organization_id, recipient_id, event, dossier_id, title, body, link, priority,
+                                      dedupe_key, email_digest)
+    select t.organization_id, t.user_id, t.event, t.dossier_id, t.title, t.body, '/dossiers/' || t.dossier_id,
+           t.priority, t.key || ':' || t.user_id, t.by_email and t.digest
+    from targets t where t.in_app
+    on conflict (dedupe_key) do nothing
+    returning id, recipient_id, organization_id, event, dossier_id, title, body, link, priority, status, dedupe_key,
+              created_at
+  )
+  insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential,
+                                   status, send_after, template, template_values, locale)
+  select t.organization_id, t.key || ':' || t.user_id, t.user_id, t.email, t.event, t.essential,
+         case when not t.essential and exists (select 1 from public.email_suppressions x where x.address = lower(t.email))
+              then 'suppressed' else 'queued' end,
+         t.send_after, t.event, t.template_values, t.locale
+  from targets t
+  where t.by_email and not t.digest and t.email ~ '^[^@\s]+@[^@\s]+$'
+  on conflict (idempotency_key) do nothing;
+
+end
+$_$;
 
 --
 -- Name: field_error(text, text, text); Type: FUNCTION; Schema: private; Owner: -
@@ -6370,6 +6764,23 @@ CREATE FUNCTION private.organizations_with_due_actions(p_now timestamp with time
 $$;
 
 --
+-- Name: outbox_render_context(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.outbox_render_context(p_batch uuid) RETURNS TABLE(id uuid, event text, template text, template_values jsonb, locale text, essential boolean, user_id uuid, organization text, primary_color text, legal_footer text, recipient_name text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select o.id, o.event, o.template, o.template_values, o.locale, o.essential, o.recipient_id, g.name,
+         g.primary_color, g.legal_footer, coalesce(u.raw_user_meta_data ->> 'full_name', '')
+  from public.email_outbox o
+  join public.organizations g on g.id = o.organization_id
+  left join auth.users u on u.id = o.recipient_id
+  where o.batch_id = p_batch and o.status = 'sending' and o.subject is null
+  order by o.id
+$$;
+
+--
 -- Name: pause_awaited_action(bigint, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -6830,6 +7241,58 @@ CREATE FUNCTION private.prudential_roles(p_right text) RETURNS text[]
     when 'manage' then array['owner', 'admin']
     else array[]::text[]
   end
+$$;
+
+--
+-- Name: queue_invitation_email(uuid, text, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) RETURNS uuid
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v record;
+begin
+  select i.* into v from public.invitations i where i.id = p_invitation;
+  if not found or not private.has_role(v.organization_id, array['owner', 'admin']) or v.status <> 'pending' then
+    raise exception 'no such pending invitation' using errcode = 'PT404', hint = 'invitation_not_found';
+  end if;
+  return private.enqueue_email(v.organization_id, 'invitation:' || v.id, null, v.email, p_subject, p_html, p_text,
+                               'invitation', true);
+end
+$$;
+
+--
+-- Name: quiet_hours_end(timestamp with time zone, text, time without time zone, time without time zone, boolean); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE PARALLEL SAFE
+    SET search_path TO ''
+    AS $$
+  with local as (select (p_at at time zone p_time_zone) as ts),
+  night as (
+    select l.ts,
+           case
+             when p_start = p_end then l.ts
+             when p_start > p_end and l.ts::time >= p_start then (l.ts::date + 1) + p_end
+             when p_start > p_end and l.ts::time < p_end then l.ts::date + p_end
+             when p_start < p_end and l.ts::time >= p_start and l.ts::time < p_end then l.ts::date + p_end
+             else l.ts
+           end as out_of_night
+    from local l
+  ),
+  week as (
+    select case
+             when not p_weekends then n.out_of_night
+             when extract(isodow from n.out_of_night) = 6 then (n.out_of_night::date + 2) + p_end
+             when extract(isodow from n.out_of_night) = 7 then (n.out_of_night::date + 1) + p_end
+             else n.out_of_night
+           end as free
+    from night n
+  )
+  select case when w.free = (select ts from local) then p_at else w.free at time zone p_time_zone end from week w
 $$;
 
 --
@@ -7497,6 +7960,29 @@ CREATE FUNCTION private.review_parties() RETURNS TABLE(review_id uuid, author_id
   from public.expert_reviews r
   where r.author_id = (select auth.uid())
      or r.organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin', 'viewer']))
+$$;
+
+--
+-- Name: revoke_invitation(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.revoke_invitation(p_invitation uuid) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v record;
+begin
+  select i.* into v from public.invitations i where i.id = p_invitation for update;
+  if not found or not private.has_role(v.organization_id, array['owner', 'admin']) then
+    raise exception 'no such invitation' using errcode = 'PT404', hint = 'invitation_not_found';
+  end if;
+  if v.status <> 'pending' then
+    raise exception 'this invitation is % already', v.status using errcode = 'PT409', hint = 'invitation_' || v.status;
+  end if;
+  update public.invitations set status = 'revoked', revoked_at = now() where id = v.id;
+  return jsonb_build_object('id', v.id, 'status', 'revoked');
+end
 $$;
 
 --
@@ -8922,6 +9408,23 @@ CREATE FUNCTION private.unread_counts() RETURNS jsonb
 $$;
 
 --
+-- Name: user_quiet_hours_end(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.user_quiet_hours_end(p_user uuid, p_organization uuid, p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select private.quiet_hours_end(
+    p_at,
+    coalesce(s.time_zone, (select c.time_zone from public.business_calendars c where c.organization_id = p_organization),
+             'Europe/Paris'),
+    coalesce(s.quiet_start, '20:00'), coalesce(s.quiet_end, '08:00'), coalesce(s.quiet_weekends, true))
+  from (select 1) one
+  left join public.notification_settings s on s.user_id = p_user
+$$;
+
+--
 -- Name: vat_rate_for(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -8962,6 +9465,15 @@ begin
   return d;
 end
 $$;
+
+--
+-- Name: accept_invitation(text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.accept_invitation(p_token_sha256 text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select private.accept_invitation(p_token_sha256) $$;
 
 --
 -- Name: add_conversation_participant(uuid, uuid); Type: FUNCTION; Schema: public; Owner: -
@@ -9117,6 +9629,15 @@ CREATE FUNCTION public.awaited_action_queue(p_limit integer DEFAULT 100) RETURNS
   order by s.act_before nulls first, s.priority, s.target_at, s.id
   limit least(greatest(coalesce(p_limit, 100), 1), 500)
 $$;
+
+--
+-- Name: create_invitation(uuid, text, text, uuid, text, text); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text DEFAULT 'fr'::text) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select private.create_invitation(p_organization, p_email, p_role, p_company, p_token_sha256, p_locale) $$;
 
 --
 -- Name: declare_invoice_payment(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -9291,6 +9812,15 @@ CREATE FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) RETURNS void
     LANGUAGE sql
     SET search_path TO ''
     AS $_$select private.replay_webhook_delivery($1)$_$;
+
+--
+-- Name: revoke_invitation(uuid); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.revoke_invitation(p_invitation uuid) RETURNS jsonb
+    LANGUAGE sql
+    SET search_path TO ''
+    AS $$ select private.revoke_invitation(p_invitation) $$;
 
 --
 -- Name: search_experts(uuid, text, text, text, text, numeric, text, boolean, boolean, uuid, boolean, text, uuid, integer); Type: FUNCTION; Schema: public; Owner: -
@@ -10010,9 +10540,9 @@ CREATE TABLE public.email_outbox (
     idempotency_key text NOT NULL,
     recipient_id uuid,
     to_address text NOT NULL,
-    subject text NOT NULL,
-    html text NOT NULL,
-    text_body text NOT NULL,
+    subject text,
+    html text,
+    text_body text,
     headers jsonb DEFAULT '{}'::jsonb NOT NULL,
     event text NOT NULL,
     essential boolean DEFAULT false NOT NULL,
@@ -10025,12 +10555,19 @@ CREATE TABLE public.email_outbox (
     delivery_at timestamp with time zone,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     sent_at timestamp with time zone,
+    template text,
+    template_values jsonb,
+    locale text DEFAULT 'fr'::text NOT NULL,
     CONSTRAINT email_outbox_check CHECK (((status = 'sent'::text) = (sent_at IS NOT NULL))),
     CONSTRAINT email_outbox_check1 CHECK (((status = 'sending'::text) <= (batch_id IS NOT NULL))),
     CONSTRAINT email_outbox_delivery_check CHECK ((delivery = ANY (ARRAY['delivered'::text, 'delivery_delayed'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'suppressed'::text]))),
     CONSTRAINT email_outbox_headers_check CHECK ((jsonb_typeof(headers) = 'object'::text)),
+    CONSTRAINT email_outbox_locale_check CHECK ((locale = ANY (ARRAY['fr'::text, 'en'::text]))),
+    CONSTRAINT email_outbox_rendered_or_template CHECK (((template IS NOT NULL) OR ((subject IS NOT NULL) AND (html IS NOT NULL) AND (text_body IS NOT NULL)))),
     CONSTRAINT email_outbox_status_check CHECK ((status = ANY (ARRAY['queued'::text, 'sending'::text, 'sent'::text, 'failed'::text, 'cancelled'::text, 'suppressed'::text]))),
     CONSTRAINT email_outbox_subject_check CHECK (((length(subject) >= 1) AND (length(subject) <= 998))),
+    CONSTRAINT email_outbox_template_check CHECK (((template IS NULL) OR (template ~ '^[a-z_]+$'::text))),
+    CONSTRAINT email_outbox_template_values_check CHECK (((template_values IS NULL) OR (jsonb_typeof(template_values) = 'object'::text))),
     CONSTRAINT email_outbox_to_address_check CHECK (((to_address ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(to_address) <= 320)))
 );
 
@@ -10225,6 +10762,35 @@ CREATE TABLE public.holiday_regions (
 );
 
 --
+-- Name: invitations; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.invitations (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    email text NOT NULL,
+    role text NOT NULL,
+    company_id uuid,
+    locale text DEFAULT 'fr'::text NOT NULL,
+    token_sha256 text NOT NULL,
+    invited_by uuid NOT NULL,
+    status text DEFAULT 'pending'::text NOT NULL,
+    expires_at timestamp with time zone DEFAULT (now() + '7 days'::interval) NOT NULL,
+    accepted_by uuid,
+    accepted_at timestamp with time zone,
+    revoked_at timestamp with time zone,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT invitations_check CHECK (((role = 'client'::text) = (company_id IS NOT NULL))),
+    CONSTRAINT invitations_check1 CHECK (((status = 'accepted'::text) = ((accepted_at IS NOT NULL) AND (accepted_by IS NOT NULL)))),
+    CONSTRAINT invitations_check2 CHECK (((status = 'revoked'::text) = (revoked_at IS NOT NULL))),
+    CONSTRAINT invitations_email_check CHECK (((email = lower(email)) AND (email ~ '^[^@\s]+@[^@\s]+\.[^@\s]+$'::text) AND (length(email) <= 320))),
+    CONSTRAINT invitations_locale_check CHECK ((locale = ANY (ARRAY['fr'::text, 'en'::text]))),
+    CONSTRAINT invitations_role_check CHECK ((role = ANY (ARRAY['expert'::text, 'client'::text, 'partner'::text]))),
+    CONSTRAINT invitations_status_check CHECK ((status = ANY (ARRAY['pending'::text, 'accepted'::text, 'revoked'::text]))),
+    CONSTRAINT invitations_token_sha256_check CHECK ((token_sha256 ~ '^[0-9a-f]{64}$'::text))
+);
+
+--
 -- Name: invoice_counters; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -10398,6 +10964,21 @@ CREATE TABLE public.messaging_suspensions (
 );
 
 --
+-- Name: notification_digests; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_digests (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    user_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    local_day date NOT NULL,
+    items integer NOT NULL,
+    outbox_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT notification_digests_items_check CHECK ((items >= 0))
+);
+
+--
 -- Name: notification_events; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -10424,6 +11005,26 @@ CREATE TABLE public.notification_preferences (
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
     CONSTRAINT notification_preferences_channel_check CHECK ((channel = ANY (ARRAY['email'::text, 'in_app'::text]))),
     CONSTRAINT notification_preferences_mode_check CHECK ((mode = ANY (ARRAY['immediate'::text, 'digest'::text])))
+);
+
+--
+-- Name: notification_routes; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.notification_routes (
+    source text NOT NULL,
+    kind text NOT NULL,
+    to_status text,
+    details_match jsonb DEFAULT '{}'::jsonb NOT NULL,
+    event text NOT NULL,
+    audience text NOT NULL,
+    priority text DEFAULT 'normal'::text NOT NULL,
+    only_client_choice boolean DEFAULT false NOT NULL,
+    CONSTRAINT notification_routes_audience_check CHECK ((audience = ANY (ARRAY['client'::text, 'expert'::text, 'partner'::text, 'admin'::text]))),
+    CONSTRAINT notification_routes_details_match_check CHECK ((jsonb_typeof(details_match) = 'object'::text)),
+    CONSTRAINT notification_routes_kind_check CHECK ((kind ~ '^[a-z][a-z_]*$'::text)),
+    CONSTRAINT notification_routes_priority_check CHECK ((priority = ANY (ARRAY['normal'::text, 'high'::text, 'urgent'::text]))),
+    CONSTRAINT notification_routes_source_check CHECK ((source = ANY (ARRAY['dossier'::text, 'marketplace'::text])))
 );
 
 --
@@ -10461,6 +11062,7 @@ CREATE TABLE public.notifications (
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     read_at timestamp with time zone,
     archived_at timestamp with time zone,
+    email_digest boolean DEFAULT false NOT NULL,
     CONSTRAINT notifications_body_check CHECK ((length(body) <= 4000)),
     CONSTRAINT notifications_link_check CHECK (((link IS NULL) OR (link ~ '^/[^\s]*$'::text))),
     CONSTRAINT notifications_priority_check CHECK ((priority = ANY (ARRAY['normal'::text, 'high'::text, 'urgent'::text]))),
@@ -11372,6 +11974,20 @@ ALTER TABLE ONLY public.holiday_regions
     ADD CONSTRAINT holiday_regions_pkey PRIMARY KEY (code);
 
 --
+-- Name: invitations invitations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_pkey PRIMARY KEY (id);
+
+--
+-- Name: invitations invitations_token_sha256_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_token_sha256_key UNIQUE (token_sha256);
+
+--
 -- Name: invoice_counters invoice_counters_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11463,6 +12079,20 @@ ALTER TABLE ONLY public.messaging_suspensions
     ADD CONSTRAINT messaging_suspensions_pkey PRIMARY KEY (organization_id, user_id);
 
 --
+-- Name: notification_digests notification_digests_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_digests
+    ADD CONSTRAINT notification_digests_pkey PRIMARY KEY (id);
+
+--
+-- Name: notification_digests notification_digests_user_id_organization_id_local_day_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_digests
+    ADD CONSTRAINT notification_digests_user_id_organization_id_local_day_key UNIQUE (user_id, organization_id, local_day);
+
+--
 -- Name: notification_events notification_events_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -11475,6 +12105,13 @@ ALTER TABLE ONLY public.notification_events
 
 ALTER TABLE ONLY public.notification_preferences
     ADD CONSTRAINT notification_preferences_pkey PRIMARY KEY (user_id, event, channel);
+
+--
+-- Name: notification_routes notification_routes_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_routes
+    ADD CONSTRAINT notification_routes_pkey PRIMARY KEY (source, kind, event, audience);
 
 --
 -- Name: notification_settings notification_settings_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -12463,6 +13100,24 @@ CREATE INDEX export_jobs_organization_id_idx ON public.export_jobs USING btree (
 CREATE INDEX export_jobs_requested_by_idx ON public.export_jobs USING btree (requested_by, created_at DESC);
 
 --
+-- Name: invitations_company_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invitations_company_id_idx ON public.invitations USING btree (company_id);
+
+--
+-- Name: invitations_one_pending_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX invitations_one_pending_idx ON public.invitations USING btree (organization_id, email, role, COALESCE(company_id, '00000000-0000-0000-0000-000000000000'::uuid)) WHERE (status = 'pending'::text);
+
+--
+-- Name: invitations_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX invitations_organization_idx ON public.invitations USING btree (organization_id, created_at DESC);
+
+--
 -- Name: invoice_payments_client_company_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -12673,10 +13328,34 @@ CREATE INDEX messaging_suspensions_suspended_by_idx ON public.messaging_suspensi
 CREATE INDEX messaging_suspensions_user_idx ON public.messaging_suspensions USING btree (user_id);
 
 --
+-- Name: notification_digests_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_digests_organization_idx ON public.notification_digests USING btree (organization_id);
+
+--
+-- Name: notification_digests_outbox_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_digests_outbox_id_idx ON public.notification_digests USING btree (outbox_id);
+
+--
 -- Name: notification_preferences_event_idx; Type: INDEX; Schema: public; Owner: -
 --
 
 CREATE INDEX notification_preferences_event_idx ON public.notification_preferences USING btree (event);
+
+--
+-- Name: notification_routes_event_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notification_routes_event_idx ON public.notification_routes USING btree (event);
+
+--
+-- Name: notifications_digest_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX notifications_digest_idx ON public.notifications USING btree (recipient_id, created_at) WHERE email_digest;
 
 --
 -- Name: notifications_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -13132,7 +13811,13 @@ CREATE TRIGGER dossier_events_append_only BEFORE DELETE OR UPDATE ON public.doss
 -- Name: dossier_events dossier_events_broadcast; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER dossier_events_broadcast AFTER INSERT ON public.dossier_events FOR EACH ROW EXECUTE FUNCTION private.broadcast_dossier_event();
+CREATE TRIGGER dossier_events_broadcast AFTER INSERT ON public.dossier_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION private.broadcast_dossier_events();
+
+--
+-- Name: dossier_events dossier_events_fan_out; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossier_events_fan_out AFTER INSERT ON public.dossier_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION private.fan_out_dossier_events();
 
 --
 -- Name: dossier_events dossier_events_no_truncate; Type: TRIGGER; Schema: public; Owner: -
@@ -13357,6 +14042,12 @@ CREATE TRIGGER invoices_immutable BEFORE DELETE OR UPDATE ON public.invoices FOR
 CREATE TRIGGER invoices_track_awaited_actions AFTER INSERT OR UPDATE OF status ON public.invoices FOR EACH ROW EXECUTE FUNCTION private.track_invoice_payment();
 
 --
+-- Name: marketplace_events marketplace_events_fan_out; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER marketplace_events_fan_out AFTER INSERT ON public.marketplace_events REFERENCING NEW TABLE AS new_events FOR EACH STATEMENT EXECUTE FUNCTION private.fan_out_marketplace_events();
+
+--
 -- Name: memberships memberships_audit; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -13421,6 +14112,12 @@ CREATE TRIGGER notification_preferences_guard BEFORE INSERT OR UPDATE ON public.
 --
 
 CREATE TRIGGER notification_settings_owner BEFORE INSERT OR UPDATE ON public.notification_settings FOR EACH ROW EXECUTE FUNCTION private.force_settings_owner();
+
+--
+-- Name: notifications notifications_broadcast; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER notifications_broadcast AFTER INSERT ON public.notifications REFERENCING NEW TABLE AS new_notifications FOR EACH STATEMENT EXECUTE FUNCTION private.broadcast_new_notifications();
 
 --
 -- Name: notifications notifications_guard_update; Type: TRIGGER; Schema: public; Owner: -
@@ -14343,6 +15040,20 @@ ALTER TABLE ONLY public.export_jobs
     ADD CONSTRAINT export_jobs_requested_by_fkey FOREIGN KEY (requested_by) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: invitations invitations_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_company_id_fkey FOREIGN KEY (company_id) REFERENCES public.client_companies(id) ON DELETE CASCADE;
+
+--
+-- Name: invitations invitations_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.invitations
+    ADD CONSTRAINT invitations_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
 -- Name: invoice_counters invoice_counters_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -14588,11 +15299,32 @@ ALTER TABLE ONLY public.messaging_suspensions
     ADD CONSTRAINT messaging_suspensions_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: notification_digests notification_digests_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_digests
+    ADD CONSTRAINT notification_digests_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: notification_digests notification_digests_outbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_digests
+    ADD CONSTRAINT notification_digests_outbox_id_fkey FOREIGN KEY (outbox_id) REFERENCES public.email_outbox(id) ON DELETE SET NULL;
+
+--
 -- Name: notification_preferences notification_preferences_event_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.notification_preferences
     ADD CONSTRAINT notification_preferences_event_fkey FOREIGN KEY (event) REFERENCES public.notification_events(code);
+
+--
+-- Name: notification_routes notification_routes_event_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.notification_routes
+    ADD CONSTRAINT notification_routes_event_fkey FOREIGN KEY (event) REFERENCES public.notification_events(code);
 
 --
 -- Name: notifications notifications_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -15241,6 +15973,12 @@ CREATE POLICY "Owners and admins plan COREP filings" ON public.corep_filing_plan
 CREATE POLICY "Owners and admins publish their organization's rule sets" ON public.prudential_rule_sets FOR INSERT TO authenticated WITH CHECK (((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)) AND (published_by = ( SELECT auth.uid() AS uid)) AND (published_at = now())));
 
 --
+-- Name: invitations Owners and admins read their organization's invitations; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins read their organization's invitations" ON public.invitations FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
 -- Name: webhook_deliveries Owners and admins read their organization's webhook deliveries; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -15601,6 +16339,12 @@ CREATE POLICY "Signed-in users read the holiday regions" ON public.holiday_regio
 CREATE POLICY "Signed-in users read the notification catalogue" ON public.notification_events FOR SELECT TO authenticated USING (true);
 
 --
+-- Name: notification_routes Signed-in users read the notification routes; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Signed-in users read the notification routes" ON public.notification_routes FOR SELECT TO authenticated USING (true);
+
+--
 -- Name: product_documents Signed-in users read the product checklists; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -15769,6 +16513,12 @@ CREATE POLICY "Users read platform rule sets and their organization's" ON public
 --
 
 CREATE POLICY "Users read their own company links and staff read all" ON public.client_company_users FOR SELECT TO authenticated USING (((user_id = ( SELECT auth.uid() AS uid)) OR (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text, 'viewer'::text]) AS my_organization_ids_with_role))));
+
+--
+-- Name: notification_digests Users read their own digests; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Users read their own digests" ON public.notification_digests FOR SELECT TO authenticated USING ((user_id = ( SELECT auth.uid() AS uid)));
 
 --
 -- Name: document_downloads Users read their own downloads and staff their organization's; Type: POLICY; Schema: public; Owner: -
@@ -16111,6 +16861,12 @@ ALTER TABLE public.export_jobs ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.holiday_regions ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: invitations; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.invitations ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: invoice_counters; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -16171,6 +16927,12 @@ ALTER TABLE public.messaging_preferences ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.messaging_suspensions ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: notification_digests; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_digests ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: notification_events; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -16181,6 +16943,12 @@ ALTER TABLE public.notification_events ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.notification_preferences ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: notification_routes; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.notification_routes ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: notification_settings; Type: ROW SECURITY; Schema: public; Owner: -
@@ -16361,6 +17129,14 @@ GRANT USAGE ON SCHEMA public TO service_role;
 REVOKE ALL ON FUNCTION private.abandon_anonymous_simulation(p_simulation uuid, p_token_hash text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.abandon_anonymous_simulation(p_simulation uuid, p_token_hash text, p_reason text) TO anon;
 GRANT ALL ON FUNCTION private.abandon_anonymous_simulation(p_simulation uuid, p_token_hash text, p_reason text) TO service_role;
+
+--
+-- Name: FUNCTION accept_invitation(p_token_sha256 text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.accept_invitation(p_token_sha256 text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.accept_invitation(p_token_sha256 text) TO authenticated;
+GRANT ALL ON FUNCTION private.accept_invitation(p_token_sha256 text) TO service_role;
 
 --
 -- Name: FUNCTION actor_name(p_user uuid, p_role text, p_org uuid); Type: ACL; Schema: private; Owner: -
@@ -16613,10 +17389,22 @@ GRANT ALL ON FUNCTION private.awaited_action_next_step(p_notice timestamp with t
 REVOKE ALL ON FUNCTION private.broadcast_dossier_event() FROM PUBLIC;
 
 --
+-- Name: FUNCTION broadcast_dossier_events(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_dossier_events() FROM PUBLIC;
+
+--
 -- Name: FUNCTION broadcast_message(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.broadcast_message() FROM PUBLIC;
+
+--
+-- Name: FUNCTION broadcast_new_notifications(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.broadcast_new_notifications() FROM PUBLIC;
 
 --
 -- Name: FUNCTION broadcast_participant(); Type: ACL; Schema: private; Owner: -
@@ -16867,6 +17655,13 @@ REVOKE ALL ON FUNCTION private.complete_simulation(p_simulation uuid, p_result j
 GRANT ALL ON FUNCTION private.complete_simulation(p_simulation uuid, p_result jsonb) TO service_role;
 
 --
+-- Name: FUNCTION compose_digests(p_now timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.compose_digests(p_now timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.compose_digests(p_now timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION continue_matching(p_dossier uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -16907,6 +17702,14 @@ GRANT ALL ON FUNCTION private.count_recent(times timestamp with time zone[], sin
 --
 
 REVOKE ALL ON FUNCTION private.create_expert_terms() FROM PUBLIC;
+
+--
+-- Name: FUNCTION create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) TO authenticated;
+GRANT ALL ON FUNCTION private.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) TO service_role;
 
 --
 -- Name: FUNCTION declare_invoice_payment(p_invoice_id uuid, p_payload jsonb); Type: ACL; Schema: private; Owner: -
@@ -17287,6 +18090,24 @@ GRANT ALL ON FUNCTION private.expert_reviews_documents(p_status text) TO service
 REVOKE ALL ON FUNCTION private.expert_set_approval(p_expert uuid, p_action text, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.expert_set_approval(p_expert uuid, p_action text, p_reason text) TO authenticated;
 GRANT ALL ON FUNCTION private.expert_set_approval(p_expert uuid, p_action text, p_reason text) TO service_role;
+
+--
+-- Name: FUNCTION fan_out_dossier_events(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.fan_out_dossier_events() FROM PUBLIC;
+
+--
+-- Name: FUNCTION fan_out_marketplace_events(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.fan_out_marketplace_events() FROM PUBLIC;
+
+--
+-- Name: FUNCTION fan_out_notifications(p_events private.notifiable_event[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.fan_out_notifications(p_events private.notifiable_event[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION field_error(p_field text, p_rule text, p_message text); Type: ACL; Schema: private; Owner: -
@@ -18040,6 +18861,13 @@ REVOKE ALL ON FUNCTION private.organizations_with_due_actions(p_now timestamp wi
 GRANT ALL ON FUNCTION private.organizations_with_due_actions(p_now timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION outbox_render_context(p_batch uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.outbox_render_context(p_batch uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.outbox_render_context(p_batch uuid) TO service_role;
+
+--
 -- Name: FUNCTION pause_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
 --
 
@@ -18177,6 +19005,21 @@ GRANT ALL ON FUNCTION private.protect_recent_assignments() TO service_role;
 REVOKE ALL ON FUNCTION private.prudential_roles(p_right text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO authenticated;
 GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO service_role;
+
+--
+-- Name: FUNCTION queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) TO authenticated;
+GRANT ALL ON FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) TO service_role;
+
+--
+-- Name: FUNCTION quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean) TO service_role;
 
 --
 -- Name: FUNCTION raise_field_error(p_field text, p_rule text, p_message text); Type: ACL; Schema: private; Owner: -
@@ -18360,6 +19203,14 @@ REVOKE ALL ON FUNCTION private.return_to_matching(p_dossier uuid, p_kind text, p
 REVOKE ALL ON FUNCTION private.review_parties() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.review_parties() TO authenticated;
 GRANT ALL ON FUNCTION private.review_parties() TO service_role;
+
+--
+-- Name: FUNCTION revoke_invitation(p_invitation uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.revoke_invitation(p_invitation uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.revoke_invitation(p_invitation uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.revoke_invitation(p_invitation uuid) TO service_role;
 
 --
 -- Name: FUNCTION rule_set_document(p_rule_set uuid); Type: ACL; Schema: private; Owner: -
@@ -18706,6 +19557,13 @@ REVOKE ALL ON FUNCTION private.unread_counts() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.unread_counts() TO authenticated;
 
 --
+-- Name: FUNCTION user_quiet_hours_end(p_user uuid, p_organization uuid, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.user_quiet_hours_end(p_user uuid, p_organization uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.user_quiet_hours_end(p_user uuid, p_organization uuid, p_at timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION vat_rate_for(p_organization uuid, p_company uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -18718,6 +19576,14 @@ GRANT ALL ON FUNCTION private.vat_rate_for(p_organization uuid, p_company uuid) 
 --
 
 REVOKE ALL ON FUNCTION private.visible_dossier(p_dossier uuid, p_lock boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION accept_invitation(p_token_sha256 text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.accept_invitation(p_token_sha256 text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.accept_invitation(p_token_sha256 text) TO authenticated;
+GRANT ALL ON FUNCTION public.accept_invitation(p_token_sha256 text) TO service_role;
 
 --
 -- Name: FUNCTION add_conversation_participant(p_conversation_id uuid, p_user_id uuid); Type: ACL; Schema: public; Owner: -
@@ -18763,6 +19629,14 @@ GRANT SELECT ON TABLE public.awaited_action_states TO service_role;
 REVOKE ALL ON FUNCTION public.awaited_action_queue(p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.awaited_action_queue(p_limit integer) TO authenticated;
 GRANT ALL ON FUNCTION public.awaited_action_queue(p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) TO authenticated;
+GRANT ALL ON FUNCTION public.create_invitation(p_organization uuid, p_email text, p_role text, p_company uuid, p_token_sha256 text, p_locale text) TO service_role;
 
 --
 -- Name: FUNCTION declare_invoice_payment(p_invoice_id uuid, p_payload jsonb); Type: ACL; Schema: public; Owner: -
@@ -18889,6 +19763,14 @@ GRANT ALL ON FUNCTION public.reject_portfolio_version(p_version uuid, p_comment 
 REVOKE ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) TO authenticated;
 GRANT ALL ON FUNCTION public.replay_webhook_delivery(p_delivery_id uuid) TO service_role;
+
+--
+-- Name: FUNCTION revoke_invitation(p_invitation uuid); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.revoke_invitation(p_invitation uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.revoke_invitation(p_invitation uuid) TO authenticated;
+GRANT ALL ON FUNCTION public.revoke_invitation(p_invitation uuid) TO service_role;
 
 --
 -- Name: FUNCTION search_experts(organization_id uuid, q text, product text, sector text, departement text, min_rating numeric, language text, available_now boolean, has_capacity boolean, dossier_id uuid, eligible_only boolean, sort text, after uuid, page_size integer); Type: ACL; Schema: public; Owner: -
@@ -19276,6 +20158,13 @@ GRANT SELECT ON TABLE public.holiday_regions TO authenticated;
 GRANT ALL ON TABLE public.holiday_regions TO service_role;
 
 --
+-- Name: TABLE invitations; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.invitations TO authenticated;
+GRANT ALL ON TABLE public.invitations TO service_role;
+
+--
 -- Name: TABLE invoice_counters; Type: ACL; Schema: public; Owner: -
 --
 
@@ -19368,6 +20257,13 @@ GRANT SELECT ON TABLE public.messaging_suspensions TO authenticated;
 GRANT ALL ON TABLE public.messaging_suspensions TO service_role;
 
 --
+-- Name: TABLE notification_digests; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.notification_digests TO authenticated;
+GRANT ALL ON TABLE public.notification_digests TO service_role;
+
+--
 -- Name: TABLE notification_events; Type: ACL; Schema: public; Owner: -
 --
 
@@ -19380,6 +20276,13 @@ GRANT ALL ON TABLE public.notification_events TO service_role;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.notification_preferences TO authenticated;
 GRANT ALL ON TABLE public.notification_preferences TO service_role;
+
+--
+-- Name: TABLE notification_routes; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.notification_routes TO authenticated;
+GRANT ALL ON TABLE public.notification_routes TO service_role;
 
 --
 -- Name: TABLE notification_settings; Type: ACL; Schema: public; Owner: -

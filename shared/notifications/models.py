@@ -50,6 +50,12 @@ class UnsubscribeOut(BaseModel):
     enabled: bool = False
 
 
+class DigestOut(BaseModel):
+    """How many daily digests a run queued (users with nothing unread get none)."""
+
+    digests: int
+
+
 class CleanupOut(BaseModel):
     """What the daily clean-up removed."""
 

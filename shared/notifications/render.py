@@ -9,6 +9,7 @@ Dossier subjects start with the product tag: ``[TICPE] Documents demandés – T
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -18,6 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from shared.exports.formatting import format_amount, format_date, format_datetime
+
+logger = logging.getLogger(__name__)
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -131,3 +134,30 @@ def render(
     text = "\n\n".join(part for part in (greeting, body, link or "", "\n".join(footer)) if part)
     html = _environment(True).get_template(name).render(context)
     return RenderedEmail(subject=subject, text=text + "\n", html=html)
+
+
+def render_outbox(
+    template: str,
+    lang: str,
+    values: Mapping[str, Any],
+    *,
+    organization: Branding,
+    recipient_name: str = "",
+    link: str | None = None,
+    unsubscribe_url: str | None = None,
+) -> RenderedEmail:
+    """An outbox row's message: its event's own template when the event's values fill it, else the
+    generic one (title, summary, company), which every fanned-out event carries."""
+    import jinja2
+
+    options: dict[str, Any] = {
+        "organization": organization,
+        "recipient_name": recipient_name,
+        "link": link,
+        "unsubscribe_url": unsubscribe_url,
+    }
+    try:
+        return render(template, lang, values, **options)
+    except (jinja2.UndefinedError, TypeError, ValueError, ArithmeticError) as exc:
+        logger.info("template %s lacks values (%s): generic template used", template, exc)
+        return render("_generic", lang, values, **options)

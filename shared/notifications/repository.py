@@ -2,10 +2,31 @@
 
 from __future__ import annotations
 
+import logging
+import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from shared.adapters.mail import BATCH_LIMIT, Email
 from shared.platform.db import Connection
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Links:
+    """Where one-click unsubscribe links point and the secret that signs them (none without a secret)."""
+
+    base_url: str = ""
+    secret: str = ""
+
+    def unsubscribe_url(self, user_id: str, event: str) -> str | None:
+        from shared.notifications import unsubscribe
+
+        if not self.secret:
+            return None
+        token = unsubscribe.make_token(self.secret, uuid.UUID(user_id), event)
+        return f"{self.base_url.rstrip('/')}/notifications/unsubscribe?token={token}"
 
 
 @dataclass(frozen=True)
@@ -49,21 +70,62 @@ select batch.id::text as id, batch.idempotency_key as key, batch.attempts as att
 from batch
 """
 
+_TO_RENDER = """
+select id::text as id, event, template, template_values, locale, essential, user_id::text as user_id, organization,
+       primary_color, legal_footer, recipient_name
+from private.outbox_render_context(%s)
+"""
+
+
+def _render_templates(conn: Connection, batch_id: str, links: Links) -> None:
+    """Render the batch's template rows (recipient's language, organization's footer, unsubscribe link for
+    non-essential mail) and freeze the text in the rows, so a retry sends exactly the same message."""
+    from psycopg.types.json import Jsonb
+
+    from shared.notifications import unsubscribe
+    from shared.notifications.render import Branding, render_outbox
+
+    for row in conn.execute(_TO_RENDER, (batch_id,)).fetchall():
+        url = (
+            None if row["essential"] or row["user_id"] is None else links.unsubscribe_url(row["user_id"], row["event"])
+        )
+        values: dict[str, Any] = dict(row["template_values"] or {})
+        link = values.get("link")
+        mail = render_outbox(
+            row["template"],
+            row["locale"],
+            values,
+            organization=Branding(row["organization"], row["primary_color"], row["legal_footer"]),
+            recipient_name=row["recipient_name"],
+            link=f"{links.base_url.rstrip('/')}{link}" if isinstance(link, str) and link.startswith("/") else None,
+            unsubscribe_url=url,
+        )
+        conn.execute(
+            "update public.email_outbox set subject = %s, html = %s, text_body = %s, headers = headers || %s"
+            " where id = %s",
+            (mail.subject, mail.html, mail.text, Jsonb(unsubscribe.headers(url) if url else {}), row["id"]),
+        )
+
+
 _MESSAGES = """
 select id::text as id, to_address, subject, html, text_body, headers from public.email_outbox
 where batch_id = %s and status = 'sending' order by id
 """
 
 
-def claim(conn: Connection, *, lease_seconds: int, sender: str) -> Batch | None:
+def claim(conn: Connection, *, lease_seconds: int, sender: str, links: Links | None = None) -> Batch | None:
     """A batch to send: one due for a retry or abandoned by a dead dispatcher, else up to 100 due
     messages frozen into a new batch with its own idempotency key and ``sender``; ``None`` when
     nothing is due."""
     row = conn.execute(_RETAKE, {"lease": lease_seconds}).fetchone()
     if row is None:
+        # Freezing is serialised (for the rest of this short transaction): two dispatchers scanning the due
+        # rows at once under SKIP LOCKED would each freeze part of the same hundred, sending half batches.
+        conn.execute("select pg_advisory_xact_lock(hashtextextended('email_outbox:freeze', 0))")
         row = conn.execute(_FREEZE, {"lease": lease_seconds, "limit": BATCH_LIMIT, "sender": sender}).fetchone()
     if row is None:
         return None
+    _render_templates(conn, row["id"], links or Links())
     messages = conn.execute(_MESSAGES, (row["id"],)).fetchall()
     emails = tuple(
         Email(
@@ -158,6 +220,12 @@ def record_event(
                 (address["to_address"], suppress),
             )
     return True
+
+
+def compose_digests(conn: Connection) -> int:
+    row = conn.execute("select private.compose_digests() as n").fetchone()
+    assert row is not None
+    return int(row["n"])
 
 
 def disable_email(conn: Connection, *, event: str) -> None:

@@ -22,6 +22,7 @@ from shared.notifications.models import (
     DELIVERY_EVENTS,
     RETRY_DELAYS_SECONDS,
     CleanupOut,
+    DigestOut,
     DispatchOut,
     EmailEventOut,
     UnsubscribeOut,
@@ -46,10 +47,10 @@ def retry_delay(attempt: int, retry_after: float | None) -> float | None:
     return max(float(RETRY_DELAYS_SECONDS[attempt - 1]), retry_after or 0.0)
 
 
-def send_one_batch(mailer: Mailer, *, sender: str) -> str | None:
+def send_one_batch(mailer: Mailer, *, sender: str, links: repository.Links | None = None) -> str | None:
     """Claim, send and record one batch: ``sent``, ``retrying``, ``failed``, ``lost``; None if idle."""
     with db.service_transaction() as conn:
-        batch = repository.claim(conn, lease_seconds=LEASE_SECONDS, sender=sender)
+        batch = repository.claim(conn, lease_seconds=LEASE_SECONDS, sender=sender, links=links)
     if batch is None:
         return None
     if not batch.emails:  # every message of an old batch was settled elsewhere
@@ -71,14 +72,21 @@ def send_one_batch(mailer: Mailer, *, sender: str) -> str | None:
         return "sent" if repository.record_sent(conn, batch, ids) else "lost"
 
 
-def dispatch(mailer: Mailer, *, sender: str, budget_seconds: float = TIME_BUDGET_SECONDS) -> DispatchOut:
+def dispatch(
+    mailer: Mailer,
+    *,
+    sender: str,
+    budget_seconds: float = TIME_BUDGET_SECONDS,
+    links: repository.Links | None = None,
+    max_batches: int = MAX_BATCHES_PER_RUN,
+) -> DispatchOut:
     """Send due mail batch after batch until none is due, the budget is spent or the quota reached."""
     counts = {"batches": 0, "sent": 0, "retrying": 0, "failed": 0, "lost": 0}
     deadline = time.monotonic() + budget_seconds
-    for _ in range(MAX_BATCHES_PER_RUN):
+    for _ in range(max_batches):
         if time.monotonic() > deadline:
             break
-        outcome = send_one_batch(mailer, sender=sender)
+        outcome = send_one_batch(mailer, sender=sender, links=links)
         if outcome is None:
             break
         counts["batches"] += 1
@@ -140,6 +148,12 @@ def unsubscribe_from(*, secret: str, token: str) -> UnsubscribeOut:
     with db.user_transaction({"sub": str(target.user_id), "aud": "authenticated"}) as conn:
         repository.disable_email(conn, event=target.event)
     return UnsubscribeOut(event=target.event)
+
+
+def compose_digests() -> DigestOut:
+    """Queue the daily digests that are due (08:30 local on working days), once per user, organization and day."""
+    with db.service_transaction() as conn:
+        return DigestOut(digests=repository.compose_digests(conn))
 
 
 def clean_up() -> CleanupOut:

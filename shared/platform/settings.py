@@ -58,6 +58,8 @@ class Settings:
     resend_api_url: str = "https://api.resend.com"
     resend_webhook_secret: Secret = Secret("")
     webhooks_allow_private_hosts: bool = False
+    # Supabase Auth's admin API (invitations); stays in the function, never sent to a client.
+    supabase_service_role_key: Secret = Secret("")
     # Anonymous simulation visitors, per client address; None: the production defaults below.
     anonymous_starts_per_hour: int | None = None
     anonymous_calls_per_10_minutes: int | None = None
@@ -127,6 +129,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         resend_api_url=env.get("RESEND_API_URL", "https://api.resend.com"),
         resend_webhook_secret=Secret(env.get("RESEND_WEBHOOK_SECRET", "")),
         webhooks_allow_private_hosts=env.get("WEBHOOKS_ALLOW_PRIVATE_HOSTS", "").lower() in ("1", "true", "yes"),
+        supabase_service_role_key=Secret(env.get("SUPABASE_SERVICE_ROLE_KEY", "")),
         anonymous_starts_per_hour=_optional_int(env, "ANONYMOUS_STARTS_PER_HOUR"),
         anonymous_calls_per_10_minutes=_optional_int(env, "ANONYMOUS_CALLS_PER_10_MINUTES"),
     )
