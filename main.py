@@ -18,6 +18,9 @@ from functions.export_worker import export_worker
 from functions.healthz import healthz
 from functions.invoices import invoices
 from functions.me import me
+from functions.messages import messages
+from functions.messages_retention import messages_retention
+from functions.messages_unread import messages_unread
 from functions.notifications import notifications
 from functions.notifications_cleanup import notifications_cleanup
 from functions.prudential import prudential
@@ -44,6 +47,9 @@ __all__ = [
     "healthz",
     "invoices",
     "me",
+    "messages",
+    "messages_retention",
+    "messages_unread",
     "notifications",
     "notifications_cleanup",
     "prudential",

@@ -28,6 +28,9 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "invoices",
     "prudential",
     "prudential-import-worker",
+    "messages",
+    "messages-unread",
+    "messages-retention",
 )
 
 
