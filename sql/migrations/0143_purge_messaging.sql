@@ -73,7 +73,14 @@ begin
     delete from public.conversations c where c.id in (select id from gone) returning 1
   )
   select (select count(*) from deleted)::integer, (select n from counted) into v_conversations, v_messages;
-  -- 2. tombstones (deleted or hidden) after 12 months, with their attachments and versions
+  -- 2. edit versions (and the kept bodies of tombstones) after 12 months
+  with gone as (
+    select v.id from public.message_versions v where v.replaced_at <= p_now - interval '12 months'
+    order by v.id limit p_limit
+  )
+  delete from public.message_versions v where v.id in (select id from gone);
+  get diagnostics v_versions = row_count;
+  -- 3. tombstones (deleted or hidden) after 12 months, with their attachments and versions
   with gone as (
     select m.id from public.messages m
     where coalesce(m.deleted_at, m.hidden_at) <= p_now - interval '12 months'
@@ -81,13 +88,6 @@ begin
   )
   delete from public.messages m where m.id in (select id from gone);
   get diagnostics v_tombstones = row_count;
-  -- 3. edit versions (and the kept bodies of tombstones) after 12 months
-  with gone as (
-    select v.id from public.message_versions v where v.replaced_at <= p_now - interval '12 months'
-    order by v.id limit p_limit
-  )
-  delete from public.message_versions v where v.id in (select id from gone);
-  get diagnostics v_versions = row_count;
   -- 4. reports after 5 years
   delete from public.message_reports r
   where r.id in (select x.id from public.message_reports x where x.created_at <= p_now - interval '5 years'
