@@ -145,7 +145,7 @@ def test_a_lying_file_is_refused_and_removed_office_and_text_files_pass(inbox: I
     assert refused.get_json()["errors"][0]["field"] == "file"
     assert not inbox.storage.exists(started["storage_key"])
     assert inbox.attach("client", "notes.docx", _docx())["format"] == "docx"
-    assert inbox.attach("client", "export.csv", "date;montant\n2026-05-22;12,50\n".encode())["format"] == "csv"
+    assert inbox.attach("client", "export.csv", b"date;montant\n2026-05-22;12,50\n")["format"] == "csv"
     binary = inbox.begin("client", "notes.txt", 5).get_json()
     assert inbox.put(binary, b"ab\x00cd") == 204
     assert inbox.call("POST", f"/attachments/{binary['attachment_id']}/complete", "client").status_code == 422
@@ -208,7 +208,8 @@ def test_the_unread_email_goes_once_after_thirty_minutes(inbox: Inbox) -> None:
     first = run.post("/messages-unread", json={}, headers={"X-Cron-Secret": CRON})
     assert first.status_code == 200 and first.get_json()["queued"] >= 1
     rows = inbox.committed.execute(
-        "select subject, text_body, event from public.email_outbox where recipient_id = %s and event = 'message_unread'",
+        "select subject, text_body, event from public.email_outbox"
+        " where recipient_id = %s and event = 'message_unread'",
         (inbox.users["expert"],),
     ).fetchall()
     assert len(rows) == 1 and "Bonjour, nos relevés" in rows[0]["text_body"]
