@@ -98,7 +98,8 @@ def test_a_message_may_carry_only_attachments_and_never_be_empty(chat: Chat) -> 
 
 ATTACHMENT_PERSONAS = {
     "client_a": 1, "expert_a": 1, "expert_old": 0, "partner_gone": 0, "partner_a": 0, "admin_a": 0, "owner_a": 0,
-    "viewer_a": 0, "client_a2": 0, "owner_b": 0, "client_b": 0, "outsider": 0,
+    "viewer_a": 0, "client_a2": 0, "owner_b": 0, "client_b": 0, "outsider": 0, "pending_a": 0, "expert_b": 0,
+    "operator": 0,
 }  # fmt: skip
 
 
@@ -127,6 +128,13 @@ def test_attachments_rls_and_storage_objects_as_every_role(chat: Chat, persona: 
             ([started["attachment_id"], pending["attachment_id"]],),
         ).fetchone()
     assert total == {"n": 2}
+
+
+def test_anon_reads_no_attachment(chat: Chat) -> None:
+    tdb.as_anon(chat.conn)
+    with pytest.raises(psycopg.errors.InsufficientPrivilege), chat.conn.transaction():
+        chat.conn.execute("select count(*) from public.message_attachments")
+    tdb.as_owner(chat.conn)
 
 
 def test_only_the_uploader_writes_the_key_and_the_documents_branch_stays(chat: Chat) -> None:
