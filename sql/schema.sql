@@ -6521,6 +6521,14 @@ declare
   created bigint;
 begin
   select * into c from public.conversations where id = p_conversation;
+  -- already open (the common case on a busy conversation): nothing to write
+  select a.id into created from public.awaited_actions a
+  where a.code = p_code and a.closed_at is null
+    and ((c.dossier_id is not null and a.dossier_id = c.dossier_id and a.subject = p_conversation::text)
+         or (c.dossier_id is null and a.dossier_id is null and a.conversation_id = p_conversation and a.subject = ''));
+  if created is not null then
+    return created;
+  end if;
   if c.dossier_id is not null then
     return private.open_awaited_action(c.dossier_id, p_code, p_conversation::text, p_at);
   end if;
@@ -6677,6 +6685,12 @@ CREATE FUNCTION private.participant_read_hooks(p_old public.conversation_partici
     SET search_path TO ''
     AS $$
 begin
+  if p_new.last_read_message_id is distinct from p_old.last_read_message_id then
+    update public.email_outbox o set status = 'cancelled'
+    from private.message_unread_emails e
+    where e.conversation_id = p_new.conversation_id and e.user_id = p_new.user_id and o.id = e.outbox_id
+      and o.status = 'queued';
+  end if;
   if p_new.role = 'expert' and p_new.last_read_message_id is distinct from p_old.last_read_message_id
      and exists (select 1 from public.awaited_actions a
                  where a.subject = p_new.conversation_id::text and a.code = 'unread_message' and a.closed_at is null)

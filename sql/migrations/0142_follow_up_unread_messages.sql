@@ -63,6 +63,14 @@ declare
   created bigint;
 begin
   select * into c from public.conversations where id = p_conversation;
+  -- already open (the common case on a busy conversation): nothing to write
+  select a.id into created from public.awaited_actions a
+  where a.code = p_code and a.closed_at is null
+    and ((c.dossier_id is not null and a.dossier_id = c.dossier_id and a.subject = p_conversation::text)
+         or (c.dossier_id is null and a.dossier_id is null and a.conversation_id = p_conversation and a.subject = ''));
+  if created is not null then
+    return created;
+  end if;
   if c.dossier_id is not null then
     return private.open_awaited_action(c.dossier_id, p_code, p_conversation::text, p_at);
   end if;
@@ -162,13 +170,20 @@ end
 $$;
 revoke execute on function private.message_sent_hooks(public.messages, text) from public, anon, authenticated;
 
--- The expert has read every client message of the dossier conversation: `unread_message` closes.
+-- Reading cancels an unread-message email still waiting for the end of quiet hours; the expert
+-- having read every client message of the dossier conversation closes `unread_message`.
 create or replace function private.participant_read_hooks(p_old public.conversation_participants,
                                                           p_new public.conversation_participants) returns void
 language plpgsql security definer
 set search_path = ''
 as $$
 begin
+  if p_new.last_read_message_id is distinct from p_old.last_read_message_id then
+    update public.email_outbox o set status = 'cancelled'
+    from private.message_unread_emails e
+    where e.conversation_id = p_new.conversation_id and e.user_id = p_new.user_id and o.id = e.outbox_id
+      and o.status = 'queued';
+  end if;
   if p_new.role = 'expert' and p_new.last_read_message_id is distinct from p_old.last_read_message_id
      and exists (select 1 from public.awaited_actions a
                  where a.subject = p_new.conversation_id::text and a.code = 'unread_message' and a.closed_at is null)

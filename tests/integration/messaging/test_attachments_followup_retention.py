@@ -194,6 +194,27 @@ def test_one_email_thirty_minutes_after_the_first_unread_and_no_other_until_read
     assert len(again) == 1 and again[0]["preview"] == "Question 3 sur le gazole"
 
 
+def test_reading_cancels_an_email_waiting_for_the_end_of_quiet_hours(chat: Chat) -> None:
+    conv = chat.conversations["dossier"]
+    chat.ok("expert_a", "select public.mark_conversation_read(%s)", (conv,))
+    chat.sent("client_a", "dossier", "Une question pour ce soir")
+    due = _candidates(chat, 31)[0]
+    outbox = chat.ok(
+        "service",
+        "select private.enqueue_email(%s, 'message_unread:test', %s, 'expert@example.test', 'Sujet', '<p>x</p>',"
+        " 'x', 'message_unread', false, '{}'::jsonb, now() + interval '10 hours') as id",
+        (chat.world.org_a, chat.users["expert_a"]),
+    )[0]["id"]
+    chat.ok(
+        "service",
+        "select private.record_message_unread_email(%s, %s, %s, %s)",
+        (due["conversation_id"], due["user_id"], due["after_message_id"], outbox),
+    )
+    chat.ok("expert_a", "select public.mark_conversation_read(%s)", (conv,))
+    status = chat.conn.execute("select status from public.email_outbox where id = %s", (outbox,)).fetchone()
+    assert status == {"status": "cancelled"}
+
+
 def test_muted_conversations_never_email_and_preferences_apply(chat: Chat) -> None:
     conv = chat.conversations["dossier"]
     chat.ok("expert_a", "select public.mark_conversation_read(%s)", (conv,))
@@ -277,10 +298,14 @@ def _purge(chat: Chat, interval: str) -> dict[str, int]:
 def test_retention_five_years_after_the_last_message_and_idempotent(chat: Chat) -> None:
     started = _attach(chat, "client_a2", "support")
     _send_with(chat, "client_a2", "support", [started["attachment_id"]], "Capture")
-    assert _purge(chat, "4 years")["conversations"] == 0
+    mine = list(chat.conversations.values())
+    alive = "select count(*) as n from public.conversations where id = any(%s)"
+    _purge(chat, "4 years")
+    assert chat.conn.execute(alive, (mine,)).fetchone() == {"n": 4}
     first = _purge(chat, "5 years 1 day")
-    # support A, direct and support B go; the dossier conversation stays while its dossier runs
-    assert first["conversations"] == 3 and first["messages"] >= 4
+    # support A, direct and support B go (other tests' rows may go too); the dossier conversation
+    # stays while its dossier runs
+    assert first["conversations"] >= 3 and first["messages"] >= 4
     left = chat.conn.execute(
         "select count(*) as n from public.conversations where id = any(%s)", (list(chat.conversations.values()),)
     ).fetchone()
@@ -311,11 +336,12 @@ def test_tombstones_and_versions_go_after_twelve_months_reports_stay(chat: Chat)
     chat.ok("client_a", "insert into public.message_reports (message_id, reason) values (%s, 'spam')", (reply,))
     chat.ok("expert_a", "update public.messages set body = 'Merci, je vérifie.' where id = %s", (reply,))
     chat.ok("expert_a", "update public.messages set deleted_at = now() where id = %s", (reply,))
-    assert _purge(chat, "11 months") == dict.fromkeys(
-        ("conversations", "messages", "tombstones", "versions", "reports", "attachments"), 0
-    )
+    versions = "select count(*) as n from public.message_versions where message_id = %s"
+    _purge(chat, "11 months")
+    assert chat.conn.execute(versions, (reply,)).fetchone() == {"n": 2}
     done = _purge(chat, "13 months")
-    assert done["tombstones"] == 1 and done["versions"] == 2
+    assert done["tombstones"] >= 1 and done["versions"] >= 2
+    assert chat.conn.execute(versions, (reply,)).fetchone() == {"n": 0}
     assert chat.conn.execute("select count(*) as n from public.messages where id = %s", (reply,)).fetchone() == {"n": 0}
     report = chat.conn.execute(
         "select message_id, conversation_id from public.message_reports where reporter_id = %s",
@@ -326,7 +352,7 @@ def test_tombstones_and_versions_go_after_twelve_months_reports_stay(chat: Chat)
 
 def test_unsent_uploads_go_after_a_day(chat: Chat) -> None:
     started = _attach(chat, "client_a", "dossier")
-    assert _purge(chat, "2 days")["attachments"] == 1
+    assert _purge(chat, "2 days")["attachments"] >= 1
     gone = chat.conn.execute(
         "select count(*) as n from public.message_attachments where id = %s", (uuid.UUID(started["attachment_id"]),)
     ).fetchone()
