@@ -8,6 +8,10 @@ role and the JWT claims (``set_config``), runs the statement under RLS, and comm
 - a page of 50 messages of a conversation p95 < 5 ms;
 - a full-text search of a user's conversations p95 < 25 ms.
 
+The dataset: direct conversations of two people, 20 messages each, bodies of one domain word and
+4–12 words of a 5 000-word vocabulary; one user takes part in the 2 000 oldest conversations; one
+conversation in ten has unread messages. Senders write to conversations other than the heavy user's.
+
 ``MESSAGING_BENCH_SCALE`` (default 1) scales conversations and messages down while developing
 (0.05: 2 500 conversations, 50 000 messages); the heavy user's 2 000 conversations are kept when
 there are that many. ``--profile`` prints the plan and trigger times of one send. The machine's load
