@@ -21,6 +21,9 @@ from functions.healthz import healthz
 from functions.invitations import invitations
 from functions.invoices import invoices
 from functions.me import me
+from functions.messages import messages
+from functions.messages_retention import messages_retention
+from functions.messages_unread import messages_unread
 from functions.notification_digest import notification_digest
 from functions.notifications import notifications
 from functions.notifications_cleanup import notifications_cleanup
@@ -52,6 +55,9 @@ __all__ = [
     "invitations",
     "invoices",
     "me",
+    "messages",
+    "messages_retention",
+    "messages_unread",
     "notification_digest",
     "notifications",
     "notifications_cleanup",

@@ -33,6 +33,9 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "followup",
     "followup-sweep",
     "upload-cleanup",
+    "messages",
+    "messages-unread",
+    "messages-retention",
 )
 
 

@@ -304,6 +304,79 @@ end
 $$;
 
 --
+-- Name: after_message_insert(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.after_message_insert() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_kind text;
+  r record;
+begin
+  update public.conversations c set last_message_at = new.created_at where c.id = new.conversation_id
+  returning c.kind into v_kind;
+  perform realtime.send(private.message_payload(new), 'message_created', 'conversation:' || new.conversation_id, true);
+  for r in
+    update public.conversation_participants p
+    set unread_count = p.unread_count + 1
+    where p.conversation_id = new.conversation_id and p.user_id is distinct from new.sender_id
+      and coalesce(p.last_read_message_id, 0) < new.id
+    returning p.user_id, p.unread_count
+  loop
+    perform realtime.send(jsonb_build_object(
+                            'conversation_id', new.conversation_id, 'count', r.unread_count,
+                            'total', (select sum(x.unread_count) from public.conversation_participants x
+                                      where x.user_id = r.user_id)),
+                          'unread_changed', 'user:' || r.user_id, true);
+  end loop;
+  if v_kind <> 'direct' then
+    perform private.message_sent_hooks(new, v_kind);
+  end if;
+  return null;
+end
+$$;
+
+--
+-- Name: after_quiet_hours(uuid, uuid, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.after_quiet_hours(p_user uuid, p_org uuid, p_at timestamp with time zone) RETURNS timestamp with time zone
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  s public.notification_settings;
+  v_zone text;
+  v_local timestamp;
+  v_start time;
+  v_end time;
+  v_weekends boolean;
+begin
+  select * into s from public.notification_settings where user_id = p_user;
+  v_zone := coalesce(s.time_zone, (private.organization_calendar(p_org)).time_zone, 'Europe/Paris');
+  v_start := coalesce(s.quiet_start, '20:00');
+  v_end := coalesce(s.quiet_end, '08:00');
+  v_weekends := coalesce(s.quiet_weekends, true);
+  v_local := p_at at time zone v_zone;
+  for i in 1..8 loop
+    if v_weekends and extract(isodow from v_local) in (6, 7) then
+      v_local := v_local::date + 1 + v_end;
+    elsif v_start > v_end and v_local::time >= v_start then
+      v_local := v_local::date + 1 + v_end;
+    elsif (v_start > v_end and v_local::time < v_end) or (v_start < v_end and v_local::time >= v_start
+                                                            and v_local::time < v_end) then
+      v_local := v_local::date + v_end;
+    else
+      exit;
+    end if;
+  end loop;
+  return greatest(p_at, v_local at time zone v_zone);
+end
+$$;
+
+--
 -- Name: all_match(text[], text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -623,6 +696,220 @@ end
 $$;
 
 --
+-- Name: attach_to_message(bigint, uuid[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.attach_to_message(p_message bigint, p_attachments uuid[]) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  m public.messages;
+  v_linked integer;
+begin
+  select x.* into m from public.messages x where x.id = p_message;
+  if m.id is null or m.sender_id is distinct from (select auth.uid()) then
+    raise exception 'no such message' using errcode = 'PT404', hint = 'message_not_found';
+  end if;
+  if cardinality(p_attachments) > 5 then
+    perform private.raise_field_error('attachment_ids', 'max_items', 'Au plus 5 pièces jointes par message.');
+  end if;
+  update public.message_attachments a set message_id = m.id, state = 'attached'
+  where a.id = any (p_attachments) and a.conversation_id = m.conversation_id and a.state = 'ready'
+    and a.uploaded_by = m.sender_id;
+  get diagnostics v_linked = row_count;
+  if v_linked <> (select count(distinct x) from unnest(p_attachments) x) then
+    perform private.raise_field_error('attachment_ids', 'ready',
+      'Chaque pièce jointe doit être un fichier déposé par vous dans cette conversation et non encore envoyé.');
+  end if;
+  return v_linked;
+end
+$$;
+
+--
+-- Name: attachment_abandon_upload(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.attachment_abandon_upload(p_attachment uuid) RETURNS text
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  a public.message_attachments := private.my_attachment_upload(p_attachment);
+begin
+  delete from public.message_attachments where id = a.id;
+  return a.storage_key;
+end
+$$;
+
+--
+-- Name: attachment_begin_upload(uuid, text, bigint); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.attachment_begin_upload(p_conversation uuid, p_file_name text, p_size bigint) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  v_org uuid;
+  v_format text := private.attachment_format_of(p_file_name);
+  v_id uuid := gen_random_uuid();
+  v_key text;
+begin
+  select c.organization_id into v_org from public.conversations c where c.id = p_conversation;
+  if v_org is null or v_user is null or not private.is_conversation_participant(p_conversation) then
+    raise exception 'no such conversation' using errcode = 'PT404', hint = 'conversation_not_found';
+  end if;
+  if not private.is_conversation_participant(p_conversation, true) then
+    raise exception 'you cannot write in this conversation' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if p_file_name is null or length(btrim(p_file_name)) not between 1 and 255 or p_file_name ~ '[/\\[:cntrl:]]' then
+    perform private.raise_field_error('file_name', 'format', 'Un nom de fichier de 1 à 255 caractères, sans « / ».');
+  end if;
+  if v_format is null then
+    perform private.raise_field_error('file_name', 'format',
+      'Formats acceptés : pdf, jpg, png, docx, xlsx, csv, txt.');
+  end if;
+  if p_size is null or p_size not between 1 and 10485760 then
+    perform private.raise_field_error('size', 'max_size', 'Un fichier de 1 octet à 10 Mo.');
+  end if;
+  -- Abandoned uploads of the caller older than a day make room (their objects are removed by the caller).
+  v_key := v_org || '/conversations/' || p_conversation || '/' || v_id;
+  insert into public.message_attachments (id, organization_id, conversation_id, uploaded_by, file_name,
+                                          declared_format, declared_size, storage_key)
+  values (v_id, v_org, p_conversation, v_user, btrim(p_file_name), v_format, p_size, v_key);
+  return jsonb_build_object('attachment_id', v_id, 'storage_key', v_key, 'declared_format', v_format,
+                            'max_size_bytes', 10485760, 'file_name', btrim(p_file_name));
+end
+$$;
+
+--
+-- Name: attachment_complete_upload(uuid, bigint, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.attachment_complete_upload(p_attachment uuid, p_size bigint, p_sha256 text, p_format text) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+declare
+  a public.message_attachments := private.my_attachment_upload(p_attachment);
+begin
+  if p_size is null or p_size not between 1 and 10485760 then
+    perform private.raise_field_error('file', 'max_size', 'Un fichier de 1 octet à 10 Mo.');
+  end if;
+  if p_format is distinct from a.declared_format then
+    perform private.raise_field_error('file', 'type_mismatch', 'Le contenu du fichier ne correspond pas à son nom.');
+  end if;
+  if p_sha256 is null or p_sha256 !~ '^[0-9a-f]{64}$' then
+    perform private.raise_field_error('sha256', 'hex', 'A SHA-256 as 64 lowercase hexadecimal digits');
+  end if;
+  update public.message_attachments set state = 'ready', size_bytes = p_size, sha256 = p_sha256,
+    completed_at = now()
+  where id = a.id;
+  return jsonb_build_object('attachment_id', a.id, 'state', 'ready', 'file_name', a.file_name,
+                            'size_bytes', p_size, 'sha256', p_sha256, 'format', p_format);
+end
+$_$;
+
+--
+-- Name: attachment_download(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.attachment_download(p_attachment uuid) RETURNS jsonb
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select jsonb_build_object('storage_key', a.storage_key, 'file_name', a.file_name, 'size_bytes', a.size_bytes,
+                            'sha256', a.sha256)
+  from private.readable_attachment(p_attachment) a
+$$;
+
+--
+-- Name: attachment_format_of(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.attachment_format_of(p_file_name text) RETURNS text
+    LANGUAGE sql IMMUTABLE
+    SET search_path TO ''
+    AS $_$
+  select case lower(substring(p_file_name from '\.([A-Za-z0-9]+)$'))
+    when 'pdf' then 'pdf' when 'jpg' then 'jpg' when 'jpeg' then 'jpg' when 'png' then 'png'
+    when 'docx' then 'docx' when 'xlsx' then 'xlsx' when 'csv' then 'csv' when 'txt' then 'txt'
+  end
+$_$;
+
+--
+-- Name: attachment_object_deletable(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.attachment_object_deletable(p_name text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.message_attachments a
+                 where a.storage_key = p_name and a.state in ('uploading', 'ready')
+                   and a.uploaded_by = (select auth.uid()))
+$$;
+
+--
+-- Name: attachment_object_insertable(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.attachment_object_insertable(p_name text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from public.message_attachments a
+                 where a.storage_key = p_name and a.state = 'uploading' and a.uploaded_by = (select auth.uid()))
+$$;
+
+--
+-- Name: attachment_object_readable(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.attachment_object_readable(p_name text) RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select exists (
+    select 1 from public.message_attachments a
+    where a.storage_key = p_name and private.is_conversation_participant(a.conversation_id)
+      and ((a.state = 'attached'
+            and not exists (select 1 from public.messages m where m.id = a.message_id
+                              and (m.deleted_at is not null or m.hidden_at is not null)))
+           or a.uploaded_by = (select auth.uid())))
+$$;
+
+--
+-- Name: attachment_to_file(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.attachment_to_file(p_attachment uuid) RETURNS jsonb
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  a public.message_attachments := private.readable_attachment(p_attachment);
+  c public.conversations;
+  v_role text;
+begin
+  select x.* into c from public.conversations x where x.id = a.conversation_id;
+  select p.role into v_role from public.conversation_participants p
+  where p.conversation_id = c.id and p.user_id = (select auth.uid());
+  if c.kind <> 'dossier' or a.state <> 'attached' then
+    raise exception 'only an attachment sent in a dossier conversation can be filed' using errcode = 'PT409',
+      hint = 'not_a_dossier_attachment';
+  end if;
+  if v_role not in ('client', 'expert') then
+    raise exception 'a client user or the expert files attachments' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  return jsonb_build_object('dossier_id', c.dossier_id, 'storage_key', a.storage_key, 'file_name', a.file_name,
+                            'size_bytes', a.size_bytes, 'format', a.declared_format);
+end
+$$;
+
+--
 -- Name: audit_amount_of(jsonb, boolean); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -872,6 +1159,38 @@ end
 $$;
 
 --
+-- Name: awaited_action_contacts(bigint, text[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.awaited_action_contacts(p_action bigint, p_roles text[]) RETURNS TABLE(user_id uuid, email text, name text, locale text)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  a public.awaited_actions;
+begin
+  select * into a from public.awaited_actions where id = p_action;
+  if a.dossier_id is not null then
+    return query select * from private.dossier_contacts(a.dossier_id, p_roles);
+    return;
+  end if;
+  return query
+    select u.id, u.email::text, coalesce(u.raw_user_meta_data ->> 'full_name', ''), coalesce(s.locale, 'fr')
+    from auth.users u
+    left join public.notification_settings s on s.user_id = u.id
+    where u.email is not null
+      and (('A' = any (p_roles) and u.id in (select m.user_id from public.memberships m
+                                             where m.organization_id = a.organization_id
+                                               and m.role in ('owner', 'admin')))
+           or u.id in (select p.user_id from public.conversation_participants p
+                       where p.conversation_id = a.conversation_id
+                         and ((p.role = 'client' and 'C' = any (p_roles)) or (p.role = 'expert' and 'E' = any (p_roles))
+                              or (p.role = 'partner' and 'P' = any (p_roles)))))
+    order by u.id;
+end
+$$;
+
+--
 -- Name: awaited_action_next_step(timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1006,6 +1325,7 @@ begin
                                       where p.user_id = new.user_id)),
                           'unread_changed', 'user:' || new.user_id, true);
   end if;
+  perform private.participant_read_hooks(old, new);
   return null;
 end
 $$;
@@ -1284,7 +1604,10 @@ begin
                    where m.organization_id = d.organization_id and m.user_id = (select auth.uid())
                      and m.role in ('owner', 'admin', 'viewer'))
            or d.client_company_id in (select private.my_client_company_ids())
-           or d.expert_id in (select private.my_expert_profile_ids())));
+           or d.expert_id in (select private.my_expert_profile_ids())
+           or (exists (select 1 from public.dossier_document_shares s
+                       where s.dossier_id = d.id and s.partner_user_id = (select auth.uid()))
+               and d.client_company_id in (select private.my_partner_company_ids()))));
 end
 $$;
 
@@ -1563,6 +1886,24 @@ end
 $$;
 
 --
+-- Name: check_message_content(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_message_content() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if exists (select 1 from public.messages m where m.id = new.id and m.body is null and m.deleted_at is null
+               and m.hidden_at is null)
+     and not exists (select 1 from public.message_attachments a where a.message_id = new.id) then
+    perform private.raise_field_error('body', 'length', 'Le message doit compter de 1 à 10 000 caractères.');
+  end if;
+  return null;
+end
+$$;
+
+--
 -- Name: check_new_offer(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1752,6 +2093,20 @@ CREATE FUNCTION private.close_awaited_action(p_action bigint, p_reason text, p_a
     SET search_path TO ''
     AS $$
   select private.switch_awaited_action(p_action, 'closed', p_reason, p_at)
+$$;
+
+--
+-- Name: close_conversation_awaited_action(uuid, text, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.close_conversation_awaited_action(p_conversation uuid, p_code text, p_reason text, p_at timestamp with time zone DEFAULT now()) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select private.close_awaited_action(a.id, p_reason, p_at)
+  from public.awaited_actions a
+  where a.code = p_code and a.closed_at is null
+    and (a.conversation_id = p_conversation or a.subject = p_conversation::text)
 $$;
 
 --
@@ -2019,6 +2374,21 @@ CREATE FUNCTION private.conversation_organization(p_conversation uuid) RETURNS u
     SET search_path TO ''
     AS $$
   select c.organization_id from public.conversations c where c.id = p_conversation
+$$;
+
+--
+-- Name: conversation_retained_until(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.conversation_retained_until(p_conversation uuid) RETURNS timestamp with time zone
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select case when c.dossier_id is not null and coalesce(d.closed_at, d.cancelled_at) is null then null
+              else greatest(coalesce(c.last_message_at, c.created_at), coalesce(d.closed_at, d.cancelled_at))
+                   + interval '5 years' end
+  from public.conversations c left join public.dossiers d on d.id = c.dossier_id
+  where c.id = p_conversation
 $$;
 
 --
@@ -5672,9 +6042,9 @@ CREATE TABLE public.messages (
     hidden_by uuid,
     search_vector tsvector GENERATED ALWAYS AS (to_tsvector('french'::regconfig, private.unaccent_fr(COALESCE(body, ''::text)))) STORED,
     CONSTRAINT messages_body_check CHECK (((body IS NULL) OR ((length(btrim(body)) >= 1) AND (length(btrim(body)) <= 10000)))),
-    CONSTRAINT messages_check CHECK ((((deleted_at IS NULL) AND (hidden_at IS NULL)) = (body IS NOT NULL))),
     CONSTRAINT messages_check1 CHECK (((kind = 'text'::text) OR (sender_id IS NULL))),
-    CONSTRAINT messages_kind_check CHECK ((kind = ANY (ARRAY['text'::text, 'system'::text])))
+    CONSTRAINT messages_kind_check CHECK ((kind = ANY (ARRAY['text'::text, 'system'::text]))),
+    CONSTRAINT messages_removed_have_no_body CHECK ((((deleted_at IS NULL) AND (hidden_at IS NULL)) OR (body IS NULL)))
 );
 
 --
@@ -5718,6 +6088,77 @@ CREATE FUNCTION private.message_receipts(p_conversation_id uuid, p_message_ids b
     and private.is_conversation_participant(p_conversation_id)
   group by m.id
   order by m.id
+$$;
+
+--
+-- Name: message_sent_hooks(public.messages, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.message_sent_hooks(p_message public.messages, p_kind text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_role text;
+begin
+  if p_message.sender_id is null then
+    return;  -- system notices await nobody
+  end if;
+  select p.role into v_role from public.conversation_participants p
+  where p.conversation_id = p_message.conversation_id and p.user_id = p_message.sender_id;
+  if p_kind = 'dossier' and v_role = 'client' then
+    perform private.open_conversation_awaited_action(p_message.conversation_id, 'unread_message',
+                                                     p_message.created_at);
+  elsif p_kind = 'support' and v_role = 'support' then
+    perform private.close_conversation_awaited_action(p_message.conversation_id, 'support_reply', 'answered',
+                                                      p_message.created_at);
+  elsif p_kind = 'support' then
+    perform private.open_conversation_awaited_action(p_message.conversation_id, 'support_reply',
+                                                     p_message.created_at);
+  end if;
+end
+$$;
+
+--
+-- Name: message_unread_candidates(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.message_unread_candidates(p_now timestamp with time zone, p_limit integer DEFAULT 500) RETURNS TABLE(conversation_id uuid, user_id uuid, after_message_id bigint, organization_id uuid, email text, locale text, recipient_name text, sender_name text, conversation_title text, preview text, organization text, primary_color text, legal_footer text, email_enabled boolean, send_after timestamp with time zone)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select p.conversation_id, p.user_id, coalesce(p.last_read_message_id, 0), p.organization_id, u.email::text,
+         coalesce(ns.locale, 'fr'),
+         coalesce(nullif(btrim(concat_ws(' ', u.raw_user_meta_data ->> 'first_name',
+                                         u.raw_user_meta_data ->> 'last_name')), ''),
+                  u.raw_user_meta_data ->> 'full_name', ''),
+         coalesce(sp.display_name, 'Support'),
+         coalesce(c.title, case c.kind when 'support' then 'Support' else 'Conversation' end),
+         left(regexp_replace(coalesce(m.body, '(pièce jointe)'), '\s+', ' ', 'g'), 100),
+         o.name, o.primary_color, o.legal_footer,
+         coalesce(pref.enabled and pref.mode = 'immediate', true),
+         private.after_quiet_hours(p.user_id, p.organization_id, p_now)
+  from public.conversation_participants p
+  join public.conversations c on c.id = p.conversation_id
+  join public.organizations o on o.id = p.organization_id
+  join auth.users u on u.id = p.user_id
+  cross join lateral (
+    select x.id, x.body, x.sender_id, x.created_at from public.messages x
+    where x.conversation_id = p.conversation_id and x.id > coalesce(p.last_read_message_id, 0)
+      and x.sender_id is distinct from p.user_id and x.deleted_at is null and x.hidden_at is null
+    order by x.id limit 1) m
+  left join public.conversation_participants sp on sp.conversation_id = p.conversation_id
+    and sp.user_id = m.sender_id
+  left join public.notification_settings ns on ns.user_id = p.user_id
+  left join public.notification_preferences pref on pref.user_id = p.user_id and pref.event = 'message_unread'
+    and pref.channel = 'email'
+  where p.unread_count > 0 and not p.muted and u.email is not null
+    and m.created_at <= p_now - interval '30 minutes'
+    and not exists (select 1 from private.message_unread_emails e
+                    where e.conversation_id = p.conversation_id and e.user_id = p.user_id
+                      and e.after_message_id = coalesce(p.last_read_message_id, 0))
+  order by m.created_at
+  limit p_limit
 $$;
 
 --
@@ -5854,6 +6295,57 @@ begin
                              'conversation_id', v_conversation, 'user_id', p_user_id, 'reason', p_reason));
   return jsonb_build_object('action', p_action, 'report_id', r.id, 'message_id', v_message,
                             'conversation_id', v_conversation, 'user_id', p_user_id);
+end
+$$;
+
+--
+-- Name: message_attachments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.message_attachments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    conversation_id uuid NOT NULL,
+    message_id bigint,
+    uploaded_by uuid,
+    file_name text NOT NULL,
+    declared_format text NOT NULL,
+    declared_size bigint NOT NULL,
+    size_bytes bigint,
+    sha256 text,
+    storage_key text NOT NULL,
+    state text DEFAULT 'uploading'::text NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    completed_at timestamp with time zone,
+    CONSTRAINT message_attachments_check CHECK (((state = 'attached'::text) = (message_id IS NOT NULL))),
+    CONSTRAINT message_attachments_check1 CHECK (((state = 'uploading'::text) = (size_bytes IS NULL))),
+    CONSTRAINT message_attachments_declared_format_check CHECK ((declared_format = ANY (ARRAY['pdf'::text, 'jpg'::text, 'png'::text, 'docx'::text, 'xlsx'::text, 'csv'::text, 'txt'::text]))),
+    CONSTRAINT message_attachments_declared_size_check CHECK (((declared_size >= 1) AND (declared_size <= 10485760))),
+    CONSTRAINT message_attachments_file_name_check CHECK ((((length(file_name) >= 1) AND (length(file_name) <= 255)) AND (file_name !~ '[/\\[:cntrl:]]'::text))),
+    CONSTRAINT message_attachments_sha256_check CHECK ((sha256 ~ '^[0-9a-f]{64}$'::text)),
+    CONSTRAINT message_attachments_size_bytes_check CHECK (((size_bytes >= 1) AND (size_bytes <= 10485760))),
+    CONSTRAINT message_attachments_state_check CHECK ((state = ANY (ARRAY['uploading'::text, 'ready'::text, 'attached'::text])))
+);
+
+--
+-- Name: my_attachment_upload(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.my_attachment_upload(p_attachment uuid) RETURNS public.message_attachments
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  a public.message_attachments;
+begin
+  select x.* into a from public.message_attachments x where x.id = p_attachment for update;
+  if a.id is null or a.uploaded_by is distinct from (select auth.uid()) then
+    raise exception 'no such upload' using errcode = 'PT404', hint = 'upload_not_found';
+  end if;
+  if a.state <> 'uploading' then
+    raise exception 'this upload is already complete' using errcode = 'PT409', hint = 'upload_already_completed';
+  end if;
+  return a;
 end
 $$;
 
@@ -6645,6 +7137,49 @@ end
 $$;
 
 --
+-- Name: open_conversation_awaited_action(uuid, text, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.open_conversation_awaited_action(p_conversation uuid, p_code text, p_at timestamp with time zone DEFAULT now()) RETURNS bigint
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  c public.conversations;
+  r public.awaited_action_rules;
+  created bigint;
+begin
+  select * into c from public.conversations where id = p_conversation;
+  -- already open (the common case on a busy conversation): nothing to write
+  select a.id into created from public.awaited_actions a
+  where a.code = p_code and a.closed_at is null
+    and ((c.dossier_id is not null and a.dossier_id = c.dossier_id and a.subject = p_conversation::text)
+         or (c.dossier_id is null and a.dossier_id is null and a.conversation_id = p_conversation and a.subject = ''));
+  if created is not null then
+    return created;
+  end if;
+  if c.dossier_id is not null then
+    return private.open_awaited_action(c.dossier_id, p_code, p_conversation::text, p_at);
+  end if;
+  perform private.seed_awaited_action_rules(c.organization_id);
+  select * into r from public.awaited_action_rules where organization_id = c.organization_id and code = p_code;
+  insert into public.awaited_actions (organization_id, dossier_id, conversation_id, code, subject, clock, opened_at,
+                                      running_since)
+  values (c.organization_id, null, p_conversation, p_code, '', r.clock, p_at, p_at)
+  on conflict (conversation_id, code, subject) where closed_at is null and dossier_id is null do nothing
+  returning id into created;
+  if created is null then
+    return (select a.id from public.awaited_actions a
+            where a.conversation_id = p_conversation and a.code = p_code and a.closed_at is null);
+  end if;
+  insert into public.awaited_action_segments (organization_id, action_id, state, started_at)
+  values (c.organization_id, created, 'running', p_at);
+  perform private.refresh_awaited_action(created);
+  return created;
+end
+$$;
+
+--
 -- Name: open_offer(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -6778,6 +7313,55 @@ CREATE FUNCTION private.outbox_render_context(p_batch uuid) RETURNS TABLE(id uui
   left join auth.users u on u.id = o.recipient_id
   where o.batch_id = p_batch and o.status = 'sending' and o.subject is null
   order by o.id
+$$;
+
+--
+-- Name: conversation_participants; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.conversation_participants (
+    conversation_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    organization_id uuid NOT NULL,
+    role text NOT NULL,
+    access text DEFAULT 'write'::text NOT NULL,
+    display_name text NOT NULL,
+    joined_at timestamp with time zone DEFAULT now() NOT NULL,
+    last_read_message_id bigint,
+    last_read_at timestamp with time zone,
+    unread_count integer DEFAULT 0 NOT NULL,
+    muted boolean DEFAULT false NOT NULL,
+    CONSTRAINT conversation_participants_access_check CHECK ((access = ANY (ARRAY['write'::text, 'read'::text]))),
+    CONSTRAINT conversation_participants_role_check CHECK ((role = ANY (ARRAY['client'::text, 'expert'::text, 'partner'::text, 'admin'::text, 'support'::text]))),
+    CONSTRAINT conversation_participants_unread_count_check CHECK ((unread_count >= 0))
+);
+
+--
+-- Name: participant_read_hooks(public.conversation_participants, public.conversation_participants); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.participant_read_hooks(p_old public.conversation_participants, p_new public.conversation_participants) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if p_new.last_read_message_id is distinct from p_old.last_read_message_id then
+    update public.email_outbox o set status = 'cancelled'
+    from private.message_unread_emails e
+    where e.conversation_id = p_new.conversation_id and e.user_id = p_new.user_id and o.id = e.outbox_id
+      and o.status = 'queued';
+  end if;
+  if p_new.role = 'expert' and p_new.last_read_message_id is distinct from p_old.last_read_message_id
+     and exists (select 1 from public.awaited_actions a
+                 where a.subject = p_new.conversation_id::text and a.code = 'unread_message' and a.closed_at is null)
+     and not exists (select 1 from public.messages m
+                     join public.conversation_participants s on s.conversation_id = m.conversation_id
+                       and s.user_id = m.sender_id and s.role = 'client'
+                     where m.conversation_id = p_new.conversation_id
+                       and m.id > coalesce(p_new.last_read_message_id, 0)) then
+    perform private.close_conversation_awaited_action(p_new.conversation_id, 'unread_message', 'read');
+  end if;
+end
 $$;
 
 --
@@ -7012,14 +7596,14 @@ CREATE FUNCTION private.prepare_message() RETURNS trigger
     SET search_path TO ''
     AS $$
 declare
-  v_user uuid := (select auth.uid());
-  v_sent integer;
+  v_user uuid;
 begin
   new.organization_id := private.conversation_organization(new.conversation_id);
   new.created_at := now();
   if current_user not in ('authenticated', 'anon') then
     return new;  -- the server (system notices, service role)
   end if;
+  v_user := (select auth.uid());
   if new.sender_id is not null and new.sender_id <> v_user then
     raise exception 'the sender is the signed-in user' using errcode = 'PT403', hint = 'sender_mismatch';
   end if;
@@ -7029,8 +7613,10 @@ begin
       hint = 'forbidden_field';
   end if;
   new.sender_id := v_user;
-  new.body := btrim(new.body);
-  if new.body is null or length(new.body) not between 1 and 10000 then
+  new.body := nullif(btrim(new.body), '');
+  -- no text: only when public.send_message brings attachments (checked again at commit)
+  if (new.body is null and current_setting('messaging.with_attachments', true) is distinct from 'on')
+     or length(new.body) > 10000 then
     perform private.raise_field_error('body', 'length', 'Le message doit compter de 1 à 10 000 caractères.');
   end if;
   if new.reply_to is not null
@@ -7040,8 +7626,7 @@ begin
   end if;
   -- 20 messages a minute per user: one user's sends queue on a per-user lock, so the count is exact.
   perform pg_advisory_xact_lock(hashtextextended('messages:' || v_user::text, 0));
-  v_sent := private.messages_sent_last_minute(v_user);
-  if v_sent >= 20 then
+  if private.messages_sent_last_minute(v_user) >= 20 then
     raise exception 'too many messages: at most 20 a minute' using errcode = 'PT429', hint = 'rate_limited',
       detail = jsonb_build_object('retry_after_seconds', 60)::text;
   end if;
@@ -7241,6 +7826,66 @@ CREATE FUNCTION private.prudential_roles(p_right text) RETURNS text[]
     when 'manage' then array['owner', 'admin']
     else array[]::text[]
   end
+$$;
+
+--
+-- Name: purge_messaging(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.purge_messaging(p_now timestamp with time zone DEFAULT now(), p_limit integer DEFAULT 2000) RETURNS jsonb
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_conversations integer;
+  v_messages integer;
+  v_tombstones integer;
+  v_versions integer;
+  v_reports integer;
+  v_attachments integer;
+begin
+  -- 1. conversations past retention (their messages, versions, attachments and reports cascade)
+  with gone as (
+    select c.id from public.conversations c left join public.dossiers d on d.id = c.dossier_id
+    where (c.dossier_id is null or coalesce(d.closed_at, d.cancelled_at) is not null)
+      and greatest(coalesce(c.last_message_at, c.created_at), coalesce(d.closed_at, d.cancelled_at))
+          + interval '5 years' <= p_now
+    order by c.id limit p_limit
+  ), counted as (
+    select count(*)::integer as n from public.messages m where m.conversation_id in (select id from gone)
+  ), deleted as (
+    delete from public.conversations c where c.id in (select id from gone) returning 1
+  )
+  select (select count(*) from deleted)::integer, (select n from counted) into v_conversations, v_messages;
+  -- 2. edit versions (and the kept bodies of tombstones) after 12 months
+  with gone as (
+    select v.id from public.message_versions v where v.replaced_at <= p_now - interval '12 months'
+    order by v.id limit p_limit
+  )
+  delete from public.message_versions v where v.id in (select id from gone);
+  get diagnostics v_versions = row_count;
+  -- 3. tombstones (deleted or hidden) after 12 months, with their attachments and versions
+  with gone as (
+    select m.id from public.messages m
+    where coalesce(m.deleted_at, m.hidden_at) <= p_now - interval '12 months'
+    order by m.id limit p_limit
+  )
+  delete from public.messages m where m.id in (select id from gone);
+  get diagnostics v_tombstones = row_count;
+  -- 4. reports after 5 years
+  delete from public.message_reports r
+  where r.id in (select x.id from public.message_reports x where x.created_at <= p_now - interval '5 years'
+                 order by x.id limit p_limit);
+  get diagnostics v_reports = row_count;
+  -- 5. attachments uploaded but never sent, after a day
+  delete from public.message_attachments a
+  where a.id in (select x.id from public.message_attachments x
+                 where x.state in ('uploading', 'ready') and x.created_at <= p_now - interval '1 day'
+                 order by x.id limit p_limit);
+  get diagnostics v_attachments = row_count;
+  return jsonb_build_object('conversations', v_conversations, 'messages', v_messages, 'tombstones', v_tombstones,
+                            'versions', v_versions, 'reports', v_reports, 'attachments', v_attachments);
+end
 $$;
 
 --
@@ -7484,6 +8129,29 @@ end
 $_$;
 
 --
+-- Name: readable_attachment(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.readable_attachment(p_attachment uuid) RETURNS public.message_attachments
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  a public.message_attachments;
+begin
+  select x.* into a from public.message_attachments x where x.id = p_attachment;
+  if a.id is null or not private.is_conversation_participant(a.conversation_id)
+     or (a.state <> 'attached' and a.uploaded_by is distinct from (select auth.uid()))
+     or (a.state = 'uploading')
+     or exists (select 1 from public.messages m where m.id = a.message_id
+                  and (m.deleted_at is not null or m.hidden_at is not null)) then
+    raise exception 'no such attachment' using errcode = 'PT404', hint = 'attachment_not_found';
+  end if;
+  return a;
+end
+$$;
+
+--
 -- Name: recompute_expert_rating(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -7549,6 +8217,19 @@ CREATE FUNCTION private.record_event(org uuid, kind text, dossier uuid DEFAULT N
   values (org, dossier, expert, offer, kind, (select auth.uid()),
           case when (select auth.uid()) is null then 'system' else 'user' end, client_visible,
           coalesce(detail, '{}'::jsonb))
+$$;
+
+--
+-- Name: record_message_unread_email(uuid, uuid, bigint, uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.record_message_unread_email(p_conversation uuid, p_user uuid, p_after bigint, p_outbox uuid) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into private.message_unread_emails (conversation_id, user_id, after_message_id, outbox_id)
+  values (p_conversation, p_user, p_after, p_outbox)
+  on conflict do nothing
 $$;
 
 --
@@ -7818,6 +8499,20 @@ begin
   returning id into next_id;
   perform private.audit_version_transition(v, 'in_review', 'rejected', comment, next_id);
   return jsonb_build_object('id', v.id, 'status', v.status, 'new_version_id', next_id);
+end
+$$;
+
+--
+-- Name: remember_purged_attachment(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.remember_purged_attachment() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into private.messaging_purged_objects (storage_key) values (old.storage_key) on conflict do nothing;
+  return null;
 end
 $$;
 
@@ -8654,6 +9349,7 @@ CREATE FUNCTION private.storage_object_deletable(p_bucket text, p_name text) RET
       select 1 from public.document_versions v
       where v.storage_key = p_name and v.state in ('uploading', 'uploaded') and v.uploaded_by = (select auth.uid())
         and not exists (select 1 from public.document_reviews r where r.version_id = v.id))
+    when 'message-attachments' then private.attachment_object_deletable(p_name)
     else false
   end
 $$;
@@ -8670,6 +9366,7 @@ CREATE FUNCTION private.storage_object_insertable(p_bucket text, p_name text) RE
     when 'documents' then exists (
       select 1 from public.document_versions v
       where v.storage_key = p_name and v.state = 'uploading' and v.uploaded_by = (select auth.uid()))
+    when 'message-attachments' then private.attachment_object_insertable(p_name)
     else false
   end
 $$;
@@ -8692,6 +9389,7 @@ CREATE FUNCTION private.storage_object_readable(p_bucket text, p_name text) RETU
                                             doc.document_type))
              or v.uploaded_by = (select auth.uid())))
     when 'invoices' then private.invoice_object_readable(p_name)
+    when 'message-attachments' then private.attachment_object_readable(p_name)
     else false
   end
 $$;
@@ -9401,9 +10099,8 @@ CREATE FUNCTION private.unread_counts() RETURNS jsonb
     'total', coalesce(sum(p.unread_count), 0),
     'conversations', coalesce(jsonb_agg(jsonb_build_object(
       'conversation_id', p.conversation_id, 'unread_count', p.unread_count, 'muted', p.muted,
-      'last_read_message_id', p.last_read_message_id) order by c.last_message_at desc nulls last), '[]'::jsonb))
+      'last_read_message_id', p.last_read_message_id)) filter (where p.unread_count > 0), '[]'::jsonb))
   from public.conversation_participants p
-  join public.conversations c on c.id = p.conversation_id
   where p.user_id = (select auth.uid())
 $$;
 
@@ -9536,7 +10233,7 @@ CREATE TABLE public.awaited_action_rules (
 CREATE TABLE public.awaited_actions (
     id bigint NOT NULL,
     organization_id uuid NOT NULL,
-    dossier_id uuid NOT NULL,
+    dossier_id uuid,
     code text NOT NULL,
     subject text DEFAULT ''::text NOT NULL,
     clock text NOT NULL,
@@ -9555,10 +10252,12 @@ CREATE TABLE public.awaited_actions (
     breach_at timestamp with time zone,
     notice_at timestamp with time zone,
     next_step_at timestamp with time zone,
+    conversation_id uuid,
     CONSTRAINT awaited_actions_check CHECK ((((running_since IS NULL) = (pause_reason IS NOT NULL)) OR (closed_at IS NOT NULL))),
     CONSTRAINT awaited_actions_clock_check CHECK ((clock = ANY (ARRAY['business'::text, 'wall'::text]))),
     CONSTRAINT awaited_actions_elapsed_minutes_check CHECK ((elapsed_minutes >= 0)),
-    CONSTRAINT awaited_actions_pause_reason_check CHECK ((pause_reason = ANY (ARRAY['on_hold'::text, 'waiting_on_client'::text])))
+    CONSTRAINT awaited_actions_pause_reason_check CHECK ((pause_reason = ANY (ARRAY['on_hold'::text, 'waiting_on_client'::text]))),
+    CONSTRAINT awaited_actions_subject_check CHECK (((dossier_id IS NOT NULL) OR (conversation_id IS NOT NULL)))
 );
 
 --
@@ -9878,6 +10577,33 @@ end
 $$;
 
 --
+-- Name: send_message(uuid, text, uuid[], bigint); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.send_message(p_conversation_id uuid, p_body text DEFAULT NULL::text, p_attachment_ids uuid[] DEFAULT '{}'::uuid[], p_reply_to bigint DEFAULT NULL::bigint) RETURNS bigint
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  v_id bigint;
+begin
+  perform set_config('messaging.with_attachments',
+                     case when coalesce(cardinality(p_attachment_ids), 0) > 0 then 'on' else 'off' end, true);
+  insert into public.messages (conversation_id, sender_id, body, reply_to)
+  values (p_conversation_id, (select auth.uid()), nullif(btrim(coalesce(p_body, '')), ''), p_reply_to)
+  returning id into v_id;
+  perform set_config('messaging.with_attachments', 'off', true);
+  if v_id is null then
+    raise exception 'you cannot write in this conversation' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if coalesce(cardinality(p_attachment_ids), 0) > 0 then
+    perform private.attach_to_message(v_id, p_attachment_ids);
+  end if;
+  return v_id;
+end
+$$;
+
+--
 -- Name: set_conversation_muted(uuid, boolean); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -9948,6 +10674,27 @@ CREATE TABLE private.expert_match (
     recent_assignments timestamp with time zone[] NOT NULL,
     scoped_vector tsvector NOT NULL,
     base_cents integer GENERATED ALWAYS AS (((((((private.score_level(level) + private.score_experience(completed_dossiers)))::numeric * (100)::numeric) + (private.score_rating(rating) * (100)::numeric)) + (private.score_load(open_dossiers, capacity) * (100)::numeric)))::integer) STORED
+);
+
+--
+-- Name: message_unread_emails; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.message_unread_emails (
+    conversation_id uuid NOT NULL,
+    user_id uuid NOT NULL,
+    after_message_id bigint NOT NULL,
+    outbox_id uuid,
+    created_at timestamp with time zone DEFAULT now() NOT NULL
+);
+
+--
+-- Name: messaging_purged_objects; Type: TABLE; Schema: private; Owner: -
+--
+
+CREATE TABLE private.messaging_purged_objects (
+    storage_key text NOT NULL,
+    purged_at timestamp with time zone DEFAULT now() NOT NULL
 );
 
 --
@@ -10051,27 +10798,6 @@ CREATE TABLE public.client_company_users (
     user_id uuid NOT NULL,
     organization_id uuid NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL
-);
-
---
--- Name: conversation_participants; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.conversation_participants (
-    conversation_id uuid NOT NULL,
-    user_id uuid NOT NULL,
-    organization_id uuid NOT NULL,
-    role text NOT NULL,
-    access text DEFAULT 'write'::text NOT NULL,
-    display_name text NOT NULL,
-    joined_at timestamp with time zone DEFAULT now() NOT NULL,
-    last_read_message_id bigint,
-    last_read_at timestamp with time zone,
-    unread_count integer DEFAULT 0 NOT NULL,
-    muted boolean DEFAULT false NOT NULL,
-    CONSTRAINT conversation_participants_access_check CHECK ((access = ANY (ARRAY['write'::text, 'read'::text]))),
-    CONSTRAINT conversation_participants_role_check CHECK ((role = ANY (ARRAY['client'::text, 'expert'::text, 'partner'::text, 'admin'::text, 'support'::text]))),
-    CONSTRAINT conversation_participants_unread_count_check CHECK ((unread_count >= 0))
 );
 
 --
@@ -11540,6 +12266,20 @@ ALTER TABLE ONLY private.expert_match
     ADD CONSTRAINT expert_match_pkey PRIMARY KEY (expert_id, product_code);
 
 --
+-- Name: message_unread_emails message_unread_emails_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.message_unread_emails
+    ADD CONSTRAINT message_unread_emails_pkey PRIMARY KEY (conversation_id, user_id, after_message_id);
+
+--
+-- Name: messaging_purged_objects messaging_purged_objects_pkey; Type: CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.messaging_purged_objects
+    ADD CONSTRAINT messaging_purged_objects_pkey PRIMARY KEY (storage_key);
+
+--
 -- Name: rule_set_publications rule_set_publications_pkey; Type: CONSTRAINT; Schema: private; Owner: -
 --
 
@@ -12044,6 +12784,20 @@ ALTER TABLE ONLY public.memberships
     ADD CONSTRAINT memberships_pkey PRIMARY KEY (id);
 
 --
+-- Name: message_attachments message_attachments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_attachments
+    ADD CONSTRAINT message_attachments_pkey PRIMARY KEY (id);
+
+--
+-- Name: message_attachments message_attachments_storage_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_attachments
+    ADD CONSTRAINT message_attachments_storage_key_key UNIQUE (storage_key);
+
+--
 -- Name: message_reports message_reports_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -12392,6 +13146,18 @@ CREATE INDEX expert_match_rank_idx ON private.expert_match USING btree (organiza
 CREATE INDEX expert_match_search_idx ON private.expert_match USING gin (scoped_vector);
 
 --
+-- Name: message_unread_emails_outbox_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX message_unread_emails_outbox_idx ON private.message_unread_emails USING btree (outbox_id);
+
+--
+-- Name: message_unread_emails_user_idx; Type: INDEX; Schema: private; Owner: -
+--
+
+CREATE INDEX message_unread_emails_user_idx ON private.message_unread_emails USING btree (user_id);
+
+--
 -- Name: assignment_offers_dossier_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -12452,6 +13218,12 @@ CREATE INDEX awaited_action_segments_action_id_idx ON public.awaited_action_segm
 CREATE INDEX awaited_action_segments_organization_id_idx ON public.awaited_action_segments USING btree (organization_id);
 
 --
+-- Name: awaited_actions_conversation_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX awaited_actions_conversation_id_idx ON public.awaited_actions USING btree (conversation_id);
+
+--
 -- Name: awaited_actions_dossier_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -12462,6 +13234,12 @@ CREATE INDEX awaited_actions_dossier_id_idx ON public.awaited_actions USING btre
 --
 
 CREATE UNIQUE INDEX awaited_actions_one_open_idx ON public.awaited_actions USING btree (dossier_id, code, subject) WHERE (closed_at IS NULL);
+
+--
+-- Name: awaited_actions_one_open_per_conversation_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX awaited_actions_one_open_per_conversation_idx ON public.awaited_actions USING btree (conversation_id, code, subject) WHERE ((closed_at IS NULL) AND (dossier_id IS NULL));
 
 --
 -- Name: awaited_actions_organization_code_idx; Type: INDEX; Schema: public; Owner: -
@@ -13220,6 +13998,30 @@ CREATE INDEX memberships_organization_role_idx ON public.memberships USING btree
 CREATE INDEX memberships_user_id_idx ON public.memberships USING btree (user_id);
 
 --
+-- Name: message_attachments_conversation_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_attachments_conversation_idx ON public.message_attachments USING btree (conversation_id);
+
+--
+-- Name: message_attachments_message_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_attachments_message_idx ON public.message_attachments USING btree (message_id);
+
+--
+-- Name: message_attachments_organization_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_attachments_organization_idx ON public.message_attachments USING btree (organization_id);
+
+--
+-- Name: message_attachments_uploaded_by_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_attachments_uploaded_by_idx ON public.message_attachments USING btree (uploaded_by, state);
+
+--
 -- Name: message_reports_conversation_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -13751,7 +14553,13 @@ CREATE TRIGGER client_company_users_sync_conversations AFTER INSERT OR DELETE ON
 -- Name: conversation_participants conversation_participants_broadcast; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER conversation_participants_broadcast AFTER INSERT OR DELETE OR UPDATE OF last_read_message_id, unread_count ON public.conversation_participants FOR EACH ROW EXECUTE FUNCTION private.broadcast_participant();
+CREATE TRIGGER conversation_participants_broadcast AFTER INSERT OR DELETE ON public.conversation_participants FOR EACH ROW EXECUTE FUNCTION private.broadcast_participant();
+
+--
+-- Name: conversation_participants conversation_participants_broadcast_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER conversation_participants_broadcast_update AFTER UPDATE OF last_read_message_id, unread_count ON public.conversation_participants FOR EACH ROW WHEN (((old.last_read_message_id IS DISTINCT FROM new.last_read_message_id) OR (new.unread_count < old.unread_count))) EXECUTE FUNCTION private.broadcast_participant();
 
 --
 -- Name: corep_filing_plans corep_filing_plans_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -14072,28 +14880,40 @@ CREATE TRIGGER memberships_sync_conversations AFTER INSERT OR DELETE OR UPDATE O
 CREATE TRIGGER memberships_touch_updated_at BEFORE UPDATE ON public.memberships FOR EACH ROW EXECUTE FUNCTION private.touch_updated_at();
 
 --
+-- Name: message_attachments message_attachments_remember_objects; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER message_attachments_remember_objects AFTER DELETE ON public.message_attachments FOR EACH ROW EXECUTE FUNCTION private.remember_purged_attachment();
+
+--
 -- Name: message_reports message_reports_prepare; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER message_reports_prepare BEFORE INSERT ON public.message_reports FOR EACH ROW EXECUTE FUNCTION private.prepare_report();
 
 --
+-- Name: messages messages_after_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER messages_after_insert AFTER INSERT ON public.messages FOR EACH ROW EXECUTE FUNCTION private.after_message_insert();
+
+--
 -- Name: messages messages_broadcast; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER messages_broadcast AFTER INSERT OR UPDATE ON public.messages FOR EACH ROW EXECUTE FUNCTION private.broadcast_message();
-
---
--- Name: messages messages_count_unread; Type: TRIGGER; Schema: public; Owner: -
---
-
-CREATE TRIGGER messages_count_unread AFTER INSERT ON public.messages FOR EACH ROW EXECUTE FUNCTION private.count_new_message();
+CREATE TRIGGER messages_broadcast AFTER UPDATE ON public.messages FOR EACH ROW EXECUTE FUNCTION private.broadcast_message();
 
 --
 -- Name: messages messages_guard_update; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER messages_guard_update BEFORE UPDATE ON public.messages FOR EACH ROW EXECUTE FUNCTION private.guard_message_update();
+
+--
+-- Name: messages messages_need_content; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE CONSTRAINT TRIGGER messages_need_content AFTER INSERT ON public.messages DEFERRABLE INITIALLY DEFERRED FOR EACH ROW WHEN (((new.body IS NULL) AND (new.deleted_at IS NULL) AND (new.hidden_at IS NULL))) EXECUTE FUNCTION private.check_message_content();
 
 --
 -- Name: messages messages_prepare; Type: TRIGGER; Schema: public; Owner: -
@@ -14277,6 +15097,27 @@ ALTER TABLE ONLY private.expert_match
     ADD CONSTRAINT expert_match_expert_id_fkey FOREIGN KEY (expert_id) REFERENCES public.expert_profiles(id) ON DELETE CASCADE;
 
 --
+-- Name: message_unread_emails message_unread_emails_conversation_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.message_unread_emails
+    ADD CONSTRAINT message_unread_emails_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE;
+
+--
+-- Name: message_unread_emails message_unread_emails_outbox_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.message_unread_emails
+    ADD CONSTRAINT message_unread_emails_outbox_id_fkey FOREIGN KEY (outbox_id) REFERENCES public.email_outbox(id) ON DELETE SET NULL;
+
+--
+-- Name: message_unread_emails message_unread_emails_user_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
+--
+
+ALTER TABLE ONLY private.message_unread_emails
+    ADD CONSTRAINT message_unread_emails_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
 -- Name: rule_set_publications rule_set_publications_rule_set_id_fkey; Type: FK CONSTRAINT; Schema: private; Owner: -
 --
 
@@ -14324,6 +15165,13 @@ ALTER TABLE ONLY public.awaited_action_segments
 
 ALTER TABLE ONLY public.awaited_action_segments
     ADD CONSTRAINT awaited_action_segments_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: awaited_actions awaited_actions_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.awaited_actions
+    ADD CONSTRAINT awaited_actions_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE;
 
 --
 -- Name: awaited_actions awaited_actions_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -15173,6 +16021,34 @@ ALTER TABLE ONLY public.memberships
     ADD CONSTRAINT memberships_user_id_fkey FOREIGN KEY (user_id) REFERENCES auth.users(id) ON DELETE CASCADE;
 
 --
+-- Name: message_attachments message_attachments_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_attachments
+    ADD CONSTRAINT message_attachments_conversation_id_fkey FOREIGN KEY (conversation_id) REFERENCES public.conversations(id) ON DELETE CASCADE;
+
+--
+-- Name: message_attachments message_attachments_message_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_attachments
+    ADD CONSTRAINT message_attachments_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
+
+--
+-- Name: message_attachments message_attachments_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_attachments
+    ADD CONSTRAINT message_attachments_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: message_attachments message_attachments_uploaded_by_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.message_attachments
+    ADD CONSTRAINT message_attachments_uploaded_by_fkey FOREIGN KEY (uploaded_by) REFERENCES auth.users(id) ON DELETE SET NULL;
+
+--
 -- Name: message_reports message_reports_conversation_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -15191,7 +16067,7 @@ ALTER TABLE ONLY public.message_reports
 --
 
 ALTER TABLE ONLY public.message_reports
-    ADD CONSTRAINT message_reports_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE CASCADE;
+    ADD CONSTRAINT message_reports_message_id_fkey FOREIGN KEY (message_id) REFERENCES public.messages(id) ON DELETE SET NULL;
 
 --
 -- Name: message_reports message_reports_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -15248,13 +16124,6 @@ ALTER TABLE ONLY public.messages
 
 ALTER TABLE ONLY public.messages
     ADD CONSTRAINT messages_hidden_by_fkey FOREIGN KEY (hidden_by) REFERENCES auth.users(id) ON DELETE SET NULL;
-
---
--- Name: messages messages_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.messages
-    ADD CONSTRAINT messages_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: messages messages_reply_to_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -16063,6 +16932,14 @@ CREATE POLICY "Participants read their conversations" ON public.conversations FO
 CREATE POLICY "Participants report what they can read" ON public.message_reports FOR INSERT TO authenticated WITH CHECK (((reporter_id = ( SELECT auth.uid() AS uid)) AND private.is_conversation_participant(conversation_id)));
 
 --
+-- Name: message_attachments Participants see the attachments of messages they may read; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Participants see the attachments of messages they may read" ON public.message_attachments FOR SELECT TO authenticated USING (((conversation_id IN ( SELECT private.my_conversation_ids() AS my_conversation_ids)) AND ((uploaded_by = ( SELECT auth.uid() AS uid)) OR ((state = 'attached'::text) AND (message_id IN ( SELECT m.id
+   FROM public.messages m
+  WHERE ((m.deleted_at IS NULL) AND (m.hidden_at IS NULL))))))));
+
+--
 -- Name: conversation_participants Participants see who takes part in their conversations; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -16581,12 +17458,12 @@ CREATE POLICY "Users see their own suspension and staff their organization's" ON
 CREATE POLICY "Visitors read platform rule sets" ON public.rule_sets FOR SELECT TO anon USING ((organization_id IS NULL));
 
 --
--- Name: awaited_actions Who sees a dossier sees its awaited actions; Type: POLICY; Schema: public; Owner: -
+-- Name: awaited_actions Who sees a dossier or answers support sees its awaited actions; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Who sees a dossier sees its awaited actions" ON public.awaited_actions FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids() AS my_organization_ids)) AND (EXISTS ( SELECT 1
+CREATE POLICY "Who sees a dossier or answers support sees its awaited actions" ON public.awaited_actions FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids() AS my_organization_ids)) AND (((dossier_id IS NOT NULL) AND (EXISTS ( SELECT 1
    FROM public.dossiers d
-  WHERE (d.id = awaited_actions.dossier_id)))));
+  WHERE (d.id = awaited_actions.dossier_id)))) OR ((dossier_id IS NULL) AND (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role))))));
 
 --
 -- Name: awaited_action_segments Who sees an awaited action sees its clock; Type: POLICY; Schema: public; Owner: -
@@ -16897,6 +17774,12 @@ ALTER TABLE public.marketplace_events ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.memberships ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: message_attachments; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.message_attachments ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: message_reports; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -17186,6 +18069,19 @@ GRANT ALL ON FUNCTION private.add_organization_business_days(p_organization uuid
 REVOKE ALL ON FUNCTION private.add_participant(p_conversation uuid, p_user uuid, p_role text) FROM PUBLIC;
 
 --
+-- Name: FUNCTION after_message_insert(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.after_message_insert() FROM PUBLIC;
+
+--
+-- Name: FUNCTION after_quiet_hours(p_user uuid, p_org uuid, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.after_quiet_hours(p_user uuid, p_org uuid, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.after_quiet_hours(p_user uuid, p_org uuid, p_at timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION all_match(items text[], pattern text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17282,6 +18178,86 @@ GRANT ALL ON FUNCTION private.assignment_release(p_dossier uuid, p_reason text) 
 GRANT ALL ON FUNCTION private.assignment_release(p_dossier uuid, p_reason text) TO service_role;
 
 --
+-- Name: FUNCTION attach_to_message(p_message bigint, p_attachments uuid[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.attach_to_message(p_message bigint, p_attachments uuid[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.attach_to_message(p_message bigint, p_attachments uuid[]) TO authenticated;
+GRANT ALL ON FUNCTION private.attach_to_message(p_message bigint, p_attachments uuid[]) TO service_role;
+
+--
+-- Name: FUNCTION attachment_abandon_upload(p_attachment uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.attachment_abandon_upload(p_attachment uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.attachment_abandon_upload(p_attachment uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.attachment_abandon_upload(p_attachment uuid) TO service_role;
+
+--
+-- Name: FUNCTION attachment_begin_upload(p_conversation uuid, p_file_name text, p_size bigint); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.attachment_begin_upload(p_conversation uuid, p_file_name text, p_size bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.attachment_begin_upload(p_conversation uuid, p_file_name text, p_size bigint) TO authenticated;
+GRANT ALL ON FUNCTION private.attachment_begin_upload(p_conversation uuid, p_file_name text, p_size bigint) TO service_role;
+
+--
+-- Name: FUNCTION attachment_complete_upload(p_attachment uuid, p_size bigint, p_sha256 text, p_format text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.attachment_complete_upload(p_attachment uuid, p_size bigint, p_sha256 text, p_format text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.attachment_complete_upload(p_attachment uuid, p_size bigint, p_sha256 text, p_format text) TO authenticated;
+GRANT ALL ON FUNCTION private.attachment_complete_upload(p_attachment uuid, p_size bigint, p_sha256 text, p_format text) TO service_role;
+
+--
+-- Name: FUNCTION attachment_download(p_attachment uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.attachment_download(p_attachment uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.attachment_download(p_attachment uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.attachment_download(p_attachment uuid) TO service_role;
+
+--
+-- Name: FUNCTION attachment_format_of(p_file_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.attachment_format_of(p_file_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.attachment_format_of(p_file_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.attachment_format_of(p_file_name text) TO service_role;
+
+--
+-- Name: FUNCTION attachment_object_deletable(p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.attachment_object_deletable(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.attachment_object_deletable(p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.attachment_object_deletable(p_name text) TO service_role;
+
+--
+-- Name: FUNCTION attachment_object_insertable(p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.attachment_object_insertable(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.attachment_object_insertable(p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.attachment_object_insertable(p_name text) TO service_role;
+
+--
+-- Name: FUNCTION attachment_object_readable(p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.attachment_object_readable(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.attachment_object_readable(p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.attachment_object_readable(p_name text) TO service_role;
+
+--
+-- Name: FUNCTION attachment_to_file(p_attachment uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.attachment_to_file(p_attachment uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.attachment_to_file(p_attachment uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.attachment_to_file(p_attachment uuid) TO service_role;
+
+--
 -- Name: FUNCTION audit_amount_of(p_payload jsonb, p_required boolean); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17374,6 +18350,13 @@ GRANT UPDATE(summary) ON TABLE public.prudential_portfolio_versions TO authentic
 --
 
 REVOKE ALL ON FUNCTION private.audit_version_transition(v public.prudential_portfolio_versions, p_from text, p_to text, p_comment text, p_new_version uuid) FROM PUBLIC;
+
+--
+-- Name: FUNCTION awaited_action_contacts(p_action bigint, p_roles text[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.awaited_action_contacts(p_action bigint, p_roles text[]) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.awaited_action_contacts(p_action bigint, p_roles text[]) TO service_role;
 
 --
 -- Name: FUNCTION awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer); Type: ACL; Schema: private; Owner: -
@@ -17555,6 +18538,12 @@ GRANT ALL ON FUNCTION private.check_expert_profile() TO service_role;
 REVOKE ALL ON FUNCTION private.check_expert_review() FROM PUBLIC;
 
 --
+-- Name: FUNCTION check_message_content(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_message_content() FROM PUBLIC;
+
+--
 -- Name: FUNCTION check_new_offer(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -17612,6 +18601,13 @@ GRANT ALL ON FUNCTION private.clock_minutes(p_calendar public.business_calendars
 
 REVOKE ALL ON FUNCTION private.close_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.close_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION close_conversation_awaited_action(p_conversation uuid, p_code text, p_reason text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.close_conversation_awaited_action(p_conversation uuid, p_code text, p_reason text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.close_conversation_awaited_action(p_conversation uuid, p_code text, p_reason text, p_at timestamp with time zone) TO service_role;
 
 --
 -- Name: FUNCTION close_offer(p_offer uuid, p_status text, p_reason text, p_due boolean); Type: ACL; Schema: private; Owner: -
@@ -17682,6 +18678,13 @@ GRANT ALL ON FUNCTION private.conversation_is_active(p_conversation uuid) TO ser
 REVOKE ALL ON FUNCTION private.conversation_organization(p_conversation uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.conversation_organization(p_conversation uuid) TO authenticated;
 GRANT ALL ON FUNCTION private.conversation_organization(p_conversation uuid) TO service_role;
+
+--
+-- Name: FUNCTION conversation_retained_until(p_conversation uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.conversation_retained_until(p_conversation uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.conversation_retained_until(p_conversation uuid) TO service_role;
 
 --
 -- Name: FUNCTION count_new_message(); Type: ACL; Schema: private; Owner: -
@@ -18530,6 +19533,19 @@ REVOKE ALL ON FUNCTION private.message_receipts(p_conversation_id uuid, p_messag
 GRANT ALL ON FUNCTION private.message_receipts(p_conversation_id uuid, p_message_ids bigint[]) TO authenticated;
 
 --
+-- Name: FUNCTION message_sent_hooks(p_message public.messages, p_kind text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.message_sent_hooks(p_message public.messages, p_kind text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION message_unread_candidates(p_now timestamp with time zone, p_limit integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.message_unread_candidates(p_now timestamp with time zone, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.message_unread_candidates(p_now timestamp with time zone, p_limit integer) TO service_role;
+
+--
 -- Name: FUNCTION messages_sent_last_minute(p_user uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -18557,6 +19573,21 @@ GRANT ALL ON FUNCTION private.minute_of_day(p_time text) TO service_role;
 
 REVOKE ALL ON FUNCTION private.moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.moderate(p_action text, p_report_id uuid, p_message_id bigint, p_conversation_id uuid, p_user_id uuid, p_reason text) TO authenticated;
+
+--
+-- Name: TABLE message_attachments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.message_attachments TO authenticated;
+GRANT ALL ON TABLE public.message_attachments TO service_role;
+
+--
+-- Name: FUNCTION my_attachment_upload(p_attachment uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.my_attachment_upload(p_attachment uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.my_attachment_upload(p_attachment uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.my_attachment_upload(p_attachment uuid) TO service_role;
 
 --
 -- Name: FUNCTION my_client_company_ids(); Type: ACL; Schema: private; Owner: -
@@ -18816,6 +19847,13 @@ REVOKE ALL ON FUNCTION private.open_conversation(p_organization_id uuid, p_kind 
 GRANT ALL ON FUNCTION private.open_conversation(p_organization_id uuid, p_kind text, p_participants uuid[], p_title text) TO authenticated;
 
 --
+-- Name: FUNCTION open_conversation_awaited_action(p_conversation uuid, p_code text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.open_conversation_awaited_action(p_conversation uuid, p_code text, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.open_conversation_awaited_action(p_conversation uuid, p_code text, p_at timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION open_offer(p_dossier uuid, p_expert uuid, p_source text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -18866,6 +19904,60 @@ GRANT ALL ON FUNCTION private.organizations_with_due_actions(p_now timestamp wit
 
 REVOKE ALL ON FUNCTION private.outbox_render_context(p_batch uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.outbox_render_context(p_batch uuid) TO service_role;
+
+--
+-- Name: TABLE conversation_participants; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT ALL ON TABLE public.conversation_participants TO service_role;
+
+--
+-- Name: COLUMN conversation_participants.conversation_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(conversation_id) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.user_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(user_id) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.organization_id; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(organization_id) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.role; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(role) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.access; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(access) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.display_name; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(display_name) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: COLUMN conversation_participants.joined_at; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT(joined_at) ON TABLE public.conversation_participants TO authenticated;
+
+--
+-- Name: FUNCTION participant_read_hooks(p_old public.conversation_participants, p_new public.conversation_participants); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.participant_read_hooks(p_old public.conversation_participants, p_new public.conversation_participants) FROM PUBLIC;
 
 --
 -- Name: FUNCTION pause_awaited_action(p_action bigint, p_reason text, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
@@ -19007,6 +20099,13 @@ GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO authenticated;
 GRANT ALL ON FUNCTION private.prudential_roles(p_right text) TO service_role;
 
 --
+-- Name: FUNCTION purge_messaging(p_now timestamp with time zone, p_limit integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.purge_messaging(p_now timestamp with time zone, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.purge_messaging(p_now timestamp with time zone, p_limit integer) TO service_role;
+
+--
 -- Name: FUNCTION queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -19058,6 +20157,14 @@ REVOKE ALL ON FUNCTION private.ranked_experts(p_org uuid, p_product text, p_clie
 REVOKE ALL ON FUNCTION private.rated_experts(p_org uuid, p_product text, p_eligible_only boolean, p_exclude uuid[], p_q text, p_sector text, p_departement text, p_min_rating numeric, p_language text, p_available_now boolean, p_has_capacity boolean, p_after uuid, p_limit integer) FROM PUBLIC;
 
 --
+-- Name: FUNCTION readable_attachment(p_attachment uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.readable_attachment(p_attachment uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.readable_attachment(p_attachment uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.readable_attachment(p_attachment uuid) TO service_role;
+
+--
 -- Name: FUNCTION recompute_expert_rating(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -19074,6 +20181,13 @@ REVOKE ALL ON FUNCTION private.record_audit_revision(p_dossier uuid, p_amount nu
 --
 
 REVOKE ALL ON FUNCTION private.record_event(org uuid, kind text, dossier uuid, expert uuid, offer uuid, detail jsonb, client_visible boolean) FROM PUBLIC;
+
+--
+-- Name: FUNCTION record_message_unread_email(p_conversation uuid, p_user uuid, p_after bigint, p_outbox uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.record_message_unread_email(p_conversation uuid, p_user uuid, p_after bigint, p_outbox uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.record_message_unread_email(p_conversation uuid, p_user uuid, p_after bigint, p_outbox uuid) TO service_role;
 
 --
 -- Name: FUNCTION record_rule_set_publication(); Type: ACL; Schema: private; Owner: -
@@ -19147,6 +20261,12 @@ GRANT ALL ON FUNCTION private.refuse_rule_set_change() TO service_role;
 REVOKE ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) TO authenticated;
 GRANT ALL ON FUNCTION private.reject_portfolio_version(p_version uuid, p_comment text) TO service_role;
+
+--
+-- Name: FUNCTION remember_purged_attachment(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.remember_purged_attachment() FROM PUBLIC;
 
 --
 -- Name: FUNCTION reminder_step_rank(p_step text); Type: ACL; Schema: private; Owner: -
@@ -19788,6 +20908,14 @@ REVOKE ALL ON FUNCTION public.search_messages(p_query text, p_conversation_id uu
 GRANT ALL ON FUNCTION public.search_messages(p_query text, p_conversation_id uuid, p_dossier_id uuid, p_sender_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_before_id bigint, p_limit integer) TO authenticated;
 
 --
+-- Name: FUNCTION send_message(p_conversation_id uuid, p_body text, p_attachment_ids uuid[], p_reply_to bigint); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.send_message(p_conversation_id uuid, p_body text, p_attachment_ids uuid[], p_reply_to bigint) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.send_message(p_conversation_id uuid, p_body text, p_attachment_ids uuid[], p_reply_to bigint) TO authenticated;
+GRANT ALL ON FUNCTION public.send_message(p_conversation_id uuid, p_body text, p_attachment_ids uuid[], p_reply_to bigint) TO service_role;
+
+--
 -- Name: FUNCTION set_conversation_muted(p_conversation_id uuid, p_muted boolean); Type: ACL; Schema: public; Owner: -
 --
 
@@ -19820,6 +20948,18 @@ GRANT ALL ON FUNCTION public.unread_counts() TO authenticated;
 GRANT ALL ON FUNCTION public.unread_counts() TO service_role;
 
 --
+-- Name: TABLE message_unread_emails; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT ALL ON TABLE private.message_unread_emails TO service_role;
+
+--
+-- Name: TABLE messaging_purged_objects; Type: ACL; Schema: private; Owner: -
+--
+
+GRANT ALL ON TABLE private.messaging_purged_objects TO service_role;
+
+--
 -- Name: TABLE awaited_action_segments; Type: ACL; Schema: public; Owner: -
 --
 
@@ -19839,54 +20979,6 @@ GRANT ALL ON TABLE public.client_companies TO service_role;
 
 GRANT SELECT,INSERT,DELETE ON TABLE public.client_company_users TO authenticated;
 GRANT ALL ON TABLE public.client_company_users TO service_role;
-
---
--- Name: TABLE conversation_participants; Type: ACL; Schema: public; Owner: -
---
-
-GRANT ALL ON TABLE public.conversation_participants TO service_role;
-
---
--- Name: COLUMN conversation_participants.conversation_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(conversation_id) ON TABLE public.conversation_participants TO authenticated;
-
---
--- Name: COLUMN conversation_participants.user_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(user_id) ON TABLE public.conversation_participants TO authenticated;
-
---
--- Name: COLUMN conversation_participants.organization_id; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(organization_id) ON TABLE public.conversation_participants TO authenticated;
-
---
--- Name: COLUMN conversation_participants.role; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(role) ON TABLE public.conversation_participants TO authenticated;
-
---
--- Name: COLUMN conversation_participants.access; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(access) ON TABLE public.conversation_participants TO authenticated;
-
---
--- Name: COLUMN conversation_participants.display_name; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(display_name) ON TABLE public.conversation_participants TO authenticated;
-
---
--- Name: COLUMN conversation_participants.joined_at; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT(joined_at) ON TABLE public.conversation_participants TO authenticated;
 
 --
 -- Name: TABLE conversations; Type: ACL; Schema: public; Owner: -

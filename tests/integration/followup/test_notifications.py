@@ -37,7 +37,7 @@ def test_each_user_sees_only_their_notifications(conn: tdb.Conn, world: World) -
         "owner_a": 0, "admin_a": 0, "expert_a": 1, "client_a": 2, "client_a2": 0, "partner_a": 0, "viewer_a": 0,
         "owner_b": 1, "client_b": 0, "outsider": 0,
     }  # fmt: skip
-    catalogue = _count(conn, "notification_events")  # as the table's owner
+    catalogue = _count(conn, "notification_events")  # every signed-in user reads the whole catalogue
     assert catalogue >= 30
     for persona, count in expected.items():
         with conn.transaction(force_rollback=True):

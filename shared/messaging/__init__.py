@@ -1,0 +1,1 @@
+"""Messaging: attachments through Storage, the unread-message email and the retention purge."""
