@@ -171,7 +171,9 @@ def test_offers_reach_the_offered_expert_and_client_choice_rules(conn: tdb.Conn,
     assert offer is not None and offer["priority"] == "high" and offer["essential"]
     assert offer["template_values"]["estimate"] == "1234.50" and offer["template_values"]["company"] == "A1"
     declined = conn.execute(
-        "select array_agg(recipient_id::text) as who from public.notifications where event = 'offer_declined'"
+        "select array_agg(recipient_id::text) as who from public.notifications"
+        " where event = 'offer_declined' and dossier_id = %s",
+        (dossier,),
     ).fetchone()
     assert declined is not None
     # the organization lets clients choose (the default): the client is told as well as owners and admins
