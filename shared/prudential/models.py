@@ -696,12 +696,16 @@ _PLAIN_AMOUNT = re.compile(r"\d{1,15}(?:\.\d{1,8})?").fullmatch
 class _Layout:
     """The exposures whose keys come in one order (``tuple(raw)``): which amounts they carry, a getter
     of their other values, and the validated exposures (the templates) per tuple of those values and
-    of their types (the type is part of the key: 1 == True == 1.0 == Decimal(1), only some are valid)."""
+    of their types (the type is part of the key: 1 == True == 1.0 == Decimal(1), only some are valid).
+    A guarantee or a collateral adds the shape of its object (:func:`_crm_shape`) to the key."""
 
-    __slots__ = ("has_amount", "has_liens", "has_off", "has_owed", "has_scra", "has_value", "others", "templates")
+    __slots__ = (
+        "crm", "has_amount", "has_collateral", "has_guarantee", "has_liens", "has_off", "has_owed", "has_scra",
+        "has_value", "others", "templates",
+    )  # fmt: skip
 
     def __init__(self, names: tuple[str, ...]) -> None:
-        others = [k for k in names if k not in _AMOUNT_KEYS and k != "id"]
+        others = [k for k in names if k not in _AMOUNT_KEYS and k not in _CRM and k != "id"]
         if len(others) == 1:
             only = others[0]
             self.others: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda raw: (raw[only],)
@@ -713,6 +717,9 @@ class _Layout:
         self.has_owed = "sme_total_owed" in names
         self.has_value = "property_value" in names
         self.has_liens = "prior_liens" in names
+        self.has_guarantee = "guarantee" in names
+        self.has_collateral = "collateral" in names
+        self.crm = self.has_guarantee or self.has_collateral
         self.templates: dict[tuple[Any, ...], Exposure] = {}
 
 
@@ -736,10 +743,36 @@ def _remember(raw: dict[str, Any], exposure: Exposure, shapes: Shapes) -> None:
     if layout is None:
         layout = shapes[names] = _Layout(names)
     values = layout.others(raw)
+    key: tuple[Any, ...] = (values, tuple(map(type, values)))
+    if layout.crm:
+        shape = _crm_shape(raw, layout)
+        if shape is None:
+            return
+        key += (shape,)
     try:
-        layout.templates[(values, tuple(map(type, values)))] = exposure
-    except TypeError:  # an unhashable value (guarantee, collateral, a list): no shape
+        layout.templates[key] = exposure
+    except TypeError:  # an unhashable value (a list, an object): no shape
         return
+
+
+def _crm_shape(raw: dict[str, Any], layout: _Layout) -> tuple[Any, ...] | None:
+    """The guarantee's and the collateral's keys, values and their types but their amounts (the
+    guarantor's whole object), or None if one is not an object (then no shape: the full path)."""
+    shape: list[Any] = []
+    if layout.has_guarantee:
+        g = raw["guarantee"]
+        guarantor = g.get("guarantor") if type(g) is dict else None
+        if type(guarantor) is not dict:
+            return None
+        values = tuple(guarantor.values())
+        shape.append((tuple(g), tuple(guarantor), values, tuple(map(type, values))))
+    if layout.has_collateral:
+        c = raw["collateral"]
+        if type(c) is not dict:
+            return None
+        values = tuple([v for k, v in c.items() if k != "amount"])
+        shape.append((tuple(c), values, tuple(map(type, values))))
+    return tuple(shape)
 
 
 def _fast(raw: object, shapes: Shapes) -> Exposure | None:
@@ -755,8 +788,14 @@ def _fast(raw: object, shapes: Shapes) -> Exposure | None:
     if layout is None:
         return None
     values = layout.others(raw)
+    key: tuple[Any, ...] = (values, tuple(map(type, values)))
+    if layout.crm:
+        shape = _crm_shape(raw, layout)
+        if shape is None:
+            return None
+        key += (shape,)
     try:
-        t = layout.templates.get((values, tuple(map(type, values))))
+        t = layout.templates.get(key)
     except TypeError:
         return None
     if t is None:
@@ -803,9 +842,27 @@ def _fast(raw: object, shapes: Shapes) -> Exposure | None:
             return None
     else:
         liens = ZERO
+    guarantee, collateral = t.guarantee, t.collateral
+    if layout.crm:
+        if off:  # credit risk mitigation only without off_balance (and not defaulted: the template)
+            return None
+        if layout.has_guarantee:
+            assert guarantee is not None  # a valid template with a guarantee object has one
+            v = raw["guarantee"]["amount"]  # the template's guarantee has an amount
+            covered = Decimal(v) if type(v) is str and _PLAIN_AMOUNT(v) else _amount(v)
+            if covered is None or covered > amount - scra:
+                return None
+            guarantee = _new_exposure(Guarantee, (covered, guarantee.guarantor))
+        if layout.has_collateral:
+            assert collateral is not None
+            v = raw["collateral"]["amount"]
+            held = Decimal(v) if type(v) is str and _PLAIN_AMOUNT(v) else _amount(v)
+            if held is None:
+                return None
+            collateral = _new_exposure(Collateral, (held, collateral.currency))
     # built directly: ``_replace`` costs several times a tuple (this runs per exposure)
     return _new_exposure(Exposure, (ident, t.cls, amount, scra, t.currency, off, t.ccf_bucket, t.defaulted,
-                                    t.guarantee, t.collateral, t.sme_supporting_factor, owed, property_value, liens,
+                                    guarantee, collateral, t.sme_supporting_factor, owed, property_value, liens,
                                     t.profile))  # fmt: skip
 
 
