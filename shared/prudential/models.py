@@ -48,6 +48,7 @@ __all__ = [
     "Profile",
     "Requirements",
     "Result",
+    "Shapes",
     "collect_errors",
     "validate_exposure",
     "validate_input",
