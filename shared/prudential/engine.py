@@ -25,7 +25,7 @@ from shared.prudential.models import (
     Result,
     validate_input,
 )
-from shared.prudential.numbers import EXACT, amount, rate
+from shared.prudential.numbers import EXACT, amount, cycle_collection_paused, rate
 from shared.prudential.rules import DEFAULT_RULE_SET, Parameters, RuleSet, load_rule_set
 
 __all__ = ["ExposureResults", "breakdown", "calculate", "compute", "exposure_to_json", "result_to_json"]
@@ -45,7 +45,7 @@ def calculate(inp: CalculationInput, rule_set: RuleSet, path: str = "") -> Resul
     """Every figure, unrounded. ``InvalidInput`` only for what needs the calculation to tell (a negative
     leverage exposure measure); ``path`` prefixes such errors (``[3]`` in an array)."""
     params = rule_set.at(inp.reference_date)
-    with localcontext(EXACT):
+    with localcontext(EXACT), cycle_collection_paused():
         exposures, credit = _credit(inp, params)
         trea = _trea(inp, params, credit["rwa"])
         capital = _capital(inp, params, trea["total"]) if inp.own_funds is not None else None
@@ -407,7 +407,7 @@ def exposure_to_json(r: ExposureResult) -> dict[str, Any]:
 def result_to_json(result: Result) -> dict[str, Any]:
     """The CLI contract's output object: every key present, amounts "0.00", rates "0.000000", null for
     sections without input and for ratios with a zero denominator."""
-    with localcontext(EXACT):
+    with localcontext(EXACT), cycle_collection_paused():
         return {
             "id": result.id,
             "rule_set": result.rule_set,

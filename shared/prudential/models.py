@@ -12,15 +12,14 @@ happens once, in :func:`shared.prudential.engine.result_to_json`.
 
 from __future__ import annotations
 
-import gc
 import re
-from collections.abc import Callable, Iterator, Mapping, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
 from operator import itemgetter
 from typing import Any, NamedTuple
 
+from shared.prudential.numbers import cycle_collection_paused
 from shared.prudential.rules import RuleSet
 
 __all__ = [
@@ -1010,7 +1009,7 @@ def collect_errors(
     if not isinstance(raw, list):
         r.fail("exposures", "array", "must be an array")
         raw = []
-    with _cycle_collection_paused():
+    with cycle_collection_paused():
         _exposures(raw, _join(path, "exposures"), known, exposures, errors)
     sections = _sections(r)
     if errors or day is None:
@@ -1035,22 +1034,6 @@ def _exposures(
                 errors.append(InputError(where, "unique", f"duplicate id {exposure.id!r}", exposure.id))
             add(exposure.id)
             append(exposure)
-
-
-@contextmanager
-def _cycle_collection_paused() -> Iterator[None]:
-    """No cyclic garbage collection while the exposures are validated: the loop allocates one tuple per
-    exposure and none is ever part of a cycle, but every such allocation counts towards the collector's
-    thresholds, and its full passes over a heap holding a million exposures cost as much as the
-    validation itself. Reference counting still frees everything; collection resumes afterwards (if
-    it was on: another thread may have paused it too)."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _reference_date(r: _Reader, rule_set: RuleSet) -> date | None:

@@ -236,3 +236,20 @@ def test_exposures_sharing_a_shape_keep_their_own_amounts(rule_set: RuleSet) -> 
     ]  # fmt: skip
     assert exposures[0].guarantee is not None and exposures[1].guarantee is not None
     assert exposures[1].guarantee.guarantor == exposures[0].guarantee.guarantor
+
+
+def test_cyclic_garbage_collection_resumes_after_validation(rule_set: RuleSet) -> None:
+    import gc
+
+    assert gc.isenabled()
+    validate_input(one(**CORP), rule_set)
+    assert gc.isenabled()
+    with pytest.raises(InvalidInput):
+        validate_input(one(**{**CORP, "amount": "x"}), rule_set)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        validate_input(one(**CORP), rule_set)
+        assert not gc.isenabled()  # paused by someone else: left as it was
+    finally:
+        gc.enable()
