@@ -347,10 +347,14 @@ def _what_if(
     validated = validate_input(document, rule_set)
     shocked = apply_shocks(document, shocks)
     raw = document.get("exposures")
+    shocked_items = shocked.get("exposures")
+    shocked_raw: list[Any] = shocked_items if isinstance(shocked_items, list) else []
     known = {id(item): e for item, e in zip(raw if isinstance(raw, list) else [], validated.exposures, strict=False)}
     try:
         new_input = validate_input(shocked, rule_set, known=known)
-        new = calculate(new_input, rule_set)
+        # the exposures the shocks changed (their results are read below): identity, not equality
+        kept = {id(e) for item, e in zip(shocked_raw, new_input.exposures, strict=False) if id(item) not in known}
+        new = calculate(new_input, rule_set, kept=kept)
     except InvalidInput as exc:
         raise InvalidInput([e._replace(path=f"shocked.{e.path}") for e in exc.errors]) from exc
     # The base result, when given, is the stored result of ``document`` (the same bytes the engine
