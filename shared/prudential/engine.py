@@ -10,6 +10,7 @@ rounds each once (half away from zero; amounts 2 decimals, rates 6) into the con
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from decimal import Decimal, localcontext
 from typing import Any, overload
 
@@ -25,7 +26,7 @@ from shared.prudential.models import (
     Result,
     validate_input,
 )
-from shared.prudential.numbers import EXACT, amount, rate
+from shared.prudential.numbers import EXACT, amount, cycle_collection_paused, rate
 from shared.prudential.rules import DEFAULT_RULE_SET, Parameters, RuleSet, load_rule_set
 
 __all__ = ["ExposureResults", "breakdown", "calculate", "compute", "exposure_to_json", "result_to_json"]
@@ -41,12 +42,16 @@ def compute(document: object, rule_set: RuleSet | str = DEFAULT_RULE_SET, path: 
     return result_to_json(calculate(validate_input(document, rules, path), rules, path))
 
 
-def calculate(inp: CalculationInput, rule_set: RuleSet, path: str = "") -> Result:
+def calculate(
+    inp: CalculationInput, rule_set: RuleSet, path: str = "", *, kept: AbstractSet[int] = frozenset()
+) -> Result:
     """Every figure, unrounded. ``InvalidInput`` only for what needs the calculation to tell (a negative
-    leverage exposure measure); ``path`` prefixes such errors (``[3]`` in an array)."""
+    leverage exposure measure); ``path`` prefixes such errors (``[3]`` in an array). ``kept``: the
+    ``id()`` of exposures whose results the caller will read (what-if's changed ones): those weighed
+    one by one for the totals keep their result instead of being weighed again."""
     params = rule_set.at(inp.reference_date)
-    with localcontext(EXACT):
-        exposures, credit = _credit(inp, params)
+    with localcontext(EXACT), cycle_collection_paused():
+        exposures, credit = _credit(inp, params, kept)
         trea = _trea(inp, params, credit["rwa"])
         capital = _capital(inp, params, trea["total"]) if inp.own_funds is not None else None
         leverage = _leverage(inp, params, capital, path) if inp.leverage is not None and capital is not None else None
@@ -63,11 +68,14 @@ class ExposureResults(Sequence[ExposureResult]):
     and the calculation's parameters: the totals never need them materialised, and 1 000 000 results
     with their rule texts would cost more memory and time than every ratio together."""
 
-    __slots__ = ("_exposures", "_weigher")
+    __slots__ = ("_exposures", "_kept", "_weigher")
 
-    def __init__(self, exposures: tuple[Exposure, ...], weigher: Weigher) -> None:
+    def __init__(
+        self, exposures: tuple[Exposure, ...], weigher: Weigher, kept: dict[int, ExposureResult] | None = None
+    ) -> None:
         self._exposures = exposures
         self._weigher = weigher
+        self._kept = kept or {}  # id(exposure) → its result, already computed by the totals
 
     def __len__(self) -> int:
         return len(self._exposures)
@@ -85,9 +93,11 @@ class ExposureResults(Sequence[ExposureResult]):
     def picked(self, indices: Iterable[int]) -> Iterator[ExposureResult]:
         """The results at ``indices``, in that order (call inside ``localcontext(EXACT)``: one context
         for them all instead of one per result)."""
-        result, exposures = self._weigher.result, self._exposures
+        result, exposures, kept = self._weigher.result, self._exposures, self._kept
         for index in indices:
-            yield result(exposures[index])
+            e = exposures[index]
+            done = kept.get(id(e))
+            yield done if done is not None else result(e)
 
     def __iter__(self) -> Iterator[ExposureResult]:
         result = self._weigher.result
@@ -97,7 +107,9 @@ class ExposureResults(Sequence[ExposureResult]):
             yield item
 
 
-def _credit(inp: CalculationInput, params: Parameters) -> tuple[ExposureResults, dict[str, Any]]:
+def _credit(
+    inp: CalculationInput, params: Parameters, kept: AbstractSet[int] = frozenset()
+) -> tuple[ExposureResults, dict[str, Any]]:
     """Totals per reporting class. Exposures without CRM, default, SME factor or real estate are
     aggregated per (profile, CCF bucket) — Σ(amount − scra + off × CCF) × RW equals Σ of the
     per-exposure products exactly (Decimal, no rounding) — the others are weighed one by one."""
@@ -105,12 +117,15 @@ def _credit(inp: CalculationInput, params: Parameters) -> tuple[ExposureResults,
     totals = {c: [ZERO, ZERO, ZERO, ZERO] for c in REPORTING_CLASSES}
     groups: dict[tuple[Any, int | None], list[Decimal]] = {}
     weigh = weigher.weigh
+    results: dict[int, ExposureResult] = {}
     for e in inp.exposures:
         if (
             e.defaulted or e.guarantee is not None or e.collateral is not None or e.sme_supporting_factor
             or e.cls == "real_estate"
         ):  # fmt: skip
             r = weigh(e)
+            if kept and id(e) in kept:
+                results[id(e)] = r
             totals[r.reporting_class][0] += r.original_exposure
             for part in r.parts:
                 t = totals[part.reporting_class]
@@ -144,7 +159,7 @@ def _credit(inp: CalculationInput, params: Parameters) -> tuple[ExposureResults,
         "rwa": rwa_total,
         "density": rwa_total / ev_total if ev_total else None,
     }
-    return ExposureResults(inp.exposures, weigher), credit
+    return ExposureResults(inp.exposures, weigher, results), credit
 
 
 # --- TREA and output floor ----------------------------------------------------------------------
@@ -407,7 +422,7 @@ def exposure_to_json(r: ExposureResult) -> dict[str, Any]:
 def result_to_json(result: Result) -> dict[str, Any]:
     """The CLI contract's output object: every key present, amounts "0.00", rates "0.000000", null for
     sections without input and for ratios with a zero denominator."""
-    with localcontext(EXACT):
+    with localcontext(EXACT), cycle_collection_paused():
         return {
             "id": result.id,
             "rule_set": result.rule_set,

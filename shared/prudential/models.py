@@ -13,11 +13,13 @@ happens once, in :func:`shared.prudential.engine.result_to_json`.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date
 from decimal import Decimal
+from operator import itemgetter
 from typing import Any, NamedTuple
 
+from shared.prudential.numbers import cycle_collection_paused
 from shared.prudential.rules import RuleSet
 
 __all__ = [
@@ -45,6 +47,7 @@ __all__ = [
     "Profile",
     "Requirements",
     "Result",
+    "Shapes",
     "collect_errors",
     "validate_exposure",
     "validate_input",
@@ -685,7 +688,42 @@ def _exposure(raw: object, path: str, errors: list[InputError]) -> Exposure | No
 
 _new_exposure = tuple.__new__
 _AMOUNT_KEYS = frozenset({"amount", "scra", "off_balance", "sme_total_owed", "property_value", "prior_liens"})
-Shapes = dict[tuple[Any, ...], Exposure]
+# A decimal text that :func:`_decimal` accepts as it is and that is ≥ 0 (``\\d`` as in ``_DECIMAL_TEXT``):
+# the fast path's only parse; anything else (a sign, too many digits, a number) goes through ``_amount``.
+_PLAIN_AMOUNT = re.compile(r"\d{1,15}(?:\.\d{1,8})?").fullmatch
+
+
+class _Layout:
+    """The exposures whose keys come in one order (``tuple(raw)``): which amounts they carry, a getter
+    of their other values, and the validated exposures (the templates) per tuple of those values and
+    of their types (the type is part of the key: 1 == True == 1.0 == Decimal(1), only some are valid).
+    A guarantee or a collateral adds the shape of its object (:func:`_crm_shape`) to the key."""
+
+    __slots__ = (
+        "crm", "has_amount", "has_collateral", "has_guarantee", "has_liens", "has_off", "has_owed", "has_scra",
+        "has_value", "others", "templates",
+    )  # fmt: skip
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        others = [k for k in names if k not in _AMOUNT_KEYS and k not in _CRM and k != "id"]
+        if len(others) == 1:
+            only = others[0]
+            self.others: Callable[[dict[str, Any]], tuple[Any, ...]] = lambda raw: (raw[only],)
+        else:
+            self.others = itemgetter(*others)  # ``class`` is always there: never 0 keys
+        self.has_amount = "amount" in names
+        self.has_scra = "scra" in names
+        self.has_off = "off_balance" in names
+        self.has_owed = "sme_total_owed" in names
+        self.has_value = "property_value" in names
+        self.has_liens = "prior_liens" in names
+        self.has_guarantee = "guarantee" in names
+        self.has_collateral = "collateral" in names
+        self.crm = self.has_guarantee or self.has_collateral
+        self.templates: dict[tuple[Any, ...], Exposure] = {}
+
+
+Shapes = dict[tuple[str, ...], _Layout]
 
 
 def _amount(value: object, *, positive: bool = False) -> Decimal | None:
@@ -696,47 +734,157 @@ def _amount(value: object, *, positive: bool = False) -> Decimal | None:
     return number if (number > 0 if positive else number >= 0) else None
 
 
-def _checked(raw: object, path: str, errors: list[InputError], shapes: Shapes) -> Exposure | None:
-    """:func:`_exposure` with a cache of validated shapes: exposures that differ only by id and amounts
-    reuse the checked class fields (the profile); only the amounts and their rules are checked again.
-    Anything unusual (nulls, nested objects, a problem) takes the full path, which reports errors."""
-    if type(raw) is not dict:
-        return _exposure(raw, path, errors)
+def _remember(raw: dict[str, Any], exposure: Exposure, shapes: Shapes) -> None:
+    """Keep a fully validated exposure as the template of its shape (if its values are hashable)."""
+    names = tuple(raw)
+    if "id" not in names or "class" not in names:
+        return
+    layout = shapes.get(names)
+    if layout is None:
+        layout = shapes[names] = _Layout(names)
+    values = layout.others(raw)
+    key: tuple[Any, ...] = (values, tuple(map(type, values)))
+    if layout.crm:
+        shape = _crm_shape(raw, layout)
+        if shape is None:
+            return
+        key += (shape,)
     try:
-        # the type is part of the key: 1 == True == 1.0 == Decimal(1), but only some are valid
-        key = tuple([k if k in _AMOUNT_KEYS else (k, type(v), v) for k, v in raw.items() if k != "id"])
-        template = shapes.get(key)
-    except TypeError:  # an unhashable value (guarantee, collateral, a list): no shape
-        return _exposure(raw, path, errors)
-    if template is None:
-        exposure = _exposure(raw, path, errors)
-        if exposure is not None:
-            shapes[key] = exposure
-        return exposure
-    ident = raw.get("id")
-    amount = _amount(raw["amount"]) if "amount" in raw else ZERO
-    scra = _amount(raw["scra"]) if "scra" in raw else ZERO
-    off = _amount(raw["off_balance"]) if "off_balance" in raw else ZERO
-    owed = _amount(raw["sme_total_owed"], positive=True) if "sme_total_owed" in raw else None
-    value = _amount(raw["property_value"], positive=True) if "property_value" in raw else None
-    liens = _amount(raw["prior_liens"]) if "prior_liens" in raw else ZERO
-    if (
-        type(ident) is not str or not ident or amount is None or scra is None or off is None or liens is None
-        or scra > amount or (off and template.ccf_bucket is None)
-        or ("sme_total_owed" in raw and owed is None) or ("property_value" in raw and value is None)
-        or (template.cls == "real_estate" and scra and not template.defaulted)
-    ):  # fmt: skip
-        return _exposure(raw, path, errors)
-    t = template  # built directly: ``_replace`` costs several times a tuple (this runs per exposure)
+        layout.templates[key] = exposure
+    except TypeError:  # an unhashable value (a list, an object): no shape
+        return
+
+
+def _crm_shape(raw: dict[str, Any], layout: _Layout) -> tuple[Any, ...] | None:
+    """The guarantee's and the collateral's keys, values and their types but their amounts (the
+    guarantor's whole object), or None if one is not an object (then no shape: the full path)."""
+    shape: list[Any] = []
+    if layout.has_guarantee:
+        g = raw["guarantee"]
+        guarantor = g.get("guarantor") if type(g) is dict else None
+        if type(guarantor) is not dict:
+            return None
+        values = tuple(guarantor.values())
+        shape.append((tuple(g), tuple(guarantor), values, tuple(map(type, values))))
+    if layout.has_collateral:
+        c = raw["collateral"]
+        if type(c) is not dict:
+            return None
+        values = tuple([v for k, v in c.items() if k != "amount"])
+        shape.append((tuple(c), values, tuple(map(type, values))))
+    return tuple(shape)
+
+
+def _fast(raw: object, shapes: Shapes) -> Exposure | None:
+    """The exposure if ``raw`` has the shape of an exposure validated before (same keys in the same
+    order, same values and types except id and amounts) and its id and amounts pass every rule that
+    involves them; otherwise None (then :func:`_exposure` decides, and reports the problems).
+
+    Exposures that differ only by id and amounts thus reuse the checked class fields (the profile);
+    only the id and the amounts and their rules are checked again, one exposure at a time."""
+    if type(raw) is not dict:
+        return None
+    layout = shapes.get(tuple(raw))
+    if layout is None:
+        return None
+    values = layout.others(raw)
+    key: tuple[Any, ...] = (values, tuple(map(type, values)))
+    if layout.crm:
+        shape = _crm_shape(raw, layout)
+        if shape is None:
+            return None
+        key += (shape,)
+    try:
+        t = layout.templates.get(key)
+    except TypeError:
+        return None
+    if t is None:
+        return None
+    ident = raw["id"]
+    if type(ident) is not str or not ident:
+        return None
+    if layout.has_amount:
+        v = raw["amount"]
+        amount = Decimal(v) if type(v) is str and _PLAIN_AMOUNT(v) else _amount(v)
+        if amount is None:
+            return None
+    else:
+        amount = ZERO
+    if layout.has_scra:
+        v = raw["scra"]
+        scra = Decimal(v) if type(v) is str and _PLAIN_AMOUNT(v) else _amount(v)
+        if scra is None or scra > amount or (scra and t.cls == "real_estate" and not t.defaulted):
+            return None
+    else:
+        scra = ZERO
+    if layout.has_off:
+        v = raw["off_balance"]
+        off = Decimal(v) if type(v) is str and _PLAIN_AMOUNT(v) else _amount(v)
+        if off is None or (off and t.ccf_bucket is None):
+            return None
+    else:
+        off = ZERO
+    owed = property_value = None
+    if layout.has_owed:
+        v = raw["sme_total_owed"]
+        owed = Decimal(v) if type(v) is str and _PLAIN_AMOUNT(v) else _amount(v, positive=True)
+        if owed is None or not owed > 0:
+            return None
+    if layout.has_value:
+        v = raw["property_value"]
+        property_value = Decimal(v) if type(v) is str and _PLAIN_AMOUNT(v) else _amount(v, positive=True)
+        if property_value is None or not property_value > 0:
+            return None
+    if layout.has_liens:
+        v = raw["prior_liens"]
+        liens = Decimal(v) if type(v) is str and _PLAIN_AMOUNT(v) else _amount(v)
+        if liens is None:
+            return None
+    else:
+        liens = ZERO
+    guarantee, collateral = t.guarantee, t.collateral
+    if layout.crm:
+        if off:  # credit risk mitigation only without off_balance (and not defaulted: the template)
+            return None
+        if layout.has_guarantee:
+            assert guarantee is not None  # a valid template with a guarantee object has one
+            v = raw["guarantee"]["amount"]  # the template's guarantee has an amount
+            covered = Decimal(v) if type(v) is str and _PLAIN_AMOUNT(v) else _amount(v)
+            if covered is None or covered > amount - scra:
+                return None
+            guarantee = _new_exposure(Guarantee, (covered, guarantee.guarantor))
+        if layout.has_collateral:
+            assert collateral is not None
+            v = raw["collateral"]["amount"]
+            held = Decimal(v) if type(v) is str and _PLAIN_AMOUNT(v) else _amount(v)
+            if held is None:
+                return None
+            collateral = _new_exposure(Collateral, (held, collateral.currency))
+    # built directly: ``_replace`` costs several times a tuple (this runs per exposure)
     return _new_exposure(Exposure, (ident, t.cls, amount, scra, t.currency, off, t.ccf_bucket, t.defaulted,
-                                    t.guarantee, t.collateral, t.sme_supporting_factor, owed, value, liens,
+                                    guarantee, collateral, t.sme_supporting_factor, owed, property_value, liens,
                                     t.profile))  # fmt: skip
+
+
+def _slow(raw: object, path: str, errors: list[InputError], shapes: Shapes) -> Exposure | None:
+    """:func:`_exposure`, whose valid exposures become templates in ``shapes``."""
+    exposure = _exposure(raw, path, errors)
+    if exposure is not None:
+        assert type(raw) is dict
+        _remember(raw, exposure, shapes)
+    return exposure
+
+
+def _checked(raw: object, path: str, errors: list[InputError], shapes: Shapes) -> Exposure | None:
+    """:func:`_fast`, else :func:`_slow`."""
+    return _fast(raw, shapes) or _slow(raw, path, errors, shapes)
 
 
 def validate_exposure(
     raw: object, path: str = "", shapes: Shapes | None = None
 ) -> tuple[Exposure | None, list[InputError]]:
-    """One exposure row (an import row, a scenario's edited exposure): the exposure or its problems."""
+    """One exposure row (an import row, a scenario's edited exposure): the exposure or its problems.
+    ``shapes`` (an empty dict at first, then the same one) speeds up rows alike."""
     errors: list[InputError] = []
     return _checked(raw, path, errors, shapes if shapes is not None else {}), errors
 
@@ -861,23 +1009,31 @@ def collect_errors(
     if not isinstance(raw, list):
         r.fail("exposures", "array", "must be an array")
         raw = []
-    seen: set[str] = set()
-    shapes: Shapes = {}
-    prefix = _join(path, "exposures")
-    for index, item in enumerate(raw):
-        where = f"{prefix}[{index}]"
-        exposure = known.get(id(item)) if known is not None else None
-        if exposure is None:
-            exposure = _checked(item, where, errors, shapes)
-        if exposure is not None:
-            if exposure.id in seen:
-                errors.append(InputError(f"{where}.id", "unique", f"duplicate id {exposure.id!r}", exposure.id))
-            seen.add(exposure.id)
-            exposures.append(exposure)
+    with cycle_collection_paused():
+        _exposures(raw, _join(path, "exposures"), known, exposures, errors)
     sections = _sections(r)
     if errors or day is None:
         return None, errors
     return CalculationInput(ident, day, tuple(exposures), **sections), errors
+
+
+def _exposures(
+    raw: list[Any], prefix: str, known: Mapping[int, Exposure] | None, out: list[Exposure], errors: list[InputError]
+) -> None:
+    """Validate ``raw`` into ``out`` (the hot loop: the path of an exposure is only written for an error)."""
+    seen: set[str] = set()
+    shapes: Shapes = {}
+    append, add, fast = out.append, seen.add, _fast
+    for index, item in enumerate(raw):
+        exposure = known.get(id(item)) if known is not None else None
+        if exposure is None:
+            exposure = fast(item, shapes) or _slow(item, f"{prefix}[{index}]", errors, shapes)
+        if exposure is not None:
+            if exposure.id in seen:
+                where = f"{prefix}[{index}].id"
+                errors.append(InputError(where, "unique", f"duplicate id {exposure.id!r}", exposure.id))
+            add(exposure.id)
+            append(exposure)
 
 
 def _reference_date(r: _Reader, rule_set: RuleSet) -> date | None:

@@ -28,7 +28,7 @@ from decimal import Decimal, InvalidOperation, localcontext
 from typing import Any
 
 from shared.platform.errors import PayloadTooLarge, Unprocessable, field_error
-from shared.prudential.models import EXPOSURE_FIELDS, validate_exposure
+from shared.prudential.models import EXPOSURE_FIELDS, Shapes, validate_exposure
 from shared.prudential.texts import pick
 from shared.prudential.texts import problem as _problem
 
@@ -631,6 +631,7 @@ def parse(
     column_of = {target: header for header, target in mapping.items()}
     indexes = [(table.headers.index(h), h, t) for h, t in mapping.items()]
     parsed = Parsed(file_name, table.headers, mapping, unmapped, [])
+    shapes: Shapes = {}  # rows alike are checked field by field only for their ids and amounts
     for number, values in table.rows:
         exposure: dict[str, Any] = {}
         formulas: set[str] = set()
@@ -644,7 +645,7 @@ def parse(
                                       "message": _problem(_FORMULA_TEXT, lang)})  # fmt: skip
                 continue
             _put(exposure, target, _cell(target, raw))
-        _, problems = validate_exposure(exposure, f"[{number}]")
+        _, problems = validate_exposure(exposure, f"[{number}]", shapes)
         for problem in problems:
             where = problem.path.split("].", 1)[1] if "]." in problem.path else problem.path
             target = where.split(".")[0] if where.split(".")[0] not in ("guarantee", "collateral") else where

@@ -189,3 +189,67 @@ def test_exposures_sharing_a_shape_are_still_checked_one_by_one(rule_set: RuleSe
         assert first_line(rule_set, document) == line
     document = {"reference_date": DAY, "exposures": [{"id": str(i), **good, "amount": str(i)} for i in range(3)]}
     assert [e.amount for e in validate_input(document, rule_set).exposures] == [0, 1, 2]
+
+
+GUARANTEED = {"class": "corporate", "amount": "100", "off_balance": "0", "ccf_bucket": 1,
+              "guarantee": {"amount": "50", "guarantor": {"class": "central_government", "cqs": 1}}}  # fmt: skip
+COLLATERALISED = {"class": "retail", "amount": "100", "collateral": {"amount": "10", "currency": "USD"}}
+
+
+@pytest.mark.parametrize(
+    ("good", "second", "line"),
+    [
+        (GUARANTEED, {"guarantee": {"amount": "101", "guarantor": {"class": "central_government", "cqs": 1}}},
+         "exposures[1].guarantee.amount: must not exceed amount − scra"),
+        (GUARANTEED, {"amount": "40"}, "exposures[1].guarantee.amount: must not exceed amount − scra"),
+        (GUARANTEED, {"scra": "60"}, "exposures[1].guarantee.amount: must not exceed amount − scra"),
+        (GUARANTEED, {"guarantee": {"amount": "-1", "guarantor": {"class": "central_government", "cqs": 1}}},
+         "exposures[1].guarantee.amount: must be ≥ 0"),
+        (GUARANTEED, {"guarantee": {"amount": "5", "guarantor": {"class": "central_government", "cqs": True}}},
+         "exposures[1].guarantee.guarantor.cqs: must be an integer 1..6"),
+        (GUARANTEED, {"off_balance": "5"}, "exposures[1].guarantee: only for exposures with off_balance 0 that are not "
+         "defaulted"),
+        (COLLATERALISED, {"collateral": {"amount": "-1", "currency": "USD"}},
+         "exposures[1].collateral.amount: must be ≥ 0"),
+        (COLLATERALISED, {"collateral": {"amount": "1", "currency": "usd"}},
+         "exposures[1].collateral.currency: must be an ISO 4217 code like EUR"),
+        (COLLATERALISED, {"collateral": {"amount": None, "currency": "USD"}},
+         "exposures[1].collateral.amount: is required"),
+    ],
+)  # fmt: skip
+def test_guarantees_and_collaterals_sharing_a_shape_are_still_checked_one_by_one(
+    rule_set: RuleSet, good: dict[str, Any], second: dict[str, Any], line: str
+) -> None:
+    document = {"reference_date": DAY, "exposures": [{"id": "a", **good}, {"id": "b", **good, **second}]}
+    assert first_line(rule_set, document) == line
+
+
+def test_exposures_sharing_a_shape_keep_their_own_amounts(rule_set: RuleSet) -> None:
+    rows = [{"id": "g", **GUARANTEED}, {"id": "h", **GUARANTEED, "amount": "80", "guarantee": {"amount": "70",
+            "guarantor": {"class": "central_government", "cqs": 1}}}, {"id": "c", **COLLATERALISED},
+            {"id": "d", **COLLATERALISED, "collateral": {"amount": "3.5", "currency": "USD"}}]  # fmt: skip
+    exposures = validate_input({"reference_date": DAY, "exposures": rows}, rule_set).exposures
+    assert [str(e.amount) for e in exposures] == ["100", "80", "100", "100"]
+    assert [str(e.guarantee.amount) for e in exposures if e.guarantee] == ["50", "70"]
+    assert [(str(e.collateral.amount), e.collateral.currency) for e in exposures if e.collateral] == [
+        ("10", "USD"), ("3.5", "USD")
+    ]  # fmt: skip
+    assert exposures[0].guarantee is not None and exposures[1].guarantee is not None
+    assert exposures[1].guarantee.guarantor == exposures[0].guarantee.guarantor
+
+
+def test_cyclic_garbage_collection_resumes_after_validation(rule_set: RuleSet) -> None:
+    import gc
+
+    assert gc.isenabled()
+    validate_input(one(**CORP), rule_set)
+    assert gc.isenabled()
+    with pytest.raises(InvalidInput):
+        validate_input(one(**{**CORP, "amount": "x"}), rule_set)
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        validate_input(one(**CORP), rule_set)
+        assert not gc.isenabled()  # paused by someone else: left as it was
+    finally:
+        gc.enable()
