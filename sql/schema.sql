@@ -10033,6 +10033,8 @@ CREATE TABLE public.email_outbox (
     CONSTRAINT email_outbox_subject_check CHECK (((length(subject) >= 1) AND (length(subject) <= 998))),
     CONSTRAINT email_outbox_to_address_check CHECK (((to_address ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(to_address) <= 320)))
 );
+ALTER TABLE ONLY public.email_outbox ALTER COLUMN html SET COMPRESSION lz4;
+ALTER TABLE ONLY public.email_outbox ALTER COLUMN text_body SET COMPRESSION lz4;
 
 --
 -- Name: email_suppressions; Type: TABLE; Schema: public; Owner: -
@@ -12322,7 +12324,7 @@ CREATE INDEX email_events_outbox_id_idx ON public.email_events USING btree (outb
 -- Name: email_outbox_batch_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX email_outbox_batch_id_idx ON public.email_outbox USING btree (batch_id);
+CREATE INDEX email_outbox_batch_id_idx ON public.email_outbox USING btree (batch_id) WHERE (batch_id IS NOT NULL);
 
 --
 -- Name: email_outbox_due_idx; Type: INDEX; Schema: public; Owner: -
@@ -12346,7 +12348,7 @@ CREATE INDEX email_outbox_recipient_idx ON public.email_outbox USING btree (reci
 -- Name: email_outbox_resend_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX email_outbox_resend_id_idx ON public.email_outbox USING btree (resend_id);
+CREATE INDEX email_outbox_resend_id_idx ON public.email_outbox USING btree (resend_id) WHERE (resend_id IS NOT NULL);
 
 --
 -- Name: expert_absences_expert_idx; Type: INDEX; Schema: public; Owner: -
@@ -12889,16 +12891,16 @@ CREATE INDEX prudential_scenarios_portfolio_org_idx ON public.prudential_scenari
 CREATE INDEX rate_limit_counters_window_idx ON public.rate_limit_counters USING btree (window_start);
 
 --
--- Name: reminder_ledger_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: reminder_ledger_organization_id_id_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX reminder_ledger_organization_id_idx ON public.reminder_ledger USING btree (organization_id);
+CREATE UNIQUE INDEX reminder_ledger_organization_id_id_key ON public.reminder_ledger USING btree (organization_id, id);
 
 --
--- Name: reminder_messages_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: reminder_messages_organization_id_ledger_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX reminder_messages_organization_id_idx ON public.reminder_messages USING btree (organization_id);
+CREATE INDEX reminder_messages_organization_id_ledger_id_idx ON public.reminder_messages USING btree (organization_id, ledger_id);
 
 --
 -- Name: reminder_messages_outbox_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -14861,18 +14863,11 @@ ALTER TABLE ONLY public.reminder_ledger
     ADD CONSTRAINT reminder_ledger_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
--- Name: reminder_messages reminder_messages_ledger_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: reminder_messages reminder_messages_organization_id_ledger_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.reminder_messages
-    ADD CONSTRAINT reminder_messages_ledger_id_fkey FOREIGN KEY (ledger_id) REFERENCES public.reminder_ledger(id) ON DELETE CASCADE;
-
---
--- Name: reminder_messages reminder_messages_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.reminder_messages
-    ADD CONSTRAINT reminder_messages_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+    ADD CONSTRAINT reminder_messages_organization_id_ledger_id_fkey FOREIGN KEY (organization_id, ledger_id) REFERENCES public.reminder_ledger(organization_id, id) ON DELETE CASCADE;
 
 --
 -- Name: reminder_messages reminder_messages_outbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
