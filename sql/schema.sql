@@ -8317,7 +8317,9 @@ begin
   insert into sweep_claimed (id, dossier_id, code, clock, notice_at, target_at, warning_at, breach_at, sent_rank,
                              chosen_rank, company_id, expert_id, product_code, company)
   select a.id, a.dossier_id, a.code, a.clock, a.notice_at, a.target_at, a.warning_at, a.breach_at,
-         (select max(private.reminder_step_rank(l.step)) from public.reminder_ledger l where l.action_id = a.id),
+         (select max(case l.step when 'notice' then 0 when 'reminder' then 1 when 'escalated' then 2
+                              when 'critical' then 3 end)
+          from public.reminder_ledger l where l.action_id = a.id),
          case when a.breach_at <= p_now then 3 when a.warning_at <= p_now then 2
               when a.target_at <= p_now then 1 when a.notice_at <= p_now then 0 end,
          d.client_company_id, d.expert_id, d.product_code, cc.name
@@ -8360,10 +8362,15 @@ begin
   analyze sweep_sent;
 
   -- 3. Each instance moves on to its next step.
+  --    (private.awaited_action_next_step written out: the first threshold above the highest step
+  --    reached, as one expression rather than a function call per row.)
   update public.awaited_actions a
-  set next_step_at = private.awaited_action_next_step(c.notice_at, c.target_at, c.warning_at, c.breach_at,
-                                                      greatest(c.chosen_rank, c.sent_rank))
+  set next_step_at = case when k.done < 0 and c.notice_at is not null then c.notice_at
+                          when k.done < 1 and c.target_at is not null then c.target_at
+                          when k.done < 2 and c.warning_at is not null then c.warning_at
+                          when k.done < 3 and c.breach_at is not null then c.breach_at end
   from sweep_claimed c
+  cross join lateral (select coalesce(greatest(c.chosen_rank, c.sent_rank), -1) as done) k
   where a.id = c.id;
 
   -- 4. The previous in-app reminders of these instances give way.
