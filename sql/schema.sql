@@ -8454,7 +8454,8 @@ begin
          coalesce(st.time_zone, cal.time_zone), coalesce(st.quiet_start, '20:00'), coalesce(st.quiet_end, '08:00'),
          coalesce(st.quiet_weekends, true)
   from sweep_out o
-  join auth.users u on u.id = o.recipient_id
+  -- (each recipient's user row through its primary key: the planner would rather hash every user)
+  cross join lateral (select x.email, x.raw_user_meta_data from auth.users x where x.id = o.recipient_id offset 0) u
   left join public.notification_settings st on st.user_id = o.recipient_id
   order by o.recipient_id, o.ledger_id;
 end

@@ -3,7 +3,9 @@
 -- search_path, which PostgreSQL never inlines: each row paid a function call with its configuration
 -- switch (the next step of every claimed instance, the rank of every ledger row of a claimed
 -- instance). The sweep now writes both out as plain expressions; the helpers stay for the other
--- callers, and the sweep's behaviour is unchanged (same statements otherwise, as in 0131).
+-- callers. Its last statement read every user to hash them against a run's few thousand
+-- recipients; it now fetches each recipient's row by key. The sweep's behaviour is unchanged (same
+-- statements otherwise, as in 0131).
 
 create or replace function private.sweep_awaited_actions(p_organization uuid, p_now timestamptz)
 returns table (ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text,
@@ -176,7 +178,8 @@ begin
          coalesce(st.time_zone, cal.time_zone), coalesce(st.quiet_start, '20:00'), coalesce(st.quiet_end, '08:00'),
          coalesce(st.quiet_weekends, true)
   from sweep_out o
-  join auth.users u on u.id = o.recipient_id
+  -- (each recipient's user row through its primary key: the planner would rather hash every user)
+  cross join lateral (select x.email, x.raw_user_meta_data from auth.users x where x.id = o.recipient_id offset 0) u
   left join public.notification_settings st on st.user_id = o.recipient_id
   order by o.recipient_id, o.ledger_id;
 end
