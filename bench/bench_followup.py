@@ -15,6 +15,7 @@ sweep instant T (a Tuesday, 10:00 in Paris: working time). Measured through the 
 
 from __future__ import annotations
 
+import os
 import statistics
 import sys
 import time
@@ -111,7 +112,9 @@ def main(argv: list[str]) -> int:
             out = service.sweep(settings, now=T - timedelta(hours=4))
             assert out.steps_sent == 0, out
             idle.append(out.seconds)
+        load_before = os.getloadavg()  # the machine is shared: what else ran shows in the figures
         due = service.sweep(settings, now=T)
+        load_after = os.getloadavg()
         rerun = service.sweep(settings, now=T)
         after = counts(url)
     finally:
@@ -125,6 +128,10 @@ def main(argv: list[str]) -> int:
         "counts": after,
         "idle_sweep_s": {"median": round(statistics.median(idle), 3), "max": round(max(idle), 3), "target": 1.0},
         "due_sweep": {**due.model_dump(), "target_s": 10.0},
+        "load_average_1_5_15": {
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in load_after],
+        },
         "rerun_at_T": rerun.model_dump(),
     }
     if scale is FULL:
