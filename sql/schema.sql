@@ -9501,7 +9501,9 @@ begin
   insert into sweep_claimed (id, dossier_id, code, clock, notice_at, target_at, warning_at, breach_at, sent_rank,
                              chosen_rank, company_id, expert_id, product_code, company)
   select a.id, a.dossier_id, a.code, a.clock, a.notice_at, a.target_at, a.warning_at, a.breach_at,
-         (select max(private.reminder_step_rank(l.step)) from public.reminder_ledger l where l.action_id = a.id),
+         (select max(case l.step when 'notice' then 0 when 'reminder' then 1 when 'escalated' then 2
+                              when 'critical' then 3 end)
+          from public.reminder_ledger l where l.action_id = a.id),
          case when a.breach_at <= p_now then 3 when a.warning_at <= p_now then 2
               when a.target_at <= p_now then 1 when a.notice_at <= p_now then 0 end,
          d.client_company_id, d.expert_id, d.product_code, cc.name
@@ -9544,10 +9546,15 @@ begin
   analyze sweep_sent;
 
   -- 3. Each instance moves on to its next step.
+  --    (private.awaited_action_next_step written out: the first threshold above the highest step
+  --    reached, as one expression rather than a function call per row.)
   update public.awaited_actions a
-  set next_step_at = private.awaited_action_next_step(c.notice_at, c.target_at, c.warning_at, c.breach_at,
-                                                      greatest(c.chosen_rank, c.sent_rank))
+  set next_step_at = case when k.done < 0 and c.notice_at is not null then c.notice_at
+                          when k.done < 1 and c.target_at is not null then c.target_at
+                          when k.done < 2 and c.warning_at is not null then c.warning_at
+                          when k.done < 3 and c.breach_at is not null then c.breach_at end
   from sweep_claimed c
+  cross join lateral (select coalesce(greatest(c.chosen_rank, c.sent_rank), -1) as done) k
   where a.id = c.id;
 
   -- 4. The previous in-app reminders of these instances give way.
@@ -9631,7 +9638,8 @@ begin
          coalesce(st.time_zone, cal.time_zone), coalesce(st.quiet_start, '20:00'), coalesce(st.quiet_end, '08:00'),
          coalesce(st.quiet_weekends, true)
   from sweep_out o
-  join auth.users u on u.id = o.recipient_id
+  -- (each recipient's user row through its primary key: the planner would rather hash every user)
+  cross join lateral (select x.email, x.raw_user_meta_data from auth.users x where x.id = o.recipient_id offset 0) u
   left join public.notification_settings st on st.user_id = o.recipient_id
   order by o.recipient_id, o.ledger_id;
 end
@@ -11296,6 +11304,8 @@ CREATE TABLE public.email_outbox (
     CONSTRAINT email_outbox_template_values_check CHECK (((template_values IS NULL) OR (jsonb_typeof(template_values) = 'object'::text))),
     CONSTRAINT email_outbox_to_address_check CHECK (((to_address ~ '^[^@\s]+@[^@\s]+$'::text) AND (length(to_address) <= 320)))
 );
+ALTER TABLE ONLY public.email_outbox ALTER COLUMN html SET COMPRESSION lz4;
+ALTER TABLE ONLY public.email_outbox ALTER COLUMN text_body SET COMPRESSION lz4;
 
 --
 -- Name: email_suppressions; Type: TABLE; Schema: public; Owner: -
@@ -13737,7 +13747,7 @@ CREATE INDEX email_events_outbox_id_idx ON public.email_events USING btree (outb
 -- Name: email_outbox_batch_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX email_outbox_batch_id_idx ON public.email_outbox USING btree (batch_id);
+CREATE INDEX email_outbox_batch_id_idx ON public.email_outbox USING btree (batch_id) WHERE (batch_id IS NOT NULL);
 
 --
 -- Name: email_outbox_due_idx; Type: INDEX; Schema: public; Owner: -
@@ -13761,7 +13771,7 @@ CREATE INDEX email_outbox_recipient_idx ON public.email_outbox USING btree (reci
 -- Name: email_outbox_resend_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX email_outbox_resend_id_idx ON public.email_outbox USING btree (resend_id);
+CREATE INDEX email_outbox_resend_id_idx ON public.email_outbox USING btree (resend_id) WHERE (resend_id IS NOT NULL);
 
 --
 -- Name: expert_absences_expert_idx; Type: INDEX; Schema: public; Owner: -
@@ -14370,16 +14380,16 @@ CREATE INDEX prudential_scenarios_portfolio_org_idx ON public.prudential_scenari
 CREATE INDEX rate_limit_counters_window_idx ON public.rate_limit_counters USING btree (window_start);
 
 --
--- Name: reminder_ledger_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: reminder_ledger_organization_id_id_key; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX reminder_ledger_organization_id_idx ON public.reminder_ledger USING btree (organization_id);
+CREATE UNIQUE INDEX reminder_ledger_organization_id_id_key ON public.reminder_ledger USING btree (organization_id, id);
 
 --
--- Name: reminder_messages_organization_id_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: reminder_messages_organization_id_ledger_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX reminder_messages_organization_id_idx ON public.reminder_messages USING btree (organization_id);
+CREATE INDEX reminder_messages_organization_id_ledger_id_idx ON public.reminder_messages USING btree (organization_id, ledger_id);
 
 --
 -- Name: reminder_messages_outbox_id_idx; Type: INDEX; Schema: public; Owner: -
@@ -16462,18 +16472,11 @@ ALTER TABLE ONLY public.reminder_ledger
     ADD CONSTRAINT reminder_ledger_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
--- Name: reminder_messages reminder_messages_ledger_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+-- Name: reminder_messages reminder_messages_organization_id_ledger_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.reminder_messages
-    ADD CONSTRAINT reminder_messages_ledger_id_fkey FOREIGN KEY (ledger_id) REFERENCES public.reminder_ledger(id) ON DELETE CASCADE;
-
---
--- Name: reminder_messages reminder_messages_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.reminder_messages
-    ADD CONSTRAINT reminder_messages_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+    ADD CONSTRAINT reminder_messages_organization_id_ledger_id_fkey FOREIGN KEY (organization_id, ledger_id) REFERENCES public.reminder_ledger(organization_id, id) ON DELETE CASCADE;
 
 --
 -- Name: reminder_messages reminder_messages_outbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -

@@ -84,21 +84,25 @@ MAX_SHAPED = 20  # mail grouping more dossiers is rendered in full
 
 @dataclass(frozen=True)
 class _Shape:
-    """A rendered shape cut at its markers: literal text and value keys, alternating, per part."""
+    """A rendered shape cut at its markers, per part: a ``str.format_map`` template whose fields are the
+    value keys (the literal text's braces doubled), filled in one C-level pass per part."""
 
-    subject: tuple[str, ...]
-    text: tuple[str, ...]
-    html: tuple[str, ...]
+    subject: str
+    text: str
+    html: str
 
 
-def _cut(rendered: str, pattern: re.Pattern[str], keys: dict[str, str]) -> tuple[str, ...]:
-    """``literal, key, literal, key, …, literal``: every marker replaced by the key of its value."""
+def _cut(rendered: str, pattern: re.Pattern[str], keys: dict[str, str]) -> str:
+    """The rendered text with every marker replaced by the ``{key}`` field of its value."""
     pieces = pattern.split(rendered)
-    return tuple(piece if index % 2 == 0 else keys[piece] for index, piece in enumerate(pieces))
+    return "".join(
+        piece.replace("{", "{{").replace("}", "}}") if index % 2 == 0 else "{" + keys[piece] + "}"
+        for index, piece in enumerate(pieces)
+    )
 
 
-def _fill(pieces: tuple[str, ...], values: dict[str, str]) -> str:
-    return "".join(piece if index % 2 == 0 else values[piece] for index, piece in enumerate(pieces))
+def _fill(template: str, values: dict[str, str]) -> str:
+    return template.format_map(values)
 
 
 @dataclass
@@ -107,6 +111,15 @@ class ReminderMail:
 
     organization: Branding
     _shapes: dict[tuple[str, str, int, bool, bool], _Shape] = field(default_factory=dict)
+    # a run's due instants repeat: the text of an instant depends on it, its offset and the language
+    _dates: dict[tuple[datetime, timedelta | None, str], str] = field(default_factory=dict)
+
+    def _date(self, value: datetime, lang: str) -> str:
+        key = (value, value.utcoffset(), lang)
+        text = self._dates.get(key)
+        if text is None:
+            text = self._dates[key] = format_datetime(value, lang)
+        return text
 
     def _shape(self, step: str, lang: str, count: int, named: bool, unsubscribable: bool) -> _Shape:
         key = (step, lang, count, named, unsubscribable)
@@ -163,7 +176,7 @@ class ReminderMail:
             raw[f"tag{i}"] = product_tag(item.product_code)
             raw[f"company{i}"] = item.company
             raw[f"action{i}"] = item.action
-            raw[f"due{i}"] = format_datetime(item.due_at, lang)
+            raw[f"due{i}"] = self._date(item.due_at, lang)
         escaped = {k: str(escape(v)) for k, v in raw.items()}
         return RenderedEmail(
             subject=_fold(_fill(shape.subject, raw)), text=_fill(shape.text, raw), html=_fill(shape.html, escaped)

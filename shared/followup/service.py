@@ -47,14 +47,17 @@ _STEP_RANK = {"reminder": 1, "escalated": 2, "critical": 3}
 _STATE_RANK = {"on_track": 0, "late": 1, "at_risk": 2, "breached": 3}
 
 
-def _send_after(items: list[dict[str, Any]], now: datetime) -> datetime:
-    """Urgent mail leaves at once; the rest waits for the end of the recipient's quiet hours."""
+def _send_after(items: list[dict[str, Any]], now: datetime, known: dict[tuple[Any, ...], datetime]) -> datetime:
+    """Urgent mail leaves at once; the rest waits for the end of the recipient's quiet hours (``known``:
+    the ends already computed in this run, most recipients sharing their quiet hours)."""
     if any(r["priority"] == "urgent" for r in items):
         return now
     first = items[0]
-    return quiet_hours_end(
-        now, str(first["time_zone"]), first["quiet_start"], first["quiet_end"], bool(first["quiet_weekends"])
-    )
+    key = (str(first["time_zone"]), first["quiet_start"], first["quiet_end"], bool(first["quiet_weekends"]))
+    end = known.get(key)
+    if end is None:
+        end = known[key] = quiet_hours_end(now, *key)
+    return end
 
 
 def _messages(
@@ -66,6 +69,7 @@ def _messages(
         if row["wants_email"]:
             by_recipient[row["recipient_id"]].append(row)
     messages: list[tuple[Any, ...]] = []
+    quiet_ends: dict[tuple[Any, ...], datetime] = {}
     secret = settings.signing_secret.value
     base = settings.public_base_url.rstrip("/")
     for recipient, items in by_recipient.items():
@@ -76,7 +80,8 @@ def _messages(
         unsubscribe_url = None
         headers: dict[str, str] = {}
         if not essential and secret:
-            token = unsubscribe.make_token(secret, uuid.UUID(str(recipient)), str(first["event"]))
+            user = recipient if isinstance(recipient, uuid.UUID) else uuid.UUID(str(recipient))
+            token = unsubscribe.make_token(secret, user, str(first["event"]))
             unsubscribe_url = f"{base}/notifications/unsubscribe?token={token}"
             headers = unsubscribe.headers(unsubscribe_url)
         zone = ZoneInfo(str(first["time_zone"]))
@@ -109,7 +114,7 @@ def _messages(
                 "critical_reminder" if top["step"] == "critical" else top["event"],
                 essential,
                 Jsonb(headers),
-                _send_after(items, now),
+                _send_after(items, now, quiet_ends),
                 ledger_ids,
             )
         )
