@@ -9471,7 +9471,7 @@ $$;
 -- Name: sweep_awaited_actions(uuid, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) RETURNS TABLE(ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text, step text, due_at timestamp with time zone, recipient_id uuid, email text, name text, locale text, product_code text, company text, event text, priority text, essential boolean, wants_email boolean, time_zone text, quiet_start time without time zone, quiet_end time without time zone, quiet_weekends boolean)
+CREATE FUNCTION private.sweep_awaited_actions(p_organization uuid, p_now timestamp with time zone) RETURNS TABLE(ledger_id bigint, action_id bigint, dossier_id uuid, code text, label_fr text, label_en text, step text, due_at timestamp with time zone, recipient_id uuid, email text, name text, locale text, product_code text, company text, event text, priority text, essential boolean, wants_email boolean, time_zone text, quiet_start time without time zone, quiet_end time without time zone, quiet_weekends boolean, link text)
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $_$
@@ -9480,16 +9480,16 @@ declare
   working boolean := private.in_working_time(private.organization_calendar(p_organization), p_now);
 begin
   create temp table if not exists sweep_claimed (
-    id bigint primary key, dossier_id uuid, code text, clock text, notice_at timestamptz, target_at timestamptz,
+    id bigint primary key, dossier_id uuid, conversation_id uuid, code text, clock text, notice_at timestamptz, target_at timestamptz,
     warning_at timestamptz, breach_at timestamptz, sent_rank integer, chosen_rank integer, company_id uuid,
     expert_id uuid, product_code text, company text
   ) on commit drop;
   create temp table if not exists sweep_sent (
-    ledger_id bigint primary key, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz,
+    ledger_id bigint primary key, action_id bigint, dossier_id uuid, conversation_id uuid, code text, step text, due_at timestamptz,
     target_at timestamptz, company_id uuid, expert_id uuid, product_code text, company text
   ) on commit drop;
   create temp table if not exists sweep_out (
-    ledger_id bigint, action_id bigint, dossier_id uuid, code text, step text, due_at timestamptz,
+    ledger_id bigint, action_id bigint, dossier_id uuid, conversation_id uuid, code text, step text, due_at timestamptz,
     target_at timestamptz, product_code text, company text, label_fr text, label_en text,
     recipient_id uuid, event text, priority text, essential boolean, in_app boolean, wants_email boolean
   ) on commit drop;
@@ -9498,19 +9498,22 @@ begin
   -- 1. Claim what may leave now (a running clock of an active action, its next step due; business
   --    clocks in working time only); rows another run holds are skipped, rows it has moved on fail the
   --    re-check under the lock. With each: the highest step reached and the highest in the ledger.
-  insert into sweep_claimed (id, dossier_id, code, clock, notice_at, target_at, warning_at, breach_at, sent_rank,
+  insert into sweep_claimed (id, dossier_id, conversation_id, code, clock, notice_at, target_at, warning_at, breach_at, sent_rank,
                              chosen_rank, company_id, expert_id, product_code, company)
-  select a.id, a.dossier_id, a.code, a.clock, a.notice_at, a.target_at, a.warning_at, a.breach_at,
+  select a.id, a.dossier_id, a.conversation_id, a.code, a.clock, a.notice_at, a.target_at, a.warning_at, a.breach_at,
          (select max(case l.step when 'notice' then 0 when 'reminder' then 1 when 'escalated' then 2
                               when 'critical' then 3 end)
           from public.reminder_ledger l where l.action_id = a.id),
          case when a.breach_at <= p_now then 3 when a.warning_at <= p_now then 2
               when a.target_at <= p_now then 1 when a.notice_at <= p_now then 0 end,
-         d.client_company_id, d.expert_id, d.product_code, cc.name
+         d.client_company_id, d.expert_id, d.product_code,
+         coalesce(cc.name, cv.title, case cv.kind when 'support' then 'Support' else 'Messagerie' end)
   from public.awaited_actions a
   join public.awaited_action_rules r on r.organization_id = a.organization_id and r.code = a.code and r.active
-  join public.dossiers d on d.id = a.dossier_id
-  join public.client_companies cc on cc.id = d.client_company_id
+  -- a conversation's action (support_reply, 0142) has no dossier: its conversation names it
+  left join public.dossiers d on d.id = a.dossier_id
+  left join public.client_companies cc on cc.id = d.client_company_id
+  left join public.conversations cv on a.dossier_id is null and cv.id = a.conversation_id
   where a.organization_id = p_organization and a.closed_at is null and a.running_since is not null
     and a.next_step_at <= p_now and (a.clock = 'wall' or working)
   for update of a skip locked;
@@ -9537,9 +9540,9 @@ begin
     on conflict on constraint reminder_ledger_action_id_step_key do nothing
     returning id, reminder_ledger.action_id, reminder_ledger.step, reminder_ledger.due_at
   )
-  insert into sweep_sent (ledger_id, action_id, dossier_id, code, step, due_at, target_at, company_id, expert_id,
+  insert into sweep_sent (ledger_id, action_id, dossier_id, conversation_id, code, step, due_at, target_at, company_id, expert_id,
                           product_code, company)
-  select i.id, i.action_id, c.dossier_id, c.code, i.step, i.due_at, c.target_at, c.company_id, c.expert_id,
+  select i.id, i.action_id, c.dossier_id, c.conversation_id, c.code, i.step, i.due_at, c.target_at, c.company_id, c.expert_id,
          c.product_code, c.company
   from inserted i
   join sweep_claimed c on c.id = i.action_id;
@@ -9564,13 +9567,19 @@ begin
   where n.dossier_id = s.dossier_id and n.status in ('unread', 'read')
     and n.event in ('reminder', 'critical_reminder', 'invoice_reminder', 'action_due_soon')
     and split_part(n.dedupe_key, ':', 1) = 'reminder' and split_part(n.dedupe_key, ':', 2) = l.id::text;
+  update public.notifications n set status = 'replaced'
+  from sweep_sent s
+  join public.reminder_ledger l on l.action_id = s.action_id and l.id <> s.ledger_id
+  where s.dossier_id is null and n.dossier_id is null and n.status in ('unread', 'read')
+    and n.event in ('reminder', 'critical_reminder') and n.organization_id = p_organization
+    and split_part(n.dedupe_key, ':', 1) = 'reminder' and split_part(n.dedupe_key, ':', 2) = l.id::text;
 
   -- 5. The recipients: C client users, E the expert (or the offered one), P the partner, A owners and
   --    admins; the notice goes to the experts and admins among the target's recipients.
-  insert into sweep_out (ledger_id, action_id, dossier_id, code, step, due_at, target_at, product_code, company,
+  insert into sweep_out (ledger_id, action_id, dossier_id, conversation_id, code, step, due_at, target_at, product_code, company,
                          label_fr, label_en, recipient_id, event, priority, essential, in_app, wants_email)
   select distinct on (s.ledger_id, p.user_id)
-         s.ledger_id, s.action_id, s.dossier_id, s.code, s.step, s.due_at, s.target_at, s.product_code, s.company,
+         s.ledger_id, s.action_id, s.dossier_id, s.conversation_id, s.code, s.step, s.due_at, s.target_at, s.product_code, s.company,
          r.label_fr, r.label_en, p.user_id, ev.code,
          case s.step when 'critical' then 'urgent' when 'escalated' then 'high' else 'normal' end,
          ev.essential,
@@ -9598,6 +9607,9 @@ begin
     union all
     select m.user_id from public.memberships m
     where 'A' = any(k.roles) and m.organization_id = p_organization and m.role in ('owner', 'admin')
+    union all
+    -- a conversation's action: its participants in the roles asked (and owners and admins for A)
+    select x.user_id from private.awaited_action_contacts(s.action_id, k.roles) x where s.dossier_id is null
   ) p
   join public.notification_events ev
     on ev.code = case when s.step = 'notice' then 'action_due_soon' when s.code = 'invoice_payment' then 'invoice_reminder'
@@ -9622,7 +9634,7 @@ begin
                 (case when coalesce(st.locale, 'fr') = 'en' then 'To handle before ' else 'À traiter avant le ' end)
                 || to_char(o.target_at at time zone cal.time_zone, 'DD/MM/YYYY HH24:MI') || ' – ' || o.company
               else o.company end,
-         '/dossiers/' || o.dossier_id, o.priority, 'reminder:' || o.ledger_id || ':' || o.recipient_id
+         coalesce('/dossiers/' || o.dossier_id, '/conversations/' || o.conversation_id), o.priority, 'reminder:' || o.ledger_id || ':' || o.recipient_id
   from sweep_out o
   left join public.notification_settings st on st.user_id = o.recipient_id
   where o.in_app
@@ -9636,7 +9648,8 @@ begin
          -- an unusable address gets the in-app reminder only (it must not fail the organization's run)
          o.wants_email and coalesce(u.email ~ '^[^@\s]+@[^@\s]+$' and length(u.email) <= 320, false),
          coalesce(st.time_zone, cal.time_zone), coalesce(st.quiet_start, '20:00'), coalesce(st.quiet_end, '08:00'),
-         coalesce(st.quiet_weekends, true)
+         coalesce(st.quiet_weekends, true),
+         coalesce('/dossiers/' || o.dossier_id, '/conversations/' || o.conversation_id)
   from sweep_out o
   -- (each recipient's user row through its primary key: the planner would rather hash every user)
   cross join lateral (select x.email, x.raw_user_meta_data from auth.users x where x.id = o.recipient_id offset 0) u

@@ -98,7 +98,7 @@ def _messages(
                 for r in items
             ],
             name=str(first["name"] or ""),
-            link=f"{base}/dossiers/{first['dossier_id']}" if len(items) == 1 else f"{base}/dossiers",
+            link=f"{base}{first['link']}" if len(items) == 1 else f"{base}/dossiers",
             unsubscribe_url=unsubscribe_url,
         )
         ledger_ids = sorted({int(r["ledger_id"]) for r in items})

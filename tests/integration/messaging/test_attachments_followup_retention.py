@@ -289,6 +289,33 @@ def test_a_support_message_opens_support_reply_without_a_dossier_and_a_reply_clo
     assert {r["user_id"] for r in contacts} == {chat.users["owner_a"], chat.users["admin_a"]}
 
 
+def test_the_sweep_reminds_the_support_inbox_of_an_unanswered_support_message(chat: Chat) -> None:
+    opened = _action(chat, "support_reply", "support")
+    assert opened is not None and opened["dossier_id"] is None
+    rows = chat.ok(
+        "service",
+        "select recipient_id, step, link, company from private.sweep_awaited_actions(%s, '2027-01-12 10:00+01')"
+        " where action_id = %s",
+        (chat.world.org_a, opened["id"]),
+    )
+    link = f"/conversations/{chat.conversations['support']}"
+    assert rows and {r["link"] for r in rows} == {link}
+    assert {r["recipient_id"] for r in rows} >= {chat.users["admin_a"]}
+    assert chat.users["client_a2"] not in {r["recipient_id"] for r in rows}
+    told = chat.ok(
+        "service",
+        "select recipient_id, link from public.notifications where dedupe_key like 'reminder:%%' and link = %s",
+        (link,),
+    )
+    assert {r["recipient_id"] for r in told} == {r["recipient_id"] for r in rows}
+    again = chat.ok(
+        "service",
+        "select count(*) as n from private.sweep_awaited_actions(%s, '2027-01-12 10:00+01')",
+        (chat.world.org_a,),
+    )
+    assert again == [{"n": 0}]  # a rerun at the same instant sends nothing
+
+
 # --- retention -----------------------------------------------------------------------------------------
 def _purge(chat: Chat, interval: str) -> dict[str, int]:
     row = chat.ok("service", f"select private.purge_messaging(now() + interval '{interval}') as r")[0]["r"]
