@@ -7043,6 +7043,19 @@ end
 $$;
 
 --
+-- Name: opaque_uuid_array(uuid[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.opaque_uuid_array(p_values uuid[]) RETURNS uuid[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  return p_values;
+end
+$$;
+
+--
 -- Name: open_awaited_action(uuid, text, text, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -9053,7 +9066,10 @@ begin
     with found as materialized (
       select m.id, m.conversation_id, m.sender_id, m.kind, m.body, m.created_at
       from public.messages m
-      where m.conversation_id = any (v_conversations)
+      -- many conversations: the list is handed to the index as it is, not estimated element by element
+      where m.conversation_id = any (case when cardinality(v_conversations) > 100
+                                          then private.opaque_uuid_array(v_conversations)
+                                          else v_conversations end)
         and m.search_vector @@ v_query
         and m.deleted_at is null and m.hidden_at is null
         and (p_sender_id is null or m.sender_id = p_sender_id)
@@ -19866,6 +19882,12 @@ REVOKE ALL ON FUNCTION private.on_dossier_expert_change() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.on_membership_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION opaque_uuid_array(p_values uuid[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.opaque_uuid_array(p_values uuid[]) FROM PUBLIC;
 
 --
 -- Name: FUNCTION open_awaited_action(p_dossier uuid, p_code text, p_subject text, p_at timestamp with time zone, p_shift_minutes integer); Type: ACL; Schema: private; Owner: -
