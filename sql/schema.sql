@@ -10169,16 +10169,19 @@ $$;
 --
 
 CREATE FUNCTION private.unread_counts() RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select jsonb_build_object(
-    'total', coalesce(sum(p.unread_count), 0),
-    'conversations', coalesce(jsonb_agg(jsonb_build_object(
-      'conversation_id', p.conversation_id, 'unread_count', p.unread_count, 'muted', p.muted,
-      'last_read_message_id', p.last_read_message_id)), '[]'::jsonb))
-  from public.conversation_participants p
-  where p.user_id = (select auth.uid()) and p.unread_count > 0
+begin
+  return (
+    select jsonb_build_object(
+      'total', coalesce(sum(p.unread_count), 0),
+      'conversations', coalesce(json_agg(json_build_object(
+        'conversation_id', p.conversation_id, 'unread_count', p.unread_count, 'muted', p.muted,
+        'last_read_message_id', p.last_read_message_id))::jsonb, '[]'::jsonb))
+    from public.conversation_participants p
+    where p.user_id = (select auth.uid()) and p.unread_count > 0);
+end
 $$;
 
 --
