@@ -7043,6 +7043,19 @@ end
 $$;
 
 --
+-- Name: opaque_uuid_array(uuid[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.opaque_uuid_array(p_values uuid[]) RETURNS uuid[]
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+begin
+  return p_values;
+end
+$$;
+
+--
 -- Name: open_awaited_action(uuid, text, text, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -9014,6 +9027,70 @@ end
 $$;
 
 --
+-- Name: search_messages(text, uuid, uuid, uuid, timestamp with time zone, timestamp with time zone, bigint, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.search_messages(p_query text, p_conversation_id uuid DEFAULT NULL::uuid, p_dossier_id uuid DEFAULT NULL::uuid, p_sender_id uuid DEFAULT NULL::uuid, p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id bigint DEFAULT NULL::bigint, p_limit integer DEFAULT 20) RETURNS TABLE(id bigint, conversation_id uuid, dossier_id uuid, sender_id uuid, sender_name text, kind text, body text, created_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  v_user uuid := (select auth.uid());
+  v_query tsquery;
+  v_conversations uuid[];
+begin
+  if length(btrim(coalesce(p_query, ''))) not between 2 and 200 then
+    perform private.raise_field_error('q', 'length', 'La recherche doit compter de 2 à 200 caractères.');
+  end if;
+  if p_limit is null or p_limit not between 1 and 100 then
+    perform private.raise_field_error('limit', 'range', 'De 1 à 100 résultats par page.');
+  end if;
+  if p_from is not null and p_to is not null and p_from > p_to then
+    perform private.raise_field_error('to', 'after_from', 'La date de fin doit suivre la date de début.');
+  end if;
+  v_query := websearch_to_tsquery('french'::regconfig, private.unaccent_fr(p_query));
+  if numnode(v_query) = 0 or v_user is null then
+    return;  -- only stop words, or nobody signed in
+  end if;
+  -- the caller's conversations, once (the policy of public.messages: private.my_conversation_ids())
+  select array_agg(p.conversation_id) into v_conversations
+  from public.conversation_participants p
+  where p.user_id = v_user
+    and (p_conversation_id is null or p.conversation_id = p_conversation_id)
+    and (p_dossier_id is null
+         or exists (select 1 from public.conversations c where c.id = p.conversation_id and c.dossier_id = p_dossier_id));
+  if v_conversations is null then
+    return;
+  end if;
+  return query
+    with found as materialized (
+      select m.id, m.conversation_id, m.sender_id, m.kind, m.body, m.created_at
+      from public.messages m
+      -- many conversations: the list is handed to the index as it is, not estimated element by element
+      where m.conversation_id = any (case when cardinality(v_conversations) > 100
+                                          then private.opaque_uuid_array(v_conversations)
+                                          else v_conversations end)
+        and m.search_vector @@ v_query
+        and m.deleted_at is null and m.hidden_at is null
+        and (p_sender_id is null or m.sender_id = p_sender_id)
+        and (p_from is null or m.created_at >= p_from)
+        and (p_to is null or m.created_at < p_to)
+        and (p_before_id is null or m.id < p_before_id)
+    ), page as (
+      select f.* from found f order by f.id desc limit p_limit
+    )
+    select f.id, f.conversation_id, c.dossier_id, f.sender_id, p.display_name, f.kind, f.body, f.created_at
+    from page f
+    join public.conversations c on c.id = f.conversation_id
+    -- (the sender's row by the primary key: compared as text, user_id does not lead the planner to
+    -- the user index, which walks every conversation of a sender taking part in thousands)
+    left join public.conversation_participants p
+      on p.conversation_id = f.conversation_id and p.user_id::text = f.sender_id::text
+    order by f.id desc;
+end
+$$;
+
+--
 -- Name: search_scope(uuid, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -10113,16 +10190,19 @@ $$;
 --
 
 CREATE FUNCTION private.unread_counts() RETURNS jsonb
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select jsonb_build_object(
-    'total', coalesce(sum(p.unread_count), 0),
-    'conversations', coalesce(jsonb_agg(jsonb_build_object(
-      'conversation_id', p.conversation_id, 'unread_count', p.unread_count, 'muted', p.muted,
-      'last_read_message_id', p.last_read_message_id)) filter (where p.unread_count > 0), '[]'::jsonb))
-  from public.conversation_participants p
-  where p.user_id = (select auth.uid())
+begin
+  return (
+    select jsonb_build_object(
+      'total', coalesce(sum(p.unread_count), 0),
+      'conversations', coalesce(json_agg(json_build_object(
+        'conversation_id', p.conversation_id, 'unread_count', p.unread_count, 'muted', p.muted,
+        'last_read_message_id', p.last_read_message_id))::jsonb, '[]'::jsonb))
+    from public.conversation_participants p
+    where p.user_id = (select auth.uid()) and p.unread_count > 0);
+end
 $$;
 
 --
@@ -10559,43 +10639,11 @@ $_$;
 --
 
 CREATE FUNCTION public.search_messages(p_query text, p_conversation_id uuid DEFAULT NULL::uuid, p_dossier_id uuid DEFAULT NULL::uuid, p_sender_id uuid DEFAULT NULL::uuid, p_from timestamp with time zone DEFAULT NULL::timestamp with time zone, p_to timestamp with time zone DEFAULT NULL::timestamp with time zone, p_before_id bigint DEFAULT NULL::bigint, p_limit integer DEFAULT 20) RETURNS TABLE(id bigint, conversation_id uuid, dossier_id uuid, sender_id uuid, sender_name text, kind text, body text, created_at timestamp with time zone)
-    LANGUAGE plpgsql STABLE
+    LANGUAGE sql STABLE
     SET search_path TO ''
-    AS $$
-declare
-  v_query tsquery;
-begin
-  if length(btrim(coalesce(p_query, ''))) not between 2 and 200 then
-    perform private.raise_field_error('q', 'length', 'La recherche doit compter de 2 à 200 caractères.');
-  end if;
-  if p_limit is null or p_limit not between 1 and 100 then
-    perform private.raise_field_error('limit', 'range', 'De 1 à 100 résultats par page.');
-  end if;
-  if p_from is not null and p_to is not null and p_from > p_to then
-    perform private.raise_field_error('to', 'after_from', 'La date de fin doit suivre la date de début.');
-  end if;
-  v_query := websearch_to_tsquery('french'::regconfig, private.unaccent_fr(p_query));
-  if numnode(v_query) = 0 then
-    return;  -- only stop words
-  end if;
-  return query
-    select m.id, m.conversation_id, c.dossier_id, m.sender_id, p.display_name, m.kind, m.body, m.created_at
-    from public.messages m
-    join public.conversations c on c.id = m.conversation_id
-    left join public.conversation_participants p on p.conversation_id = m.conversation_id and p.user_id = m.sender_id
-    where m.conversation_id in (select private.my_conversation_ids())
-      and m.search_vector @@ v_query
-      and m.deleted_at is null and m.hidden_at is null
-      and (p_conversation_id is null or m.conversation_id = p_conversation_id)
-      and (p_dossier_id is null or c.dossier_id = p_dossier_id)
-      and (p_sender_id is null or m.sender_id = p_sender_id)
-      and (p_from is null or m.created_at >= p_from)
-      and (p_to is null or m.created_at < p_to)
-      and (p_before_id is null or m.id < p_before_id)
-    order by m.id desc
-    limit p_limit;
-end
-$$;
+    AS $_$
+  select * from private.search_messages($1, $2, $3, $4, $5, $6, $7, $8)
+$_$;
 
 --
 -- Name: send_message(uuid, text, uuid[], bigint); Type: FUNCTION; Schema: public; Owner: -
@@ -13313,10 +13361,16 @@ CREATE INDEX client_company_users_user_id_idx ON public.client_company_users USI
 CREATE INDEX conversation_participants_organization_idx ON public.conversation_participants USING btree (organization_id);
 
 --
--- Name: conversation_participants_user_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: conversation_participants_unread_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX conversation_participants_user_idx ON public.conversation_participants USING btree (user_id);
+CREATE INDEX conversation_participants_unread_idx ON public.conversation_participants USING btree (user_id) INCLUDE (conversation_id, unread_count, muted, last_read_message_id) WHERE (unread_count > 0);
+
+--
+-- Name: conversation_participants_user_conversation_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX conversation_participants_user_conversation_idx ON public.conversation_participants USING btree (user_id, conversation_id);
 
 --
 -- Name: conversations_created_by_idx; Type: INDEX; Schema: public; Owner: -
@@ -19849,6 +19903,12 @@ REVOKE ALL ON FUNCTION private.on_dossier_expert_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.on_membership_change() FROM PUBLIC;
 
 --
+-- Name: FUNCTION opaque_uuid_array(p_values uuid[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.opaque_uuid_array(p_values uuid[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION open_awaited_action(p_dossier uuid, p_code text, p_subject text, p_at timestamp with time zone, p_shift_minutes integer); Type: ACL; Schema: private; Owner: -
 --
 
@@ -20454,6 +20514,13 @@ GRANT ALL ON FUNCTION private.score_sector(expert_sectors text[], client_sector 
 REVOKE ALL ON FUNCTION private.search_experts(p_organization uuid, p_q text, p_product text, p_sector text, p_departement text, p_min_rating numeric, p_language text, p_available_now boolean, p_has_capacity boolean, p_dossier uuid, p_eligible_only boolean, p_sort text, p_after uuid, p_page_size integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.search_experts(p_organization uuid, p_q text, p_product text, p_sector text, p_departement text, p_min_rating numeric, p_language text, p_available_now boolean, p_has_capacity boolean, p_dossier uuid, p_eligible_only boolean, p_sort text, p_after uuid, p_page_size integer) TO authenticated;
 GRANT ALL ON FUNCTION private.search_experts(p_organization uuid, p_q text, p_product text, p_sector text, p_departement text, p_min_rating numeric, p_language text, p_available_now boolean, p_has_capacity boolean, p_dossier uuid, p_eligible_only boolean, p_sort text, p_after uuid, p_page_size integer) TO service_role;
+
+--
+-- Name: FUNCTION search_messages(p_query text, p_conversation_id uuid, p_dossier_id uuid, p_sender_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_before_id bigint, p_limit integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.search_messages(p_query text, p_conversation_id uuid, p_dossier_id uuid, p_sender_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_before_id bigint, p_limit integer) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.search_messages(p_query text, p_conversation_id uuid, p_dossier_id uuid, p_sender_id uuid, p_from timestamp with time zone, p_to timestamp with time zone, p_before_id bigint, p_limit integer) TO authenticated;
 
 --
 -- Name: FUNCTION search_scope(org uuid, product text); Type: ACL; Schema: private; Owner: -

@@ -67,3 +67,49 @@ def test_bad_input_names_the_field(chat: Chat) -> None:
     assert chat.act("client_a", "select * from public.search_messages('abc', p_limit => 500)") == Refusal(
         "PT422", "validation_failed"
     )
+
+
+def test_a_participant_in_many_conversations_searches_them_all(chat: Chat) -> None:
+    """Past 100 conversations the list reaches the index differently (0146): same rows, same order."""
+    conn, org = chat.conn, chat.world.org_a
+    client, expert = chat.users["client_a"], chat.users["expert_a"]
+    rows = conn.execute(
+        "insert into public.conversations (organization_id, kind, title, created_by)"
+        " select %s, 'direct', 'Conversation ' || g, %s from generate_series(1, 120) g returning id",
+        (org, expert),
+    ).fetchall()
+    ids = [r["id"] for r in rows]
+    conn.execute(
+        "insert into public.conversation_participants (conversation_id, user_id, organization_id, role, display_name)"
+        " select c, u, %s, r, 'Nom' from unnest(%s::uuid[]) c,"
+        " (values (%s::uuid, 'client'), (%s::uuid, 'expert')) p(u, r)",
+        (org, ids, client, expert),
+    )
+    expected = []
+    for n, conversation in enumerate(ids):
+        expected.append(
+            conn.execute(
+                "insert into public.messages (conversation_id, sender_id, body) values (%s, %s, %s) returning id",
+                (conversation, expert, f"Le remboursement n° {n} est parti."),
+            ).fetchone()["id"]  # type: ignore[index]
+        )
+    # not the caller's: another pair of people of the same organization
+    other = conn.execute(
+        "insert into public.conversations (organization_id, kind, title, created_by)"
+        " values (%s, 'direct', 'Autre', %s) returning id",
+        (org, expert),
+    ).fetchone()["id"]  # type: ignore[index]
+    conn.execute(
+        "insert into public.conversation_participants (conversation_id, user_id, organization_id, role, display_name)"
+        " values (%s, %s, %s, 'expert', 'Nom')",
+        (other, expert, org),
+    )
+    conn.execute(
+        "insert into public.messages (conversation_id, sender_id, body) values (%s, %s, 'Un autre remboursement.')",
+        (other, expert),
+    )
+    conn.execute("update public.messages set deleted_at = now() where id = %s", (expected[-1],))
+    newest_first = sorted(expected[:-1], reverse=True)
+    first = _ids(chat, "client_a", "remboursement", limit=100)
+    assert first == newest_first[:100]
+    assert _ids(chat, "client_a", "remboursement", limit=100, before=first[-1]) == newest_first[100:]
