@@ -1195,14 +1195,17 @@ $$;
 --
 
 CREATE FUNCTION private.awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer) RETURNS timestamp with time zone
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select s.due
-  from (values (0, p_notice), (1, p_target), (2, p_warning), (3, p_breach)) s(rank, due)
-  where s.rank > coalesce(p_sent_rank, -1) and s.due is not null
-  order by s.rank
-  limit 1
+declare
+  v_sent integer := coalesce(p_sent_rank, -1);
+begin
+  return case when v_sent < 0 and p_notice is not null then p_notice
+              when v_sent < 1 and p_target is not null then p_target
+              when v_sent < 2 and p_warning is not null then p_warning
+              when v_sent < 3 and p_breach is not null then p_breach end;
+end
 $$;
 
 --
@@ -2076,12 +2079,14 @@ $$;
 --
 
 CREATE FUNCTION private.clock_minutes(p_calendar public.business_calendars, p_clock text, p_start timestamp with time zone, p_end timestamp with time zone) RETURNS integer
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select case when p_end <= p_start then 0
+begin
+  return case when p_end <= p_start then 0
               when p_clock = 'wall' then floor(extract(epoch from p_end - p_start) / 60)::integer
-              else floor(private.business_seconds(p_calendar, p_start, p_end) / 60)::integer end
+              else floor(private.business_seconds(p_calendar, p_start, p_end) / 60)::integer end;
+end
 $$;
 
 --
@@ -4157,11 +4162,13 @@ $$;
 --
 
 CREATE FUNCTION private.dossier_is_finished(status text) RETURNS boolean
-    LANGUAGE sql IMMUTABLE PARALLEL SAFE
+    LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
     SET search_path TO ''
     AS $$
-  select status in ('closed', 'completed', 'refund_completed', 'archived', 'cancelled', 'rejected',
-                    'admin_rejected')
+begin
+  return status in ('closed', 'completed', 'refund_completed', 'archived', 'cancelled', 'rejected',
+                    'admin_rejected');
+end
 $$;
 
 --
@@ -4293,11 +4300,13 @@ $$;
 --
 
 CREATE FUNCTION private.dossier_waits_on_client(p_dossier uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select exists (select 1 from public.awaited_actions a
-                 where a.dossier_id = p_dossier and a.code = 'client_documents' and a.closed_at is null)
+begin
+  return exists (select 1 from public.awaited_actions a
+                 where a.dossier_id = p_dossier and a.code = 'client_documents' and a.closed_at is null);
+end
 $$;
 
 --
@@ -7276,13 +7285,19 @@ $$;
 --
 
 CREATE FUNCTION private.organization_calendar(p_organization uuid) RETURNS public.business_calendars
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select coalesce(
-    (select c from public.business_calendars c where c.organization_id = p_organization),
-    row(p_organization, 'Europe/Paris', '{1,2,3,4,5}', '[["09:00", "12:30"], ["14:00", "18:00"]]', 'FR', '{}',
-        now())::public.business_calendars)
+declare
+  v_calendar public.business_calendars;
+begin
+  select c.* into v_calendar from public.business_calendars c where c.organization_id = p_organization;
+  if not found then
+    v_calendar := row(p_organization, 'Europe/Paris', '{1,2,3,4,5}', '[["09:00", "12:30"], ["14:00", "18:00"]]',
+                      'FR', '{}', now())::public.business_calendars;
+  end if;
+  return v_calendar;
+end
 $$;
 
 --
@@ -7926,31 +7941,27 @@ $$;
 --
 
 CREATE FUNCTION private.quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean) RETURNS timestamp with time zone
-    LANGUAGE sql STABLE PARALLEL SAFE
+    LANGUAGE plpgsql STABLE PARALLEL SAFE
     SET search_path TO ''
     AS $$
-  with local as (select (p_at at time zone p_time_zone) as ts),
-  night as (
-    select l.ts,
-           case
-             when p_start = p_end then l.ts
-             when p_start > p_end and l.ts::time >= p_start then (l.ts::date + 1) + p_end
-             when p_start > p_end and l.ts::time < p_end then l.ts::date + p_end
-             when p_start < p_end and l.ts::time >= p_start and l.ts::time < p_end then l.ts::date + p_end
-             else l.ts
-           end as out_of_night
-    from local l
-  ),
-  week as (
-    select case
-             when not p_weekends then n.out_of_night
-             when extract(isodow from n.out_of_night) = 6 then (n.out_of_night::date + 2) + p_end
-             when extract(isodow from n.out_of_night) = 7 then (n.out_of_night::date + 1) + p_end
-             else n.out_of_night
-           end as free
-    from night n
-  )
-  select case when w.free = (select ts from local) then p_at else w.free at time zone p_time_zone end from week w
+declare
+  v_local timestamp := p_at at time zone p_time_zone;
+  v_free timestamp;
+begin
+  v_free := case
+    when p_start = p_end then v_local
+    when p_start > p_end and v_local::time >= p_start then (v_local::date + 1) + p_end
+    when p_start > p_end and v_local::time < p_end then v_local::date + p_end
+    when p_start < p_end and v_local::time >= p_start and v_local::time < p_end then v_local::date + p_end
+    else v_local
+  end;
+  if p_weekends is not false then
+    v_free := case extract(isodow from v_free) when 6 then (v_free::date + 2) + p_end
+                                               when 7 then (v_free::date + 1) + p_end
+                                               else v_free end;
+  end if;
+  return case when v_free = v_local then p_at else v_free at time zone p_time_zone end;
+end
 $$;
 
 --
@@ -9390,10 +9401,11 @@ $$;
 --
 
 CREATE FUNCTION private.status_awaited_action(p_status text) RETURNS text
-    LANGUAGE sql IMMUTABLE
+    LANGUAGE plpgsql IMMUTABLE
     SET search_path TO ''
     AS $$
-  select case p_status
+begin
+  return case p_status
     when 'pending_upload' then 'eligibility_documents'
     when 'admin_rejected' then 'eligibility_documents'
     when 'pending_admin_validation' then 'eligibility_review'
@@ -9410,7 +9422,8 @@ CREATE FUNCTION private.status_awaited_action(p_status text) RETURNS text
     when 'claim_refused' then 'claim_filing'
     when 'claim_filed' then 'administration_decision'
     when 'result_recorded' then 'refund_confirmation'
-  end
+  end;
+end
 $$;
 
 --
@@ -10210,16 +10223,20 @@ $$;
 --
 
 CREATE FUNCTION private.user_quiet_hours_end(p_user uuid, p_organization uuid, p_at timestamp with time zone) RETURNS timestamp with time zone
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select private.quiet_hours_end(
+declare
+  s record;
+begin
+  select x.time_zone, x.quiet_start, x.quiet_end, x.quiet_weekends into s
+  from public.notification_settings x where x.user_id = p_user;
+  return private.quiet_hours_end(
     p_at,
     coalesce(s.time_zone, (select c.time_zone from public.business_calendars c where c.organization_id = p_organization),
              'Europe/Paris'),
-    coalesce(s.quiet_start, '20:00'), coalesce(s.quiet_end, '08:00'), coalesce(s.quiet_weekends, true))
-  from (select 1) one
-  left join public.notification_settings s on s.user_id = p_user
+    coalesce(s.quiet_start, '20:00'), coalesce(s.quiet_end, '08:00'), coalesce(s.quiet_weekends, true));
+end
 $$;
 
 --
