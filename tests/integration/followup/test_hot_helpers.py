@@ -80,7 +80,8 @@ def test_quiet_hours_end_matches_its_original_across_a_year_and_zones(conn: tdb.
         from generate_series('2026-01-01 00:00+00'::timestamptz, '2026-12-31 23:59+00', interval '37 minutes') t,
              (values ('Europe/Paris', '20:00'::time, '08:00'::time, true), ('Europe/Paris', '08:00', '20:00', false),
                      ('America/Cayenne', '22:00', '07:00', true), ('Europe/Paris', '09:00', '09:00', true),
-                     ('Indian/Reunion', '12:00', '14:00', null), ('Pacific/Noumea', '23:30', '06:15', false)) v(tz, s, e, w)
+                     ('Indian/Reunion', '12:00', '14:00', null), ('Pacific/Noumea', '23:30', '06:15', false))
+               as v(tz, s, e, w)
         """
     ).fetchone()
     assert row is not None and row["n"] > 80_000 and row["bad"] == 0
@@ -129,13 +130,16 @@ def test_dossier_waits_on_client_follows_the_open_client_documents_action(conn: 
         (world.org_a, world.companies["ca1"]),
     ).fetchone()
     assert dossier is not None
+
     def waits() -> bool:
         row = conn.execute("select private.dossier_waits_on_client(%s) as w", (dossier["id"],)).fetchone()
         assert row is not None
         return bool(row["w"])
 
     assert not waits()
-    conn.execute("select private.open_awaited_action(%s, 'client_documents', 'r1', '2026-05-22 19:10+02')", (dossier["id"],))
+    conn.execute(
+        "select private.open_awaited_action(%s, 'client_documents', 'r1', '2026-05-22 19:10+02')", (dossier["id"],)
+    )
     assert waits()
     conn.execute(
         "select private.close_awaited_action(a.id, 'received') from public.awaited_actions a where a.dossier_id = %s",
