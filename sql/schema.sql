@@ -2375,10 +2375,12 @@ $$;
 --
 
 CREATE FUNCTION private.conversation_organization(p_conversation uuid) RETURNS uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select c.organization_id from public.conversations c where c.id = p_conversation
+begin
+  return (select c.organization_id from public.conversations c where c.id = p_conversation);
+end
 $$;
 
 --
@@ -6061,16 +6063,18 @@ CREATE TABLE public.messages (
 --
 
 CREATE FUNCTION private.message_payload(m public.messages) RETURNS jsonb
-    LANGUAGE sql STABLE
+    LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
-  select jsonb_build_object(
+begin
+  return jsonb_build_object(
     'id', m.id, 'conversation_id', m.conversation_id, 'sender_id', m.sender_id, 'kind', m.kind,
     'body', case when m.deleted_at is null and m.hidden_at is null then m.body end,
     'reply_to', m.reply_to, 'created_at', m.created_at, 'edited_at', m.edited_at,
     'deleted', m.deleted_at is not null, 'hidden', m.hidden_at is not null,
     'sender_name', (select p.display_name from public.conversation_participants p
-                    where p.conversation_id = m.conversation_id and p.user_id = m.sender_id))
+                    where p.conversation_id = m.conversation_id and p.user_id = m.sender_id));
+end
 $$;
 
 --
@@ -6175,11 +6179,13 @@ $$;
 --
 
 CREATE FUNCTION private.messages_sent_last_minute(p_user uuid) RETURNS integer
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select count(*)::integer from public.messages m
-  where m.sender_id = p_user and m.created_at > clock_timestamp() - interval '1 minute'
+begin
+  return (select count(*)::integer from public.messages m
+          where m.sender_id = p_user and m.created_at > clock_timestamp() - interval '1 minute');
+end
 $$;
 
 --
@@ -6380,10 +6386,12 @@ $$;
 --
 
 CREATE FUNCTION private.my_conversation_ids() RETURNS SETOF uuid
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select p.conversation_id from public.conversation_participants p where p.user_id = (select auth.uid())
+begin
+  return query select p.conversation_id from public.conversation_participants p where p.user_id = (select auth.uid());
+end
 $$;
 
 --
@@ -9195,10 +9203,12 @@ $$;
 --
 
 CREATE FUNCTION private.sending_suspended(p_org uuid, p_user uuid) RETURNS boolean
-    LANGUAGE sql STABLE SECURITY DEFINER
+    LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
-  select exists (select 1 from public.messaging_suspensions s where s.organization_id = p_org and s.user_id = p_user)
+begin
+  return exists (select 1 from public.messaging_suspensions s where s.organization_id = p_org and s.user_id = p_user);
+end
 $$;
 
 --
