@@ -20,7 +20,7 @@ router = Router("email-dispatch", description="Send queued email (scheduled)")
 @router.post("/", response=DispatchOut, auth="cron")
 def run(ctx: Context) -> DispatchOut:
     """Send due mail until none is left, the time budget is spent or the run's quota is reached."""
-    links = repository.Links(ctx.settings.public_base_url, ctx.settings.signing_secret.value)
+    links = repository.Links(ctx.settings.public_base_url, ctx.settings.signing_secret.value, ctx.settings.app_url)
     return service.dispatch(mailer_from_settings(ctx.settings), sender=ctx.settings.mail_from, links=links)
 
 

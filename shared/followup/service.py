@@ -71,7 +71,8 @@ def _messages(
     messages: list[tuple[Any, ...]] = []
     quiet_ends: dict[tuple[Any, ...], datetime] = {}
     secret = settings.signing_secret.value
-    base = settings.public_base_url.rstrip("/")
+    base = settings.public_base_url.rstrip("/")  # the API: one-click unsubscribe
+    app = settings.app_url  # the front end: the reminder's own link
     for recipient, items in by_recipient.items():
         first = items[0]
         lang = "en" if first["locale"] == "en" else "fr"
@@ -98,7 +99,7 @@ def _messages(
                 for r in items
             ],
             name=str(first["name"] or ""),
-            link=f"{base}{first['link']}" if len(items) == 1 else f"{base}/dossiers",
+            link=f"{app}{first['link']}" if len(items) == 1 else f"{app}/dossiers",
             unsubscribe_url=unsubscribe_url,
         )
         ledger_ids = sorted({int(r["ledger_id"]) for r in items})

@@ -34,7 +34,7 @@ def token_hash(token: str) -> str:
 
 
 def accept_url(settings: Settings, token: str) -> str:
-    return f"{settings.public_base_url.rstrip('/')}/invitations/accept?token={token}"
+    return f"{settings.app_url}/invitations/accept?token={token}"
 
 
 def _email(settings: Settings, invitation: dict[str, Any], branding: Branding, token: str) -> Email:

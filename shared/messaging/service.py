@@ -176,7 +176,7 @@ def send_unread_emails(settings: Settings, *, now: datetime | None = None) -> Un
     30 minutes old, once until they read (the outbox's idempotency key carries their read pointer).
     Muted conversations, switched-off email and digest mode write nothing; quiet hours delay it."""
     moment = now or datetime.now(UTC)
-    base = settings.public_base_url.rstrip("/")
+    app = settings.app_url
     queued = skipped = 0
     with db.service_transaction() as conn:
         for c in repository.unread_candidates(conn, now=moment, limit=UNREAD_BATCH):
@@ -198,7 +198,7 @@ def send_unread_emails(settings: Settings, *, now: datetime | None = None) -> Un
                 {"title": title, "body": body, "company": ""},
                 organization=Branding(str(c["organization"]), str(c["primary_color"]), str(c["legal_footer"] or "")),
                 recipient_name=str(c["recipient_name"] or ""),
-                link=f"{base}/messages/{c['conversation_id']}",
+                link=f"{app}/messages/{c['conversation_id']}",
             )
             outbox = repository.enqueue_email(
                 conn,

@@ -15,10 +15,12 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Links:
-    """Where one-click unsubscribe links point and the secret that signs them (none without a secret)."""
+    """Where one-click unsubscribe links point (the API) and the secret that signs them (none without a
+    secret); where an email's own link leads (the front end: ``Settings.app_url``)."""
 
     base_url: str = ""
     secret: str = ""
+    app_url: str = ""
 
     def unsubscribe_url(self, user_id: str, event: str) -> str | None:
         from shared.notifications import unsubscribe
@@ -97,7 +99,9 @@ def _render_templates(conn: Connection, batch_id: str, links: Links) -> None:
             values,
             organization=Branding(row["organization"], row["primary_color"], row["legal_footer"]),
             recipient_name=row["recipient_name"],
-            link=f"{links.base_url.rstrip('/')}{link}" if isinstance(link, str) and link.startswith("/") else None,
+            link=f"{(links.app_url or links.base_url).rstrip('/')}{link}"
+            if isinstance(link, str) and link.startswith("/")
+            else None,
             unsubscribe_url=url,
         )
         conn.execute(

@@ -44,6 +44,9 @@ class Settings:
     storage_backend: str = "local"
     storage_dir: str = ".local/storage"
     public_base_url: str = "http://127.0.0.1:8080"
+    # Where people land from an email (dossiers, conversations, invitations): the front end. Empty:
+    # the API's public base URL (the local stack, where no front end runs).
+    app_base_url: str = ""
     signing_secret: Secret = Secret("")
     s3_bucket: str = ""
     s3_endpoint_url: str = ""
@@ -73,6 +76,11 @@ class Settings:
     def anonymous_call_limit(self) -> int:
         """Calls an anonymous address may make per 10 minutes (``ANONYMOUS_CALLS_PER_10_MINUTES``, default 600)."""
         return 600 if self.anonymous_calls_per_10_minutes is None else self.anonymous_calls_per_10_minutes
+
+    @property
+    def app_url(self) -> str:
+        """The front end's base URL for links in emails (``APP_BASE_URL``, else ``PUBLIC_BASE_URL``)."""
+        return (self.app_base_url or self.public_base_url).rstrip("/")
 
     @property
     def issuer(self) -> str:
@@ -115,6 +123,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         storage_backend=env.get("STORAGE_BACKEND", "local"),
         storage_dir=env.get("STORAGE_DIR", ".local/storage"),
         public_base_url=env.get("PUBLIC_BASE_URL", "http://127.0.0.1:8080"),
+        app_base_url=env.get("APP_BASE_URL", ""),
         signing_secret=Secret(env.get("SIGNING_SECRET", "")),
         s3_bucket=env.get("S3_BUCKET", ""),
         s3_endpoint_url=env.get("S3_ENDPOINT_URL", ""),

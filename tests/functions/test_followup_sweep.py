@@ -64,7 +64,8 @@ class Office:
 
 @pytest.fixture
 def office(committed: tdb.Conn, use: Callable[..., Settings]) -> Office:
-    settings = use(cron_secret=Secret(CRON), signing_secret=Secret(SIGNING))
+    settings = use(cron_secret=Secret(CRON), signing_secret=Secret(SIGNING), public_base_url="https://api.example.test",
+                   app_base_url="https://app.example.test")  # fmt: skip
     org = tdb.make_org(committed, "Cabinet Relances")
     users: dict[str, uuid.UUID] = {}
     for name, role in (
@@ -167,6 +168,11 @@ def test_the_catch_up_after_a_gap_sends_the_critical_step_once(committed: tdb.Co
         (office.org,),
     ).fetchall()
     assert sorted(r["n"] for r in grouped) == [3, 3, 3, 3]
+    # a grouped reminder links to the front end's dossier list (APP_BASE_URL)
+    mail = committed.execute(
+        "select text_body, headers from public.email_outbox where organization_id = %s limit 1", (office.org,)
+    ).fetchone()
+    assert mail is not None and "https://app.example.test/dossiers" in mail["text_body"]
     assert office.sweep("2026-06-17 10:00") == (0, 0, 0)
     assert office.sweep("2026-06-17 10:15") == (0, 0, 0)
 

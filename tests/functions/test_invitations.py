@@ -25,7 +25,11 @@ from tests.support.tokens import KeyPair
 
 @pytest.fixture
 def mail_dir(tmp_path: Path, use: Callable[..., Settings]) -> Path:
-    use(mail_dir=str(tmp_path / "mail"), public_base_url="https://app.example.test")
+    use(
+        mail_dir=str(tmp_path / "mail"),
+        public_base_url="https://api.example.test",
+        app_base_url="https://app.example.test",
+    )
     return tmp_path / "mail"
 
 
@@ -48,7 +52,8 @@ def _token_from(mail_dir: Path, invitation_id: str) -> tuple[str, email.message.
     assert isinstance(message, email.message.EmailMessage)
     text = message.get_body(("plain",))
     assert text is not None
-    found = re.search(r"token=([A-Za-z0-9_\-]+)", text.get_content())
+    # the link leads to the front end (APP_BASE_URL), which signs the person in and posts the token
+    found = re.search(r"https://app\.example\.test/invitations/accept\?token=([A-Za-z0-9_\-]+)", text.get_content())
     assert found is not None
     return found.group(1), message
 

@@ -91,7 +91,8 @@ def inbox(
     committed: tdb.Conn, keys: KeyPair, use: Callable[..., Settings], tmp_path: Any, client_for: Callable[[str], Any]
 ) -> Inbox:
     settings = use(storage_dir=str(tmp_path / "storage"), signing_secret=Secret("messages-test-secret"),
-                   public_base_url="http://127.0.0.1:8080", cron_secret=Secret(CRON))  # fmt: skip
+                   public_base_url="http://127.0.0.1:8080", app_base_url="https://app.example.test",
+                   cron_secret=Secret(CRON))  # fmt: skip
     org = tdb.make_org(committed, "Cabinet Messagerie")
     other = tdb.make_org(committed, "Autre Cabinet")
     users: dict[str, uuid.UUID] = {}
@@ -213,6 +214,7 @@ def test_the_unread_email_goes_once_after_thirty_minutes(inbox: Inbox) -> None:
         (inbox.users["expert"],),
     ).fetchall()
     assert len(rows) == 1 and "Bonjour, nos relevés" in rows[0]["text_body"]
+    assert f"https://app.example.test/messages/{inbox.conversation}" in rows[0]["text_body"]  # the front end
     run.post("/messages-unread", json={}, headers={"X-Cron-Secret": CRON})
     again = inbox.committed.execute(
         "select count(*) as n from public.email_outbox where recipient_id = %s and event = 'message_unread'",

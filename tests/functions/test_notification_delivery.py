@@ -34,7 +34,8 @@ def world(committed: tdb.Conn, stand_in: ResendStandIn, use: Callable[..., Setti
         resend_api_key=Secret(API_KEY),
         resend_api_url=stand_in.url,
         signing_secret=Secret(SIGNING),
-        public_base_url="https://app.example.test",
+        public_base_url="https://api.example.test",
+        app_base_url="https://app.example.test",
     )
     org = tdb.make_org(committed, "Cabinet <Fan-out>")
     client, expert_user, owner = (tdb.make_user(committed) for _ in range(3))
@@ -96,6 +97,8 @@ def test_a_fanned_out_event_is_rendered_per_language_and_sent(
     # non-essential: a signed one-click unsubscribe link that turns this event's email off for this user
     header = french["headers"]["List-Unsubscribe"]
     assert french["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # the email's own link leads to the front end; the unsubscribe link to the API that handles it
+    assert header.startswith("<https://api.example.test/notifications/unsubscribe?token=")
     token = header.split("token=", 1)[1].rstrip(">")
     target = unsubscribe.read_token(SIGNING, token)
     assert target.user_id == uuid.UUID(str(world["client"])) and target.event == "audit_completed"
