@@ -317,7 +317,10 @@ declare
 begin
   update public.conversations c set last_message_at = new.created_at where c.id = new.conversation_id
   returning c.kind into v_kind;
-  perform realtime.send(private.message_payload(new), 'message_created', 'conversation:' || new.conversation_id, true);
+  if coalesce(current_setting('messaging.with_attachments', true), 'off') <> 'on' then
+    perform realtime.send(private.message_payload(new), 'message_created', 'conversation:' || new.conversation_id,
+                          true);
+  end if;
   for r in
     update public.conversation_participants p
     set unread_count = p.unread_count + 1
@@ -722,6 +725,10 @@ begin
     perform private.raise_field_error('attachment_ids', 'ready',
       'Chaque pièce jointe doit être un fichier déposé par vous dans cette conversation et non encore envoyé.');
   end if;
+  perform realtime.send(private.message_payload(m),
+                        case when coalesce(current_setting('messaging.with_attachments', true), 'off') = 'on'
+                             then 'message_created' else 'message_updated' end,
+                        'conversation:' || m.conversation_id, true);
   return v_linked;
 end
 $$;
@@ -6066,14 +6073,21 @@ CREATE FUNCTION private.message_payload(m public.messages) RETURNS jsonb
     LANGUAGE plpgsql STABLE
     SET search_path TO ''
     AS $$
+declare
+  v_removed boolean := m.deleted_at is not null or m.hidden_at is not null;
 begin
   return jsonb_build_object(
     'id', m.id, 'conversation_id', m.conversation_id, 'sender_id', m.sender_id, 'kind', m.kind,
-    'body', case when m.deleted_at is null and m.hidden_at is null then m.body end,
+    'body', case when not v_removed then m.body end,
     'reply_to', m.reply_to, 'created_at', m.created_at, 'edited_at', m.edited_at,
     'deleted', m.deleted_at is not null, 'hidden', m.hidden_at is not null,
     'sender_name', (select p.display_name from public.conversation_participants p
-                    where p.conversation_id = m.conversation_id and p.user_id = m.sender_id));
+                    where p.conversation_id = m.conversation_id and p.user_id = m.sender_id),
+    'attachments', case when v_removed then '[]'::jsonb else coalesce(
+      (select jsonb_agg(jsonb_build_object('id', a.id, 'file_name', a.file_name, 'format', a.declared_format,
+                                           'size', a.size_bytes) order by a.created_at, a.id)
+       from public.message_attachments a where a.message_id = m.id),
+      '[]'::jsonb) end);
 end
 $$;
 
@@ -10682,19 +10696,20 @@ CREATE FUNCTION public.send_message(p_conversation_id uuid, p_body text DEFAULT 
     AS $$
 declare
   v_id bigint;
+  v_with boolean := coalesce(cardinality(p_attachment_ids), 0) > 0;
 begin
-  perform set_config('messaging.with_attachments',
-                     case when coalesce(cardinality(p_attachment_ids), 0) > 0 then 'on' else 'off' end, true);
+  perform set_config('messaging.with_attachments', case when v_with then 'on' else 'off' end, true);
   insert into public.messages (conversation_id, sender_id, body, reply_to)
   values (p_conversation_id, (select auth.uid()), nullif(btrim(coalesce(p_body, '')), ''), p_reply_to)
   returning id into v_id;
-  perform set_config('messaging.with_attachments', 'off', true);
   if v_id is null then
+    perform set_config('messaging.with_attachments', 'off', true);
     raise exception 'you cannot write in this conversation' using errcode = 'PT403', hint = 'forbidden';
   end if;
-  if coalesce(cardinality(p_attachment_ids), 0) > 0 then
+  if v_with then
     perform private.attach_to_message(v_id, p_attachment_ids);
   end if;
+  perform set_config('messaging.with_attachments', 'off', true);
   return v_id;
 end
 $$;

@@ -96,6 +96,32 @@ def test_a_message_may_carry_only_attachments_and_never_be_empty(chat: Chat) -> 
     assert _send_with(chat, "client_a", "dossier", six, "Six") == Refusal("PT422", "validation_failed")
 
 
+def test_a_message_with_attachments_is_broadcast_once_with_them(chat: Chat) -> None:
+    first, second = _attach(chat, "client_a", "dossier", "kbis.pdf"), _attach(chat, "client_a", "dossier", "rib.png")
+    message = _send_with(chat, "client_a", "dossier", [first["attachment_id"], second["attachment_id"]], "Voici")
+    assert isinstance(message, int)
+    topic = f"conversation:{chat.conversations['dossier']}"
+    created = [b["payload"] for b in chat.broadcasts(topic, "message_created") if b["payload"]["id"] == message]
+    assert len(created) == 1  # once, after the files are linked
+    files = created[0]["attachments"]
+    assert [(f["id"], f["file_name"], f["format"], f["size"]) for f in files] == [
+        (first["attachment_id"], "kbis.pdf", "pdf", 1234),
+        (second["attachment_id"], "rib.png", "png", 1234),
+    ]
+    assert "storage_key" not in files[0] and created[0]["body"] == "Voici"
+    # a plain insert carries an empty list; a deleted message shows no files
+    plain = chat.send("client_a", "dossier", "Sans pièce jointe")
+    assert isinstance(plain, int)
+    payload = [b["payload"] for b in chat.broadcasts(topic, "message_created") if b["payload"]["id"] == plain]
+    assert len(payload) == 1 and payload[0]["attachments"] == []
+    removed = chat.conn.execute(
+        'select private.message_payload(jsonb_populate_record(m, \'{"deleted_at": "2026-12-06T00:00:00Z",'
+        ' "body": null}\')) as p from public.messages m where m.id = %s',
+        (message,),
+    ).fetchone()
+    assert removed is not None and removed["p"]["attachments"] == [] and removed["p"]["deleted"] is True
+
+
 ATTACHMENT_PERSONAS = {
     "client_a": 1, "expert_a": 1, "expert_old": 0, "partner_gone": 0, "partner_a": 0, "admin_a": 0, "owner_a": 0,
     "viewer_a": 0, "client_a2": 0, "owner_b": 0, "client_b": 0, "outsider": 0, "pending_a": 0, "expert_b": 0,
