@@ -6085,7 +6085,7 @@ begin
                     where p.conversation_id = m.conversation_id and p.user_id = m.sender_id),
     'attachments', case when v_removed then '[]'::jsonb else coalesce(
       (select jsonb_agg(jsonb_build_object('id', a.id, 'file_name', a.file_name, 'format', a.declared_format,
-                                           'size', a.size_bytes) order by a.created_at, a.id)
+                                           'size', a.size_bytes) order by a.created_at, a.file_name, a.id)
        from public.message_attachments a where a.message_id = m.id),
       '[]'::jsonb) end);
 end
@@ -6346,6 +6346,7 @@ CREATE TABLE public.message_attachments (
     state text DEFAULT 'uploading'::text NOT NULL,
     created_at timestamp with time zone DEFAULT now() NOT NULL,
     completed_at timestamp with time zone,
+    search_vector tsvector GENERATED ALWAYS AS (to_tsvector('french'::regconfig, private.unaccent_fr(regexp_replace(file_name, '[._-]+'::text, ' '::text, 'g'::text)))) STORED,
     CONSTRAINT message_attachments_check CHECK (((state = 'attached'::text) = (message_id IS NOT NULL))),
     CONSTRAINT message_attachments_check1 CHECK (((state = 'uploading'::text) = (size_bytes IS NULL))),
     CONSTRAINT message_attachments_declared_format_check CHECK ((declared_format = ANY (ARRAY['pdf'::text, 'jpg'::text, 'png'::text, 'docx'::text, 'xlsx'::text, 'csv'::text, 'txt'::text]))),
@@ -9109,6 +9110,19 @@ begin
         and (p_from is null or m.created_at >= p_from)
         and (p_to is null or m.created_at < p_to)
         and (p_before_id is null or m.id < p_before_id)
+      union all
+      -- found by an attachment's name only (its text does not match: not listed twice)
+      select m.id, m.conversation_id, m.sender_id, m.kind, m.body, m.created_at
+      from public.messages m
+      where m.id in (select a.message_id from public.message_attachments a
+                     where a.conversation_id = any (v_conversations) and a.search_vector @@ v_query
+                       and a.message_id is not null)
+        and not m.search_vector @@ v_query
+        and m.deleted_at is null and m.hidden_at is null
+        and (p_sender_id is null or m.sender_id = p_sender_id)
+        and (p_from is null or m.created_at >= p_from)
+        and (p_to is null or m.created_at < p_to)
+        and (p_before_id is null or m.id < p_before_id)
     ), page as (
       select f.* from found f order by f.id desc limit p_limit
     )
@@ -11746,7 +11760,7 @@ CREATE TABLE public.message_versions (
     id bigint NOT NULL,
     message_id bigint NOT NULL,
     organization_id uuid NOT NULL,
-    body text NOT NULL,
+    body text,
     reason text NOT NULL,
     replaced_at timestamp with time zone DEFAULT now() NOT NULL,
     replaced_by uuid,
@@ -14133,6 +14147,12 @@ CREATE INDEX message_attachments_message_idx ON public.message_attachments USING
 --
 
 CREATE INDEX message_attachments_organization_idx ON public.message_attachments USING btree (organization_id);
+
+--
+-- Name: message_attachments_search_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX message_attachments_search_idx ON public.message_attachments USING gin (search_vector);
 
 --
 -- Name: message_attachments_uploaded_by_idx; Type: INDEX; Schema: public; Owner: -

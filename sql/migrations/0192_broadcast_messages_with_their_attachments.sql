@@ -25,7 +25,7 @@ begin
                     where p.conversation_id = m.conversation_id and p.user_id = m.sender_id),
     'attachments', case when v_removed then '[]'::jsonb else coalesce(
       (select jsonb_agg(jsonb_build_object('id', a.id, 'file_name', a.file_name, 'format', a.declared_format,
-                                           'size', a.size_bytes) order by a.created_at, a.id)
+                                           'size', a.size_bytes) order by a.created_at, a.file_name, a.id)
        from public.message_attachments a where a.message_id = m.id),
       '[]'::jsonb) end);
 end

@@ -122,6 +122,22 @@ def test_a_message_with_attachments_is_broadcast_once_with_them(chat: Chat) -> N
     assert removed is not None and removed["p"]["attachments"] == [] and removed["p"]["deleted"] is True
 
 
+def test_a_message_with_files_only_can_be_deleted_and_hidden_keeping_a_version(chat: Chat) -> None:
+    deleted = _send_with(chat, "client_a", "dossier", [_attach(chat, "client_a", "dossier")["attachment_id"]])
+    hidden = _send_with(chat, "client_a", "dossier", [_attach(chat, "client_a", "dossier", "b.pdf")["attachment_id"]])
+    assert isinstance(deleted, int) and isinstance(hidden, int)
+    chat.ok("client_a", "update public.messages set deleted_at = now() where id = %s", (deleted,))
+    chat.ok("admin_a", "select public.moderate('hide', p_message_id => %s)", (hidden,))
+    versions = chat.conn.execute(
+        "select message_id, body, reason from public.message_versions where message_id = any(%s) order by message_id",
+        ([deleted, hidden],),
+    ).fetchall()
+    assert versions == [
+        {"message_id": deleted, "body": None, "reason": "deleted"},
+        {"message_id": hidden, "body": None, "reason": "hidden"},
+    ]
+
+
 ATTACHMENT_PERSONAS = {
     "client_a": 1, "expert_a": 1, "expert_old": 0, "partner_gone": 0, "partner_a": 0, "admin_a": 0, "owner_a": 0,
     "viewer_a": 0, "client_a2": 0, "owner_b": 0, "client_b": 0, "outsider": 0, "pending_a": 0, "expert_b": 0,

@@ -113,3 +113,24 @@ def test_a_participant_in_many_conversations_searches_them_all(chat: Chat) -> No
     first = _ids(chat, "client_a", "remboursement", limit=100)
     assert first == newest_first[:100]
     assert _ids(chat, "client_a", "remboursement", limit=100, before=first[-1]) == newest_first[100:]
+
+
+def test_a_message_is_found_by_the_names_of_its_attachments(chat: Chat) -> None:
+    from tests.integration.messaging.test_attachments_followup_retention import _attach, _send_with
+
+    releve = _attach(chat, "client_a", "dossier", "releve_carburant-2026.pdf")
+    files_only = _send_with(chat, "client_a", "dossier", [releve["attachment_id"]])
+    kbis = _attach(chat, "client_a", "dossier", "Kbis société.pdf")
+    both = _send_with(chat, "client_a", "dossier", [kbis["attachment_id"]], "Le kbis à jour")
+    assert isinstance(files_only, int) and isinstance(both, int)
+    # accents ignored, separators read as spaces; a message matched by text and file name is listed once
+    assert _ids(chat, "expert_a", "relevé carburant") == [files_only]
+    assert _ids(chat, "client_a", "kbis") == [both]
+    assert _ids(chat, "client_a", "societe") == [both]
+    assert _ids(chat, "client_a", "kbis OR carburant") == [both, files_only]
+    assert _ids(chat, "client_a", "carburant", before=files_only) == []
+    assert _ids(chat, "client_a", "carburant", sender=chat.users["expert_a"]) == []
+    # only the caller's conversations; a deleted message's files are not found either
+    assert _ids(chat, "client_b", "carburant") == [] and _ids(chat, "expert_old", "carburant") == []
+    chat.ok("client_a", "update public.messages set deleted_at = now() where id = %s", (files_only,))
+    assert _ids(chat, "expert_a", "carburant") == []
