@@ -6150,7 +6150,7 @@ $$;
 -- Name: message_unread_candidates(timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
-CREATE FUNCTION private.message_unread_candidates(p_now timestamp with time zone, p_limit integer DEFAULT 500) RETURNS TABLE(conversation_id uuid, user_id uuid, after_message_id bigint, organization_id uuid, email text, locale text, recipient_name text, sender_name text, conversation_title text, preview text, organization text, primary_color text, legal_footer text, email_enabled boolean, send_after timestamp with time zone)
+CREATE FUNCTION private.message_unread_candidates(p_now timestamp with time zone, p_limit integer DEFAULT 500) RETURNS TABLE(conversation_id uuid, user_id uuid, after_message_id bigint, organization_id uuid, email text, locale text, recipient_name text, sender_name text, conversation_title text, preview text, organization text, primary_color text, legal_footer text, email_enabled boolean, send_after timestamp with time zone, email_mode text)
     LANGUAGE sql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
@@ -6164,7 +6164,8 @@ CREATE FUNCTION private.message_unread_candidates(p_now timestamp with time zone
          left(regexp_replace(coalesce(m.body, '(pièce jointe)'), '\s+', ' ', 'g'), 100),
          o.name, o.primary_color, o.legal_footer,
          coalesce(pref.enabled and pref.mode = 'immediate', true),
-         private.after_quiet_hours(p.user_id, p.organization_id, p_now)
+         private.after_quiet_hours(p.user_id, p.organization_id, p_now),
+         case when pref.enabled is false then 'off' when pref.mode = 'digest' then 'digest' else 'immediate' end
   from public.conversation_participants p
   join public.conversations c on c.id = p.conversation_id
   join public.organizations o on o.id = p.organization_id
@@ -7401,6 +7402,10 @@ begin
     from private.message_unread_emails e
     where e.conversation_id = p_new.conversation_id and e.user_id = p_new.user_id and o.id = e.outbox_id
       and o.status = 'queued';
+    -- read in the conversation: its unread-message notices waiting for the digest are read too
+    update public.notifications n set status = 'read', read_at = now()
+    where n.recipient_id = p_new.user_id and n.status = 'unread' and n.event = 'message_unread'
+      and n.link = '/messages/' || p_new.conversation_id;
   end if;
   if p_new.role = 'expert' and p_new.last_read_message_id is distinct from p_old.last_read_message_id
      and exists (select 1 from public.awaited_actions a
@@ -7956,6 +7961,23 @@ begin
   end if;
   return private.enqueue_email(v.organization_id, 'invitation:' || v.id, null, v.email, p_subject, p_html, p_text,
                                'invitation', true);
+end
+$$;
+
+--
+-- Name: queue_message_unread_digest(uuid, uuid, bigint, uuid, text, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.queue_message_unread_digest(p_conversation uuid, p_user uuid, p_after bigint, p_organization uuid, p_title text, p_body text) RETURNS void
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  insert into public.notifications (organization_id, recipient_id, event, title, body, link, dedupe_key, email_digest)
+  values (p_organization, p_user, 'message_unread', left(p_title, 300), left(coalesce(p_body, ''), 4000),
+          '/messages/' || p_conversation, 'message_unread:' || p_conversation || ':' || p_user || ':' || p_after, true)
+  on conflict (dedupe_key) do nothing;
+  perform private.record_message_unread_email(p_conversation, p_user, p_after, null);
 end
 $$;
 
@@ -20250,6 +20272,13 @@ GRANT ALL ON FUNCTION private.purge_messaging(p_now timestamp with time zone, p_
 REVOKE ALL ON FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) TO authenticated;
 GRANT ALL ON FUNCTION private.queue_invitation_email(p_invitation uuid, p_subject text, p_html text, p_text text) TO service_role;
+
+--
+-- Name: FUNCTION queue_message_unread_digest(p_conversation uuid, p_user uuid, p_after bigint, p_organization uuid, p_title text, p_body text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.queue_message_unread_digest(p_conversation uuid, p_user uuid, p_after bigint, p_organization uuid, p_title text, p_body text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.queue_message_unread_digest(p_conversation uuid, p_user uuid, p_after bigint, p_organization uuid, p_title text, p_body text) TO service_role;
 
 --
 -- Name: FUNCTION quiet_hours_end(p_at timestamp with time zone, p_time_zone text, p_start time without time zone, p_end time without time zone, p_weekends boolean); Type: ACL; Schema: private; Owner: -

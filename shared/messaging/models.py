@@ -68,10 +68,12 @@ class FileIn(_In):
 
 
 class UnreadRunOut(BaseModel):
-    """One run of the unread-message email: emails queued, candidates skipped by preferences."""
+    """One run of the unread-message email: emails queued, candidates skipped by preferences, notices
+    left for the daily digest of people who chose it."""
 
     queued: int
     skipped: int
+    digested: int
 
 
 class RetentionOut(BaseModel):

@@ -101,6 +101,21 @@ def record_unread_email(conn: Connection, *, candidate: Row, outbox_id: object) 
     )
 
 
+def queue_unread_digest(conn: Connection, *, candidate: Row, title: str, body: str) -> None:
+    conn.execute(
+        b"select private.queue_message_unread_digest(%(conversation)s, %(user)s, %(pointer)s, %(org)s, %(title)s,"
+        b" %(body)s)",
+        {
+            "conversation": candidate["conversation_id"],
+            "user": candidate["user_id"],
+            "pointer": candidate["after_message_id"],
+            "org": candidate["organization_id"],
+            "title": title,
+            "body": body,
+        },
+    )
+
+
 def enqueue_email(conn: Connection, **values: Any) -> object:
     from psycopg.types.json import Jsonb
 

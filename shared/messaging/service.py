@@ -174,16 +174,14 @@ UNREAD_BATCH = 500
 def send_unread_emails(settings: Settings, *, now: datetime | None = None) -> UnreadRunOut:
     """Queues one email per (participant, conversation) whose oldest unread message from others is
     30 minutes old, once until they read (the outbox's idempotency key carries their read pointer).
-    Muted conversations, switched-off email and digest mode write nothing; quiet hours delay it."""
+    Muted conversations and switched-off email write nothing; quiet hours delay it. Someone who set
+    this email to the daily digest gets a notification waiting for it instead (read with the
+    conversation, it leaves the digest)."""
     moment = now or datetime.now(UTC)
     app = settings.app_url
-    queued = skipped = 0
+    queued = skipped = digested = 0
     with db.service_transaction() as conn:
         for c in repository.unread_candidates(conn, now=moment, limit=UNREAD_BATCH):
-            if not c["email_enabled"]:
-                skipped += 1
-                repository.record_unread_email(conn, candidate=c, outbox_id=None)
-                continue
             lang = "en" if c["locale"] == "en" else "fr"
             title = f"Nouveau message de {c['sender_name']}" if lang == "fr" else f"New message from {c['sender_name']}"
             preview = str(c["preview"] or "")
@@ -192,6 +190,14 @@ def send_unread_emails(settings: Settings, *, now: datetime | None = None) -> Un
                 if lang == "fr"
                 else f"{c['conversation_title']}: “{preview}”"
             )
+            if c["email_mode"] == "digest":
+                digested += 1
+                repository.queue_unread_digest(conn, candidate=c, title=title, body=body)
+                continue
+            if not c["email_enabled"]:
+                skipped += 1
+                repository.record_unread_email(conn, candidate=c, outbox_id=None)
+                continue
             mail = render(
                 "message_unread",
                 lang,
@@ -213,7 +219,7 @@ def send_unread_emails(settings: Settings, *, now: datetime | None = None) -> Un
             )
             repository.record_unread_email(conn, candidate=c, outbox_id=outbox)
             queued += 1
-    return UnreadRunOut(queued=queued, skipped=skipped)
+    return UnreadRunOut(queued=queued, skipped=skipped, digested=digested)
 
 
 # --- retention -------------------------------------------------------------------------------------

@@ -10,8 +10,10 @@ import uuid
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from typing import Any
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -221,6 +223,80 @@ def test_the_unread_email_goes_once_after_thirty_minutes(inbox: Inbox) -> None:
         (inbox.users["expert"],),
     ).fetchone()
     assert again == {"n": 1}
+
+
+def _next_digest_time() -> datetime:
+    """08:31 in Paris on the next weekday after today: when the digest of what is waiting now goes."""
+    day = datetime.now(ZoneInfo("Europe/Paris")).date() + timedelta(days=1)
+    while day.isoweekday() > 5:
+        day += timedelta(days=1)
+    return datetime.combine(day, time(8, 31), ZoneInfo("Europe/Paris"))
+
+
+def test_someone_who_chose_the_digest_gets_the_unread_message_in_it_unless_read(inbox: Inbox) -> None:
+    expert = inbox.users["expert"]
+    inbox.committed.execute(
+        "insert into public.notification_preferences (user_id, event, channel, mode) values (%s, 'message_unread',"
+        " 'email', 'digest')",
+        (expert,),
+    )
+    inbox.send("client", "Voici le relevé de carburant de mars.", [])
+    inbox.committed.execute(
+        "update public.messages set created_at = created_at - interval '31 minutes' where conversation_id = %s",
+        (inbox.conversation,),
+    )
+    run = inbox.client_for("messages_unread")
+    first = run.post("/messages-unread", json={}, headers={"X-Cron-Secret": CRON}).get_json()
+    assert first["digested"] >= 1
+    mailed = inbox.committed.execute(
+        "select count(*) as n from public.email_outbox where recipient_id = %s and event = 'message_unread'", (expert,)
+    ).fetchone()
+    assert mailed == {"n": 0}  # no email of its own
+    notices = inbox.committed.execute(
+        "select title, body, link, email_digest, status from public.notifications"
+        " where recipient_id = %s and event = 'message_unread'",
+        (expert,),
+    ).fetchall()
+    assert len(notices) == 1 and notices[0]["email_digest"] and notices[0]["status"] == "unread"
+    assert notices[0]["link"] == f"/messages/{inbox.conversation}" and "relevé de carburant" in notices[0]["body"]
+    again = run.post("/messages-unread", json={}, headers={"X-Cron-Secret": CRON}).get_json()
+    assert again["digested"] == 0  # once per read pointer
+    # the digest of the next working morning lists it
+    composed = inbox.committed.execute("select private.compose_digests(%s) as n", (_next_digest_time(),)).fetchone()
+    assert composed is not None and composed["n"] >= 1
+    digest = inbox.committed.execute(
+        "select template_values from public.email_outbox where recipient_id = %s and event = 'digest'", (expert,)
+    ).fetchone()
+    assert digest is not None and [i["link"] for i in digest["template_values"]["items"]] == [notices[0]["link"]]
+
+
+def test_reading_the_conversation_takes_the_unread_message_out_of_the_digest(inbox: Inbox) -> None:
+    expert = inbox.users["expert"]
+    inbox.committed.execute(
+        "insert into public.notification_preferences (user_id, event, channel, mode) values (%s, 'message_unread',"
+        " 'email', 'digest')",
+        (expert,),
+    )
+    inbox.send("client", "Une question sur la TICPE.", [])
+    inbox.committed.execute(
+        "update public.messages set created_at = created_at - interval '31 minutes' where conversation_id = %s",
+        (inbox.conversation,),
+    )
+    run = inbox.client_for("messages_unread")
+    assert run.post("/messages-unread", json={}, headers={"X-Cron-Secret": CRON}).get_json()["digested"] >= 1
+    with inbox.committed.transaction():
+        tdb.as_user(inbox.committed, expert)
+        inbox.committed.execute("select public.mark_conversation_read(%s)", (inbox.conversation,))
+        tdb.as_owner(inbox.committed)
+    notice = inbox.committed.execute(
+        "select status from public.notifications where recipient_id = %s and event = 'message_unread'", (expert,)
+    ).fetchone()
+    assert notice == {"status": "read"}
+    inbox.committed.execute("select private.compose_digests(%s)", (_next_digest_time(),))
+    digest = inbox.committed.execute(
+        "select count(*) as n from public.email_outbox where recipient_id = %s and event = 'digest'", (expert,)
+    ).fetchone()
+    assert digest == {"n": 0}  # nothing unread: no digest
 
 
 def test_the_retention_job_removes_the_objects_of_deleted_attachments(inbox: Inbox) -> None:
