@@ -72,6 +72,7 @@ from shared.reporting.models import (
     PackageQuery,
     PlanIn,
     PlanOut,
+    ReminderOut,
     WorkbookQuery,
 )
 
@@ -605,7 +606,14 @@ def corep_calendar(ctx: Context) -> CalendarOut:
     today = datetime.datetime.now(datetime.UTC).date()
     with db.user_transaction(ctx.claims().raw) as conn:
         due = reporting.due_reports(conn, organization_id=q.organization_id, today=today, count=q.count)
-    return CalendarOut(items=[DueReportOut.model_validate(d, from_attributes=True) for d in due])
+        reminders = reporting.reminders(conn, organization_id=q.organization_id)
+    items = []
+    for d in due:
+        item = DueReportOut.model_validate(d, from_attributes=True)
+        found = reminders.get((d.organization_id or "", d.module, d.basis, d.reference_date))
+        item.reminder = ReminderOut.model_validate(found) if found else None
+        items.append(item)
+    return CalendarOut(items=items)
 
 
 @router.post("/corep/plans", body=PlanIn, response=PlanOut, status=201)
