@@ -351,6 +351,10 @@ def requester_claims(job: Row) -> dict[str, str]:
 
 def render_job(conn: Connection, *, job: Row, storage: Storage) -> ExportFile:
     """Render a job in a transaction acting as its requester."""
+    if str(job["document"]).startswith("corep-"):  # the COREP downloads of large calculations (0187)
+        from shared.reporting import jobs as corep_jobs  # (shared.reporting imports this module)
+
+        return corep_jobs.render(conn, job=job, storage=storage)
     return produce(conn, request=ExportIn.from_job(job), storage=storage)
 
 
