@@ -27,7 +27,7 @@ class AwaitedActionOut(BaseModel):
     """One awaited action with its SLA state ("à traiter avant …" is `act_before`)."""
 
     id: int
-    dossier_id: str
+    dossier_id: str | None = Field(description="none for an action of a conversation or of the organization")
     code: str
     subject: str
     label_fr: str

@@ -313,3 +313,24 @@ def test_the_calendar_shows_each_reports_reminder(bank: Bank, committed: tdb.Con
     ).fetchone()
     assert row is not None and (row["target"], row["warning"], row["breach"]) == (15, 19, 20)
     assert row["target_recipients"] == ["R", "V"] and row["breach_recipients"] == ["R", "V", "A"]
+
+
+def test_owners_see_the_report_reminders_in_their_queue_and_tune_the_rule(
+    bank: Bank, client_for: Callable[[str], FlaskClient]
+) -> None:
+    plan(bank)
+    reminders.open_due_reports()
+    followup = client_for("followup")
+    queue = followup.get("/followup/queue", headers=bank.headers("owner"))
+    assert queue.status_code == 200, queue.get_json()
+    mine = [i for i in queue.get_json()["items"] if i["code"] == "corep_report_due"]
+    assert len(mine) == 2 and all(i["dossier_id"] is None for i in mine)
+    assert {i["subject"].split(":")[0] for i in mine} == {"corep_of"}
+    rule = f"/followup/organizations/{bank.org}/rules/corep_report_due"
+    tuned = followup.patch(
+        rule, json={"target": 13, "target_recipients": ["R", "V", "A"]}, headers=bank.headers("admin")
+    )
+    assert tuned.status_code == 200, tuned.get_json()
+    assert tuned.get_json()["target_recipients"] == ["R", "V", "A"]
+    refused = followup.patch(rule, json={"target_recipients": ["X"]}, headers=bank.headers("admin"))
+    assert refused.status_code == 422
