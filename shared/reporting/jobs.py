@@ -16,10 +16,8 @@ import uuid
 from typing import Any
 
 from shared.adapters.storage import Storage
-from shared.exports import repository as export_repository
 from shared.exports import service as export_service
 from shared.exports.requests import ExportFile, JobOut
-from shared.platform import db
 from shared.platform.db import Connection
 from shared.platform.errors import Conflict, NotFound
 from shared.platform.settings import Settings
@@ -51,12 +49,12 @@ def queue_if_large(
         return None
     if document == "corep-package" and not found["approved"]:
         raise Conflict("Only the calculation a version was approved with is filed", code="calculation_not_approved")
-    db.elevate(conn)  # the caller may see the calculation: queue the job as the service
-    queued = export_repository.insert_job(
+    # the caller may see the calculation: the job is queued as the service
+    return export_service.queue(
         conn, organization_id=found["organization_id"], requested_by=user_id, document=document,
         fmt=DOCUMENTS[document], lang=lang, parameters={"calculation_id": str(calculation_id), **parameters},
+        storage=storage,
     )  # fmt: skip
-    return export_service.job_view(queued, storage)
 
 
 def render(conn: Connection, *, job: dict[str, Any], storage: Storage) -> ExportFile:
