@@ -28,6 +28,7 @@ from tests.support.tokens import KeyPair
 
 PARIS = ZoneInfo("Europe/Paris")
 LEI = "529900T8BM49AURSDO55"
+CRON = "corep-reminder-cron"
 
 
 def at(text: str) -> datetime:
@@ -36,7 +37,11 @@ def at(text: str) -> datetime:
 
 @pytest.fixture
 def cfg(use: Callable[..., Settings], tmp_path: Path) -> Settings:
-    return use(storage_dir=str(tmp_path / "storage"), signing_secret=Secret("corep-reminder-signing-secret-32b!!"))
+    return use(
+        storage_dir=str(tmp_path / "storage"),
+        signing_secret=Secret("corep-reminder-signing-secret-32b!!"),
+        cron_secret=Secret(CRON),
+    )
 
 
 @pytest.fixture
@@ -334,3 +339,18 @@ def test_owners_see_the_report_reminders_in_their_queue_and_tune_the_rule(
     assert tuned.get_json()["target_recipients"] == ["R", "V", "A"]
     refused = followup.patch(rule, json={"target_recipients": ["X"]}, headers=bank.headers("admin"))
     assert refused.status_code == 422
+
+
+def test_the_followup_sweep_cron_opens_the_reminders(
+    bank: Bank, committed: tdb.Conn, client_for: Callable[[str], FlaskClient]
+) -> None:
+    plan(bank, "corep_lcr_da")
+    sweep_app = client_for("followup_sweep")
+    assert sweep_app.post("/followup-sweep", json={}).status_code == 401
+    ran = sweep_app.post("/followup-sweep", json={}, headers={"X-Cron-Secret": CRON})
+    assert ran.status_code == 200, ran.get_json()
+    opened = actions(committed, bank.org)
+    assert [a["module"] for a in opened] == ["corep_lcr_da", "corep_lcr_da"]  # the next two monthly reports
+    assert all(a["remittance_date"] > a["reference_date"] for a in opened)
+    assert sweep_app.post("/followup-sweep", json={}, headers={"X-Cron-Secret": CRON}).status_code == 200
+    assert len(actions(committed, bank.org)) == 2
