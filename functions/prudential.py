@@ -15,10 +15,11 @@ from typing import Any
 import flask
 import functions_framework
 
-from shared.adapters.storage import content_disposition, storage_from_settings
+from shared.adapters.storage import Storage, content_disposition, storage_from_settings
+from shared.exports.requests import JobOut
 from shared.platform import db
 from shared.platform.errors import BadRequest, PayloadTooLarge, Unprocessable, UnsupportedMediaType, field_error
-from shared.platform.http import Context, Reply, Router, load_json
+from shared.platform.http import Context, Reply, Router, WithStatus, load_json
 from shared.prudential.cli import parse_json
 from shared.prudential.portfolios import jobs, service
 from shared.prudential.portfolios.models import (
@@ -57,6 +58,7 @@ from shared.prudential.portfolios.models import (
     WhatIfOut,
 )
 from shared.prudential.texts import lang_of
+from shared.reporting import jobs as corep_jobs
 from shared.reporting import service as reporting
 from shared.reporting.models import (
     CalendarOut,
@@ -72,6 +74,7 @@ from shared.reporting.models import (
     PackageQuery,
     PlanIn,
     PlanOut,
+    ReminderOut,
     WorkbookQuery,
 )
 
@@ -526,13 +529,20 @@ def corep_drill_down(ctx: Context) -> DrillOut:
 @router.get(
     "/calculations/{calculation_id}/corep/workbook",
     query=WorkbookQuery,
-    also=(Reply(200, "The COREP workbook", media_types=(REPORT_TYPES[0],)),),
+    also=(
+        Reply(200, "The COREP workbook", media_types=(REPORT_TYPES[0],)),
+        Reply(202, "A job, for a calculation above COREP_INLINE_MAX_EXPOSURES exposures", model=JobOut),
+    ),
 )
-def corep_workbook(ctx: Context) -> flask.Response:
-    """The COREP workbook of a module (one sheet per table), marked draft unless approved."""
+def corep_workbook(ctx: Context) -> flask.Response | WithStatus:
+    """The COREP workbook of a module (one sheet per table), marked draft unless approved; a job (202,
+    with its Location) for a large calculation."""
     q = ctx.query(WorkbookQuery)
     storage = storage_from_settings(ctx.settings)
     with db.user_transaction(ctx.claims().raw) as conn:
+        job = _corep_job(ctx, conn, "corep-workbook", q.lang, {"module": q.module}, storage)
+        if job is not None:
+            return job
         made = reporting.workbook(
             conn, calculation_id=ctx.path_id("calculation_id"), module=q.module, lang=q.lang, storage=storage
         )
@@ -542,12 +552,20 @@ def corep_workbook(ctx: Context) -> flask.Response:
 @router.get(
     "/calculations/{calculation_id}/corep/package",
     query=PackageQuery,
-    also=(Reply(200, "The EBA xBRL-CSV report package", media_types=("application/zip",)),),
+    also=(
+        Reply(200, "The EBA xBRL-CSV report package", media_types=("application/zip",)),
+        Reply(202, "A job, for a calculation above COREP_INLINE_MAX_EXPOSURES exposures", model=JobOut),
+    ),
 )
-def corep_package(ctx: Context) -> flask.Response:
-    """The xBRL-CSV report package of an approved calculation (409 otherwise; 422 naming failing rules)."""
+def corep_package(ctx: Context) -> flask.Response | WithStatus:
+    """The xBRL-CSV report package of an approved calculation (409 otherwise; 422 naming failing rules);
+    a job (202, with its Location) for a large calculation."""
     q = ctx.query(PackageQuery)
+    storage = storage_from_settings(ctx.settings)
     with db.user_transaction(ctx.claims().raw) as conn:
+        job = _corep_job(ctx, conn, "corep-package", "fr", _package_parameters(q), storage)
+        if job is not None:
+            return job
         made = reporting.package(
             conn, calculation_id=ctx.path_id("calculation_id"), module=q.module, lei=q.lei, country=q.country,
             basis=q.basis, timestamp=q.timestamp,
@@ -555,13 +573,22 @@ def corep_package(ctx: Context) -> flask.Response:
     return _attachment(service.ReportFile(made.data, made.content_type, made.file_name))
 
 
-@router.get("/calculations/{calculation_id}/corep/package-link", query=PackageQuery, response=LinkOut)
-def corep_package_link(ctx: Context) -> LinkOut:
-    """The package of an approved calculation stored and offered as a signed link (15 minutes)."""
+@router.get(
+    "/calculations/{calculation_id}/corep/package-link",
+    query=PackageQuery,
+    response=LinkOut,
+    also=(Reply(202, "A job, for a calculation above COREP_INLINE_MAX_EXPOSURES exposures", model=JobOut),),
+)
+def corep_package_link(ctx: Context) -> LinkOut | WithStatus:
+    """The package of an approved calculation stored and offered as a signed link (15 minutes); a job
+    (202) for a large calculation, whose signed link ``GET /export/jobs/{id}`` gives once done."""
     q = ctx.query(PackageQuery)
     storage = storage_from_settings(ctx.settings)
     calculation_id = ctx.path_id("calculation_id")
     with db.user_transaction(ctx.claims().raw) as conn:
+        job = _corep_job(ctx, conn, "corep-package", "fr", _package_parameters(q), storage)
+        if job is not None:
+            return job
         made = reporting.package(
             conn, calculation_id=calculation_id, module=q.module, lei=q.lei, country=q.country, basis=q.basis,
             timestamp=q.timestamp,
@@ -572,18 +599,42 @@ def corep_package_link(ctx: Context) -> LinkOut:
     )
 
 
-@router.get("/calculations/{calculation_id}/corep/workbook-link", query=WorkbookQuery, response=LinkOut)
-def corep_workbook_link(ctx: Context) -> LinkOut:
-    """The workbook stored and offered as a signed link (15 minutes), for large calculations."""
+@router.get(
+    "/calculations/{calculation_id}/corep/workbook-link",
+    query=WorkbookQuery,
+    response=LinkOut,
+    also=(Reply(202, "A job, for a calculation above COREP_INLINE_MAX_EXPOSURES exposures", model=JobOut),),
+)
+def corep_workbook_link(ctx: Context) -> LinkOut | WithStatus:
+    """The workbook stored and offered as a signed link (15 minutes); a job (202) for a large calculation,
+    whose signed link ``GET /export/jobs/{id}`` gives once done."""
     q = ctx.query(WorkbookQuery)
     storage = storage_from_settings(ctx.settings)
     calculation_id = ctx.path_id("calculation_id")
     with db.user_transaction(ctx.claims().raw) as conn:
+        job = _corep_job(ctx, conn, "corep-workbook", q.lang, {"module": q.module}, storage)
+        if job is not None:
+            return job
         made = reporting.workbook(conn, calculation_id=calculation_id, module=q.module, lang=q.lang, storage=storage)
         organization = reporting.organization_of(conn, calculation_id=calculation_id)
     return LinkOut.model_validate(
         reporting.link(storage, organization_id=organization, calculation_id=calculation_id, made=made)
     )
+
+
+def _package_parameters(q: PackageQuery) -> dict[str, Any]:
+    return {"module": q.module, "lei": q.lei, "country": q.country, "basis": q.basis, "timestamp": q.timestamp}
+
+
+def _corep_job(
+    ctx: Context, conn: db.Connection, document: str, lang: str, parameters: dict[str, Any], storage: Storage
+) -> WithStatus | None:
+    """A COREP download of a large calculation queued as an export job (202 with its Location), else None."""
+    job = corep_jobs.queue_if_large(
+        conn, settings=ctx.settings, user_id=uuid.UUID(ctx.claims().sub), calculation_id=ctx.path_id("calculation_id"),
+        document=document, lang=lang, parameters=parameters, storage=storage,
+    )  # fmt: skip
+    return None if job is None else WithStatus(job, 202, {"Location": f"/export/jobs/{job.id}"})
 
 
 @router.post("/calculations/{calculation_id}/corep/comments", body=CommentIn, response=CommentOut, status=201)
@@ -605,7 +656,14 @@ def corep_calendar(ctx: Context) -> CalendarOut:
     today = datetime.datetime.now(datetime.UTC).date()
     with db.user_transaction(ctx.claims().raw) as conn:
         due = reporting.due_reports(conn, organization_id=q.organization_id, today=today, count=q.count)
-    return CalendarOut(items=[DueReportOut.model_validate(d, from_attributes=True) for d in due])
+        reminders = reporting.reminders(conn, organization_id=q.organization_id)
+    items = []
+    for d in due:
+        item = DueReportOut.model_validate(d, from_attributes=True)
+        found = reminders.get((d.organization_id or "", d.module, d.basis, d.reference_date))
+        item.reminder = ReminderOut.model_validate(found) if found else None
+        items.append(item)
+    return CalendarOut(items=items)
 
 
 @router.post("/corep/plans", body=PlanIn, response=PlanOut, status=201)

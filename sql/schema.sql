@@ -1487,6 +1487,19 @@ end
 $$;
 
 --
+-- Name: business_minutes_until_day_end(public.business_calendars, timestamp with time zone, date); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.business_minutes_until_day_end(p_cal public.business_calendars, p_at timestamp with time zone, p_day date) RETURNS integer
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select case when p_at <= e.at then floor(private.business_seconds(p_cal, p_at, e.at) / 60)::integer
+              else -floor(private.business_seconds(p_cal, e.at, p_at) / 60)::integer end
+  from (select ((p_day + 1)::timestamp at time zone p_cal.time_zone) as at) e
+$$;
+
+--
 -- Name: business_seconds(public.business_calendars, timestamp with time zone, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2122,6 +2135,29 @@ CREATE FUNCTION private.close_conversation_awaited_action(p_conversation uuid, p
 $$;
 
 --
+-- Name: close_corep_report_action(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.close_corep_report_action() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.close_awaited_action(k.action_id, 'exported', new.exported_at)
+  from public.prudential_calculations c
+  join public.prudential_portfolio_versions v on v.id = c.portfolio_version_id and v.status = 'approved'
+    and v.calculation_id = c.id
+  join public.corep_filing_plans p on p.organization_id = new.organization_id and p.module = new.module
+    and p.portfolio_id = v.portfolio_id
+  join public.corep_report_reminders k on k.organization_id = p.organization_id and k.module = p.module
+    and k.basis = p.basis and k.reference_date = v.reference_date
+  join public.awaited_actions a on a.id = k.action_id and a.closed_at is null
+  where c.id = new.calculation_id and c.organization_id = new.organization_id;
+  return null;
+end
+$$;
+
+--
 -- Name: close_offer(uuid, text, text, boolean); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -2403,6 +2439,32 @@ CREATE FUNCTION private.conversation_retained_until(p_conversation uuid) RETURNS
                    + interval '5 years' end
   from public.conversations c left join public.dossiers d on d.id = c.dossier_id
   where c.id = p_conversation
+$$;
+
+--
+-- Name: corep_report_reminders(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.corep_report_reminders(p_organization uuid DEFAULT NULL::uuid) RETURNS TABLE(organization_id uuid, module text, basis text, reference_date date, remittance_date date, action_id bigint, state text, act_before timestamp with time zone, next_step_at timestamp with time zone, last_step text, last_sent_at timestamp with time zone, closed_at timestamp with time zone, close_reason text)
+    LANGUAGE sql STABLE SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  select k.organization_id, k.module, k.basis, k.reference_date, k.remittance_date, k.action_id,
+         case when a.closed_at is not null then 'closed'
+              when a.breach_at <= now() then 'breached' when a.warning_at <= now() then 'at_risk'
+              when a.target_at <= now() then 'late' else 'on_track' end,
+         case when a.closed_at is null then
+           case when a.target_at > now() then a.target_at when a.warning_at > now() then a.warning_at
+                when a.breach_at > now() then a.breach_at end end,
+         a.next_step_at, l.step, l.created_at, a.closed_at, a.close_reason
+  from public.corep_report_reminders k
+  join public.awaited_actions a on a.id = k.action_id
+  left join lateral (select x.step, x.created_at from public.reminder_ledger x
+                     where x.action_id = k.action_id and x.status = 'sent'
+                     order by private.reminder_step_rank(x.step) desc limit 1) l on true
+  where k.organization_id in (select private.my_prudential_organization_ids('read'))
+    and (p_organization is null or k.organization_id = p_organization)
+  order by k.remittance_date, k.module, k.basis
 $$;
 
 --
@@ -7226,6 +7288,76 @@ end
 $$;
 
 --
+-- Name: open_corep_report_actions(jsonb, timestamp with time zone); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.open_corep_report_actions(p_reports jsonb, p_at timestamp with time zone DEFAULT now()) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  opened_ids bigint[];
+begin
+  perform private.seed_corep_report_rule(x.organization_id)
+  from (select distinct (e ->> 'organization_id')::uuid as organization_id
+        from jsonb_array_elements(p_reports) e) x
+  where not exists (select 1 from public.awaited_action_rules r
+                    where r.organization_id = x.organization_id and r.code = 'corep_report_due');
+
+  with wanted as (
+    select (e ->> 'organization_id')::uuid as organization_id, e ->> 'module' as module, e ->> 'basis' as basis,
+           (e ->> 'reference_date')::date as reference_date, (e ->> 'remittance_date')::date as remittance_date
+    from jsonb_array_elements(p_reports) e
+  ), fresh as (
+    select w.*, w.module || ':' || w.basis || ':' || w.reference_date as subject, r.clock,
+           private.organization_calendar(w.organization_id) as cal
+    from wanted w
+    join public.awaited_action_rules r on r.organization_id = w.organization_id and r.code = 'corep_report_due'
+    join public.corep_filing_plans p on p.organization_id = w.organization_id and p.module = w.module
+      and p.basis = w.basis
+    where not exists (select 1 from public.corep_report_reminders k
+                      where k.organization_id = w.organization_id and k.module = w.module and k.basis = w.basis
+                        and k.reference_date = w.reference_date)
+      -- its package already produced: nothing to remind
+      and not exists (select 1 from public.prudential_portfolio_versions v
+                      join public.corep_exports x on x.calculation_id = v.calculation_id and x.module = w.module
+                      where v.portfolio_id = p.portfolio_id and v.reference_date = w.reference_date
+                        and v.status = 'approved')
+  ), inserted as (
+    insert into public.awaited_actions (organization_id, dossier_id, conversation_id, code, subject, clock, opened_at,
+                                        running_since, shift_minutes)
+    select f.organization_id, null, null, 'corep_report_due', f.subject, f.clock, p_at, p_at,
+           private.business_minutes_until_day_end(f.cal, p_at, f.remittance_date)
+             - 20 * private.calendar_day_minutes(f.cal)
+    from fresh f
+    on conflict (organization_id, code, subject) where dossier_id is null and conversation_id is null do nothing
+    returning id, organization_id, subject
+  ), linked as (
+    insert into public.corep_report_reminders (organization_id, module, basis, reference_date, remittance_date,
+                                               action_id)
+    select f.organization_id, f.module, f.basis, f.reference_date, f.remittance_date, i.id
+    from inserted i join fresh f on f.organization_id = i.organization_id and f.subject = i.subject
+    returning action_id, organization_id
+  ), segments as (
+    insert into public.awaited_action_segments (organization_id, action_id, state, started_at)
+    select l.organization_id, l.action_id, 'running', p_at from linked l
+    returning action_id
+  )
+  select coalesce(array_agg(s.action_id), '{}') into opened_ids from segments s;
+  -- (a statement of its own: the instances just written are visible to the refresh)
+  perform private.refresh_awaited_action(x) from unnest(opened_ids) x;
+
+  -- a plan dropped: its reports are no longer awaited
+  perform private.close_awaited_action(a.id, 'not_filed', p_at)
+  from public.corep_report_reminders k
+  join public.awaited_actions a on a.id = k.action_id and a.closed_at is null
+  where not exists (select 1 from public.corep_filing_plans p
+                    where p.organization_id = k.organization_id and p.module = k.module and p.basis = k.basis);
+  return cardinality(opened_ids);
+end
+$$;
+
+--
 -- Name: open_offer(uuid, uuid, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -9249,6 +9381,37 @@ end
 $$;
 
 --
+-- Name: seed_corep_report_rule(uuid); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.seed_corep_report_rule(p_organization uuid) RETURNS void
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+  insert into public.awaited_action_rules (organization_id, code, label_fr, label_en, late_party, open_while, clock,
+                                           target, warning, breach, target_recipients, warning_recipients,
+                                           breach_recipients, priority)
+  values (p_organization, 'corep_report_due', 'Déclaration COREP à remettre', 'COREP report to submit', 'admins',
+          'a filed module''s report without its package; days counted from 20 business days before the end of the remittance day',
+          'business', 15, 19, 20, '{R,V}', '{R,V}', '{R,V,A}', 1)
+  on conflict (organization_id, code) do nothing
+$$;
+
+--
+-- Name: seed_corep_report_rule_for_plan(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.seed_corep_report_rule_for_plan() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.seed_corep_report_rule(new.organization_id);
+  return null;
+end
+$$;
+
+--
 -- Name: sending_suspended(uuid, uuid); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -9301,6 +9464,34 @@ begin
     and split_part(n.dedupe_key, ':', 1) = 'reminder'
     and split_part(n.dedupe_key, ':', 2) in (select l.id::text from public.reminder_ledger l
                                               where l.action_id = new.id);
+  return null;
+end
+$$;
+
+--
+-- Name: settle_closed_organization_awaited_action(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.settle_closed_organization_awaited_action() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  claims text := current_setting('request.jwt.claims', true);
+  claim_role text := current_setting('request.jwt.claim.role', true);
+begin
+  -- `resolved` is the server's status (0103's guard refuses it to a signed-in user), and the export
+  -- that closes the action is recorded by one: the update runs as the service for its statement.
+  perform set_config('request.jwt.claims', '{"role": "service_role"}', true),
+          set_config('request.jwt.claim.role', '', true);
+  update public.notifications n set status = 'resolved'
+  where n.organization_id = new.organization_id and n.dossier_id is null and n.status in ('unread', 'read')
+    and n.event in ('report_due', 'action_due_soon')
+    and split_part(n.dedupe_key, ':', 1) = 'reminder'
+    and split_part(n.dedupe_key, ':', 2) in (select l.id::text from public.reminder_ledger l
+                                              where l.action_id = new.id);
+  perform set_config('request.jwt.claims', coalesce(claims, ''), true),
+          set_config('request.jwt.claim.role', coalesce(claim_role, ''), true);
   return null;
 end
 $$;
@@ -9657,13 +9848,21 @@ begin
          case when a.breach_at <= p_now then 3 when a.warning_at <= p_now then 2
               when a.target_at <= p_now then 1 when a.notice_at <= p_now then 0 end,
          d.client_company_id, d.expert_id, d.product_code,
-         coalesce(cc.name, cv.title, case cv.kind when 'support' then 'Support' else 'Messagerie' end)
+         coalesce(cc.name, cv.title,
+                  case when rk.action_id is not null then
+                    'COREP ' || upper(replace(substr(rk.module, 7), '_', ' ')) || ' ' || rk.basis || ' – '
+                    || to_char(rk.reference_date, 'DD/MM/YYYY') || ' → ' || to_char(rk.remittance_date, 'DD/MM/YYYY')
+                  end,
+                  case cv.kind when 'support' then 'Support' else 'Messagerie' end)
   from public.awaited_actions a
   join public.awaited_action_rules r on r.organization_id = a.organization_id and r.code = a.code and r.active
   -- a conversation's action (support_reply, 0142) has no dossier: its conversation names it
   left join public.dossiers d on d.id = a.dossier_id
   left join public.client_companies cc on cc.id = d.client_company_id
   left join public.conversations cv on a.dossier_id is null and cv.id = a.conversation_id
+  -- an organization's action (corep_report_due, 0185): its report names it
+  left join public.corep_report_reminders rk on a.dossier_id is null and a.conversation_id is null
+    and rk.action_id = a.id
   where a.organization_id = p_organization and a.closed_at is null and a.running_since is not null
     and a.next_step_at <= p_now and (a.clock = 'wall' or working)
   for update of a skip locked;
@@ -9721,7 +9920,7 @@ begin
   from sweep_sent s
   join public.reminder_ledger l on l.action_id = s.action_id and l.id <> s.ledger_id
   where s.dossier_id is null and n.dossier_id is null and n.status in ('unread', 'read')
-    and n.event in ('reminder', 'critical_reminder') and n.organization_id = p_organization
+    and n.event in ('reminder', 'critical_reminder', 'report_due') and n.organization_id = p_organization
     and split_part(n.dedupe_key, ':', 1) = 'reminder' and split_part(n.dedupe_key, ':', 2) = l.id::text;
 
   -- 5. The recipients: C client users, E the expert (or the offered one), P the partner, A owners and
@@ -9760,9 +9959,15 @@ begin
     union all
     -- a conversation's action: its participants in the roles asked (and owners and admins for A)
     select x.user_id from private.awaited_action_contacts(s.action_id, k.roles) x where s.dossier_id is null
+    union all
+    -- an organization's action: its members in the roles asked (R analysts, V approvers; A above)
+    select m.user_id from public.memberships m
+    where s.dossier_id is null and s.conversation_id is null and m.organization_id = p_organization
+      and ((m.role = 'analyst' and 'R' = any(k.roles)) or (m.role = 'approver' and 'V' = any(k.roles)))
   ) p
   join public.notification_events ev
     on ev.code = case when s.step = 'notice' then 'action_due_soon' when s.code = 'invoice_payment' then 'invoice_reminder'
+                      when s.code = 'corep_report_due' then 'report_due'
                       when s.step = 'critical' then 'critical_reminder' else 'reminder' end
   left join public.notification_preferences inapp
     on inapp.user_id = p.user_id and inapp.event = ev.code and inapp.channel = 'in_app'
@@ -9784,7 +9989,9 @@ begin
                 (case when coalesce(st.locale, 'fr') = 'en' then 'To handle before ' else 'À traiter avant le ' end)
                 || to_char(o.target_at at time zone cal.time_zone, 'DD/MM/YYYY HH24:MI') || ' – ' || o.company
               else o.company end,
-         coalesce('/dossiers/' || o.dossier_id, '/conversations/' || o.conversation_id), o.priority, 'reminder:' || o.ledger_id || ':' || o.recipient_id
+         coalesce('/dossiers/' || o.dossier_id, '/conversations/' || o.conversation_id,
+                  '/reporting/calendar?organization_id=' || p_organization),
+         o.priority, 'reminder:' || o.ledger_id || ':' || o.recipient_id
   from sweep_out o
   left join public.notification_settings st on st.user_id = o.recipient_id
   where o.in_app
@@ -9799,7 +10006,8 @@ begin
          o.wants_email and coalesce(u.email ~ '^[^@\s]+@[^@\s]+$' and length(u.email) <= 320, false),
          coalesce(st.time_zone, cal.time_zone), coalesce(st.quiet_start, '20:00'), coalesce(st.quiet_end, '08:00'),
          coalesce(st.quiet_weekends, true),
-         coalesce('/dossiers/' || o.dossier_id, '/conversations/' || o.conversation_id)
+         coalesce('/dossiers/' || o.dossier_id, '/conversations/' || o.conversation_id,
+                  '/reporting/calendar?organization_id=' || p_organization)
   from sweep_out o
   -- (each recipient's user row through its primary key: the planner would rather hash every user)
   cross join lateral (select x.email, x.raw_user_meta_data from auth.users x where x.id = o.recipient_id offset 0) u
@@ -10389,7 +10597,7 @@ CREATE TABLE public.awaited_action_rules (
     priority smallint DEFAULT 2 NOT NULL,
     active boolean DEFAULT true NOT NULL,
     updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT awaited_action_rules_breach_recipients_check CHECK ((breach_recipients <@ '{C,E,P,A}'::text[])),
+    CONSTRAINT awaited_action_rules_breach_recipients_check CHECK ((breach_recipients <@ '{C,E,P,A,R,V}'::text[])),
     CONSTRAINT awaited_action_rules_check CHECK ((warning >= target)),
     CONSTRAINT awaited_action_rules_check1 CHECK (((breach IS NULL) OR (breach >= warning))),
     CONSTRAINT awaited_action_rules_clock_check CHECK ((clock = ANY (ARRAY['business'::text, 'wall'::text]))),
@@ -10400,8 +10608,8 @@ CREATE TABLE public.awaited_action_rules (
     CONSTRAINT awaited_action_rules_open_while_check CHECK ((length(open_while) <= 300)),
     CONSTRAINT awaited_action_rules_priority_check CHECK (((priority >= 1) AND (priority <= 3))),
     CONSTRAINT awaited_action_rules_target_check CHECK ((target >= (0)::numeric)),
-    CONSTRAINT awaited_action_rules_target_recipients_check CHECK ((target_recipients <@ '{C,E,P,A}'::text[])),
-    CONSTRAINT awaited_action_rules_warning_recipients_check CHECK ((warning_recipients <@ '{C,E,P,A}'::text[]))
+    CONSTRAINT awaited_action_rules_target_recipients_check CHECK ((target_recipients <@ '{C,E,P,A,R,V}'::text[])),
+    CONSTRAINT awaited_action_rules_warning_recipients_check CHECK ((warning_recipients <@ '{C,E,P,A,R,V}'::text[]))
 );
 
 --
@@ -10435,7 +10643,7 @@ CREATE TABLE public.awaited_actions (
     CONSTRAINT awaited_actions_clock_check CHECK ((clock = ANY (ARRAY['business'::text, 'wall'::text]))),
     CONSTRAINT awaited_actions_elapsed_minutes_check CHECK ((elapsed_minutes >= 0)),
     CONSTRAINT awaited_actions_pause_reason_check CHECK ((pause_reason = ANY (ARRAY['on_hold'::text, 'waiting_on_client'::text]))),
-    CONSTRAINT awaited_actions_subject_check CHECK (((dossier_id IS NOT NULL) OR (conversation_id IS NOT NULL)))
+    CONSTRAINT awaited_actions_subject_check CHECK (((dossier_id IS NOT NULL) OR (conversation_id IS NOT NULL) OR (subject <> ''::text)))
 );
 
 --
@@ -11002,6 +11210,23 @@ CREATE TABLE public.corep_filing_plans (
     CONSTRAINT corep_filing_plans_basis_check CHECK ((basis = ANY (ARRAY['CON'::text, 'IND'::text]))),
     CONSTRAINT corep_filing_plans_country_check CHECK ((country ~ '^[A-Z]{2}$'::text)),
     CONSTRAINT corep_filing_plans_module_check CHECK ((module = ANY (ARRAY['corep_of'::text, 'corep_lr'::text, 'corep_lcr_da'::text, 'corep_nsfr'::text])))
+);
+
+--
+-- Name: corep_report_reminders; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.corep_report_reminders (
+    organization_id uuid NOT NULL,
+    module text NOT NULL,
+    basis text NOT NULL,
+    reference_date date NOT NULL,
+    remittance_date date NOT NULL,
+    action_id bigint NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT corep_report_reminders_basis_check CHECK ((basis = ANY (ARRAY['CON'::text, 'IND'::text]))),
+    CONSTRAINT corep_report_reminders_check CHECK ((remittance_date > reference_date)),
+    CONSTRAINT corep_report_reminders_module_check CHECK ((module = ANY (ARRAY['corep_of'::text, 'corep_lr'::text, 'corep_lcr_da'::text, 'corep_nsfr'::text])))
 );
 
 --
@@ -11616,9 +11841,9 @@ CREATE TABLE public.export_jobs (
     CONSTRAINT export_jobs_check1 CHECK (((status <> 'done'::text) OR ((storage_key IS NOT NULL) AND (byte_size IS NOT NULL) AND (sha256 IS NOT NULL) AND (content_type IS NOT NULL) AND (file_name IS NOT NULL) AND (finished_at IS NOT NULL)))),
     CONSTRAINT export_jobs_check2 CHECK (((status <> 'failed'::text) OR ((error IS NOT NULL) AND (error_code IS NOT NULL) AND (finished_at IS NOT NULL)))),
     CONSTRAINT export_jobs_check3 CHECK (((status <> 'running'::text) OR (lease_expires_at IS NOT NULL))),
-    CONSTRAINT export_jobs_document_check CHECK ((document = ANY (ARRAY['simulation-report'::text, 'comparison'::text, 'dossier-list'::text, 'dossier-summary'::text]))),
+    CONSTRAINT export_jobs_document_check CHECK ((document = ANY (ARRAY['simulation-report'::text, 'comparison'::text, 'dossier-list'::text, 'dossier-summary'::text, 'corep-workbook'::text, 'corep-package'::text]))),
     CONSTRAINT export_jobs_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 255))),
-    CONSTRAINT export_jobs_format_check CHECK ((format = ANY (ARRAY['xlsx'::text, 'docx'::text, 'pdf'::text, 'csv'::text]))),
+    CONSTRAINT export_jobs_format_check CHECK ((format = ANY (ARRAY['xlsx'::text, 'docx'::text, 'pdf'::text, 'csv'::text, 'zip'::text]))),
     CONSTRAINT export_jobs_lang_check CHECK ((lang = ANY (ARRAY['fr'::text, 'en'::text]))),
     CONSTRAINT export_jobs_parameters_check CHECK ((jsonb_typeof(parameters) = 'object'::text)),
     CONSTRAINT export_jobs_retries_check CHECK ((retries >= 0)),
@@ -12541,6 +12766,20 @@ ALTER TABLE ONLY public.corep_filing_plans
     ADD CONSTRAINT corep_filing_plans_pkey PRIMARY KEY (id);
 
 --
+-- Name: corep_report_reminders corep_report_reminders_action_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_report_reminders
+    ADD CONSTRAINT corep_report_reminders_action_id_key UNIQUE (action_id);
+
+--
+-- Name: corep_report_reminders corep_report_reminders_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_report_reminders
+    ADD CONSTRAINT corep_report_reminders_pkey PRIMARY KEY (organization_id, module, basis, reference_date);
+
+--
 -- Name: corep_rule_comments corep_rule_comments_calculation_id_module_rule_id_scope_key; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -13389,6 +13628,12 @@ CREATE UNIQUE INDEX awaited_actions_one_open_idx ON public.awaited_actions USING
 --
 
 CREATE UNIQUE INDEX awaited_actions_one_open_per_conversation_idx ON public.awaited_actions USING btree (conversation_id, code, subject) WHERE ((closed_at IS NULL) AND (dossier_id IS NULL));
+
+--
+-- Name: awaited_actions_one_per_organization_subject_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE UNIQUE INDEX awaited_actions_one_per_organization_subject_idx ON public.awaited_actions USING btree (organization_id, code, subject) WHERE ((dossier_id IS NULL) AND (conversation_id IS NULL));
 
 --
 -- Name: awaited_actions_organization_code_idx; Type: INDEX; Schema: public; Owner: -
@@ -14675,6 +14920,12 @@ CREATE TRIGGER awaited_actions_clear_next_step BEFORE UPDATE ON public.awaited_a
 CREATE TRIGGER awaited_actions_settle_on_close AFTER UPDATE OF closed_at ON public.awaited_actions FOR EACH ROW WHEN (((old.closed_at IS NULL) AND (new.closed_at IS NOT NULL))) EXECUTE FUNCTION private.settle_closed_awaited_action();
 
 --
+-- Name: awaited_actions awaited_actions_settle_organization_action_on_close; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER awaited_actions_settle_organization_action_on_close AFTER UPDATE OF closed_at ON public.awaited_actions FOR EACH ROW WHEN (((old.closed_at IS NULL) AND (new.closed_at IS NOT NULL) AND (new.dossier_id IS NULL) AND (new.conversation_id IS NULL))) EXECUTE FUNCTION private.settle_closed_organization_awaited_action();
+
+--
 -- Name: business_calendars business_calendars_refresh_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -14721,6 +14972,18 @@ CREATE TRIGGER conversation_participants_broadcast AFTER INSERT OR DELETE ON pub
 --
 
 CREATE TRIGGER conversation_participants_broadcast_update AFTER UPDATE OF last_read_message_id, unread_count ON public.conversation_participants FOR EACH ROW WHEN (((old.last_read_message_id IS DISTINCT FROM new.last_read_message_id) OR (new.unread_count < old.unread_count))) EXECUTE FUNCTION private.broadcast_participant();
+
+--
+-- Name: corep_exports corep_exports_close_report_action; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER corep_exports_close_report_action AFTER INSERT ON public.corep_exports FOR EACH ROW EXECUTE FUNCTION private.close_corep_report_action();
+
+--
+-- Name: corep_filing_plans corep_filing_plans_seed_report_rule; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER corep_filing_plans_seed_report_rule AFTER INSERT ON public.corep_filing_plans FOR EACH ROW EXECUTE FUNCTION private.seed_corep_report_rule_for_plan();
 
 --
 -- Name: corep_filing_plans corep_filing_plans_touch_updated_at; Type: TRIGGER; Schema: public; Owner: -
@@ -15480,6 +15743,20 @@ ALTER TABLE ONLY public.corep_filing_plans
 
 ALTER TABLE ONLY public.corep_filing_plans
     ADD CONSTRAINT corep_filing_plans_portfolio_id_organization_id_fkey FOREIGN KEY (portfolio_id, organization_id) REFERENCES public.prudential_portfolios(id, organization_id) ON DELETE CASCADE;
+
+--
+-- Name: corep_report_reminders corep_report_reminders_action_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_report_reminders
+    ADD CONSTRAINT corep_report_reminders_action_id_fkey FOREIGN KEY (action_id) REFERENCES public.awaited_actions(id) ON DELETE CASCADE;
+
+--
+-- Name: corep_report_reminders corep_report_reminders_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.corep_report_reminders
+    ADD CONSTRAINT corep_report_reminders_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: corep_rule_comments corep_rule_comments_calculation_id_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -17174,6 +17451,12 @@ CREATE POLICY "Prudential readers read their organization's import mappings" ON 
 CREATE POLICY "Prudential readers read their organization's portfolios" ON public.prudential_portfolios FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
 
 --
+-- Name: corep_report_reminders Prudential readers read their organization's report reminders; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Prudential readers read their organization's report reminders" ON public.corep_report_reminders FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_prudential_organization_ids('read'::text) AS my_prudential_organization_ids)));
+
+--
 -- Name: prudential_scenarios Prudential readers read their organization's scenarios; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -17722,6 +18005,12 @@ ALTER TABLE public.corep_exports ENABLE ROW LEVEL SECURITY;
 --
 
 ALTER TABLE public.corep_filing_plans ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: corep_report_reminders; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.corep_report_reminders ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: corep_rule_comments; Type: ROW SECURITY; Schema: public; Owner: -
@@ -18588,6 +18877,13 @@ REVOKE ALL ON FUNCTION private.business_dues(p_calendar public.business_calendar
 GRANT ALL ON FUNCTION private.business_dues(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer[]) TO service_role;
 
 --
+-- Name: FUNCTION business_minutes_until_day_end(p_cal public.business_calendars, p_at timestamp with time zone, p_day date); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.business_minutes_until_day_end(p_cal public.business_calendars, p_at timestamp with time zone, p_day date) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.business_minutes_until_day_end(p_cal public.business_calendars, p_at timestamp with time zone, p_day date) TO service_role;
+
+--
 -- Name: FUNCTION business_seconds(p_calendar public.business_calendars, p_start timestamp with time zone, p_end timestamp with time zone); Type: ACL; Schema: private; Owner: -
 --
 
@@ -18764,6 +19060,12 @@ REVOKE ALL ON FUNCTION private.close_conversation_awaited_action(p_conversation 
 GRANT ALL ON FUNCTION private.close_conversation_awaited_action(p_conversation uuid, p_code text, p_reason text, p_at timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION close_corep_report_action(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.close_corep_report_action() FROM PUBLIC;
+
+--
 -- Name: FUNCTION close_offer(p_offer uuid, p_status text, p_reason text, p_due boolean); Type: ACL; Schema: private; Owner: -
 --
 
@@ -18839,6 +19141,14 @@ GRANT ALL ON FUNCTION private.conversation_organization(p_conversation uuid) TO 
 
 REVOKE ALL ON FUNCTION private.conversation_retained_until(p_conversation uuid) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.conversation_retained_until(p_conversation uuid) TO service_role;
+
+--
+-- Name: FUNCTION corep_report_reminders(p_organization uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.corep_report_reminders(p_organization uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.corep_report_reminders(p_organization uuid) TO authenticated;
+GRANT ALL ON FUNCTION private.corep_report_reminders(p_organization uuid) TO service_role;
 
 --
 -- Name: FUNCTION count_new_message(); Type: ACL; Schema: private; Owner: -
@@ -20014,6 +20324,13 @@ REVOKE ALL ON FUNCTION private.open_conversation_awaited_action(p_conversation u
 GRANT ALL ON FUNCTION private.open_conversation_awaited_action(p_conversation uuid, p_code text, p_at timestamp with time zone) TO service_role;
 
 --
+-- Name: FUNCTION open_corep_report_actions(p_reports jsonb, p_at timestamp with time zone); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.open_corep_report_actions(p_reports jsonb, p_at timestamp with time zone) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.open_corep_report_actions(p_reports jsonb, p_at timestamp with time zone) TO service_role;
+
+--
 -- Name: FUNCTION open_offer(p_dossier uuid, p_expert uuid, p_source text); Type: ACL; Schema: private; Owner: -
 --
 
@@ -20633,6 +20950,19 @@ GRANT ALL ON FUNCTION private.seed_awaited_action_rules(p_organization uuid) TO 
 REVOKE ALL ON FUNCTION private.seed_awaited_action_rules_for_new_organization() FROM PUBLIC;
 
 --
+-- Name: FUNCTION seed_corep_report_rule(p_organization uuid); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.seed_corep_report_rule(p_organization uuid) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.seed_corep_report_rule(p_organization uuid) TO service_role;
+
+--
+-- Name: FUNCTION seed_corep_report_rule_for_plan(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.seed_corep_report_rule_for_plan() FROM PUBLIC;
+
+--
 -- Name: FUNCTION sending_suspended(p_org uuid, p_user uuid); Type: ACL; Schema: private; Owner: -
 --
 
@@ -20652,6 +20982,12 @@ GRANT ALL ON FUNCTION private.set_conversation_muted(p_conversation_id uuid, p_m
 --
 
 REVOKE ALL ON FUNCTION private.settle_closed_awaited_action() FROM PUBLIC;
+
+--
+-- Name: FUNCTION settle_closed_organization_awaited_action(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.settle_closed_organization_awaited_action() FROM PUBLIC;
 
 --
 -- Name: FUNCTION share_dossier_documents(p_dossier uuid, p_shared boolean); Type: ACL; Schema: private; Owner: -
@@ -21174,6 +21510,13 @@ GRANT ALL ON TABLE public.corep_exports TO service_role;
 
 GRANT SELECT,INSERT,DELETE,UPDATE ON TABLE public.corep_filing_plans TO authenticated;
 GRANT ALL ON TABLE public.corep_filing_plans TO service_role;
+
+--
+-- Name: TABLE corep_report_reminders; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.corep_report_reminders TO authenticated;
+GRANT ALL ON TABLE public.corep_report_reminders TO service_role;
 
 --
 -- Name: TABLE corep_rule_comments; Type: ACL; Schema: public; Owner: -

@@ -245,6 +245,20 @@ def request_export(conn: Connection, *, user_id: uuid.UUID, request: ExportIn, s
     return job_view(queued, storage)
 
 
+def queue(
+    conn: Connection, *, organization_id: uuid.UUID, requested_by: uuid.UUID, document: str, fmt: str, lang: str,
+    parameters: dict[str, Any], storage: Storage,
+) -> JobOut:  # fmt: skip
+    """Queue a job of another capability's document (the COREP downloads, 0187) once it checked, as the
+    caller, that they may see its data; the worker renders it through ``render_job``."""
+    db.elevate(conn)
+    queued = repository.insert_job(
+        conn, organization_id=organization_id, requested_by=requested_by, document=document, fmt=fmt, lang=lang,
+        parameters=parameters,
+    )  # fmt: skip
+    return job_view(queued, storage)
+
+
 def _job(conn: Connection, *, job_id: uuid.UUID) -> Row:
     found = repository.job(conn, job_id=job_id)
     if found is None:
@@ -351,6 +365,10 @@ def requester_claims(job: Row) -> dict[str, str]:
 
 def render_job(conn: Connection, *, job: Row, storage: Storage) -> ExportFile:
     """Render a job in a transaction acting as its requester."""
+    if str(job["document"]).startswith("corep-"):  # the COREP downloads of large calculations (0187)
+        from shared.reporting import jobs as corep_jobs  # (shared.reporting imports this module)
+
+        return corep_jobs.render(conn, job=job, storage=storage)
     return produce(conn, request=ExportIn.from_job(job), storage=storage)
 
 

@@ -9,7 +9,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 SlaState = Literal["on_track", "late", "at_risk", "breached", "closed"]
-Role = Literal["C", "E", "P", "A"]
+Role = Literal["C", "E", "P", "A", "R", "V"]  # R prudential analysts, V approvers (0185)
 
 
 class SweepOut(BaseModel):
@@ -27,7 +27,7 @@ class AwaitedActionOut(BaseModel):
     """One awaited action with its SLA state ("à traiter avant …" is `act_before`)."""
 
     id: int
-    dossier_id: str
+    dossier_id: str | None = Field(description="none for an action of a conversation or of the organization")
     code: str
     subject: str
     label_fr: str
@@ -92,8 +92,8 @@ class RulePatch(BaseModel):
     warning: Decimal | None = Field(default=None, ge=0, le=999, max_digits=6, decimal_places=2)
     breach: Decimal | None = Field(default=None, ge=0, le=999, max_digits=6, decimal_places=2)
     no_breach: bool = Field(default=False, description="true: the action has no breach threshold")
-    target_recipients: list[Role] | None = Field(default=None, max_length=4)
-    warning_recipients: list[Role] | None = Field(default=None, max_length=4)
-    breach_recipients: list[Role] | None = Field(default=None, max_length=4)
+    target_recipients: list[Role] | None = Field(default=None, max_length=6)
+    warning_recipients: list[Role] | None = Field(default=None, max_length=6)
+    breach_recipients: list[Role] | None = Field(default=None, max_length=6)
     priority: int | None = Field(default=None, ge=1, le=3)
     active: bool | None = None

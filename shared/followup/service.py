@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from psycopg.types.json import Jsonb
 
-from shared.followup import repository
+from shared.followup import report_mail, repository
 from shared.followup.mail import Item, ReminderMail
 from shared.followup.models import (
     AwaitedActionOut,
@@ -137,7 +137,13 @@ def sweep_organization(organization_id: str, at: datetime, settings: Settings) -
                 str(brand.get("legal_footer") or ""),
             )
         )
-        queued = repository.queue_emails(conn, organization_id, _messages(rows, mailer, settings, at))
+        # the regulatory reports due (0185) are mailed apart, with their own template
+        reports = [r for r in rows if r["code"] == report_mail.CODE]
+        others = [r for r in rows if r["code"] != report_mail.CODE] if reports else rows
+        outgoing = _messages(others, mailer, settings, at)
+        if reports:
+            outgoing += report_mail.messages(conn, reports, mailer.organization, settings.public_base_url, at)
+        queued = repository.queue_emails(conn, organization_id, outgoing)
         return len({r["ledger_id"] for r in rows}), len(rows), queued
 
 

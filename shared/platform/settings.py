@@ -66,6 +66,8 @@ class Settings:
     # Anonymous simulation visitors, per client address; None: the production defaults below.
     anonymous_starts_per_hour: int | None = None
     anonymous_calls_per_10_minutes: int | None = None
+    # COREP downloads of a calculation with more exposures become export jobs (issue 14 item 6).
+    corep_inline_max_exposures: int = 50_000
 
     @property
     def anonymous_start_limit(self) -> int:
@@ -141,6 +143,7 @@ def load_settings(env: Mapping[str, str]) -> Settings:
         supabase_service_role_key=Secret(env.get("SUPABASE_SERVICE_ROLE_KEY", "")),
         anonymous_starts_per_hour=_optional_int(env, "ANONYMOUS_STARTS_PER_HOUR"),
         anonymous_calls_per_10_minutes=_optional_int(env, "ANONYMOUS_CALLS_PER_10_MINUTES"),
+        corep_inline_max_exposures=_int(env, "COREP_INLINE_MAX_EXPOSURES", 50_000),
     )
 
 

@@ -87,6 +87,7 @@ class DueReport:
     version_id: str | None
     calculation_id: str | None
     days_left: int
+    organization_id: str | None = None
 
 
 def state_of(version_status: str | None, calculation_id: str | None, approved: bool, exported: bool) -> str:

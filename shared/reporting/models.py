@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any, Literal
 from uuid import UUID
 
@@ -96,6 +96,18 @@ class PlanOut(BaseModel):
     country: str
 
 
+class ReminderOut(BaseModel):
+    """The follow-up reminder of a due report (awaited action `corep_report_due`)."""
+
+    state: Literal["on_track", "late", "at_risk", "breached", "closed"]
+    act_before: datetime | None
+    next_step_at: datetime | None
+    last_step: str | None
+    last_sent_at: datetime | None
+    closed_at: datetime | None
+    close_reason: str | None
+
+
 class DueReportOut(BaseModel):
     module: str
     basis: str
@@ -105,6 +117,7 @@ class DueReportOut(BaseModel):
     version_id: UUID | None
     calculation_id: UUID | None
     days_left: int
+    reminder: ReminderOut | None = None
 
 
 class CalendarOut(BaseModel):

@@ -141,3 +141,12 @@ def record_export(
         " values (%(org)s, %(calc)s, %(module)s, %(name)s, %(sha)s)",
         {"org": organization_id, "calc": calculation_id, "module": module, "name": file_name, "sha": sha256},
     )
+
+
+def reminders(conn: Connection, *, organization_id: uuid.UUID | None) -> list[Row]:
+    rows: list[Row] = conn.execute(
+        "select organization_id, module, basis, reference_date, remittance_date, state, act_before, next_step_at,"
+        " last_step, last_sent_at, closed_at, close_reason from private.corep_report_reminders(%(org)s)",
+        {"org": organization_id},
+    ).fetchall()
+    return rows

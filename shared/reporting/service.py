@@ -255,6 +255,7 @@ def due_reports(conn: Connection, *, organization_id: uuid.UUID | None, today: d
                     str(found["version_id"]) if found else None,
                     str(calc) if calc else None,
                     (due - today).days,
+                    str(plan["organization_id"]),
                 )
             )
     return sorted(out, key=lambda d: (d.remittance_date, d.module, d.basis))
@@ -277,3 +278,14 @@ def comment(
             )  # fmt: skip
     except psycopg.errors.InsufficientPrivilege:
         raise Forbidden("Only prudential writers comment, and only their own comments", code="forbidden") from None
+
+
+def reminders(
+    conn: Connection, *, organization_id: uuid.UUID | None
+) -> dict[tuple[str, str, str, date], dict[str, Any]]:
+    """The follow-up reminder of each due report the caller may see (0185), by (organization, module,
+    basis, reference date): its SLA state, next threshold, last step sent, closing."""
+    return {
+        (str(r["organization_id"]), r["module"], r["basis"], r["reference_date"]): r
+        for r in repository.reminders(conn, organization_id=organization_id)
+    }
