@@ -4909,7 +4909,7 @@ CREATE FUNCTION private.guard_notification_update() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-  if (select auth.role()) = 'authenticated' then
+  if current_user in ('authenticated', 'anon') then
     if old.status in ('replaced', 'resolved') or new.status not in ('unread', 'read', 'archived') then
       raise exception 'a notification can only be marked read, unread or archived'
         using errcode = 'PT422', hint = 'validation_failed',

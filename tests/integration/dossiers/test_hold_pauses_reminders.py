@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from tests.integration.dossiers.conftest import Flow, walk_to_expert
+from tests.integration.dossiers.conftest import Flow, walk_to_audit, walk_to_expert
 from tests.support import db as tdb
 
 
@@ -56,3 +56,26 @@ def test_hold_in_documents_requested_pauses_reminders_and_resume_returns_there(f
     assert resumed["status"] == "documents_requested" and flow.state()["held_status"] is None
     _sweep(flow, org, later)
     assert _reminders(flow) >= 1  # running again: the overdue request is reminded
+
+
+def test_the_late_party_s_own_command_settles_the_reminders_it_received(flow: Flow) -> None:
+    """The expert, reminded in-app that the audit is late, completes it: their own command closes the
+    awaited action, and its reminders become `resolved` in the same transaction (the server's status,
+    which a signed-in user may not set directly)."""
+    walk_to_audit(flow)
+    org = flow.state()["organization_id"]
+    _sweep(flow, org, _working_instant(flow, org))
+    assert _reminders(flow) >= 1
+    reminded = flow.market.rows(
+        "select id from public.notifications where dossier_id = %s and recipient_id = %s and status = 'unread'"
+        " and split_part(dedupe_key, ':', 1) = 'reminder'",
+        flow.dossier,
+        flow.users["expert_a"],
+    )
+    assert reminded
+    done = flow.run("expert_a", "complete_audit", {"amount": "12000.00"})
+    assert done["status"] == "audit_completed"
+    statuses = flow.market.rows(
+        "select status from public.notifications where id = any(%s)", [r["id"] for r in reminded]
+    )
+    assert {s["status"] for s in statuses} == {"resolved"}
