@@ -9476,22 +9476,13 @@ CREATE FUNCTION private.settle_closed_organization_awaited_action() RETURNS trig
     LANGUAGE plpgsql SECURITY DEFINER
     SET search_path TO ''
     AS $$
-declare
-  claims text := current_setting('request.jwt.claims', true);
-  claim_role text := current_setting('request.jwt.claim.role', true);
 begin
-  -- `resolved` is the server's status (0103's guard refuses it to a signed-in user), and the export
-  -- that closes the action is recorded by one: the update runs as the service for its statement.
-  perform set_config('request.jwt.claims', '{"role": "service_role"}', true),
-          set_config('request.jwt.claim.role', '', true);
   update public.notifications n set status = 'resolved'
   where n.organization_id = new.organization_id and n.dossier_id is null and n.status in ('unread', 'read')
     and n.event in ('report_due', 'action_due_soon')
     and split_part(n.dedupe_key, ':', 1) = 'reminder'
     and split_part(n.dedupe_key, ':', 2) in (select l.id::text from public.reminder_ledger l
                                               where l.action_id = new.id);
-  perform set_config('request.jwt.claims', coalesce(claims, ''), true),
-          set_config('request.jwt.claim.role', coalesce(claim_role, ''), true);
   return null;
 end
 $$;
