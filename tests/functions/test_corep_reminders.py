@@ -99,6 +99,7 @@ def _settings(cfg: Settings) -> Any:
     SETTINGS.remove(cfg)
 
 
+@pytest.mark.race
 def test_opening_is_idempotent_even_for_two_runs_at_once(bank: Bank, committed: tdb.Conn) -> None:
     plan(bank)
     reminders.open_due_reports(now=at("2027-04-20 09:00"))
@@ -135,6 +136,7 @@ def test_opening_is_idempotent_even_for_two_runs_at_once(bank: Bank, committed: 
     assert reminders.open_due_reports(now=at("2027-04-21 10:00")) == 0
 
 
+@pytest.mark.race
 def test_each_step_leaves_once_across_sweeps_and_concurrent_sweeps(bank: Bank, committed: tdb.Conn) -> None:
     plan(bank)
     committed.execute(

@@ -284,6 +284,7 @@ def test_an_unusable_address_gets_the_app_only_and_fails_nothing(committed: tdb.
     assert office.users["client"] in {n["recipient_id"] for n in inbox(committed, dossier)}
 
 
+@pytest.mark.race
 def test_concurrent_sweeps_on_real_threads_send_nothing_twice(committed: tdb.Conn, office: Office) -> None:
     dossiers = [office.dossier(committed, expert=False) for _ in range(120)]
     actions = [office.open(committed, d, "client_documents", "2026-05-22 19:10", "r1") for d in dossiers]

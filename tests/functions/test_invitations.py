@@ -149,6 +149,7 @@ def test_only_owners_and_admins_invite_and_bad_input_names_the_field(
     assert anonymous.status_code == 401
 
 
+@pytest.mark.race
 def test_two_accepts_at_once_join_once(
     committed: tdb.Conn, tenant: dict[str, uuid.UUID], keys: KeyPair, api: FlaskClient, mail_dir: Path
 ) -> None:

@@ -197,6 +197,7 @@ def test_lists_show_each_role_its_invoices_and_the_split_only_to_staff(office: O
     assert client_header[-1] == "Status" and "Platform net" not in client_header
 
 
+@pytest.mark.race
 def test_two_first_downloads_at_once_store_one_file(office: Office, dev: FlaskClient) -> None:
     import threading
 

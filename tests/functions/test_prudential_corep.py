@@ -254,6 +254,7 @@ def test_signed_links_for_the_workbook_and_the_package(bank: Bank) -> None:
     assert bank.get("stranger", f"/calculations/{calc}/corep/package-link?lei={LEI}&country=FR").status_code == 404
 
 
+@pytest.mark.race
 def test_concurrent_views_record_one_result_row(
     bank: Bank, committed: tdb.Conn, client_for: Callable[[str], FlaskClient]
 ) -> None:
