@@ -204,7 +204,7 @@ def send_unread_emails(settings: Settings, *, now: datetime | None = None) -> Un
                 {"title": title, "body": body, "company": ""},
                 organization=Branding(str(c["organization"]), str(c["primary_color"]), str(c["legal_footer"] or "")),
                 recipient_name=str(c["recipient_name"] or ""),
-                link=f"{app}/messages/{c['conversation_id']}",
+                link=f"{app}/conversations/{c['conversation_id']}",
             )
             outbox = repository.enqueue_email(
                 conn,

@@ -64,7 +64,8 @@ as $$
 begin
   insert into public.notifications (organization_id, recipient_id, event, title, body, link, dedupe_key, email_digest)
   values (p_organization, p_user, 'message_unread', left(p_title, 300), left(coalesce(p_body, ''), 4000),
-          '/messages/' || p_conversation, 'message_unread:' || p_conversation || ':' || p_user || ':' || p_after, true)
+          '/conversations/' || p_conversation,
+          'message_unread:' || p_conversation || ':' || p_user || ':' || p_after, true)
   on conflict (dedupe_key) do nothing;
   perform private.record_message_unread_email(p_conversation, p_user, p_after, null);
 end
@@ -88,7 +89,7 @@ begin
     -- read in the conversation: its unread-message notices waiting for the digest are read too
     update public.notifications n set status = 'read', read_at = now()
     where n.recipient_id = p_new.user_id and n.status = 'unread' and n.event = 'message_unread'
-      and n.link = '/messages/' || p_new.conversation_id;
+      and n.link = '/conversations/' || p_new.conversation_id;
   end if;
   if p_new.role = 'expert' and p_new.last_read_message_id is distinct from p_old.last_read_message_id
      and exists (select 1 from public.awaited_actions a

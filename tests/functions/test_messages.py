@@ -216,7 +216,7 @@ def test_the_unread_email_goes_once_after_thirty_minutes(inbox: Inbox) -> None:
         (inbox.users["expert"],),
     ).fetchall()
     assert len(rows) == 1 and "Bonjour, nos relevés" in rows[0]["text_body"]
-    assert f"https://app.example.test/messages/{inbox.conversation}" in rows[0]["text_body"]  # the front end
+    assert f"https://app.example.test/conversations/{inbox.conversation}" in rows[0]["text_body"]  # the front end
     run.post("/messages-unread", json={}, headers={"X-Cron-Secret": CRON})
     again = inbox.committed.execute(
         "select count(*) as n from public.email_outbox where recipient_id = %s and event = 'message_unread'",
@@ -258,7 +258,7 @@ def test_someone_who_chose_the_digest_gets_the_unread_message_in_it_unless_read(
         (expert,),
     ).fetchall()
     assert len(notices) == 1 and notices[0]["email_digest"] and notices[0]["status"] == "unread"
-    assert notices[0]["link"] == f"/messages/{inbox.conversation}" and "relevé de carburant" in notices[0]["body"]
+    assert notices[0]["link"] == f"/conversations/{inbox.conversation}" and "relevé de carburant" in notices[0]["body"]
     again = run.post("/messages-unread", json={}, headers={"X-Cron-Secret": CRON}).get_json()
     assert again["digested"] == 0  # once per read pointer
     # the digest of the next working morning lists it
