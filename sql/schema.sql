@@ -9480,7 +9480,6 @@ CREATE FUNCTION private.settle_closed_organization_awaited_action() RETURNS trig
 begin
   update public.notifications n set status = 'resolved'
   where n.organization_id = new.organization_id and n.dossier_id is null and n.status in ('unread', 'read')
-    and n.event in ('report_due', 'action_due_soon')
     and split_part(n.dedupe_key, ':', 1) = 'reminder'
     and split_part(n.dedupe_key, ':', 2) in (select l.id::text from public.reminder_ledger l
                                               where l.action_id = new.id);
@@ -14915,7 +14914,7 @@ CREATE TRIGGER awaited_actions_settle_on_close AFTER UPDATE OF closed_at ON publ
 -- Name: awaited_actions awaited_actions_settle_organization_action_on_close; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER awaited_actions_settle_organization_action_on_close AFTER UPDATE OF closed_at ON public.awaited_actions FOR EACH ROW WHEN (((old.closed_at IS NULL) AND (new.closed_at IS NOT NULL) AND (new.dossier_id IS NULL) AND (new.conversation_id IS NULL))) EXECUTE FUNCTION private.settle_closed_organization_awaited_action();
+CREATE TRIGGER awaited_actions_settle_organization_action_on_close AFTER UPDATE OF closed_at ON public.awaited_actions FOR EACH ROW WHEN (((old.closed_at IS NULL) AND (new.closed_at IS NOT NULL) AND (new.dossier_id IS NULL))) EXECUTE FUNCTION private.settle_closed_organization_awaited_action();
 
 --
 -- Name: business_calendars business_calendars_refresh_awaited_actions; Type: TRIGGER; Schema: public; Owner: -

@@ -356,6 +356,14 @@ def test_the_sweep_reminds_the_support_inbox_of_an_unanswered_support_message(ch
         (chat.world.org_a,),
     )
     assert again == [{"n": 0}]  # a rerun at the same instant sends nothing
+    # the support's reply closes the action: its in-app reminders are resolved, not left unread
+    chat.sent("admin_a", "support", "Bonjour, c'est réglé.")
+    settled = chat.ok(
+        "service",
+        "select distinct status from public.notifications where dedupe_key like 'reminder:%%' and link = %s",
+        (link,),
+    )
+    assert settled == [{"status": "resolved"}]
 
 
 # --- retention -----------------------------------------------------------------------------------------
