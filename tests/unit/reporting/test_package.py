@@ -80,12 +80,12 @@ def test_the_checks_catch_a_tampered_package(rich: dict[str, Report], tmp_path: 
             if item.filename.endswith("c_72.00.a.csv"):
                 data = data.replace(b"dp143448,", b"dp999999999,", 1)
             target.writestr(item, data)
-        target.writestr(f"{stem}/reports/c_73.00.a.csv", b"datapoint,factValue\n")  # C_73.00 is filed false
+        target.writestr(f"{stem}/reports/c_75.01.a.csv", b"datapoint,factValue\n")  # C_75.01 is filed false
     path = tmp_path / package.name
     path.write_bytes(out.getvalue())
     problems = structure_findings(out.getvalue(), package.name)
     assert any("dp999999999 is not a datapoint" in p for p in problems)
-    assert any("C_73.00 is not filed true" in p for p in problems)
+    assert any("C_75.01 is not filed true" in p for p in problems)
     assert "CSV-049" in xbridge_findings(path)["errors"]
 
 
