@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import sys
 import zipfile
 from pathlib import Path
@@ -15,17 +16,25 @@ import pytest
 
 from infra.cli import main
 from shared.reporting.checks import arelle_findings, structure_findings, xbridge_findings
-from shared.reporting.package import PackageError, write_package
+from shared.reporting.package import PackageError, framework_component, write_package
+from shared.reporting.taxonomy import _raw
 from shared.reporting.templates import Report
 from tests.unit.reporting.conftest import LEI, RICH, Reports
 
 MODULE_FILES = {"corep_of": "COREPOF", "corep_lr": "COREPLR", "corep_lcr_da": "COREPLCRDA", "corep_nsfr": "COREPNSFR"}
+# FrameworkCodeModuleVersion (EBA Filing Rules ≥ 5.4): COREP + the module's DPM version live in release 4.2
+FRAMEWORK_MODULE_VERSIONS = {
+    "corep_of": "COREP040100",
+    "corep_lr": "COREP040100",
+    "corep_lcr_da": "COREP030300",
+    "corep_nsfr": "COREP030200",
+}
 
 
 @pytest.mark.parametrize("code", list(MODULE_FILES))
 def test_each_module_package_has_the_eba_name_and_structure(rich: dict[str, Report], code: str) -> None:
     package = write_package(rich[code], LEI, "FR", "20260415093000123")
-    stem = f"{LEI}.CON_FR_COREP040200_{MODULE_FILES[code]}_2026-03-31_20260415093000123"
+    stem = f"{LEI}.CON_FR_{FRAMEWORK_MODULE_VERSIONS[code]}_{MODULE_FILES[code]}_2026-03-31_20260415093000123"
     assert package.name == stem + ".zip"
     archive = zipfile.ZipFile(io.BytesIO(package.content))
     names = archive.namelist()
@@ -67,6 +76,23 @@ def test_eba_xbridge_validates_each_module_with_zero_errors(rich: dict[str, Repo
     path.write_bytes(package.content)
     found = xbridge_findings(path)
     assert found == {"errors": {}, "warnings": {}}
+
+
+def test_the_file_name_carries_the_module_version_of_the_dpm_and_of_eba_xbridges_module() -> None:
+    """FrameworkCodeModuleVersion: the module's version (XXYYZZ), not the taxonomy release 4.2.0 — the
+    EBA's own samples name a PILLAR3 module 1.0.0 of taxonomy 4.1 ``PILLAR3010000``."""
+    import xbridge
+
+    for code, expected in FRAMEWORK_MODULE_VERSIONS.items():
+        assert framework_component(code) == expected
+        version = _raw()["module_versions"][code]["version"]
+        assert expected == "COREP" + "".join(f"{int(p):02d}" for p in version.split("."))
+        # the same module (entry point and reference dates) as the pinned eba-xbridge's framework 4.2 mapping
+        shipped = json.loads((Path(xbridge.__file__).with_name("modules") / f"{code}_corep_4.2.json").read_text())
+        assert shipped["url"].endswith(f"/corep/4.2/mod/{code}.json")
+        assert shipped["from"] == _raw()["module_versions"][code]["from"]
+        assert re.match(r"^[A-Z][A-Z0-9]+\d{6}$", expected)  # eba-xbridge's EBA-NAME-030 pattern
+    assert framework_component("corep_lcr_da") != "COREP040200"
 
 
 def test_the_checks_catch_a_tampered_package(rich: dict[str, Report], tmp_path: Path) -> None:
@@ -155,8 +181,8 @@ def args(out: Path, fmt: str = "xbrl-csv", module: str = "corep_of", *more: str)
 @pytest.mark.parametrize(
     ("fmt", "module", "suffix"),
     [
-        ("xbrl-csv", "corep_of", "COREPOF_2026-03-31_20260331000000000.zip"),
-        ("xlsx", "corep_nsfr", "COREPNSFR_2026-03-31_20260331000000000.xlsx"),
+        ("xbrl-csv", "corep_of", "COREP040100_COREPOF_2026-03-31_20260331000000000.zip"),
+        ("xlsx", "corep_nsfr", "COREP030200_COREPNSFR_2026-03-31_20260331000000000.xlsx"),
     ],
 )
 def test_cli_writes_the_file_under_its_eba_name_and_prints_its_path(
@@ -170,7 +196,7 @@ def test_cli_writes_the_file_under_its_eba_name_and_prints_its_path(
     code, out, err = cli(monkeypatch, capsys, json.dumps(RICH), *args(tmp_path / "a", fmt, module))
     assert (code, err) == (0, "")
     path = Path(out.strip())
-    assert path.name == f"{LEI}.CON_FR_COREP040200_{suffix}" and path.parent == tmp_path / "a"
+    assert path.name == f"{LEI}.CON_FR_{suffix}" and path.parent == tmp_path / "a"
     code, again, _ = cli(monkeypatch, capsys, json.dumps(RICH), *args(tmp_path / "b", fmt, module))
     assert hashlib.sha256(path.read_bytes()).digest() == hashlib.sha256(Path(again.strip()).read_bytes()).digest()
     assert sorted(p.name for p in (tmp_path / "a").iterdir()) == [path.name]
