@@ -19,7 +19,7 @@ from shared.reporting.checks import arelle_findings, structure_findings, xbridge
 from shared.reporting.package import PackageError, framework_component, write_package
 from shared.reporting.taxonomy import _raw
 from shared.reporting.templates import Report
-from tests.unit.reporting.conftest import LEI, RICH, Reports
+from tests.unit.reporting.conftest import DAY, LEI, RICH, Reports
 
 MODULE_FILES = {"corep_of": "COREPOF", "corep_lr": "COREPLR", "corep_lcr_da": "COREPLCRDA", "corep_nsfr": "COREPNSFR"}
 # FrameworkCodeModuleVersion (EBA Filing Rules ≥ 5.4): COREP + the module's DPM version live in release 4.2
@@ -275,3 +275,58 @@ def _files(package: Any) -> dict[str, bytes]:
     archive = zipfile.ZipFile(io.BytesIO(package.content))
     stem = package.name.removesuffix(".zip")
     return {n.removeprefix(stem + "/"): archive.read(n) for n in archive.namelist()}
+
+
+# --- eba-xbridge is an optional extra -----------------------------------------------------------
+
+_WITHOUT_XBRIDGE = """
+import json, sys
+sys.modules["xbridge"] = None  # as if the optional `reporting` extra were not installed
+from shared.prudential.engine import calculate
+from shared.prudential.models import validate_input
+from shared.prudential.rules import load_rule_set
+from shared.reporting import checks, cli, package, service, templates, validation, xlsx
+rules = load_rule_set("CRR3-2025.1")
+inp = validate_input({"reference_date": sys.argv[2], **json.loads(sys.stdin.read())}, rules)
+reports = templates.build(inp, calculate(inp, rules), rules, "CON")
+out = {}
+for code, report in reports.items():
+    made = package.write_package(report, sys.argv[1], "FR")
+    out[code] = [made.name, made.content.hex(), checks.structure_findings(made.content, made.name),
+                 validation.errors(validation.evaluate(report)) == []]
+out["xbridge"] = checks.xbridge_findings("x.zip")
+import io, zipfile
+made = package.write_package(reports["corep_lcr_da"], sys.argv[1], "FR")
+source, tampered = zipfile.ZipFile(io.BytesIO(made.content)), io.BytesIO()
+with zipfile.ZipFile(tampered, "w") as target:
+    for item in source.infolist():
+        data = source.read(item)
+        target.writestr(item, data.replace(b"dp", b"dp999", 1) if item.filename.endswith("c_73.00.a.csv") else data)
+out["tampered"] = checks.structure_findings(tampered.getvalue(), made.name)
+heavy = [m for m in ("xbridge", "pandas", "numpy", "lxml") if sys.modules.get(m) is not None]
+out["heavy"] = heavy
+print(json.dumps(out))
+"""
+
+
+def test_templates_packages_and_structure_checks_work_without_eba_xbridge(rich: dict[str, Report]) -> None:
+    import subprocess
+
+    run = subprocess.run(
+        [sys.executable, "-c", _WITHOUT_XBRIDGE, LEI, DAY], input=json.dumps(RICH), capture_output=True, text=True,
+        check=False, cwd=Path(__file__).resolve().parents[3],
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    assert out.pop("heavy") == []  # nothing on the production path imports pandas, numpy or lxml
+    assert out.pop("xbridge") == {
+        "status": "skipped",
+        "reason": "eba-xbridge is not installed (pip install 'fintrack[reporting]')",
+    }
+    assert any("is not a datapoint of this table" in p for p in out.pop("tampered"))
+    for code, (name, content, problems, valid) in out.items():
+        assert problems == [] and valid, code
+        # the same bytes as with eba-xbridge installed
+        made = write_package(rich[code], LEI, "FR")
+        assert (name, bytes.fromhex(content)) == (made.name, made.content)
+    assert structure_findings(made.content, made.name) == []
