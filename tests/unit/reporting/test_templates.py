@@ -365,3 +365,30 @@ def test_hand_written_mappings_match_the_eba_labels() -> None:
     for member, row in C02_REAL_ESTATE_ROWS.items():
         assert c02.row_label(row[1:]).lower() in members[member].lower(), (member, row)
     assert c02.row_label("0171") == "Subordinated debt exposures" and "subordinated" in members["eba_qEC:qx2050"]
+
+
+def test_c72_every_total_and_line_with_every_asset_category_hand_computed(rich: dict[str, Report]) -> None:
+    """RICH's assets: coins 50, reserves 400, L1 securities 300, EHQCB 100 (7 %), L2A 200 (15 %), L2B
+    covered bonds 30 (30 %), other L2B 100 (50 %)."""
+    lcr = rich["corep_lcr_da"]
+    lines = {r: tuple(val(lcr, "C_72.00.a", r, c) for c in ("c0010", "c0030", "c0040")) for r in C72_RICH}
+    assert lines == C72_RICH
+    c76 = {r: val(lcr, "C_76.00.a", r, "c0010") for r in ("r0040", "r0100", "r0160", "r0220")}
+    assert c76 == {"r0040": "750.00", "r0100": "93.00", "r0160": "170.00", "r0220": "71.00"}
+    cell = lcr.cells[("C_72.00.a", None, "r0190", "c0040")]
+    assert "l1_covered_bonds" in cell.source and "haircut 7 %" in cell.source and "Art. 10(1)(f)" in cell.rule
+
+
+C72_RICH = {
+    "r0010": ("1180.00", None, "1084.00"),
+    "r0020": ("850.00", None, "843.00"),
+    "r0030": ("750.00", None, "750.00"),
+    "r0040": ("50.00", "1.000000", "50.00"),
+    "r0050": ("400.00", "1.000000", "400.00"),
+    "r0180": ("100.00", None, "93.00"),
+    "r0190": ("100.00", "0.930000", "93.00"),
+    "r0220": ("330.00", None, "241.00"),
+    "r0230": ("200.00", None, "170.00"),
+    "r0310": ("130.00", None, "71.00"),
+    "r0340": ("30.00", "0.700000", "21.00"),
+}
