@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from shared.prudential.models import CalculationInput, Exposure, ExposureResult, Result
-from shared.prudential.numbers import EXACT
+from shared.prudential.numbers import EXACT, cycle_collection_paused
 from shared.prudential.rules import RuleSet
 from shared.reporting.taxonomy import MODULES, Module, module
 
@@ -217,19 +217,26 @@ class _Sheets:
     off-balance nominal per CCF column; :meth:`columns` turns them into the template's columns."""
 
     def __init__(self) -> None:
-        self.sums: dict[tuple[str, str], list[Decimal]] = {}
+        # (sheet, row) → (its eight sums, the exposures behind it): one dictionary look-up per entry
+        self.rows: dict[tuple[str, str], tuple[list[Decimal], list[int]]] = {}
         self.off: dict[tuple[str, str], dict[str, Decimal]] = {}
-        self.members: dict[tuple[str, str], list[int]] = {}
+
+    @property
+    def sums(self) -> dict[tuple[str, str], list[Decimal]]:
+        return {key: sums for key, (sums, _) in self.rows.items()}
+
+    @property
+    def members(self) -> dict[tuple[str, str], list[int]]:
+        return {key: members for key, (_, members) in self.rows.items()}
 
     def entry(self, sheet: str, row: str, index: int) -> list[Decimal]:
-        key = (sheet, row)
-        sums = self.sums.get(key)
-        if sums is None:
-            sums = self.sums[key] = [ZERO] * 8
-            self.members[key] = [index]
+        found = self.rows.get((sheet, row))
+        if found is None:
+            sums = [ZERO] * 8
+            self.rows[(sheet, row)] = (sums, [index])
             return sums
-        members = self.members[key]
-        if members[-1] != index:
+        sums, members = found
+        if not members or members[-1] != index:
             members.append(index)
         return sums
 
@@ -268,10 +275,12 @@ def _credit_sheets(inp: CalculationInput, result: Result) -> _Sheets:
     s = _Sheets()
     exposures = result.exposures
     groups: dict[tuple[Any, int | None], list[Any]] = {}
+    inputs = inp.exposures
+    weighed: list[int] = []
     with localcontext(EXACT):
-        for index, e in enumerate(inp.exposures):
+        for index, e in enumerate(inputs):
             if not _simple(e):
-                _one(s, index, e, exposures[index])
+                weighed.append(index)
                 continue
             key = (e.profile, e.ccf_bucket if e.off_balance else None)
             group = groups.get(key)
@@ -281,6 +290,11 @@ def _credit_sheets(inp: CalculationInput, result: Result) -> _Sheets:
             group[1] += e.scra
             group[2] += e.off_balance
             group[3].append(index)
+        # one exact context for all of them (and the engine's kept results when it has them), not one per item
+        picked = getattr(exposures, "picked", None)
+        results = picked(weighed) if picked is not None else (exposures[i] for i in weighed)
+        for index, r in zip(weighed, results, strict=True):
+            _one(s, index, inputs[index], r)
         for amounts, scras, offs, members, e in groups.values():
             _group(s, e, exposures[members[0]], amounts, scras, offs, members)
     return s
@@ -308,13 +322,13 @@ def _group(
         s.add_off(sheet, "r0080", column, offs)
     for row, values in rows:
         key = (sheet, row)
-        sums = s.sums.get(key)
-        if sums is None:
-            sums = s.sums[key] = [ZERO] * 8
-            s.members[key] = []
+        found = s.rows.get(key)
+        if found is None:
+            found = s.rows[key] = ([ZERO] * 8, [])
+        sums = found[0]
         for slot, value in enumerate(values):
             sums[slot] += value
-        s.members[key].extend(members)
+        found[1].extend(members)
 
 
 def _one(s: _Sheets, index: int, e: Exposure, r: ExposureResult) -> None:
@@ -775,7 +789,8 @@ def build(
     if accounting not in ACCOUNTING:
         raise ValueError(f"accounting: must be one of {', '.join(ACCOUNTING)}")
     wanted = list(modules)
-    sheets = _credit_sheets(inp, result) if "corep_of" in wanted and inp.exposures else None
+    with cycle_collection_paused():  # one pass over a million exposures: no cycles, no full GC passes
+        sheets = _credit_sheets(inp, result) if "corep_of" in wanted and inp.exposures else None
     fillers: dict[str, Callable[[_Writer], None]] = {
         "corep_of": lambda w: _own_funds(w, inp, result, sheets),
         "corep_lr": lambda w: _leverage(w, inp, result, rule_set),
