@@ -115,12 +115,15 @@ def test_the_checks_catch_a_tampered_package(rich: dict[str, Report], tmp_path: 
     assert "CSV-049" in xbridge_findings(path)["errors"]
 
 
-def test_same_report_same_bytes_other_timestamp_other_bytes(rich: dict[str, Report]) -> None:
-    first = write_package(rich["corep_of"], LEI, "FR")
-    second = write_package(rich["corep_of"], LEI, "FR")
+@pytest.mark.parametrize("code", list(MODULE_FILES))
+def test_same_report_same_bytes_other_timestamp_other_bytes(
+    reports: Reports, rich: dict[str, Report], code: str
+) -> None:
+    first = write_package(rich[code], LEI, "FR")
+    second = write_package(reports(RICH)[code], LEI, "FR")  # built again from the same input
     assert hashlib.sha256(first.content).hexdigest() == hashlib.sha256(second.content).hexdigest()
     assert first.name.endswith("_20260331000000000.zip")
-    assert write_package(rich["corep_of"], LEI, "FR", "20260401000000000").content != first.content
+    assert write_package(rich[code], LEI, "FR", "20260401000000000").content != first.content
 
 
 @pytest.mark.parametrize(
