@@ -9,8 +9,13 @@ Three layers, each usable alone:
   table of a template filed true and none for one filed false, every datapoint id defined for its
   table, every key and enumerated value allowed, plain decimal lexical values. ``eba-xbridge``'s
   validator does not resolve datapoints when ``report.json`` carries no namespace map (the EBA
-  metadata holds it), which is why this check reads the module itself.
-* :func:`xbridge_findings` — ``eba-xbridge``'s xBRL-CSV validator (its CSV-0xx and EBA-xxx rules).
+  metadata holds it), which is why this check reads the module itself. ``eba-xbridge`` is the optional
+  ``reporting`` extra (it pulls in pandas, numpy and lxml, too big for a Lambda package): without it
+  the same checks run against the module as shipped in ``data/dpm_4_2.json`` (itself checked against
+  ``eba-xbridge`` when it was extracted and by the tests), so the production path that writes
+  packages needs nothing more.
+* :func:`xbridge_findings` — ``eba-xbridge``'s xBRL-CSV validator (its CSV-0xx and EBA-xxx rules);
+  ``skipped`` with the reason when the extra is not installed.
 * :func:`arelle_findings` — Arelle against an EBA taxonomy package, only when an operator has
   configured one (``FINTRACK_ARELLE_TAXONOMY``, a taxonomy package zip or a folder of them) and
   ``arelleCmdLine`` is installed; otherwise a single ``skipped`` finding saying why.
@@ -34,13 +39,25 @@ from typing import Any
 from shared.reporting.package import module_templates
 from shared.reporting.taxonomy import MODULES, module
 
-__all__ = ["arelle_findings", "structure_findings", "xbridge_findings"]
+__all__ = ["arelle_findings", "structure_findings", "xbridge_available", "xbridge_findings"]
 
 _DECIMAL = re.compile(r"^-?\d+(\.\d+)?$")
 _NAME = re.compile(
     r"^(?P<lei>[A-Z0-9]{20})\.(?P<basis>CON|IND)_(?P<country>[A-Z]{2})_(?P<framework>[A-Z]+\d{6})_"
     r"(?P<module>[A-Z0-9]+)_(?P<date>\d{4}-\d{2}-\d{2})_(?P<timestamp>\d{17})$"
 )
+
+
+XBRIDGE_MISSING = "eba-xbridge is not installed (pip install 'fintrack[reporting]')"
+
+
+def xbridge_available() -> bool:
+    """Whether the optional ``reporting`` extra (``eba-xbridge``) can be imported."""
+    try:
+        import xbridge  # noqa: F401
+    except ImportError:
+        return False
+    return True
 
 
 @cache
@@ -59,6 +76,26 @@ def _xbridge_module(code: str) -> dict[str, dict[str, Any]]:
         }
         for t in data["tables"]
     }
+
+
+@cache
+def _shipped_module(code: str) -> dict[str, dict[str, Any]]:
+    """The same shape from ``data/dpm_4_2.json``: the tables this capability fills, their datapoints
+    and the allowed members of enumerated cells (used when ``eba-xbridge`` is not installed)."""
+    m = module(code)
+    return {
+        t.csv_name: {
+            "filing_indicator": t.filing_indicator,
+            "open_keys": [t.key["column"]] if t.key else [],
+            "variables": {dp: [e["code"] for e in t.enumerations.get(cell, [])] for cell, dp in t.cells.items()},
+            "url": m.entry_point,
+        }
+        for t in m.tables
+    }
+
+
+def _module_mapping(code: str) -> dict[str, dict[str, Any]]:
+    return _xbridge_module(code) if xbridge_available() else _shipped_module(code)
 
 
 def _rows(raw: bytes) -> list[list[str]]:
@@ -86,7 +123,7 @@ def structure_findings(content: bytes, name: str) -> list[str]:
     package_doc = json.loads(files.get("META-INF/reportPackage.json", b"{}"))
     if package_doc.get("documentInfo", {}).get("documentType") != "https://xbrl.org/report-package/2023":
         problems.append("META-INF/reportPackage.json: documentType must be https://xbrl.org/report-package/2023")
-    tables = _xbridge_module(code)
+    tables = _module_mapping(code)
     entry_point = next(iter(tables.values()))["url"]
     report = json.loads(files.get("reports/report.json", b"{}"))
     info = report.get("documentInfo", {})
@@ -158,7 +195,10 @@ def structure_findings(content: bytes, name: str) -> list[str]:
 
 
 def xbridge_findings(path: str | Path) -> dict[str, Any]:
-    """``eba-xbridge``'s validator with the EBA rules: ``{"errors": {rule: [...]}, "warnings": {...}}``."""
+    """``eba-xbridge``'s validator with the EBA rules: ``{"errors": {rule: [...]}, "warnings": {...}}``;
+    ``{"status": "skipped", "reason": ...}`` when the optional extra is not installed."""
+    if not xbridge_available():
+        return {"status": "skipped", "reason": XBRIDGE_MISSING}
     from xbridge.validation import validate
 
     result = validate(str(path), eba=True)

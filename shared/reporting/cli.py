@@ -21,6 +21,7 @@ from shared.prudential.cli import parse_json
 from shared.prudential.engine import calculate
 from shared.prudential.models import InvalidInput, validate_input
 from shared.prudential.rules import DEFAULT_RULE_SET, UnknownRuleSet, load_rule_set
+from shared.reporting.checks import structure_findings
 from shared.reporting.package import (
     PackageError,
     check_settings,
@@ -110,6 +111,9 @@ def run(options: Options, text: str) -> tuple[int, str]:
     if options.format == "xbrl-csv":
         package = write_package(report, options.lei, options.country, timestamp)
         name, content = package.name, package.content
+        problems = structure_findings(content, name)  # our own checks; no eba-xbridge needed
+        if problems:
+            raise RuntimeError(f"report package {name} fails its structure check: {problems}")
     else:
         name = file_stem(report, options.lei, options.country, timestamp) + ".xlsx"
         content = workbook(report, findings, Branding(organization_name=options.lei), approved=False)

@@ -1,6 +1,6 @@
 """EBA xBRL-CSV report packages (banking.md §6.2), byte-identical for the same report and timestamp.
 
-``<LEI>.<CON|IND>_<CC>_COREP040200_<MODULE>_<YYYY-MM-DD>_<YYYYMMDDhhmmssfff>.zip`` holding one folder of
+``<LEI>.<CON|IND>_<CC>_COREP<XXYYZZ>_<MODULE>_<YYYY-MM-DD>_<YYYYMMDDhhmmssfff>.zip`` holding one folder of
 that name with ``META-INF/reportPackage.json``, ``reports/report.json`` (extends exactly the module's
 framework 4.2 entry point, no local tables), ``reports/parameters.csv``, ``reports/FilingIndicators.csv``
 (every template of the module, true or false) and one ``reports/<table>.csv`` per table of a template
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from shared.reporting.taxonomy import FRAMEWORK, FRAMEWORK_VERSION, _raw
+from shared.reporting.taxonomy import FRAMEWORK, _raw
 from shared.reporting.templates import Report
 
 __all__ = ["DECIMALS", "Package", "file_stem", "write_package"]
@@ -70,10 +70,14 @@ def default_timestamp(reference_date: date) -> str:
     return reference_date.strftime("%Y%m%d") + "000000000"
 
 
-def framework_component() -> str:
-    """``COREP040200``: framework code in upper case + the 4.2.0 release as XXYYZZ."""
-    major, minor = FRAMEWORK_VERSION.split(".")
-    return f"{FRAMEWORK.upper()}{int(major):02d}{int(minor):02d}00"
+def framework_component(code: str) -> str:
+    """``COREP030300`` for ``corep_lcr_da``: the framework code in upper case + the module's version as
+    XXYYZZ. EBA Filing Rules (since v5.4) name this component *FrameworkCodeModuleVersion*: the version
+    of the module (DPM ``ModuleVersion.VersionNumber`` live in release 4.2, kept in ``dpm_4_2.json``:
+    corep_of 4.1.0, corep_lr 4.1.0, corep_lcr_da 3.3.0, corep_nsfr 3.2.0), not the taxonomy release."""
+    version: str = _raw()["module_versions"][code]["version"]
+    major, minor, patch = (int(part) for part in version.split("."))
+    return f"{FRAMEWORK.upper()}{major:02d}{minor:02d}{patch:02d}"
 
 
 def file_stem(report: Report, lei: str, country: str, timestamp: str) -> str:
@@ -81,7 +85,7 @@ def file_stem(report: Report, lei: str, country: str, timestamp: str) -> str:
         (
             f"{lei}.{report.basis}",
             country,
-            framework_component(),
+            framework_component(report.module.code),
             report.module.file_code,
             report.reference_date.isoformat(),
             timestamp,

@@ -28,6 +28,7 @@ from shared.prudential.portfolios import rule_sets
 from shared.prudential.portfolios import service as prudential
 from shared.reporting import calendar, repository
 from shared.reporting.calendar import DueReport
+from shared.reporting.checks import structure_findings
 from shared.reporting.package import PackageError, module_applies, write_package
 from shared.reporting.taxonomy import MODULES
 from shared.reporting.templates import Report, build, drill_down, template_view
@@ -184,6 +185,9 @@ def package(
         made = write_package(built.report, lei, country, timestamp)
     except PackageError as exc:
         raise Unprocessable("Bad report setting", errors=[field_error(exc.field, "invalid", exc.problem)]) from None
+    problems = structure_findings(made.content, made.name)  # our own checks; no eba-xbridge needed
+    if problems:
+        raise RuntimeError(f"report package {made.name} fails its structure check: {problems}")
     repository.record_export(
         conn, organization_id=built.calculation["organization_id"], calculation_id=calculation_id, module=module,
         file_name=made.name, sha256=hashlib.sha256(made.content).hexdigest(),

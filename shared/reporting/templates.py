@@ -15,14 +15,17 @@ so that :func:`drill_down` lists them with the rule each was weighted under.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+import json
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, localcontext
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from shared.prudential.models import CalculationInput, Exposure, ExposureResult, Result
-from shared.prudential.numbers import EXACT
+from shared.prudential.numbers import EXACT, cycle_collection_paused
 from shared.prudential.rules import RuleSet
 from shared.reporting.taxonomy import MODULES, Module, module
 
@@ -214,19 +217,26 @@ class _Sheets:
     off-balance nominal per CCF column; :meth:`columns` turns them into the template's columns."""
 
     def __init__(self) -> None:
-        self.sums: dict[tuple[str, str], list[Decimal]] = {}
+        # (sheet, row) → (its eight sums, the exposures behind it): one dictionary look-up per entry
+        self.rows: dict[tuple[str, str], tuple[list[Decimal], list[int]]] = {}
         self.off: dict[tuple[str, str], dict[str, Decimal]] = {}
-        self.members: dict[tuple[str, str], list[int]] = {}
+
+    @property
+    def sums(self) -> dict[tuple[str, str], list[Decimal]]:
+        return {key: sums for key, (sums, _) in self.rows.items()}
+
+    @property
+    def members(self) -> dict[tuple[str, str], list[int]]:
+        return {key: members for key, (_, members) in self.rows.items()}
 
     def entry(self, sheet: str, row: str, index: int) -> list[Decimal]:
-        key = (sheet, row)
-        sums = self.sums.get(key)
-        if sums is None:
-            sums = self.sums[key] = [ZERO] * 8
-            self.members[key] = [index]
+        found = self.rows.get((sheet, row))
+        if found is None:
+            sums = [ZERO] * 8
+            self.rows[(sheet, row)] = (sums, [index])
             return sums
-        members = self.members[key]
-        if members[-1] != index:
+        sums, members = found
+        if not members or members[-1] != index:
             members.append(index)
         return sums
 
@@ -265,10 +275,12 @@ def _credit_sheets(inp: CalculationInput, result: Result) -> _Sheets:
     s = _Sheets()
     exposures = result.exposures
     groups: dict[tuple[Any, int | None], list[Any]] = {}
+    inputs = inp.exposures
+    weighed: list[int] = []
     with localcontext(EXACT):
-        for index, e in enumerate(inp.exposures):
+        for index, e in enumerate(inputs):
             if not _simple(e):
-                _one(s, index, e, exposures[index])
+                weighed.append(index)
                 continue
             key = (e.profile, e.ccf_bucket if e.off_balance else None)
             group = groups.get(key)
@@ -278,6 +290,11 @@ def _credit_sheets(inp: CalculationInput, result: Result) -> _Sheets:
             group[1] += e.scra
             group[2] += e.off_balance
             group[3].append(index)
+        # one exact context for all of them (and the engine's kept results when it has them), not one per item
+        picked = getattr(exposures, "picked", None)
+        results = picked(weighed) if picked is not None else (exposures[i] for i in weighed)
+        for index, r in zip(weighed, results, strict=True):
+            _one(s, index, inputs[index], r)
         for amounts, scras, offs, members, e in groups.values():
             _group(s, e, exposures[members[0]], amounts, scras, offs, members)
     return s
@@ -305,13 +322,13 @@ def _group(
         s.add_off(sheet, "r0080", column, offs)
     for row, values in rows:
         key = (sheet, row)
-        sums = s.sums.get(key)
-        if sums is None:
-            sums = s.sums[key] = [ZERO] * 8
-            s.members[key] = []
+        found = s.rows.get(key)
+        if found is None:
+            found = s.rows[key] = ([ZERO] * 8, [])
+        sums = found[0]
         for slot, value in enumerate(values):
             sums[slot] += value
-        s.members[key].extend(members)
+        found[1].extend(members)
 
 
 def _one(s: _Sheets, index: int, e: Exposure, r: ExposureResult) -> None:
@@ -594,46 +611,79 @@ def _leverage(w: _Writer, inp: CalculationInput, result: Result, rule_set: RuleS
 
 # --- corep_lcr_da -------------------------------------------------------------------------------
 
-# category → (C 72.00 row, label); ambiguous categories feed only the totals (see docs/reporting.md).
-_LCR_ASSET_ROWS = {
-    "l1_coins_banknotes": "r0040", "l1_central_bank_reserves": "r0050", "l1_covered_bonds": "r0190",
-    "l2b_covered_bonds": "r0340",
-}  # fmt: skip
-_LCR_TOTALS = {
-    "r0010": ("TOTAL UNADJUSTED LIQUID ASSETS", ("l1_coins_banknotes", "l1_central_bank_reserves", "l1_securities",
-              "l1_covered_bonds", "l2a", "l2b_covered_bonds", "l2b_other")),
-    "r0020": ("Level 1", ("l1_coins_banknotes", "l1_central_bank_reserves", "l1_securities", "l1_covered_bonds")),
-    "r0030": ("Level 1 excl. EHQCB", ("l1_coins_banknotes", "l1_central_bank_reserves", "l1_securities")),
-    "r0180": ("Level 1 EHQCB", ("l1_covered_bonds",)),
-    "r0220": ("Level 2", ("l2a", "l2b_covered_bonds", "l2b_other")),
-    "r0230": ("Level 2A", ("l2a",)),
-    "r0310": ("Level 2B", ("l2b_covered_bonds", "l2b_other")),
-}  # fmt: skip
+_LCR_LINES = Path(__file__).with_name("data") / "lcr_lines.json"
+#: C 72.00–C 74.00 table → the rates, columns, and where each LCR category and total is reported.
+LCR_TABLES = ("C_72.00.a", "C_73.00.a", "C_74.00.a")
+_LCR_SECTION_RULE = {"assets": "Art. 9 DR 2015/61", "outflows": "Art. 22 DR 2015/61", "inflows": "Art. 32 DR 2015/61"}
+
+
+@cache
+def lcr_lines() -> dict[str, Any]:
+    """``data/lcr_lines.json``: category → row (with the article and the reason) and the totals."""
+    data: dict[str, Any] = json.loads(_LCR_LINES.read_text(encoding="utf-8"))
+    return {table: data[table] for table in LCR_TABLES}
+
+
+def lcr_rows(table: str, amounts: Mapping[str, Decimal]) -> dict[str, list[str]]:
+    """Row → the categories it sums, for the rows reported given ``amounts`` (category → amount):
+    every line with a category present, every total whose ``unless`` categories are all zero."""
+    spec = lcr_lines()[table]
+    rows: dict[str, list[str]] = {}
+    for category, info in spec["categories"].items():
+        if category in amounts:
+            rows.setdefault(info["row"], []).append(category)
+    for row, total in spec["totals"].items():
+        blocked = any(amounts.get(c, ZERO) for c in total["unless"])
+        if blocked:
+            rows.pop(row, None)
+        else:
+            rows[row] = [c for c in total["sum"] if c in amounts]
+    return dict(sorted(rows.items()))
+
+
+def _lcr_table(w: _Writer, table: str, amounts: Mapping[str, Decimal], params: Any) -> None:
+    """One of C 72.00–C 74.00: amount, weight (lines only) and weighted value per row of ``lcr_lines``."""
+    spec = lcr_lines()[table]
+    section, rates = spec["section"], params[spec["rates"]]
+    categories, totals = spec["categories"], spec["totals"]
+    cells = w.report.module.table(table).cells
+
+    def weight(category: str) -> Decimal:
+        rate: Decimal = rates[category]
+        return ONE - rate if spec["weight_is_one_minus_rate"] else rate
+
+    def describe(category: str) -> str:
+        rate = rates[category]
+        pct = f"{(rate * 100).normalize():f} %"
+        text = f"haircut {pct}" if spec["weight_is_one_minus_rate"] else f"rate {pct}"
+        return f"lcr.{section}.{category} ({spec['rates']} {text})"
+
+    for row, members in lcr_rows(table, amounts).items():
+        amount_ = sum((amounts[c] for c in members), ZERO)
+        value = sum((amounts[c] * weight(c) for c in members), ZERO)
+        total = totals.get(row)
+        if total is None:  # a line: its categories only
+            source = " + ".join(describe(c) for c in members)
+            rule = "; ".join(dict.fromkeys(categories[c]["article"] for c in members))
+        else:
+            parts = ", ".join(members) if members else "none present"
+            source = f"Σ lcr.{section} of {total['label']} ({parts})"
+            rule = _LCR_SECTION_RULE[section]
+        w.put(table, row, spec["amount"], amount_, f"{source}: amount", rule)
+        if total is None and len(members) == 1 and f"{row},{spec['weight']}" in cells:
+            w.put(table, row, spec["weight"], weight(members[0]), f"{spec['rates']}[{members[0]}]", rule)
+        w.put(table, row, spec["value"], value, f"{source}: amount × weight", rule)
 
 
 def _lcr(w: _Writer, inp: CalculationInput, result: Result, rule_set: RuleSet) -> None:
     lcr, res = inp.lcr, result.lcr
     if lcr is None or res is None:
         return
-    haircut = rule_set.at(inp.reference_date)["lcr_haircut"]
-    t = "C_72.00.a"
+    params = rule_set.at(inp.reference_date)
     with localcontext(EXACT):
-        for category, row in _LCR_ASSET_ROWS.items():
-            market = lcr.first.get(category)
-            if market is None:
-                continue
-            src = f"lcr.assets.{category}"
-            w.put(t, row, "c0010", market, src, "Art. 9 DR 2015/61")
-            w.put(t, row, "c0030", ONE - haircut[category], f"1 − haircut of {category}", "Art. 10–12 DR 2015/61")
-            w.put(t, row, "c0040", market * (ONE - haircut[category]), f"{src} × (1 − haircut)", "Art. 9 DR 2015/61")
-        for row, (label, categories) in _LCR_TOTALS.items():
-            present = [c for c in categories if c in lcr.first]
-            if not present:
-                continue
-            market = sum((lcr.first[c] for c in present), ZERO)
-            value = sum((lcr.first[c] * (ONE - haircut[c]) for c in present), ZERO)
-            w.put(t, row, "c0010", market, f"Σ lcr.assets ({label})", "Art. 9 DR 2015/61")
-            w.put(t, row, "c0040", value, f"Σ lcr.assets × (1 − haircut) ({label})", "Art. 9 DR 2015/61")
+        for table, amounts in zip(LCR_TABLES, (lcr.first, lcr.second, lcr.third), strict=True):
+            if amounts:
+                _lcr_table(w, table, amounts, params)
         t = "C_76.00.a"
         excess = res["cap_adjustment_70"] + res["cap_adjustment_15"] + res["cap_adjustment_40"]
         rows = [
@@ -721,8 +771,8 @@ def _filing(code: str, inp: CalculationInput, result: Result) -> dict[str, bool]
         "C_07.00": len(inp.exposures) > 0,
         "C_47.00": result.leverage is not None,
         "C_72.00": result.lcr is not None and bool(inp.lcr and inp.lcr.first),
-        "C_73.00": False,
-        "C_74.00": False,
+        "C_73.00": result.lcr is not None and bool(inp.lcr and inp.lcr.second),
+        "C_74.00": result.lcr is not None and bool(inp.lcr and inp.lcr.third),
         "C_76.00": result.lcr is not None,
         "C_84.00": result.nsfr is not None,
     }
@@ -739,7 +789,8 @@ def build(
     if accounting not in ACCOUNTING:
         raise ValueError(f"accounting: must be one of {', '.join(ACCOUNTING)}")
     wanted = list(modules)
-    sheets = _credit_sheets(inp, result) if "corep_of" in wanted and inp.exposures else None
+    with cycle_collection_paused():  # one pass over a million exposures: no cycles, no full GC passes
+        sheets = _credit_sheets(inp, result) if "corep_of" in wanted and inp.exposures else None
     fillers: dict[str, Callable[[_Writer], None]] = {
         "corep_of": lambda w: _own_funds(w, inp, result, sheets),
         "corep_lr": lambda w: _leverage(w, inp, result, rule_set),

@@ -110,7 +110,7 @@ def test_package_of_an_approved_calculation_passes_eba_xbridge(bank: Bank, tmp_p
     calc = approved_calculation(bank, corep_input())
     first = bank.get("viewer", f"/calculations/{calc}/corep/package?lei={LEI}&country=FR&basis=IND")
     assert first.status_code == 200, first.json
-    name = f"{LEI}.IND_FR_COREP040200_COREPOF_2026-03-31_20260331000000000.zip"
+    name = f"{LEI}.IND_FR_COREP040100_COREPOF_2026-03-31_20260331000000000.zip"
     assert name in first.headers["Content-Disposition"]
     again = bank.get("analyst", f"/calculations/{calc}/corep/package?lei={LEI}&country=FR&basis=IND")
     assert hashlib.sha256(first.data).digest() == hashlib.sha256(again.data).digest()

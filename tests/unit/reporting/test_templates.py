@@ -196,7 +196,105 @@ def test_v13_lcr_in_c72_and_c76(reports: Reports) -> None:
     assert (val(lcr, "C_72.00.a", "r0050", "c0010"), val(lcr, "C_72.00.a", "r0050", "c0030")) == ("400.00", "1.000000")
     assert (val(lcr, "C_72.00.a", "r0230", "c0040"), val(lcr, "C_72.00.a", "r0310", "c0040")) == ("170.00", "50.00")
     assert val(lcr, "C_72.00.a", "r0010", "c0040") == "920.00"
-    assert lcr.filing["C_73.00"] is False and lcr.filing["C_76.00"] is True
+    assert lcr.filing["C_72.00"] and lcr.filing["C_73.00"] and lcr.filing["C_74.00"] and lcr.filing["C_76.00"]
+    # C 72.00 every total the categories determine, amount and value (l1_securities has no single line)
+    c72 = {r: (val(lcr, "C_72.00.a", r, "c0010"), val(lcr, "C_72.00.a", r, "c0040")) for r in V13_C72}
+    assert c72 == V13_C72
+    assert val(lcr, "C_72.00.a", "r0030", "c0030") is None  # a weight only on a one-category line
+    assert val(lcr, "C_72.00.a", "r0040", "c0010") is None  # no coins in the input: no line
+    # C 73.00 lines (amount, applicable weight, outflow) and totals (amount, outflow)
+    c73 = {r: tuple(val(lcr, "C_73.00.a", r, c) for c in ("c0010", "c0050", "c0060")) for r in V13_C73}
+    assert c73 == V13_C73
+    assert val(lcr, "C_73.00.a", "r0210", "c0060") is None  # financial_customers may be non-operational deposits
+    assert val(lcr, "C_73.00.a", "r0010", "c0060") == c76["r0300"]
+    # C 74.00: everything subject to the 75 % cap (c0010 amount, c0140 inflow)
+    c74 = {r: (val(lcr, "C_74.00.a", r, "c0010"), val(lcr, "C_74.00.a", r, "c0140")) for r in V13_C74}
+    assert c74 == V13_C74
+    assert val(lcr, "C_74.00.a", "r0010", "c0140") == val(lcr, "C_76.00.a", "r0330", "c0010") == "500.00"
+    assert val(lcr, "C_74.00.a", "r0010", "c0030") is None and val(lcr, "C_74.00.a", "r0010", "c0160") is None
+
+
+# banking.md V13, hand-computed: row → (amount, value according to Art. 9)
+V13_C72 = {
+    "r0010": ("1000.00", "920.00"),
+    "r0020": ("700.00", "700.00"),
+    "r0030": ("700.00", "700.00"),
+    "r0050": ("400.00", "400.00"),
+    "r0180": ("0.00", "0.00"),
+    "r0220": ("300.00", "220.00"),
+    "r0230": ("200.00", "170.00"),
+    "r0310": ("100.00", "50.00"),
+}
+# row → (amount, applicable weight, outflow); the weight only where the row is one category's line
+V13_C73 = {
+    "r0010": ("5800.00", None, "1060.00"),
+    "r0020": ("5800.00", None, "1060.00"),
+    "r0030": ("3000.00", None, "200.00"),
+    "r0080": ("2000.00", "0.050000", "100.00"),
+    "r0110": ("1000.00", "0.100000", "100.00"),
+    "r0120": ("800.00", None, "200.00"),
+    "r0240": ("500.00", None, "200.00"),
+    "r0270": ("0.00", None, "0.00"),
+    "r0460": ("1200.00", None, "160.00"),
+    "r0470": ("1000.00", None, "100.00"),
+    "r0490": ("1000.00", "0.100000", "100.00"),
+    "r0580": ("200.00", None, "60.00"),
+    "r0600": ("200.00", "0.300000", "60.00"),
+    "r0920": ("0.00", None, "0.00"),
+    "r1020": ("0.00", None, "0.00"),
+}
+V13_C74 = {
+    "r0010": ("700.00", "500.00"),
+    "r0020": ("700.00", "500.00"),
+    "r0030": ("400.00", "200.00"),
+    "r0100": ("300.00", "300.00"),
+    "r0263": ("0.00", "0.00"),
+}
+
+
+def test_c73_totals_that_a_category_may_or_may_not_belong_to_are_not_reported(reports: Reports) -> None:
+    outflows = {"retail_stable": 100, "other": 50, "secured_funding_level1": 10, "secured_funding_level2a": 20,
+                "committed_facilities_credit_institutions": 10, "committed_credit_retail": 40}  # fmt: skip
+    lcr = reports({"lcr": {"assets": {"l1_coins_banknotes": 1000}, "outflows": outflows}})["corep_lcr_da"]
+    # "other" may be unsecured or secured: neither section total; level 1 secured funding may have a central
+    # bank lender: not the non-central-bank total; facilities to credit institutions: credit or liquidity
+    for row in ("r0020", "r0920", "r1020", "r0460", "r0470", "r0580", "r0270", "r0210"):
+        assert val(lcr, "C_73.00.a", row, "c0060") is None, row
+    assert [val(lcr, "C_73.00.a", "r0010", c) for c in ("c0010", "c0060")] == ["230.00", "64.00"]
+    assert [val(lcr, "C_73.00.a", "r1050", c) for c in ("c0010", "c0050", "c0060")] == ["20.00", "0.150000", "3.00"]
+    assert [val(lcr, "C_73.00.a", "r0030", c) for c in ("c0010", "c0060")] == ["100.00", "5.00"]
+    assert val(lcr, "C_76.00.a", "r0300", "c0010") == "64.00"
+    assert lcr.filing["C_74.00"] is False and not any(c.table == "C_74.00.a" for c in lcr.cells.values())
+    line = lcr.cells[("C_73.00.a", None, "r1050", "c0060")]
+    assert "secured_funding_level2a" in line.source and "15 %" in line.source and line.rule == "Art. 28(3) DR 2015/61"
+    total = lcr.cells[("C_73.00.a", None, "r0010", "c0060")]
+    assert "other" in total.source and total.rule == "Art. 22 DR 2015/61"
+
+
+def test_the_lcr_line_table_maps_every_category_to_a_row_of_the_dpm(rule_set: Any) -> None:
+    from datetime import date
+
+    from shared.reporting.templates import lcr_lines
+
+    params = rule_set.at(date(2026, 3, 31))
+    rates = {"C_72.00.a": "lcr_haircut", "C_73.00.a": "lcr_outflow", "C_74.00.a": "lcr_inflow"}
+    for table, spec in lcr_lines().items():
+        t = module("corep_lcr_da").table(table)
+        assert spec["rates"] == rates[table]
+        assert set(spec["categories"]) == set(params[spec["rates"]]), table  # every category, none invented
+        for column in (spec["amount"], spec["value"]):
+            assert all(f"{row},{column}" in t.cells for row in {i["row"] for i in spec["categories"].values()})
+        totals = spec["totals"]
+        grand = next(iter(totals.values()))
+        assert grand["sum"] == list(spec["categories"]) and grand["unless"] == []  # the table total: everything
+        for category, info in spec["categories"].items():
+            assert info["article"] and info["reason"]
+            if info["row"] in totals:  # a category reported at a total counts in it
+                assert category in totals[info["row"]]["sum"], (table, category)
+        for row, total in totals.items():
+            assert set(total["sum"]) | set(total["unless"]) <= set(spec["categories"]), (table, row)
+            assert not set(total["sum"]) & set(total["unless"]), (table, row)
+            assert t.row_label(row[1:]), (table, row)
 
 
 def test_nsfr_in_c84(reports: Reports) -> None:
@@ -267,3 +365,30 @@ def test_hand_written_mappings_match_the_eba_labels() -> None:
     for member, row in C02_REAL_ESTATE_ROWS.items():
         assert c02.row_label(row[1:]).lower() in members[member].lower(), (member, row)
     assert c02.row_label("0171") == "Subordinated debt exposures" and "subordinated" in members["eba_qEC:qx2050"]
+
+
+def test_c72_every_total_and_line_with_every_asset_category_hand_computed(rich: dict[str, Report]) -> None:
+    """RICH's assets: coins 50, reserves 400, L1 securities 300, EHQCB 100 (7 %), L2A 200 (15 %), L2B
+    covered bonds 30 (30 %), other L2B 100 (50 %)."""
+    lcr = rich["corep_lcr_da"]
+    lines = {r: tuple(val(lcr, "C_72.00.a", r, c) for c in ("c0010", "c0030", "c0040")) for r in C72_RICH}
+    assert lines == C72_RICH
+    c76 = {r: val(lcr, "C_76.00.a", r, "c0010") for r in ("r0040", "r0100", "r0160", "r0220")}
+    assert c76 == {"r0040": "750.00", "r0100": "93.00", "r0160": "170.00", "r0220": "71.00"}
+    cell = lcr.cells[("C_72.00.a", None, "r0190", "c0040")]
+    assert "l1_covered_bonds" in cell.source and "haircut 7 %" in cell.source and "Art. 10(1)(f)" in cell.rule
+
+
+C72_RICH = {
+    "r0010": ("1180.00", None, "1084.00"),
+    "r0020": ("850.00", None, "843.00"),
+    "r0030": ("750.00", None, "750.00"),
+    "r0040": ("50.00", "1.000000", "50.00"),
+    "r0050": ("400.00", "1.000000", "400.00"),
+    "r0180": ("100.00", None, "93.00"),
+    "r0190": ("100.00", "0.930000", "93.00"),
+    "r0220": ("330.00", None, "241.00"),
+    "r0230": ("200.00", None, "170.00"),
+    "r0310": ("130.00", None, "71.00"),
+    "r0340": ("30.00", "0.700000", "21.00"),
+}
