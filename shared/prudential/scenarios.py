@@ -160,12 +160,22 @@ def _exposures(document: dict[str, Any], wanted: Callable[[dict[str, Any]], bool
 
 
 def _copy(value: Any) -> Any:
-    """A copy of JSON data (dicts and lists copied, leaves shared: they are immutable)."""
+    """A copy of JSON data (dicts and lists copied, leaves shared: they are immutable). A plain dict
+    is copied whole (``dict.copy``, in C), then its nested dicts and lists replaced by their copies."""
+    if type(value) is dict:
+        out = value.copy()
+        for key, item in value.items():
+            if isinstance(item, _CONTAINERS):
+                out[key] = _copy(item)
+        return out
     if isinstance(value, dict):
-        return {k: _copy(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+        return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy(v) if isinstance(v, dict | list) else v for v in value]
+        return [_copy(v) for v in value]
     return value
+
+
+_CONTAINERS = (dict, list)
 
 
 class _Tracked(list[Any]):
