@@ -464,10 +464,6 @@ def _exposure_figures(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any
     return out
 
 
-def _text(old: Any, new: Any) -> dict[str, Any]:
-    return {"old": old, "new": new, "delta": None}
-
-
 def _exposure_row(old: dict[str, Any], r: ExposureResult, memo: dict[tuple[str, str], str]) -> dict[str, Any]:
     """``_exposure_figures(old, exposure_to_json(r))`` in one pass (the hot path of a what-if; inside
     ``localcontext(EXACT)``): the new figures are rendered as :func:`exposure_to_json` renders them
@@ -482,15 +478,15 @@ def _exposure_row(old: dict[str, Any], r: ExposureResult, memo: dict[tuple[str, 
     oe_text = ev_text if r.original_exposure == ev else _amount(r.original_exposure)
     rw_text = _rate(pre / ev) if ev else None
     out: dict[str, Any] = {
-        "class": _text(old["class"], r.cls),
-        "id": _text(old["id"], r.id),
-        "reporting_class": _text(old["reporting_class"], r.reporting_class),
-        "rule": _text(old["rule"], r.rule),
-        "exposure_value": _pair(old["exposure_value"], ev_text, memo),
-        "original_exposure": _pair(old["original_exposure"], oe_text, memo),
-        "risk_weight": _pair(old["risk_weight"], rw_text, memo),
-        "rwa": _pair(old["rwa"], rwa_text, memo),
-        "rwa_pre_sf": _pair(old["rwa_pre_sf"], pre_text, memo),
+        "class": {"old": old["class"], "new": r.cls, "delta": None},
+        "id": {"old": old["id"], "new": r.id, "delta": None},
+        "reporting_class": {"old": old["reporting_class"], "new": r.reporting_class, "delta": None},
+        "rule": {"old": old["rule"], "new": r.rule, "delta": None},
+        "exposure_value": _pair(old["exposure_value"], ev_text, memo, _ZERO_AMOUNT),
+        "original_exposure": _pair(old["original_exposure"], oe_text, memo, _ZERO_AMOUNT),
+        "risk_weight": _pair(old["risk_weight"], rw_text, memo, _ZERO_RATE),
+        "rwa": _pair(old["rwa"], rwa_text, memo, _ZERO_AMOUNT),
+        "rwa_pre_sf": _pair(old["rwa_pre_sf"], pre_text, memo, _ZERO_AMOUNT),
     }
     old_parts, new_parts = old["parts"], r.parts
     parts = []
@@ -511,24 +507,27 @@ def _exposure_row(old: dict[str, Any], r: ExposureResult, memo: dict[tuple[str, 
             continue
         parts.append(
             {
-                "exposure_value": _pair(before["exposure_value"], p_ev, memo),
-                "risk_weight": _pair(before["risk_weight"], p_rw, memo),
-                "rwa": _pair(before["rwa"], p_rwa, memo),
-                "rwa_pre_sf": _pair(before["rwa_pre_sf"], p_pre, memo),
-                "reporting_class": _text(before["reporting_class"], p.reporting_class),
+                "exposure_value": _pair(before["exposure_value"], p_ev, memo, _ZERO_AMOUNT),
+                "risk_weight": _pair(before["risk_weight"], p_rw, memo, _ZERO_RATE),
+                "rwa": _pair(before["rwa"], p_rwa, memo, _ZERO_AMOUNT),
+                "rwa_pre_sf": _pair(before["rwa_pre_sf"], p_pre, memo, _ZERO_AMOUNT),
+                "reporting_class": {"old": before["reporting_class"], "new": p.reporting_class, "delta": None},
             }
         )
     out["parts"] = parts
     return out
 
 
-def _pair(old: str | None, new: str | None, memo: dict[tuple[str, str], str]) -> dict[str, Any]:
-    """:func:`_figure` with its deltas memoised in ``memo``."""
+_ZERO_AMOUNT, _ZERO_RATE = _ZEROS[2], _ZEROS[6]
+
+
+def _pair(old: str | None, new: str | None, memo: dict[tuple[str, str], str], zero: str) -> dict[str, Any]:
+    """:func:`_figure` of a new figure rendered by :func:`_amount` (``zero`` "0.00") or :func:`_rate`
+    ("0.000000"): equal texts have that many places; other deltas are memoised in ``memo``."""
+    if old == new:
+        return {"old": old, "new": new, "delta": None if new is None else zero}
     if old is None or new is None:
         return {"old": old, "new": new, "delta": None}
-    if old == new:
-        places = len(old) - old.index(".") - 1
-        return {"old": old, "new": new, "delta": _ZEROS.get(places) or "0." + "0" * places}
     key = (old, new)
     delta = memo.get(key)
     if delta is None:
