@@ -291,9 +291,11 @@ class Weigher:
                 f"= {format(factor.quantize(Decimal('0.000001')), 'f')}"
             )
         rule = "; ".join([text, *notes])
-        pre_total = sum((part.rwa_pre_sf for part in parts), ZERO)
-        rwa_total = sum((part.rwa for part in parts), ZERO)
-        ev_total = sum((part.exposure_value for part in parts), ZERO)
+        ev_total = pre_total = rwa_total = ZERO  # ZERO + part + part…: what sum(…, ZERO) adds, in that order
+        for part in parts:
+            ev_total += part.exposure_value
+            pre_total += part.rwa_pre_sf
+            rwa_total += part.rwa
         return ExposureResult(
             e.id, f.cls, home, e.amount + e.off_balance, ev_total, pre_total, rwa_total, tuple(parts), rule,
             e.amount, e.scra, e.off_balance, e.ccf_bucket, ccf, guaranteed, adjusted, bool(sme), False,

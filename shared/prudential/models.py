@@ -49,6 +49,7 @@ __all__ = [
     "Result",
     "Shapes",
     "collect_errors",
+    "revalidate",
     "validate_exposure",
     "validate_input",
 ]
@@ -1057,6 +1058,34 @@ def _reference_date(r: _Reader, rule_set: RuleSet) -> date | None:
         )  # fmt: skip
         return None
     return day
+
+
+def revalidate(
+    document: object, rule_set: RuleSet, base: CalculationInput, changed: Sequence[int]
+) -> CalculationInput | None:
+    """The validated input of ``document``, a copy of the document ``base`` was validated from whose
+    exposures list keeps its length and order and whose exposures differ from the base's only at the
+    indices ``changed`` (a shocked scenario copy): only those exposures and the sections are validated,
+    the others are ``base``'s. None when that cannot tell the outcome alone — an exposure or a section
+    with a problem, a changed id (its duplicates would need every id) — and the caller then validates
+    the whole document (:func:`validate_input`), which reports every problem as usual."""
+    if not isinstance(document, dict):
+        return None
+    raw = document.get("exposures")
+    if not isinstance(raw, list) or len(raw) != len(base.exposures):
+        return None
+    exposures = list(base.exposures)
+    errors: list[InputError] = []
+    shapes: Shapes = {}
+    with cycle_collection_paused():
+        for index in changed:
+            item = raw[index]
+            exposure = _fast(item, shapes) or _slow(item, "", errors, shapes)
+            if exposure is None or exposure.id != exposures[index].id:
+                return None
+            exposures[index] = exposure
+    result, errors = collect_errors({k: v for k, v in document.items() if k != "exposures"}, rule_set)
+    return None if result is None else result._replace(exposures=tuple(exposures))
 
 
 def validate_input(

@@ -35,6 +35,7 @@ from shared.prudential.models import (
     InputError,
     InvalidInput,
     Result,
+    revalidate,
     validate_input,
 )
 from shared.prudential.numbers import EXACT, cycle_collection_paused
@@ -159,12 +160,22 @@ def _exposures(document: dict[str, Any], wanted: Callable[[dict[str, Any]], bool
 
 
 def _copy(value: Any) -> Any:
-    """A copy of JSON data (dicts and lists copied, leaves shared: they are immutable)."""
+    """A copy of JSON data (dicts and lists copied, leaves shared: they are immutable). A plain dict
+    is copied whole (``dict.copy``, in C), then its nested dicts and lists replaced by their copies."""
+    if type(value) is dict:
+        out = value.copy()
+        for key, item in value.items():
+            if isinstance(item, _CONTAINERS):
+                out[key] = _copy(item)
+        return out
     if isinstance(value, dict):
-        return {k: _copy(v) if isinstance(v, dict | list) else v for k, v in value.items()}
+        return {k: _copy(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_copy(v) if isinstance(v, dict | list) else v for v in value]
+        return [_copy(v) for v in value]
     return value
+
+
+_CONTAINERS = (dict, list)
 
 
 class _Tracked(list[Any]):
@@ -272,6 +283,12 @@ def apply_shocks(document: Mapping[str, Any], shocks: list[dict[str, Any]]) -> d
 
     Copy on write: sections are copied, an exposure only when a shock changes it, so unchanged
     exposure objects are shared with ``document``."""
+    return _shocked(document, shocks)[0]
+
+
+def _shocked(document: Mapping[str, Any], shocks: list[dict[str, Any]]) -> tuple[dict[str, Any], list[int] | None]:
+    """:func:`apply_shocks`, and the indices of the exposures a shock wrote to, in order (None when the
+    document's exposures are not a list)."""
     validate_shocks(shocks)
     shocked: dict[str, Any] = {k: copy.deepcopy(v) for k, v in document.items() if k != "exposures"}
     originals = document.get("exposures")
@@ -279,9 +296,11 @@ def apply_shocks(document: Mapping[str, Any], shocks: list[dict[str, Any]]) -> d
         shocked["exposures"] = _Tracked(originals) if isinstance(originals, list) else copy.deepcopy(originals)
     for shock in shocks:
         _apply(shocked, shock)
-    if isinstance(shocked.get("exposures"), _Tracked):
-        shocked["exposures"] = list(shocked["exposures"])
-    return shocked
+    items = shocked.get("exposures")
+    if isinstance(items, _Tracked):
+        shocked["exposures"] = list(items)
+        return shocked, sorted(items.copied)
+    return shocked, None
 
 
 # --- what-if ------------------------------------------------------------------------------------
@@ -345,15 +364,24 @@ def _what_if(
     document: Mapping[str, Any], shocks: list[dict[str, Any]], rule_set: RuleSet, base: Mapping[str, Any] | None
 ) -> dict[str, Any]:
     validated = validate_input(document, rule_set)
-    shocked = apply_shocks(document, shocks)
-    raw = document.get("exposures")
-    shocked_items = shocked.get("exposures")
-    shocked_raw: list[Any] = shocked_items if isinstance(shocked_items, list) else []
-    known = {id(item): e for item, e in zip(raw if isinstance(raw, list) else [], validated.exposures, strict=False)}
+    shocked, copied = _shocked(document, shocks)
+    # Only the exposures a shock wrote to (``copied``) are validated again: the others are the base
+    # document's objects, already validated. Any problem, and the rare cases the shortcut cannot judge
+    # alone, go through the whole validator (the same input, or every error as usual).
+    new_input = revalidate(shocked, rule_set, validated, copied) if copied is not None else None
+    if new_input is None:
+        raw = document.get("exposures")
+        items = raw if isinstance(raw, list) else []
+        known = {id(item): e for item, e in zip(items, validated.exposures, strict=False)}
+        try:
+            new_input = validate_input(shocked, rule_set, known=known)
+        except InvalidInput as exc:
+            raise InvalidInput([e._replace(path=f"shocked.{e.path}") for e in exc.errors]) from exc
+    # the exposures the shocks changed (their results are read below): identity, not equality
+    unchanged = validated.exposures
+    edited = copied if copied is not None else range(len(unchanged))
+    kept = {id(new_input.exposures[i]) for i in edited if new_input.exposures[i] is not unchanged[i]}
     try:
-        new_input = validate_input(shocked, rule_set, known=known)
-        # the exposures the shocks changed (their results are read below): identity, not equality
-        kept = {id(e) for item, e in zip(shocked_raw, new_input.exposures, strict=False) if id(item) not in known}
         new = calculate(new_input, rule_set, kept=kept)
     except InvalidInput as exc:
         raise InvalidInput([e._replace(path=f"shocked.{e.path}") for e in exc.errors]) from exc
@@ -368,19 +396,24 @@ def _what_if(
     new_json = _sections(new)
     keys = sorted((new_json.keys() | old_json.keys()) - {"exposures"})
     figures = {k: _walk(old_json.get(k), new_json.get(k)) for k in keys}
-    pairs = zip(validated.exposures, new_input.exposures, strict=True)
     same_date = validated.reference_date == new_input.reference_date
     # Another reference date may change any exposure's weight (phase-ins): every one is compared then.
-    changed = [index for index, (before, after) in enumerate(pairs) if before != after or not same_date]
+    # Otherwise only an exposure a shock wrote to can differ (the others are the same objects).
+    shocked_exposures = new_input.exposures
+    changed = [i for i in edited if unchanged[i] != shocked_exposures[i]] if same_date else list(range(len(unchanged)))
     rows: list[dict[str, Any]] = []
+    memo: dict[tuple[str, str], str] = {}
     with localcontext(EXACT):
         for i, result in zip(changed, _picked(new.exposures, changed), strict=True):
             before = stored[i] if stored is not None else None
             if not isinstance(before, dict) or before.get("id") != validated.exposures[i].id:
                 old = old if old is not None else calculate(validated, rule_set)
                 before = exposure_to_json(old.exposures[i])
+            if same_date:
+                rows.append(_exposure_row(before, result, memo))
+                continue
             after = exposure_to_json(result)
-            if same_date or before != after:
+            if before != after:
                 rows.append(_exposure_figures(before, after))
     figures["exposures"] = rows
     return {
@@ -429,6 +462,90 @@ def _exposure_figures(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any
         parts.append(part)
     out["parts"] = parts
     return out
+
+
+def _exposure_row(old: dict[str, Any], r: ExposureResult, memo: dict[tuple[str, str], str]) -> dict[str, Any]:
+    """``_exposure_figures(old, exposure_to_json(r))`` in one pass (the hot path of a what-if; inside
+    ``localcontext(EXACT)``): the new figures are rendered as :func:`exposure_to_json` renders them
+    (half away from zero, the context's rounding; never negative zero), a figure equal to one
+    already rendered for this exposure reuses its text, and each delta is computed once per distinct
+    (old, new) pair of texts (``memo``, for one what-if: risk weights repeat across exposures, and
+    within one exposure rwa_pre_sf is rwa and a single part's figures are the exposure's)."""
+    ev, pre, rwa = r.exposure_value, r.rwa_pre_sf, r.rwa
+    ev_text = _amount(ev)
+    pre_text = _amount(pre)
+    rwa_text = pre_text if rwa == pre else _amount(rwa)
+    oe_text = ev_text if r.original_exposure == ev else _amount(r.original_exposure)
+    rw_text = _rate(pre / ev) if ev else None
+    out: dict[str, Any] = {
+        "class": {"old": old["class"], "new": r.cls, "delta": None},
+        "id": {"old": old["id"], "new": r.id, "delta": None},
+        "reporting_class": {"old": old["reporting_class"], "new": r.reporting_class, "delta": None},
+        "rule": {"old": old["rule"], "new": r.rule, "delta": None},
+        "exposure_value": _pair(old["exposure_value"], ev_text, memo, _ZERO_AMOUNT),
+        "original_exposure": _pair(old["original_exposure"], oe_text, memo, _ZERO_AMOUNT),
+        "risk_weight": _pair(old["risk_weight"], rw_text, memo, _ZERO_RATE),
+        "rwa": _pair(old["rwa"], rwa_text, memo, _ZERO_AMOUNT),
+        "rwa_pre_sf": _pair(old["rwa_pre_sf"], pre_text, memo, _ZERO_AMOUNT),
+    }
+    old_parts, new_parts = old["parts"], r.parts
+    parts = []
+    for index in range(max(len(old_parts), len(new_parts))):
+        before = old_parts[index] if index < len(old_parts) else None
+        p = new_parts[index] if index < len(new_parts) else None
+        if p is None:
+            parts.append(_walk(before, None))
+            continue
+        p_ev = ev_text if p.exposure_value == ev else _amount(p.exposure_value)
+        p_pre = pre_text if p.rwa_pre_sf == pre else _amount(p.rwa_pre_sf)
+        p_rwa = rwa_text if p.rwa == rwa else p_pre if p.rwa == p.rwa_pre_sf else _amount(p.rwa)
+        p_rw = _rate(p.risk_weight)
+        if before is None:
+            after = {"reporting_class": p.reporting_class, "exposure_value": p_ev, "risk_weight": p_rw,
+                     "rwa_pre_sf": p_pre, "rwa": p_rwa}  # fmt: skip
+            parts.append(_walk(None, after))
+            continue
+        parts.append(
+            {
+                "exposure_value": _pair(before["exposure_value"], p_ev, memo, _ZERO_AMOUNT),
+                "risk_weight": _pair(before["risk_weight"], p_rw, memo, _ZERO_RATE),
+                "rwa": _pair(before["rwa"], p_rwa, memo, _ZERO_AMOUNT),
+                "rwa_pre_sf": _pair(before["rwa_pre_sf"], p_pre, memo, _ZERO_AMOUNT),
+                "reporting_class": {"old": before["reporting_class"], "new": p.reporting_class, "delta": None},
+            }
+        )
+    out["parts"] = parts
+    return out
+
+
+_ZERO_AMOUNT, _ZERO_RATE = _ZEROS[2], _ZEROS[6]
+
+
+def _pair(old: str | None, new: str | None, memo: dict[tuple[str, str], str], zero: str) -> dict[str, Any]:
+    """:func:`_figure` of a new figure rendered by :func:`_amount` (``zero`` "0.00") or :func:`_rate`
+    ("0.000000"): equal texts have that many places; other deltas are memoised in ``memo``."""
+    if old == new:
+        return {"old": old, "new": new, "delta": None if new is None else zero}
+    if old is None or new is None:
+        return {"old": old, "new": new, "delta": None}
+    key = (old, new)
+    delta = memo.get(key)
+    if delta is None:
+        delta = memo[key] = format(Decimal(new) - Decimal(old), "f")
+    return {"old": old, "new": new, "delta": delta}
+
+
+def _amount(value: Decimal) -> str:
+    """:func:`shared.prudential.numbers.amount` inside ``localcontext(EXACT)`` (its rounding, half
+    away from zero, is the context's: ``format`` rounds as ``quantize`` would)."""
+    text = format(value, ".2f")
+    return "0.00" if text == "-0.00" else text
+
+
+def _rate(value: Decimal) -> str:
+    """:func:`shared.prudential.numbers.rate` inside ``localcontext(EXACT)``."""
+    text = format(value, ".6f")
+    return "0.000000" if text == "-0.000000" else text
 
 
 def _picked(results: Sequence[ExposureResult], indices: list[int]) -> Iterable[ExposureResult]:
