@@ -1243,12 +1243,15 @@ CREATE FUNCTION private.broadcast_dossier_events() RETURNS trigger
     AS $$
 begin
   insert into realtime.messages (topic, extension, event, private, payload)
-  select 'dossier:' || e.dossier_id || ':' || a.audience, 'broadcast', 'dossier_event', true,
-         jsonb_build_object('id', e.id, 'dossier_id', e.dossier_id, 'type', e.type, 'command', e.command,
-                            'from_status', e.from_status, 'to_status', e.to_status, 'actor_role', e.actor_role,
-                            'actor_name', e.actor_name, 'title_fr', e.title_fr, 'title_en', e.title_en,
-                            'details', e.details, 'visibility', e.visibility, 'created_at', e.created_at)
-  from new_events e
+  select 'dossier:' || e.dossier_id || ':' || a.audience, 'broadcast', 'dossier_event', true, e.payload
+  from (select e0.dossier_id, e0.visibility,
+               jsonb_build_object('id', e0.id, 'dossier_id', e0.dossier_id, 'type', e0.type, 'command', e0.command,
+                                  'from_status', e0.from_status, 'to_status', e0.to_status,
+                                  'actor_role', e0.actor_role, 'actor_name', e0.actor_name, 'title_fr', e0.title_fr,
+                                  'title_en', e0.title_en, 'details', e0.details, 'visibility', e0.visibility,
+                                  'created_at', e0.created_at) as payload
+        from new_events e0
+        offset 0) e -- (a fence: the payload is built once per event, not once per audience)
   cross join lateral unnest(case e.visibility
       when 'partner' then array['staff', 'expert', 'client', 'partner']
       when 'client' then array['staff', 'expert', 'client']
@@ -1285,11 +1288,13 @@ CREATE FUNCTION private.broadcast_new_notifications() RETURNS trigger
 begin
   insert into realtime.messages (topic, extension, event, private, payload)
   select 'user:' || n.recipient_id, 'broadcast', 'notifications', true,
-         jsonb_build_object('notifications', jsonb_agg(jsonb_build_object(
+         json_build_object('notifications', json_agg(json_build_object(
            'id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title, 'body', n.body,
-           'link', n.link, 'priority', n.priority, 'status', n.status, 'created_at', n.created_at)
-           order by n.created_at, n.id))
-  from new_notifications n
+           'link', n.link, 'priority', n.priority, 'status', n.status, 'created_at', n.created_at)))::jsonb
+  from (select n0.recipient_id, n0.id, n0.event, n0.dossier_id, n0.title, n0.body, n0.link, n0.priority, n0.status,
+               n0.created_at
+        from new_notifications n0
+        order by n0.recipient_id, n0.created_at, n0.id) n -- each recipient's list in this order
   group by n.recipient_id;
   return null;
 end
@@ -1678,6 +1683,35 @@ end
 $$;
 
 --
+-- Name: cascade_dossier_notifications(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.cascade_dossier_notifications() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  delete from public.notifications n where n.dossier_id in (select d.id from old_rows d);
+  return null;
+end
+$$;
+
+--
+-- Name: cascade_organization_notifications(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.cascade_organization_notifications() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  delete from public.notifications n where n.organization_id in (select o.id from old_rows o);
+  delete from public.email_outbox m where m.organization_id in (select o.id from old_rows o);
+  return null;
+end
+$$;
+
+--
 -- Name: chain_audit_row(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1747,6 +1781,37 @@ begin
                                   coalesce(p_details, '{}'::jsonb));
   end if;
   return p_to;
+end
+$$;
+
+--
+-- Name: check_changed_references(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_changed_references() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform 1 from public.organizations o where o.id = new.organization_id for key share of o;
+  if not found then
+    perform private.raise_missing_reference(tg_table_name, 'organization_id', 'organizations',
+                                            array[new.organization_id::text], '{}');
+  end if;
+  if tg_table_name = 'notifications' then
+    if new.dossier_id is not null then
+      perform 1 from public.dossiers d where d.id = new.dossier_id for key share of d;
+      if not found then
+        perform private.raise_missing_reference('notifications', 'dossier_id', 'dossiers', array[new.dossier_id::text],
+                                                '{}');
+      end if;
+    end if;
+    perform 1 from public.notification_events e where e.code = new.event for key share of e;
+    if not found then
+      perform private.raise_missing_reference('notifications', 'event', 'notification_events', array[new.event], '{}');
+    end if;
+  end if;
+  return null;
 end
 $$;
 
@@ -1935,6 +2000,42 @@ end
 $$;
 
 --
+-- Name: check_notification_references(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_notification_references() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  orgs uuid[] := array(select distinct n.organization_id from new_rows n);
+  dossiers uuid[] := array(select distinct n.dossier_id from new_rows n where n.dossier_id is not null);
+  events text[] := array(select distinct n.event from new_rows n);
+  found_orgs uuid[];
+  found_dossiers uuid[];
+  found_events text[];
+begin
+  -- each distinct parent locked FOR KEY SHARE once, as a foreign-key check does per row
+  found_orgs := array(select o.id from public.organizations o where o.id = any (orgs) for key share of o);
+  found_dossiers := array(select d.id from public.dossiers d where d.id = any (dossiers) for key share of d);
+  found_events := array(select e.code from public.notification_events e where e.code = any (events)
+                        for key share of e);
+  if cardinality(found_orgs) < cardinality(orgs) then
+    perform private.raise_missing_reference('notifications', 'organization_id', 'organizations', orgs::text[],
+                                            found_orgs::text[]);
+  end if;
+  if cardinality(found_dossiers) < cardinality(dossiers) then
+    perform private.raise_missing_reference('notifications', 'dossier_id', 'dossiers', dossiers::text[],
+                                            found_dossiers::text[]);
+  end if;
+  if cardinality(found_events) < cardinality(events) then
+    perform private.raise_missing_reference('notifications', 'event', 'notification_events', events, found_events);
+  end if;
+  return null;
+end
+$$;
+
+--
 -- Name: check_offer_change(); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1952,6 +2053,27 @@ begin
     raise exception 'what was offered cannot change' using errcode = '42501';
   end if;
   return new;
+end
+$$;
+
+--
+-- Name: check_outbox_references(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_outbox_references() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  orgs uuid[] := array(select distinct o.organization_id from new_rows o);
+  found_orgs uuid[];
+begin
+  found_orgs := array(select g.id from public.organizations g where g.id = any (orgs) for key share of g);
+  if cardinality(found_orgs) < cardinality(orgs) then
+    perform private.raise_missing_reference('email_outbox', 'organization_id', 'organizations', orgs::text[],
+                                            found_orgs::text[]);
+  end if;
+  return null;
 end
 $$;
 
@@ -4528,18 +4650,30 @@ begin
   with ev as (
     select e.* from unnest(p_events) e
   ),
-  routed as (
-    select ev.*, r.event, r.audience, r.priority, r.essential, r.default_mode, r.label_fr, r.label_en,
-           d.client_company_id, coalesce(ev.expert_id, d.expert_id) as the_expert, c.partner_user_id, c.name as company,
-           d.product_code, p.name as product
-    from ev
-    join (select r0.*, ne0.essential, ne0.default_mode, ne0.label_fr, ne0.label_en
-          from public.notification_routes r0 join public.notification_events ne0 on ne0.code = r0.event) r
-      on r.source = ev.source and r.kind = ev.kind and (r.to_status is null or r.to_status = ev.to_status)
-     and ev.details @> r.details_match
-    join public.dossiers d on d.id = ev.dossier_id
+  -- the catalogue (routes with their event's settings) once per statement, hashed against the events
+  routes as materialized (
+    select r0.source, r0.kind, r0.to_status, r0.details_match, r0.event, r0.audience, r0.priority,
+           r0.only_client_choice, ne0.essential, ne0.default_mode, ne0.label_fr, ne0.label_en
+    from public.notification_routes r0 join public.notification_events ne0 on ne0.code = r0.event
+  ),
+  -- each dossier's company, partner and product once, however many of its events the statement holds
+  concerned as materialized (
+    select d.id, d.client_company_id, d.expert_id, c.partner_user_id, c.name as company, d.product_code,
+           p.name as product
+    from public.dossiers d
     join public.client_companies c on c.id = d.client_company_id
     left join public.products p on p.code = d.product_code
+    where d.id in (select ev.dossier_id from ev)
+  ),
+  routed as (
+    select ev.*, r.event, r.audience, r.priority, r.essential, r.default_mode, r.label_fr, r.label_en,
+           d.client_company_id, coalesce(ev.expert_id, d.expert_id) as the_expert, d.partner_user_id, d.company,
+           d.product_code, d.product
+    from ev
+    join routes r
+      on r.source = ev.source and r.kind = ev.kind and (r.to_status is null or r.to_status = ev.to_status)
+     and ev.details @> r.details_match
+    join concerned d on d.id = ev.dossier_id
     where not r.only_client_choice
        or exists (select 1 from public.organizations o where o.id = ev.organization_id
                   and o.assignment_mode = 'client_choice')
@@ -4590,12 +4724,8 @@ begin
            not c.essential and coalesce(c.email_mode, c.default_mode) = 'digest' and c.in_app as digest,
            case when c.priority = 'urgent' then now() else q.until end as send_after,
            left(c.label_fr || ' – ' || c.company, 300) as title, left(coalesce(c.summary_fr, ''), 4000) as body,
-           jsonb_build_object('title', case c.locale when 'en' then c.label_en else c.label_fr end,
-                              'body', coalesce(case c.locale when 'en' then c.summary_en else c.summary_fr end, ''),
-                              'company', c.company, 'product_code', c.product_code,
-                              'product', coalesce(c.product, c.product_code), 'link', '/dossiers/' || c.dossier_id)
-             || (coalesce(c.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link')
-             as template_values
+           -- the template's values are built below for the emailed rows only
+           c.label_fr, c.label_en, c.summary_fr, c.summary_en, c.company, c.product_code, c.product, c.details
     from contacts c
     join quiet q on q.tz = c.tz and q.quiet_start = c.quiet_start and q.quiet_end = c.quiet_end
                 and q.quiet_weekends = c.quiet_weekends
@@ -4615,7 +4745,13 @@ begin
   select t.organization_id, t.key || ':' || t.user_id, t.user_id, t.email, t.event, t.essential,
          case when not t.essential and exists (select 1 from public.email_suppressions x where x.address = lower(t.email))
               then 'suppressed' else 'queued' end,
-         t.send_after, t.event, t.template_values, t.locale
+         t.send_after, t.event,
+         jsonb_build_object('title', case t.locale when 'en' then t.label_en else t.label_fr end,
+                            'body', coalesce(case t.locale when 'en' then t.summary_en else t.summary_fr end, ''),
+                            'company', t.company, 'product_code', t.product_code,
+                            'product', coalesce(t.product, t.product_code), 'link', '/dossiers/' || t.dossier_id)
+           || (coalesce(t.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link'),
+         t.locale
   from targets t
   where t.by_email and not t.digest and t.email ~ '^[^@\s]+@[^@\s]+$'
   on conflict (idempotency_key) do nothing;
@@ -7998,6 +8134,25 @@ end
 $$;
 
 --
+-- Name: raise_missing_reference(text, text, text, text[], text[]); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.raise_missing_reference(p_table text, p_column text, p_parent text, p_keys text[], p_found text[]) RETURNS void
+    LANGUAGE plpgsql
+    SET search_path TO ''
+    AS $$
+declare
+  missing text := (select k from unnest(p_keys) k where k is not null and not (k = any (p_found)) limit 1);
+begin
+  if missing is not null then
+    raise exception 'insert or update on table "%" violates its reference to "%"', p_table, p_parent
+      using errcode = '23503', detail = format('Key (%s)=(%s) is not present in table "%s".', p_column, missing,
+                                               p_parent);
+  end if;
+end
+$$;
+
+--
 -- Name: ranked_experts(uuid, text, text, text, boolean, uuid[], text, text, text, numeric, text, boolean, boolean, uuid, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -8466,6 +8621,36 @@ begin
   end if;
   raise exception 'published rule sets never change; publish a new version instead'
     using errcode = '42501', hint = 'rule_set_immutable';
+end
+$$;
+
+--
+-- Name: refuse_referenced_key_change(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.refuse_referenced_key_change() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+declare
+  used boolean;
+begin
+  -- one branch per table: a record's fields are resolved when its statement runs
+  if tg_table_name = 'organizations' then
+    used := exists (select 1 from public.notifications n where n.organization_id = old.id)
+            or exists (select 1 from public.email_outbox m where m.organization_id = old.id);
+  elsif tg_table_name = 'dossiers' then
+    used := exists (select 1 from public.notifications n where n.dossier_id = old.id);
+  elsif tg_op = 'DELETE' then
+    used := exists (select 1 from public.notifications n where n.event = old.code);
+  elsif new.code is distinct from old.code then
+    used := exists (select 1 from public.notifications n where n.event = old.code);
+  end if;
+  if used then
+    raise exception 'update or delete on table "%" violates a reference from "notifications" or "email_outbox"',
+      tg_table_name using errcode = '23503';
+  end if;
+  return null;
 end
 $$;
 
@@ -14243,12 +14428,6 @@ CREATE INDEX notifications_digest_idx ON public.notifications USING btree (recip
 CREATE INDEX notifications_dossier_id_idx ON public.notifications USING btree (dossier_id);
 
 --
--- Name: notifications_event_idx; Type: INDEX; Schema: public; Owner: -
---
-
-CREATE INDEX notifications_event_idx ON public.notifications USING btree (event);
-
---
 -- Name: notifications_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -14717,10 +14896,22 @@ CREATE TRIGGER dossier_events_no_truncate BEFORE TRUNCATE ON public.dossier_even
 CREATE TRIGGER dossier_events_notice_conversation AFTER INSERT ON public.dossier_events FOR EACH ROW WHEN (((new.to_status = ANY (ARRAY['documents_requested'::text, 'audit_completed'::text, 'claim_filed'::text])) AND (new.from_status IS DISTINCT FROM new.to_status))) EXECUTE FUNCTION private.notice_dossier_milestone();
 
 --
+-- Name: dossiers dossiers_cascade_notifications; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossiers_cascade_notifications AFTER DELETE ON public.dossiers REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION private.cascade_dossier_notifications();
+
+--
 -- Name: dossiers dossiers_created_events; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER dossiers_created_events AFTER INSERT ON public.dossiers REFERENCING NEW TABLE AS created FOR EACH STATEMENT EXECUTE FUNCTION private.dossiers_created_events();
+
+--
+-- Name: dossiers dossiers_keep_referenced_id; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossiers_keep_referenced_id AFTER UPDATE OF id ON public.dossiers FOR EACH ROW WHEN ((old.id IS DISTINCT FROM new.id)) EXECUTE FUNCTION private.refuse_referenced_key_change();
 
 --
 -- Name: dossiers dossiers_maintain_expert_counters_on_delete; Type: TRIGGER; Schema: public; Owner: -
@@ -14775,6 +14966,18 @@ CREATE TRIGGER dossiers_touch_updated_at BEFORE UPDATE ON public.dossiers FOR EA
 --
 
 CREATE TRIGGER dossiers_track_awaited_actions AFTER INSERT OR UPDATE OF status ON public.dossiers FOR EACH ROW EXECUTE FUNCTION private.track_dossier_status();
+
+--
+-- Name: email_outbox email_outbox_check_references_on_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER email_outbox_check_references_on_insert AFTER INSERT ON public.email_outbox REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION private.check_outbox_references();
+
+--
+-- Name: email_outbox email_outbox_check_references_on_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER email_outbox_check_references_on_update AFTER UPDATE OF organization_id ON public.email_outbox FOR EACH ROW WHEN ((new.organization_id IS DISTINCT FROM old.organization_id)) EXECUTE FUNCTION private.check_changed_references();
 
 --
 -- Name: expert_absences expert_absences_check; Type: TRIGGER; Schema: public; Owner: -
@@ -14999,6 +15202,12 @@ CREATE CONSTRAINT TRIGGER messages_need_content AFTER INSERT ON public.messages 
 CREATE TRIGGER messages_prepare BEFORE INSERT ON public.messages FOR EACH ROW EXECUTE FUNCTION private.prepare_message();
 
 --
+-- Name: notification_events notification_events_keep_referenced_code; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER notification_events_keep_referenced_code AFTER DELETE OR UPDATE OF code ON public.notification_events FOR EACH ROW EXECUTE FUNCTION private.refuse_referenced_key_change();
+
+--
 -- Name: notification_preferences notification_preferences_guard; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -15017,10 +15226,34 @@ CREATE TRIGGER notification_settings_owner BEFORE INSERT OR UPDATE ON public.not
 CREATE TRIGGER notifications_broadcast AFTER INSERT ON public.notifications REFERENCING NEW TABLE AS new_notifications FOR EACH STATEMENT EXECUTE FUNCTION private.broadcast_new_notifications();
 
 --
+-- Name: notifications notifications_check_references_on_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER notifications_check_references_on_insert AFTER INSERT ON public.notifications REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION private.check_notification_references();
+
+--
+-- Name: notifications notifications_check_references_on_update; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER notifications_check_references_on_update AFTER UPDATE OF organization_id, dossier_id, event ON public.notifications FOR EACH ROW WHEN ((((new.organization_id IS DISTINCT FROM old.organization_id) OR (new.dossier_id IS DISTINCT FROM old.dossier_id)) OR (new.event IS DISTINCT FROM old.event))) EXECUTE FUNCTION private.check_changed_references();
+
+--
 -- Name: notifications notifications_guard_update; Type: TRIGGER; Schema: public; Owner: -
 --
 
 CREATE TRIGGER notifications_guard_update BEFORE UPDATE ON public.notifications FOR EACH ROW EXECUTE FUNCTION private.guard_notification_update();
+
+--
+-- Name: organizations organizations_cascade_notifications; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organizations_cascade_notifications AFTER DELETE ON public.organizations REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION private.cascade_organization_notifications();
+
+--
+-- Name: organizations organizations_keep_referenced_id; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER organizations_keep_referenced_id AFTER UPDATE OF id ON public.organizations FOR EACH ROW WHEN ((old.id IS DISTINCT FROM new.id)) EXECUTE FUNCTION private.refuse_referenced_key_change();
 
 --
 -- Name: organizations organizations_seed_awaited_action_rules; Type: TRIGGER; Schema: public; Owner: -
@@ -15832,13 +16065,6 @@ ALTER TABLE ONLY public.email_outbox
     ADD CONSTRAINT email_outbox_batch_id_fkey FOREIGN KEY (batch_id) REFERENCES public.email_batches(id) ON DELETE SET NULL;
 
 --
--- Name: email_outbox email_outbox_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.email_outbox
-    ADD CONSTRAINT email_outbox_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
-
---
 -- Name: expert_absences expert_absences_expert_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
@@ -16271,27 +16497,6 @@ ALTER TABLE ONLY public.notification_preferences
 
 ALTER TABLE ONLY public.notification_routes
     ADD CONSTRAINT notification_routes_event_fkey FOREIGN KEY (event) REFERENCES public.notification_events(code);
-
---
--- Name: notifications notifications_dossier_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.notifications
-    ADD CONSTRAINT notifications_dossier_id_fkey FOREIGN KEY (dossier_id) REFERENCES public.dossiers(id) ON DELETE CASCADE;
-
---
--- Name: notifications notifications_event_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.notifications
-    ADD CONSTRAINT notifications_event_fkey FOREIGN KEY (event) REFERENCES public.notification_events(code);
-
---
--- Name: notifications notifications_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
---
-
-ALTER TABLE ONLY public.notifications
-    ADD CONSTRAINT notifications_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: organization_product_fees organization_product_fees_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -18576,6 +18781,18 @@ GRANT ALL ON FUNCTION private.can_write_rule_set(target uuid) TO authenticated;
 GRANT ALL ON FUNCTION private.can_write_rule_set(target uuid) TO service_role;
 
 --
+-- Name: FUNCTION cascade_dossier_notifications(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.cascade_dossier_notifications() FROM PUBLIC;
+
+--
+-- Name: FUNCTION cascade_organization_notifications(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.cascade_organization_notifications() FROM PUBLIC;
+
+--
 -- Name: FUNCTION chain_audit_row(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -18586,6 +18803,12 @@ REVOKE ALL ON FUNCTION private.chain_audit_row() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.change_dossier_status(p_dossier uuid, p_command text, p_to text, p_title_fr text, p_title_en text, p_details jsonb, p_visibility text, p_actor text) FROM PUBLIC;
+
+--
+-- Name: FUNCTION check_changed_references(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_changed_references() FROM PUBLIC;
 
 --
 -- Name: FUNCTION check_expert_absence(); Type: ACL; Schema: private; Owner: -
@@ -18620,10 +18843,22 @@ REVOKE ALL ON FUNCTION private.check_message_content() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.check_new_offer() FROM PUBLIC;
 
 --
+-- Name: FUNCTION check_notification_references(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_notification_references() FROM PUBLIC;
+
+--
 -- Name: FUNCTION check_offer_change(); Type: ACL; Schema: private; Owner: -
 --
 
 REVOKE ALL ON FUNCTION private.check_offer_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION check_outbox_references(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_outbox_references() FROM PUBLIC;
 
 --
 -- Name: FUNCTION check_prudential_parameter_overlap(); Type: ACL; Schema: private; Owner: -
@@ -20221,6 +20456,12 @@ GRANT ALL ON FUNCTION private.raise_invalid_transition(p_command text, p_status 
 GRANT ALL ON FUNCTION private.raise_invalid_transition(p_command text, p_status text, p_roles text[]) TO service_role;
 
 --
+-- Name: FUNCTION raise_missing_reference(p_table text, p_column text, p_parent text, p_keys text[], p_found text[]); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.raise_missing_reference(p_table text, p_column text, p_parent text, p_keys text[], p_found text[]) FROM PUBLIC;
+
+--
 -- Name: FUNCTION ranked_experts(p_org uuid, p_product text, p_client_sector text, p_client_departement text, p_eligible_only boolean, p_exclude uuid[], p_q text, p_sector text, p_departement text, p_min_rating numeric, p_language text, p_available_now boolean, p_has_capacity boolean, p_after uuid, p_limit integer); Type: ACL; Schema: private; Owner: -
 --
 
@@ -20321,6 +20562,12 @@ GRANT ALL ON FUNCTION private.refuse_prudential_rule_change() TO service_role;
 --
 
 REVOKE ALL ON FUNCTION private.refuse_published_rule_set_content_change() FROM PUBLIC;
+
+--
+-- Name: FUNCTION refuse_referenced_key_change(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.refuse_referenced_key_change() FROM PUBLIC;
 
 --
 -- Name: FUNCTION refuse_rule_set_change(); Type: ACL; Schema: private; Owner: -
