@@ -109,7 +109,7 @@ def run(url: str) -> dict[str, Any]:
             conn,
             "insert into public.business_calendars (organization_id, time_zone, working_days, hours, public_holidays,"
             " closed_days) values (%s, 'Europe/Paris', '{1,2,3,4,5}',"
-            " '[[\"08:30\", \"12:30\"], [\"13:30\", \"18:00\"]]', 'FR', '{2026-12-24}')"
+            ' \'[["08:30", "12:30"], ["13:30", "18:00"]]\', \'FR\', \'{2026-12-24}\')'
             " on conflict (organization_id) do update set hours = excluded.hours, closed_days = excluded.closed_days",
             (ORG,),
         )
