@@ -16,6 +16,7 @@ The backend's CPU time is reported beside the wall time (the machine is shared).
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -146,7 +147,9 @@ def main() -> int:
     try:
         url = cluster.start()
         apply_migrations(url)
-        figures = {"scale": "small" if SMALL else "full", "recompute": run(url)}
+        load_before = os.getloadavg()
+        figures: dict[str, Any] = {"scale": "small" if SMALL else "full", "recompute": run(url)}
+        figures["load_average"] = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}
         print(figures, flush=True)
         write("followup_recompute_small" if SMALL else "followup_recompute", figures)
         return 0 if figures["recompute"]["met"] else 1
