@@ -150,7 +150,10 @@ def main() -> int:
         load_before = os.getloadavg()
         figures: dict[str, Any] = {"scale": "small" if SMALL else "full", "recompute": run(url)}
         load_after = os.getloadavg()
-        figures["load_average"] = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in load_after]}
+        figures["load_average"] = {
+            "before": [round(x, 2) for x in load_before],
+            "after": [round(x, 2) for x in load_after],
+        }
         print(figures, flush=True)
         write("followup_recompute_small" if SMALL else "followup_recompute", figures)
         return 0 if figures["recompute"]["met"] else 1
