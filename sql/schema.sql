@@ -10809,6 +10809,68 @@ CREATE FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer DEFAU
     AS $$ select * from private.dossier_timeline(p_dossier_id, p_limit) $$;
 
 --
+-- Name: followup_kpis(uuid, date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.followup_kpis(p_organization uuid, p_start date, p_end date) RETURNS TABLE(dimension text, key text, label text, closed integer, on_time integer, on_time_rate numeric, breached_closed integer, open integer, breached_open integer, breaches integer, median_business_minutes_to_close numeric, mean_business_minutes_to_close numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  with period as (
+    select (p_start::timestamp at time zone c.time_zone) as starts,
+           ((p_end + 1)::timestamp at time zone c.time_zone) as ends
+    from (select (private.organization_calendar(p_organization)).time_zone) c
+  ),
+  mine as (
+    select p_organization in (select private.my_organization_ids_with_role(array['owner', 'admin'])) as staff
+  ),
+  actions as (
+    select a.organization_id, d.expert_id, d.product_code, a.clock, a.elapsed_minutes,
+           a.closed_at >= p.starts and a.closed_at < p.ends as closed_in,
+           a.closed_at is null as still_open,
+           a.elapsed_minutes < a.target_minutes as on_time,
+           a.elapsed_minutes >= a.breach_minutes as breached_at_close,
+           case when a.running_since is not null then a.breach_at <= least(p.ends, now())
+                else a.elapsed_minutes >= a.breach_minutes end as breached_now
+    from public.awaited_actions a
+    cross join period p
+    cross join mine m
+    left join public.dossiers d on d.id = a.dossier_id
+    where a.organization_id = p_organization
+      and a.opened_at < p.ends
+      and (a.closed_at is null or (a.closed_at >= p.starts and a.closed_at < p.ends))
+      and (m.staff or d.expert_id in (select private.my_expert_profile_ids()))
+  ),
+  figures as (
+    select case when grouping(x.organization_id) = 0 then 'organization'
+                when grouping(x.expert_id) = 0 then 'expert' else 'product' end as dimension,
+           coalesce(x.organization_id::text, x.expert_id::text, x.product_code) as key,
+           count(*) filter (where x.closed_in)::integer as closed,
+           count(*) filter (where x.closed_in and x.on_time)::integer as on_time,
+           count(*) filter (where x.closed_in and x.breached_at_close)::integer as breached_closed,
+           count(*) filter (where x.still_open)::integer as open,
+           count(*) filter (where x.still_open and x.breached_now)::integer as breached_open,
+           percentile_cont(0.5) within group (order by x.elapsed_minutes)
+             filter (where x.closed_in and x.clock = 'business') as median_minutes,
+           avg(x.elapsed_minutes) filter (where x.closed_in and x.clock = 'business') as mean_minutes
+    from actions x
+    group by grouping sets ((x.organization_id), (x.expert_id), (x.product_code))
+    having not (grouping(x.organization_id) = 1 and coalesce(x.expert_id::text, x.product_code) is null)
+  )
+  select f.dimension, f.key,
+         case f.dimension
+           when 'organization' then (select o.name from public.organizations o where o.id::text = f.key)
+           when 'expert' then (select e.display_name from public.expert_profiles e where e.id::text = f.key)
+           else (select p.name from public.products p where p.code = f.key) end,
+         f.closed, f.on_time,
+         case when f.closed > 0 then round(f.on_time::numeric / f.closed, 4) end,
+         f.breached_closed, f.open, f.breached_open, f.breached_closed + f.breached_open,
+         round(f.median_minutes::numeric, 1), round(f.mean_minutes, 1)
+  from figures f
+  order by array_position(array['organization', 'expert', 'product'], f.dimension), f.key
+$$;
+
+--
 -- Name: issue_credit_note(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
 --
 
@@ -21273,6 +21335,14 @@ GRANT ALL ON FUNCTION public.dossier_detail(p_dossier_id uuid, p_timeline_limit 
 REVOKE ALL ON FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer) TO authenticated;
 GRANT ALL ON FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION followup_kpis(p_organization uuid, p_start date, p_end date); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.followup_kpis(p_organization uuid, p_start date, p_end date) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.followup_kpis(p_organization uuid, p_start date, p_end date) TO authenticated;
+GRANT ALL ON FUNCTION public.followup_kpis(p_organization uuid, p_start date, p_end date) TO service_role;
 
 --
 -- Name: FUNCTION issue_credit_note(p_invoice_id uuid, p_payload jsonb); Type: ACL; Schema: public; Owner: -

@@ -26,6 +26,9 @@ from shared.followup.mail import Item, ReminderMail
 from shared.followup.models import (
     AwaitedActionOut,
     DossierSlaOut,
+    KpiQuery,
+    KpiRow,
+    KpisOut,
     QueueOut,
     RuleOut,
     RulePatch,
@@ -243,3 +246,23 @@ def update_rule(claims: dict[str, Any], organization_id: str, code: str, patch: 
         if row is None:
             raise Forbidden("Only owners and admins change the follow-up rules", code="forbidden")
         return RuleOut(**row)
+
+
+# --- KPIs (on-time rate and breaches per organization, expert, product) -----------------------------------
+
+KPI_MAX_DAYS = 366
+
+
+def kpis(claims: dict[str, Any], organization_id: str, query: KpiQuery) -> KpisOut:
+    """The period's KPIs: owners and admins see their organization's, an expert those of their dossiers."""
+    if query.end < query.start:
+        raise Unprocessable(errors=[field_error("query.end", "before_start", "The period ends before it starts")])
+    if (query.end - query.start).days >= KPI_MAX_DAYS:
+        raise Unprocessable(errors=[field_error("query.end", "too_long", f"At most {KPI_MAX_DAYS} days")])
+    with db.user_transaction(claims) as conn:
+        if not repository.is_member(conn, organization_id):
+            raise NotFound("No such organization", code="organization_not_found")
+        if not repository.may_read_kpis(conn, organization_id):
+            raise Forbidden("Owners, admins and experts read the follow-up KPIs", code="forbidden")
+        rows = repository.kpis(conn, organization_id, query.start, query.end)
+    return KpisOut(start=query.start, end=query.end, items=[KpiRow(**r) for r in rows])
