@@ -11924,7 +11924,7 @@ CREATE TABLE public.export_jobs (
     CONSTRAINT export_jobs_check1 CHECK (((status <> 'done'::text) OR ((storage_key IS NOT NULL) AND (byte_size IS NOT NULL) AND (sha256 IS NOT NULL) AND (content_type IS NOT NULL) AND (file_name IS NOT NULL) AND (finished_at IS NOT NULL)))),
     CONSTRAINT export_jobs_check2 CHECK (((status <> 'failed'::text) OR ((error IS NOT NULL) AND (error_code IS NOT NULL) AND (finished_at IS NOT NULL)))),
     CONSTRAINT export_jobs_check3 CHECK (((status <> 'running'::text) OR (lease_expires_at IS NOT NULL))),
-    CONSTRAINT export_jobs_document_check CHECK ((document = ANY (ARRAY['simulation-report'::text, 'comparison'::text, 'dossier-list'::text, 'dossier-summary'::text]))),
+    CONSTRAINT export_jobs_document_check CHECK ((document = ANY (ARRAY['simulation-report'::text, 'comparison'::text, 'dossier-list'::text, 'dossier-summary'::text, 'kpi-report'::text]))),
     CONSTRAINT export_jobs_file_name_check CHECK (((length(file_name) >= 1) AND (length(file_name) <= 255))),
     CONSTRAINT export_jobs_format_check CHECK ((format = ANY (ARRAY['xlsx'::text, 'docx'::text, 'pdf'::text, 'csv'::text]))),
     CONSTRAINT export_jobs_lang_check CHECK ((lang = ANY (ARRAY['fr'::text, 'en'::text]))),
