@@ -1288,11 +1288,10 @@ CREATE FUNCTION private.broadcast_new_notifications() RETURNS trigger
 begin
   insert into realtime.messages (topic, extension, event, private, payload)
   select 'user:' || n.recipient_id, 'broadcast', 'notifications', true,
-         json_build_object('notifications', json_agg(json_build_object(
-           'id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title, 'body', n.body,
-           'link', n.link, 'priority', n.priority, 'status', n.status, 'created_at', n.created_at)))::jsonb
-  from (select n0.recipient_id, n0.id, n0.event, n0.dossier_id, n0.title, n0.body, n0.link, n0.priority, n0.status,
-               n0.created_at
+         jsonb_build_object('notifications', to_jsonb(array_agg(n.item)))
+  from (select n0.recipient_id,
+               (select x from (select n0.id, n0.event, n0.dossier_id, n0.title, n0.body, n0.link, n0.priority,
+                                      n0.status, n0.created_at) x) as item
         from new_notifications n0
         order by n0.recipient_id, n0.created_at, n0.id) n -- each recipient's list in this order
   group by n.recipient_id;
@@ -4736,9 +4735,7 @@ begin
     select t.organization_id, t.user_id, t.event, t.dossier_id, t.title, t.body, '/dossiers/' || t.dossier_id,
            t.priority, t.key || ':' || t.user_id, t.by_email and t.digest
     from targets t where t.in_app
-    on conflict (dedupe_key) do nothing
-    returning id, recipient_id, organization_id, event, dossier_id, title, body, link, priority, status, dedupe_key,
-              created_at
+    on conflict (dedupe_key) do nothing -- (nothing returned: the broadcast is the notifications' own trigger)
   )
   insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential,
                                    status, send_after, template, template_values, locale)
