@@ -23,7 +23,7 @@ from shared.exports.formats import CONTENT_TYPES, renderer
 from shared.exports.formatting import label
 from shared.exports.models import Branding, DossierFilters, DossierList, DossierSummary, KpiLine, KpiReport
 from shared.exports.requests import DossierFiltersIn, ExportFile, ExportIn, JobList, JobOut, KpiPeriodIn, WorkerOut
-from shared.followup import repository as followup
+from shared.followup import service as followup
 from shared.identity import service as identity
 from shared.platform import db
 from shared.platform.db import Connection
@@ -157,11 +157,7 @@ def locate(conn: Connection, *, request: ExportIn) -> Target:
         return Target(sim["organization_id"])
     if request.document == "kpi-report":
         assert request.period is not None
-        organization_id = str(request.period.organization_id)
-        if not followup.is_member(conn, organization_id):
-            raise NotFound("Unknown organization", code="organization_not_found")
-        if not followup.may_read_kpis(conn, organization_id):
-            raise Forbidden("Owners, admins and experts read the follow-up KPIs", code="forbidden")
+        followup.check_kpi_access(conn, str(request.period.organization_id))
         return Target(request.period.organization_id)
     if request.document == "dossier-summary":
         assert request.dossier_id is not None
@@ -244,7 +240,7 @@ def _dossier_list(conn: Connection, organization: Row, filters: DossierFiltersIn
 def _kpi_report(conn: Connection, organization: Row, period: KpiPeriodIn, lang: str) -> KpiReport:
     """The follow-up KPIs the caller may read (public.followup_kpis decides), products named in ``lang``."""
     lines = []
-    for r in followup.kpis(conn, str(organization["id"]), period.start, period.end):
+    for r in followup.kpi_rows(conn, str(organization["id"]), period.start, period.end):
         name = r["label"] or r["key"]
         if r["dimension"] == "product":
             name = repository.product_name(conn, code=r["key"], lang=lang) or name
