@@ -16,6 +16,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import sys
 import tempfile
@@ -293,7 +294,9 @@ def main() -> int:
                 if statement.strip():
                     conn.execute(statement, {"dossiers": DOSSIERS})
         use_settings(Settings(database_url=Secret(url), db_pool_max=4))
+        load_before = os.getloadavg()
         figures: dict[str, Any] = {"scale": "small" if SMALL else "full", "fan_out": fan_out(url)}
+        figures["fan_out"]["load_average_before"] = [round(x, 2) for x in load_before]
         print(figures["fan_out"], flush=True)
         if FAN_OUT_ONLY:
             return 0 if figures["fan_out"]["met"] else 1
@@ -302,6 +305,7 @@ def main() -> int:
             print(figures["dispatcher"], flush=True)
             figures["fault_run"] = fault_run(url, cluster, stand_in)
         db.close_pool()
+        figures["load_average_after"] = [round(x, 2) for x in os.getloadavg()]
         write("notifications_small" if SMALL else "notifications", figures)
         return 0 if all(figures[k]["met"] for k in ("fan_out", "dispatcher", "fault_run")) else 1
     finally:

@@ -1253,12 +1253,15 @@ CREATE FUNCTION private.broadcast_dossier_events() RETURNS trigger
     AS $$
 begin
   insert into realtime.messages (topic, extension, event, private, payload)
-  select 'dossier:' || e.dossier_id || ':' || a.audience, 'broadcast', 'dossier_event', true,
-         jsonb_build_object('id', e.id, 'dossier_id', e.dossier_id, 'type', e.type, 'command', e.command,
-                            'from_status', e.from_status, 'to_status', e.to_status, 'actor_role', e.actor_role,
-                            'actor_name', e.actor_name, 'title_fr', e.title_fr, 'title_en', e.title_en,
-                            'details', e.details, 'visibility', e.visibility, 'created_at', e.created_at)
-  from new_events e
+  select 'dossier:' || e.dossier_id || ':' || a.audience, 'broadcast', 'dossier_event', true, e.payload
+  from (select e0.dossier_id, e0.visibility,
+               jsonb_build_object('id', e0.id, 'dossier_id', e0.dossier_id, 'type', e0.type, 'command', e0.command,
+                                  'from_status', e0.from_status, 'to_status', e0.to_status,
+                                  'actor_role', e0.actor_role, 'actor_name', e0.actor_name, 'title_fr', e0.title_fr,
+                                  'title_en', e0.title_en, 'details', e0.details, 'visibility', e0.visibility,
+                                  'created_at', e0.created_at) as payload
+        from new_events e0
+        offset 0) e -- (a fence: the payload is built once per event, not once per audience)
   cross join lateral unnest(case e.visibility
       when 'partner' then array['staff', 'expert', 'client', 'partner']
       when 'client' then array['staff', 'expert', 'client']
@@ -1295,11 +1298,12 @@ CREATE FUNCTION private.broadcast_new_notifications() RETURNS trigger
 begin
   insert into realtime.messages (topic, extension, event, private, payload)
   select 'user:' || n.recipient_id, 'broadcast', 'notifications', true,
-         jsonb_build_object('notifications', jsonb_agg(jsonb_build_object(
-           'id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title, 'body', n.body,
-           'link', n.link, 'priority', n.priority, 'status', n.status, 'created_at', n.created_at)
-           order by n.created_at, n.id))
-  from new_notifications n
+         jsonb_build_object('notifications', to_jsonb(array_agg(n.item)))
+  from (select n0.recipient_id,
+               (select x from (select n0.id, n0.event, n0.dossier_id, n0.title, n0.body, n0.link, n0.priority,
+                                      n0.status, n0.created_at) x) as item
+        from new_notifications n0
+        order by n0.recipient_id, n0.created_at, n0.id) n -- each recipient's list in this order
   group by n.recipient_id;
   return null;
 end
@@ -4608,18 +4612,30 @@ begin
   with ev as (
     select e.* from unnest(p_events) e
   ),
-  routed as (
-    select ev.*, r.event, r.audience, r.priority, r.essential, r.default_mode, r.label_fr, r.label_en,
-           d.client_company_id, coalesce(ev.expert_id, d.expert_id) as the_expert, c.partner_user_id, c.name as company,
-           d.product_code, p.name as product
-    from ev
-    join (select r0.*, ne0.essential, ne0.default_mode, ne0.label_fr, ne0.label_en
-          from public.notification_routes r0 join public.notification_events ne0 on ne0.code = r0.event) r
-      on r.source = ev.source and r.kind = ev.kind and (r.to_status is null or r.to_status = ev.to_status)
-     and ev.details @> r.details_match
-    join public.dossiers d on d.id = ev.dossier_id
+  -- the catalogue (routes with their event's settings) once per statement, hashed against the events
+  routes as materialized (
+    select r0.source, r0.kind, r0.to_status, r0.details_match, r0.event, r0.audience, r0.priority,
+           r0.only_client_choice, ne0.essential, ne0.default_mode, ne0.label_fr, ne0.label_en
+    from public.notification_routes r0 join public.notification_events ne0 on ne0.code = r0.event
+  ),
+  -- each dossier's company, partner and product once, however many of its events the statement holds
+  concerned as materialized (
+    select d.id, d.client_company_id, d.expert_id, c.partner_user_id, c.name as company, d.product_code,
+           p.name as product
+    from public.dossiers d
     join public.client_companies c on c.id = d.client_company_id
     left join public.products p on p.code = d.product_code
+    where d.id in (select ev.dossier_id from ev)
+  ),
+  routed as (
+    select ev.*, r.event, r.audience, r.priority, r.essential, r.default_mode, r.label_fr, r.label_en,
+           d.client_company_id, coalesce(ev.expert_id, d.expert_id) as the_expert, d.partner_user_id, d.company,
+           d.product_code, d.product
+    from ev
+    join routes r
+      on r.source = ev.source and r.kind = ev.kind and (r.to_status is null or r.to_status = ev.to_status)
+     and ev.details @> r.details_match
+    join concerned d on d.id = ev.dossier_id
     where not r.only_client_choice
        or exists (select 1 from public.organizations o where o.id = ev.organization_id
                   and o.assignment_mode = 'client_choice')
@@ -4670,12 +4686,8 @@ begin
            not c.essential and coalesce(c.email_mode, c.default_mode) = 'digest' and c.in_app as digest,
            case when c.priority = 'urgent' then now() else q.until end as send_after,
            left(c.label_fr || ' – ' || c.company, 300) as title, left(coalesce(c.summary_fr, ''), 4000) as body,
-           jsonb_build_object('title', case c.locale when 'en' then c.label_en else c.label_fr end,
-                              'body', coalesce(case c.locale when 'en' then c.summary_en else c.summary_fr end, ''),
-                              'company', c.company, 'product_code', c.product_code,
-                              'product', coalesce(c.product, c.product_code), 'link', '/dossiers/' || c.dossier_id)
-             || (coalesce(c.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link')
-             as template_values
+           -- the template's values are built below for the emailed rows only
+           c.label_fr, c.label_en, c.summary_fr, c.summary_en, c.company, c.product_code, c.product, c.details
     from contacts c
     join quiet q on q.tz = c.tz and q.quiet_start = c.quiet_start and q.quiet_end = c.quiet_end
                 and q.quiet_weekends = c.quiet_weekends
@@ -4686,16 +4698,20 @@ begin
     select t.organization_id, t.user_id, t.event, t.dossier_id, t.title, t.body, '/dossiers/' || t.dossier_id,
            t.priority, t.key || ':' || t.user_id, t.by_email and t.digest
     from targets t where t.in_app
-    on conflict (dedupe_key) do nothing
-    returning id, recipient_id, organization_id, event, dossier_id, title, body, link, priority, status, dedupe_key,
-              created_at
+    on conflict (dedupe_key) do nothing -- (nothing returned: the broadcast is the notifications' own trigger)
   )
   insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential,
                                    status, send_after, template, template_values, locale)
   select t.organization_id, t.key || ':' || t.user_id, t.user_id, t.email, t.event, t.essential,
          case when not t.essential and exists (select 1 from public.email_suppressions x where x.address = lower(t.email))
               then 'suppressed' else 'queued' end,
-         t.send_after, t.event, t.template_values, t.locale
+         t.send_after, t.event,
+         jsonb_build_object('title', case t.locale when 'en' then t.label_en else t.label_fr end,
+                            'body', coalesce(case t.locale when 'en' then t.summary_en else t.summary_fr end, ''),
+                            'company', t.company, 'product_code', t.product_code,
+                            'product', coalesce(t.product, t.product_code), 'link', '/dossiers/' || t.dossier_id)
+           || (coalesce(t.details, '{}'::jsonb) - 'title' - 'body' - 'company' - 'product_code' - 'link'),
+         t.locale
   from targets t
   where t.by_email and not t.digest and t.email ~ '^[^@\s]+@[^@\s]+$'
   on conflict (idempotency_key) do nothing;
@@ -8522,10 +8538,9 @@ CREATE FUNCTION private.refresh_awaited_actions_on_rule_change() RETURNS trigger
     SET search_path TO ''
     AS $$
 begin
-  perform private.refresh_awaited_action(a.id)
-  from public.awaited_actions a
-  where a.organization_id = new.organization_id and a.closed_at is null
-    and (tg_table_name = 'business_calendars' or a.code = to_jsonb(new) ->> 'code');
+  perform private.refresh_open_awaited_actions(new.organization_id,
+                                               case when tg_table_name = 'business_calendars' then null
+                                                    else to_jsonb(new) ->> 'code' end);
   return null;
 end
 $$;
@@ -8600,6 +8615,146 @@ begin
     perform private.refresh_expert_match(new.expert_id);
   end if;
   return null;
+end
+$$;
+
+--
+-- Name: refresh_open_awaited_actions(uuid, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.refresh_open_awaited_actions(p_organization uuid, p_code text DEFAULT NULL::text) RETURNS integer
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    SET work_mem TO '64MB'
+    AS $$
+declare
+  cal public.business_calendars := private.organization_calendar(p_organization);
+  first_day date;
+  start_day date;
+  last_day date;
+  latest timestamptz;
+  farthest integer; -- the most business minutes a running business clock still needs
+  covered bigint;
+  day_minutes integer := private.calendar_day_minutes(cal);
+  changed integer;
+begin
+  -- The business clocks that need instants, and how far the windows must reach.
+  select min((a.running_since at time zone cal.time_zone)::date), max(a.running_since),
+         max(greatest(
+           greatest(round(r.target * d.per_unit) + a.shift_minutes, 0),
+           greatest(round(r.warning * d.per_unit) + a.shift_minutes, 0),
+           coalesce(greatest(round(r.breach * d.per_unit) + a.shift_minutes, 0), 0)) - a.elapsed_minutes)
+  into first_day, latest, farthest
+  from public.awaited_actions a
+  join public.awaited_action_rules r on r.organization_id = a.organization_id and r.code = a.code
+  cross join (select day_minutes as per_unit) d
+  where a.organization_id = p_organization and (p_code is null or a.code = p_code) and a.closed_at is null
+    and a.running_since is not null and a.clock = 'business' and r.active;
+  if latest is not null then
+    farthest := greatest(farthest, 0);
+    start_day := (latest at time zone cal.time_zone)::date;
+    last_day := start_day + 30;
+    loop
+      -- strictly more than needed: a count of 0 is found in the first window after the start
+      select coalesce(sum((extract(epoch from w.closes_at - greatest(w.opens_at, latest)) * 1000000)::bigint), 0)
+      into covered
+      from private.business_windows(cal, start_day, last_day) w
+      where w.closes_at > latest;
+      exit when covered > farthest::bigint * 60000000;
+      if last_day > start_day + 61 * 31 then
+        raise exception 'the calendar has no working time within five years' using errcode = 'PT422',
+          hint = 'no_working_time';
+      end if;
+      last_day := last_day + (last_day - start_day) + 31;
+    end loop;
+  end if;
+
+  with win as materialized (
+    select coalesce(array_agg(w.opens_at order by w.opens_at), '{}') as opens,
+           coalesce(array_agg(w.closes_at order by w.opens_at), '{}') as closes,
+           coalesce(array_agg(w.upto - w.len order by w.opens_at), '{}') as befores,
+           coalesce(array_agg(w.upto order by w.opens_at), '{}') as uptos
+    from (select w0.opens_at, w0.closes_at, w0.len,
+                 (sum(w0.len) over (order by w0.opens_at rows between unbounded preceding and current row))::bigint as upto
+          from (select b.opens_at, b.closes_at, (extract(epoch from b.closes_at - b.opens_at) * 1000000)::bigint as len
+                from private.business_windows(cal, first_day, last_day) b
+                where first_day is not null) w0) w
+  ),
+  -- (materialized steps: each value computed once per instance, not once per reference)
+  thresholds as materialized (
+    select p.id, p.clock, p.running_since, p.elapsed_minutes, p.t, p.w, p.b,
+           case when p.target_recipients && '{E,A}'::text[] and p.t > 0 then round(p.t * 0.75)::integer end as n,
+           p.active and p.running_since is not null as timed
+    from (select a.id, a.clock, a.running_since, a.elapsed_minutes, r.active, r.target_recipients,
+                 greatest(round(r.target * u.per_unit) + a.shift_minutes, 0)::integer as t,
+                 greatest(round(r.warning * u.per_unit) + a.shift_minutes, 0)::integer as w,
+                 case when r.breach is not null
+                      then greatest(round(r.breach * u.per_unit) + a.shift_minutes, 0)::integer end as b
+          from public.awaited_actions a
+          join public.awaited_action_rules r on r.organization_id = a.organization_id and r.code = a.code
+          cross join lateral (select case when a.clock = 'wall' then 60 else day_minutes end as per_unit) u
+          where a.organization_id = p_organization and (p_code is null or a.code = p_code)
+            and a.closed_at is null) p
+  ),
+  -- the business minutes each threshold still needs (wall clocks: minutes to add; null: no instant), and a
+  -- running business clock's position: the working microseconds before its start, read in the first
+  -- window closing after it (its start, or the next opening, counts from there)
+  remaining as materialized (
+    select t.*,
+           case when t.timed then greatest(t.t - t.elapsed_minutes, 0) end as t_rem,
+           case when t.timed then greatest(t.w - t.elapsed_minutes, 0) end as w_rem,
+           case when t.timed and t.b is not null then greatest(t.b - t.elapsed_minutes, 0) end as b_rem,
+           case when t.timed and t.n is not null then greatest(t.n - t.elapsed_minutes, 0) end as n_rem,
+           case when t.timed and t.clock = 'business' then
+             win.befores[k.i] + greatest((extract(epoch from t.running_since - win.opens[k.i]) * 1000000)::bigint, 0)
+           end as off
+    from thresholds t
+    cross join win
+    cross join lateral (select width_bucket(t.running_since, win.closes) + 1 as i) k
+  ),
+  -- the window each business count ends in: the first whose `upto` reaches off + M (passes it for M = 0),
+  -- by binary search; the windows reach far enough for every one of them (the loop above)
+  found as materialized (
+    select r.*,
+           width_bucket(r.off + r.t_rem::bigint * 60000000 - (r.t_rem > 0)::integer, win.uptos) + 1 as t_i,
+           width_bucket(r.off + r.w_rem::bigint * 60000000 - (r.w_rem > 0)::integer, win.uptos) + 1 as w_i,
+           width_bucket(r.off + r.b_rem::bigint * 60000000 - (r.b_rem > 0)::integer, win.uptos) + 1 as b_i,
+           width_bucket(r.off + r.n_rem::bigint * 60000000 - (r.n_rem > 0)::integer, win.uptos) + 1 as n_i,
+           case when r.timed then
+             (select max(case l.step when 'notice' then 0 when 'reminder' then 1 when 'escalated' then 2
+                                     when 'critical' then 3 end)
+              from public.reminder_ledger l where l.action_id = r.id) end as sent_rank
+    from remaining r cross join win
+  ),
+  dues as materialized (
+    select f.id, f.t, f.w, f.b, f.n,
+           case when f.clock = 'wall' then f.running_since + make_interval(mins => f.t_rem)
+                else win.opens[f.t_i] + ((f.off + f.t_rem::bigint * 60000000 - win.befores[f.t_i]) || ' microseconds')::interval
+           end as t_at,
+           case when f.clock = 'wall' then f.running_since + make_interval(mins => f.w_rem)
+                else win.opens[f.w_i] + ((f.off + f.w_rem::bigint * 60000000 - win.befores[f.w_i]) || ' microseconds')::interval
+           end as w_at,
+           case when f.clock = 'wall' then f.running_since + make_interval(mins => f.b_rem)
+                else win.opens[f.b_i] + ((f.off + f.b_rem::bigint * 60000000 - win.befores[f.b_i]) || ' microseconds')::interval
+           end as b_at,
+           case when f.clock = 'wall' then f.running_since + make_interval(mins => f.n_rem)
+                else win.opens[f.n_i] + ((f.off + f.n_rem::bigint * 60000000 - win.befores[f.n_i]) || ' microseconds')::interval
+           end as n_at,
+           f.sent_rank
+    from found f cross join win
+  )
+  update public.awaited_actions a
+  set target_minutes = d.t, warning_minutes = d.w, breach_minutes = d.b,
+      target_at = d.t_at, warning_at = d.w_at, breach_at = d.b_at, notice_at = d.n_at,
+      -- 0130's private.awaited_action_next_step written out: the lowest step above the ledger's highest
+      next_step_at = case when coalesce(d.sent_rank, -1) < 0 and d.n_at is not null then d.n_at
+                          when coalesce(d.sent_rank, -1) < 1 and d.t_at is not null then d.t_at
+                          when coalesce(d.sent_rank, -1) < 2 and d.w_at is not null then d.w_at
+                          when coalesce(d.sent_rank, -1) < 3 and d.b_at is not null then d.b_at end
+  from dues d
+  where a.id = d.id;
+  get diagnostics changed = row_count;
+  return changed;
 end
 $$;
 
@@ -10759,6 +10914,68 @@ CREATE FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer DEFAU
     LANGUAGE sql STABLE
     SET search_path TO ''
     AS $$ select * from private.dossier_timeline(p_dossier_id, p_limit) $$;
+
+--
+-- Name: followup_kpis(uuid, date, date); Type: FUNCTION; Schema: public; Owner: -
+--
+
+CREATE FUNCTION public.followup_kpis(p_organization uuid, p_start date, p_end date) RETURNS TABLE(dimension text, key text, label text, closed integer, on_time integer, on_time_rate numeric, breached_closed integer, open integer, breached_open integer, breaches integer, median_business_minutes_to_close numeric, mean_business_minutes_to_close numeric)
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  with period as (
+    select (p_start::timestamp at time zone c.time_zone) as starts,
+           ((p_end + 1)::timestamp at time zone c.time_zone) as ends
+    from (select (private.organization_calendar(p_organization)).time_zone) c
+  ),
+  mine as (
+    select p_organization in (select private.my_organization_ids_with_role(array['owner', 'admin'])) as staff
+  ),
+  actions as (
+    select a.organization_id, d.expert_id, d.product_code, a.clock, a.elapsed_minutes,
+           a.closed_at >= p.starts and a.closed_at < p.ends as closed_in,
+           a.closed_at is null as still_open,
+           a.elapsed_minutes < a.target_minutes as on_time,
+           a.elapsed_minutes >= a.breach_minutes as breached_at_close,
+           case when a.running_since is not null then a.breach_at <= least(p.ends, now())
+                else a.elapsed_minutes >= a.breach_minutes end as breached_now
+    from public.awaited_actions a
+    cross join period p
+    cross join mine m
+    left join public.dossiers d on d.id = a.dossier_id
+    where a.organization_id = p_organization
+      and a.opened_at < p.ends
+      and (a.closed_at is null or (a.closed_at >= p.starts and a.closed_at < p.ends))
+      and (m.staff or d.expert_id in (select private.my_expert_profile_ids()))
+  ),
+  figures as (
+    select case when grouping(x.organization_id) = 0 then 'organization'
+                when grouping(x.expert_id) = 0 then 'expert' else 'product' end as dimension,
+           coalesce(x.organization_id::text, x.expert_id::text, x.product_code) as key,
+           count(*) filter (where x.closed_in)::integer as closed,
+           count(*) filter (where x.closed_in and x.on_time)::integer as on_time,
+           count(*) filter (where x.closed_in and x.breached_at_close)::integer as breached_closed,
+           count(*) filter (where x.still_open)::integer as open,
+           count(*) filter (where x.still_open and x.breached_now)::integer as breached_open,
+           percentile_cont(0.5) within group (order by x.elapsed_minutes)
+             filter (where x.closed_in and x.clock = 'business') as median_minutes,
+           avg(x.elapsed_minutes) filter (where x.closed_in and x.clock = 'business') as mean_minutes
+    from actions x
+    group by grouping sets ((x.organization_id), (x.expert_id), (x.product_code))
+    having not (grouping(x.organization_id) = 1 and coalesce(x.expert_id::text, x.product_code) is null)
+  )
+  select f.dimension, f.key,
+         case f.dimension
+           when 'organization' then (select o.name from public.organizations o where o.id::text = f.key)
+           when 'expert' then (select e.display_name from public.expert_profiles e where e.id::text = f.key)
+           else (select p.name from public.products p where p.code = f.key) end,
+         f.closed, f.on_time,
+         case when f.closed > 0 then round(f.on_time::numeric / f.closed, 4) end,
+         f.breached_closed, f.open, f.breached_open, f.breached_closed + f.breached_open,
+         round(f.median_minutes::numeric, 1), round(f.mean_minutes, 1)
+  from figures f
+  order by array_position(array['organization', 'expert', 'product'], f.dimension), f.key
+$$;
 
 --
 -- Name: issue_credit_note(uuid, jsonb); Type: FUNCTION; Schema: public; Owner: -
@@ -20702,6 +20919,13 @@ REVOKE ALL ON FUNCTION private.refresh_expert_match(p_expert uuid) FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.refresh_expert_match_trigger() FROM PUBLIC;
 
 --
+-- Name: FUNCTION refresh_open_awaited_actions(p_organization uuid, p_code text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.refresh_open_awaited_actions(p_organization uuid, p_code text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.refresh_open_awaited_actions(p_organization uuid, p_code text) TO service_role;
+
+--
 -- Name: FUNCTION refuse_audit_change(); Type: ACL; Schema: private; Owner: -
 --
 
@@ -21298,6 +21522,14 @@ GRANT ALL ON FUNCTION public.dossier_detail(p_dossier_id uuid, p_timeline_limit 
 REVOKE ALL ON FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer) TO authenticated;
 GRANT ALL ON FUNCTION public.dossier_timeline(p_dossier_id uuid, p_limit integer) TO service_role;
+
+--
+-- Name: FUNCTION followup_kpis(p_organization uuid, p_start date, p_end date); Type: ACL; Schema: public; Owner: -
+--
+
+REVOKE ALL ON FUNCTION public.followup_kpis(p_organization uuid, p_start date, p_end date) FROM PUBLIC;
+GRANT ALL ON FUNCTION public.followup_kpis(p_organization uuid, p_start date, p_end date) TO authenticated;
+GRANT ALL ON FUNCTION public.followup_kpis(p_organization uuid, p_start date, p_end date) TO service_role;
 
 --
 -- Name: FUNCTION issue_credit_note(p_invoice_id uuid, p_payload jsonb); Type: ACL; Schema: public; Owner: -

@@ -14,6 +14,7 @@ DOCUMENTS: dict[str, tuple[str, ...]] = {
     "comparison": ("xlsx", "pdf"),
     "dossier-list": ("xlsx", "csv", "pdf"),
     "dossier-summary": ("pdf", "docx"),
+    "kpi-report": ("xlsx", "pdf"),
 }
 """Every document and its formats, the preferred format first."""
 
@@ -31,6 +32,7 @@ _FUNCTIONS = {
     "comparison": "comparison",
     "dossier-list": "dossier_list",
     "dossier-summary": "dossier_summary",
+    "kpi-report": "kpi_report",
 }
 
 Renderer = Callable[[Any, Any, str], bytes]

@@ -238,3 +238,30 @@ class DossierSummary:
     timeline: tuple[TimelineEvent, ...]
     as_of: date
     refunded: Decimal | None = None  # the refund the client received (confirm_refund), the invoice's base
+
+
+@dataclass(frozen=True, slots=True)
+class KpiLine:
+    """One organization, expert or product of the follow-up KPIs (``on_time_rate`` a ratio, 0–1)."""
+
+    dimension: str  # organization, expert or product
+    name: str
+    closed: int
+    on_time: int
+    on_time_rate: Decimal | None
+    breached_closed: int
+    open: int
+    breached_open: int
+    breaches: int
+    median_minutes: Decimal | None
+    mean_minutes: Decimal | None
+
+
+@dataclass(frozen=True, slots=True)
+class KpiReport:
+    """The follow-up KPIs of a period of local dates (both ends included), as of ``generated_on``."""
+
+    start: date
+    end: date
+    generated_on: date
+    lines: tuple[KpiLine, ...]

@@ -16,11 +16,21 @@ from shared.exports.formatting import (
     format_amount,
     format_date,
     format_datetime,
+    format_decimal,
     label,
     lang_of,
     yes_no,
 )
-from shared.exports.models import Branding, Comparison, DossierList, DossierRow, DossierSummary, SimulationReport
+from shared.exports.models import (
+    Branding,
+    Comparison,
+    DossierList,
+    DossierRow,
+    DossierSummary,
+    KpiLine,
+    KpiReport,
+    SimulationReport,
+)
 
 if TYPE_CHECKING:
     from shared.exports._pdf_doc import BrandedPDF
@@ -205,4 +215,91 @@ def dossier_summary_pdf(summary: DossierSummary, branding: Branding, lang: str =
         pdf.data_table(columns, ((format_datetime(e.at, lang), e.actor, e.event) for e in summary.timeline))
     else:
         pdf.paragraph(label("nothing", lang), grey=True)
+    return _output(pdf)
+
+
+def _number(value: Decimal | int | None, lang: str) -> str:
+    """A figure in a table cell (one decimal when it has some; empty when unknown)."""
+    return "" if value is None else format_decimal(value, lang)
+
+
+def _kpi_cells(line: KpiLine, lang: str) -> tuple[str, ...]:
+    from shared.exports.xlsx import kpi_percent
+
+    rate = kpi_percent(line.on_time_rate)
+    return (
+        label(f"kpi_{line.dimension}", lang), line.name, _number(line.closed, lang), _number(line.on_time, lang),
+        "" if rate is None else f"{_number(rate, lang)} %", _number(line.breached_closed, lang),
+        _number(line.open, lang), _number(line.breached_open, lang), _number(line.breaches, lang),
+        _number(line.median_minutes, lang), _number(line.mean_minutes, lang),
+    )  # fmt: skip
+
+
+def _bar_chart(pdf: BrandedPDF, title: str, bars: list[tuple[str, float, str]], scale: float) -> None:
+    """A horizontal bar per (name, value, shown text), the longest bar ``scale`` wide in value."""
+    from shared.exports._pdf_doc import FAMILY
+
+    pdf.heading(title)
+    name_width, bar_width, height = 60.0, pdf.w - pdf.l_margin - pdf.r_margin - 60.0 - 25.0, 5.5
+    for name, value, shown in bars:
+        if pdf.y + height + 1 > pdf.page_break_trigger:
+            pdf.add_page()
+        y = pdf.y
+        pdf.set_font(FAMILY, "", 8)
+        pdf.set_xy(pdf.l_margin, y)
+        pdf.cell(name_width - 2, height, pdf.truncate(name, name_width - 2), align="R")
+        pdf.set_fill_color(242, 242, 242)
+        pdf.rect(pdf.l_margin + name_width, y + 0.8, bar_width, height - 1.6, style="F")
+        if scale > 0 and value > 0:
+            pdf.set_fill_color(*pdf.branding.rgb)
+            pdf.rect(pdf.l_margin + name_width, y + 0.8, bar_width * min(value / scale, 1.0), height - 1.6, style="F")
+        pdf.set_xy(pdf.l_margin + name_width + bar_width + 2, y)
+        pdf.cell(23, height, shown, align="L")
+        pdf.set_xy(pdf.l_margin, y + height)
+    pdf.ln(2)
+
+
+def kpi_report_pdf(report: KpiReport, branding: Branding, lang: str = "fr") -> bytes:
+    """The KPI table, then per dimension with several rows one chart of the on-time rate and one of the
+    breaches."""
+    from shared.exports._pdf_doc import BrandedPDF, Column
+
+    lang = lang_of(lang)
+    pdf = BrandedPDF(branding, label("kpi_report", lang), lang, report.generated_on, landscape=True)
+    pdf.add_page()
+    period = label("kpi_period_value", lang, start=format_date(report.start, lang), end=format_date(report.end, lang))
+    pdf.key_values(
+        [(label("kpi_period", lang), period), (label("issued_on", lang), format_date(report.generated_on, lang))]
+    )
+    pdf.ln(2)
+    if not report.lines:
+        pdf.paragraph(label("kpi_nothing", lang))
+        return _output(pdf)
+    keys = ("kpi_dimension", "kpi_name", "kpi_closed", "kpi_on_time", "kpi_on_time_rate", "kpi_breached_closed",
+            "kpi_open", "kpi_breached_open", "kpi_breaches", "kpi_median", "kpi_mean")  # fmt: skip
+    widths = (13, 28, 10, 11, 11, 14, 10, 14, 14, 15, 15)
+    aligns = "LLRRRRRRRRR"
+    columns = [Column(label(k, lang), w, a) for k, w, a in zip(keys, widths, aligns, strict=True)]
+    pdf.data_table(columns, (_kpi_cells(line, lang) for line in report.lines))
+    pdf.paragraph(label("kpi_note", lang), size=8, grey=True)
+    for dimension in ("organization", "expert", "product"):
+        lines = [line for line in report.lines if line.dimension == dimension]
+        if not lines:
+            continue
+        named = label(f"kpi_{dimension}", lang).lower()
+        rated = [line for line in lines if line.on_time_rate is not None]
+        if rated:
+            _bar_chart(
+                pdf,
+                label("kpi_rate_chart", lang, dimension=named),
+                [(line.name, float(line.on_time_rate or 0), _kpi_cells(line, lang)[4]) for line in rated],
+                1.0,
+            )
+        most = max((line.breaches for line in lines), default=0)
+        _bar_chart(
+            pdf,
+            label("kpi_breach_chart", lang, dimension=named),
+            [(line.name, float(line.breaches), _number(line.breaches, lang)) for line in lines],
+            float(most),
+        )
     return _output(pdf)

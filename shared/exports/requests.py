@@ -23,8 +23,10 @@ _PARAMETERS: dict[str, tuple[str, ...]] = {
     "comparison": ("simulation_id", "answers"),
     "dossier-list": ("filters",),
     "dossier-summary": ("dossier_id",),
+    "kpi-report": ("period",),
 }
-_REQUIRED = {"simulation_id", "dossier_id"}
+_REQUIRED = {"simulation_id", "dossier_id", "period"}
+KPI_MAX_DAYS = 366
 
 
 class DossierFiltersIn(BaseModel):
@@ -49,9 +51,30 @@ class DossierFiltersIn(BaseModel):
         return value
 
 
+class KpiPeriodIn(BaseModel):
+    """The organization and the local dates (both included, at most 366 days) of a KPI report."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    organization_id: UUID
+    start: dt.date
+    end: dt.date
+
+    @field_validator("end")
+    @classmethod
+    def _ordered(cls, value: dt.date, info: ValidationInfo) -> dt.date:
+        start = info.data.get("start")
+        if start is not None and value < start:
+            raise PydanticCustomError("date_order", "end must not be before start")
+        if start is not None and (value - start).days >= KPI_MAX_DAYS:
+            raise PydanticCustomError("too_long", "a period of at most {days} days", {"days": KPI_MAX_DAYS})
+        return value
+
+
 class ExportIn(BaseModel):
     """A document in a format: for a simulation (``simulation_id``; ``answers``: the changed answers of a
-    comparison), a dossier (``dossier_id``) or a filtered dossier list (``filters``). ``async`` asks
+    comparison), a dossier (``dossier_id``), a filtered dossier list (``filters``) or the follow-up KPIs of a
+    period (``period``). ``async`` asks
     for a job even when the document is small."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
@@ -63,6 +86,7 @@ class ExportIn(BaseModel):
     dossier_id: UUID | None = None
     filters: DossierFiltersIn | None = None
     answers: dict[str, Any] | None = None
+    period: KpiPeriodIn | None = None
     async_: bool = Field(False, alias="async")
 
     @field_validator("document", mode="before")
@@ -96,7 +120,7 @@ class ExportIn(BaseModel):
     def _parameters(self) -> ExportIn:
         used = _PARAMETERS[self.document]
         problems = []
-        for name in ("simulation_id", "dossier_id", "filters", "answers"):
+        for name in ("simulation_id", "dossier_id", "filters", "answers", "period"):
             given = getattr(self, name) is not None
             if name in used and name in _REQUIRED and not given:
                 error = PydanticCustomError("missing", "required for {document}", {"document": self.document})
@@ -110,7 +134,7 @@ class ExportIn(BaseModel):
 
     def parameters(self) -> dict[str, Any]:
         """What a job keeps to render the document later."""
-        return self.model_dump(mode="json", include={"simulation_id", "dossier_id", "filters", "answers"},
+        return self.model_dump(mode="json", include={"simulation_id", "dossier_id", "filters", "answers", "period"},
                                exclude_none=True)  # fmt: skip
 
     @classmethod

@@ -21,8 +21,9 @@ from shared.adapters.storage import Storage, StorageError
 from shared.exports import dossier_inputs, repository, simulation_inputs
 from shared.exports.formats import CONTENT_TYPES, renderer
 from shared.exports.formatting import label
-from shared.exports.models import Branding, DossierFilters, DossierList, DossierSummary
-from shared.exports.requests import DossierFiltersIn, ExportFile, ExportIn, JobList, JobOut, WorkerOut
+from shared.exports.models import Branding, DossierFilters, DossierList, DossierSummary, KpiLine, KpiReport
+from shared.exports.requests import DossierFiltersIn, ExportFile, ExportIn, JobList, JobOut, KpiPeriodIn, WorkerOut
+from shared.followup import service as followup
 from shared.identity import service as identity
 from shared.platform import db
 from shared.platform.db import Connection
@@ -42,6 +43,7 @@ _TITLES = {
     "comparison": "comparison",
     "dossier-list": "dossier_list",
     "dossier-summary": "dossier_summary",
+    "kpi-report": "kpi_report",
 }
 _ANONYMOUS = {"fr": "Visiteur anonyme", "en": "Anonymous visitor"}
 
@@ -153,6 +155,10 @@ def locate(conn: Connection, *, request: ExportIn) -> Target:
         if request.document == "comparison":
             _changed_answers(conn, sim, request.answers or {})
         return Target(sim["organization_id"])
+    if request.document == "kpi-report":
+        assert request.period is not None
+        followup.check_kpi_access(conn, str(request.period.organization_id))
+        return Target(request.period.organization_id)
     if request.document == "dossier-summary":
         assert request.dossier_id is not None
         found = repository.dossier(conn, dossier_id=request.dossier_id, lang=request.lang)
@@ -174,6 +180,11 @@ def produce(conn: Connection, *, request: ExportIn, storage: Storage) -> ExportF
         sim = _simulation(conn, request.simulation_id)
         organization = _organization(conn, sim["organization_id"])
         data, subject, day = _simulation_document(conn, request, sim, organization)
+    elif request.document == "kpi-report":
+        assert request.period is not None
+        organization = _organization(conn, request.period.organization_id)
+        data = _kpi_report(conn, organization, request.period, lang)
+        subject, day = organization["name"], organization["today"]
     elif request.document == "dossier-summary":
         assert request.dossier_id is not None
         data, organization = _summary(conn, request.dossier_id, lang)
@@ -224,6 +235,23 @@ def _dossier_list(conn: Connection, organization: Row, filters: DossierFiltersIn
     shown = DossierFilters(status or None, product or None, expert or None, filters.created_from, filters.created_to)
     rows = repository.dossiers(conn, **_list_filters(organization, filters, lang))
     return DossierList(dossier_inputs.dossier_rows(rows), organization["today"], shown)
+
+
+def _kpi_report(conn: Connection, organization: Row, period: KpiPeriodIn, lang: str) -> KpiReport:
+    """The follow-up KPIs the caller may read (public.followup_kpis decides), products named in ``lang``."""
+    lines = []
+    for r in followup.kpi_rows(conn, str(organization["id"]), period.start, period.end):
+        name = r["label"] or r["key"]
+        if r["dimension"] == "product":
+            name = repository.product_name(conn, code=r["key"], lang=lang) or name
+        lines.append(
+            KpiLine(
+                r["dimension"], name, r["closed"], r["on_time"], r["on_time_rate"], r["breached_closed"], r["open"],
+                r["breached_open"], r["breaches"], r["median_business_minutes_to_close"],
+                r["mean_business_minutes_to_close"],
+            )
+        )  # fmt: skip
+    return KpiReport(period.start, period.end, organization["today"], tuple(lines))
 
 
 # --- requests ---------------------------------------------------------------------------------------

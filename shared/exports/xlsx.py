@@ -12,8 +12,17 @@ from decimal import Decimal
 
 from shared.exports._dossiers import COLUMNS, Totals, describe_filters, headers
 from shared.exports._xlsx_book import Book, Row, S, Sheet, note_height
-from shared.exports.formatting import label, lang_of, yes_no
-from shared.exports.models import Branding, Comparison, DossierList, DossierRow, ProductComparison, SimulationReport
+from shared.exports.formatting import format_date, label, lang_of, yes_no
+from shared.exports.models import (
+    Branding,
+    Comparison,
+    DossierList,
+    DossierRow,
+    KpiLine,
+    KpiReport,
+    ProductComparison,
+    SimulationReport,
+)
 
 Meta = Sequence[tuple[str, object, int]]
 
@@ -171,3 +180,38 @@ def dossier_list_xlsx(dossiers: DossierList, branding: Branding, lang: str = "fr
         landscape=True,
     )
     return Book(branding, title, dossiers.generated_on, lang, [sheet]).render()
+
+
+KPI_KEYS = ("kpi_dimension", "kpi_name", "kpi_closed", "kpi_on_time", "kpi_on_time_rate", "kpi_breached_closed",
+            "kpi_open", "kpi_breached_open", "kpi_breaches", "kpi_median", "kpi_mean")  # fmt: skip
+_KPI_WIDTHS = (15, 32, 12, 13, 14, 14, 12, 14, 13, 16, 16)
+_KPI_STYLES = (S.TEXT, S.TEXT, S.INTEGER, S.INTEGER, S.DEFAULT, S.INTEGER, S.INTEGER, S.INTEGER, S.INTEGER,
+               S.DEFAULT, S.DEFAULT)  # fmt: skip
+
+
+def kpi_percent(rate: Decimal | None) -> Decimal | None:
+    """An on-time ratio as a percentage with one decimal (0.6667 → 66.7)."""
+    return None if rate is None else (rate * 100).quantize(Decimal("0.1"))
+
+
+def _kpi_values(k: KpiLine, lang: str) -> tuple[object, ...]:
+    dimension = label(f"kpi_{k.dimension}", lang)
+    figures = (k.closed, k.on_time, kpi_percent(k.on_time_rate), k.breached_closed, k.open, k.breached_open)
+    return (dimension, k.name, *figures, k.breaches, k.median_minutes, k.mean_minutes)
+
+
+def kpi_report_xlsx(report: KpiReport, branding: Branding, lang: str = "fr") -> bytes:
+    """One row per organization, expert and product: numbers in number cells, the rate in percent."""
+    lang = lang_of(lang)
+    title = label("kpi_report", lang)
+    period = label("kpi_period_value", lang, start=format_date(report.start, lang), end=format_date(report.end, lang))
+    meta = [(label("kpi_period", lang), period, S.TEXT), (label("issued_on", lang), report.generated_on, S.DATE)]
+    sheet = Sheet(
+        name=label("kpi_kpis", lang),
+        widths=_KPI_WIDTHS,
+        head=_head(branding, title, meta, [label(k, lang) for k in KPI_KEYS]),
+        body=[Row(_kpi_values(k, lang), _KPI_STYLES) for k in report.lines],
+        tail=_notes(branding, _KPI_WIDTHS, label("kpi_note", lang) if report.lines else label("kpi_nothing", lang)),
+        landscape=True,
+    )
+    return Book(branding, title, report.generated_on, lang, [sheet]).render()

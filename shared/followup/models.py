@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
 
@@ -97,3 +97,35 @@ class RulePatch(BaseModel):
     breach_recipients: list[Role] | None = Field(default=None, max_length=6)
     priority: int | None = Field(default=None, ge=1, le=3)
     active: bool | None = None
+
+
+class KpiQuery(BaseModel):
+    """A period of local dates in the organization's time zone, both ends included (at most 366 days)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    start: date = Field(description="first day of the period (YYYY-MM-DD)")
+    end: date = Field(description="last day of the period (YYYY-MM-DD), on or after start")
+
+
+class KpiRow(BaseModel):
+    """One organization, expert or product over the period (FOLLOWUP.md: on-time rate and breaches)."""
+
+    dimension: Literal["organization", "expert", "product"]
+    key: str = Field(description="the organization's or expert profile's id, or the product code")
+    label: str | None
+    closed: int = Field(description="awaited actions closed within the period")
+    on_time: int = Field(description="of those, closed strictly before their target instant")
+    on_time_rate: Decimal | None = Field(description="on_time / closed, 4 decimals; null without closed actions")
+    breached_closed: int = Field(description="closed actions that had reached their breach threshold")
+    open: int = Field(description="actions still open, opened before the period's end")
+    breached_open: int = Field(description="of those, breached at the period's end (or now)")
+    breaches: int
+    median_business_minutes_to_close: Decimal | None
+    mean_business_minutes_to_close: Decimal | None
+
+
+class KpisOut(BaseModel):
+    start: date
+    end: date
+    items: list[KpiRow]

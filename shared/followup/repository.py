@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 from shared.platform.db import Connection
@@ -118,3 +118,18 @@ def update_rule(conn: Connection, organization_id: str, code: str, changes: dict
         f" where organization_id = %(organization_id)s and code = %(code)s returning {RULE_COLUMNS}",
         {**changes, "organization_id": organization_id, "code": code},
     ).fetchone()
+
+
+def kpis(conn: Connection, organization_id: str, start: date, end: date) -> list[dict[str, Any]]:
+    """The period's KPIs the caller may see (owners and admins: the organization; experts: their dossiers)."""
+    return conn.execute("select * from public.followup_kpis(%s, %s, %s)", (organization_id, start, end)).fetchall()
+
+
+def may_read_kpis(conn: Connection, organization_id: str) -> bool:
+    row = conn.execute(
+        "select %(org)s::uuid in (select private.my_organization_ids_with_role(array['owner', 'admin']))"
+        " or exists (select 1 from public.expert_profiles e where e.organization_id = %(org)s"
+        "  and e.id in (select private.my_expert_profile_ids())) as ok",
+        {"org": organization_id},
+    ).fetchone()
+    return bool(row and row["ok"])

@@ -15,7 +15,7 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -26,6 +26,9 @@ from shared.followup.mail import Item, ReminderMail
 from shared.followup.models import (
     AwaitedActionOut,
     DossierSlaOut,
+    KpiQuery,
+    KpiRow,
+    KpisOut,
     QueueOut,
     RuleOut,
     RulePatch,
@@ -250,3 +253,34 @@ def update_rule(claims: dict[str, Any], organization_id: str, code: str, patch: 
         if row is None:
             raise Forbidden("Only owners and admins change the follow-up rules", code="forbidden")
         return RuleOut(**row)
+
+
+# --- KPIs (on-time rate and breaches per organization, expert, product) -----------------------------------
+
+KPI_MAX_DAYS = 366
+
+
+def check_kpi_access(conn: db.Connection, organization_id: str) -> None:
+    """In the caller's transaction: 404 for a non-member, 403 for a member who is not an owner, admin or
+    (approved or not) expert of the organization."""
+    if not repository.is_member(conn, organization_id):
+        raise NotFound("No such organization", code="organization_not_found")
+    if not repository.may_read_kpis(conn, organization_id):
+        raise Forbidden("Owners, admins and experts read the follow-up KPIs", code="forbidden")
+
+
+def kpi_rows(conn: db.Connection, organization_id: str, start: date, end: date) -> list[dict[str, Any]]:
+    """The KPI rows the caller may see, in their transaction (exports render them)."""
+    return repository.kpis(conn, organization_id, start, end)
+
+
+def kpis(claims: dict[str, Any], organization_id: str, query: KpiQuery) -> KpisOut:
+    """The period's KPIs: owners and admins see their organization's, an expert those of their dossiers."""
+    if query.end < query.start:
+        raise Unprocessable(errors=[field_error("query.end", "before_start", "The period ends before it starts")])
+    if (query.end - query.start).days >= KPI_MAX_DAYS:
+        raise Unprocessable(errors=[field_error("query.end", "too_long", f"At most {KPI_MAX_DAYS} days")])
+    with db.user_transaction(claims) as conn:
+        check_kpi_access(conn, organization_id)
+        rows = kpi_rows(conn, organization_id, query.start, query.end)
+    return KpisOut(start=query.start, end=query.end, items=[KpiRow(**r) for r in rows])

@@ -3,6 +3,7 @@ inline versus job, polling and signed downloads through the dev server, access a
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 import re
 import time
@@ -430,3 +431,63 @@ def test_a_csv_has_one_charset_in_its_content_type(world: World) -> None:
     assert response.headers["Content-Type"] == "text/csv; charset=utf-8"
     pdf = world.post("admin", document="dossier-list", format="pdf", filters={})
     assert pdf.headers["Content-Type"] == "application/pdf"
+
+
+# --- the follow-up KPI report ------------------------------------------------------------------------
+
+
+def _kpi_period(world: World) -> dict[str, str]:
+    today = world.db.execute("select (now() at time zone 'Europe/Paris')::date as d").fetchone()["d"]
+    return {"organization_id": str(world.site.org), "start": str(today - dt.timedelta(days=1)),
+            "end": str(today + dt.timedelta(days=1))}  # fmt: skip
+
+
+def _kpi_row(world: World, body: dict[str, Any], name: str, who: str = "admin") -> list[Any]:
+    response = world.post(who, format="xlsx", **body)
+    assert response.status_code == 200, response.get_json()
+    assert attachment_name(response).startswith("Indicateurs de suivi - Cabinet Simulateur - ")
+    sheet = xlsx_book(response.data).worksheets[0]
+    cell = find_cell(sheet, name)
+    # dimension, name, closed, on time, rate %, breached (closed), open, breached (open), breaches
+    return [sheet.cell(cell.row, c).value for c in range(1, 10)]
+
+
+def test_kpi_report_xlsx_and_pdf(world: World) -> None:
+    body = {"document": "kpi-report", "period": _kpi_period(world)}
+    before = _kpi_row(world, body, "Organisation")
+    assert before[1] == "Cabinet Simulateur" and before[6] >= 2 and before[8] == 0
+    # one of the awaited actions opened today (the TICPE dossier's) is closed at once: on time
+    closed = world.db.execute(
+        "select private.close_awaited_action(a.id, 'done', now()), a.id from public.awaited_actions a"
+        " where a.dossier_id = %s and a.closed_at is null limit 1",
+        (world.ticpe,),
+    ).fetchone()
+    assert closed is not None
+    after = _kpi_row(world, body, "Organisation")
+    assert (after[2], after[3], after[6]) == (before[2] + 1, before[3] + 1, before[6] - 1)
+    assert after[4] == round(100 * after[3] / after[2], 1) and after[8] == 0
+    expert = _kpi_row(world, body, "Expert")
+    assert expert[0] == "Expert" and expert[2] >= 1 and expert[4] == 100
+    assert _kpi_row(world, body, "TICPE")[0] == "Produit"
+    text = pdf_text(world.post("admin", format="pdf", **body).data)
+    assert "Indicateurs de suivi" in text and "Taux dans les délais par expert" in text
+    assert "Dépassements par produit" in text and "100,0 %" in text and FOOTER in text
+    english = pdf_text(world.post("admin", format="pdf", lang="en", **body).data)
+    assert "On-time rate per expert" in english and "Breaches per product" in english
+    # the same data gives the same bytes
+    assert world.post("admin", format="pdf", **body).data == world.post("admin", format="pdf", **body).data
+
+
+def test_kpi_report_access_and_parameters(world: World) -> None:
+    body = {"document": "kpi-report", "period": _kpi_period(world)}
+    for who, status in (("admin", 200), ("client", 403), ("viewer", 403), ("partner", 403), ("stranger", 404)):
+        assert world.post(who, format="xlsx", **body).status_code == status, who
+    # the expert reads the figures of their own dossiers: the TICPE one is theirs
+    assert _kpi_row(world, body, "TICPE", who="expert")[0] == "Produit"
+    errors = _errors(world.post("admin", document="kpi-report", format="xlsx"))
+    assert errors["period"]["rule"] == "missing"
+    period = {**body["period"], "end": "2020-01-01"}
+    late = _errors(world.post("admin", document="kpi-report", format="xlsx", period=period))
+    assert late["period.end"]["rule"] == "date_order"
+    csv = _errors(world.post("admin", document="kpi-report", format="csv", period=body["period"]))
+    assert "kpi-report comes as xlsx, pdf" in csv["format"]["message"]

@@ -6,6 +6,8 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from flask.testing import FlaskClient
@@ -123,3 +125,32 @@ def test_admins_tune_the_rules_and_open_clocks_follow(desk: Desk, committed: tdb
         status, problem = desk.patch("owner", f"{path}/eligibility_documents", body)
         assert status == 422, (body, problem)
         assert any(field in str(e.get("field", "")) for e in problem["errors"]), (body, problem)  # type: ignore[union-attr]
+
+
+def test_kpis_route_as_every_role_and_bad_periods(desk: Desk) -> None:
+    today = datetime.now(ZoneInfo("Europe/Paris")).date()
+    period = f"start={today - timedelta(days=1)}&end={today + timedelta(days=1)}"
+    path = f"/followup/organizations/{desk.org}/kpis?{period}"
+    for who in ("owner", "admin"):
+        status, body = desk.get(who, path)
+        assert status == 200, (who, body)
+        [org] = [i for i in body["items"] if i["dimension"] == "organization"]  # type: ignore[union-attr]
+        # each dossier's documents are awaited since its creation: open, not closed, not breached
+        assert (org["key"], org["open"], org["closed"], org["on_time_rate"], org["breaches"]) == (
+            str(desk.org), 2, 0, None, 0,
+        )  # fmt: skip
+        assert [i["key"] for i in body["items"] if i["dimension"] == "product"] == ["ticpe"]  # type: ignore[union-attr]
+    for who, expected in (("client", 403), ("viewer", 403), ("expert", 403), ("stranger", 404), ("outsider", 404)):
+        assert desk.get(who, path)[0] == expected, who
+    base = f"/followup/organizations/{desk.org}/kpis"
+    for query, field in (
+        ("end=2026-03-31", "start"),
+        ("start=2026-02-30&end=2026-03-31", "start"),
+        ("start=2026-03-01&end=soon", "end"),
+        ("start=2026-03-31&end=2026-03-01", "end"),
+        ("start=2025-01-01&end=2026-03-01", "end"),
+        ("start=2026-03-01&end=2026-03-31&dimension=expert", "dimension"),
+    ):
+        status, problem = desk.get("admin", f"{base}?{query}")
+        assert status == 422, (query, problem)
+        assert problem["errors"][0]["field"] == f"query.{field}", (query, problem)  # type: ignore[index]

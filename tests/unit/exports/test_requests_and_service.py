@@ -38,7 +38,7 @@ def test_every_document_and_format_has_its_renderer() -> None:
 def test_unknown_document_and_format_list_the_accepted_ones() -> None:
     found = errors({"document": "invoice", "format": "pdf"})
     assert found["document"]["type"] == "unknown_document"
-    assert found["document"]["msg"].endswith("simulation-report, comparison, dossier-list, dossier-summary")
+    assert found["document"]["msg"].endswith("simulation-report, comparison, dossier-list, dossier-summary, kpi-report")
     found = errors({"document": "dossier-summary", "format": "xlsx", "dossier_id": SIM})
     assert found["format"]["msg"] == "unsupported format 'xlsx'; dossier-summary comes as pdf, docx"
     found = errors({"document": "nope", "format": "odt"})
