@@ -6,9 +6,8 @@
 -- email per event, immediate or daily digest, essential email always on), their quiet hours (email
 -- waits, in-app does not, urgent passes) and the outbox. The work is set-based: one statement-level
 -- trigger per source table reads the statement's transition table, so a statement writing 10 000
--- events does one insert into notifications and one into the outbox; a statement-level trigger on
--- notifications then sends one `notifications` broadcast per recipient on `user:<id>`, listing each of
--- their new notifications, whoever inserted them (the fan-out here, the reminder sweep, a digest).
+-- events does one insert into notifications, one into the outbox and one into realtime.messages (one
+-- `notifications` broadcast per recipient on `user:<id>`, listing each of their new notifications).
 -- A notification and its email share their key (`<event key>:<user id>`: dedupe_key = idempotency_key).
 -- Outbox rows carry a template and its values instead of rendered text; the dispatcher renders them
 -- (Jinja, the recipient's language, the organization's footer, a signed unsubscribe link) when it
@@ -172,21 +171,20 @@ $$;
 create or replace function private.fan_out_notifications(p_events private.notifiable_event[]) returns void
 language plpgsql security definer
 set search_path = ''
-set work_mem = '64MB' -- a 10 000-event statement sorts ~30 000 recipients: in memory, not on disk
 as $$
 begin
   with ev as (
     select e.* from unnest(p_events) e
   ),
   routed as (
-    select ev.*, r.event, r.audience, r.priority, r.essential, r.default_mode, r.label_fr, r.label_en,
+    select ev.*, r.event, r.audience, r.priority, ne.essential, ne.default_mode, ne.label_fr, ne.label_en,
            d.client_company_id, coalesce(ev.expert_id, d.expert_id) as the_expert, c.partner_user_id, c.name as company,
            d.product_code, p.name as product
     from ev
-    join (select r0.*, ne0.essential, ne0.default_mode, ne0.label_fr, ne0.label_en
-          from public.notification_routes r0 join public.notification_events ne0 on ne0.code = r0.event) r
+    join public.notification_routes r
       on r.source = ev.source and r.kind = ev.kind and (r.to_status is null or r.to_status = ev.to_status)
      and ev.details @> r.details_match
+    join public.notification_events ne on ne.code = r.event
     join public.dossiers d on d.id = ev.dossier_id
     join public.client_companies c on c.id = d.client_company_id
     left join public.products p on p.code = d.product_code
@@ -259,6 +257,18 @@ begin
     on conflict (dedupe_key) do nothing
     returning id, recipient_id, organization_id, event, dossier_id, title, body, link, priority, status, dedupe_key,
               created_at
+  ),
+  -- one Realtime message per recipient and statement, carrying each of their new notifications
+  broadcast as (
+    insert into realtime.messages (topic, extension, event, private, payload)
+    select 'user:' || n.recipient_id, 'broadcast', 'notifications', true,
+           jsonb_build_object('notifications', jsonb_agg(jsonb_build_object(
+             'id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title, 'body', n.body,
+             'link', n.link, 'priority', n.priority, 'status', n.status, 'created_at', n.created_at)
+             order by n.created_at, n.id))
+    from notified n
+    group by n.recipient_id
+    returning 1
   )
   insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential,
                                    status, send_after, template, template_values, locale)
@@ -356,28 +366,3 @@ revoke execute on function private.broadcast_dossier_events() from public, anon,
 drop trigger if exists dossier_events_broadcast on public.dossier_events;
 create trigger dossier_events_broadcast after insert on public.dossier_events
   referencing new table as new_events for each statement execute function private.broadcast_dossier_events();
-
--- Every new in-app notification reaches its recipient's private channel, whichever writer inserted it:
--- one Realtime message per recipient and statement, listing each of their new notifications.
-create or replace function private.broadcast_new_notifications() returns trigger
-language plpgsql security definer
-set search_path = ''
-as $$
-begin
-  insert into realtime.messages (topic, extension, event, private, payload)
-  select 'user:' || n.recipient_id, 'broadcast', 'notifications', true,
-         jsonb_build_object('notifications', jsonb_agg(jsonb_build_object(
-           'id', n.id, 'event', n.event, 'dossier_id', n.dossier_id, 'title', n.title, 'body', n.body,
-           'link', n.link, 'priority', n.priority, 'status', n.status, 'created_at', n.created_at)
-           order by n.created_at, n.id))
-  from new_notifications n
-  group by n.recipient_id;
-  return null;
-end
-$$;
-revoke execute on function private.broadcast_new_notifications() from public, anon, authenticated;
-
-drop trigger if exists notifications_broadcast on public.notifications;
-create trigger notifications_broadcast after insert on public.notifications
-  referencing new table as new_notifications
-  for each statement execute function private.broadcast_new_notifications();

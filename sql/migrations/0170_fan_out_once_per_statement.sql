@@ -13,7 +13,9 @@
 -- 1. The fan-out joins a routes × events catalogue computed once per statement and each dossier's
 --    company and product once per distinct dossier.
 -- 2. The timeline broadcast builds each event's payload once, then one row per audience.
--- 3. The notifications' broadcast is built in one pass.
+-- 3. The notifications' broadcast moves out of the fan-out into a statement-level trigger on
+--    notifications, so every writer's notifications reach `user:<id>` (the reminder sweep's, the
+--    digest's, not only the fan-out's), and it is built in one pass.
 
 -- 1. The fan-out ------------------------------------------------------------------------------------
 -- 0135's fan-out, the routes and the dossiers' context computed once per statement, the template values
@@ -159,7 +161,9 @@ begin
 end
 $$;
 
--- 3. The notifications' broadcast (0135): the same messages, built in one pass. An ordered jsonb_agg of
+-- 3. The notifications' broadcast: one Realtime message per recipient and statement, listing each of
+--    their new notifications, whoever inserted them (0135 sent it from the fan-out only; the reminder
+--    sweep's and the digest's notifications were never broadcast). Built in one pass: an ordered jsonb_agg of
 --    jsonb_build_object sorted each recipient's group again and merged every element into the aggregate;
 --    the rows now arrive sorted (recipient, created_at, id) as records named like the payload's keys, and
 --    each recipient's array of them becomes jsonb at once (to_jsonb of array_agg: same payload, ~40 %
@@ -181,3 +185,9 @@ begin
   return null;
 end
 $$;
+revoke execute on function private.broadcast_new_notifications() from public, anon, authenticated;
+
+drop trigger if exists notifications_broadcast on public.notifications;
+create trigger notifications_broadcast after insert on public.notifications
+  referencing new table as new_notifications
+  for each statement execute function private.broadcast_new_notifications();
