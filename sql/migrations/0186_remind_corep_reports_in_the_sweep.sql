@@ -1,10 +1,20 @@
--- Why: 0185 opens `corep_report_due` awaited actions that belong to the organization itself (neither
--- a dossier nor a conversation); the sweep must remind them like the others, exactly once per step.
--- This is 0150's sweep with one branch for such actions: the report (module, basis, reference date
--- and remittance date, from public.corep_report_reminders) names them, their recipients are the
--- organization's members in the rule's roles — R its prudential analysts, V its approvers, A its
--- owners and admins — their notification event is `report_due`, and their in-app reminder and email
--- link to the reporting calendar. Everything else is 0150's sweep unchanged.
+-- Why: 0131's set-based sweep, in its final form, written once (nothing between 0131 and here has
+-- landed, so the intermediate rewrites are folded in):
+-- * per-row cost: at 50 000 due instances every per-row function call shows, so the step rank and the
+--   next step are written out as plain expressions (the `language sql` helpers stay for other
+--   callers), and each recipient's user row is fetched by key instead of hashing every user;
+-- * conversation actions: 0142 opens `support_reply` (and `unread_message` in a conversation without a
+--   dossier), which belong to a conversation; the conversation names them (its title, else "Support"),
+--   their recipients are its participants in the rule's roles (owners and admins for A) through
+--   private.awaited_action_contacts, and their reminders link to the conversation; each row returns
+--   its `link` so the email points at the dossier or the conversation;
+-- * organization actions: 0185 opens `corep_report_due` actions that belong to the organization
+--   itself; the report (module, basis, reference date and remittance date, from
+--   public.corep_report_reminders) names them, their recipients are the organization's members in the
+--   rule's roles — R its prudential analysts, V its approvers, A its owners and admins — their
+--   notification event is `report_due`, and their reminders link to the reporting calendar.
+-- Everything else is 0131's sweep: SKIP LOCKED claims, the highest step reached sent once, lower ones
+-- `skipped`, the previous in-app reminder `replaced`, preferences, quiet hours, one email per recipient.
 drop function if exists private.sweep_awaited_actions(uuid, timestamptz);
 
 create function private.sweep_awaited_actions(p_organization uuid, p_now timestamptz)

@@ -2,7 +2,7 @@
 -- actions did it plainly. 0185's, for organization actions (COREP reports), pretended for one statement
 -- to be the service (swapping request.jwt.claims), because the notifications guard refused the
 -- `resolved` status inside a signed-in user's request; and nothing settled a conversation's action
--- (a support message answered, 0142/0150): its reminders stayed unread after the reply.
+-- (a support message answered, 0142): its reminders stayed unread after the reply.
 -- Since 0196 that guard applies to Data API updates only, so one plain update settles every action
 -- without a dossier, organization or conversation: the reminders its ledger sent (0131 keeps dossier
 -- actions, matched through their dossier's notifications).
