@@ -24,7 +24,7 @@ from shared.exports import docx as docx_export
 from shared.exports import pdf as pdf_export
 from shared.exports import xlsx as xlsx_export
 from shared.exports._dossiers import headers
-from shared.exports.formatting import format_amount, format_date, status_label
+from shared.exports.formatting import format_amount, format_date
 from shared.exports.models import (
     Branding,
     DocumentItem,
@@ -37,7 +37,14 @@ from shared.exports.models import (
 ROOT = Path(__file__).resolve().parents[1]
 DAY = date(2026, 11, 21)
 BRANDING = Branding("Conseil Durand & Associés", "#1F4E79", "SAS au capital de 10 000 € — RCS Lyon 123 456 789")
-STATUSES = ("pending_upload", "audit_in_progress", "paid", "closed", "expert_assigned")
+# (code, French label) as public.dossier_statuses has them: the exports read labels from the database
+STATUSES = (
+    ("pending_upload", "Documents d'éligibilité à déposer"),
+    ("audit_in_progress", "Audit en cours"),
+    ("claim_filed", "Réclamation déposée"),
+    ("closed", "Clôturé"),
+    ("expert_assigned", "Expert attribué"),
+)
 
 
 def rows(count: int) -> Iterator[DossierRow]:
@@ -46,7 +53,8 @@ def rows(count: int) -> Iterator[DossierRow]:
             reference=f"D-{i:07d}",
             company=f"Société {i % 5000} SARL",
             product=("TICPE", "URSSAF", "Foncier", "MSA")[i % 4],
-            status=STATUSES[i % 5],
+            status=STATUSES[i % 5][0],
+            status_label=STATUSES[i % 5][1],
             expert=None if i % 7 == 0 else f"Expert {i % 40}",
             estimated=Decimal(i % 100_000) + Decimal("0.25"),
             audited=Decimal(i % 50_000) if i % 3 else None,
@@ -75,7 +83,7 @@ def naive_xlsx(count: int) -> bytes:
     sheet = book.active
     sheet.append(headers("fr"))
     for row_number, d in enumerate(rows(count), start=2):
-        values = (d.reference, d.company, d.product, status_label(d.status), d.expert, d.priority, d.estimated)
+        values = (d.reference, d.company, d.product, d.status_label, d.expert, d.priority, d.estimated)
         for column, value in enumerate((*values, d.audited, d.obtained, d.created_on, d.updated_on), start=1):
             cell = sheet.cell(row=row_number, column=column, value=value)
             if 7 <= column <= 9:
@@ -97,7 +105,7 @@ def _cells(d: DossierRow) -> tuple[str, ...]:
         d.reference,
         d.company,
         d.product,
-        status_label(d.status),
+        d.status_label,
         d.expert or "",
         str(d.priority),
         money(d.estimated),
@@ -128,8 +136,8 @@ def summary(events: int) -> DossierSummary:
         for i in range(events)
     )
     return DossierSummary(
-        "D-0000042", "Transports Martin SARL", "123456789", "TICPE", "audit_in_progress", "Audit (4/6)",
-        "Jean Dupont", Decimal("12000"), None, None, (DocumentItem("Kbis", "validated"),), timeline, DAY,
+        "D-0000042", "Transports Martin SARL", "123456789", "TICPE", "audit_in_progress", "Audit en cours",
+        "Audit (4/8)", "Jean Dupont", Decimal("12000"), None, None, (DocumentItem("Kbis", "validated"),), timeline, DAY,
     )  # fmt: skip
 
 
