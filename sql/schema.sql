@@ -2006,6 +2006,32 @@ end
 $$;
 
 --
+-- Name: check_report_subscription(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.check_report_subscription() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  if tg_op = 'INSERT' then
+    new.created_by := coalesce((select auth.uid()), new.created_by);
+    new.created_at := now();
+  elsif (new.organization_id, new.recipient_id, new.created_by, new.created_at) is distinct from
+        (old.organization_id, old.recipient_id, old.created_by, old.created_at) then
+    raise exception 'a subscription keeps its organization and recipient' using errcode = 'PT403', hint = 'forbidden';
+  end if;
+  if not exists (select 1 from public.memberships m
+                 where m.organization_id = new.organization_id and m.user_id = new.recipient_id) then
+    raise exception 'the recipient is not a member of the organization' using errcode = 'PT422',
+      hint = 'validation_failed',
+      detail = jsonb_build_object('field', 'recipient_id', 'rule', 'not_a_member')::text;
+  end if;
+  return new;
+end
+$$;
+
+--
 -- Name: check_second_pair_of_eyes(public.prudential_portfolio_versions); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -11804,6 +11830,22 @@ CREATE TABLE public.dossier_transitions (
 );
 
 --
+-- Name: email_attachments; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.email_attachments (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    outbox_id uuid NOT NULL,
+    filename text NOT NULL,
+    content_type text NOT NULL,
+    content bytea NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT email_attachments_content_check CHECK ((octet_length(content) <= ((30 * 1024) * 1024))),
+    CONSTRAINT email_attachments_content_type_check CHECK ((content_type ~ '^[a-z]+/[a-zA-Z0-9.+-]+$'::text)),
+    CONSTRAINT email_attachments_filename_check CHECK ((((length(filename) >= 1) AND (length(filename) <= 255)) AND (filename !~ '[/\\\r\n"]'::text)))
+);
+
+--
 -- Name: email_batches; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -12747,6 +12789,23 @@ CREATE TABLE public.reminder_messages (
 );
 
 --
+-- Name: report_subscriptions; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.report_subscriptions (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    kind text NOT NULL,
+    recipient_id uuid NOT NULL,
+    locale text DEFAULT 'fr'::text NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    created_by uuid DEFAULT auth.uid(),
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT report_subscriptions_kind_check CHECK ((kind = ANY (ARRAY['daily'::text, 'weekly'::text, 'monthly'::text]))),
+    CONSTRAINT report_subscriptions_locale_check CHECK ((locale = ANY (ARRAY['fr'::text, 'en'::text])))
+);
+
+--
 -- Name: rule_sets; Type: TABLE; Schema: public; Owner: -
 --
 
@@ -12759,6 +12818,25 @@ CREATE TABLE public.rule_sets (
     published_by uuid,
     description text,
     CONSTRAINT rule_sets_version_check CHECK ((version ~ '^[A-Z]{2}-[0-9]{4}\.[0-9]+$'::text))
+);
+
+--
+-- Name: scheduled_reports; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.scheduled_reports (
+    id uuid DEFAULT gen_random_uuid() NOT NULL,
+    organization_id uuid NOT NULL,
+    kind text NOT NULL,
+    period_start date NOT NULL,
+    period_end date NOT NULL,
+    idempotency_key text NOT NULL,
+    messages integer DEFAULT 0 NOT NULL,
+    created_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT scheduled_reports_check CHECK ((period_end >= period_start)),
+    CONSTRAINT scheduled_reports_idempotency_key_check CHECK ((idempotency_key ~ '^report:[0-9a-f-]{36}:(daily|weekly|monthly):\d{4}-\d{2}-\d{2}$'::text)),
+    CONSTRAINT scheduled_reports_kind_check CHECK ((kind = ANY (ARRAY['daily'::text, 'weekly'::text, 'monthly'::text]))),
+    CONSTRAINT scheduled_reports_messages_check CHECK ((messages >= 0))
 );
 
 --
@@ -13168,6 +13246,20 @@ ALTER TABLE ONLY public.dossiers
 
 ALTER TABLE ONLY public.dossiers
     ADD CONSTRAINT dossiers_pkey PRIMARY KEY (id);
+
+--
+-- Name: email_attachments email_attachments_outbox_id_filename_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_attachments
+    ADD CONSTRAINT email_attachments_outbox_id_filename_key UNIQUE (outbox_id, filename);
+
+--
+-- Name: email_attachments email_attachments_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_attachments
+    ADD CONSTRAINT email_attachments_pkey PRIMARY KEY (id);
 
 --
 -- Name: email_batches email_batches_idempotency_key_key; Type: CONSTRAINT; Schema: public; Owner: -
@@ -13688,11 +13780,46 @@ ALTER TABLE ONLY public.reminder_messages
     ADD CONSTRAINT reminder_messages_pkey PRIMARY KEY (ledger_id, outbox_id);
 
 --
+-- Name: report_subscriptions report_subscriptions_organization_id_kind_recipient_id_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.report_subscriptions
+    ADD CONSTRAINT report_subscriptions_organization_id_kind_recipient_id_key UNIQUE (organization_id, kind, recipient_id);
+
+--
+-- Name: report_subscriptions report_subscriptions_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.report_subscriptions
+    ADD CONSTRAINT report_subscriptions_pkey PRIMARY KEY (id);
+
+--
 -- Name: rule_sets rule_sets_pkey; Type: CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.rule_sets
     ADD CONSTRAINT rule_sets_pkey PRIMARY KEY (id);
+
+--
+-- Name: scheduled_reports scheduled_reports_idempotency_key_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.scheduled_reports
+    ADD CONSTRAINT scheduled_reports_idempotency_key_key UNIQUE (idempotency_key);
+
+--
+-- Name: scheduled_reports scheduled_reports_organization_id_kind_period_start_key; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.scheduled_reports
+    ADD CONSTRAINT scheduled_reports_organization_id_kind_period_start_key UNIQUE (organization_id, kind, period_start);
+
+--
+-- Name: scheduled_reports scheduled_reports_pkey; Type: CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.scheduled_reports
+    ADD CONSTRAINT scheduled_reports_pkey PRIMARY KEY (id);
 
 --
 -- Name: simulations simulations_pkey; Type: CONSTRAINT; Schema: public; Owner: -
@@ -15002,6 +15129,12 @@ CREATE INDEX reminder_messages_organization_id_ledger_id_idx ON public.reminder_
 CREATE INDEX reminder_messages_outbox_id_idx ON public.reminder_messages USING btree (outbox_id);
 
 --
+-- Name: report_subscriptions_recipient_id_idx; Type: INDEX; Schema: public; Owner: -
+--
+
+CREATE INDEX report_subscriptions_recipient_id_idx ON public.report_subscriptions USING btree (recipient_id);
+
+--
 -- Name: rule_sets_organization_id_idx; Type: INDEX; Schema: public; Owner: -
 --
 
@@ -15698,6 +15831,12 @@ CREATE TRIGGER questions_frozen_once_published BEFORE INSERT OR DELETE OR UPDATE
 CREATE TRIGGER questions_immutable BEFORE UPDATE ON public.questions FOR EACH ROW EXECUTE FUNCTION private.refuse_rule_set_change();
 
 --
+-- Name: report_subscriptions report_subscriptions_check; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER report_subscriptions_check BEFORE INSERT OR UPDATE ON public.report_subscriptions FOR EACH ROW EXECUTE FUNCTION private.check_report_subscription();
+
+--
 -- Name: rule_sets rule_sets_immutable; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -16385,6 +16524,13 @@ ALTER TABLE ONLY public.dossiers
 
 ALTER TABLE ONLY public.dossiers
     ADD CONSTRAINT dossiers_status_fkey FOREIGN KEY (status) REFERENCES public.dossier_statuses(code);
+
+--
+-- Name: email_attachments email_attachments_outbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.email_attachments
+    ADD CONSTRAINT email_attachments_outbox_id_fkey FOREIGN KEY (outbox_id) REFERENCES public.email_outbox(id) ON DELETE CASCADE;
 
 --
 -- Name: email_events email_events_outbox_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -17122,11 +17268,32 @@ ALTER TABLE ONLY public.reminder_messages
     ADD CONSTRAINT reminder_messages_outbox_id_fkey FOREIGN KEY (outbox_id) REFERENCES public.email_outbox(id) ON DELETE CASCADE;
 
 --
+-- Name: report_subscriptions report_subscriptions_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.report_subscriptions
+    ADD CONSTRAINT report_subscriptions_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: report_subscriptions report_subscriptions_recipient_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.report_subscriptions
+    ADD CONSTRAINT report_subscriptions_recipient_id_fkey FOREIGN KEY (recipient_id) REFERENCES auth.users(id) ON DELETE CASCADE;
+
+--
 -- Name: rule_sets rule_sets_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
 --
 
 ALTER TABLE ONLY public.rule_sets
     ADD CONSTRAINT rule_sets_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
+
+--
+-- Name: scheduled_reports scheduled_reports_organization_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
+--
+
+ALTER TABLE ONLY public.scheduled_reports
+    ADD CONSTRAINT scheduled_reports_organization_id_fkey FOREIGN KEY (organization_id) REFERENCES public.organizations(id) ON DELETE CASCADE;
 
 --
 -- Name: simulations simulations_client_company_id_fkey; Type: FK CONSTRAINT; Schema: public; Owner: -
@@ -17421,6 +17588,12 @@ CREATE POLICY "Owners and admins change import mappings" ON public.prudential_im
 CREATE POLICY "Owners and admins change members" ON public.memberships FOR UPDATE TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text]) AS my_organization_ids_with_role)) OR ((role <> 'owner'::text) AND (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['admin'::text]) AS my_organization_ids_with_role))))) WITH CHECK (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text]) AS my_organization_ids_with_role)) OR ((role <> 'owner'::text) AND (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['admin'::text]) AS my_organization_ids_with_role)))));
 
 --
+-- Name: report_subscriptions Owners and admins change report subscriptions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins change report subscriptions" ON public.report_subscriptions FOR UPDATE TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role))) WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
 -- Name: business_calendars Owners and admins change their organization's calendar; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -17487,6 +17660,12 @@ CREATE POLICY "Owners and admins publish their organization's rule sets" ON publ
 CREATE POLICY "Owners and admins read their organization's invitations" ON public.invitations FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
 
 --
+-- Name: scheduled_reports Owners and admins read their organization's sent reports; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins read their organization's sent reports" ON public.scheduled_reports FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
 -- Name: webhook_deliveries Owners and admins read their organization's webhook deliveries; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -17503,6 +17682,12 @@ CREATE POLICY "Owners and admins register webhook endpoints" ON public.webhook_e
 --
 
 CREATE POLICY "Owners and admins remove members" ON public.memberships FOR DELETE TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text]) AS my_organization_ids_with_role)) OR ((role <> 'owner'::text) AND (organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['admin'::text]) AS my_organization_ids_with_role)))));
+
+--
+-- Name: report_subscriptions Owners and admins remove report subscriptions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins remove report subscriptions" ON public.report_subscriptions FOR DELETE TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
 
 --
 -- Name: expert_reviews Owners and admins remove reviews; Type: POLICY; Schema: public; Owner: -
@@ -17523,6 +17708,12 @@ CREATE POLICY "Owners and admins remove their webhook endpoints" ON public.webho
 CREATE POLICY "Owners and admins save import mappings" ON public.prudential_import_mappings FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.my_prudential_organization_ids('manage'::text) AS my_prudential_organization_ids)));
 
 --
+-- Name: report_subscriptions Owners and admins see their organization's report subscriptions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins see their organization's report subscriptions" ON public.report_subscriptions FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
 -- Name: webhook_endpoints Owners and admins see their organization's webhook endpoints; Type: POLICY; Schema: public; Owner: -
 --
 
@@ -17533,6 +17724,12 @@ CREATE POLICY "Owners and admins see their organization's webhook endpoints" ON 
 --
 
 CREATE POLICY "Owners and admins set their organization's calendar" ON public.business_calendars FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+
+--
+-- Name: report_subscriptions Owners and admins subscribe members to reports; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Owners and admins subscribe members to reports" ON public.report_subscriptions FOR INSERT TO authenticated WITH CHECK ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
 
 --
 -- Name: awaited_action_rules Owners and admins tune their organization's awaited actions; Type: POLICY; Schema: public; Owner: -
@@ -17823,6 +18020,20 @@ CREATE POLICY "Readers of a rule set read its rules" ON public.product_rules FOR
 CREATE POLICY "Readers of an expert profile read its products" ON public.expert_products FOR SELECT TO authenticated USING ((EXISTS ( SELECT 1
    FROM public.expert_profiles p
   WHERE (p.id = expert_products.expert_id))));
+
+--
+-- Name: email_attachments Recipients read the attachments of their own email; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Recipients read the attachments of their own email" ON public.email_attachments FOR SELECT TO authenticated USING ((outbox_id IN ( SELECT o.id
+   FROM public.email_outbox o
+  WHERE (o.recipient_id = ( SELECT auth.uid() AS uid)))));
+
+--
+-- Name: report_subscriptions Recipients see their own report subscriptions; Type: POLICY; Schema: public; Owner: -
+--
+
+CREATE POLICY "Recipients see their own report subscriptions" ON public.report_subscriptions FOR SELECT TO authenticated USING ((recipient_id = ( SELECT auth.uid() AS uid)));
 
 --
 -- Name: message_reports Reporters read their reports and moderators their organization'; Type: POLICY; Schema: public; Owner: -
@@ -18323,6 +18534,12 @@ ALTER TABLE public.dossier_transitions ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.dossiers ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: email_attachments; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.email_attachments ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: email_batches; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
@@ -18617,10 +18834,22 @@ ALTER TABLE public.reminder_ledger ENABLE ROW LEVEL SECURITY;
 ALTER TABLE public.reminder_messages ENABLE ROW LEVEL SECURITY;
 
 --
+-- Name: report_subscriptions; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.report_subscriptions ENABLE ROW LEVEL SECURITY;
+
+--
 -- Name: rule_sets; Type: ROW SECURITY; Schema: public; Owner: -
 --
 
 ALTER TABLE public.rule_sets ENABLE ROW LEVEL SECURITY;
+
+--
+-- Name: scheduled_reports; Type: ROW SECURITY; Schema: public; Owner: -
+--
+
+ALTER TABLE public.scheduled_reports ENABLE ROW LEVEL SECURITY;
 
 --
 -- Name: simulations; Type: ROW SECURITY; Schema: public; Owner: -
@@ -19220,6 +19449,12 @@ REVOKE ALL ON FUNCTION private.check_offer_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.check_prudential_parameter_overlap() FROM PUBLIC;
 GRANT ALL ON FUNCTION private.check_prudential_parameter_overlap() TO authenticated;
 GRANT ALL ON FUNCTION private.check_prudential_parameter_overlap() TO service_role;
+
+--
+-- Name: FUNCTION check_report_subscription(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.check_report_subscription() FROM PUBLIC;
 
 --
 -- Name: FUNCTION check_second_pair_of_eyes(v public.prudential_portfolio_versions); Type: ACL; Schema: private; Owner: -
@@ -21849,6 +22084,13 @@ GRANT SELECT ON TABLE public.dossier_transitions TO authenticated;
 GRANT ALL ON TABLE public.dossier_transitions TO service_role;
 
 --
+-- Name: TABLE email_attachments; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.email_attachments TO authenticated;
+GRANT ALL ON TABLE public.email_attachments TO service_role;
+
+--
 -- Name: TABLE email_batches; Type: ACL; Schema: public; Owner: -
 --
 
@@ -22272,12 +22514,44 @@ GRANT SELECT ON TABLE public.reminder_messages TO authenticated;
 GRANT ALL ON TABLE public.reminder_messages TO service_role;
 
 --
+-- Name: TABLE report_subscriptions; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,DELETE ON TABLE public.report_subscriptions TO authenticated;
+GRANT ALL ON TABLE public.report_subscriptions TO service_role;
+
+--
+-- Name: COLUMN report_subscriptions.kind; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(kind) ON TABLE public.report_subscriptions TO authenticated;
+
+--
+-- Name: COLUMN report_subscriptions.locale; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(locale) ON TABLE public.report_subscriptions TO authenticated;
+
+--
+-- Name: COLUMN report_subscriptions.active; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT UPDATE(active) ON TABLE public.report_subscriptions TO authenticated;
+
+--
 -- Name: TABLE rule_sets; Type: ACL; Schema: public; Owner: -
 --
 
 GRANT SELECT ON TABLE public.rule_sets TO anon;
 GRANT SELECT,INSERT,DELETE ON TABLE public.rule_sets TO authenticated;
 GRANT ALL ON TABLE public.rule_sets TO service_role;
+
+--
+-- Name: TABLE scheduled_reports; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT ON TABLE public.scheduled_reports TO authenticated;
+GRANT ALL ON TABLE public.scheduled_reports TO service_role;
 
 --
 -- Name: TABLE simulations; Type: ACL; Schema: public; Owner: -
