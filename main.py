@@ -29,6 +29,7 @@ from functions.notifications import notifications
 from functions.notifications_cleanup import notifications_cleanup
 from functions.prudential import prudential
 from functions.prudential_import_worker import prudential_import_worker
+from functions.report_schedule import report_schedule
 from functions.simulate import simulate
 from functions.simulation_cleanup import simulation_cleanup
 from functions.upload_cleanup import upload_cleanup
@@ -63,6 +64,7 @@ __all__ = [
     "notifications_cleanup",
     "prudential",
     "prudential_import_worker",
+    "report_schedule",
     "simulate",
     "simulation_cleanup",
     "upload_cleanup",

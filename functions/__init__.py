@@ -32,6 +32,7 @@ FUNCTION_NAMES: tuple[str, ...] = (
     "prudential-import-worker",
     "followup",
     "followup-sweep",
+    "report-schedule",
     "upload-cleanup",
     "messages",
     "messages-unread",

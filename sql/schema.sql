@@ -5884,6 +5884,20 @@ end
 $$;
 
 --
+-- Name: mark_email_attached(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.mark_email_attached() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  update public.email_outbox set has_attachments = true where id = new.outbox_id and not has_attachments;
+  return new;
+end
+$$;
+
+--
 -- Name: marketplace_kind_title(text, text); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -11906,6 +11920,7 @@ CREATE TABLE public.email_outbox (
     template text,
     template_values jsonb,
     locale text DEFAULT 'fr'::text NOT NULL,
+    has_attachments boolean DEFAULT false NOT NULL,
     CONSTRAINT email_outbox_check CHECK (((status = 'sent'::text) = (sent_at IS NOT NULL))),
     CONSTRAINT email_outbox_check1 CHECK (((status = 'sending'::text) <= (batch_id IS NOT NULL))),
     CONSTRAINT email_outbox_delivery_check CHECK ((delivery = ANY (ARRAY['delivered'::text, 'delivery_delayed'::text, 'bounced'::text, 'complained'::text, 'failed'::text, 'suppressed'::text]))),
@@ -15463,6 +15478,12 @@ CREATE TRIGGER dossiers_touch_updated_at BEFORE UPDATE ON public.dossiers FOR EA
 --
 
 CREATE TRIGGER dossiers_track_awaited_actions AFTER INSERT OR UPDATE OF status ON public.dossiers FOR EACH ROW EXECUTE FUNCTION private.track_dossier_status();
+
+--
+-- Name: email_attachments email_attachments_mark; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER email_attachments_mark AFTER INSERT ON public.email_attachments FOR EACH ROW EXECUTE FUNCTION private.mark_email_attached();
 
 --
 -- Name: expert_absences expert_absences_check; Type: TRIGGER; Schema: public; Owner: -
@@ -20301,6 +20322,12 @@ REVOKE ALL ON FUNCTION private.maintain_expert_counters() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.mark_conversation_read(p_conversation_id uuid, p_up_to bigint) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.mark_conversation_read(p_conversation_id uuid, p_up_to bigint) TO authenticated;
+
+--
+-- Name: FUNCTION mark_email_attached(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.mark_email_attached() FROM PUBLIC;
 
 --
 -- Name: FUNCTION marketplace_kind_title(p_kind text, p_lang text); Type: ACL; Schema: private; Owner: -

@@ -1,6 +1,8 @@
 """Sending email: a small port with a Resend adapter, a file adapter for the local stack and a
 memory adapter for unit tests.
 
+A message with attachments (the scheduled reports) goes alone through :meth:`Mailer.send` (Resend's
+single send; its batch call takes no attachments), under its batch's key like any batch.
 A batch is sent under one idempotency key: sending the same batch again with the same key must not
 send anything twice (Resend keeps keys for 24 hours). Vendor errors become :class:`MailRetryable`
 (429, 5xx, transport: try again later, with the same key) or :class:`MailRejected` (any other 4xx:
@@ -23,6 +25,13 @@ BATCH_LIMIT = 100  # Resend's batch call takes at most 100 messages
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+
+@dataclass(frozen=True)
 class Email:
     """One message; ``message_id`` is ours (the outbox row), used to name local files."""
 
@@ -33,6 +42,7 @@ class Email:
     html: str
     text: str
     headers: Mapping[str, str] = field(default_factory=dict)
+    attachments: tuple[Attachment, ...] = ()
 
 
 class MailError(Exception):
@@ -58,6 +68,10 @@ class MailRejected(MailError):
 class Mailer(Protocol):
     def send_batch(self, emails: Sequence[Email], *, idempotency_key: str) -> list[str]:
         """Send up to :data:`BATCH_LIMIT` messages; the provider's ids, in the same order."""
+        ...
+
+    def send(self, email: Email, *, idempotency_key: str) -> str:
+        """Send one message, with its attachments; the provider's id."""
         ...
 
 
@@ -104,21 +118,57 @@ class ResendMailer:
         try:
             answer = resend.Batch.send(params, {"idempotency_key": idempotency_key})
         except ResendError as exc:
-            status = int(exc.code) if str(exc.code).isdigit() else 500
-            text = f"Resend {status} {exc.error_type}: {exc.message}"[:500]
-            # Another request with this key is still in flight: it will settle, ask again later.
-            in_flight = status == 409 and exc.error_type == "concurrent_idempotent_requests"
-            if status == 429 or status >= 500 or in_flight:
-                raise MailRetryable(text, _retry_after(exc.headers)) from exc
-            raise MailRejected(text) from exc
+            raise _translate(exc) from exc
         ids = [str(item["id"]) for item in answer["data"]]
         if len(ids) != len(emails):
             raise MailRetryable(f"Resend answered {len(ids)} ids for {len(emails)} messages")
         return ids
 
+    def send(self, email: Email, *, idempotency_key: str) -> str:
+        import base64
+
+        import resend
+        from resend.exceptions import ResendError
+
+        params: Any = {
+            "from": email.sender,
+            "to": [email.to],
+            "subject": email.subject,
+            "html": email.html,
+            "text": email.text,
+            "headers": dict(email.headers),
+            "attachments": [
+                {
+                    "filename": a.filename,
+                    "content": base64.b64encode(a.content).decode("ascii"),
+                    "content_type": a.content_type,
+                }
+                for a in email.attachments
+            ],
+        }
+        try:
+            answer = resend.Emails.send(params, {"idempotency_key": idempotency_key})
+        except ResendError as exc:
+            raise _translate(exc) from exc
+        if not answer.get("id"):
+            raise MailRetryable("Resend answered no id")
+        return str(answer["id"])
+
+
+def _translate(exc: Any) -> MailError:
+    """A Resend SDK error as :class:`MailRetryable` (429, 5xx, a request of the key in flight) or
+    :class:`MailRejected` (any other 4xx)."""
+    status = int(exc.code) if str(exc.code).isdigit() else 500
+    text = f"Resend {status} {exc.error_type}: {exc.message}"[:500]
+    # Another request with this key is still in flight: it will settle, ask again later.
+    in_flight = status == 409 and exc.error_type == "concurrent_idempotent_requests"
+    if status == 429 or status >= 500 or in_flight:
+        return MailRetryable(text, _retry_after(exc.headers))
+    return MailRejected(text)
+
 
 def to_eml(email: Email) -> bytes:
-    """The message as an RFC 5322 file with a text and an HTML part."""
+    """The message as an RFC 5322 file with a text and an HTML part, then its attachments."""
     from datetime import UTC, datetime
 
     message = EmailMessage()
@@ -131,6 +181,9 @@ def to_eml(email: Email) -> bytes:
         message[name] = value
     message.set_content(email.text)
     message.add_alternative(email.html, subtype="html")
+    for attachment in email.attachments:
+        main, _, sub = attachment.content_type.partition("/")
+        message.add_attachment(attachment.content, maintype=main, subtype=sub, filename=attachment.filename)
     return bytes(message)
 
 
@@ -152,12 +205,16 @@ class FileMailer:
             partial.replace(target)
         return [f"file:{email.message_id}" for email in emails]
 
+    def send(self, email: Email, *, idempotency_key: str) -> str:
+        return self.send_batch([email], idempotency_key=idempotency_key)[0]
+
 
 class MemoryMailer:
-    """Records batches; answers a repeated key with the first answer, like Resend."""
+    """Records batches and single sends; answers a repeated key with the first answer, like Resend."""
 
     def __init__(self) -> None:
         self.batches: dict[str, list[Email]] = {}
+        self.singles: dict[str, Email] = {}
         self._lock = threading.Lock()
 
     def send_batch(self, emails: Sequence[Email], *, idempotency_key: str) -> list[str]:
@@ -165,9 +222,14 @@ class MemoryMailer:
             sent = self.batches.setdefault(idempotency_key, list(emails))
         return [f"memory:{idempotency_key}:{index}" for index in range(len(sent))]
 
+    def send(self, email: Email, *, idempotency_key: str) -> str:
+        with self._lock:
+            self.singles.setdefault(idempotency_key, email)
+        return f"memory:{idempotency_key}"
+
     @property
     def sent(self) -> list[Email]:
-        return [email for batch in self.batches.values() for email in batch]
+        return [email for batch in self.batches.values() for email in batch] + list(self.singles.values())
 
 
 def mailer_from_settings(settings: Settings) -> Mailer:

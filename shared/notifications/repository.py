@@ -7,7 +7,7 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from shared.adapters.mail import BATCH_LIMIT, Email
+from shared.adapters.mail import BATCH_LIMIT, Attachment, Email
 from shared.platform.db import Connection
 
 logger = logging.getLogger(__name__)
@@ -53,7 +53,7 @@ returning b.id::text as id, b.idempotency_key as key, b.attempts as attempt, b.s
 _FREEZE = """
 with due as (
   select o.id from public.email_outbox o
-  where o.status = 'queued' and o.send_after <= now()
+  where o.status = 'queued' and o.send_after <= now() and o.has_attachments = %(attached)s
   order by o.send_after, o.id limit %(limit)s for update skip locked
 ),
 batch as (
@@ -117,6 +117,13 @@ where batch_id = %s and status = 'sending' order by id
 """
 
 
+_ATTACHMENTS = """
+select a.outbox_id::text as outbox_id, a.filename, a.content_type, a.content from public.email_attachments a
+join public.email_outbox o on o.id = a.outbox_id
+where o.batch_id = %s and o.status = 'sending' and o.has_attachments order by a.outbox_id, a.filename
+"""
+
+
 def claim(conn: Connection, *, lease_seconds: int, sender: str, links: Links | None = None) -> Batch | None:
     """A batch to send: one due for a retry or abandoned by a dead dispatcher, else up to 100 due
     messages frozen into a new batch with its own idempotency key and ``sender``; ``None`` when
@@ -126,11 +133,20 @@ def claim(conn: Connection, *, lease_seconds: int, sender: str, links: Links | N
         # Freezing is serialised (for the rest of this short transaction): two dispatchers scanning the due
         # rows at once under SKIP LOCKED would each freeze part of the same hundred, sending half batches.
         conn.execute("select pg_advisory_xact_lock(hashtextextended('email_outbox:freeze', 0))")
-        row = conn.execute(_FREEZE, {"lease": lease_seconds, "limit": BATCH_LIMIT, "sender": sender}).fetchone()
+        # A message with attachments goes alone (Resend's batch call takes none); those first, they are few.
+        row = conn.execute(_FREEZE, {"lease": lease_seconds, "limit": 1, "sender": sender, "attached": True}).fetchone()
+        if row is None:
+            row = conn.execute(
+                _FREEZE, {"lease": lease_seconds, "limit": BATCH_LIMIT, "sender": sender, "attached": False}
+            ).fetchone()
     if row is None:
         return None
     _render_templates(conn, row["id"], links or Links())
     messages = conn.execute(_MESSAGES, (row["id"],)).fetchall()
+    attached: dict[str, list[Attachment]] = {}
+    for a in conn.execute(_ATTACHMENTS, (row["id"],)).fetchall():
+        file = Attachment(a["filename"], a["content_type"], bytes(a["content"]))
+        attached.setdefault(a["outbox_id"], []).append(file)
     emails = tuple(
         Email(
             message_id=m["id"],
@@ -140,6 +156,7 @@ def claim(conn: Connection, *, lease_seconds: int, sender: str, links: Links | N
             html=m["html"],
             text=m["text_body"],
             headers=m["headers"],
+            attachments=tuple(attached.get(m["id"], ())),
         )
         for m in messages
     )
@@ -353,3 +370,53 @@ def enqueue_email(
         "select private.enqueue_email(%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
         (organization_id, key, recipient_id, to, subject, html, text, event, essential, Jsonb(headers or {})),
     )
+
+
+_ENQUEUE_ATTACHED = """
+insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential, status,
+                                 template, template_values, locale)
+select %(org)s, %(key)s, u.id, u.email, %(event)s, %(essential)s,
+       case when not %(essential)s
+                 and exists (select 1 from public.email_suppressions x where x.address = lower(u.email))
+            then 'suppressed' else 'queued' end,
+       %(template)s, %(values)s, %(locale)s
+from auth.users u
+where u.id = %(user)s and u.email ~ '^[^@\\s]+@[^@\\s]+$'
+  and (%(essential)s or not exists (select 1 from public.notification_preferences p where p.user_id = u.id
+                                    and p.event = %(event)s and p.channel = 'email' and not p.enabled))
+on conflict (idempotency_key) do nothing
+returning id::text as id, status
+"""
+
+
+def enqueue_attached(
+    conn: Connection,
+    *,
+    organization_id: str,
+    key: str,
+    user_id: str,
+    event: str,
+    essential: bool,
+    template: str,
+    values: dict[str, Any],
+    locale: str,
+    attachments: tuple[Attachment, ...],
+) -> bool:
+    """A template message with attachments to a user (rendered by the dispatcher in the recipient's language,
+    with the organization's footer and, non-essential, the unsubscribe link); nothing for a user who turned the
+    event's email off or has no address; ``suppressed`` for a suppressed address. True when queued."""
+    from psycopg.types.json import Jsonb
+
+    row = conn.execute(
+        _ENQUEUE_ATTACHED,
+        {"org": organization_id, "key": key, "user": user_id, "event": event, "essential": essential,
+         "template": template, "values": Jsonb(values), "locale": locale},
+    ).fetchone()  # fmt: skip
+    if row is None or row["status"] != "queued":
+        return False
+    for a in attachments:
+        conn.execute(
+            "insert into public.email_attachments (outbox_id, filename, content_type, content) values (%s, %s, %s, %s)",
+            (row["id"], a.filename, a.content_type, a.content),
+        )
+    return True

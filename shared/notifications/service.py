@@ -1,7 +1,8 @@
 """Use cases of the email outbox: dispatching queued mail, recording delivery events.
 
 The dispatcher claims one batch per short transaction, sends it outside any transaction, then
-records the outcome fenced by the batch's attempt number. Sending happens at least once per batch
+records the outcome fenced by the batch's attempt number. A message with attachments is a batch of its
+own, sent through the single send under the batch's key. Sending happens at least once per batch
 and Resend's idempotency key makes it exactly once: a dispatcher that dies after Resend accepted a
 batch leaves a lease that expires, and whoever takes the batch over resends the same key and gets
 the same ids back. Safe to run several times at once.
@@ -15,7 +16,7 @@ import time
 from datetime import UTC, datetime
 
 from shared.adapters import webhook
-from shared.adapters.mail import Mailer, MailRejected, MailRetryable
+from shared.adapters.mail import Attachment, Mailer, MailRejected, MailRetryable
 from shared.adapters.webhook import WebhookSender
 from shared.notifications import repository, unsubscribe
 from shared.notifications.models import (
@@ -57,7 +58,10 @@ def send_one_batch(mailer: Mailer, *, sender: str, links: repository.Links | Non
         with db.service_transaction() as conn:
             return "sent" if repository.record_sent(conn, batch, []) else "lost"
     try:
-        ids = mailer.send_batch(batch.emails, idempotency_key=batch.key)
+        if len(batch.emails) == 1 and batch.emails[0].attachments:  # alone, through the single send
+            ids = [mailer.send(batch.emails[0], idempotency_key=batch.key)]
+        else:
+            ids = mailer.send_batch(batch.emails, idempotency_key=batch.key)
     except MailRetryable as exc:
         delay = retry_delay(batch.attempt, exc.retry_after)
         with db.service_transaction() as conn:
@@ -148,6 +152,26 @@ def unsubscribe_from(*, secret: str, token: str) -> UnsubscribeOut:
     with db.user_transaction({"sub": str(target.user_id), "aud": "authenticated"}) as conn:
         repository.disable_email(conn, event=target.event)
     return UnsubscribeOut(event=target.event)
+
+
+def queue_attached_email(
+    conn: db.Connection,
+    *,
+    organization_id: str,
+    key: str,
+    user_id: str,
+    event: str,
+    template: str,
+    values: dict[str, object],
+    locale: str,
+    attachments: tuple[Attachment, ...],
+) -> bool:
+    """In the caller's (service) transaction: one non-essential templated message with attachments, unless
+    the user turned the event's email off or the address is suppressed. True when queued."""
+    return repository.enqueue_attached(
+        conn, organization_id=organization_id, key=key, user_id=user_id, event=event, essential=False,
+        template=template, values=dict(values), locale=locale, attachments=attachments,
+    )  # fmt: skip
 
 
 def compose_digests() -> DigestOut:

@@ -199,3 +199,20 @@ def elevate(conn: Connection) -> None:
     as the user under RLS, then the writes run in the same transaction as the service.
     """
     conn.execute("select set_config('role', 'service_role', true)")
+
+
+@contextmanager
+def acting_as(conn: Connection, user_id: str) -> Iterator[Connection]:
+    """Inside a ``service_role`` transaction, run a block as one user under RLS (a system job producing a
+    document for a recipient reads exactly what that recipient may see), then return to the service."""
+    claims = json.dumps({"sub": user_id, "role": "authenticated", "aud": "authenticated"})
+    conn.execute(
+        "select set_config('role', 'authenticated', true), set_config('request.jwt.claims', %s, true)", (claims,)
+    )
+    try:
+        yield conn
+    finally:
+        conn.execute(
+            "select set_config('role', 'service_role', true), set_config('request.jwt.claims', %s, true)",
+            (json.dumps({"role": "service_role"}),),
+        )

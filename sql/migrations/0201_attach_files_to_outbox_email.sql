@@ -18,3 +18,19 @@ grant all on public.email_attachments to service_role;
 create policy "Recipients read the attachments of their own email" on public.email_attachments
   for select to authenticated
   using (outbox_id in (select o.id from public.email_outbox o where o.recipient_id = (select auth.uid())));
+
+-- The dispatcher freezes messages with attachments one per batch: the outbox row says it has some.
+alter table public.email_outbox add column if not exists has_attachments boolean not null default false;
+
+create or replace function private.mark_email_attached() returns trigger
+language plpgsql security definer
+set search_path = ''
+as $$
+begin
+  update public.email_outbox set has_attachments = true where id = new.outbox_id and not has_attachments;
+  return new;
+end
+$$;
+revoke execute on function private.mark_email_attached() from public, anon, authenticated;
+create or replace trigger email_attachments_mark after insert on public.email_attachments
+  for each row execute function private.mark_email_attached();

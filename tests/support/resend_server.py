@@ -2,7 +2,9 @@
 
 ``POST /emails/batch`` with a bearer key and an ``Idempotency-Key``: the first request of a key
 sends (recorded in ``deliveries``) and answers ids; a repeat of the same key and payload answers the
-same ids without sending; the same key with another payload is a 409. ``fail_next(status, n,
+same ids without sending; the same key with another payload is a 409. ``POST /emails`` (the single
+send, which alone takes attachments) answers ``{"id": ...}`` under the same key rules; its message is
+recorded as a delivery of one (``singles`` lists the keys sent that way). ``fail_next(status, n,
 retry_after)`` makes the next ``n`` requests fail with that status (429 carries ``retry-after``);
 ``down_until`` makes every request fail with 500 until a monotonic instant.
 """
@@ -27,6 +29,7 @@ class ResendStandIn:
     url: str = ""
     deliveries: list[tuple[str, list[dict[str, Any]]]] = field(default_factory=list)
     requests: int = 0
+    singles: list[str] = field(default_factory=list)
     down_until: float = 0.0
     _answers: dict[str, tuple[str, list[str]]] = field(default_factory=dict)
     _failures: list[tuple[int, float | None]] = field(default_factory=list)
@@ -40,7 +43,9 @@ class ResendStandIn:
     def sent(self) -> list[dict[str, Any]]:
         return [email for _, batch in self.deliveries for email in batch]
 
-    def answer(self, key: str | None, auth: str | None, body: bytes) -> tuple[int, dict[str, str], dict[str, Any]]:
+    def answer(
+        self, key: str | None, auth: str | None, body: bytes, *, single: bool = False
+    ) -> tuple[int, dict[str, str], dict[str, Any]]:
         with self._lock:
             self.requests += 1
             if auth != f"Bearer {API_KEY}":
@@ -53,18 +58,25 @@ class ResendStandIn:
                 name = "rate_limit_exceeded" if status == 429 else "application_error"
                 return status, headers, {"statusCode": status, "name": name, "message": "planned failure"}
             batch = json.loads(body)
-            if not isinstance(batch, list) or not 1 <= len(batch) <= 100:
+            if single:
+                if not isinstance(batch, dict) or not batch.get("to"):
+                    return 422, {}, {"statusCode": 422, "name": "validation_error", "message": "one email"}
+                batch = [batch]
+            elif not isinstance(batch, list) or not 1 <= len(batch) <= 100:
                 return 422, {}, {"statusCode": 422, "name": "validation_error", "message": "1 to 100 emails"}
             digest = json.dumps(batch, sort_keys=True)
             if key is not None and key in self._answers:
                 seen_digest, ids = self._answers[key]
                 if seen_digest != digest:
                     return 409, {}, {"statusCode": 409, "name": "invalid_idempotent_request", "message": "reused"}
-                return 200, {}, {"data": [{"id": i} for i in ids]}
+                return 200, {}, {"id": ids[0]} if single else {"data": [{"id": i} for i in ids]}
             ids = [str(uuid.uuid4()) for _ in batch]
             if key is not None:
                 self._answers[key] = (digest, ids)
             self.deliveries.append((key or "", batch))
+            if single:
+                self.singles.append(key or "")
+                return 200, {}, {"id": ids[0]}
             return 200, {}, {"data": [{"id": i} for i in ids]}
 
 
@@ -73,11 +85,14 @@ class _Handler(BaseHTTPRequestHandler):
 
     def do_POST(self) -> None:
         body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
-        if self.path != "/emails/batch":
+        if self.path not in ("/emails/batch", "/emails"):
             status, headers, payload = 404, {}, {"statusCode": 404, "name": "not_found", "message": self.path}
         else:
             status, headers, payload = self.stand_in.answer(
-                self.headers.get("Idempotency-Key"), self.headers.get("Authorization"), body
+                self.headers.get("Idempotency-Key"),
+                self.headers.get("Authorization"),
+                body,
+                single=self.path == "/emails",
             )
         data = json.dumps(payload).encode()
         self.send_response(status)
