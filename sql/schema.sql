@@ -4460,6 +4460,31 @@ end
 $$;
 
 --
+-- Name: enqueue_template_email(uuid, text, uuid, text, text, jsonb, text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.enqueue_template_email(p_organization uuid, p_idempotency_key text, p_user uuid, p_event text, p_template text, p_values jsonb, p_locale text DEFAULT 'fr'::text) RETURNS TABLE(id uuid, status text)
+    LANGUAGE sql SECURITY DEFINER
+    SET search_path TO ''
+    AS $_$
+  insert into public.email_outbox as o (organization_id, idempotency_key, recipient_id, to_address, event,
+                                        essential, status, template, template_values, locale)
+  select p_organization, p_idempotency_key, u.id, u.email, p_event, e.essential,
+         case when not e.essential
+                   and exists (select 1 from public.email_suppressions x where x.address = lower(u.email))
+              then 'suppressed' else 'queued' end,
+         p_template, p_values, p_locale
+  from auth.users u
+  join public.notification_events e on e.code = p_event
+  where u.id = p_user and u.email ~ '^[^@\s]+@[^@\s]+$'
+    and (e.essential or not exists (select 1 from public.notification_preferences p
+                                    where p.user_id = u.id and p.event = p_event and p.channel = 'email'
+                                      and not p.enabled))
+  on conflict (idempotency_key) do nothing
+  returning o.id, o.status
+$_$;
+
+--
 -- Name: enqueue_webhooks(uuid, text, text, jsonb); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -19981,6 +20006,13 @@ REVOKE ALL ON FUNCTION private.dossiers_created_events() FROM PUBLIC;
 
 REVOKE ALL ON FUNCTION private.enqueue_email(p_organization uuid, p_idempotency_key text, p_recipient uuid, p_to text, p_subject text, p_html text, p_text text, p_event text, p_essential boolean, p_headers jsonb, p_send_after timestamp with time zone) FROM PUBLIC;
 GRANT ALL ON FUNCTION private.enqueue_email(p_organization uuid, p_idempotency_key text, p_recipient uuid, p_to text, p_subject text, p_html text, p_text text, p_event text, p_essential boolean, p_headers jsonb, p_send_after timestamp with time zone) TO service_role;
+
+--
+-- Name: FUNCTION enqueue_template_email(p_organization uuid, p_idempotency_key text, p_user uuid, p_event text, p_template text, p_values jsonb, p_locale text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.enqueue_template_email(p_organization uuid, p_idempotency_key text, p_user uuid, p_event text, p_template text, p_values jsonb, p_locale text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.enqueue_template_email(p_organization uuid, p_idempotency_key text, p_user uuid, p_event text, p_template text, p_values jsonb, p_locale text) TO service_role;
 
 --
 -- Name: FUNCTION enqueue_webhooks(p_organization uuid, p_event_type text, p_message_id text, p_payload jsonb); Type: ACL; Schema: private; Owner: -

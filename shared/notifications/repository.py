@@ -372,23 +372,6 @@ def enqueue_email(
     )
 
 
-_ENQUEUE_ATTACHED = """
-insert into public.email_outbox (organization_id, idempotency_key, recipient_id, to_address, event, essential, status,
-                                 template, template_values, locale)
-select %(org)s, %(key)s, u.id, u.email, %(event)s, %(essential)s,
-       case when not %(essential)s
-                 and exists (select 1 from public.email_suppressions x where x.address = lower(u.email))
-            then 'suppressed' else 'queued' end,
-       %(template)s, %(values)s, %(locale)s
-from auth.users u
-where u.id = %(user)s and u.email ~ '^[^@\\s]+@[^@\\s]+$'
-  and (%(essential)s or not exists (select 1 from public.notification_preferences p where p.user_id = u.id
-                                    and p.event = %(event)s and p.channel = 'email' and not p.enabled))
-on conflict (idempotency_key) do nothing
-returning id::text as id, status
-"""
-
-
 def enqueue_attached(
     conn: Connection,
     *,
@@ -396,22 +379,21 @@ def enqueue_attached(
     key: str,
     user_id: str,
     event: str,
-    essential: bool,
     template: str,
     values: dict[str, Any],
     locale: str,
     attachments: tuple[Attachment, ...],
 ) -> bool:
-    """A template message with attachments to a user (rendered by the dispatcher in the recipient's language,
-    with the organization's footer and, non-essential, the unsubscribe link); nothing for a user who turned the
-    event's email off or has no address; ``suppressed`` for a suppressed address. True when queued."""
+    """A template message with attachments to a user (``private.enqueue_template_email``, 0201: rendered by
+    the dispatcher in the recipient's language with the organization's footer and, non-essential, the
+    unsubscribe link); nothing for a user who turned the event's email off or has no address;
+    ``suppressed`` for a suppressed address. True when queued (and the attachments stored)."""
     from psycopg.types.json import Jsonb
 
     row = conn.execute(
-        _ENQUEUE_ATTACHED,
-        {"org": organization_id, "key": key, "user": user_id, "event": event, "essential": essential,
-         "template": template, "values": Jsonb(values), "locale": locale},
-    ).fetchone()  # fmt: skip
+        "select id::text as id, status from private.enqueue_template_email(%s, %s, %s, %s, %s, %s, %s)",
+        (organization_id, key, user_id, event, template, Jsonb(values), locale),
+    ).fetchone()
     if row is None or row["status"] != "queued":
         return False
     for a in attachments:

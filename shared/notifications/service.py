@@ -166,11 +166,11 @@ def queue_attached_email(
     locale: str,
     attachments: tuple[Attachment, ...],
 ) -> bool:
-    """In the caller's (service) transaction: one non-essential templated message with attachments, unless
-    the user turned the event's email off or the address is suppressed. True when queued."""
+    """In the caller's (service) transaction: one templated message with attachments; for a non-essential
+    event, none when the user turned its email off or the address is suppressed. True when queued."""
     return repository.enqueue_attached(
-        conn, organization_id=organization_id, key=key, user_id=user_id, event=event, essential=False,
-        template=template, values=dict(values), locale=locale, attachments=attachments,
+        conn, organization_id=organization_id, key=key, user_id=user_id, event=event, template=template,
+        values=dict(values), locale=locale, attachments=attachments,
     )  # fmt: skip
 
 

@@ -71,8 +71,10 @@ def _send_kind(conn: db.Connection, *, organization_id: str, report: Period, sto
         if made is None:
             continue
         figures, attachment = made
-        values: dict[str, object] = {"kind": report.kind, "start": report.start.isoformat(), "end": report.end.isoformat(),
-                  "file_name": attachment.filename, "queues": queues, "link": "/followup", **figures}  # fmt: skip
+        values: dict[str, object] = {
+            "kind": report.kind, "start": report.start.isoformat(), "end": report.end.isoformat(),
+            "file_name": attachment.filename, "queues": queues, **figures,
+        }  # fmt: skip
         if notifications.queue_attached_email(
             conn, organization_id=organization_id, key=f"{key}:{recipient['user_id']}", user_id=recipient["user_id"],
             event=EVENT, template=EVENT, values=values, locale=recipient["locale"], attachments=(attachment,),
@@ -80,6 +82,20 @@ def _send_kind(conn: db.Connection, *, organization_id: str, report: Period, sto
             messages += 1
     repository.record(conn, report_id=report_id, messages=messages)
     return messages
+
+
+def run_organization(organization_id: str, time_zone: str, kinds: list[str], *, now: dt.datetime,
+                     storage: Storage) -> list[int]:  # fmt: skip
+    """One organization's due reports in its own transaction: the messages queued per report taken."""
+    sent: list[int] = []
+    with db.service_transaction() as conn:
+        for kind in KINDS:
+            if kind in kinds:
+                report = periods.due_period(kind, now, time_zone)
+                messages = _send_kind(conn, organization_id=organization_id, report=report, storage=storage)
+                if messages is not None:
+                    sent.append(messages)
+    return sent
 
 
 def run(*, storage: Storage, now: dt.datetime | None = None) -> ScheduleOut:
@@ -93,16 +109,10 @@ def run(*, storage: Storage, now: dt.datetime | None = None) -> ScheduleOut:
         organizations = repository.organizations(conn)
     assert now is not None
     for organization in organizations:
-        sent: list[int] = []
         try:
-            with db.service_transaction() as conn:
-                for kind in KINDS:
-                    if kind not in organization["kinds"]:
-                        continue
-                    report = periods.due_period(kind, now, organization["time_zone"])
-                    messages = _send_kind(conn, organization_id=organization["id"], report=report, storage=storage)
-                    if messages is not None:
-                        sent.append(messages)
+            sent = run_organization(
+                organization["id"], organization["time_zone"], organization["kinds"], now=now, storage=storage
+            )
         except Exception:  # one organization's failure must not stop the others (retried next run)
             logger.exception("scheduled reports of organization %s failed", organization["id"])
             out.failed += 1

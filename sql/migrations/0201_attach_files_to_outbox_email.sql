@@ -34,3 +34,34 @@ $$;
 revoke execute on function private.mark_email_attached() from public, anon, authenticated;
 create or replace trigger email_attachments_mark after insert on public.email_attachments
   for each row execute function private.mark_email_attached();
+
+-- A templated message to a member (server code; rendered by the dispatcher in `p_locale` with the
+-- organization's footer and, non-essential, the unsubscribe link). Non-essential events respect the
+-- user's email preference (nothing queued when off) and suppressed addresses (`suppressed`). Returns
+-- the row and its status; nothing for a user without a usable address or a key already used.
+create or replace function private.enqueue_template_email(
+  p_organization uuid, p_idempotency_key text, p_user uuid, p_event text, p_template text, p_values jsonb,
+  p_locale text default 'fr'
+) returns table (id uuid, status text)
+language sql security definer
+set search_path = ''
+as $$
+  insert into public.email_outbox as o (organization_id, idempotency_key, recipient_id, to_address, event,
+                                        essential, status, template, template_values, locale)
+  select p_organization, p_idempotency_key, u.id, u.email, p_event, e.essential,
+         case when not e.essential
+                   and exists (select 1 from public.email_suppressions x where x.address = lower(u.email))
+              then 'suppressed' else 'queued' end,
+         p_template, p_values, p_locale
+  from auth.users u
+  join public.notification_events e on e.code = p_event
+  where u.id = p_user and u.email ~ '^[^@\s]+@[^@\s]+$'
+    and (e.essential or not exists (select 1 from public.notification_preferences p
+                                    where p.user_id = u.id and p.event = p_event and p.channel = 'email'
+                                      and not p.enabled))
+  on conflict (idempotency_key) do nothing
+  returning o.id, o.status
+$$;
+revoke execute on function private.enqueue_template_email(uuid, text, uuid, text, text, jsonb, text)
+  from public, anon, authenticated;
+grant execute on function private.enqueue_template_email(uuid, text, uuid, text, text, jsonb, text) to service_role;
