@@ -86,3 +86,44 @@ def test_the_memory_mailer_answers_a_repeated_key_like_resend() -> None:
     mailer = MemoryMailer()
     assert mailer.send_batch([message(1)], idempotency_key="k") == mailer.send_batch([message(1)], idempotency_key="k")
     assert len(mailer.sent) == 1
+
+
+def attached(n: int = 1) -> Email:
+    from dataclasses import replace
+
+    from shared.adapters.mail import Attachment
+
+    xlsx = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    file = Attachment("rapport-kpi.xlsx", xlsx, b"PK\x03")
+    return replace(message(n), attachments=(file,))
+
+
+def test_a_message_with_attachments_goes_through_the_single_send_once_per_key(stand_in: ResendStandIn) -> None:
+    mailer = ResendMailer(API_KEY, stand_in.url)
+    first = mailer.send(attached(), idempotency_key="batch:single")
+    assert mailer.send(attached(), idempotency_key="batch:single") == first  # a replay sends nothing
+    assert stand_in.singles == ["batch:single"] and len(stand_in.deliveries) == 1
+    [sent] = stand_in.sent
+    assert sent["attachments"][0]["filename"] == "rapport-kpi.xlsx"
+    import base64
+
+    assert base64.b64decode(sent["attachments"][0]["content"]) == b"PK\x03"
+
+
+def test_the_single_send_retries_and_rejects_like_batches(stand_in: ResendStandIn) -> None:
+    stand_in.fail_next(429, retry_after=90)
+    with pytest.raises(MailRetryable) as retry:
+        ResendMailer(API_KEY, stand_in.url).send(attached(), idempotency_key="batch:s429")
+    assert retry.value.retry_after == 90
+    with pytest.raises(MailRejected):
+        ResendMailer("re_wrong", stand_in.url).send(attached(), idempotency_key="batch:s401")
+
+
+def test_files_and_memory_keep_the_attachment(tmp_path: Path) -> None:
+    FileMailer(tmp_path).send(attached(9), idempotency_key="k")
+    parsed = email.message_from_bytes((tmp_path / "m9.eml").read_bytes(), policy=policy.default)
+    [part] = [p for p in parsed.walk() if p.get_filename()]
+    assert part.get_filename() == "rapport-kpi.xlsx" and part.get_payload(decode=True) == b"PK\x03"
+    memory = MemoryMailer()
+    assert memory.send(attached(), idempotency_key="k") == memory.send(attached(2), idempotency_key="k")
+    assert [e.to for e in memory.sent] == ["client1@example.test"]
