@@ -17757,7 +17757,7 @@ CREATE POLICY "Owners and admins save import mappings" ON public.prudential_impo
 -- Name: report_subscriptions Owners and admins see their organization's report subscriptions; Type: POLICY; Schema: public; Owner: -
 --
 
-CREATE POLICY "Owners and admins see their organization's report subscriptions" ON public.report_subscriptions FOR SELECT TO authenticated USING ((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)));
+CREATE POLICY "Owners and admins see their organization's report subscriptions" ON public.report_subscriptions FOR SELECT TO authenticated USING (((organization_id IN ( SELECT private.my_organization_ids_with_role(ARRAY['owner'::text, 'admin'::text]) AS my_organization_ids_with_role)) OR (recipient_id = ( SELECT auth.uid() AS uid))));
 
 --
 -- Name: webhook_endpoints Owners and admins see their organization's webhook endpoints; Type: POLICY; Schema: public; Owner: -
@@ -18074,12 +18074,6 @@ CREATE POLICY "Readers of an expert profile read its products" ON public.expert_
 CREATE POLICY "Recipients read the attachments of their own email" ON public.email_attachments FOR SELECT TO authenticated USING ((outbox_id IN ( SELECT o.id
    FROM public.email_outbox o
   WHERE (o.recipient_id = ( SELECT auth.uid() AS uid)))));
-
---
--- Name: report_subscriptions Recipients see their own report subscriptions; Type: POLICY; Schema: public; Owner: -
---
-
-CREATE POLICY "Recipients see their own report subscriptions" ON public.report_subscriptions FOR SELECT TO authenticated USING ((recipient_id = ( SELECT auth.uid() AS uid)));
 
 --
 -- Name: message_reports Reporters read their reports and moderators their organization'; Type: POLICY; Schema: public; Owner: -

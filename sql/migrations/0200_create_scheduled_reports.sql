@@ -54,12 +54,11 @@ grant select, insert, delete on public.report_subscriptions to authenticated;
 grant update (kind, locale, active) on public.report_subscriptions to authenticated;
 grant all on public.report_subscriptions to service_role;
 
-create policy "Owners and admins see their organization's report subscriptions" on public.report_subscriptions
+create policy "Owners and admins see their organization's report subscriptions and recipients their own"
+  on public.report_subscriptions
   for select to authenticated
-  using (organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin'])));
-create policy "Recipients see their own report subscriptions" on public.report_subscriptions
-  for select to authenticated
-  using (recipient_id = (select auth.uid()));
+  using (organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin']))
+         or recipient_id = (select auth.uid()));
 create policy "Owners and admins subscribe members to reports" on public.report_subscriptions
   for insert to authenticated
   with check (organization_id in (select private.my_organization_ids_with_role(array['owner', 'admin'])));
