@@ -12,12 +12,21 @@ The dataset: direct conversations of two people, 20 messages each, bodies of one
 4–12 words of a 5 000-word vocabulary; one user takes part in the 2 000 oldest conversations; one
 conversation in ten has unread messages. Senders write to conversations other than the heavy user's.
 
+The sends are driven by PostgreSQL's own load generator, ``pgbench`` (C, prepared statements, one
+connection per sender, two threads), running the PostgREST transaction above: BEGIN, the
+``set_config`` of the role and the claims, the insert, COMMIT. Each transaction's latency comes from
+its per-transaction log. Until 2026-12-06 the senders were 16 Python threads of one process; they
+measured their own interpreter lock as well (p95 20.4 ms where pgbench measures 13.9 ms for the same
+statements). The ids of the dataset's conversations and people are derived from a per-run prefix and
+the conversation's number, so that the script names a conversation and its sender without a lookup.
+The same script also runs at 1, 2, 4 and 8 senders (``send_by_concurrency``): on a machine with few
+cores, latency at 16 senders is mostly each send waiting for the others (Little's law).
+
 ``MESSAGING_BENCH_SCALE`` (default 1) scales conversations and messages down while developing
-(0.05: 2 500 conversations, 50 000 messages); the heavy user's 2 000 conversations are kept when
-there are that many. The dataset is vacuumed and analyzed before measuring (a live database is kept
-so by autovacuum; runs before 2026-12-06 03:00 UTC only analyzed it). ``--profile`` prints the plan
-and trigger times of one send. The machine's load (``os.getloadavg``) is written beside the figures:
-the machine is shared.
+(0.05: 2 500 conversations, 50 000 messages); the heavy user keeps 2 000 conversations when there
+are twice that many, else half of them. The dataset is vacuumed and analyzed before measuring (a live
+database is kept so by autovacuum). ``--profile`` prints the plan and trigger times of one send.
+The machine's load (``os.getloadavg``) is written beside the figures: the machine is shared.
 """
 
 from __future__ import annotations
@@ -25,10 +34,13 @@ from __future__ import annotations
 import json
 import os
 import random
+import shutil
+import subprocess
 import sys
-import threading
+import tempfile
 import time
 import uuid
+from pathlib import Path
 from typing import Any
 
 import psycopg
@@ -39,9 +51,10 @@ from bench.common import local_database, percentile, write
 SCALE = float(os.environ.get("MESSAGING_BENCH_SCALE", "1"))
 CONVERSATIONS = max(100, int(50_000 * SCALE))
 PER_CONVERSATION = 20  # 1 000 000 messages at full scale
-HEAVY = min(2_000, CONVERSATIONS)
+HEAVY = min(2_000, CONVERSATIONS // 2)
 CONCURRENCY = 16
 SENDS_PER_WORKER = 150
+SWEEP = (1, 2, 4, 8)  # the same sends at fewer senders, 600 each
 READS = 300
 SEED = 20261206
 WORDS = [
@@ -73,7 +86,9 @@ TARGETS = {"send_p95_ms": 5.0, "unread_counts_p95_ms": 5.0, "page_p95_ms": 5.0, 
 DATASET = """
 set session_replication_role = replica;
 create temporary table bench_ids as
-  select g as n, gen_random_uuid() as client, gen_random_uuid() as expert, gen_random_uuid() as conversation
+  select g as n, (%(client_prefix)s || lpad(to_hex(g), 12, '0'))::uuid as client,
+         (%(expert_prefix)s || lpad(to_hex(g), 12, '0'))::uuid as expert,
+         (%(conversation_prefix)s || lpad(to_hex(g), 12, '0'))::uuid as conversation
   from generate_series(1, %(conversations)s) g;
 insert into public.organizations (id, name, slug) values (%(org)s::uuid, 'Bench messaging', %(slug)s);
 insert into auth.users (id, aud, role, email, raw_app_meta_data, raw_user_meta_data, created_at, updated_at)
@@ -120,9 +135,16 @@ def _as_user(cur: psycopg.Cursor[Any], user: str) -> None:
     )
 
 
-def build(url: str) -> tuple[str, list[dict[str, Any]], str]:
-    """A fresh organization with the dataset; returns it, its conversations (id, client, expert), the heavy user."""
+def _prefix() -> str:
+    """The first 24 characters of a uuid (``xxxxxxxx-xxxx-4xxx-yxxx-``): the dataset's ids append 12 hex digits."""
+    return str(uuid.uuid4())[:24]
+
+
+def build(url: str) -> tuple[str, list[dict[str, Any]], str, dict[str, str]]:
+    """A fresh organization with the dataset; returns it, its conversations (id, client, expert), the heavy
+    user, and the prefixes its ids derive from (conversation, client, expert: prefix + the number in hex)."""
     org = str(uuid.uuid4())
+    prefixes = {"conversation_prefix": _prefix(), "client_prefix": _prefix(), "expert_prefix": _prefix()}
     started = time.monotonic()
     with psycopg.connect(url, autocommit=False, row_factory=dict_row) as conn:
         for statement in [s for s in DATASET.split(";\n") if s.strip()]:
@@ -137,6 +159,7 @@ def build(url: str) -> tuple[str, list[dict[str, Any]], str]:
                     "words": WORDS,
                     "nwords": len(WORDS),
                     "vocabulary": VOCABULARY,
+                    **prefixes,
                 },
             )
         rows = conn.execute(
@@ -155,7 +178,7 @@ def build(url: str) -> tuple[str, list[dict[str, Any]], str]:
         f"in {time.monotonic() - started:.0f} s",
         flush=True,
     )
-    return org, rows, rows[0]["client"]
+    return org, rows, rows[0]["client"], prefixes
 
 
 def timed(url: str, user: str, sql: str, params: tuple[Any, ...], runs: int) -> list[float]:
@@ -172,45 +195,66 @@ def timed(url: str, user: str, sql: str, params: tuple[Any, ...], runs: int) -> 
     return out
 
 
-def send_load(url: str, conversations: list[dict[str, Any]]) -> tuple[list[float], int]:
-    """16 senders at once, each sending to its own conversations as one of their participants."""
-    rng = random.Random(SEED)
-    pool = conversations[HEAVY:] if len(conversations) - HEAVY >= CONCURRENCY * 10 else conversations
-    chosen = rng.sample(pool, min(len(pool), CONCURRENCY * SENDS_PER_WORKER))
-    latencies: list[float] = []
-    failures = [0]
-    lock = threading.Lock()
-    barrier = threading.Barrier(CONCURRENCY)
+# pgbench's script (``:name`` is a variable, bound as a parameter of the prepared statement): the sender
+# is the conversation's expert or its client, at random, and the conversation one other than the heavy user's.
+SEND_SCRIPT = """\\set n random(%(first)d, %(last)d)
+\\set by_expert random(0, 1)
+BEGIN;
+select set_config('role', 'authenticated', true), set_config('request.jwt.claims',
+  '{"sub":"' || case when :by_expert = 1 then :expert_prefix else :client_prefix end
+  || lpad(to_hex(:n::integer), 12, '0') || '","role":"authenticated","aud":"authenticated"}', true);
+insert into public.messages (conversation_id, body)
+values ((:conversation_prefix || lpad(to_hex(:n::integer), 12, '0'))::uuid,
+        'Bonjour, voici le relevé de carburant pour le dossier.')
+returning id;
+COMMIT;
+"""
 
-    def worker(batch: list[dict[str, Any]]) -> None:
-        mine: list[float] = []
-        with psycopg.connect(url) as conn:
-            barrier.wait()
-            for i, c in enumerate(batch):
-                sender = c["client"] if i % 2 else c["expert"]
-                start = time.perf_counter()
-                try:
-                    with conn.transaction(), conn.cursor() as cur:
-                        _as_user(cur, sender)
-                        cur.execute(
-                            "insert into public.messages (conversation_id, body) values (%s, %s) returning id",
-                            (c["id"], f"Bonjour, voici le relevé de carburant n° {i} pour le dossier."),
-                        )
-                        cur.fetchall()
-                except psycopg.Error:
-                    with lock:
-                        failures[0] += 1
-                    continue
-                mine.append((time.perf_counter() - start) * 1000)
-        with lock:
-            latencies.extend(mine)
 
-    threads = [threading.Thread(target=worker, args=(chosen[i::CONCURRENCY],)) for i in range(CONCURRENCY)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    return latencies, failures[0]
+def pgbench() -> str:
+    """PostgreSQL's load generator: beside the server binaries the embedded cluster uses, else on PATH."""
+    from infra.embedded import find_binaries
+
+    beside = find_binaries() / "pgbench"
+    found = str(beside) if beside.exists() else shutil.which("pgbench")
+    if found is None:
+        raise SystemExit(
+            "pgbench not found: install PostgreSQL's client tools (Debian: postgresql-15 or postgresql-client)"
+        )
+    return found
+
+
+def send_load(url: str, prefixes: dict[str, str], senders: int, sends: int) -> tuple[list[float], int]:
+    """``senders`` connections sending ``sends`` messages in all, each to a random conversation other than the
+    heavy user's, as its client or its expert; the latency (ms) of every transaction and how many failed."""
+    with tempfile.TemporaryDirectory() as folder:
+        script = Path(folder) / "script.sql"
+        script.write_text(SEND_SCRIPT % {"first": HEAVY + 1, "last": CONVERSATIONS}, encoding="utf-8")
+        run = subprocess.run(
+            [
+                pgbench(),
+                "--no-vacuum",
+                "--protocol=prepared",
+                f"--client={senders}",
+                f"--jobs={min(senders, os.cpu_count() or 1)}",
+                f"--transactions={sends // senders}",
+                "--log",
+                f"--log-prefix={folder}/send",
+                f"--file={script}",
+                *[f"--define={name}={value}" for name, value in prefixes.items()],
+                url,
+            ],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        # each line of a per-transaction log: client, transaction, latency (µs), script, epoch, µs
+        latencies = [
+            int(line.split()[2]) / 1000 for log in Path(folder).glob("send.*") for line in log.read_text().splitlines()
+        ]
+    if run.returncode != 0:
+        print(run.stderr[-2000:], file=sys.stderr)
+    return latencies, sends // senders * senders - len(latencies)
 
 
 def profile(url: str, conversation: dict[str, Any]) -> None:
@@ -253,16 +297,32 @@ def summary(values: list[float]) -> dict[str, float]:
 def main(argv: list[str]) -> int:
     url = local_database()
     load_before = os.getloadavg()
-    org, conversations, heavy = build(url)
+    org, conversations, heavy, prefixes = build(url)
     if "--keep" in argv:  # leave the dataset for EXPLAIN sessions; prints the heavy user and the org
         print(json.dumps({"org": org, "heavy": heavy, "conversation": conversations[-1]}))
         return 0
-    if "--profile" in argv:
-        for c in conversations[HEAVY : HEAVY + 2]:
-            profile(url, c)
+    try:
+        if "--profile" in argv:
+            for c in conversations[HEAVY : HEAVY + 2]:
+                profile(url, c)
+        else:
+            write(
+                "messaging" if SCALE == 1 else f"messaging_scale_{SCALE:g}",
+                measure(url, conversations, heavy, prefixes, load_before),
+            )
+    finally:
         cleanup(url, org)
-        return 0
-    sends, failed = send_load(url, conversations)
+    return 0
+
+
+def measure(
+    url: str, conversations: list[dict[str, Any]], heavy: str, prefixes: dict[str, str], load_before: tuple[float, ...]
+) -> dict[str, Any]:
+    sweep = {}
+    for senders in SWEEP:
+        latencies, _ = send_load(url, prefixes, senders, 600)
+        sweep[str(senders)] = summary(latencies)
+    sends, failed = send_load(url, prefixes, CONCURRENCY, CONCURRENCY * SENDS_PER_WORKER)
     unread = timed(url, heavy, "select public.unread_counts() as r", (), READS)
     rng = random.Random(SEED + 1)
     page_conv = rng.choice(conversations)
@@ -287,6 +347,8 @@ def main(argv: list[str]) -> int:
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "send_ms": summary(sends),
         "send_failures": failed,
+        "send_generator": "pgbench --protocol=prepared, one connection per sender",
+        "send_by_concurrency_ms": sweep,
         "unread_counts_ms": summary(unread),
         "page_of_50_ms": summary(page),
         "search_ms": summary(search),
@@ -298,10 +360,7 @@ def main(argv: list[str]) -> int:
         "page": figures["page_of_50_ms"]["p95"] < TARGETS["page_p95_ms"],
         "search": figures["search_ms"]["p95"] < TARGETS["search_p95_ms"],
     }
-    name = "messaging" if SCALE == 1 else f"messaging_scale_{SCALE:g}"
-    write(name, figures)
-    cleanup(url, org)
-    return 0
+    return figures
 
 
 if __name__ == "__main__":
