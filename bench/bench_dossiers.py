@@ -8,6 +8,9 @@ dev server (`fintrack dev`) runs on it. Measured over HTTP with real tokens, as 
   status write, timeline event, Realtime broadcast) at concurrency 8 — target p95 < 15 ms;
 - the admin list (filters + a keyset page of 50, then the next page) — target p95 < 20 ms;
 - a dossier's detail with its timeline, checklist and allowed commands — target p95 < 10 ms.
+The commands also run with 1, 2 and 4 experts at once (`command_by_concurrency`, 600 commands each):
+the load generator, the dev server and the database share the machine's cores, and once every core is
+busy a command's latency is mostly the others' work (8 at once on 2 cores: about 4 commands' CPU).
 `--reuse` keeps an existing data set of the same size. `--all` also runs bench_documents and
 bench_invoices on the same database (DATABASE_URL), so every figure of the issue is taken beside the
 same 1 000 000 dossiers (they write documents.json and invoices.json, with the database's dossier
@@ -45,6 +48,7 @@ DATASET = Path(__file__).resolve().parent / "dossiers_dataset.sql"
 ORG = uuid.UUID(hashlib.md5(b"bench-dossiers-org").hexdigest())  # noqa: S324 (an id, as the SQL derives it)
 CONCURRENCY = 8
 COMMAND_PAIRS_PER_THREAD = 150
+COMMAND_SWEEP = (1, 2, 4)  # 600 commands each
 WARMUP, RUNS = 100, 1000
 FULL_COMPANIES = 100_000
 
@@ -140,21 +144,23 @@ def _timed(client: Client, method: str, path: str, token: str, body: Any = None)
     return elapsed
 
 
-def command_figures(port: int, url: str) -> dict[str, Any]:
-    """Each of 8 threads is one expert holding and resuming their own dossiers (distinct dossiers).
+def command_figures(
+    port: int, url: str, concurrency: int = CONCURRENCY, pairs: int = COMMAND_PAIRS_PER_THREAD
+) -> dict[str, Any]:
+    """Each of ``concurrency`` threads is one expert holding and resuming ``pairs`` of their own dossiers.
 
-    The experts are 8 of the 16 with dossiers in audit (the data set's spread leaves some without)."""
+    The experts are the first of the 16 with dossiers in audit (the data set's spread leaves some without)."""
     with psycopg.connect(url) as conn:
         work: dict[int, list[uuid.UUID]] = {}
         for n in range(1, 17):
             rows = conn.execute(
                 "select id from public.dossiers where expert_id = %s and status = 'audit_in_progress'"
                 " order by id limit %s",
-                (_id(f"bench-expert:{n}"), COMMAND_PAIRS_PER_THREAD + (10 if not work else 0)),
+                (_id(f"bench-expert:{n}"), pairs + (10 if not work else 0)),
             ).fetchall()
-            if rows and len(work) < CONCURRENCY:
+            if rows and len(work) < concurrency:
                 work[n] = [row[0] for row in rows]
-    if len(work) < CONCURRENCY:
+    if len(work) < concurrency:
         raise SystemExit(f"only {len(work)} experts have dossiers in audit: the data set is too small")
     results: list[list[float]] = []
     lock = threading.Lock()
@@ -269,6 +275,9 @@ def main(argv: list[str]) -> None:
     with dev_server(url) as port:
         before = load()
         figures["command_hold_resume"] = {**command_figures(port, url), "load_before": before, "load_after": load()}
+        # the same commands at fewer experts at once: on a machine with few cores, the latency at 8 is
+        # mostly each command waiting for the others (Little's law)
+        figures["command_by_concurrency"] = {str(c): command_figures(port, url, c, 300 // c) for c in COMMAND_SWEEP}
         figures.update(read_figures(port, url))
     figures["targets"] = {"command_p95_ms_at_c8": 15, "admin_list_p95_ms": 20, "detail_p95_ms": 10}
     write("dossiers" if companies == FULL_COMPANIES else f"dossiers_{counts[0]}", figures)

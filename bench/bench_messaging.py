@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -218,15 +219,14 @@ def pgbench() -> str:
     beside = find_binaries() / "pgbench"
     found = str(beside) if beside.exists() else shutil.which("pgbench")
     if found is None:
-        raise SystemExit(
-            "pgbench not found: install PostgreSQL's client tools (Debian: postgresql-15 or postgresql-client)"
-        )
+        raise SystemExit("pgbench not found: it ships with PostgreSQL (Debian: postgresql-15)")
     return found
 
 
-def send_load(url: str, prefixes: dict[str, str], senders: int, sends: int) -> tuple[list[float], int]:
+def send_load(url: str, prefixes: dict[str, str], senders: int, sends: int) -> tuple[list[float], int, float]:
     """``senders`` connections sending ``sends`` messages in all, each to a random conversation other than the
-    heavy user's, as its client or its expert; the latency (ms) of every transaction and how many failed."""
+    heavy user's, as its client or its expert: the latency (ms) of every transaction, how many failed, and
+    the sends per second pgbench counted (connections excluded)."""
     with tempfile.TemporaryDirectory() as folder:
         script = Path(folder) / "script.sql"
         script.write_text(SEND_SCRIPT % {"first": HEAVY + 1, "last": CONVERSATIONS}, encoding="utf-8")
@@ -254,7 +254,8 @@ def send_load(url: str, prefixes: dict[str, str], senders: int, sends: int) -> t
         ]
     if run.returncode != 0:
         print(run.stderr[-2000:], file=sys.stderr)
-    return latencies, sends // senders * senders - len(latencies)
+    rate = re.search(r"^tps = ([0-9.]+)", run.stdout, re.MULTILINE)
+    return latencies, sends // senders * senders - len(latencies), float(rate.group(1)) if rate else 0.0
 
 
 def profile(url: str, conversation: dict[str, Any]) -> None:
@@ -320,9 +321,9 @@ def measure(
 ) -> dict[str, Any]:
     sweep = {}
     for senders in SWEEP:
-        latencies, _ = send_load(url, prefixes, senders, 600)
-        sweep[str(senders)] = summary(latencies)
-    sends, failed = send_load(url, prefixes, CONCURRENCY, CONCURRENCY * SENDS_PER_WORKER)
+        latencies, _, rate = send_load(url, prefixes, senders, 600)
+        sweep[str(senders)] = {**summary(latencies), "per_second": round(rate)}
+    sends, failed, rate = send_load(url, prefixes, CONCURRENCY, CONCURRENCY * SENDS_PER_WORKER)
     unread = timed(url, heavy, "select public.unread_counts() as r", (), READS)
     rng = random.Random(SEED + 1)
     page_conv = rng.choice(conversations)
@@ -347,6 +348,7 @@ def measure(
         "load_average_after": [round(x, 2) for x in os.getloadavg()],
         "send_ms": summary(sends),
         "send_failures": failed,
+        "sends_per_second": round(rate),
         "send_generator": "pgbench --protocol=prepared, one connection per sender",
         "send_by_concurrency_ms": sweep,
         "unread_counts_ms": summary(unread),
