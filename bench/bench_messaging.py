@@ -13,13 +13,14 @@ The dataset: direct conversations of two people, 20 messages each, bodies of one
 conversation in ten has unread messages. Senders write to conversations other than the heavy user's.
 
 The sends are driven by PostgreSQL's own load generator, ``pgbench`` (C, prepared statements, one
-connection per sender, two threads), running the PostgREST transaction above: BEGIN, the
+connection per sender, a thread per core), running the PostgREST transaction above: BEGIN, the
 ``set_config`` of the role and the claims, the insert, COMMIT. Each transaction's latency comes from
-its per-transaction log. Until 2026-12-06 the senders were 16 Python threads of one process; they
-measured their own interpreter lock as well (p95 20.4 ms where pgbench measures 13.9 ms for the same
-statements). The ids of the dataset's conversations and people are derived from a per-run prefix and
-the conversation's number, so that the script names a conversation and its sender without a lookup.
-The same script also runs at 1, 2, 4 and 8 senders (``send_by_concurrency``): on a machine with few
+its per-transaction log. Until 2026-12-06 the senders were 16 Python threads of one process, which
+measured the client's own work and interpreter lock as well: p95 20.4 ms that day, where pgbench
+measured 10.8 to 18.4 ms on the same machine. The ids of the dataset's conversations and people
+derive from a per-run prefix and the conversation's number, so that the script names a conversation
+and its sender without a lookup. The same script also runs at 1, 2, 4 and 8 senders
+(``send_by_concurrency_ms``, with the sends per second pgbench counted): on a machine with few
 cores, latency at 16 senders is mostly each send waiting for the others (Little's law).
 
 ``MESSAGING_BENCH_SCALE`` (default 1) scales conversations and messages down while developing
@@ -115,6 +116,10 @@ select b.conversation, %(org)s::uuid, case when k %% 2 = 0 then b.client else b.
        now() - interval '30 days' + (b.n %% 1000) * interval '1 minute' + k * interval '1 second'
 from bench_ids b, generate_series(1, %(per)s) k
 order by b.n, k;
+-- statistics for the rows just written: planned with those of a table an earlier run emptied, the
+-- statement below counted each participant's unread messages by scanning them all (minutes, not seconds)
+analyze public.messages;
+analyze public.conversation_participants;
 -- one conversation in ten has unread messages (read up to the 15th: the last 5 count for whoever
 -- did not send them); the others are read to the end
 update public.conversation_participants p
