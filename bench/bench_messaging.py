@@ -17,7 +17,7 @@ connection per sender, a thread per core), running the PostgREST transaction abo
 ``set_config`` of the role and the claims, the insert, COMMIT. Each transaction's latency comes from
 its per-transaction log. Until 2026-12-06 the senders were 16 Python threads of one process, which
 measured the client's own work and interpreter lock as well: p95 20.4 ms that day, where pgbench
-measured 10.8 to 18.4 ms on the same machine. The ids of the dataset's conversations and people
+measured 10.4 to 18.4 ms on the same machine. The ids of the dataset's conversations and people
 derive from a per-run prefix and the conversation's number, so that the script names a conversation
 and its sender without a lookup. The same script also runs at 1, 2, 4 and 8 senders
 (``send_by_concurrency_ms``, with the sends per second pgbench counted): on a machine with few
