@@ -257,8 +257,8 @@ def send_load(url: str, prefixes: dict[str, str], senders: int, sends: int) -> t
         latencies = [
             int(line.split()[2]) / 1000 for log in Path(folder).glob("send.*") for line in log.read_text().splitlines()
         ]
-    if run.returncode != 0:
-        print(run.stderr[-2000:], file=sys.stderr)
+    if run.returncode != 0:  # a client pgbench aborted on an error: no figure is written
+        raise SystemExit(f"pgbench failed ({run.returncode}): {run.stderr[-2000:]}")
     rate = re.search(r"^tps = ([0-9.]+)", run.stdout, re.MULTILINE)
     return latencies, sends // senders * senders - len(latencies), float(rate.group(1)) if rate else 0.0
 
