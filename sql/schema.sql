@@ -14515,10 +14515,10 @@ CREATE INDEX email_events_outbox_id_idx ON public.email_events USING btree (outb
 CREATE INDEX email_outbox_batch_id_idx ON public.email_outbox USING btree (batch_id) WHERE (batch_id IS NOT NULL);
 
 --
--- Name: email_outbox_due_idx; Type: INDEX; Schema: public; Owner: -
+-- Name: email_outbox_due_by_kind_idx; Type: INDEX; Schema: public; Owner: -
 --
 
-CREATE INDEX email_outbox_due_idx ON public.email_outbox USING btree (send_after) WHERE (status = 'queued'::text);
+CREATE INDEX email_outbox_due_by_kind_idx ON public.email_outbox USING btree (has_attachments, send_after, id) WHERE (status = 'queued'::text);
 
 --
 -- Name: email_outbox_organization_created_idx; Type: INDEX; Schema: public; Owner: -
