@@ -73,6 +73,32 @@ def test_more_than_twenty_messages_a_minute_is_429(chat: Chat) -> None:
     assert isinstance(chat.send("expert_a", "dossier", "Moi je peux"), int)
 
 
+def test_the_rate_limit_reads_only_the_last_minute_of_a_long_history(chat: Chat) -> None:
+    """The count behind the limit goes through the sender index to the last minute: 3 000 older messages are
+    not read (a volatile bound made it scan a sender's whole history, 1.2 ms at 20 000 messages)."""
+    user = chat.users["client_a"]
+    with chat.conn.transaction(force_rollback=True):
+        chat.conn.execute("set local session_replication_role = replica")
+        chat.conn.execute(
+            "insert into public.messages (conversation_id, organization_id, sender_id, body, created_at)"
+            " select %s, %s, %s, 'Ancien ' || g, now() - interval '2 days' + g * interval '1 second'"
+            " from generate_series(1, 3000) g",
+            (chat.conversations["dossier"], chat.world.org_a, user),
+        )
+        read = "select idx_tup_fetch as n from pg_stat_xact_all_tables where relid = 'public.messages'::regclass"
+        before = chat.conn.execute(read).fetchone()
+        counted = chat.conn.execute("select private.messages_sent_last_minute(%s) as n", (user,)).fetchone()
+        after = chat.conn.execute(read).fetchone()
+        recent = chat.conn.execute(
+            "select count(*) as n from public.messages"
+            " where sender_id = %s and created_at > now() - interval '1 minute'",
+            (user,),
+        ).fetchone()
+    assert before is not None and after is not None and recent is not None and counted is not None
+    assert counted["n"] == recent["n"] >= 1  # the fixture's hello
+    assert after["n"] - before["n"] <= recent["n"] + 1  # the rows of the last minute, not 3 000
+
+
 def test_a_locked_conversation_or_a_suspended_sender_cannot_write(chat: Chat) -> None:
     chat.ok(
         "admin_a",
