@@ -1198,6 +1198,145 @@ end
 $$;
 
 --
+-- Name: is_time_zone(text); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.is_time_zone(p_name text) RETURNS boolean
+    LANGUAGE sql STABLE
+    SET search_path TO ''
+    AS $$
+  select exists (select 1 from pg_catalog.pg_timezone_names where name = p_name)
+$$;
+
+--
+-- Name: valid_business_hours(jsonb); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.valid_business_hours(p_hours jsonb) RETURNS boolean
+    LANGUAGE plpgsql IMMUTABLE
+    SET search_path TO ''
+    AS $$
+declare
+  w jsonb;
+  previous_end integer := -1;
+  s integer;
+  e integer;
+begin
+  if jsonb_typeof(p_hours) <> 'array' then
+    return false;
+  end if;
+  for w in select value from jsonb_array_elements(p_hours) loop
+    if jsonb_typeof(w) <> 'array' or jsonb_array_length(w) <> 2 then
+      return false;
+    end if;
+    s := private.minute_of_day(w ->> 0);
+    e := private.minute_of_day(w ->> 1);
+    if s is null or e is null or s >= e or s < previous_end then
+      return false;
+    end if;
+    previous_end := e;
+  end loop;
+  return true;
+end
+$$;
+
+--
+-- Name: awaited_action_rules; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.awaited_action_rules (
+    organization_id uuid NOT NULL,
+    code text NOT NULL,
+    label_fr text NOT NULL,
+    label_en text NOT NULL,
+    late_party text NOT NULL,
+    open_while text DEFAULT ''::text NOT NULL,
+    clock text DEFAULT 'business'::text NOT NULL,
+    target numeric(6,2) NOT NULL,
+    warning numeric(6,2) NOT NULL,
+    breach numeric(6,2),
+    target_recipients text[] NOT NULL,
+    warning_recipients text[] NOT NULL,
+    breach_recipients text[] DEFAULT '{}'::text[] NOT NULL,
+    priority smallint DEFAULT 2 NOT NULL,
+    active boolean DEFAULT true NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT awaited_action_rules_breach_recipients_check CHECK ((breach_recipients <@ '{C,E,P,A,R,V}'::text[])),
+    CONSTRAINT awaited_action_rules_check CHECK ((warning >= target)),
+    CONSTRAINT awaited_action_rules_check1 CHECK (((breach IS NULL) OR (breach >= warning))),
+    CONSTRAINT awaited_action_rules_clock_check CHECK ((clock = ANY (ARRAY['business'::text, 'wall'::text]))),
+    CONSTRAINT awaited_action_rules_code_check CHECK ((code ~ '^[a-z][a-z_]{1,60}$'::text)),
+    CONSTRAINT awaited_action_rules_label_en_check CHECK (((length(label_en) >= 1) AND (length(label_en) <= 200))),
+    CONSTRAINT awaited_action_rules_label_fr_check CHECK (((length(label_fr) >= 1) AND (length(label_fr) <= 200))),
+    CONSTRAINT awaited_action_rules_late_party_check CHECK ((late_party = ANY (ARRAY['client'::text, 'admins'::text, 'expert'::text, 'administration'::text]))),
+    CONSTRAINT awaited_action_rules_open_while_check CHECK ((length(open_while) <= 300)),
+    CONSTRAINT awaited_action_rules_priority_check CHECK (((priority >= 1) AND (priority <= 3))),
+    CONSTRAINT awaited_action_rules_target_check CHECK ((target >= (0)::numeric)),
+    CONSTRAINT awaited_action_rules_target_recipients_check CHECK ((target_recipients <@ '{C,E,P,A,R,V}'::text[])),
+    CONSTRAINT awaited_action_rules_warning_recipients_check CHECK ((warning_recipients <@ '{C,E,P,A,R,V}'::text[]))
+);
+
+--
+-- Name: business_calendars; Type: TABLE; Schema: public; Owner: -
+--
+
+CREATE TABLE public.business_calendars (
+    organization_id uuid NOT NULL,
+    time_zone text DEFAULT 'Europe/Paris'::text NOT NULL,
+    working_days smallint[] DEFAULT '{1,2,3,4,5}'::smallint[] NOT NULL,
+    hours jsonb DEFAULT '[["09:00", "12:30"], ["14:00", "18:00"]]'::jsonb NOT NULL,
+    public_holidays text DEFAULT 'FR'::text,
+    closed_days date[] DEFAULT '{}'::date[] NOT NULL,
+    updated_at timestamp with time zone DEFAULT now() NOT NULL,
+    CONSTRAINT business_calendars_closed_days_check CHECK ((array_position(closed_days, NULL::date) IS NULL)),
+    CONSTRAINT business_calendars_hours_check CHECK (private.valid_business_hours(hours)),
+    CONSTRAINT business_calendars_time_zone_check CHECK (private.is_time_zone(time_zone)),
+    CONSTRAINT business_calendars_working_days_check CHECK (((working_days <@ '{1,2,3,4,5,6,7}'::smallint[]) AND (array_position(working_days, NULL::smallint) IS NULL)))
+);
+
+--
+-- Name: awaited_action_deadlines(public.business_calendars, public.awaited_action_rules, text, timestamp with time zone, integer, integer); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.awaited_action_deadlines(p_calendar public.business_calendars, p_rule public.awaited_action_rules, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_shift integer) RETURNS TABLE(target_minutes integer, warning_minutes integer, breach_minutes integer, target_at timestamp with time zone, warning_at timestamp with time zone, breach_at timestamp with time zone, notice_at timestamp with time zone)
+    LANGUAGE plpgsql STABLE
+    SET search_path TO ''
+    AS $$
+declare
+  per_unit integer := case when p_clock = 'wall' then 60 else private.calendar_day_minutes(p_calendar) end;
+  t integer := greatest(round(p_rule.target * per_unit) + p_shift, 0);
+  w integer := greatest(round(p_rule.warning * per_unit) + p_shift, 0);
+  b integer := case when p_rule.breach is not null then greatest(round(p_rule.breach * per_unit) + p_shift, 0) end;
+  -- The 75 % notice goes to the experts and admins among the target's recipients.
+  n integer := case when p_rule.target_recipients && '{E,A}'::text[] and t > 0 then round(t * 0.75) end;
+  dues timestamptz[];
+begin
+  target_minutes := t;
+  warning_minutes := w;
+  breach_minutes := b;
+  if p_rule.active and p_since is not null then
+    if p_clock = 'wall' then
+      target_at := private.clock_due(p_calendar, p_clock, p_since, p_elapsed, t);
+      warning_at := private.clock_due(p_calendar, p_clock, p_since, p_elapsed, w);
+      breach_at := private.clock_due(p_calendar, p_clock, p_since, p_elapsed, b);
+      notice_at := private.clock_due(p_calendar, p_clock, p_since, p_elapsed, n);
+    else
+      -- One walk over the calendar for the four instants (0122); a missing threshold has none.
+      dues := private.business_dues(p_calendar, p_since,
+                                    array[greatest(t - p_elapsed, 0), greatest(w - p_elapsed, 0),
+                                          greatest(coalesce(b, 0) - p_elapsed, 0),
+                                          greatest(coalesce(n, 0) - p_elapsed, 0)]);
+      target_at := dues[1];
+      warning_at := dues[2];
+      breach_at := case when b is not null then dues[3] end;
+      notice_at := case when n is not null then dues[4] end;
+    end if;
+  end if;
+  return next;
+end
+$$;
+
+--
 -- Name: awaited_action_next_step(timestamp with time zone, timestamp with time zone, timestamp with time zone, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
 --
 
@@ -1343,67 +1482,6 @@ begin
   return null;
 end
 $$;
-
---
--- Name: is_time_zone(text); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.is_time_zone(p_name text) RETURNS boolean
-    LANGUAGE sql STABLE
-    SET search_path TO ''
-    AS $$
-  select exists (select 1 from pg_catalog.pg_timezone_names where name = p_name)
-$$;
-
---
--- Name: valid_business_hours(jsonb); Type: FUNCTION; Schema: private; Owner: -
---
-
-CREATE FUNCTION private.valid_business_hours(p_hours jsonb) RETURNS boolean
-    LANGUAGE plpgsql IMMUTABLE
-    SET search_path TO ''
-    AS $$
-declare
-  w jsonb;
-  previous_end integer := -1;
-  s integer;
-  e integer;
-begin
-  if jsonb_typeof(p_hours) <> 'array' then
-    return false;
-  end if;
-  for w in select value from jsonb_array_elements(p_hours) loop
-    if jsonb_typeof(w) <> 'array' or jsonb_array_length(w) <> 2 then
-      return false;
-    end if;
-    s := private.minute_of_day(w ->> 0);
-    e := private.minute_of_day(w ->> 1);
-    if s is null or e is null or s >= e or s < previous_end then
-      return false;
-    end if;
-    previous_end := e;
-  end loop;
-  return true;
-end
-$$;
-
---
--- Name: business_calendars; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.business_calendars (
-    organization_id uuid NOT NULL,
-    time_zone text DEFAULT 'Europe/Paris'::text NOT NULL,
-    working_days smallint[] DEFAULT '{1,2,3,4,5}'::smallint[] NOT NULL,
-    hours jsonb DEFAULT '[["09:00", "12:30"], ["14:00", "18:00"]]'::jsonb NOT NULL,
-    public_holidays text DEFAULT 'FR'::text,
-    closed_days date[] DEFAULT '{}'::date[] NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT business_calendars_closed_days_check CHECK ((array_position(closed_days, NULL::date) IS NULL)),
-    CONSTRAINT business_calendars_hours_check CHECK (private.valid_business_hours(hours)),
-    CONSTRAINT business_calendars_time_zone_check CHECK (private.is_time_zone(time_zone)),
-    CONSTRAINT business_calendars_working_days_check CHECK (((working_days <@ '{1,2,3,4,5,6,7}'::smallint[]) AND (array_position(working_days, NULL::smallint) IS NULL)))
-);
 
 --
 -- Name: business_due(public.business_calendars, timestamp with time zone, integer); Type: FUNCTION; Schema: private; Owner: -
@@ -6340,9 +6418,10 @@ CREATE FUNCTION private.messages_sent_last_minute(p_user uuid) RETURNS integer
     LANGUAGE plpgsql STABLE SECURITY DEFINER
     SET search_path TO ''
     AS $$
+declare
+  v_since timestamptz := clock_timestamp() - interval '1 minute';
 begin
-  return (select count(*)::integer from public.messages m
-          where m.sender_id = p_user and m.created_at > clock_timestamp() - interval '1 minute');
+  return (select count(*)::integer from public.messages m where m.sender_id = p_user and m.created_at > v_since);
 end
 $$;
 
@@ -7228,6 +7307,51 @@ CREATE FUNCTION private.opaque_uuid_array(p_values uuid[]) RETURNS uuid[]
     AS $$
 begin
   return p_values;
+end
+$$;
+
+--
+-- Name: open_actions_of_created_dossiers(); Type: FUNCTION; Schema: private; Owner: -
+--
+
+CREATE FUNCTION private.open_actions_of_created_dossiers() RETURNS trigger
+    LANGUAGE plpgsql SECURITY DEFINER
+    SET search_path TO ''
+    AS $$
+begin
+  perform private.seed_awaited_action_rules(o.organization_id)
+  from (select distinct c.organization_id from created c) o;
+  with wanted as (
+    select c.id as dossier_id, c.organization_id, private.status_awaited_action(c.status) as code,
+           coalesce(c.status_changed_at, now()) as at_
+    from created c
+  ),
+  -- materialized: joined back to the dossiers, the deadlines would be computed again for each of them
+  due as materialized (
+    select g.organization_id, g.code, g.at_, r.clock, x.*
+    from (select distinct w.organization_id, w.code, w.at_ from wanted w where w.code is not null) g
+    join public.awaited_action_rules r on r.organization_id = g.organization_id and r.code = g.code
+    cross join lateral private.awaited_action_deadlines(private.organization_calendar(g.organization_id), r, r.clock,
+                                                        g.at_, 0, 0) x
+  ),
+  opened as (
+    insert into public.awaited_actions (organization_id, dossier_id, code, subject, clock, opened_at, running_since,
+                                        shift_minutes, target_minutes, warning_minutes, breach_minutes, target_at,
+                                        warning_at, breach_at, notice_at, next_step_at)
+    select w.organization_id, w.dossier_id, w.code, '', d.clock, w.at_, w.at_, 0, d.target_minutes,
+           d.warning_minutes, d.breach_minutes, d.target_at, d.warning_at, d.breach_at, d.notice_at,
+           private.awaited_action_next_step(d.notice_at, d.target_at, d.warning_at, d.breach_at, null)
+    from wanted w
+    join due d on d.organization_id = w.organization_id and d.code = w.code and d.at_ = w.at_
+    order by w.dossier_id
+    on conflict (dossier_id, code, subject) where closed_at is null do nothing
+    returning id, organization_id, opened_at
+  )
+  -- (a change to `audit` may start paused, waiting on the client's documents: a dossier that did not
+  -- exist has no document request, so a new one never does)
+  insert into public.awaited_action_segments (organization_id, action_id, state, started_at)
+  select o.organization_id, o.id, 'running', o.opened_at from opened o;
+  return null;
 end
 $$;
 
@@ -8541,55 +8665,24 @@ CREATE FUNCTION private.refresh_awaited_action(p_action bigint) RETURNS void
 declare
   a public.awaited_actions;
   r public.awaited_action_rules;
-  cal public.business_calendars;
-  per_unit integer;
-  t integer;
-  w integer;
-  b integer;
-  n integer;
-  t_at timestamptz;
-  w_at timestamptz;
-  b_at timestamptz;
-  n_at timestamptz;
+  x record;
   sent_rank integer;
-  dues timestamptz[];
 begin
   select * into a from public.awaited_actions where id = p_action;
   if a.id is null or a.closed_at is not null then
     return;
   end if;
   select * into r from public.awaited_action_rules where organization_id = a.organization_id and code = a.code;
-  cal := private.organization_calendar(a.organization_id);
-  per_unit := case when a.clock = 'wall' then 60 else private.calendar_day_minutes(cal) end;
-  t := greatest(round(r.target * per_unit) + a.shift_minutes, 0);
-  w := greatest(round(r.warning * per_unit) + a.shift_minutes, 0);
-  b := case when r.breach is not null then greatest(round(r.breach * per_unit) + a.shift_minutes, 0) end;
-  -- The 75 % notice goes to the experts and admins among the target's recipients.
-  n := case when r.target_recipients && '{E,A}'::text[] and t > 0 then round(t * 0.75) end;
+  select * into x from private.awaited_action_deadlines(private.organization_calendar(a.organization_id), r, a.clock,
+                                                        a.running_since, a.elapsed_minutes, a.shift_minutes);
   if r.active and a.running_since is not null then
-    if a.clock = 'wall' then
-      t_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, t);
-      w_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, w);
-      b_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, b);
-      n_at := private.clock_due(cal, a.clock, a.running_since, a.elapsed_minutes, n);
-    else
-      -- One walk over the calendar for the four instants (0122); a missing threshold has none.
-      dues := private.business_dues(cal, a.running_since,
-                                    array[greatest(t - a.elapsed_minutes, 0), greatest(w - a.elapsed_minutes, 0),
-                                          greatest(coalesce(b, 0) - a.elapsed_minutes, 0),
-                                          greatest(coalesce(n, 0) - a.elapsed_minutes, 0)]);
-      t_at := dues[1];
-      w_at := dues[2];
-      b_at := case when b is not null then dues[3] end;
-      n_at := case when n is not null then dues[4] end;
-    end if;
     select max(private.reminder_step_rank(l.step)) into sent_rank from public.reminder_ledger l
     where l.action_id = a.id;
   end if;
   update public.awaited_actions
-  set target_minutes = t, warning_minutes = w, breach_minutes = b,
-      target_at = t_at, warning_at = w_at, breach_at = b_at, notice_at = n_at,
-      next_step_at = private.awaited_action_next_step(n_at, t_at, w_at, b_at, sent_rank)
+  set target_minutes = x.target_minutes, warning_minutes = x.warning_minutes, breach_minutes = x.breach_minutes,
+      target_at = x.target_at, warning_at = x.warning_at, breach_at = x.breach_at, notice_at = x.notice_at,
+      next_step_at = private.awaited_action_next_step(x.notice_at, x.target_at, x.warning_at, x.breach_at, sent_rank)
   where id = p_action;
 end
 $$;
@@ -10786,42 +10879,6 @@ CREATE FUNCTION public.approve_portfolio_version(p_version uuid, p_comment text 
     LANGUAGE sql
     SET search_path TO ''
     AS $_$select private.approve_portfolio_version($1, $2)$_$;
-
---
--- Name: awaited_action_rules; Type: TABLE; Schema: public; Owner: -
---
-
-CREATE TABLE public.awaited_action_rules (
-    organization_id uuid NOT NULL,
-    code text NOT NULL,
-    label_fr text NOT NULL,
-    label_en text NOT NULL,
-    late_party text NOT NULL,
-    open_while text DEFAULT ''::text NOT NULL,
-    clock text DEFAULT 'business'::text NOT NULL,
-    target numeric(6,2) NOT NULL,
-    warning numeric(6,2) NOT NULL,
-    breach numeric(6,2),
-    target_recipients text[] NOT NULL,
-    warning_recipients text[] NOT NULL,
-    breach_recipients text[] DEFAULT '{}'::text[] NOT NULL,
-    priority smallint DEFAULT 2 NOT NULL,
-    active boolean DEFAULT true NOT NULL,
-    updated_at timestamp with time zone DEFAULT now() NOT NULL,
-    CONSTRAINT awaited_action_rules_breach_recipients_check CHECK ((breach_recipients <@ '{C,E,P,A,R,V}'::text[])),
-    CONSTRAINT awaited_action_rules_check CHECK ((warning >= target)),
-    CONSTRAINT awaited_action_rules_check1 CHECK (((breach IS NULL) OR (breach >= warning))),
-    CONSTRAINT awaited_action_rules_clock_check CHECK ((clock = ANY (ARRAY['business'::text, 'wall'::text]))),
-    CONSTRAINT awaited_action_rules_code_check CHECK ((code ~ '^[a-z][a-z_]{1,60}$'::text)),
-    CONSTRAINT awaited_action_rules_label_en_check CHECK (((length(label_en) >= 1) AND (length(label_en) <= 200))),
-    CONSTRAINT awaited_action_rules_label_fr_check CHECK (((length(label_fr) >= 1) AND (length(label_fr) <= 200))),
-    CONSTRAINT awaited_action_rules_late_party_check CHECK ((late_party = ANY (ARRAY['client'::text, 'admins'::text, 'expert'::text, 'administration'::text]))),
-    CONSTRAINT awaited_action_rules_open_while_check CHECK ((length(open_while) <= 300)),
-    CONSTRAINT awaited_action_rules_priority_check CHECK (((priority >= 1) AND (priority <= 3))),
-    CONSTRAINT awaited_action_rules_target_check CHECK ((target >= (0)::numeric)),
-    CONSTRAINT awaited_action_rules_target_recipients_check CHECK ((target_recipients <@ '{C,E,P,A,R,V}'::text[])),
-    CONSTRAINT awaited_action_rules_warning_recipients_check CHECK ((warning_recipients <@ '{C,E,P,A,R,V}'::text[]))
-);
 
 --
 -- Name: awaited_actions; Type: TABLE; Schema: public; Owner: -
@@ -15445,6 +15502,12 @@ CREATE TRIGGER dossier_events_no_truncate BEFORE TRUNCATE ON public.dossier_even
 CREATE TRIGGER dossier_events_notice_conversation AFTER INSERT ON public.dossier_events FOR EACH ROW WHEN (((new.to_status = ANY (ARRAY['documents_requested'::text, 'audit_completed'::text, 'claim_filed'::text])) AND (new.from_status IS DISTINCT FROM new.to_status))) EXECUTE FUNCTION private.notice_dossier_milestone();
 
 --
+-- Name: dossiers dossiers_awaited_actions_on_insert; Type: TRIGGER; Schema: public; Owner: -
+--
+
+CREATE TRIGGER dossiers_awaited_actions_on_insert AFTER INSERT ON public.dossiers REFERENCING NEW TABLE AS created FOR EACH STATEMENT EXECUTE FUNCTION private.open_actions_of_created_dossiers();
+
+--
 -- Name: dossiers dossiers_created_events; Type: TRIGGER; Schema: public; Owner: -
 --
 
@@ -15502,7 +15565,7 @@ CREATE TRIGGER dossiers_touch_updated_at BEFORE UPDATE ON public.dossiers FOR EA
 -- Name: dossiers dossiers_track_awaited_actions; Type: TRIGGER; Schema: public; Owner: -
 --
 
-CREATE TRIGGER dossiers_track_awaited_actions AFTER INSERT OR UPDATE OF status ON public.dossiers FOR EACH ROW EXECUTE FUNCTION private.track_dossier_status();
+CREATE TRIGGER dossiers_track_awaited_actions AFTER UPDATE OF status ON public.dossiers FOR EACH ROW EXECUTE FUNCTION private.track_dossier_status();
 
 --
 -- Name: email_attachments email_attachments_mark; Type: TRIGGER; Schema: public; Owner: -
@@ -19279,6 +19342,42 @@ REVOKE ALL ON FUNCTION private.awaited_action_contacts(p_action bigint, p_roles 
 GRANT ALL ON FUNCTION private.awaited_action_contacts(p_action bigint, p_roles text[]) TO service_role;
 
 --
+-- Name: FUNCTION is_time_zone(p_name text); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.is_time_zone(p_name text) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.is_time_zone(p_name text) TO authenticated;
+GRANT ALL ON FUNCTION private.is_time_zone(p_name text) TO service_role;
+
+--
+-- Name: FUNCTION valid_business_hours(p_hours jsonb); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) FROM PUBLIC;
+GRANT ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) TO authenticated;
+GRANT ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) TO service_role;
+
+--
+-- Name: TABLE awaited_action_rules; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,UPDATE ON TABLE public.awaited_action_rules TO authenticated;
+GRANT ALL ON TABLE public.awaited_action_rules TO service_role;
+
+--
+-- Name: TABLE business_calendars; Type: ACL; Schema: public; Owner: -
+--
+
+GRANT SELECT,INSERT,UPDATE ON TABLE public.business_calendars TO authenticated;
+GRANT ALL ON TABLE public.business_calendars TO service_role;
+
+--
+-- Name: FUNCTION awaited_action_deadlines(p_calendar public.business_calendars, p_rule public.awaited_action_rules, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_shift integer); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.awaited_action_deadlines(p_calendar public.business_calendars, p_rule public.awaited_action_rules, p_clock text, p_since timestamp with time zone, p_elapsed integer, p_shift integer) FROM PUBLIC;
+
+--
 -- Name: FUNCTION awaited_action_next_step(p_notice timestamp with time zone, p_target timestamp with time zone, p_warning timestamp with time zone, p_breach timestamp with time zone, p_sent_rank integer); Type: ACL; Schema: private; Owner: -
 --
 
@@ -19314,29 +19413,6 @@ REVOKE ALL ON FUNCTION private.broadcast_new_notifications() FROM PUBLIC;
 --
 
 REVOKE ALL ON FUNCTION private.broadcast_participant() FROM PUBLIC;
-
---
--- Name: FUNCTION is_time_zone(p_name text); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.is_time_zone(p_name text) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.is_time_zone(p_name text) TO authenticated;
-GRANT ALL ON FUNCTION private.is_time_zone(p_name text) TO service_role;
-
---
--- Name: FUNCTION valid_business_hours(p_hours jsonb); Type: ACL; Schema: private; Owner: -
---
-
-REVOKE ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) FROM PUBLIC;
-GRANT ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) TO authenticated;
-GRANT ALL ON FUNCTION private.valid_business_hours(p_hours jsonb) TO service_role;
-
---
--- Name: TABLE business_calendars; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT,INSERT,UPDATE ON TABLE public.business_calendars TO authenticated;
-GRANT ALL ON TABLE public.business_calendars TO service_role;
 
 --
 -- Name: FUNCTION business_due(p_calendar public.business_calendars, p_start timestamp with time zone, p_minutes integer); Type: ACL; Schema: private; Owner: -
@@ -20799,6 +20875,12 @@ REVOKE ALL ON FUNCTION private.on_membership_change() FROM PUBLIC;
 REVOKE ALL ON FUNCTION private.opaque_uuid_array(p_values uuid[]) FROM PUBLIC;
 
 --
+-- Name: FUNCTION open_actions_of_created_dossiers(); Type: ACL; Schema: private; Owner: -
+--
+
+REVOKE ALL ON FUNCTION private.open_actions_of_created_dossiers() FROM PUBLIC;
+
+--
 -- Name: FUNCTION open_awaited_action(p_dossier uuid, p_code text, p_subject text, p_at timestamp with time zone, p_shift_minutes integer); Type: ACL; Schema: private; Owner: -
 --
 
@@ -21733,13 +21815,6 @@ GRANT ALL ON FUNCTION public.add_conversation_participant(p_conversation_id uuid
 REVOKE ALL ON FUNCTION public.approve_portfolio_version(p_version uuid, p_comment text) FROM PUBLIC;
 GRANT ALL ON FUNCTION public.approve_portfolio_version(p_version uuid, p_comment text) TO authenticated;
 GRANT ALL ON FUNCTION public.approve_portfolio_version(p_version uuid, p_comment text) TO service_role;
-
---
--- Name: TABLE awaited_action_rules; Type: ACL; Schema: public; Owner: -
---
-
-GRANT SELECT,UPDATE ON TABLE public.awaited_action_rules TO authenticated;
-GRANT ALL ON TABLE public.awaited_action_rules TO service_role;
 
 --
 -- Name: TABLE awaited_actions; Type: ACL; Schema: public; Owner: -
