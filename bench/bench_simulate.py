@@ -10,9 +10,9 @@ Target: p95 < 25 ms.
 Met before the dossier workflow (22 ms on 2026-11-21). Since, each new dossier also opens its awaited
 action, gets its `created` event (four Realtime audiences) and notifies: 58–70 ms in early December on
 this 2-core machine. Opening the 8 actions together (migration 0204) halved the database's share
-(18.5 ms to 9.0 ms a completion, track_functions); p95 39–45 ms. Per completion, about 4.5 ms of CPU
-is PostgreSQL's and 2 ms the dev server's (process CPU times over the timed phase), so 8 completions at
-once on 2 cores wait on each other: p95 < 25 ms needs about 3.5 ms in all.
+(18.5 ms to 9.0 ms a completion, track_functions): p95 36–50 ms in 12 runs. Per completion, about
+4.5 ms of CPU is PostgreSQL's and 2 ms the dev server's (process CPU times over the timed phase), so 8
+completions at once on 2 cores wait on each other: p95 < 25 ms needs about 3.5 ms in all.
 """
 
 from __future__ import annotations
