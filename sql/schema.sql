@@ -331,7 +331,7 @@ begin
     perform realtime.send(jsonb_build_object(
                             'conversation_id', new.conversation_id, 'count', r.unread_count,
                             'total', (select sum(x.unread_count) from public.conversation_participants x
-                                      where x.user_id = r.user_id)),
+                                      where x.user_id = r.user_id and x.unread_count > 0)),
                           'unread_changed', 'user:' || r.user_id, true);
   end loop;
   if v_kind <> 'direct' then
@@ -1475,7 +1475,7 @@ begin
     perform realtime.send(jsonb_build_object(
                             'conversation_id', new.conversation_id, 'count', new.unread_count,
                             'total', (select coalesce(sum(p.unread_count), 0) from public.conversation_participants p
-                                      where p.user_id = new.user_id)),
+                                      where p.user_id = new.user_id and p.unread_count > 0)),
                           'unread_changed', 'user:' || new.user_id, true);
   end if;
   perform private.participant_read_hooks(old, new);

@@ -33,6 +33,34 @@ def test_unread_changes_are_pushed_on_the_user_topic(chat: Chat) -> None:
     assert last["total"] == chat.unread("expert_a")["total"]
 
 
+def test_the_pushed_total_reads_only_the_conversations_with_unread_messages(chat: Chat) -> None:
+    """An expert in 300 more conversations, all read: a message to them adds up their unread conversations,
+    not 300 participations (the total went through every one of them before 0205)."""
+    expert, org = chat.users["expert_a"], chat.world.org_a
+    chat.conn.execute("set local session_replication_role = replica")
+    chat.conn.execute(
+        "with c as (insert into public.conversations (organization_id, kind, title, created_by)"
+        " select %s, 'direct', 'Ancienne ' || g, %s from generate_series(1, 300) g returning id)"
+        " insert into public.conversation_participants (conversation_id, user_id, organization_id, role, display_name)"
+        " select c.id, %s, %s, 'expert', 'Expert' from c",
+        (org, expert, expert, org),
+    )
+    chat.conn.execute("set local session_replication_role = origin")
+    fetched = (
+        "select idx_tup_fetch as n from pg_stat_xact_all_tables"
+        " where relid = 'public.conversation_participants'::regclass"
+    )
+    before = chat.conn.execute(fetched).fetchone()
+    chat.sent("client_a", "dossier", "Encore une question")
+    after = chat.conn.execute(fetched).fetchone()
+    total = chat.conn.execute(
+        "select sum(unread_count) as n from public.conversation_participants where user_id = %s", (expert,)
+    ).fetchone()
+    assert before is not None and after is not None and total is not None
+    assert chat.broadcasts(f"user:{expert}", "unread_changed")[-1]["payload"]["total"] == total["n"] > 0
+    assert after["n"] - before["n"] < 50  # the send's own rows and the unread ones, not 300
+
+
 def test_receipts_say_sent_read_by_n_or_read_and_respect_hidden_receipts(chat: Chat) -> None:
     conv = chat.conversations["support"]
     message = chat.messages["support"]
