@@ -2,9 +2,10 @@
 -- each new dossier opened its awaited action through a row trigger: select the dossier, seed and read the
 -- rules, insert the action, insert its segment, then read the action back, walk the calendar for its four
 -- instants and update the row just written. The 8 walks were the same walk (same organization, same
--- action, same instant), and the completion's p95 went from 22 ms to 58 ms once the workflow opened
--- actions (target 25 ms; `bench/bench_simulate.py`). Track_functions on that benchmark: 10.8 ms of the
--- completion's 18.5 ms in the database went to opening the 8 actions, 3.0 ms of it in business_windows.
+-- action, same instant). With the workflow (actions, events, notifications) the completion's p95 went
+-- from 22 ms to 58 ms (target 25 ms; `bench/bench_simulate.py`); track_functions on that benchmark put
+-- 10.8 ms of the completion's 18.5 ms in the database on opening the 8 actions, 3.0 ms of it in
+-- business_windows.
 --
 -- Now the insert's statement trigger opens the actions of all its new dossiers together: the deadlines
 -- are computed once per organization, action and instant, and each action is written once, already
