@@ -11,6 +11,9 @@ dev server (`fintrack dev`) runs on it. Measured over HTTP with real tokens, as 
 The commands also run with 1, 2 and 4 experts at once (`command_by_concurrency`, 600 commands each):
 the load generator, the dev server and the database share the machine's cores, and once every core is
 busy a command's latency is mostly the others' work (8 at once on 2 cores: about 4 commands' CPU).
+Each command figure carries the CPU it cost per command in the database, the dev server and the load
+generator (`cpu_ms_per_command`). Last, `floor` measures the same concurrency of 8 on what no command
+can do without: a GET /healthz (one `select 1`), and the commands with the database's triggers off.
 `--reuse` keeps an existing data set of the same size. `--all` also runs bench_documents and
 bench_invoices on the same database (DATABASE_URL), so every figure of the issue is taken beside the
 same 1 000 000 dossiers (they write documents.json and invoices.json, with the database's dossier
@@ -38,7 +41,7 @@ from typing import Any
 
 import psycopg
 
-from bench.common import Client, percentile, write
+from bench.common import Client, cpu_seconds, percentile, write
 from infra import local
 from infra.embedded import free_port
 from shared.platform.migrate import apply_migrations
@@ -92,8 +95,9 @@ def prepare(reuse: bool, companies: int) -> tuple[str, float]:
 
 
 @contextmanager
-def dev_server(url: str) -> Iterator[int]:
-    """`fintrack dev` on the benchmark database, on a free port; stopped on exit."""
+def dev_server(url: str) -> Iterator[tuple[int, int]]:
+    """`fintrack dev` on the benchmark database, on a free port; stopped on exit. Yields its port and
+    its process id (gunicorn's arbiter, whose children are the workers)."""
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "infra.cli", "dev", "--port", str(port)],
@@ -113,7 +117,7 @@ def dev_server(url: str) -> Iterator[int]:
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.3)
-        yield port
+        yield port, server.pid
     finally:
         server.terminate()
         server.wait(20)
@@ -123,8 +127,8 @@ def _token(user: uuid.UUID, email: str) -> str:
     return local.issuer().mint(user_id=str(user), email=email, ttl=7200)
 
 
-def _summary(latencies: list[float], seconds: float | None = None) -> dict[str, float]:
-    figures = {
+def _summary(latencies: list[float], seconds: float | None = None) -> dict[str, Any]:
+    figures: dict[str, Any] = {
         "requests": len(latencies),
         "p50_ms": round(percentile(latencies, 50), 3),
         "p95_ms": round(percentile(latencies, 95), 3),
@@ -145,11 +149,14 @@ def _timed(client: Client, method: str, path: str, token: str, body: Any = None)
 
 
 def command_figures(
-    port: int, url: str, concurrency: int = CONCURRENCY, pairs: int = COMMAND_PAIRS_PER_THREAD
+    server: tuple[int, int], url: str, concurrency: int = CONCURRENCY, pairs: int = COMMAND_PAIRS_PER_THREAD
 ) -> dict[str, Any]:
     """Each of ``concurrency`` threads is one expert holding and resuming ``pairs`` of their own dossiers.
 
-    The experts are the first of the 16 with dossiers in audit (the data set's spread leaves some without)."""
+    The experts are the first of the 16 with dossiers in audit (the data set's spread leaves some without).
+    Beside the latencies, the machine's CPU time per command in each process: the database (every
+    backend, autovacuum included), the dev server and this load generator."""
+    port, server_pid = server
     with psycopg.connect(url) as conn:
         work: dict[int, list[uuid.UUID]] = {}
         for n in range(1, 17):
@@ -187,18 +194,82 @@ def command_figures(
         _timed(client, "POST", f"/dossier/dossiers/{dossier}/resume", token, {})
     client.close()
     threads = [threading.Thread(target=expert, args=(n,)) for n in work]
+    cpu_before = _cpu(server_pid)
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     figures = _summary([x for r in results for x in r], time.perf_counter() - started)
+    figures["cpu_ms_per_command"] = _cpu_per_command(cpu_before, _cpu(server_pid), int(figures["requests"]))
     figures["concurrency"] = len(threads)
     figures["experts"] = sorted(work)
     return figures
 
 
-def _sequential(port: int, token: str, paths: Callable[[int], str], second: bool = False) -> dict[str, float]:
+def _cpu(server_pid: int) -> dict[str, float | None]:
+    postmaster = (local.cluster().data_dir / "postmaster.pid").read_text().split()[0]
+    return {
+        "database": cpu_seconds(postmaster),
+        "dev_server": cpu_seconds(server_pid),
+        "load_generator": time.process_time(),
+    }
+
+
+def _cpu_per_command(
+    before: dict[str, float | None], after: dict[str, float | None], commands: int
+) -> dict[str, float]:
+    """Milliseconds of CPU per command in each process, and in all (what the machine's cores must give)."""
+    spent = {
+        name: round((end - start) * 1000 / commands, 2)
+        for name, end in after.items()
+        if end is not None and (start := before[name]) is not None
+    }
+    return {**spent, "total": round(sum(spent.values()), 2)}
+
+
+def floor_figures(server: tuple[int, int], url: str) -> dict[str, Any]:
+    """What any request and the bare command cost on this machine, at the same concurrency of 8.
+
+    - `healthz_at_8`: GET /healthz from 8 clients: one `select 1` in a transaction, no token. The
+      floor of a request through the dev server and the pool, whatever it does.
+    - `command_without_triggers_at_8`: the same hold/resume commands with the database's triggers off
+      (`session_replication_role = replica` for the benchmark database's new sessions, a dev server
+      started after it): the lock, the transition check, the status write and the timeline row, without
+      the notifications, the awaited-action clocks and the broadcasts. Reset before returning; run last,
+      since the clocks of the dossiers it moves are not paused and resumed.
+    """
+    port, server_pid = server
+    latencies: list[list[float]] = []
+    lock = threading.Lock()
+
+    def client() -> None:
+        connection = Client(port)
+        mine = [_timed(connection, "GET", "/healthz", "") for _ in range(300)]
+        connection.close()
+        with lock:
+            latencies.append(mine)
+
+    threads = [threading.Thread(target=client) for _ in range(CONCURRENCY)]
+    before, started = _cpu(server_pid), time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    healthz = _summary([x for r in latencies for x in r], time.perf_counter() - started)
+    healthz["cpu_ms_per_request"] = _cpu_per_command(before, _cpu(server_pid), int(healthz["requests"]))
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute(f'alter database "{DATABASE}" set session_replication_role = replica')
+    try:
+        with dev_server(url) as bare:
+            without_triggers = command_figures(bare, url)
+    finally:
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute(f'alter database "{DATABASE}" reset session_replication_role')
+    return {"healthz_at_8": healthz, "command_without_triggers_at_8": without_triggers}
+
+
+def _sequential(port: int, token: str, paths: Callable[[int], str], second: bool = False) -> dict[str, Any]:
     client = Client(port)
     for i in range(WARMUP):
         _timed(client, "GET", paths(i), token)
@@ -272,14 +343,15 @@ def main(argv: list[str]) -> None:
             "full_size": companies == FULL_COMPANIES,
         }
     }
-    with dev_server(url) as port:
+    with dev_server(url) as server:
         before = load()
-        figures["command_hold_resume"] = {**command_figures(port, url), "load_before": before, "load_after": load()}
-        figures.update(read_figures(port, url))
+        figures["command_hold_resume"] = {**command_figures(server, url), "load_before": before, "load_after": load()}
+        figures.update(read_figures(server[0], url))
         # the same commands at fewer experts at once: on a machine with few cores, the latency at 8 is
         # mostly each command waiting for the others (Little's law). After the reads, which thus run
         # beside as many commands' dead row versions as in earlier runs.
-        figures["command_by_concurrency"] = {str(c): command_figures(port, url, c, 300 // c) for c in COMMAND_SWEEP}
+        figures["command_by_concurrency"] = {str(c): command_figures(server, url, c, 300 // c) for c in COMMAND_SWEEP}
+        figures["floor"] = floor_figures(server, url)
     figures["targets"] = {"command_p95_ms_at_c8": 15, "admin_list_p95_ms": 20, "detail_p95_ms": 10}
     write("dossiers" if companies == FULL_COMPANIES else f"dossiers_{counts[0]}", figures)
     if "--all" in argv:

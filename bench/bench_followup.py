@@ -25,7 +25,7 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from bench.common import write
+from bench.common import cpu_seconds, write
 from infra import local
 from shared.followup import service
 from shared.platform import db
@@ -62,27 +62,12 @@ def prepare(reuse: bool, scale: dict[str, int]) -> tuple[str, float]:
     return url, time.perf_counter() - started
 
 
-def _ticks(pid: str, children_too: bool) -> int:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    used = int(fields[11]) + int(fields[12])  # utime, stime
-    return used + (int(fields[13]) + int(fields[14]) if children_too else 0)  # + reaped children's
-
-
 def database_cpu_seconds() -> float | None:
-    """CPU time the embedded cluster has used so far (the postmaster with the children it reaped, and
-    its live children), to tell the sweep's own cost from the wait for a shared machine's cores;
-    None off Linux."""
+    """CPU time the embedded cluster has used so far, to tell the sweep's own cost from the wait for a
+    shared machine's cores; None off Linux."""
     try:
-        postmaster = (local.cluster().data_dir / "postmaster.pid").read_text().split()[0]
-        total = _ticks(postmaster, True)
-        for stat in Path("/proc").glob("[0-9]*/stat"):
-            try:
-                if stat.read_text().rsplit(")", 1)[1].split()[1] == postmaster:
-                    total += _ticks(stat.parent.name, False)
-            except (OSError, IndexError):
-                continue  # gone meanwhile
-        return total / os.sysconf("SC_CLK_TCK")
-    except (OSError, IndexError, ValueError):
+        return cpu_seconds((local.cluster().data_dir / "postmaster.pid").read_text().split()[0])
+    except (OSError, IndexError):
         return None
 
 
