@@ -12,8 +12,9 @@ The commands also run with 1, 2 and 4 experts at once (`command_by_concurrency`,
 the load generator, the dev server and the database share the machine's cores, and once every core is
 busy a command's latency is mostly the others' work (8 at once on 2 cores: about 4 commands' CPU).
 Each command figure carries the CPU it cost per command in the database, the dev server and the load
-generator (`cpu_ms_per_command`). Last, `floor` measures the same concurrency of 8 on what no command
-can do without: a GET /healthz (one `select 1`), and the commands with the database's triggers off.
+generator (`cpu_ms_per_command`). Last, `floor` measures the same concurrency of 8 on less: a GET
+/healthz (one `select 1`), and the commands with what they set off turned off one part after another
+(notifications, awaited-action clocks, broadcast, then every trigger of the dossier and its timeline).
 `--reuse` keeps an existing data set of the same size. `--all` also runs bench_documents and
 bench_invoices on the same database (DATABASE_URL), so every figure of the issue is taken beside the
 same 1 000 000 dossiers (they write documents.json and invoices.json, with the database's dossier
@@ -228,16 +229,25 @@ def _cpu_per_command(
     return {**spent, "total": round(sum(spent.values()), 2)}
 
 
-def floor_figures(server: tuple[int, int], url: str) -> dict[str, Any]:
-    """What any request and the bare command cost on this machine, at the same concurrency of 8.
+# What a command does beyond its own write, in the order the floor takes it away (table, trigger):
+# the notification fan-out, the awaited-action clocks, the Realtime broadcast of the timeline.
+WITHOUT = (
+    ("notifications", "public.dossier_events", "dossier_events_fan_out"),
+    ("clocks", "public.dossiers", "dossiers_track_awaited_actions"),
+    ("broadcast", "public.dossier_events", "dossier_events_broadcast"),
+)
 
-    - `healthz_at_8`: GET /healthz from 8 clients: one `select 1` in a transaction, no token. The
-      floor of a request through the dev server and the pool, whatever it does.
-    - `command_without_triggers_at_8`: the same hold/resume commands with the database's triggers off
-      (`session_replication_role = replica` for the benchmark database's new sessions, a dev server
-      started after it): the lock, the transition check, the status write and the timeline row, without
-      the notifications, the awaited-action clocks and the broadcasts. Reset before returning; run last,
-      since the clocks of the dossiers it moves are not paused and resumed.
+
+def floor_figures(server: tuple[int, int], url: str) -> dict[str, Any]:
+    """What any request, and the command without what it sets off, cost here at the same concurrency of 8.
+
+    - `healthz_at_8`: GET /healthz from 8 clients: one `select 1` in a transaction, no token. The floor
+      of a request through the dev server and the pool, whatever it does.
+    - `command_at_8_without`: the same hold/resume commands with, cumulatively, the notification
+      fan-out, then the awaited-action clocks, then the broadcast turned off (their triggers disabled),
+      and last every trigger of the dossier and its timeline: what remains is the lock, the transition
+      check, the status write and the timeline row. The triggers are enabled again before returning;
+      run last, since the clocks of the dossiers moved meanwhile were not paused and resumed.
     """
     port, server_pid = server
     latencies: list[list[float]] = []
@@ -258,15 +268,28 @@ def floor_figures(server: tuple[int, int], url: str) -> dict[str, Any]:
         thread.join()
     healthz = _summary([x for r in latencies for x in r], time.perf_counter() - started)
     healthz["cpu_ms_per_request"] = _cpu_per_command(before, _cpu(server_pid), int(healthz["requests"]))
+    without: dict[str, Any] = {}
+    disabled: list[tuple[str, str]] = []
     with psycopg.connect(url, autocommit=True) as conn:
-        conn.execute(f'alter database "{DATABASE}" set session_replication_role = replica')
-    try:
-        with dev_server(url) as bare:
-            without_triggers = command_figures(bare, url)
-    finally:
-        with psycopg.connect(url, autocommit=True) as conn:
-            conn.execute(f'alter database "{DATABASE}" reset session_replication_role')
-    return {"healthz_at_8": healthz, "command_without_triggers_at_8": without_triggers}
+        try:
+            for name, table, trigger in WITHOUT:
+                conn.execute(f"alter table {table} disable trigger {trigger}")
+                disabled.append((table, trigger))
+                without[f"and_{name}" if without else name] = command_figures(server, url)
+            for table in ("public.dossiers", "public.dossier_events"):
+                enabled = conn.execute(
+                    "select tgname from pg_trigger where tgrelid = %s::regclass and not tgisinternal"
+                    " and tgenabled = 'O'",
+                    (table,),
+                ).fetchall()
+                for (trigger,) in enabled:
+                    conn.execute(f'alter table {table} disable trigger "{trigger}"')
+                    disabled.append((table, trigger))
+            without["any_trigger"] = command_figures(server, url)
+        finally:
+            for table, trigger in disabled:
+                conn.execute(f'alter table {table} enable trigger "{trigger}"')
+    return {"healthz_at_8": healthz, "command_at_8_without": without}
 
 
 def _sequential(port: int, token: str, paths: Callable[[int], str], second: bool = False) -> dict[str, Any]:
