@@ -1,4 +1,4 @@
-"""Landed migrations never change (sql/migrations/CHECKSUMS), and the runner's own check agrees."""
+"""Landed migrations never change (sql/migrations/CHECKSUMS up to 0201, sql/landed-migrations.sha256 after)."""
 
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ import pytest
 from shared.platform.migrate import SQL_DIR, discover
 
 CHECKSUMS = SQL_DIR / "migrations" / "CHECKSUMS"
+# CHECKSUMS is under sql/migrations, where nothing changes once landed: later lines go to this file.
+LANDED_SINCE = SQL_DIR / "landed-migrations.sha256"
 
 
 def listed(path: Path = CHECKSUMS) -> dict[str, str]:
@@ -25,6 +27,13 @@ def listed(path: Path = CHECKSUMS) -> dict[str, str]:
     return entries
 
 
+def landed() -> dict[str, str]:
+    """Every landed migration with its hash, from both manifests (a file in one of them only)."""
+    first, since = listed(CHECKSUMS), listed(LANDED_SINCE)
+    assert not set(first) & set(since), f"listed in both manifests: {sorted(set(first) & set(since))}"
+    return {**first, **since}
+
+
 def changed(directory: Path, entries: dict[str, str]) -> list[str]:
     """Listed files that are missing or whose content no longer has the listed hash."""
     problems = []
@@ -38,15 +47,15 @@ def changed(directory: Path, entries: dict[str, str]) -> list[str]:
 
 
 def test_no_landed_migration_was_edited_or_removed() -> None:
-    problems = changed(CHECKSUMS.parent, listed())
+    problems = changed(CHECKSUMS.parent, landed())
     assert problems == [], "landed migrations never change: restore them and add a new migration instead"
 
 
 def test_every_landed_number_is_listed() -> None:
-    entries = listed()
+    entries = landed()
     names = {m.path.name for m in discover(SQL_DIR / "migrations")}
     assert set(entries) <= names
-    assert {f"{n:04d}" for n in [*range(1, 15), *range(20, 34)]} <= {name[:4] for name in entries}
+    assert {f"{n:04d}" for n in [*range(1, 15), *range(20, 34), *range(200, 206)]} <= {name[:4] for name in entries}
 
 
 def test_the_check_catches_edits_and_removals_but_not_new_files(tmp_path: Path) -> None:
