@@ -82,6 +82,10 @@ def prepare(reuse: bool, companies: int) -> tuple[str, float]:
         exists = conn.execute("select 1 from pg_database where datname = %s", (DATABASE,)).fetchone()
         if exists and reuse and _companies(url) == companies:
             apply_migrations(url)
+            with psycopg.connect(url, autocommit=True) as reused:
+                # a run killed during its floor left the triggers it had turned off
+                for table in ("public.dossiers", "public.dossier_events"):
+                    reused.execute(f"alter table {table} enable trigger user")
             return url, 0.0
         conn.execute(f'drop database if exists "{DATABASE}" with (force)')
         conn.execute(f'create database "{DATABASE}"')
