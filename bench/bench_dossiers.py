@@ -200,16 +200,22 @@ def command_figures(
     client.close()
     threads = [threading.Thread(target=expert, args=(n,)) for n in work]
     cpu_before = _cpu(server_pid)
+    seconds = _together(threads)
+    figures = _summary([x for r in results for x in r], seconds)
+    figures["cpu_ms_per_command"] = _cpu_per_command(cpu_before, _cpu(server_pid), int(figures["requests"]))
+    figures["concurrency"] = len(threads)
+    figures["experts"] = sorted(work)
+    return figures
+
+
+def _together(threads: list[threading.Thread]) -> float:
+    """Starts the threads at once and waits for them all; the seconds it took."""
     started = time.perf_counter()
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    figures = _summary([x for r in results for x in r], time.perf_counter() - started)
-    figures["cpu_ms_per_command"] = _cpu_per_command(cpu_before, _cpu(server_pid), int(figures["requests"]))
-    figures["concurrency"] = len(threads)
-    figures["experts"] = sorted(work)
-    return figures
+    return time.perf_counter() - started
 
 
 def _cpu(server_pid: int) -> dict[str, float | None]:
@@ -264,13 +270,9 @@ def floor_figures(server: tuple[int, int], url: str) -> dict[str, Any]:
         with lock:
             latencies.append(mine)
 
-    threads = [threading.Thread(target=client) for _ in range(CONCURRENCY)]
-    before, started = _cpu(server_pid), time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    healthz = _summary([x for r in latencies for x in r], time.perf_counter() - started)
+    before = _cpu(server_pid)
+    seconds = _together([threading.Thread(target=client) for _ in range(CONCURRENCY)])
+    healthz = _summary([x for r in latencies for x in r], seconds)
     healthz["cpu_ms_per_request"] = _cpu_per_command(before, _cpu(server_pid), int(healthz["requests"]))
     without: dict[str, Any] = {}
     disabled: list[tuple[str, str]] = []
