@@ -19,7 +19,8 @@ class UploadIn(_In):
 
     document_type: str | None = Field(default=None, pattern=r"^[a-z][a-z0-9_]{1,39}$")
     file_name: str = Field(min_length=1, max_length=255)
-    size: int = Field(ge=1, description="the file's size in bytes")
+    # the type's own maximum is checked in SQL (types are data); this bound keeps the number a bigint
+    size: int = Field(ge=1, le=2**63 - 1, description="the file's size in bytes")
     issue_date: date | None = Field(default=None, description="required for types with a validity")
     request_item_id: UUID | None = None
     document_id: UUID | None = None

@@ -163,6 +163,14 @@ def test_an_oversized_object_is_refused(desk: Desk) -> None:
     assert not desk.storage.exists(started["storage_key"])
 
 
+@pytest.mark.parametrize("size", [2**63, 11679891308410170245120])
+def test_a_size_beyond_any_file_is_422_naming_it(desk: Desk, size: int) -> None:
+    # found by the OpenAPI fuzzer: a size past bigint reached SQL as numeric and answered 500
+    refused = desk.begin("client", "urssaf", document_type="rib", file_name="rib.pdf", size=size)
+    assert refused.status_code == 422, refused.get_data(as_text=True)
+    assert [e["field"] for e in refused.get_json()["errors"]] == ["size"]
+
+
 def test_a_missing_object_is_refused_and_the_upload_stays_open(desk: Desk) -> None:
     started = desk.begin("client", "urssaf", document_type="rib", file_name="rib.pdf", size=len(PDF)).get_json()
     refused = desk.complete("client", started)
